@@ -1,0 +1,48 @@
+//! The command line: `serve` and `deadline` (more subcommands come with the checker).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "govbadge",
+    version,
+    about = "党政机关网站标识管理：申请审核、标识发放、合规检查"
+)]
+pub struct Cli {
+    /// Configuration file.
+    #[arg(
+        long,
+        global = true,
+        default_value = "config.toml",
+        env = "GOVBADGE_CONFIG"
+    )]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the application and approval service.
+    Serve {
+        /// Address and port to listen on (overrides server.bind).
+        #[arg(long)]
+        bind: Option<String>,
+        /// Database URL (overrides database.url), e.g. sqlite://var/govbadge.db.
+        #[arg(long)]
+        database: Option<String>,
+        /// Load the demo city, its accounts and applications into an empty database.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Print the date N working days after DATE (the day itself is not counted).
+    Deadline {
+        /// The day of notice, YYYY-MM-DD.
+        date: String,
+        /// Working days to add.
+        #[arg(long, default_value_t = 5)]
+        days: u32,
+    },
+}

@@ -1,0 +1,323 @@
+//! Typed settings from `config.toml`, overridden by `GOVBADGE_<SECTION>__<KEY>` environment
+//! variables. Unknown keys, in the file or the environment, are errors that name the key.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::domain::region::Level;
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub workflow: WorkflowConfig,
+    pub auth: AuthConfig,
+    pub badge: BadgeConfig,
+    pub mail: MailConfig,
+    pub sms: SmsConfig,
+    pub outbox: OutboxConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port the service listens on.
+    pub bind: String,
+    /// The address users reach the service at, for links in notices.
+    pub public_base_url: String,
+    /// Mark session cookies `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            public_base_url: "http://127.0.0.1:8080".into(),
+            secure_cookies: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// Database URL; empty means `sqlite://<data_dir>/govbadge.db`.
+    pub url: String,
+    /// Directory for the default database, created on first start.
+    pub data_dir: PathBuf,
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            data_dir: PathBuf::from("var"),
+            max_connections: 8,
+        }
+    }
+}
+
+impl DatabaseConfig {
+    /// The URL to connect to, with the default file under `data_dir`.
+    pub fn effective_url(&self) -> String {
+        if self.url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("govbadge.db").display())
+        } else {
+            self.url.clone()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkflowConfig {
+    /// Local levels that review online, lowest first; 中央编办 always re-reviews last.
+    pub review_levels: Vec<Level>,
+    /// Working days for each online review step.
+    pub online_review_days: u32,
+    /// Working days for the review after the paper materials arrive.
+    pub paper_review_days: u32,
+    /// Working days the unit has to install the badge after the notice.
+    pub install_days: u32,
+    /// Copies of the letter and form to hand in.
+    pub paper_copies: u32,
+    /// Region part of the badge codes of central bodies, which have no local region.
+    pub central_region_code: String,
+}
+
+impl Default for WorkflowConfig {
+    fn default() -> Self {
+        Self {
+            review_levels: vec![Level::County, Level::City, Level::Province],
+            online_review_days: 5,
+            paper_review_days: 10,
+            install_days: 5,
+            paper_copies: 4,
+            central_region_code: "100000".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Failed logins per account within the window before the account is locked for it.
+    pub max_failures_per_account: u32,
+    /// Failed logins per client address within the window.
+    pub max_failures_per_address: u32,
+    pub failure_window_minutes: u64,
+    pub session_hours: i64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            max_failures_per_account: 5,
+            max_failures_per_address: 20,
+            failure_window_minutes: 15,
+            session_hours: 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BadgeConfig {
+    /// Base URL of the badge service that snippets point to.
+    pub base_url: String,
+}
+
+impl Default for BadgeConfig {
+    fn default() -> Self {
+        Self {
+            base_url: "http://127.0.0.1:8080".into(),
+        }
+    }
+}
+
+/// How to talk to the SMTP server.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    pub enabled: bool,
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: String,
+    pub password: String,
+    pub from: String,
+    pub timeout_seconds: u64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            host: "127.0.0.1".into(),
+            port: 25,
+            tls: SmtpTls::None,
+            username: String::new(),
+            password: String::new(),
+            from: "党政机关网站标识管理 <noreply@govbadge.invalid>".into(),
+            timeout_seconds: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    pub enabled: bool,
+    /// The gateway's HTTP endpoint; the body is POSTed as JSON.
+    pub url: String,
+    /// API key, substituted for `{key}` in the body and sent as a Bearer token.
+    pub key: String,
+    /// The JSON body; string values `{phone}`, `{message}` and `{key}` are replaced.
+    pub body: toml::Table,
+    pub timeout_seconds: u64,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        let mut body = toml::Table::new();
+        body.insert("mobile".into(), "{phone}".into());
+        body.insert("content".into(), "{message}".into());
+        Self {
+            enabled: false,
+            url: String::new(),
+            key: String::new(),
+            body,
+            timeout_seconds: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// How often the sender looks for due messages when nothing wakes it.
+    pub poll_seconds: u64,
+    /// First retry delay; doubles with each failure, capped at `max_backoff_seconds`.
+    pub backoff_seconds: u64,
+    pub max_backoff_seconds: u64,
+    /// Attempts before a message is parked as failed (kept, visible to admins).
+    pub max_attempts: u32,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            poll_seconds: 10,
+            backoff_seconds: 30,
+            max_backoff_seconds: 3600,
+            max_attempts: 12,
+        }
+    }
+}
+
+const ENV_PREFIX: &str = "GOVBADGE_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+impl Config {
+    /// Loads `path` (if it exists; else the defaults) and applies environment overrides.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })
+            }
+        };
+        Self::from_toml_and_env(&text, &path.display().to_string(), std::env::vars())
+    }
+
+    /// Parses TOML text, then applies `GOVBADGE_SECTION__KEY=value` overrides from `env`.
+    pub fn from_toml_and_env(
+        text: &str,
+        origin: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let invalid = |origin: &str, message: String| ConfigError::Invalid {
+            origin: origin.to_owned(),
+            message,
+        };
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| invalid(origin, e.to_string()))?;
+        for (name, value) in env {
+            let Some(path) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+            if keys.len() != 2 || keys.iter().any(String::is_empty) {
+                return Err(invalid(&name, "expected GOVBADGE_<SECTION>__<KEY>".into()));
+            }
+            let section = table
+                .entry(keys[0].clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let Some(section) = section.as_table_mut() else {
+                return Err(invalid(&name, format!("`{}` is not a section", keys[0])));
+            };
+            section.insert(keys[1].clone(), env_value(&value));
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| invalid(origin, e.to_string()))?;
+        config.check().map_err(|m| invalid(origin, m))?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.workflow.review_levels.contains(&Level::Central) {
+            return Err("workflow.review_levels lists local levels only; the central re-review is always last".into());
+        }
+        if self.workflow.paper_copies == 0 || self.workflow.paper_copies > 10 {
+            return Err("workflow.paper_copies must be between 1 and 10".into());
+        }
+        if crate::domain::region::RegionCode::parse(&self.workflow.central_region_code).is_err() {
+            return Err("workflow.central_region_code must be a 6-digit code".into());
+        }
+        if self.outbox.max_attempts == 0 {
+            return Err("outbox.max_attempts must be at least 1".into());
+        }
+        if self.sms.enabled && self.sms.url.is_empty() {
+            return Err("sms.url is required when sms.enabled is true".into());
+        }
+        Ok(())
+    }
+}
+
+/// An environment value as TOML (numbers, booleans, arrays), or else as a plain string.
+fn env_value(raw: &str) -> toml::Value {
+    let probe = format!("v = {raw}");
+    match toml::from_str::<toml::Table>(&probe) {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.to_owned())),
+        Err(_) => toml::Value::String(raw.to_owned()),
+    }
+}

@@ -1,0 +1,366 @@
+//! Demo data for a newcomer: 濮阳市 (a city of 河南省) with county units, reviewers at each
+//! level, applications in several states and an issued badge, all produced by running the real
+//! workflow. Loaded only into an empty database.
+
+use std::fmt::Write as _;
+
+use crate::domain::account::Actor;
+use crate::domain::application::ApplicationInput;
+use crate::domain::check_digits::{mod11_2_check, uscc_check};
+use crate::service::accounts::{create_account, AccountInput};
+use crate::service::applications::{self as workflow, Decision, PaperAction};
+use crate::service::Context;
+use crate::store::accounts as account_store;
+
+/// The one password of every demo account (printed at start; change it in production).
+pub const DEMO_PASSWORD: &str = "Demo-2026-pass";
+
+struct DemoAccount {
+    name: &'static str,
+    display: &'static str,
+    role: &'static str,
+    level: &'static str,
+    region: &'static str,
+}
+
+const ACCOUNTS: &[DemoAccount] = &[
+    DemoAccount {
+        name: "admin",
+        display: "系统管理员",
+        role: "admin",
+        level: "",
+        region: "",
+    },
+    DemoAccount {
+        name: "中央编办.政务",
+        display: "中央编办",
+        role: "reviewer",
+        level: "central",
+        region: "",
+    },
+    DemoAccount {
+        name: "河南省编办.政务",
+        display: "河南省委编办",
+        role: "reviewer",
+        level: "province",
+        region: "410000",
+    },
+    DemoAccount {
+        name: "濮阳市编办.政务",
+        display: "濮阳市委编办",
+        role: "reviewer",
+        level: "city",
+        region: "410900",
+    },
+    DemoAccount {
+        name: "清丰县编办.政务",
+        display: "清丰县委编办",
+        role: "reviewer",
+        level: "county",
+        region: "410922",
+    },
+    DemoAccount {
+        name: "南乐县编办.政务",
+        display: "南乐县委编办",
+        role: "reviewer",
+        level: "county",
+        region: "410923",
+    },
+    DemoAccount {
+        name: "濮阳市监督.政务",
+        display: "濮阳市网站监督",
+        role: "supervisor",
+        level: "city",
+        region: "410900",
+    },
+    DemoAccount {
+        name: "清丰县人民政府.政务",
+        display: "清丰县人民政府办公室",
+        role: "unit",
+        level: "county",
+        region: "410922",
+    },
+    DemoAccount {
+        name: "清丰县人民医院.公益",
+        display: "清丰县人民医院",
+        role: "unit",
+        level: "county",
+        region: "410922",
+    },
+    DemoAccount {
+        name: "南乐县教育局.政务",
+        display: "南乐县教育局",
+        role: "unit",
+        level: "county",
+        region: "410923",
+    },
+    DemoAccount {
+        name: "濮阳市人民政府.政务",
+        display: "濮阳市人民政府办公室",
+        role: "unit",
+        level: "city",
+        region: "410900",
+    },
+];
+
+/// A valid ID number for a demo handler born on `birth` (YYYYMMDD) in `region`.
+fn demo_id_number(region: &str, birth: &str, seq: &str) -> String {
+    let body = format!("{region}{birth}{seq}");
+    let check = mod11_2_check(&body).expect("digits");
+    format!("{body}{check}")
+}
+
+/// A valid unified social credit code for a demo body (category 11: 机关).
+fn demo_credit_code(region: &str, serial: &str) -> String {
+    let body = format!("11{region}{serial}");
+    let check = uscc_check(&body).expect("valid alphabet");
+    format!("{body}{check}")
+}
+
+struct Site {
+    unit: &'static str,
+    site_name: &'static str,
+    domain_cn: &'static str,
+    domain_en: &'static str,
+    category: &'static str,
+    parent: &'static str,
+    address: &'static str,
+    postcode: &'static str,
+}
+
+fn input(site: &Site, region: &str, n: usize) -> ApplicationInput {
+    ApplicationInput {
+        kind: "new".into(),
+        unit_name: site.unit.into(),
+        parent_unit: site.parent.into(),
+        unit_functions: format!(
+            "{}承担本级政务公开、政务服务和网站建设管理等职责。",
+            site.unit
+        ),
+        category: site.category.into(),
+        address: site.address.into(),
+        postcode: site.postcode.into(),
+        site_name: site.site_name.into(),
+        site_intro: format!("{}发布政务信息，提供办事服务和政民互动。", site.site_name),
+        domain_cn: site.domain_cn.into(),
+        domain_en: site.domain_en.into(),
+        ips: format!("203.0.113.{}", 10 + n),
+        principal_name: "王建国".into(),
+        principal_phone: "0393-4412345".into(),
+        principal_mobile: format!("1390393{:04}", 1000 + n),
+        principal_email: format!("fzr{n}@example.gov.cn"),
+        handler_name: "李晓梅".into(),
+        handler_phone: "0393-4412346".into(),
+        handler_mobile: format!("1380393{:04}", 2000 + n),
+        handler_email: format!("jbr{n}@example.gov.cn"),
+        handler_id_number: demo_id_number(region, "19850612", &format!("{:03}", 100 + n)),
+        credit_code: demo_credit_code(region, &format!("MB{:07}", 1_000_000 + n)),
+        recheck_code: String::new(),
+    }
+}
+
+async fn actor(ctx: &Context, name: &str) -> anyhow::Result<Actor> {
+    let account = account_store::find_by_name(&ctx.pool, name)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo account {name} missing"))?;
+    Ok(account.actor())
+}
+
+/// Loads the demo into an empty database and returns the login list to print, or `None`
+/// when the database already has accounts.
+pub async fn load(ctx: &Context) -> anyhow::Result<Option<String>> {
+    if account_store::count(&ctx.pool).await? > 0 {
+        return Ok(None);
+    }
+    let admin_bootstrap = Actor {
+        account_id: 0,
+        role: crate::domain::account::Role::Admin,
+        level: None,
+        region: None,
+    };
+    for a in ACCOUNTS {
+        let input = AccountInput {
+            name: a.name.into(),
+            display_name: a.display.into(),
+            role: a.role.into(),
+            level: a.level.into(),
+            region: a.region.into(),
+            password: DEMO_PASSWORD.into(),
+        };
+        create_account(ctx, &admin_bootstrap, &input)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo account {}: {e:?}", a.name))?;
+    }
+    let qf_gov = actor(ctx, "清丰县人民政府.政务").await?;
+    let qf_hosp = actor(ctx, "清丰县人民医院.公益").await?;
+    let nl_edu = actor(ctx, "南乐县教育局.政务").await?;
+    let py_gov = actor(ctx, "濮阳市人民政府.政务").await?;
+    let qf_office = actor(ctx, "清丰县编办.政务").await?;
+    let nl_office = actor(ctx, "南乐县编办.政务").await?;
+    let city = actor(ctx, "濮阳市编办.政务").await?;
+    let province = actor(ctx, "河南省编办.政务").await?;
+    let central = actor(ctx, "中央编办.政务").await?;
+
+    let sites = [
+        Site {
+            unit: "清丰县人民政府办公室",
+            site_name: "清丰县人民政府网",
+            domain_cn: "清丰县人民政府.政务",
+            domain_en: "www.qingfeng.gov.cn",
+            category: "政府",
+            parent: "清丰县人民政府",
+            address: "河南省濮阳市清丰县中州西路1号",
+            postcode: "457300",
+        },
+        Site {
+            unit: "清丰县人民政府办公室",
+            site_name: "清丰县政务服务网",
+            domain_cn: "清丰县政务服务.政务",
+            domain_en: "zwfw.qingfeng.gov.cn",
+            category: "政府",
+            parent: "清丰县人民政府",
+            address: "河南省濮阳市清丰县中州西路1号",
+            postcode: "457300",
+        },
+        Site {
+            unit: "清丰县人民医院",
+            site_name: "清丰县人民医院网站",
+            domain_cn: "清丰县人民医院.公益",
+            domain_en: "www.qfxrmyy.cn",
+            category: "事业单位",
+            parent: "清丰县卫生健康委员会",
+            address: "河南省濮阳市清丰县人民路66号",
+            postcode: "457300",
+        },
+        Site {
+            unit: "南乐县教育局",
+            site_name: "南乐县教育信息网",
+            domain_cn: "南乐县教育局.政务",
+            domain_en: "jyj.nanle.gov.cn",
+            category: "政府",
+            parent: "南乐县人民政府",
+            address: "河南省濮阳市南乐县兴南路18号",
+            postcode: "457400",
+        },
+        Site {
+            unit: "南乐县教育局",
+            site_name: "南乐县中小学招生服务平台",
+            domain_cn: "",
+            domain_en: "zs.nanle.gov.cn",
+            category: "政府",
+            parent: "南乐县人民政府",
+            address: "河南省濮阳市南乐县兴南路18号",
+            postcode: "457400",
+        },
+        Site {
+            unit: "濮阳市人民政府办公室",
+            site_name: "濮阳市人民政府网",
+            domain_cn: "濮阳市人民政府.政务",
+            domain_en: "www.puyang.gov.cn",
+            category: "政府",
+            parent: "濮阳市人民政府",
+            address: "河南省濮阳市华龙区人民路1号",
+            postcode: "457000",
+        },
+        Site {
+            unit: "濮阳市人民政府办公室",
+            site_name: "濮阳市政府信息公开网",
+            domain_cn: "",
+            domain_en: "xxgk.puyang.gov.cn",
+            category: "政府",
+            parent: "濮阳市人民政府",
+            address: "河南省濮阳市华龙区人民路1号",
+            postcode: "457000",
+        },
+    ];
+    let fail = |e: crate::service::ServiceError| anyhow::anyhow!("demo workflow: {e:?}");
+
+    // 1. Through every level to an issued badge.
+    let id = workflow::create(ctx, &qf_gov, &input(&sites[0], "410922", 1), true)
+        .await
+        .map_err(fail)?;
+    for reviewer in [&qf_office, &city, &province, &central] {
+        let v = current_version(ctx, id).await?;
+        workflow::review(ctx, reviewer, id, v, Decision::Approve, "")
+            .await
+            .map_err(fail)?;
+    }
+    for action in [PaperAction::Receive, PaperAction::Confirm] {
+        let v = current_version(ctx, id).await?;
+        workflow::paper(ctx, &qf_office, id, v, action, "")
+            .await
+            .map_err(fail)?;
+    }
+    // 2. Waiting for the central re-review.
+    let id = workflow::create(ctx, &qf_gov, &input(&sites[1], "410922", 2), true)
+        .await
+        .map_err(fail)?;
+    for reviewer in [&qf_office, &city, &province] {
+        let v = current_version(ctx, id).await?;
+        workflow::review(ctx, reviewer, id, v, Decision::Approve, "")
+            .await
+            .map_err(fail)?;
+    }
+    // 3. Rejected by the county office.
+    let id = workflow::create(ctx, &qf_hosp, &input(&sites[2], "410922", 3), true)
+        .await
+        .map_err(fail)?;
+    let v = current_version(ctx, id).await?;
+    workflow::review(
+        ctx,
+        &qf_office,
+        id,
+        v,
+        Decision::Reject,
+        "英文域名不是本单位注册的域名，请核实后重新提交。",
+    )
+    .await
+    .map_err(fail)?;
+    // 4. Waiting at the county office.
+    workflow::create(ctx, &nl_edu, &input(&sites[3], "410923", 4), true)
+        .await
+        .map_err(fail)?;
+    // 5. A draft.
+    let mut draft = input(&sites[4], "410923", 5);
+    draft.handler_id_number.clear();
+    workflow::create(ctx, &nl_edu, &draft, false)
+        .await
+        .map_err(fail)?;
+    // 6. A city unit at the province (it skipped the county).
+    let id = workflow::create(ctx, &py_gov, &input(&sites[5], "410900", 6), true)
+        .await
+        .map_err(fail)?;
+    let v = current_version(ctx, id).await?;
+    workflow::review(ctx, &city, id, v, Decision::Approve, "")
+        .await
+        .map_err(fail)?;
+    // 7. Approved online: the unit prints and hands in the paper.
+    let id = workflow::create(ctx, &py_gov, &input(&sites[6], "410900", 7), true)
+        .await
+        .map_err(fail)?;
+    for reviewer in [&city, &province, &central] {
+        let v = current_version(ctx, id).await?;
+        workflow::review(ctx, reviewer, id, v, Decision::Approve, "")
+            .await
+            .map_err(fail)?;
+    }
+    let _ = nl_office;
+
+    let mut out = String::from("演示数据已加载。演示账号（密码均为 ");
+    let _ = writeln!(out, "{DEMO_PASSWORD}）：");
+    for a in ACCOUNTS {
+        let scope = match (a.level, a.region) {
+            ("", _) => String::new(),
+            (level, "") => format!(" [{level}]"),
+            (level, region) => format!(" [{level} {region}]"),
+        };
+        let _ = writeln!(out, "  {}  {}（{}）{scope}", a.name, a.display, a.role);
+    }
+    Ok(Some(out))
+}
+
+async fn current_version(ctx: &Context, id: i64) -> anyhow::Result<i64> {
+    Ok(crate::store::applications::get(&ctx.pool, id)
+        .await?
+        .version)
+}

@@ -1,0 +1,139 @@
+//! Website badge codes (网站标识代码) and the status of an issued badge.
+//!
+//! A code is 13 characters: the unit's 6-digit region code, a 6-digit serial within that
+//! region, and an ISO 7064 MOD 11-2 check character (0-9 or X) over the 12 digits.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+use super::check_digits::mod11_2_check;
+use super::region::RegionCode;
+
+/// The highest serial a region can issue.
+pub const MAX_SERIAL: u32 = 999_999;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BadgeCode(String);
+
+impl BadgeCode {
+    /// The code for `serial` (1..=999999) in `region`.
+    pub fn new(region: &RegionCode, serial: u32) -> Option<Self> {
+        if serial == 0 || serial > MAX_SERIAL {
+            return None;
+        }
+        let body = format!("{}{serial:06}", region.as_str());
+        let check = mod11_2_check(&body)?;
+        Some(Self(format!("{body}{check}")))
+    }
+
+    /// Parses a code and verifies its check character.
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim().to_ascii_uppercase();
+        if t.len() != 13 || !t.is_ascii() {
+            return None;
+        }
+        let (body, check) = t.split_at(12);
+        RegionCode::parse(&body[..6]).ok()?;
+        if mod11_2_check(body)?.to_string() != check {
+            return None;
+        }
+        Some(Self(t))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn region(&self) -> RegionCode {
+        RegionCode::parse(&self.0[..6]).expect("checked at construction")
+    }
+}
+
+impl fmt::Display for BadgeCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for BadgeCode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// Status of an issued badge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BadgeStatus {
+    Active,
+    Suspended,
+    Revoked,
+}
+
+impl BadgeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Active, Self::Suspended, Self::Revoked]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Active => "有效",
+            Self::Suspended => "暂停",
+            Self::Revoked => "撤销",
+        }
+    }
+
+    /// Suspend, reinstate and revoke; a revoked badge stays revoked.
+    pub fn can_become(self, next: BadgeStatus) -> bool {
+        matches!(
+            (self, next),
+            (Self::Active, Self::Suspended)
+                | (Self::Suspended, Self::Active)
+                | (Self::Active | Self::Suspended, Self::Revoked)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_carry_region_serial_and_check() {
+        let region = RegionCode::parse("410922").unwrap();
+        let code = BadgeCode::new(&region, 1).unwrap();
+        assert_eq!(&code.as_str()[..12], "410922000001");
+        assert_eq!(code.as_str().len(), 13);
+        assert_eq!(BadgeCode::parse(code.as_str()), Some(code.clone()));
+        assert_eq!(code.region(), region);
+        // Any single changed digit is caught by the check character.
+        for i in 0..12 {
+            let mut bytes = code.as_str().as_bytes().to_vec();
+            bytes[i] = if bytes[i] == b'9' { b'0' } else { bytes[i] + 1 };
+            assert_eq!(BadgeCode::parse(std::str::from_utf8(&bytes).unwrap()), None);
+        }
+        assert_eq!(BadgeCode::new(&region, 0), None);
+        assert_eq!(BadgeCode::new(&region, 1_000_000), None);
+    }
+
+    #[test]
+    fn status_transitions() {
+        use BadgeStatus::*;
+        assert!(Active.can_become(Suspended));
+        assert!(Suspended.can_become(Active));
+        assert!(Suspended.can_become(Revoked));
+        assert!(!Revoked.can_become(Active));
+        assert!(!Active.can_become(Active));
+    }
+}

@@ -1,0 +1,11 @@
+//! Pure types and rules, no I/O: validated form fields, the workflow state machine, badge
+//! codes, accounts and regions, and the working-day calendar.
+
+pub mod account;
+pub mod application;
+pub mod badge;
+pub mod calendar;
+pub mod check_digits;
+pub mod fields;
+pub mod region;
+pub mod workflow;

@@ -1,0 +1,137 @@
+//! Administrative divisions (GB/T 2260 six-digit codes) and the administrative levels at which
+//! staffing offices (编办) review applications.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A six-digit administrative division code such as `410922` (清丰县).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RegionCode([u8; 6]);
+
+impl RegionCode {
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let bytes = text.as_bytes();
+        if bytes.len() != 6 || !bytes.iter().all(u8::is_ascii_digit) {
+            return Err("行政区划代码应为6位数字");
+        }
+        if &bytes[..2] == b"00" {
+            return Err("行政区划代码的省级部分无效");
+        }
+        let mut code = [0; 6];
+        code.copy_from_slice(bytes);
+        Ok(Self(code))
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("ASCII digits")
+    }
+
+    /// The level a code names: `xx0000` a province, `xxxx00` a city, otherwise a county.
+    pub fn level(&self) -> Level {
+        if &self.0[2..] == b"0000" {
+            Level::Province
+        } else if &self.0[4..] == b"00" {
+            Level::City
+        } else {
+            Level::County
+        }
+    }
+
+    /// The code prefix shared by every division under this one.
+    pub fn jurisdiction_prefix(&self) -> &str {
+        let s = self.as_str();
+        match self.level() {
+            Level::Province => &s[..2],
+            Level::City => &s[..4],
+            Level::County | Level::Central => s,
+        }
+    }
+
+    /// Whether `other` lies within this division (or is it).
+    pub fn contains(&self, other: &RegionCode) -> bool {
+        other.as_str().starts_with(self.jurisdiction_prefix())
+    }
+}
+
+impl fmt::Display for RegionCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for RegionCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for RegionCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        RegionCode::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Administrative level of a unit or a staffing office, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    County,
+    City,
+    Province,
+    Central,
+}
+
+impl Level {
+    pub const ALL: [Level; 4] = [Level::County, Level::City, Level::Province, Level::Central];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::County => "county",
+            Level::City => "city",
+            Level::Province => "province",
+            Level::Central => "central",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.as_str() == text)
+    }
+
+    /// The Chinese name used in the UI.
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::County => "县级",
+            Level::City => "市级",
+            Level::Province => "省级",
+            Level::Central => "中央",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_and_containment() {
+        let province = RegionCode::parse("410000").unwrap();
+        let city = RegionCode::parse("410900").unwrap();
+        let county = RegionCode::parse("410922").unwrap();
+        let other_county = RegionCode::parse("410923").unwrap();
+        assert_eq!(province.level(), Level::Province);
+        assert_eq!(city.level(), Level::City);
+        assert_eq!(county.level(), Level::County);
+        assert!(province.contains(&county) && city.contains(&county) && county.contains(&county));
+        assert!(!county.contains(&other_county));
+        assert!(!city.contains(&RegionCode::parse("411000").unwrap()));
+    }
+
+    #[test]
+    fn malformed_codes() {
+        for bad in ["", "41092", "4109222", "41092a", "000000", "４１０９２２"] {
+            assert!(RegionCode::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! govbadge: the website badge programme for party and government bodies (党政机关网站标识).
+//!
+//! - `domain`: pure types and rules (the application form, the workflow, badge codes, the
+//!   working-day calendar);
+//! - `store`: SQLite access behind functions that return domain types;
+//! - `service`: the operations, with authorization, shared by pages and API;
+//! - `web`: the axum pages (Simplified Chinese) and JSON API;
+//! - `notify`: the outbox sender for e-mail and SMS;
+//! - `badge`: the install snippet;
+//! - `startup` and `demo`: building and running the service, and its demo data.
+
+pub mod badge;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod notify;
+pub mod service;
+pub mod startup;
+pub mod store;
+pub mod web;

@@ -1,0 +1,81 @@
+//! The texts of the notices sent to a unit, one function per event. Plain text, formal Chinese.
+
+use chrono::NaiveDate;
+
+/// A notice: the e-mail subject, the e-mail body and the (shorter) SMS text.
+pub struct Notice {
+    pub topic: &'static str,
+    pub subject: String,
+    pub email: String,
+    pub sms: String,
+}
+
+/// What every notice names.
+pub struct About<'a> {
+    pub unit_name: &'a str,
+    pub site_name: &'a str,
+    /// 开办审核 or 资格复核.
+    pub review_label: &'a str,
+    pub portal_url: &'a str,
+}
+
+const SIGNATURE: &str = "\n\n党政机关网站标识管理平台（本邮件由系统自动发送，请勿回复）";
+
+pub fn rejected(a: &About<'_>, step: &str, reason: &str) -> Notice {
+    Notice {
+        topic: "rejected",
+        subject: format!("【网站{}】“{}”申请未通过审核", a.review_label, a.site_name),
+        email: format!(
+            "{unit}：\n\n贵单位“{site}”的网站{label}申请未通过{step}审核。\n\n原因：{reason}\n\n请登录平台（{url}）查看并修改申请后重新提交。{SIGNATURE}",
+            unit = a.unit_name, site = a.site_name, label = a.review_label, url = a.portal_url
+        ),
+        sms: format!("【网站标识】贵单位“{}”网站{}申请未通过{step}审核，原因：{reason}。请登录平台修改后重新提交。", a.site_name, a.review_label),
+    }
+}
+
+pub fn approved_online(a: &About<'_>, copies: u32) -> Notice {
+    Notice {
+        topic: "approved_online",
+        subject: format!("【网站{}】“{}”申请已通过在线审核", a.review_label, a.site_name),
+        email: format!(
+            "{unit}：\n\n贵单位“{site}”的网站{label}申请已通过机构编制部门和中央编办在线审核。\n\n请登录平台（{url}），打印《关于申请对我单位开办的网站进行开办审核/资格复核的函》和《党政机关网站开办审核/资格复核申请表》（一式{copies}份），加盖单位公章，连同申请经办人身份证复印件、统一社会信用代码证书原件及复印件，报送同级机构编制部门。{SIGNATURE}",
+            unit = a.unit_name, site = a.site_name, label = a.review_label, url = a.portal_url
+        ),
+        sms: format!("【网站标识】贵单位“{}”网站{}申请已通过在线审核，请登录平台打印申请函和申请表（一式{copies}份），盖章后报送同级编办。", a.site_name, a.review_label),
+    }
+}
+
+pub fn paper_problem(a: &About<'_>, reason: &str) -> Notice {
+    Notice {
+        topic: "paper_problem",
+        subject: format!("【网站{}】“{}”报送的书面材料存在问题", a.review_label, a.site_name),
+        email: format!(
+            "{unit}：\n\n贵单位“{site}”报送的书面材料存在问题：{reason}\n\n请登录平台（{url}）重新提交网站{label}申请。{SIGNATURE}",
+            unit = a.unit_name, site = a.site_name, label = a.review_label, url = a.portal_url
+        ),
+        sms: format!("【网站标识】贵单位“{}”报送的书面材料存在问题：{reason}。请登录平台重新提交申请。", a.site_name),
+    }
+}
+
+pub fn issued(
+    a: &About<'_>,
+    code: &str,
+    deadline: NaiveDate,
+    provisional: bool,
+    snippet: &str,
+) -> Notice {
+    let note = if provisional {
+        "（该年度节假日安排尚未公布，期限为暂定）"
+    } else {
+        ""
+    };
+    Notice {
+        topic: "issued",
+        subject: format!("【网站标识】“{}”网站标识代码：{code}", a.site_name),
+        email: format!(
+            "{unit}：\n\n贵单位“{site}”的书面材料已确认，网站标识代码为：{code}\n\n请自收到本通知之日起5个工作日内，即于{deadline}{note}前，将网站标识加挂在网站所有页面底部中间显著位置：将下列代码复制并粘贴到网站所有页面代码的</body>前。\n\n{snippet}\n\n无自建网站的单位请通过网络红页完成挂标。详情请登录平台（{url}）查看。{SIGNATURE}",
+            unit = a.unit_name, site = a.site_name, url = a.portal_url
+        ),
+        sms: format!("【网站标识】贵单位“{}”网站标识代码为{code}，请于{deadline}{note}前将标识加挂在网站所有页面底部中间位置，代码详见邮件或登录平台获取。", a.site_name),
+    }
+}

@@ -1,0 +1,120 @@
+//! The background sender: drains due outbox messages, retries failures with exponential
+//! backoff, parks a message as failed after the configured attempts. Logs carry the message id
+//! and channel, never the recipient.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use sqlx::SqlitePool;
+use tokio::sync::Notify;
+
+use super::email::Mailer;
+use super::sms::SmsGateway;
+use crate::config::{Config, OutboxConfig};
+use crate::store::outbox::{self, Message};
+
+pub struct Sender {
+    pool: SqlitePool,
+    mailer: Option<Mailer>,
+    sms: Option<SmsGateway>,
+    config: OutboxConfig,
+    wake: Arc<Notify>,
+}
+
+impl Sender {
+    pub fn new(pool: SqlitePool, config: &Config, wake: Arc<Notify>) -> anyhow::Result<Self> {
+        Ok(Self {
+            pool,
+            mailer: config
+                .mail
+                .enabled
+                .then(|| Mailer::new(&config.mail))
+                .transpose()?,
+            sms: config
+                .sms
+                .enabled
+                .then(|| SmsGateway::new(&config.sms))
+                .transpose()?,
+            config: config.outbox.clone(),
+            wake,
+        })
+    }
+
+    /// Runs until the task is dropped.
+    pub async fn run(self) {
+        loop {
+            if let Err(error) = self.drain().await {
+                tracing::error!(%error, "outbox pass failed");
+            }
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(Duration::from_secs(self.config.poll_seconds)) => {}
+            }
+        }
+    }
+
+    /// Sends every message due now; returns how many were sent.
+    pub async fn drain(&self) -> anyhow::Result<usize> {
+        let mut sent = 0;
+        loop {
+            let batch = outbox::due(&self.pool, Utc::now(), 20).await?;
+            if batch.is_empty() {
+                return Ok(sent);
+            }
+            let mut progress = false;
+            for message in batch {
+                let now = Utc::now();
+                match self.deliver(&message).await {
+                    Ok(()) => {
+                        outbox::mark_sent(&self.pool, message.id, now).await?;
+                        tracing::info!(outbox.id = message.id, outbox.channel = %message.channel, outbox.topic = %message.topic, "notification sent");
+                        sent += 1;
+                        progress = true;
+                    }
+                    Err(error) => {
+                        let attempts = message.attempts + 1;
+                        let retry_at = (attempts < i64::from(self.config.max_attempts))
+                            .then(|| now + self.backoff(attempts));
+                        let error = format!("{error:#}");
+                        outbox::mark_attempt_failed(&self.pool, message.id, &error, retry_at, now)
+                            .await?;
+                        tracing::warn!(outbox.id = message.id, outbox.channel = %message.channel, attempts, parked = retry_at.is_none(), %error, "notification not delivered");
+                    }
+                }
+            }
+            if !progress {
+                return Ok(sent);
+            }
+        }
+    }
+
+    fn backoff(&self, attempts: i64) -> chrono::Duration {
+        let exp = u32::try_from(attempts.saturating_sub(1))
+            .unwrap_or(u32::MAX)
+            .min(20);
+        let secs = self
+            .config
+            .backoff_seconds
+            .saturating_mul(1 << exp)
+            .min(self.config.max_backoff_seconds);
+        chrono::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX))
+    }
+
+    async fn deliver(&self, message: &Message) -> anyhow::Result<()> {
+        match message.channel.as_str() {
+            "email" => match &self.mailer {
+                Some(m) => {
+                    m.send(&message.recipient, &message.subject, &message.body)
+                        .await
+                }
+                None => anyhow::bail!("e-mail is not configured"),
+            },
+            "sms" => match &self.sms {
+                Some(g) => g.send(&message.recipient, &message.body).await,
+                None => anyhow::bail!("SMS is not configured"),
+            },
+            other => anyhow::bail!("unknown channel {other}"),
+        }
+    }
+}

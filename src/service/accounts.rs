@@ -1,0 +1,266 @@
+//! Signing in and out, and the admin's account management.
+
+use std::time::Instant;
+
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use base64::Engine;
+use chrono::{Duration, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::{field_error, Context, ServiceError};
+use crate::domain::account::{check_account_scope, Actor, Role};
+use crate::domain::application::FieldErrors;
+use crate::domain::fields::plain_text;
+use crate::domain::region::{Level, RegionCode};
+use crate::store::accounts::{self, Account, NewAccount};
+use crate::store::sessions;
+
+/// A new session: the token goes to the client once; only its hash is stored.
+pub struct NewSession {
+    pub token: String,
+    pub csrf: String,
+    pub account: Account,
+}
+
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+    })
+    .await?
+}
+
+async fn verify_password(password: String, hash: String) -> anyhow::Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let parsed =
+            PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await?
+}
+
+/// A hash of nothing, verified against when the account does not exist, so both paths cost
+/// the same and timing does not reveal which names exist.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0Gk3k3iJk2Rr3xT4+Jm3f6wqkq8CkK7mHk3iHqO2XKc";
+
+pub async fn login(
+    ctx: &Context,
+    name: &str,
+    password: &str,
+    address: &str,
+) -> Result<NewSession, ServiceError> {
+    let name = name.trim();
+    if name.is_empty() || password.is_empty() || name.chars().count() > 100 || password.len() > 1024
+    {
+        return Err(ServiceError::BadCredentials);
+    }
+    let now = Instant::now();
+    if !ctx.throttle.allowed(name, address, now) {
+        tracing::warn!(client.address = %address, "login refused by throttle");
+        return Err(ServiceError::Throttled);
+    }
+    let account = accounts::find_by_name(&ctx.pool, name).await?;
+    let hash = account
+        .as_ref()
+        .map_or_else(|| DUMMY_HASH.to_owned(), |a| a.password_hash.clone());
+    let ok = verify_password(password.to_owned(), hash)
+        .await
+        .unwrap_or(false);
+    let account = match account {
+        Some(a) if ok && !a.disabled => a,
+        _ => {
+            ctx.throttle.record_failure(name, address, now);
+            tracing::info!(client.address = %address, "login failed");
+            return Err(ServiceError::BadCredentials);
+        }
+    };
+    ctx.throttle.record_success(name);
+    let token = random_token();
+    let csrf = random_token();
+    let now = Utc::now();
+    let expires = now + Duration::hours(ctx.config.auth.session_hours);
+    sessions::create(
+        &ctx.pool,
+        &token_hash(&token),
+        account.id,
+        &csrf,
+        now,
+        expires,
+    )
+    .await?;
+    tracing::info!(
+        account.id = account.id,
+        account.role = account.role.as_str(),
+        "signed in"
+    );
+    Ok(NewSession {
+        token,
+        csrf,
+        account,
+    })
+}
+
+pub async fn logout(ctx: &Context, token: &str) -> Result<(), ServiceError> {
+    sessions::delete(&ctx.pool, &token_hash(token)).await?;
+    Ok(())
+}
+
+/// The account and CSRF token of a live session.
+pub async fn session(
+    ctx: &Context,
+    token: &str,
+) -> Result<Option<(Account, String)>, ServiceError> {
+    Ok(sessions::find(&ctx.pool, &token_hash(token), Utc::now()).await?)
+}
+
+/// The admin's form for a new account.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct AccountInput {
+    pub name: String,
+    pub display_name: String,
+    pub role: String,
+    pub level: String,
+    pub region: String,
+    pub password: String,
+}
+
+fn put(errors: &mut FieldErrors, field: &'static str, message: &str) {
+    errors.insert(field, message.to_owned());
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+pub async fn create_account(
+    ctx: &Context,
+    actor: &Actor,
+    input: &AccountInput,
+) -> Result<i64, ServiceError> {
+    if actor.role != Role::Admin {
+        return Err(ServiceError::Forbidden);
+    }
+    let mut errors = FieldErrors::new();
+    let name = match plain_text(&input.name, 100, false) {
+        Ok(n) if n.is_empty() => {
+            put(&mut errors, "name", "请填写账号名称");
+            n
+        }
+        Ok(n) if n.contains(char::is_whitespace) => {
+            put(&mut errors, "name", "账号名称不得包含空格");
+            n
+        }
+        Ok(n) => n,
+        Err(m) => {
+            put(&mut errors, "name", m);
+            String::new()
+        }
+    };
+    let display_name = match plain_text(&input.display_name, 100, false) {
+        Ok(n) if n.is_empty() => {
+            put(&mut errors, "display_name", "请填写单位或人员名称");
+            n
+        }
+        Ok(n) => n,
+        Err(m) => {
+            put(&mut errors, "display_name", m);
+            String::new()
+        }
+    };
+    let role = Role::parse(input.role.trim());
+    if role.is_none() {
+        put(&mut errors, "role", "请选择角色");
+    }
+    let level = match input.level.trim() {
+        "" => None,
+        l => match Level::parse(l) {
+            Some(level) => Some(level),
+            None => {
+                put(&mut errors, "level", "层级无效");
+                None
+            }
+        },
+    };
+    let region = match input.region.trim() {
+        "" => None,
+        r => match RegionCode::parse(r) {
+            Ok(code) => Some(code),
+            Err(m) => {
+                put(&mut errors, "region", m);
+                None
+            }
+        },
+    };
+    if input.password.chars().count() < MIN_PASSWORD_CHARS {
+        put(&mut errors, "password", "密码至少10个字符");
+    }
+    if let (Some(role), true) = (
+        role,
+        !errors.contains_key("level") && !errors.contains_key("region"),
+    ) {
+        if let Err(m) = check_account_scope(role, level, region.as_ref()) {
+            put(&mut errors, "region", m);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let hash = hash_password(input.password.clone()).await?;
+    let new = NewAccount {
+        name: &name,
+        display_name: &display_name,
+        role: role.expect("checked above"),
+        level,
+        region: region.as_ref(),
+        password_hash: &hash,
+    };
+    match accounts::create(&ctx.pool, &new, Utc::now()).await {
+        Ok(id) => {
+            tracing::info!(account.id = id, by = actor.account_id, "account created");
+            Ok(id)
+        }
+        Err(crate::store::StoreError::Conflict) => Err(field_error("name", "该账号名称已存在")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn set_disabled(
+    ctx: &Context,
+    actor: &Actor,
+    id: i64,
+    disabled: bool,
+) -> Result<(), ServiceError> {
+    if actor.role != Role::Admin {
+        return Err(ServiceError::Forbidden);
+    }
+    if actor.account_id == id {
+        return Err(field_error("account", "不能停用自己的账号"));
+    }
+    accounts::set_disabled(&ctx.pool, id, disabled).await?;
+    Ok(())
+}
+
+pub async fn list(ctx: &Context, actor: &Actor) -> Result<Vec<Account>, ServiceError> {
+    if actor.role != Role::Admin {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(accounts::list(&ctx.pool).await?)
+}

@@ -1,0 +1,580 @@
+//! Applications: create and edit drafts, submit, review at each level, handle the paper
+//! materials, issue the badge; who may see what.
+
+use chrono::{DateTime, Utc};
+
+use super::{field_error, Context, ServiceError};
+use crate::badge::snippet::install_snippet;
+use crate::domain::account::{Actor, Role};
+use crate::domain::application::{ApplicationForm, ApplicationInput, ApplicationKind};
+use crate::domain::badge::{BadgeCode, BadgeStatus};
+use crate::domain::calendar::{today_in_china, DueDate};
+use crate::domain::region::{Level, RegionCode};
+use crate::domain::workflow::{apply, review_chain, Denied, Event, State, Subject};
+use crate::notify::messages::{self, About, Notice};
+use crate::store::applications::{self as store, Application, AuditEntry, Step};
+use crate::store::outbox::{self, Channel, NewMessage};
+use crate::store::{accounts, badges, Tx};
+
+/// May `actor` read this application?
+pub fn can_view(actor: &Actor, app: &Application) -> bool {
+    match actor.role {
+        Role::Unit => actor.account_id == app.unit_id,
+        Role::Reviewer | Role::Supervisor => {
+            app.state != State::Draft
+                && actor.covers_region(app.unit_region.as_ref())
+                && (actor.role == Role::Supervisor
+                    || actor.level == Some(Level::Central)
+                    || actor.level.is_some_and(|l| app.chain.contains(&l)))
+        }
+        Role::Admin => false,
+    }
+}
+
+/// Loads the application for a change made against `version`: a stale version is a conflict
+/// whatever the current state, so the loser of a race is told the application changed.
+async fn load_for_change(
+    ctx: &Context,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+) -> Result<Application, ServiceError> {
+    let app = load_visible(ctx, actor, id).await?;
+    if app.version != version {
+        return Err(ServiceError::Conflict);
+    }
+    Ok(app)
+}
+
+async fn load_visible(ctx: &Context, actor: &Actor, id: i64) -> Result<Application, ServiceError> {
+    let app = store::get(&ctx.pool, id).await?;
+    if can_view(actor, &app) {
+        Ok(app)
+    } else {
+        // Applications outside the actor's scope are not confirmed to exist.
+        Err(ServiceError::NotFound)
+    }
+}
+
+/// The unit's review chain under the current configuration.
+fn chain_for(ctx: &Context, unit_level: Level) -> Vec<Level> {
+    review_chain(unit_level, &ctx.config.workflow.review_levels)
+}
+
+/// Validates the input for saving (draft) or submitting, including the checks that need the
+/// database: the English domain is not already applied for, a re-check names this unit's badge.
+async fn validate(
+    ctx: &Context,
+    actor: &Actor,
+    input: &ApplicationInput,
+    complete: bool,
+    id: Option<i64>,
+) -> Result<ApplicationForm, ServiceError> {
+    let form = if complete {
+        input.parse_complete()
+    } else {
+        input.parse()
+    }
+    .map_err(ServiceError::Invalid)?;
+    if let (ApplicationKind::New, Some(domain)) = (form.kind, &form.domain_en) {
+        if store::domain_taken(&ctx.pool, domain.as_str(), id).await? {
+            return Err(field_error(
+                "domain_en",
+                "该域名已有开办审核申请，一个网站只能提交一份申请",
+            ));
+        }
+    }
+    if let Some(code) = &form.recheck_code {
+        let owned = match badges::get(&ctx.pool, code).await {
+            Ok(b) => b.unit_id == actor.account_id && b.status != BadgeStatus::Revoked,
+            Err(crate::store::StoreError::NotFound) => false,
+            Err(e) => return Err(e.into()),
+        };
+        if !owned {
+            return Err(field_error("recheck_code", "未找到本单位该网站标识代码"));
+        }
+    }
+    Ok(form)
+}
+
+fn require_unit(actor: &Actor) -> Result<Level, ServiceError> {
+    match (actor.role, actor.level) {
+        (Role::Unit, Some(level)) => Ok(level),
+        _ => Err(ServiceError::Forbidden),
+    }
+}
+
+/// Creates an application; with `submit` it is submitted in the same transaction, so a
+/// refused submission stores nothing.
+pub async fn create(
+    ctx: &Context,
+    actor: &Actor,
+    input: &ApplicationInput,
+    submit: bool,
+) -> Result<i64, ServiceError> {
+    let unit_level = require_unit(actor)?;
+    let form = validate(ctx, actor, input, submit, None).await?;
+    let now = Utc::now();
+    let mut tx = ctx.pool.begin().await?;
+    let id = store::create_draft(&mut tx, actor.account_id, &form, now).await?;
+    if submit {
+        let chain = chain_for(ctx, unit_level);
+        submit_in(&mut tx, actor, id, 1, State::Draft, &chain, now).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(
+        application.id = id,
+        submitted = submit,
+        "application created"
+    );
+    Ok(id)
+}
+
+/// Saves an edited form (and submits it when asked), if the version is still current.
+pub async fn update(
+    ctx: &Context,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+    input: &ApplicationInput,
+    submit: bool,
+) -> Result<(), ServiceError> {
+    let unit_level = require_unit(actor)?;
+    let app = load_for_change(ctx, actor, id, version).await?;
+    if !app.state.editable() {
+        return Err(Denied::WrongState(app.state.label()).into());
+    }
+    let form = validate(ctx, actor, input, submit, Some(id)).await?;
+    let now = Utc::now();
+    let mut tx = ctx.pool.begin().await?;
+    store::update_form(&mut tx, id, version, &form, now).await?;
+    if submit {
+        let chain = chain_for(ctx, unit_level);
+        submit_in(&mut tx, actor, id, version + 1, app.state, &chain, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Submits the stored form as it is.
+pub async fn submit(
+    ctx: &Context,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+) -> Result<(), ServiceError> {
+    let unit_level = require_unit(actor)?;
+    let app = load_for_change(ctx, actor, id, version).await?;
+    app.form
+        .to_input()
+        .parse_complete()
+        .map_err(ServiceError::Invalid)?;
+    let mut tx = ctx.pool.begin().await?;
+    submit_in(
+        &mut tx,
+        actor,
+        id,
+        version,
+        app.state,
+        &chain_for(ctx, unit_level),
+        Utc::now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn submit_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+    from: State,
+    chain: &[Level],
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let subject = Subject {
+        state: from,
+        owner_id: actor.account_id,
+        unit_region: actor.region.as_ref(),
+        chain,
+    };
+    let to = apply(&subject, &Event::Submit, actor)?;
+    let step = Step {
+        id,
+        version,
+        from,
+        to,
+        event: &Event::Submit,
+        actor,
+        at: now,
+        new_chain: Some(chain),
+    };
+    store::record_step(tx, &step).await?;
+    Ok(())
+}
+
+/// A reviewer's decision on the online review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Reject,
+}
+
+pub async fn review(
+    ctx: &Context,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+    decision: Decision,
+    reason: &str,
+) -> Result<State, ServiceError> {
+    let app = load_for_change(ctx, actor, id, version).await?;
+    let reason = clean_reason(reason)?;
+    let event = match decision {
+        Decision::Approve => Event::Approve,
+        Decision::Reject => Event::Reject {
+            reason: reason.clone(),
+        },
+    };
+    let to = apply(&subject_of(&app), &event, actor)?;
+    let now = Utc::now();
+    let mut tx = ctx.pool.begin().await?;
+    let step = Step {
+        id,
+        version,
+        from: app.state,
+        to,
+        event: &event,
+        actor,
+        at: now,
+        new_chain: None,
+    };
+    store::record_step(&mut tx, &step).await?;
+    let about_url = portal_url(ctx);
+    let about = about(&app, &about_url);
+    match (to, app.state) {
+        (State::Rejected, State::Review(level)) => {
+            let step_name = if level == Level::Central {
+                "中央编办复审".to_owned()
+            } else {
+                format!("{}编办", level.label())
+            };
+            enqueue(
+                ctx,
+                &mut tx,
+                &app,
+                &messages::rejected(&about, &step_name, &reason),
+                now,
+            )
+            .await?;
+        }
+        (State::ApprovedOnline, _) => {
+            enqueue(
+                ctx,
+                &mut tx,
+                &app,
+                &messages::approved_online(&about, ctx.config.workflow.paper_copies),
+                now,
+            )
+            .await?;
+        }
+        _ => {}
+    }
+    tx.commit().await?;
+    ctx.outbox_wake.notify_one();
+    tracing::info!(application.id = id, from = %app.state, to = %to, "review recorded");
+    Ok(to)
+}
+
+/// What the office does with the paper materials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaperAction {
+    Receive,
+    Confirm,
+    Problem,
+}
+
+/// Records the paper step; confirming also issues the badge in the same transaction.
+pub async fn paper(
+    ctx: &Context,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+    action: PaperAction,
+    reason: &str,
+) -> Result<State, ServiceError> {
+    let app = load_for_change(ctx, actor, id, version).await?;
+    let reason = clean_reason(reason)?;
+    let event = match action {
+        PaperAction::Receive => Event::ReceivePaper,
+        PaperAction::Confirm => Event::ConfirmPaper,
+        PaperAction::Problem => Event::PaperProblem {
+            reason: reason.clone(),
+        },
+    };
+    let subject = subject_of(&app);
+    let to = apply(&subject, &event, actor)?;
+    let now = Utc::now();
+    let mut tx = ctx.pool.begin().await?;
+    let step = Step {
+        id,
+        version,
+        from: app.state,
+        to,
+        event: &event,
+        actor,
+        at: now,
+        new_chain: None,
+    };
+    let version = store::record_step(&mut tx, &step).await?;
+    let portal = portal_url(ctx);
+    let about = about(&app, &portal);
+    let mut final_state = to;
+    match to {
+        State::PaperProblem => {
+            enqueue(
+                ctx,
+                &mut tx,
+                &app,
+                &messages::paper_problem(&about, &reason),
+                now,
+            )
+            .await?
+        }
+        State::Confirmed => {
+            let confirmed = Subject {
+                state: State::Confirmed,
+                ..subject
+            };
+            final_state = apply(&confirmed, &Event::Issue, actor)?;
+            let step = Step {
+                id,
+                version,
+                from: State::Confirmed,
+                to: final_state,
+                event: &Event::Issue,
+                actor,
+                at: now,
+                new_chain: None,
+            };
+            store::record_step(&mut tx, &step).await?;
+            let (code, due) = issue_badge(ctx, &mut tx, &app, now).await?;
+            let snippet = install_snippet(&ctx.config.badge.base_url, &code);
+            let notice =
+                messages::issued(&about, code.as_str(), due.date, due.provisional, &snippet);
+            enqueue(ctx, &mut tx, &app, &notice, now).await?;
+            tracing::info!(application.id = id, badge.code = %code, "badge issued");
+        }
+        _ => {}
+    }
+    tx.commit().await?;
+    ctx.outbox_wake.notify_one();
+    Ok(final_state)
+}
+
+/// A new site gets a new code; a re-check keeps the code it re-checks.
+async fn issue_badge(
+    ctx: &Context,
+    tx: &mut Tx,
+    app: &Application,
+    now: DateTime<Utc>,
+) -> Result<(BadgeCode, DueDate), ServiceError> {
+    let due = install_due(ctx, now);
+    let code = match (app.form.kind, &app.form.recheck_code) {
+        (ApplicationKind::Recheck, Some(code)) => BadgeCode::parse(code)
+            .ok_or_else(|| anyhow::anyhow!("stored re-check code is malformed"))?,
+        _ => {
+            let region = match &app.unit_region {
+                Some(r) => *r,
+                None => RegionCode::parse(&ctx.config.workflow.central_region_code)
+                    .map_err(|m| anyhow::anyhow!("central_region_code: {m}"))?,
+            };
+            badges::issue(tx, app.id, app.unit_id, &region, now, due.date).await?
+        }
+    };
+    store::set_badge_code(tx, app.id, code.as_str()).await?;
+    Ok((code, due))
+}
+
+/// The day the unit must have the badge installed by: N working days after the notice.
+pub fn install_due(ctx: &Context, notice: DateTime<Utc>) -> DueDate {
+    ctx.calendar
+        .add_working_days(today_in_china(notice), ctx.config.workflow.install_days)
+}
+
+fn clean_reason(reason: &str) -> Result<String, ServiceError> {
+    crate::domain::fields::plain_text(reason, 500, true).map_err(|m| field_error("reason", m))
+}
+
+fn subject_of(app: &Application) -> Subject<'_> {
+    Subject {
+        state: app.state,
+        owner_id: app.unit_id,
+        unit_region: app.unit_region.as_ref(),
+        chain: &app.chain,
+    }
+}
+
+fn portal_url(ctx: &Context) -> String {
+    format!(
+        "{}/portal",
+        ctx.config.server.public_base_url.trim_end_matches('/')
+    )
+}
+
+fn about<'a>(app: &'a Application, portal_url: &'a str) -> About<'a> {
+    About {
+        unit_name: &app.form.unit_name,
+        site_name: &app.form.site_name,
+        review_label: app.form.kind.review_label(),
+        portal_url,
+    }
+}
+
+/// Queues the notice to the handler by each enabled channel, in the caller's transaction.
+async fn enqueue(
+    ctx: &Context,
+    tx: &mut Tx,
+    app: &Application,
+    notice: &Notice,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let handler = &app.form.handler;
+    if let (true, Some(email)) = (ctx.config.mail.enabled, &handler.email) {
+        let m = NewMessage {
+            application_id: Some(app.id),
+            topic: notice.topic,
+            channel: Channel::Email,
+            recipient: email.as_str(),
+            subject: &notice.subject,
+            body: &notice.email,
+        };
+        outbox::enqueue(tx, &m, now).await?;
+    }
+    if let (true, Some(mobile)) = (ctx.config.sms.enabled, &handler.mobile) {
+        let m = NewMessage {
+            application_id: Some(app.id),
+            topic: notice.topic,
+            channel: Channel::Sms,
+            recipient: mobile.as_str(),
+            subject: &notice.subject,
+            body: &notice.sms,
+        };
+        outbox::enqueue(tx, &m, now).await?;
+    }
+    Ok(())
+}
+
+/// An application with what its readers need beside it.
+pub struct ApplicationView {
+    pub app: Application,
+    pub history: Vec<AuditEntry>,
+    pub due: Option<DueDate>,
+    pub overdue: bool,
+}
+
+pub async fn view(ctx: &Context, actor: &Actor, id: i64) -> Result<ApplicationView, ServiceError> {
+    let app = load_visible(ctx, actor, id).await?;
+    let history = store::history(&ctx.pool, id).await?;
+    Ok(with_due(ctx, app, history))
+}
+
+fn with_due(ctx: &Context, app: Application, history: Vec<AuditEntry>) -> ApplicationView {
+    let due = due_date(ctx, &app);
+    let overdue = due
+        .is_some_and(|d| crate::domain::calendar::WorkingCalendar::is_overdue(d.date, Utc::now()));
+    ApplicationView {
+        app,
+        history,
+        due,
+        overdue,
+    }
+}
+
+/// Service-level due date of the step the application waits at, if an office owes one.
+pub fn due_date(ctx: &Context, app: &Application) -> Option<DueDate> {
+    let days = match app.state {
+        State::Review(_) => ctx.config.workflow.online_review_days,
+        State::PaperReceived => ctx.config.workflow.paper_review_days,
+        _ => return None,
+    };
+    Some(
+        ctx.calendar
+            .add_working_days(today_in_china(app.state_since), days),
+    )
+}
+
+/// Applications the actor may read: a unit's own; a reviewer's or supervisor's region.
+pub async fn list(ctx: &Context, actor: &Actor) -> Result<Vec<ApplicationView>, ServiceError> {
+    let apps = match actor.role {
+        Role::Unit => store::list_for_unit(&ctx.pool, actor.account_id).await?,
+        Role::Reviewer | Role::Supervisor => {
+            let prefix = match (actor.level, &actor.region) {
+                (Some(Level::Central), _) => String::new(),
+                (_, Some(region)) => region.jurisdiction_prefix().to_owned(),
+                _ => return Err(ServiceError::Forbidden),
+            };
+            store::list_in_region(&ctx.pool, &prefix).await?
+        }
+        Role::Admin => return Err(ServiceError::Forbidden),
+    };
+    Ok(apps
+        .into_iter()
+        .filter(|a| can_view(actor, a))
+        .map(|a| with_due(ctx, a, Vec::new()))
+        .collect())
+}
+
+/// Whether `actor` has a step to take on this application now.
+pub fn awaits(actor: &Actor, app: &Application) -> bool {
+    let subject = subject_of(app);
+    let probes = [Event::Approve, Event::ReceivePaper, Event::ConfirmPaper];
+    actor.role == Role::Reviewer && probes.iter().any(|e| apply(&subject, e, actor).is_ok())
+}
+
+/// The unit's badges with their install deadlines.
+pub async fn unit_badges(ctx: &Context, actor: &Actor) -> Result<Vec<badges::Badge>, ServiceError> {
+    require_unit(actor)?;
+    Ok(badges::list_for_unit(&ctx.pool, actor.account_id).await?)
+}
+
+/// Applications of one unit chosen for the covering letter: all must belong to the unit and be
+/// approved online (or later).
+pub async fn letter_batch(
+    ctx: &Context,
+    actor: &Actor,
+    ids: &[i64],
+) -> Result<Vec<Application>, ServiceError> {
+    require_unit(actor)?;
+    if ids.is_empty() || ids.len() > 50 {
+        return Err(field_error("ids", "请选择要列入申请函的网站"));
+    }
+    let mut out = Vec::new();
+    for id in ids {
+        let app = load_visible(ctx, actor, *id).await?;
+        if !printable(app.state) {
+            return Err(Denied::WrongState(app.state.label()).into());
+        }
+        out.push(app);
+    }
+    Ok(out)
+}
+
+/// The letter and form are printed once both online reviews have passed.
+pub fn printable(state: State) -> bool {
+    matches!(
+        state,
+        State::ApprovedOnline | State::PaperReceived | State::Confirmed | State::Issued
+    )
+}
+
+/// An application for printing: the unit only, once approved online.
+pub async fn for_print(ctx: &Context, actor: &Actor, id: i64) -> Result<Application, ServiceError> {
+    Ok(letter_batch(ctx, actor, &[id]).await?.remove(0))
+}
+
+/// The unit's display name, for the letter.
+pub async fn unit_display_name(ctx: &Context, unit_id: i64) -> Result<String, ServiceError> {
+    Ok(accounts::get(&ctx.pool, unit_id).await?.display_name)
+}

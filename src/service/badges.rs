@@ -1,0 +1,71 @@
+//! Suspending, reinstating and revoking issued badges (after a failed re-check, or when the
+//! unit is dissolved), with a reason, audited.
+
+use chrono::Utc;
+
+use super::{field_error, Context, ServiceError};
+use crate::domain::account::{Actor, Role};
+use crate::domain::badge::{BadgeCode, BadgeStatus};
+use crate::domain::workflow::Denied;
+use crate::store::{accounts, badges};
+
+pub async fn change_status(
+    ctx: &Context,
+    actor: &Actor,
+    code: &str,
+    to: BadgeStatus,
+    reason: &str,
+) -> Result<(), ServiceError> {
+    let code = BadgeCode::parse(code).ok_or(ServiceError::NotFound)?;
+    let badge = badges::get(&ctx.pool, code.as_str()).await?;
+    let unit = accounts::get(&ctx.pool, badge.unit_id).await?;
+    if actor.role != Role::Reviewer || !actor.covers_region(unit.region.as_ref()) {
+        return Err(ServiceError::Forbidden);
+    }
+    let reason = crate::domain::fields::plain_text(reason, 500, true)
+        .map_err(|m| field_error("reason", m))?;
+    if reason.is_empty() {
+        return Err(Denied::ReasonRequired.into());
+    }
+    if !badge.status.can_become(to) {
+        return Err(field_error("status", "标识当前状态不允许此变更"));
+    }
+    badges::change_status(
+        &ctx.pool,
+        &code,
+        badge.status,
+        to,
+        actor.account_id,
+        &reason,
+        Utc::now(),
+    )
+    .await?;
+    tracing::info!(badge.code = %code, from = badge.status.as_str(), to = to.as_str(), by = actor.account_id, "badge status changed");
+    Ok(())
+}
+
+/// A badge and its status history, for reviewers covering it and for its unit.
+pub async fn get(
+    ctx: &Context,
+    actor: &Actor,
+    code: &str,
+) -> Result<
+    (
+        badges::Badge,
+        Vec<(String, String, String, chrono::DateTime<Utc>)>,
+    ),
+    ServiceError,
+> {
+    let badge = badges::get(&ctx.pool, code).await?;
+    let unit = accounts::get(&ctx.pool, badge.unit_id).await?;
+    let allowed = match actor.role {
+        Role::Unit => actor.account_id == badge.unit_id,
+        Role::Reviewer | Role::Supervisor => actor.covers_region(unit.region.as_ref()),
+        Role::Admin => false,
+    };
+    if !allowed {
+        return Err(ServiceError::NotFound);
+    }
+    let history = badges::status_history(&ctx.pool, code).await?;
+    Ok((badge, history))
+}

@@ -1,0 +1,71 @@
+//! The operations of the service, shared by the HTML pages and the JSON API: each checks who
+//! may do it, runs the pure rules and writes through the store in one transaction.
+
+pub mod accounts;
+pub mod applications;
+pub mod badges;
+pub mod throttle;
+
+use std::sync::Arc;
+
+use sqlx::SqlitePool;
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::domain::application::FieldErrors;
+use crate::domain::calendar::WorkingCalendar;
+use crate::domain::workflow::Denied;
+use crate::store::StoreError;
+
+/// Everything an operation needs.
+#[derive(Clone)]
+pub struct Context {
+    pub pool: SqlitePool,
+    pub config: Arc<Config>,
+    pub calendar: Arc<WorkingCalendar>,
+    /// Wakes the outbox sender after a commit that queued messages.
+    pub outbox_wake: Arc<Notify>,
+    pub throttle: Arc<throttle::LoginThrottle>,
+}
+
+/// Why an operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("输入有误")]
+    Invalid(FieldErrors),
+    #[error("{0}")]
+    Denied(#[from] Denied),
+    #[error("无权访问")]
+    Forbidden,
+    #[error("未找到")]
+    NotFound,
+    #[error("该记录已被他人处理或修改，请刷新后重试")]
+    Conflict,
+    #[error("账号或密码错误")]
+    BadCredentials,
+    #[error("登录失败次数过多，请稍后再试")]
+    Throttled,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict => ServiceError::Conflict,
+            StoreError::NotFound => ServiceError::NotFound,
+            other => ServiceError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ServiceError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
+/// A single-field validation error.
+pub fn field_error(field: &'static str, message: &str) -> ServiceError {
+    ServiceError::Invalid(FieldErrors::from([(field, message.to_owned())]))
+}

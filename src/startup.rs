@@ -1,0 +1,103 @@
+//! Building the service from its configuration and running it: the database, the calendar,
+//! the outbox sender and the HTTP listener. Tests call [`build`] and [`run_on`] directly.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::domain::calendar::WorkingCalendar;
+use crate::notify::sender::Sender;
+use crate::service::throttle::LoginThrottle;
+use crate::service::Context;
+use crate::web::state::AppState;
+
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let json = std::env::var("GOVBADGE_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Connects, migrates and assembles the service context.
+pub async fn build(config: Config) -> anyhow::Result<Context> {
+    let pool = crate::store::connect(
+        &config.database.effective_url(),
+        config.database.max_connections,
+    )
+    .await?;
+    let calendar = WorkingCalendar::embedded()?;
+    let years: Vec<i32> = calendar.known_years().collect();
+    tracing::info!(?years, "working-day calendar loaded");
+    let auth = &config.auth;
+    let throttle = LoginThrottle::new(
+        Duration::from_secs(auth.failure_window_minutes * 60),
+        auth.max_failures_per_account,
+        auth.max_failures_per_address,
+    );
+    Ok(Context {
+        pool,
+        calendar: Arc::new(calendar),
+        outbox_wake: Arc::new(Notify::new()),
+        throttle: Arc::new(throttle),
+        config: Arc::new(config),
+    })
+}
+
+/// Starts the outbox sender and serves HTTP on `listener` until the future is dropped or a
+/// shutdown signal arrives.
+pub async fn run_on(
+    ctx: Context,
+    listener: TcpListener,
+    shutdown_on_signal: bool,
+) -> anyhow::Result<()> {
+    let sender = Sender::new(ctx.pool.clone(), &ctx.config, ctx.outbox_wake.clone())?;
+    let sender_task = tokio::spawn(sender.run());
+    let state = AppState {
+        ctx,
+        templates: Arc::new(crate::web::templates::environment()),
+    };
+    let app = crate::web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, app);
+    let result = if shutdown_on_signal {
+        server
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+    } else {
+        server.await
+    };
+    sender_task.abort();
+    Ok(result?)
+}
+
+/// `govbadge serve`.
+pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let bind = config.server.bind.clone();
+    let ctx = build(config).await?;
+    if demo {
+        match crate::demo::load(&ctx).await? {
+            Some(logins) => {
+                println!("{logins}");
+            }
+            None => println!("数据库已有数据，未重复加载演示数据（demo data not loaded: the database is not empty）。"),
+        }
+    }
+    let listener = TcpListener::bind(&bind).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "govbadge listening");
+    println!("govbadge 已启动：http://{addr}/");
+    run_on(ctx, listener, true).await
+}

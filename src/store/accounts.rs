@@ -1,0 +1,153 @@
+//! Accounts: units, reviewers, supervisors, admins.
+
+use chrono::{DateTime, Utc};
+use sqlx::SqlitePool;
+
+use super::StoreError;
+use crate::domain::account::{Actor, Role};
+use crate::domain::region::{Level, RegionCode};
+
+/// An account as stored.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: i64,
+    pub name: String,
+    pub display_name: String,
+    pub role: Role,
+    pub level: Option<Level>,
+    pub region: Option<RegionCode>,
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+impl Account {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            account_id: self.id,
+            role: self.role,
+            level: self.level,
+            region: self.region,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    name: String,
+    display_name: String,
+    role: String,
+    level: Option<String>,
+    region: Option<String>,
+    password_hash: String,
+    disabled: bool,
+}
+
+impl TryFrom<Row> for Account {
+    type Error = StoreError;
+    fn try_from(r: Row) -> Result<Self, StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("account {}: bad {what}", r.id));
+        Ok(Account {
+            id: r.id,
+            role: Role::parse(&r.role).ok_or_else(|| corrupt("role"))?,
+            level: match &r.level {
+                Some(l) => Some(Level::parse(l).ok_or_else(|| corrupt("level"))?),
+                None => None,
+            },
+            region: match &r.region {
+                Some(code) => Some(RegionCode::parse(code).map_err(|_| corrupt("region"))?),
+                None => None,
+            },
+            name: r.name,
+            display_name: r.display_name,
+            password_hash: r.password_hash,
+            disabled: r.disabled,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, name, display_name, role, level, region, password_hash, disabled";
+
+/// A new account's fields.
+pub struct NewAccount<'a> {
+    pub name: &'a str,
+    pub display_name: &'a str,
+    pub role: Role,
+    pub level: Option<Level>,
+    pub region: Option<&'a RegionCode>,
+    pub password_hash: &'a str,
+}
+
+pub async fn create(
+    pool: &SqlitePool,
+    new: &NewAccount<'_>,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO accounts (name, display_name, role, level, region, password_hash, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(new.name)
+    .bind(new.display_name)
+    .bind(new.role.as_str())
+    .bind(new.level.map(Level::as_str))
+    .bind(new.region.map(|r| r.as_str().to_owned()))
+    .bind(new.password_hash)
+    .bind(now)
+    .fetch_one(pool)
+    .await
+    .map_err(StoreError::from_write)?;
+    Ok(id)
+}
+
+pub async fn find_by_name(pool: &SqlitePool, name: &str) -> Result<Option<Account>, StoreError> {
+    let row: Option<Row> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE name = ?"))
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
+    row.map(Account::try_from).transpose()
+}
+
+pub async fn get(pool: &SqlitePool, id: i64) -> Result<Account, StoreError> {
+    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.map(Account::try_from)
+        .transpose()?
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn list(pool: &SqlitePool) -> Result<Vec<Account>, StoreError> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM accounts ORDER BY role, level, region, id"
+    ))
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(Account::try_from).collect()
+}
+
+pub async fn count(pool: &SqlitePool) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+        .fetch_one(pool)
+        .await?)
+}
+
+pub async fn set_disabled(pool: &SqlitePool, id: i64, disabled: bool) -> Result<(), StoreError> {
+    let done = sqlx::query("UPDATE accounts SET disabled = ? WHERE id = ?")
+        .bind(disabled)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    if disabled {
+        sqlx::query("DELETE FROM sessions WHERE account_id = ?")
+            .bind(id)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}

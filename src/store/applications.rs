@@ -1,0 +1,419 @@
+//! Applications, their workflow steps and the append-only audit log written with each step.
+
+use chrono::{DateTime, Utc};
+use sqlx::{SqliteConnection, SqlitePool};
+
+use super::StoreError;
+use crate::domain::account::Actor;
+use crate::domain::application::{ApplicationForm, ApplicationInput};
+use crate::domain::region::{Level, RegionCode};
+use crate::domain::workflow::{Event, State};
+
+/// An application with its unit's scope.
+#[derive(Debug, Clone)]
+pub struct Application {
+    pub id: i64,
+    pub unit_id: i64,
+    pub unit_account: String,
+    pub unit_level: Level,
+    pub unit_region: Option<RegionCode>,
+    pub state: State,
+    pub version: i64,
+    pub round: i64,
+    /// The chain fixed at the last submission (empty for a draft never submitted).
+    pub chain: Vec<Level>,
+    pub state_since: DateTime<Utc>,
+    pub form: ApplicationForm,
+    pub badge_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One audited step.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub round: i64,
+    pub actor_id: i64,
+    pub actor_name: String,
+    pub actor_role: String,
+    pub actor_level: Option<String>,
+    pub event: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+const FORM_COLUMNS: [&str; 23] = [
+    "kind",
+    "unit_name",
+    "parent_unit",
+    "unit_functions",
+    "category",
+    "address",
+    "postcode",
+    "site_name",
+    "site_intro",
+    "domain_cn",
+    "domain_en",
+    "ips",
+    "principal_name",
+    "principal_phone",
+    "principal_mobile",
+    "principal_email",
+    "handler_name",
+    "handler_phone",
+    "handler_mobile",
+    "handler_email",
+    "handler_id_number",
+    "credit_code",
+    "recheck_code",
+];
+
+fn form_values(form: &ApplicationForm) -> [String; 23] {
+    let i = form.to_input();
+    [
+        i.kind,
+        i.unit_name,
+        i.parent_unit,
+        i.unit_functions,
+        i.category,
+        i.address,
+        i.postcode,
+        i.site_name,
+        i.site_intro,
+        i.domain_cn,
+        i.domain_en,
+        i.ips,
+        i.principal_name,
+        i.principal_phone,
+        i.principal_mobile,
+        i.principal_email,
+        i.handler_name,
+        i.handler_phone,
+        i.handler_mobile,
+        i.handler_email,
+        i.handler_id_number,
+        i.credit_code,
+        i.recheck_code,
+    ]
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    unit_id: i64,
+    unit_account: String,
+    unit_level: Option<String>,
+    unit_region: Option<String>,
+    state: String,
+    version: i64,
+    round: i64,
+    chain: String,
+    state_since: DateTime<Utc>,
+    badge_code: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    #[sqlx(flatten)]
+    input: InputRow,
+}
+
+#[derive(sqlx::FromRow)]
+struct InputRow {
+    kind: String,
+    unit_name: String,
+    parent_unit: String,
+    unit_functions: String,
+    category: String,
+    address: String,
+    postcode: String,
+    site_name: String,
+    site_intro: String,
+    domain_cn: String,
+    domain_en: String,
+    ips: String,
+    principal_name: String,
+    principal_phone: String,
+    principal_mobile: String,
+    principal_email: String,
+    handler_name: String,
+    handler_phone: String,
+    handler_mobile: String,
+    handler_email: String,
+    handler_id_number: String,
+    credit_code: String,
+    recheck_code: String,
+}
+
+impl TryFrom<Row> for Application {
+    type Error = StoreError;
+    fn try_from(r: Row) -> Result<Self, StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("application {}: bad {what}", r.id));
+        let i = r.input;
+        let input = ApplicationInput {
+            kind: i.kind,
+            unit_name: i.unit_name,
+            parent_unit: i.parent_unit,
+            unit_functions: i.unit_functions,
+            category: i.category,
+            address: i.address,
+            postcode: i.postcode,
+            site_name: i.site_name,
+            site_intro: i.site_intro,
+            domain_cn: i.domain_cn,
+            domain_en: i.domain_en,
+            ips: i.ips,
+            principal_name: i.principal_name,
+            principal_phone: i.principal_phone,
+            principal_mobile: i.principal_mobile,
+            principal_email: i.principal_email,
+            handler_name: i.handler_name,
+            handler_phone: i.handler_phone,
+            handler_mobile: i.handler_mobile,
+            handler_email: i.handler_email,
+            handler_id_number: i.handler_id_number,
+            credit_code: i.credit_code,
+            recheck_code: i.recheck_code,
+        };
+        let chain = r
+            .chain
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| Level::parse(s).ok_or_else(|| corrupt("chain")))
+            .collect::<Result<_, _>>()?;
+        Ok(Application {
+            id: r.id,
+            unit_id: r.unit_id,
+            unit_account: r.unit_account,
+            unit_level: r
+                .unit_level
+                .as_deref()
+                .and_then(Level::parse)
+                .ok_or_else(|| corrupt("unit level"))?,
+            unit_region: match r.unit_region.as_deref() {
+                Some(code) => Some(RegionCode::parse(code).map_err(|_| corrupt("unit region"))?),
+                None => None,
+            },
+            state: State::parse(&r.state).ok_or_else(|| corrupt("state"))?,
+            version: r.version,
+            round: r.round,
+            chain,
+            state_since: r.state_since,
+            form: input.parse().map_err(|_| corrupt("form"))?,
+            badge_code: r.badge_code,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+fn select_sql(filter: &str) -> String {
+    format!(
+        "SELECT a.id, a.unit_id, u.name AS unit_account, u.level AS unit_level, u.region AS unit_region,
+                a.state, a.version, a.round, a.chain, a.state_since, a.badge_code, a.created_at,
+                a.updated_at, a.{}
+         FROM applications a JOIN accounts u ON u.id = a.unit_id {filter}",
+        FORM_COLUMNS.join(", a.")
+    )
+}
+
+pub async fn create_draft(
+    conn: &mut SqliteConnection,
+    unit_id: i64,
+    form: &ApplicationForm,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let placeholders = vec!["?"; FORM_COLUMNS.len()].join(", ");
+    let sql = format!(
+        "INSERT INTO applications (unit_id, state, state_since, created_at, updated_at, domain_cn_ascii, {})
+         VALUES (?, 'draft', ?, ?, ?, ?, {placeholders}) RETURNING id",
+        FORM_COLUMNS.join(", ")
+    );
+    let mut q = sqlx::query_scalar(&sql)
+        .bind(unit_id)
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .bind(domain_ascii(form));
+    for v in form_values(form) {
+        q = q.bind(v);
+    }
+    q.fetch_one(conn).await.map_err(StoreError::from_write)
+}
+
+fn domain_ascii(form: &ApplicationForm) -> String {
+    form.domain_cn
+        .as_ref()
+        .map(|d| d.ascii().to_owned())
+        .unwrap_or_default()
+}
+
+/// Replaces the form of an editable application, if its version is still `version`.
+pub async fn update_form(
+    conn: &mut SqliteConnection,
+    id: i64,
+    version: i64,
+    form: &ApplicationForm,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let sets = FORM_COLUMNS
+        .iter()
+        .map(|c| format!("{c} = ?"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE applications SET {sets}, domain_cn_ascii = ?, version = version + 1, updated_at = ?
+         WHERE id = ? AND version = ? AND state IN ('draft', 'rejected', 'paper_problem')"
+    );
+    let mut q = sqlx::query(&sql);
+    for v in form_values(form) {
+        q = q.bind(v);
+    }
+    let done = q
+        .bind(domain_ascii(form))
+        .bind(now)
+        .bind(id)
+        .bind(version)
+        .execute(conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
+}
+
+pub async fn get(pool: &SqlitePool, id: i64) -> Result<Application, StoreError> {
+    let row: Option<Row> = sqlx::query_as(&select_sql("WHERE a.id = ?"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.map(Application::try_from)
+        .transpose()?
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn list_for_unit(
+    pool: &SqlitePool,
+    unit_id: i64,
+) -> Result<Vec<Application>, StoreError> {
+    let rows: Vec<Row> = sqlx::query_as(&select_sql("WHERE a.unit_id = ? ORDER BY a.id DESC"))
+        .bind(unit_id)
+        .fetch_all(pool)
+        .await?;
+    rows.into_iter().map(Application::try_from).collect()
+}
+
+/// Submitted applications of units whose region code starts with `prefix` ("" for all).
+pub async fn list_in_region(
+    pool: &SqlitePool,
+    prefix: &str,
+) -> Result<Vec<Application>, StoreError> {
+    let rows: Vec<Row> = sqlx::query_as(&select_sql(
+        "WHERE a.state <> 'draft' AND (? = '' OR u.region LIKE ? || '%') ORDER BY a.state_since, a.id",
+    ))
+    .bind(prefix)
+    .bind(prefix)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(Application::try_from).collect()
+}
+
+/// Another live new-site application of any unit for the same English domain.
+pub async fn domain_taken(
+    pool: &SqlitePool,
+    domain_en: &str,
+    except_id: Option<i64>,
+) -> Result<bool, StoreError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM applications WHERE kind = 'new' AND domain_en = ? AND domain_en <> '' AND id <> ?",
+    )
+    .bind(domain_en)
+    .bind(except_id.unwrap_or(-1))
+    .fetch_one(pool)
+    .await?;
+    Ok(n > 0)
+}
+
+/// A workflow step to record.
+pub struct Step<'a> {
+    pub id: i64,
+    pub version: i64,
+    pub from: State,
+    pub to: State,
+    pub event: &'a Event,
+    pub actor: &'a Actor,
+    pub at: DateTime<Utc>,
+    /// Set on submission: the new round's chain.
+    pub new_chain: Option<&'a [Level]>,
+}
+
+/// Moves the application from `step.from` to `step.to` if nobody changed it since `version`,
+/// and appends the step to the audit log. Run inside the transaction of the whole change.
+pub async fn record_step(conn: &mut SqliteConnection, step: &Step<'_>) -> Result<i64, StoreError> {
+    let chain = step
+        .new_chain
+        .map(|c| c.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(","));
+    let round: Option<i64> = sqlx::query_scalar(
+        "UPDATE applications
+         SET state = ?, version = version + 1, state_since = ?, updated_at = ?,
+             round = round + CASE WHEN ? THEN 1 ELSE 0 END,
+             chain = COALESCE(?, chain)
+         WHERE id = ? AND version = ? AND state = ?
+         RETURNING round",
+    )
+    .bind(step.to.as_str())
+    .bind(step.at)
+    .bind(step.at)
+    .bind(step.new_chain.is_some())
+    .bind(chain)
+    .bind(step.id)
+    .bind(step.version)
+    .bind(step.from.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let round = round.ok_or(StoreError::Conflict)?;
+    sqlx::query(
+        "INSERT INTO application_events
+           (application_id, round, actor_id, actor_role, actor_level, event, from_state, to_state, reason, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(step.id)
+    .bind(round)
+    .bind(step.actor.account_id)
+    .bind(step.actor.role.as_str())
+    .bind(step.actor.level.map(Level::as_str))
+    .bind(step.event.name())
+    .bind(step.from.as_str())
+    .bind(step.to.as_str())
+    .bind(step.event.reason().unwrap_or_default())
+    .bind(step.at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(step.version + 1)
+}
+
+pub async fn set_badge_code(
+    conn: &mut SqliteConnection,
+    id: i64,
+    code: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE applications SET badge_code = ? WHERE id = ?")
+        .bind(code)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn history(pool: &SqlitePool, id: i64) -> Result<Vec<AuditEntry>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT e.id, e.round, e.actor_id, a.display_name AS actor_name, e.actor_role, e.actor_level,
+                e.event, e.from_state, e.to_state, e.reason, e.at
+         FROM application_events e JOIN accounts a ON a.id = e.actor_id
+         WHERE e.application_id = ? ORDER BY e.id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?)
+}

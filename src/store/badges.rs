@@ -1,0 +1,150 @@
+//! Issued badges: serial allocation per region, status changes with their audit entries.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{SqliteConnection, SqlitePool};
+
+use super::StoreError;
+use crate::domain::badge::{BadgeCode, BadgeStatus};
+use crate::domain::region::RegionCode;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Badge {
+    pub code: BadgeCode,
+    pub application_id: i64,
+    pub unit_id: i64,
+    pub status: BadgeStatus,
+    pub issued_at: DateTime<Utc>,
+    pub install_due: NaiveDate,
+    pub status_changed_at: DateTime<Utc>,
+}
+
+type Row = (
+    String,
+    i64,
+    i64,
+    String,
+    DateTime<Utc>,
+    NaiveDate,
+    DateTime<Utc>,
+);
+
+fn from_row(r: Row) -> Result<Badge, StoreError> {
+    let corrupt = || StoreError::Corrupt(format!("badge {}", r.0));
+    Ok(Badge {
+        code: BadgeCode::parse(&r.0).ok_or_else(corrupt)?,
+        application_id: r.1,
+        unit_id: r.2,
+        status: BadgeStatus::parse(&r.3).ok_or_else(corrupt)?,
+        issued_at: r.4,
+        install_due: r.5,
+        status_changed_at: r.6,
+    })
+}
+
+const SELECT: &str =
+    "SELECT code, application_id, unit_id, status, issued_at, install_due, status_changed_at FROM badges";
+
+/// Allocates the region's next serial and stores the badge for `application_id`. The serial
+/// counter only grows, so a code is never reused; the application can hold one badge only.
+pub async fn issue(
+    conn: &mut SqliteConnection,
+    application_id: i64,
+    unit_id: i64,
+    region: &RegionCode,
+    at: DateTime<Utc>,
+    install_due: NaiveDate,
+) -> Result<BadgeCode, StoreError> {
+    let serial: i64 = sqlx::query_scalar(
+        "INSERT INTO region_serials (region, last_serial) VALUES (?, 1)
+         ON CONFLICT (region) DO UPDATE SET last_serial = last_serial + 1
+         RETURNING last_serial",
+    )
+    .bind(region.as_str())
+    .fetch_one(&mut *conn)
+    .await?;
+    let code = u32::try_from(serial)
+        .ok()
+        .and_then(|s| BadgeCode::new(region, s))
+        .ok_or_else(|| StoreError::Corrupt(format!("region {region} has no serials left")))?;
+    sqlx::query(
+        "INSERT INTO badges (code, application_id, unit_id, region, serial, status, issued_at, install_due, status_changed_at)
+         VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?)",
+    )
+    .bind(code.as_str())
+    .bind(application_id)
+    .bind(unit_id)
+    .bind(region.as_str())
+    .bind(serial)
+    .bind(at)
+    .bind(install_due)
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map_err(StoreError::from_write)?;
+    Ok(code)
+}
+
+pub async fn get(pool: &SqlitePool, code: &str) -> Result<Badge, StoreError> {
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE code = ?"))
+        .bind(code)
+        .fetch_optional(pool)
+        .await?;
+    row.map(from_row).transpose()?.ok_or(StoreError::NotFound)
+}
+
+pub async fn list_for_unit(pool: &SqlitePool, unit_id: i64) -> Result<Vec<Badge>, StoreError> {
+    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE unit_id = ? ORDER BY issued_at"))
+        .bind(unit_id)
+        .fetch_all(pool)
+        .await?;
+    rows.into_iter().map(from_row).collect()
+}
+
+/// Changes the status if it is still `from`, and audits the change.
+pub async fn change_status(
+    pool: &SqlitePool,
+    code: &BadgeCode,
+    from: BadgeStatus,
+    to: BadgeStatus,
+    actor_id: i64,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE badges SET status = ?, status_changed_at = ? WHERE code = ? AND status = ?",
+    )
+    .bind(to.as_str())
+    .bind(at)
+    .bind(code.as_str())
+    .bind(from.as_str())
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict);
+    }
+    sqlx::query("INSERT INTO badge_events (code, actor_id, from_status, to_status, reason, at) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(code.as_str())
+        .bind(actor_id)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(reason)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Status history of a badge: (from, to, reason, at).
+pub async fn status_history(
+    pool: &SqlitePool,
+    code: &str,
+) -> Result<Vec<(String, String, String, DateTime<Utc>)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT from_status, to_status, reason, at FROM badge_events WHERE code = ? ORDER BY id",
+    )
+    .bind(code)
+    .fetch_all(pool)
+    .await?)
+}

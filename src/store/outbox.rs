@@ -1,0 +1,138 @@
+//! The notification outbox: messages written in the same transaction as the change they
+//! announce, picked up by the background sender, retried with backoff, never lost.
+
+use chrono::{DateTime, Utc};
+use sqlx::{SqliteConnection, SqlitePool};
+
+use super::StoreError;
+
+/// Delivery channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Sms,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+        }
+    }
+}
+
+/// A message to send.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub application_id: Option<i64>,
+    pub topic: &'a str,
+    pub channel: Channel,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+}
+
+/// A queued message.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Message {
+    pub id: i64,
+    pub application_id: Option<i64>,
+    pub topic: String,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: i64,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub failed_at: Option<DateTime<Utc>>,
+    pub last_error: String,
+}
+
+pub async fn enqueue(
+    conn: &mut SqliteConnection,
+    m: &NewMessage<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO outbox (application_id, topic, channel, recipient, subject, body, next_attempt_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(m.application_id)
+    .bind(m.topic)
+    .bind(m.channel.as_str())
+    .bind(m.recipient)
+    .bind(m.subject)
+    .bind(m.body)
+    .bind(now)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+const COLUMNS: &str = "id, application_id, topic, channel, recipient, subject, body, attempts, sent_at, failed_at, last_error";
+
+/// Messages due for an attempt now, oldest first.
+pub async fn due(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Message>, StoreError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
+         ORDER BY next_attempt_at, id LIMIT ?"
+    ))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn mark_sent(pool: &SqlitePool, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ?",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: retry at `retry_at`, or park the message as failed when `None`.
+pub async fn mark_attempt_failed(
+    pool: &SqlitePool,
+    id: i64,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?,
+                next_attempt_at = COALESCE(?, next_attempt_at),
+                failed_at = CASE WHEN ? IS NULL THEN ? ELSE NULL END
+         WHERE id = ?",
+    )
+    .bind(error)
+    .bind(retry_at)
+    .bind(retry_at)
+    .bind(now)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Every message about an application, for its history page and for tests.
+pub async fn for_application(
+    pool: &SqlitePool,
+    application_id: i64,
+) -> Result<Vec<Message>, StoreError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE application_id = ? ORDER BY id"
+    ))
+    .bind(application_id)
+    .fetch_all(pool)
+    .await?)
+}

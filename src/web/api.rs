@@ -1,0 +1,280 @@
+//! The JSON API: the same operations as the pages, for bearer-token clients. Described by the
+//! OpenAPI document at `/api/openapi.json`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::domain::application::ApplicationInput;
+use crate::domain::badge::BadgeStatus;
+use crate::service::applications::{self as service, Decision, PaperAction};
+use crate::service::{accounts, badges};
+use crate::web::auth::{ApiUser, ClientAddress};
+use crate::web::error::HttpError;
+use crate::web::state::AppState;
+use crate::web::view::application_json;
+
+type ApiResult<T = Json<Value>> = Result<T, HttpError>;
+
+fn bad_request(message: &str) -> HttpError {
+    HttpError::api(HttpError::new(StatusCode::BAD_REQUEST, message))
+}
+
+/// JSON bodies that do not parse get a 400 JSON error, not axum's plain-text rejection.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = HttpError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, HttpError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(bad_request(&format!(
+                "请求体不是有效的JSON：{}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LoginBody {
+    name: String,
+    password: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> ApiResult<Response> {
+    let session = accounts::login(&state.ctx, &body.name, &body.password, &address)
+        .await
+        .map_err(HttpError::api)?;
+    let a = &session.account;
+    let body = json!({
+        "token": session.token,
+        "account": { "id": a.id, "name": a.name, "role": a.role.as_str(), "level": a.level.map(|l| l.as_str()), "region": a.region.map(|r| r.to_string()) },
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    _user: ApiUser,
+) -> ApiResult<StatusCode> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    accounts::logout(&state.ctx, token.trim())
+        .await
+        .map_err(HttpError::api)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn list(State(state): State<AppState>, user: ApiUser) -> ApiResult {
+    let actor = user.actor();
+    let views = service::list(&state.ctx, &actor)
+        .await
+        .map_err(HttpError::api)?;
+    let items: Vec<Value> = views
+        .iter()
+        .map(|v| {
+            let mut item = application_json(&actor, v);
+            item.as_object_mut().map(|o| o.remove("history"));
+            item
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+#[derive(Deserialize)]
+pub struct CreateBody {
+    #[serde(flatten)]
+    input: ApplicationInput,
+    #[serde(default)]
+    submit: bool,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> ApiResult<Response> {
+    let actor = user.actor();
+    let id = service::create(&state.ctx, &actor, &body.input, body.submit)
+        .await
+        .map_err(HttpError::api)?;
+    let view = service::view(&state.ctx, &actor, id)
+        .await
+        .map_err(HttpError::api)?;
+    Ok((StatusCode::CREATED, Json(application_json(&actor, &view))).into_response())
+}
+
+pub async fn get(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult {
+    let actor = user.actor();
+    let view = service::view(&state.ctx, &actor, id)
+        .await
+        .map_err(HttpError::api)?;
+    Ok(Json(application_json(&actor, &view)))
+}
+
+#[derive(Deserialize)]
+pub struct UpdateBody {
+    #[serde(flatten)]
+    input: ApplicationInput,
+    version: i64,
+    #[serde(default)]
+    submit: bool,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> ApiResult {
+    let actor = user.actor();
+    service::update(
+        &state.ctx,
+        &actor,
+        id,
+        body.version,
+        &body.input,
+        body.submit,
+    )
+    .await
+    .map_err(HttpError::api)?;
+    get(State(state), user, Path(id)).await
+}
+
+#[derive(Deserialize)]
+pub struct VersionBody {
+    version: i64,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<VersionBody>,
+) -> ApiResult {
+    service::submit(&state.ctx, &user.actor(), id, body.version)
+        .await
+        .map_err(HttpError::api)?;
+    get(State(state), user, Path(id)).await
+}
+
+#[derive(Deserialize)]
+pub struct StepBody {
+    version: i64,
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<StepBody>,
+) -> ApiResult {
+    let decision = match body.decision.as_str() {
+        "approve" => Decision::Approve,
+        "reject" => Decision::Reject,
+        _ => return Err(bad_request("decision 应为 approve 或 reject")),
+    };
+    service::review(
+        &state.ctx,
+        &user.actor(),
+        id,
+        body.version,
+        decision,
+        &body.reason,
+    )
+    .await
+    .map_err(HttpError::api)?;
+    get(State(state), user, Path(id)).await
+}
+
+pub async fn paper(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<StepBody>,
+) -> ApiResult {
+    let action = match body.decision.as_str() {
+        "receive" => PaperAction::Receive,
+        "confirm" => PaperAction::Confirm,
+        "problem" => PaperAction::Problem,
+        _ => return Err(bad_request("decision 应为 receive、confirm 或 problem")),
+    };
+    service::paper(
+        &state.ctx,
+        &user.actor(),
+        id,
+        body.version,
+        action,
+        &body.reason,
+    )
+    .await
+    .map_err(HttpError::api)?;
+    get(State(state), user, Path(id)).await
+}
+
+#[derive(Deserialize)]
+pub struct BadgeStatusBody {
+    status: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn badge_status(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(code): Path<String>,
+    ApiJson(body): ApiJson<BadgeStatusBody>,
+) -> ApiResult {
+    let to = BadgeStatus::parse(&body.status)
+        .ok_or_else(|| bad_request("status 应为 active、suspended 或 revoked"))?;
+    badges::change_status(&state.ctx, &user.actor(), &code, to, &body.reason)
+        .await
+        .map_err(HttpError::api)?;
+    let (badge, _) = badges::get(&state.ctx, &user.actor(), &code)
+        .await
+        .map_err(HttpError::api)?;
+    Ok(Json(json!({ "code": badge.code, "status": badge.status })))
+}
+
+#[derive(Deserialize)]
+pub struct DeadlineQuery {
+    date: String,
+    #[serde(default)]
+    days: Option<u32>,
+}
+
+/// Public: the working-day calendar.
+pub async fn deadline(State(state): State<AppState>, Query(q): Query<DeadlineQuery>) -> ApiResult {
+    let date: chrono::NaiveDate = q
+        .date
+        .parse()
+        .map_err(|_| bad_request("date 应为 YYYY-MM-DD"))?;
+    let days = q.days.unwrap_or(5);
+    if days > 366 {
+        return Err(bad_request("days 不得超过366"));
+    }
+    let due = state.ctx.calendar.add_working_days(date, days);
+    Ok(Json(
+        json!({ "date": date.to_string(), "days": days, "due": due.date.to_string(), "provisional": due.provisional }),
+    ))
+}

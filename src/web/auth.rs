@@ -1,0 +1,257 @@
+//! Who is asking: session cookies for pages (with a CSRF token per session, checked on every
+//! form), bearer tokens for the API, and the anonymous login form's double-submit cookie.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::de::DeserializeOwned;
+
+use super::error::HttpError;
+use super::state::AppState;
+use crate::domain::account::{Actor, Role};
+use crate::service::accounts;
+use crate::store::accounts::Account;
+
+pub const SESSION_COOKIE: &str = "govbadge_session";
+pub const LOGIN_CSRF_COOKIE: &str = "govbadge_login_csrf";
+
+/// A signed-in user of the pages.
+#[derive(Clone)]
+pub struct SessionUser {
+    pub account: Account,
+    pub csrf: String,
+    pub token: String,
+}
+
+impl SessionUser {
+    pub fn actor(&self) -> Actor {
+        self.account.actor()
+    }
+}
+
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> HeaderValue {
+    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(age) = max_age {
+        cookie.push_str(&format!("; Max-Age={age}"));
+    }
+    if secure {
+        cookie.push_str("; Secure");
+    }
+    HeaderValue::from_str(&cookie).expect("cookie values are base64url")
+}
+
+/// The signed-in user, if any.
+pub struct MaybeUser(pub Option<SessionUser>);
+
+impl<S> FromRequestParts<S> for MaybeUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
+        if let Some(user) = parts.extensions.get::<SessionUser>() {
+            return Ok(MaybeUser(Some(user.clone())));
+        }
+        let state = AppState::from_ref(state);
+        let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) else {
+            return Ok(MaybeUser(None));
+        };
+        let found = accounts::session(&state.ctx, &token).await?;
+        let user = found.map(|(account, csrf)| SessionUser {
+            account,
+            csrf,
+            token,
+        });
+        if let Some(u) = &user {
+            parts.extensions.insert(u.clone());
+        }
+        Ok(MaybeUser(user))
+    }
+}
+
+/// A signed-in user; anonymous requests are sent to the login page.
+pub struct User(pub SessionUser);
+
+pub struct LoginRedirect;
+
+impl IntoResponse for LoginRedirect {
+    fn into_response(self) -> Response {
+        Redirect::to("/login").into_response()
+    }
+}
+
+pub enum UserRejection {
+    Login,
+    Error(HttpError),
+}
+
+impl IntoResponse for UserRejection {
+    fn into_response(self) -> Response {
+        match self {
+            UserRejection::Login => LoginRedirect.into_response(),
+            UserRejection::Error(e) => e.into_response(),
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for User
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = UserRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, UserRejection> {
+        match MaybeUser::from_request_parts(parts, state).await {
+            Ok(MaybeUser(Some(user))) => Ok(User(user)),
+            Ok(MaybeUser(None)) => Err(UserRejection::Login),
+            Err(e) => Err(UserRejection::Error(e)),
+        }
+    }
+}
+
+/// A form posted by a signed-in user, with its CSRF token checked against the session.
+pub struct CsrfForm<T> {
+    pub user: SessionUser,
+    pub form: T,
+}
+
+impl<S, T> FromRequest<S> for CsrfForm<T>
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = UserRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, UserRejection> {
+        let (mut parts, body) = req.into_parts();
+        let User(user) = User::from_request_parts(&mut parts, state).await?;
+        let bytes = axum::body::to_bytes(body, 256 * 1024).await.map_err(|_| {
+            UserRejection::Error(HttpError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "提交的内容过大",
+            ))
+        })?;
+        let token = form_field(&bytes, "csrf");
+        if !token.is_some_and(|t| constant_time_eq(t.as_bytes(), user.csrf.as_bytes())) {
+            tracing::warn!(
+                account.id = user.account.id,
+                "form refused: CSRF token missing or wrong"
+            );
+            return Err(UserRejection::Error(HttpError::new(
+                StatusCode::FORBIDDEN,
+                "页面已过期或请求来源无效，请刷新页面后重试",
+            )));
+        }
+        let form = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+            UserRejection::Error(HttpError::new(
+                StatusCode::BAD_REQUEST,
+                "提交的内容格式不正确",
+            ))
+        })?;
+        Ok(CsrfForm { user, form })
+    }
+}
+
+/// One field of a urlencoded body.
+pub fn form_field(body: &[u8], name: &str) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// An API caller, identified by `Authorization: Bearer <token>` (no cookies, so no CSRF).
+pub struct ApiUser(pub Account);
+
+impl ApiUser {
+    pub fn actor(&self) -> Actor {
+        self.0.actor()
+    }
+}
+
+impl<S> FromRequestParts<S> for ApiUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
+        let state = AppState::from_ref(state);
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let unauthorized = || HttpError::api(HttpError::new(StatusCode::UNAUTHORIZED, "请先登录"));
+        let token = token.ok_or_else(unauthorized)?;
+        match accounts::session(&state.ctx, token)
+            .await
+            .map_err(HttpError::api)?
+        {
+            Some((account, _)) => Ok(ApiUser(account)),
+            None => Err(unauthorized()),
+        }
+    }
+}
+
+/// The client's address, for login throttling ("unknown" when the server runs without
+/// connection info).
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        Ok(ClientAddress(address.unwrap_or_else(|| "unknown".into())))
+    }
+}
+
+/// The response that signs a user in: the session cookie, then the home of their role.
+pub fn signed_in_response(token: &str, account: &Account, secure: bool, max_age: i64) -> Response {
+    let target = match account.role {
+        Role::Unit => "/portal",
+        Role::Reviewer | Role::Supervisor => "/applications",
+        Role::Admin => "/admin/accounts",
+    };
+    let mut response = Redirect::to(target).into_response();
+    let headers = response.headers_mut();
+    headers.append(
+        SET_COOKIE,
+        set_cookie(SESSION_COOKIE, token, Some(max_age), secure),
+    );
+    headers.append(
+        SET_COOKIE,
+        set_cookie(LOGIN_CSRF_COOKIE, "", Some(0), secure),
+    );
+    response
+}

@@ -1,0 +1,101 @@
+//! The HTTP layer (axum): router, shared state, the error type, authentication, pages and the
+//! JSON API. Handlers extract, call the service, and respond.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod openapi;
+pub mod pages;
+pub mod state;
+pub mod templates;
+pub mod view;
+
+use axum::extract::Request;
+use axum::http::header::{self, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use self::error::HttpError;
+use self::pages::{accounts, applications, badges, home, print, session};
+use self::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/sessions", post(api::login).delete(api::logout))
+        .route("/applications", get(api::list).post(api::create))
+        .route("/applications/{id}", get(api::get).put(api::update))
+        .route("/applications/{id}/submit", post(api::submit))
+        .route("/applications/{id}/review", post(api::review))
+        .route("/applications/{id}/paper", post(api::paper))
+        .route("/badges/{code}/status", post(api::badge_status))
+        .route("/deadline", get(api::deadline))
+        .fallback(|| async { HttpError::api(HttpError::not_found()) });
+
+    Router::new()
+        .route("/", get(home::home))
+        .route("/healthz", get(home::health))
+        .route("/static/app.css", get(home::stylesheet))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/portal", get(applications::portal))
+        .route(
+            "/applications",
+            get(applications::list).post(applications::create),
+        )
+        .route("/applications/new", get(applications::new_form))
+        .route("/applications/{id}", get(applications::detail))
+        .route(
+            "/applications/{id}/edit",
+            get(applications::edit_form).post(applications::update),
+        )
+        .route("/applications/{id}/submit", post(applications::submit))
+        .route("/applications/{id}/review", post(applications::review))
+        .route("/applications/{id}/paper", post(applications::paper))
+        .route("/applications/{id}/print", get(print::form))
+        .route("/print/letter", get(print::letter))
+        .route("/badges/{code}", get(badges::show))
+        .route("/badges/{code}/status", post(badges::change_status))
+        .route(
+            "/admin/accounts",
+            get(accounts::list).post(accounts::create),
+        )
+        .route(
+            "/admin/accounts/{id}/disabled",
+            post(accounts::set_disabled),
+        )
+        .route(
+            "/api/openapi.json",
+            get(|| async { Json(openapi::document()) }),
+        )
+        .nest("/api/v1", api)
+        .fallback(|| async { HttpError::not_found() })
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// Headers on every response: no sniffing, no framing, a strict CSP, and no caching of pages
+/// that may carry personal data.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let is_static = request.uri().path().starts_with("/static/");
+    let mut response = next.run(request).await.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    if !is_static {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}

@@ -1,0 +1,138 @@
+//! The OpenAPI 3.1 description of the JSON API, served at `/api/openapi.json`.
+
+use serde_json::{json, Value};
+
+/// Every API operation as (method, path); the router test checks each is routed.
+pub const OPERATIONS: &[(&str, &str)] = &[
+    ("post", "/api/v1/sessions"),
+    ("delete", "/api/v1/sessions"),
+    ("get", "/api/v1/applications"),
+    ("post", "/api/v1/applications"),
+    ("get", "/api/v1/applications/{id}"),
+    ("put", "/api/v1/applications/{id}"),
+    ("post", "/api/v1/applications/{id}/submit"),
+    ("post", "/api/v1/applications/{id}/review"),
+    ("post", "/api/v1/applications/{id}/paper"),
+    ("post", "/api/v1/badges/{code}/status"),
+    ("get", "/api/v1/deadline"),
+];
+
+pub fn document() -> Value {
+    let form_fields = [
+        "kind",
+        "unit_name",
+        "parent_unit",
+        "unit_functions",
+        "category",
+        "address",
+        "postcode",
+        "site_name",
+        "site_intro",
+        "domain_cn",
+        "domain_en",
+        "ips",
+        "principal_name",
+        "principal_phone",
+        "principal_mobile",
+        "principal_email",
+        "handler_name",
+        "handler_phone",
+        "handler_mobile",
+        "handler_email",
+        "handler_id_number",
+        "credit_code",
+        "recheck_code",
+    ];
+    let form_props: serde_json::Map<String, Value> = form_fields
+        .iter()
+        .map(|f| ((*f).to_owned(), json!({ "type": "string" })))
+        .collect();
+    let error = json!({ "description": "错误", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+    let app = json!({ "description": "申请", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Application" } } } });
+    let id_param =
+        json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } });
+    let step = |decisions: &[&str]| {
+        json!({
+            "required": true,
+            "content": { "application/json": { "schema": {
+                "type": "object", "required": ["version", "decision"],
+                "properties": { "version": { "type": "integer" }, "decision": { "enum": decisions }, "reason": { "type": "string" } }
+            } } }
+        })
+    };
+    let auth = json!([{ "bearer": [] }]);
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "govbadge 党政机关网站标识管理 API", "version": env!("CARGO_PKG_VERSION") },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": {
+                "Error": { "type": "object", "properties": { "error": { "type": "string" }, "fields": { "type": "object", "additionalProperties": { "type": "string" } } } },
+                "ApplicationInput": { "type": "object", "properties": form_props },
+                "Application": { "type": "object", "properties": {
+                    "id": { "type": "integer" }, "state": { "type": "string" }, "version": { "type": "integer" },
+                    "round": { "type": "integer" }, "due": { "type": ["string", "null"] }, "overdue": { "type": "boolean" },
+                    "badge_code": { "type": ["string", "null"] }, "form": { "$ref": "#/components/schemas/ApplicationInput" },
+                    "history": { "type": "array" }, "actions": { "type": "array", "items": { "type": "string" } }
+                } }
+            }
+        },
+        "paths": {
+            "/api/v1/sessions": {
+                "post": { "summary": "登录，取得令牌", "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["name", "password"], "properties": { "name": { "type": "string" }, "password": { "type": "string" } } } } } },
+                    "responses": { "201": { "description": "令牌" }, "401": error, "429": error } },
+                "delete": { "summary": "退出登录", "security": auth, "responses": { "204": { "description": "已退出" }, "401": error } }
+            },
+            "/api/v1/applications": {
+                "get": { "summary": "可见的申请列表", "security": auth, "responses": { "200": { "description": "列表" }, "401": error, "403": error } },
+                "post": { "summary": "新建申请（草稿或直接提交）", "security": auth,
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "allOf": [ { "$ref": "#/components/schemas/ApplicationInput" }, { "type": "object", "properties": { "submit": { "type": "boolean" } } } ] } } } },
+                    "responses": { "201": app, "403": error, "422": error } }
+            },
+            "/api/v1/applications/{id}": {
+                "parameters": [id_param],
+                "get": { "summary": "申请详情及审核记录", "security": auth, "responses": { "200": app, "404": error } },
+                "put": { "summary": "修改申请（草稿、退回或材料有误时）", "security": auth,
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "allOf": [ { "$ref": "#/components/schemas/ApplicationInput" }, { "type": "object", "required": ["version"], "properties": { "version": { "type": "integer" }, "submit": { "type": "boolean" } } } ] } } } },
+                    "responses": { "200": app, "409": error, "422": error } }
+            },
+            "/api/v1/applications/{id}/submit": {
+                "parameters": [id_param],
+                "post": { "summary": "提交申请", "security": auth, "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["version"], "properties": { "version": { "type": "integer" } } } } } },
+                    "responses": { "200": app, "409": error, "422": error } }
+            },
+            "/api/v1/applications/{id}/review": {
+                "parameters": [id_param],
+                "post": { "summary": "在线审核（通过或不通过）", "security": auth, "requestBody": step(&["approve", "reject"]), "responses": { "200": app, "403": error, "409": error, "422": error } }
+            },
+            "/api/v1/applications/{id}/paper": {
+                "parameters": [id_param],
+                "post": { "summary": "书面材料：接收、确认（发放标识）或退回", "security": auth, "requestBody": step(&["receive", "confirm", "problem"]), "responses": { "200": app, "403": error, "409": error, "422": error } }
+            },
+            "/api/v1/badges/{code}/status": {
+                "parameters": [{ "name": "code", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "post": { "summary": "暂停、恢复或撤销网站标识", "security": auth, "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["status", "reason"], "properties": { "status": { "enum": ["active", "suspended", "revoked"] }, "reason": { "type": "string" } } } } } },
+                    "responses": { "200": { "description": "新状态" }, "403": error, "422": error } }
+            },
+            "/api/v1/deadline": {
+                "get": { "summary": "工作日期限计算", "parameters": [
+                    { "name": "date", "in": "query", "required": true, "schema": { "type": "string", "format": "date" } },
+                    { "name": "days", "in": "query", "schema": { "type": "integer", "default": 5 } } ],
+                    "responses": { "200": { "description": "期限" }, "400": error } }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn document_lists_every_operation() {
+        let doc = super::document();
+        for (method, path) in super::OPERATIONS {
+            assert!(doc["paths"][path][method].is_object(), "{method} {path}");
+        }
+    }
+}

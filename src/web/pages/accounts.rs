@@ -1,0 +1,89 @@
+//! The admin's account management.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::render;
+use crate::domain::application::FieldErrors;
+use crate::service::accounts::{self as service, AccountInput};
+use crate::service::ServiceError;
+use crate::web::auth::{CsrfForm, SessionUser, User};
+use crate::web::error::HttpError;
+use crate::web::state::AppState;
+
+async fn page(
+    state: &AppState,
+    user: &SessionUser,
+    input: &AccountInput,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, HttpError> {
+    let accounts: Vec<_> = service::list(&state.ctx, &user.actor())
+        .await?
+        .into_iter()
+        .map(|a| {
+            json!({
+                "id": a.id,
+                "name": a.name,
+                "display_name": a.display_name,
+                "role_label": a.role.label(),
+                "level_label": a.level.map(|l| l.label()),
+                "region": a.region.map(|r| r.to_string()),
+                "disabled": a.disabled,
+            })
+        })
+        .collect();
+    let mut input = input.clone();
+    input.password.clear();
+    let data = json!({ "accounts": accounts, "input": input, "errors": errors });
+    Ok((status, render(state, Some(user), "accounts.html", data)?).into_response())
+}
+
+pub async fn list(State(state): State<AppState>, User(user): User) -> Result<Response, HttpError> {
+    page(
+        &state,
+        &user,
+        &AccountInput::default(),
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    CsrfForm { user, form }: CsrfForm<AccountInput>,
+) -> Result<Response, HttpError> {
+    match service::create_account(&state.ctx, &user.actor(), &form).await {
+        Ok(_) => Ok(Redirect::to("/admin/accounts").into_response()),
+        Err(ServiceError::Invalid(errors)) => {
+            page(
+                &state,
+                &user,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DisableForm {
+    #[serde(default)]
+    disabled: String,
+}
+
+pub async fn set_disabled(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { user, form }: CsrfForm<DisableForm>,
+) -> Result<Response, HttpError> {
+    service::set_disabled(&state.ctx, &user.actor(), id, form.disabled == "1").await?;
+    Ok(Redirect::to("/admin/accounts").into_response())
+}

@@ -1,0 +1,290 @@
+//! Application pages: the unit's portal, the list and queue, the form (new and edit), the
+//! detail page with its history, and the posted workflow steps.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::render;
+use crate::badge::snippet::install_snippet;
+use crate::domain::account::Role;
+use crate::domain::application::{ApplicationInput, FieldErrors, SYSTEM_CATEGORIES};
+use crate::service::applications::{self as service, Decision, PaperAction};
+use crate::service::ServiceError;
+use crate::web::auth::{CsrfForm, SessionUser, User};
+use crate::web::error::HttpError;
+use crate::web::state::AppState;
+use crate::web::view::application_json;
+
+/// The unit's home: its applications and badges.
+pub async fn portal(
+    State(state): State<AppState>,
+    User(user): User,
+) -> Result<Response, HttpError> {
+    if user.account.role != Role::Unit {
+        return Ok(Redirect::to("/applications").into_response());
+    }
+    let actor = user.actor();
+    let apps: Vec<Value> = service::list(&state.ctx, &actor)
+        .await?
+        .iter()
+        .map(|v| application_json(&actor, v))
+        .collect();
+    let base = &state.ctx.config.badge.base_url;
+    let badges: Vec<Value> = service::unit_badges(&state.ctx, &actor)
+        .await?
+        .into_iter()
+        .map(|b| {
+            json!({
+                "code": b.code.as_str(),
+                "status": b.status.as_str(),
+                "status_label": b.status.label(),
+                "issued_at": b.issued_at.to_rfc3339(),
+                "install_due": b.install_due.to_string(),
+                "snippet": install_snippet(base, &b.code),
+            })
+        })
+        .collect();
+    Ok(render(
+        &state,
+        Some(&user),
+        "portal.html",
+        json!({ "applications": apps, "badges": badges }),
+    )?
+    .into_response())
+}
+
+/// Reviewers and supervisors: the applications of their scope, with what awaits them first.
+pub async fn list(State(state): State<AppState>, User(user): User) -> Result<Response, HttpError> {
+    let actor = user.actor();
+    if actor.role == Role::Unit {
+        return Ok(Redirect::to("/portal").into_response());
+    }
+    let views = service::list(&state.ctx, &actor).await?;
+    let (mut waiting, mut others) = (Vec::new(), Vec::new());
+    for v in &views {
+        let row = application_json(&actor, v);
+        if service::awaits(&actor, &v.app) {
+            waiting.push(row);
+        } else {
+            others.push(row);
+        }
+    }
+    Ok(render(
+        &state,
+        Some(&user),
+        "applications.html",
+        json!({ "waiting": waiting, "others": others }),
+    )?
+    .into_response())
+}
+
+fn form_page(
+    state: &AppState,
+    user: &SessionUser,
+    input: &ApplicationInput,
+    errors: &FieldErrors,
+    edit: Option<(i64, i64)>,
+    status: StatusCode,
+) -> Result<Response, HttpError> {
+    let data = json!({
+        "input": input,
+        "errors": errors,
+        "categories": SYSTEM_CATEGORIES,
+        "edit_id": edit.map(|e| e.0),
+        "version": edit.map(|e| e.1),
+    });
+    Ok((
+        status,
+        render(state, Some(user), "application_form.html", data)?,
+    )
+        .into_response())
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    User(user): User,
+) -> Result<Response, HttpError> {
+    if user.account.role != Role::Unit {
+        return Err(HttpError::forbidden());
+    }
+    let input = ApplicationInput {
+        kind: "new".into(),
+        ..Default::default()
+    };
+    form_page(
+        &state,
+        &user,
+        &input,
+        &FieldErrors::new(),
+        None,
+        StatusCode::OK,
+    )
+}
+
+/// The posted form: the fields plus which button was pressed and the version edited.
+#[derive(Deserialize)]
+pub struct PostedForm {
+    #[serde(flatten)]
+    input: ApplicationInput,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    version: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    CsrfForm { user, form }: CsrfForm<PostedForm>,
+) -> Result<Response, HttpError> {
+    let submit = form.action == "submit";
+    match service::create(&state.ctx, &user.actor(), &form.input, submit).await {
+        Ok(id) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
+        Err(ServiceError::Invalid(errors)) => form_page(
+            &state,
+            &user,
+            &form.input,
+            &errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Response, HttpError> {
+    let view = service::view(&state.ctx, &user.actor(), id).await?;
+    if user.account.role != Role::Unit {
+        return Err(HttpError::forbidden());
+    }
+    if !view.app.state.editable() {
+        return Err(HttpError::new(StatusCode::CONFLICT, "当前状态不允许修改"));
+    }
+    form_page(
+        &state,
+        &user,
+        &view.app.form.to_input(),
+        &FieldErrors::new(),
+        Some((id, view.app.version)),
+        StatusCode::OK,
+    )
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { user, form }: CsrfForm<PostedForm>,
+) -> Result<Response, HttpError> {
+    let submit = form.action == "submit";
+    let version = parse_version(&form.version)?;
+    match service::update(&state.ctx, &user.actor(), id, version, &form.input, submit).await {
+        Ok(()) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
+        Err(ServiceError::Invalid(errors)) => form_page(
+            &state,
+            &user,
+            &form.input,
+            &errors,
+            Some((id, version)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn parse_version(text: &str) -> Result<i64, HttpError> {
+    text.trim()
+        .parse()
+        .map_err(|_| HttpError::new(StatusCode::BAD_REQUEST, "缺少版本信息，请刷新页面后重试"))
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, HttpError> {
+    let actor = user.actor();
+    let view = service::view(&state.ctx, &actor, id).await?;
+    let data = json!({ "app": application_json(&actor, &view) });
+    render(&state, Some(&user), "application.html", data)
+}
+
+/// A posted workflow step: the version seen, the button, an optional reason.
+#[derive(Deserialize)]
+pub struct StepForm {
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { user, form }: CsrfForm<StepForm>,
+) -> Result<Response, HttpError> {
+    service::submit(&state.ctx, &user.actor(), id, parse_version(&form.version)?).await?;
+    Ok(Redirect::to(&format!("/applications/{id}")).into_response())
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { user, form }: CsrfForm<StepForm>,
+) -> Result<Response, HttpError> {
+    let decision = match form.decision.as_str() {
+        "approve" => Decision::Approve,
+        "reject" => Decision::Reject,
+        _ => {
+            return Err(HttpError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "请选择审核意见",
+            ))
+        }
+    };
+    service::review(
+        &state.ctx,
+        &user.actor(),
+        id,
+        parse_version(&form.version)?,
+        decision,
+        &form.reason,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/applications/{id}")).into_response())
+}
+
+pub async fn paper(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { user, form }: CsrfForm<StepForm>,
+) -> Result<Response, HttpError> {
+    let action = match form.decision.as_str() {
+        "receive" => PaperAction::Receive,
+        "confirm" => PaperAction::Confirm,
+        "problem" => PaperAction::Problem,
+        _ => {
+            return Err(HttpError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "请选择操作",
+            ))
+        }
+    };
+    service::paper(
+        &state.ctx,
+        &user.actor(),
+        id,
+        parse_version(&form.version)?,
+        action,
+        &form.reason,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/applications/{id}")).into_response())
+}

@@ -1,0 +1,37 @@
+//! Server-rendered pages in Simplified Chinese, one file per resource.
+
+pub mod accounts;
+pub mod applications;
+pub mod badges;
+pub mod home;
+pub mod print;
+pub mod session;
+
+use axum::response::Html;
+use serde_json::{json, Value};
+
+use super::auth::SessionUser;
+use super::error::HttpError;
+use super::state::AppState;
+
+/// Renders `template` with `data` plus the signed-in user and the CSRF token.
+pub fn render(
+    state: &AppState,
+    user: Option<&SessionUser>,
+    template: &str,
+    mut data: Value,
+) -> Result<Html<String>, HttpError> {
+    if let Some(u) = user {
+        data["user"] = json!({
+            "name": u.account.name,
+            "display_name": u.account.display_name,
+            "role": u.account.role.as_str(),
+            "role_label": u.account.role.label(),
+            "level_label": u.account.level.map(|l| l.label()),
+            "region": u.account.region.map(|r| r.to_string()),
+        });
+        data["csrf"] = json!(u.csrf);
+    }
+    let html = state.templates.get_template(template)?.render(data)?;
+    Ok(Html(html))
+}

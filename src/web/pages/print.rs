@@ -1,0 +1,70 @@
+//! Printable letter (函) and application form (申请表), laid out for A4.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Html;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::render;
+use crate::service::applications as service;
+use crate::web::auth::User;
+use crate::web::error::HttpError;
+use crate::web::state::AppState;
+
+pub async fn form(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, HttpError> {
+    let app = service::for_print(&state.ctx, &user.actor(), id).await?;
+    let input = app.form.to_input();
+    let data = json!({
+        "form": input,
+        "kind": app.form.kind.as_str(),
+        "review_label": app.form.kind.review_label(),
+        "account": app.unit_account,
+        "unit_level": app.unit_level.as_str(),
+        "copies": state.ctx.config.workflow.paper_copies,
+    });
+    render(&state, Some(&user), "print_form.html", data)
+}
+
+#[derive(Deserialize)]
+pub struct LetterQuery {
+    #[serde(default)]
+    ids: String,
+}
+
+pub async fn letter(
+    State(state): State<AppState>,
+    User(user): User,
+    Query(q): Query<LetterQuery>,
+) -> Result<Html<String>, HttpError> {
+    let ids: Vec<i64> = q
+        .ids
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse())
+        .collect::<Result<_, _>>()
+        .map_err(|_| HttpError::new(StatusCode::BAD_REQUEST, "网站编号无效"))?;
+    let apps = service::letter_batch(&state.ctx, &user.actor(), &ids).await?;
+    let kinds: std::collections::BTreeSet<&str> =
+        apps.iter().map(|a| a.form.kind.review_label()).collect();
+    let review_label = if kinds.len() == 1 {
+        kinds.into_iter().next().unwrap_or("开办审核")
+    } else {
+        "开办审核/资格复核"
+    };
+    let first = &apps[0].form;
+    let data = json!({
+        "sites": apps.iter().map(|a| a.form.site_name.clone()).collect::<Vec<_>>(),
+        "count": apps.len(),
+        "review_label": review_label,
+        "contact": first.handler.name,
+        "phone": first.handler.phone.as_ref().map(|p| p.to_string()).or_else(|| first.handler.mobile.as_ref().map(|m| m.to_string())),
+        "unit_name": service::unit_display_name(&state.ctx, apps[0].unit_id).await?,
+        "copies": state.ctx.config.workflow.paper_copies,
+    });
+    render(&state, Some(&user), "print_letter.html", data)
+}

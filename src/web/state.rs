@@ -1,0 +1,13 @@
+//! Shared state of the web layer: the service context and the compiled templates.
+
+use std::sync::Arc;
+
+use minijinja::Environment;
+
+use crate::service::Context;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub ctx: Context,
+    pub templates: Arc<Environment<'static>>,
+}

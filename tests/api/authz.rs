@@ -1,0 +1,281 @@
+//! The authorization matrix: every route × every role. A unit cannot see or change another
+//! unit's application, a reviewer cannot act outside its level or region, a supervisor cannot
+//! change anything, anonymous users reach only public pages; every form needs its CSRF token.
+
+use crate::helpers::*;
+
+/// The roles, in the column order of the tables below; `None` is anonymous.
+const ROLES: [Option<&str>; 11] = [
+    None,
+    Some("清丰县人民政府.政务"), // the owner, a county unit in 410922
+    Some("南乐县教育局.政务"),   // another unit
+    Some("清丰县编办.政务"),     // county office of the owner
+    Some("南乐县编办.政务"),     // another county's office
+    Some("濮阳市编办.政务"),     // the owner's city office
+    Some("安阳市编办.政务"),     // another city's office
+    Some("河南省编办.政务"),     // the province
+    Some("中央编办.政务"),       // central
+    Some("濮阳市监督.政务"),     // supervisor of the owner's city
+    Some("admin"),
+];
+
+async fn browsers(app: &TestApp) -> Vec<Browser> {
+    let mut out = Vec::new();
+    for role in ROLES {
+        out.push(match role {
+            Some(name) => app.browser(name).await,
+            None => Browser::anonymous(&app.base),
+        });
+    }
+    out
+}
+
+fn check(route: &str, got: &[u16], want: &[u16; 11]) {
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert_eq!(
+            g,
+            w,
+            "{route} as {:?}: got {g}, want {w}",
+            ROLES[i].unwrap_or("anonymous")
+        );
+    }
+}
+
+#[tokio::test]
+async fn page_matrix() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let b = browsers(&app).await;
+    let owner = &b[1];
+    let id = owner.create_application(&valid_input(), true).await;
+    let mut draft_input = valid_input();
+    draft_input.domain_en = "draft.qingfeng.gov.cn".into();
+    let draft = owner.create_application(&draft_input, false).await;
+
+    let gets: Vec<(String, [u16; 11])> = vec![
+        ("/".into(), [200; 11]),
+        ("/healthz".into(), [200; 11]),
+        ("/api/openapi.json".into(), [200; 11]),
+        (
+            "/portal".into(),
+            [303, 200, 200, 303, 303, 303, 303, 303, 303, 303, 303],
+        ),
+        (
+            "/applications".into(),
+            [303, 303, 303, 200, 200, 200, 200, 200, 200, 200, 403],
+        ),
+        (
+            "/applications/new".into(),
+            [303, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403],
+        ),
+        (
+            format!("/applications/{id}"),
+            [303, 200, 404, 200, 404, 200, 404, 200, 200, 200, 404],
+        ),
+        (
+            format!("/applications/{draft}"),
+            [303, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+        ),
+        (
+            format!("/applications/{id}/edit"),
+            [303, 409, 404, 403, 404, 403, 404, 403, 403, 403, 404],
+        ),
+        (
+            format!("/applications/{draft}/edit"),
+            [303, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+        ),
+        (
+            format!("/applications/{id}/print"),
+            [303, 409, 404, 403, 403, 403, 403, 403, 403, 403, 403],
+        ),
+        (
+            format!("/print/letter?ids={id}"),
+            [303, 409, 404, 403, 403, 403, 403, 403, 403, 403, 403],
+        ),
+        (
+            "/admin/accounts".into(),
+            [303, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200],
+        ),
+        ("/no/such/page".into(), [404; 11]),
+    ];
+    for (route, want) in &gets {
+        let mut got = Vec::new();
+        for browser in &b {
+            got.push(browser.get(route).await.status().as_u16());
+        }
+        check(route, &got, want);
+    }
+    // Anonymous requests for pages behind login go to the login page.
+    let r = b[0].get(&format!("/applications/{id}")).await;
+    assert_eq!(r.headers()["location"], "/login");
+}
+
+#[tokio::test]
+async fn only_the_reviewer_in_charge_can_act_and_nothing_changes_otherwise() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let b = browsers(&app).await;
+    let id = b[1].create_application(&valid_input(), true).await;
+    let version = app.version_of(id).await.to_string();
+    let review = format!("/applications/{id}/review");
+    let approve = [
+        ("version", version.as_str()),
+        ("decision", "approve"),
+        ("reason", ""),
+    ];
+
+    // Everybody but the county office of the owner is refused; the application is untouched.
+    let mut got = Vec::new();
+    for (i, browser) in b.iter().enumerate() {
+        if i == 3 {
+            got.push(0);
+            continue;
+        }
+        got.push(browser.post(&review, &approve).await.status().as_u16());
+    }
+    check(
+        &review,
+        &got,
+        &[303, 403, 404, 0, 404, 403, 404, 403, 403, 403, 404],
+    );
+    assert_eq!(app.state_of(id).await, "county_review");
+    assert_eq!(app.count("application_events").await, 1);
+
+    // A post without the CSRF token is refused even from the right reviewer.
+    let no_token = b[3]
+        .client
+        .post(format!("{}{review}", app.base))
+        .form(&approve)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), 403);
+    let wrong_token = b[3]
+        .client
+        .post(format!("{}{review}", app.base))
+        .form(&[
+            ("version", version.as_str()),
+            ("decision", "approve"),
+            ("csrf", "forged"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_token.status(), 403);
+    assert_eq!(app.state_of(id).await, "county_review");
+
+    // The county office can.
+    assert_eq!(b[3].post(&review, &approve).await.status(), 303);
+    assert_eq!(app.state_of(id).await, "city_review");
+
+    // Now at the city: the county office is past its step, another city is out of region.
+    let version = app.version_of(id).await.to_string();
+    let approve = [
+        ("version", version.as_str()),
+        ("decision", "approve"),
+        ("reason", ""),
+    ];
+    for i in [1, 3, 6, 7, 8, 9] {
+        let s = b[i].post(&review, &approve).await.status().as_u16();
+        assert!(s == 403 || s == 404, "{:?} got {s}", ROLES[i]);
+    }
+    // Nobody can take a paper step or submit, and other POST routes refuse the wrong roles.
+    let paper = format!("/applications/{id}/paper");
+    let submit = format!("/applications/{id}/submit");
+    for (i, browser) in b.iter().enumerate() {
+        let p = browser
+            .post(&paper, &[("version", &version), ("decision", "receive")])
+            .await
+            .status()
+            .as_u16();
+        let s = browser
+            .post(&submit, &[("version", &version)])
+            .await
+            .status()
+            .as_u16();
+        let a = browser
+            .post("/admin/accounts", &[("name", "x")])
+            .await
+            .status()
+            .as_u16();
+        assert!(
+            matches!(p, 303 | 403 | 404 | 409) && (i == 0) == (p == 303),
+            "paper as {:?}: {p}",
+            ROLES[i]
+        );
+        assert!(
+            matches!(s, 303 | 403 | 404 | 409) && (i == 0) == (s == 303),
+            "submit as {:?}: {s}",
+            ROLES[i]
+        );
+        let want_admin = match i {
+            0 => 303,
+            10 => 422,
+            _ => 403,
+        };
+        assert_eq!(a, want_admin, "account creation as {:?}", ROLES[i]);
+    }
+    assert_eq!(app.state_of(id).await, "city_review");
+    assert_eq!(app.count("application_events").await, 2);
+    assert_eq!(app.count("accounts").await, 11);
+}
+
+#[tokio::test]
+async fn api_matrix() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let owner = app.api("清丰县人民政府.政务").await;
+    let body = crate::workflow::submitted(valid_input());
+    let (_, created) = owner.post("/api/v1/applications", body).await;
+    let id = created["id"].as_i64().unwrap();
+    let detail = format!("/api/v1/applications/{id}");
+
+    let anon = reqwest::Client::new();
+    assert_eq!(
+        anon.get(format!("{}{detail}", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        anon.get(format!("{}/api/v1/applications", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let forged = anon
+        .get(format!("{}{detail}", app.base))
+        .bearer_auth("forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+
+    let want_detail = [200, 404, 200, 404, 200, 404, 200, 200, 200, 404];
+    for (i, role) in ROLES[1..].iter().enumerate() {
+        let api = app.api(role.unwrap()).await;
+        let (status, body) = api.get(&detail).await;
+        assert_eq!(status, want_detail[i], "GET detail as {role:?}: {body}");
+        let (status, list) = api.get("/api/v1/applications").await;
+        let listed = list["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|a| a["id"] == id));
+        assert_eq!(listed, want_detail[i] == 200, "list as {role:?} ({status})");
+        if i != 2 {
+            let (status, _) = api.step(id, "review", "approve", "").await;
+            assert!(
+                status == 403 || status == 404,
+                "approve as {role:?}: {status}"
+            );
+        }
+    }
+    // A supervisor sees the application but not the personal data in full.
+    let (_, seen) = app.api("濮阳市监督.政务").await.get(&detail).await;
+    assert_eq!(seen["form"]["handler_id_number"], "110105********002X");
+    assert_eq!(seen["form"]["handler_mobile"], "138****2001");
+    assert_eq!(app.state_of(id).await, "county_review");
+}

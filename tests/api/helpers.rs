@@ -1,0 +1,592 @@
+//! Test helpers: a real govbadge on port 0 with a fresh database, browser-like clients with
+//! cookies and CSRF tokens, bearer-token API clients, a real SMTP server and a recording SMS
+//! gateway.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::Utc;
+use govbadge::config::Config;
+use govbadge::domain::account::Role;
+use govbadge::domain::application::ApplicationInput;
+use govbadge::domain::region::{Level, RegionCode};
+use govbadge::service::Context;
+use govbadge::store::accounts::{self, NewAccount};
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// One argon2 hash per test process: hashing is deliberately slow.
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+        argon2::Argon2::default()
+            .hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string()
+    })
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub ctx: Context,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts the service with the test defaults, adjusted by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.database.url = format!("sqlite://{}", dir.path().join("test.db").display());
+    config.outbox.poll_seconds = 1;
+    config.outbox.backoff_seconds = 1;
+    config.outbox.max_backoff_seconds = 1;
+    configure(&mut config);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    config.server.public_base_url = format!("http://{addr}");
+    let ctx = govbadge::startup::build(config).await.unwrap();
+    tokio::spawn(govbadge::startup::run_on(ctx.clone(), listener, false));
+    TestApp {
+        base: format!("http://{addr}"),
+        ctx,
+        _dir: dir,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+impl TestApp {
+    pub async fn account(
+        &self,
+        name: &str,
+        role: Role,
+        level: Option<Level>,
+        region: Option<&str>,
+    ) -> i64 {
+        let region = region.map(|r| RegionCode::parse(r).unwrap());
+        let new = NewAccount {
+            name,
+            display_name: name,
+            role,
+            level,
+            region: region.as_ref(),
+            password_hash: password_hash(),
+        };
+        accounts::create(&self.ctx.pool, &new, Utc::now())
+            .await
+            .unwrap()
+    }
+
+    /// The standard cast: a county unit (410922) and everyone around it, by account name.
+    pub async fn cast(&self) {
+        let cast: [(&str, Role, Option<Level>, Option<&str>); 11] = [
+            (
+                "清丰县人民政府.政务",
+                Role::Unit,
+                Some(Level::County),
+                Some("410922"),
+            ),
+            (
+                "南乐县教育局.政务",
+                Role::Unit,
+                Some(Level::County),
+                Some("410923"),
+            ),
+            (
+                "清丰县编办.政务",
+                Role::Reviewer,
+                Some(Level::County),
+                Some("410922"),
+            ),
+            (
+                "清丰县编办二.政务",
+                Role::Reviewer,
+                Some(Level::County),
+                Some("410922"),
+            ),
+            (
+                "南乐县编办.政务",
+                Role::Reviewer,
+                Some(Level::County),
+                Some("410923"),
+            ),
+            (
+                "濮阳市编办.政务",
+                Role::Reviewer,
+                Some(Level::City),
+                Some("410900"),
+            ),
+            (
+                "安阳市编办.政务",
+                Role::Reviewer,
+                Some(Level::City),
+                Some("410500"),
+            ),
+            (
+                "河南省编办.政务",
+                Role::Reviewer,
+                Some(Level::Province),
+                Some("410000"),
+            ),
+            ("中央编办.政务", Role::Reviewer, Some(Level::Central), None),
+            (
+                "濮阳市监督.政务",
+                Role::Supervisor,
+                Some(Level::City),
+                Some("410900"),
+            ),
+            ("admin", Role::Admin, None, None),
+        ];
+        for (name, role, level, region) in cast {
+            self.account(name, role, level, region).await;
+        }
+    }
+
+    pub async fn browser(&self, name: &str) -> Browser {
+        let b = Browser::anonymous(&self.base);
+        b.login(name).await;
+        b
+    }
+
+    pub async fn api(&self, name: &str) -> Api {
+        let client = reqwest::Client::new();
+        let r = client
+            .post(format!("{}/api/v1/sessions", self.base))
+            .json(&serde_json::json!({ "name": name, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "API login of {name}");
+        let token = r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        Api {
+            base: self.base.clone(),
+            client,
+            token,
+        }
+    }
+
+    pub async fn state_of(&self, id: i64) -> String {
+        sqlx::query_scalar("SELECT state FROM applications WHERE id = ?")
+            .bind(id)
+            .fetch_one(&self.ctx.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn version_of(&self, id: i64) -> i64 {
+        sqlx::query_scalar("SELECT version FROM applications WHERE id = ?")
+            .bind(id)
+            .fetch_one(&self.ctx.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&self.ctx.pool)
+            .await
+            .unwrap()
+    }
+}
+
+/// A complete, valid application of the county unit.
+pub fn valid_input() -> ApplicationInput {
+    ApplicationInput {
+        kind: "new".into(),
+        unit_name: "清丰县人民政府办公室".into(),
+        parent_unit: "清丰县人民政府".into(),
+        unit_functions: "负责县政府日常运转。".into(),
+        category: "政府".into(),
+        address: "河南省濮阳市清丰县中州西路1号".into(),
+        postcode: "457300".into(),
+        site_name: "清丰县人民政府网".into(),
+        site_intro: "发布政务信息。".into(),
+        domain_cn: "清丰县人民政府.政务".into(),
+        domain_en: "www.qingfeng.gov.cn".into(),
+        ips: "203.0.113.10, 2001:db8::10".into(),
+        principal_name: "王建国".into(),
+        principal_phone: "0393-7221234".into(),
+        principal_mobile: "13903931001".into(),
+        principal_email: "fzr@qingfeng.gov.cn".into(),
+        handler_name: "李晓梅".into(),
+        handler_phone: "0393-7221235".into(),
+        handler_mobile: "13803932001".into(),
+        handler_email: "jbr@qingfeng.gov.cn".into(),
+        handler_id_number: "11010519491231002X".into(),
+        credit_code: "91350100M000100Y43".into(),
+        recheck_code: String::new(),
+    }
+}
+
+pub fn input_pairs(input: &ApplicationInput) -> Vec<(String, String)> {
+    let value = serde_json::to_value(input).unwrap();
+    value
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect()
+}
+
+/// A cookie-keeping client that fills in CSRF tokens the way a browser submits forms.
+pub struct Browser {
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+/// Undoes the HTML escaping of text and attribute values.
+pub fn html_unescape(html: &str) -> String {
+    html.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
+}
+
+pub fn extract_csrf(html: &str) -> Option<String> {
+    let start = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+impl Browser {
+    pub fn anonymous(base: &str) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            base: base.to_owned(),
+            client,
+        }
+    }
+
+    pub async fn login(&self, name: &str) {
+        let r = self.try_login(name, PASSWORD).await;
+        assert_eq!(r.status(), 303, "login of {name}");
+    }
+
+    pub async fn try_login(&self, name: &str, password: &str) -> reqwest::Response {
+        let page = self.get("/login").await.text().await.unwrap();
+        let csrf = extract_csrf(&page).expect("login form has a token");
+        self.client
+            .post(format!("{}/login", self.base))
+            .form(&[("name", name), ("password", password), ("csrf", &csrf)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn text(&self, path: &str) -> String {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.text().await.unwrap()
+    }
+
+    /// The session's CSRF token, read from a page as a browser would have it (none when
+    /// signed out).
+    pub async fn csrf(&self) -> String {
+        let page = self.get("/").await.text().await.unwrap();
+        extract_csrf(&page).unwrap_or_default()
+    }
+
+    /// Posts a form with the session's CSRF token added.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let csrf = self.csrf().await;
+        let mut body: Vec<(&str, &str)> = fields.to_vec();
+        body.push(("csrf", &csrf));
+        self.client
+            .post(format!("{}{path}", self.base))
+            .form(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_pairs(&self, path: &str, pairs: Vec<(String, String)>) -> reqwest::Response {
+        let refs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.post(path, &refs).await
+    }
+
+    /// Creates (and optionally submits) an application through the form; returns its id.
+    pub async fn create_application(&self, input: &ApplicationInput, submit: bool) -> i64 {
+        let mut pairs = input_pairs(input);
+        pairs.push((
+            "action".into(),
+            if submit { "submit" } else { "save" }.into(),
+        ));
+        let r = self.post_pairs("/applications", pairs).await;
+        assert_eq!(
+            r.status(),
+            303,
+            "create: {}",
+            r.text().await.unwrap_or_default()
+        );
+        let location = r.headers()["location"].to_str().unwrap().to_owned();
+        location.rsplit('/').next().unwrap().parse().unwrap()
+    }
+}
+
+/// A bearer-token API client.
+pub struct Api {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub token: String,
+}
+
+impl Api {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let value = r.json::<Value>().await.unwrap_or(Value::Null);
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// Takes a review or paper step at the application's current version.
+    pub async fn step(&self, id: i64, kind: &str, decision: &str, reason: &str) -> (u16, Value) {
+        let (_, app) = self.get(&format!("/api/v1/applications/{id}")).await;
+        let version = app["version"].as_i64().unwrap_or(0);
+        self.post(
+            &format!("/api/v1/applications/{id}/{kind}"),
+            serde_json::json!({ "version": version, "decision": decision, "reason": reason }),
+        )
+        .await
+    }
+}
+
+/// A real SMTP server (aiosmtpd) writing what it receives to a file.
+pub struct SmtpSink {
+    pub port: u16,
+    path: PathBuf,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl SmtpSink {
+    pub fn start_on(port: u16) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.jsonl");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(port.to_string())
+            .arg(&path)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 with aiosmtpd (see README) runs the test SMTP server");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "READY", "SMTP sink did not start");
+        Self {
+            port,
+            path,
+            child,
+            _dir: dir,
+        }
+    }
+
+    pub fn start() -> Self {
+        Self::start_on(free_port())
+    }
+
+    pub fn messages(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// Waits until `n` messages have arrived (or fails after 20 s).
+    pub async fn wait_for(&self, n: usize) -> Vec<Value> {
+        for _ in 0..200 {
+            let m = self.messages();
+            if m.len() >= n {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("expected {n} mails, got {:?}", self.messages());
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Decodes a mail's MIME text: lettre sends UTF-8 bodies base64 or quoted-printable encoded.
+pub fn mail_text(raw: &str) -> String {
+    let Some((headers, body)) = raw
+        .split_once("\r\n\r\n")
+        .or_else(|| raw.split_once("\n\n"))
+    else {
+        return raw.to_owned();
+    };
+    let lower = headers.to_ascii_lowercase();
+    if lower.contains("content-transfer-encoding: base64") {
+        use base64::Engine;
+        let joined: String = body.split_whitespace().collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(joined)
+            .unwrap();
+        return String::from_utf8(bytes).unwrap();
+    }
+    if lower.contains("content-transfer-encoding: quoted-printable") {
+        let mut out = Vec::new();
+        let unfolded = body.replace("=\r\n", "").replace("=\n", "");
+        let bytes = unfolded.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'=' && i + 2 < bytes.len() {
+                if let Ok(b) = u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                    16,
+                ) {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        return String::from_utf8(out).unwrap();
+    }
+    body.to_owned()
+}
+
+/// A stand-in SMS gateway: a real HTTP server that records every JSON body and can be told to
+/// fail the first requests.
+#[derive(Clone)]
+pub struct SmsGateway {
+    pub url: String,
+    pub received: Arc<Mutex<Vec<(Option<String>, Value)>>>,
+}
+
+impl SmsGateway {
+    pub async fn start(fail_first: usize) -> Self {
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let fail = Arc::new(Mutex::new(fail_first));
+        let (r, f) = (received.clone(), fail);
+        let app = Router::new().route(
+            "/send",
+            post(
+                move |headers: axum::http::HeaderMap, Json(body): Json<Value>| {
+                    let (r, f) = (r.clone(), f.clone());
+                    async move {
+                        {
+                            let mut left = f.lock().unwrap();
+                            if *left > 0 {
+                                *left -= 1;
+                                return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy");
+                            }
+                        }
+                        let auth = headers
+                            .get("authorization")
+                            .map(|v| v.to_str().unwrap().to_owned());
+                        r.lock().unwrap().push((auth, body));
+                        (axum::http::StatusCode::OK, "ok")
+                    }
+                },
+            ),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self {
+            url: format!("http://{addr}/send"),
+            received,
+        }
+    }
+
+    pub fn bodies(&self) -> Vec<Value> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, b)| b.clone())
+            .collect()
+    }
+
+    pub async fn wait_for(&self, n: usize) -> Vec<Value> {
+        for _ in 0..200 {
+            let b = self.bodies();
+            if b.len() >= n {
+                return b;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("expected {n} SMS, got {:?}", self.bodies());
+    }
+}
+
+/// Configures mail to `smtp_port` and SMS to `sms_url`.
+pub fn with_notifications(config: &mut Config, smtp_port: u16, sms_url: &str) {
+    config.mail.enabled = true;
+    config.mail.host = "127.0.0.1".into();
+    config.mail.port = smtp_port;
+    config.sms.enabled = true;
+    config.sms.url = sms_url.to_owned();
+    config.sms.key = "test-key".into();
+}
