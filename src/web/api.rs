@@ -15,7 +15,7 @@ use crate::service::{accounts, badges};
 use crate::web::auth::{ApiUser, ClientAddress};
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
-use crate::web::view::application_json;
+use crate::web::view::{application_json, application_row};
 
 type ApiResult<T = Json<Value>> = Result<T, HttpError>;
 
@@ -87,14 +87,7 @@ pub async fn list(State(state): State<AppState>, user: ApiUser) -> ApiResult {
     let views = service::list(&state.ctx, &actor)
         .await
         .map_err(HttpError::api)?;
-    let items: Vec<Value> = views
-        .iter()
-        .map(|v| {
-            let mut item = application_json(&actor, v);
-            item.as_object_mut().map(|o| o.remove("history"));
-            item
-        })
-        .collect();
+    let items: Vec<Value> = views.iter().map(|v| application_row(&actor, v)).collect();
     Ok(Json(json!({ "items": items })))
 }
 

@@ -97,10 +97,22 @@ fn level_labels(chain: &[Level]) -> Vec<&'static str> {
         .collect()
 }
 
-/// The application as pages and the API show it to `actor`.
+/// The application as its detail page and the API show it to `actor`.
 pub fn application_json(actor: &Actor, view: &ApplicationView) -> Value {
+    render(actor, view, sees_personal_data(actor, view))
+}
+
+/// A row of a list: personal data always masked, no history.
+pub fn application_row(actor: &Actor, view: &ApplicationView) -> Value {
+    let mut row = render(actor, view, false);
+    if let Some(fields) = row.as_object_mut() {
+        fields.remove("history");
+    }
+    row
+}
+
+fn render(actor: &Actor, view: &ApplicationView, full: bool) -> Value {
     let app = &view.app;
-    let full = sees_personal_data(actor, view);
     let history: Vec<Value> = view
         .history
         .iter()

@@ -279,3 +279,33 @@ async fn api_matrix() {
     assert_eq!(seen["form"]["handler_mobile"], "138****2001");
     assert_eq!(app.state_of(id).await, "county_review");
 }
+
+#[tokio::test]
+async fn lists_mask_personal_data_for_everyone() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let owner = app.browser("清丰县人民政府.政务").await;
+    let id = owner.create_application(&valid_input(), true).await;
+    let queue = app
+        .browser("清丰县编办.政务")
+        .await
+        .text("/applications")
+        .await;
+    assert!(queue.contains("138****2001") && !queue.contains("13803932001"));
+    // The reviewer handling it sees the details in full on its page.
+    let detail = app
+        .browser("清丰县编办.政务")
+        .await
+        .text(&format!("/applications/{id}"))
+        .await;
+    assert!(detail.contains("13803932001") && detail.contains("11010519491231002X"));
+    let (_, list) = app
+        .api("清丰县编办.政务")
+        .await
+        .get("/api/v1/applications")
+        .await;
+    assert_eq!(
+        list["items"][0]["form"]["handler_id_number"],
+        "110105********002X"
+    );
+}

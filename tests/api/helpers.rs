@@ -516,12 +516,15 @@ pub fn mail_text(raw: &str) -> String {
     body.to_owned()
 }
 
+/// One request the SMS gateway got: its Authorization header and JSON body.
+pub type RecordedSms = (Option<String>, Value);
+
 /// A stand-in SMS gateway: a real HTTP server that records every JSON body and can be told to
 /// fail the first requests.
 #[derive(Clone)]
 pub struct SmsGateway {
     pub url: String,
-    pub received: Arc<Mutex<Vec<(Option<String>, Value)>>>,
+    pub received: Arc<Mutex<Vec<RecordedSms>>>,
 }
 
 impl SmsGateway {

@@ -70,7 +70,11 @@ async fn county_application_through_every_level_to_an_issued_badge() {
         form.contains("党政机关网站开办审核/资格复核申请表") && form.contains("☑ 新开办网站申请")
     );
     assert!(form.contains("县级编制部门意见") && form.contains("申请表一式4份"));
-    let letter = unit.text(&format!("/print/letter?ids={id}")).await;
+    assert!(unit
+        .text("/portal")
+        .await
+        .contains("打印申请函（列入勾选的网站）"));
+    let letter = unit.text(&format!("/print/letter?id={id}")).await;
     assert!(letter.contains("进行开办审核的函") && letter.contains("“清丰县人民政府网”等1个网站"));
 
     // The county office receives and confirms the paper; the badge is issued.

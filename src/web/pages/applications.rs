@@ -16,7 +16,7 @@ use crate::service::ServiceError;
 use crate::web::auth::{CsrfForm, SessionUser, User};
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
-use crate::web::view::application_json;
+use crate::web::view::{application_json, application_row};
 
 /// The unit's home: its applications and badges.
 pub async fn portal(
@@ -47,13 +47,14 @@ pub async fn portal(
             })
         })
         .collect();
-    Ok(render(
-        &state,
-        Some(&user),
-        "portal.html",
-        json!({ "applications": apps, "badges": badges }),
-    )?
-    .into_response())
+    let can_print_letter = apps.iter().any(|a| {
+        a["actions"]
+            .as_array()
+            .is_some_and(|acts| acts.iter().any(|x| x == "print"))
+    });
+    let data =
+        json!({ "applications": apps, "badges": badges, "can_print_letter": can_print_letter });
+    Ok(render(&state, Some(&user), "portal.html", data)?.into_response())
 }
 
 /// Reviewers and supervisors: the applications of their scope, with what awaits them first.
@@ -65,7 +66,7 @@ pub async fn list(State(state): State<AppState>, User(user): User) -> Result<Res
     let views = service::list(&state.ctx, &actor).await?;
     let (mut waiting, mut others) = (Vec::new(), Vec::new());
     for v in &views {
-        let row = application_json(&actor, v);
+        let row = application_row(&actor, v);
         if service::awaits(&actor, &v.app) {
             waiting.push(row);
         } else {

@@ -1,9 +1,8 @@
 //! Printable letter (函) and application form (申请表), laid out for A4.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Html;
-use serde::Deserialize;
 use serde_json::json;
 
 use super::render;
@@ -30,24 +29,27 @@ pub async fn form(
     render(&state, Some(&user), "print_form.html", data)
 }
 
-#[derive(Deserialize)]
-pub struct LetterQuery {
-    #[serde(default)]
-    ids: String,
+/// The applications chosen for the letter: `?id=1&id=2` (the portal's check boxes) or
+/// `?ids=1,2`.
+fn letter_ids(query: Option<&str>) -> Result<Vec<i64>, HttpError> {
+    let invalid = || HttpError::new(StatusCode::BAD_REQUEST, "网站编号无效");
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.unwrap_or_default()).map_err(|_| invalid())?;
+    pairs
+        .iter()
+        .filter(|(k, _)| k == "id" || k == "ids")
+        .flat_map(|(_, v)| v.split(','))
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse().map_err(|_| invalid()))
+        .collect()
 }
 
 pub async fn letter(
     State(state): State<AppState>,
     User(user): User,
-    Query(q): Query<LetterQuery>,
+    RawQuery(query): RawQuery,
 ) -> Result<Html<String>, HttpError> {
-    let ids: Vec<i64> = q
-        .ids
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| s.trim().parse())
-        .collect::<Result<_, _>>()
-        .map_err(|_| HttpError::new(StatusCode::BAD_REQUEST, "网站编号无效"))?;
+    let ids = letter_ids(query.as_deref())?;
     let apps = service::letter_batch(&state.ctx, &user.actor(), &ids).await?;
     let kinds: std::collections::BTreeSet<&str> =
         apps.iter().map(|a| a.form.kind.review_label()).collect();
