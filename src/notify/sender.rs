@@ -76,7 +76,7 @@ impl Sender {
                         let attempts = message.attempts + 1;
                         let retry_at = (attempts < i64::from(self.config.max_attempts))
                             .then(|| now + self.backoff(attempts));
-                        let error = format!("{error:#}");
+                        let error = redact(&format!("{error:#}"));
                         outbox::mark_attempt_failed(&self.pool, message.id, &error, retry_at, now)
                             .await?;
                         tracing::warn!(outbox.id = message.id, outbox.channel = %message.channel, attempts, parked = retry_at.is_none(), %error, "notification not delivered");
@@ -116,5 +116,49 @@ impl Sender {
             },
             other => anyhow::bail!("unknown channel {other}"),
         }
+    }
+}
+
+/// Removes e-mail addresses and phone numbers from an error text (an SMTP server's reply can
+/// quote the recipient) before it is logged or stored.
+fn redact(text: &str) -> String {
+    let is_separator = |c: char| c.is_whitespace() || "<>()[],;:'\"".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut token = String::new();
+    let flush = |token: &mut String, out: &mut String| {
+        let digits = token.chars().filter(char::is_ascii_digit).count();
+        if token.contains('@') || digits >= 7 {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(token);
+        }
+        token.clear();
+    };
+    for c in text.chars() {
+        if is_separator(c) {
+            flush(&mut token, &mut out);
+            out.push(c);
+        } else {
+            token.push(c);
+        }
+    }
+    flush(&mut token, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn personal_data_is_removed_from_errors() {
+        assert_eq!(
+            redact("permanent error (550): <jbr@qingfeng.gov.cn>: Recipient rejected, phone 13803932001"),
+            "permanent error (550): <[redacted]>: Recipient rejected, phone [redacted]"
+        );
+        assert_eq!(
+            redact("connection refused (os error 111)"),
+            "connection refused (os error 111)"
+        );
     }
 }

@@ -6,6 +6,7 @@ use chrono::Utc;
 use super::{field_error, Context, ServiceError};
 use crate::domain::account::{Actor, Role};
 use crate::domain::badge::{BadgeCode, BadgeStatus};
+use crate::domain::region::RegionCode;
 use crate::domain::workflow::Denied;
 use crate::store::{accounts, badges};
 
@@ -16,10 +17,8 @@ pub async fn change_status(
     to: BadgeStatus,
     reason: &str,
 ) -> Result<(), ServiceError> {
-    let code = BadgeCode::parse(code).ok_or(ServiceError::NotFound)?;
-    let badge = badges::get(&ctx.pool, code.as_str()).await?;
-    let unit = accounts::get(&ctx.pool, badge.unit_id).await?;
-    if actor.role != Role::Reviewer || !actor.covers_region(unit.region.as_ref()) {
+    let (badge, unit_region) = load_visible(ctx, actor, code).await?;
+    if actor.role != Role::Reviewer || !actor.covers_region(unit_region.as_ref()) {
         return Err(ServiceError::Forbidden);
     }
     let reason = crate::domain::fields::plain_text(reason, 500, true)
@@ -32,7 +31,7 @@ pub async fn change_status(
     }
     badges::change_status(
         &ctx.pool,
-        &code,
+        &badge.code,
         badge.status,
         to,
         actor.account_id,
@@ -40,11 +39,33 @@ pub async fn change_status(
         Utc::now(),
     )
     .await?;
-    tracing::info!(badge.code = %code, from = badge.status.as_str(), to = to.as_str(), by = actor.account_id, "badge status changed");
+    tracing::info!(badge.code = %badge.code, from = badge.status.as_str(), to = to.as_str(), by = actor.account_id, "badge status changed");
     Ok(())
 }
 
-/// A badge and its status history, for reviewers covering it and for its unit.
+/// The badge and its unit's region, if `actor` may see it (its unit, the offices and
+/// supervisors covering the unit); otherwise not found.
+async fn load_visible(
+    ctx: &Context,
+    actor: &Actor,
+    code: &str,
+) -> Result<(badges::Badge, Option<RegionCode>), ServiceError> {
+    let code = BadgeCode::parse(code).ok_or(ServiceError::NotFound)?;
+    let badge = badges::get(&ctx.pool, code.as_str()).await?;
+    let unit = accounts::get(&ctx.pool, badge.unit_id).await?;
+    let visible = match actor.role {
+        Role::Unit => actor.account_id == badge.unit_id,
+        Role::Reviewer | Role::Supervisor => actor.covers_region(unit.region.as_ref()),
+        Role::Admin => false,
+    };
+    if visible {
+        Ok((badge, unit.region))
+    } else {
+        Err(ServiceError::NotFound)
+    }
+}
+
+/// A badge and its status history, for its unit and the offices covering it.
 pub async fn get(
     ctx: &Context,
     actor: &Actor,
@@ -56,16 +77,7 @@ pub async fn get(
     ),
     ServiceError,
 > {
-    let badge = badges::get(&ctx.pool, code).await?;
-    let unit = accounts::get(&ctx.pool, badge.unit_id).await?;
-    let allowed = match actor.role {
-        Role::Unit => actor.account_id == badge.unit_id,
-        Role::Reviewer | Role::Supervisor => actor.covers_region(unit.region.as_ref()),
-        Role::Admin => false,
-    };
-    if !allowed {
-        return Err(ServiceError::NotFound);
-    }
-    let history = badges::status_history(&ctx.pool, code).await?;
+    let (badge, _) = load_visible(ctx, actor, code).await?;
+    let history = badges::status_history(&ctx.pool, badge.code.as_str()).await?;
     Ok((badge, history))
 }

@@ -271,3 +271,50 @@ pub async fn deadline(State(state): State<AppState>, Query(q): Query<DeadlineQue
         json!({ "date": date.to_string(), "days": days, "due": due.date.to_string(), "provisional": due.provisional }),
     ))
 }
+
+/// Admin: every account.
+pub async fn accounts(State(state): State<AppState>, user: ApiUser) -> ApiResult {
+    let list = accounts::list(&state.ctx, &user.actor())
+        .await
+        .map_err(HttpError::api)?;
+    let items: Vec<Value> = list
+        .iter()
+        .map(|a| {
+            json!({
+                "id": a.id, "name": a.name, "display_name": a.display_name, "role": a.role.as_str(),
+                "level": a.level.map(|l| l.as_str()), "region": a.region.map(|r| r.to_string()), "disabled": a.disabled,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+/// Admin: a new account.
+pub async fn create_account(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(body): ApiJson<accounts::AccountInput>,
+) -> ApiResult<Response> {
+    let id = accounts::create_account(&state.ctx, &user.actor(), &body)
+        .await
+        .map_err(HttpError::api)?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DisabledBody {
+    disabled: bool,
+}
+
+/// Admin: disable or re-enable an account (disabling ends its sessions).
+pub async fn set_account_disabled(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<DisabledBody>,
+) -> ApiResult<StatusCode> {
+    accounts::set_disabled(&state.ctx, &user.actor(), id, body.disabled)
+        .await
+        .map_err(HttpError::api)?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -31,6 +31,8 @@ pub fn router(state: AppState) -> Router {
         .route("/applications/{id}/paper", post(api::paper))
         .route("/badges/{code}/status", post(api::badge_status))
         .route("/deadline", get(api::deadline))
+        .route("/accounts", get(api::accounts).post(api::create_account))
+        .route("/accounts/{id}/disabled", post(api::set_account_disabled))
         .fallback(|| async { HttpError::api(HttpError::not_found()) });
 
     Router::new()

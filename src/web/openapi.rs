@@ -15,6 +15,9 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/applications/{id}/paper"),
     ("post", "/api/v1/badges/{code}/status"),
     ("get", "/api/v1/deadline"),
+    ("get", "/api/v1/accounts"),
+    ("post", "/api/v1/accounts"),
+    ("post", "/api/v1/accounts/{id}/disabled"),
 ];
 
 pub fn document() -> Value {
@@ -115,6 +118,20 @@ pub fn document() -> Value {
                 "post": { "summary": "暂停、恢复或撤销网站标识", "security": auth, "requestBody": { "required": true, "content": { "application/json": { "schema": {
                     "type": "object", "required": ["status", "reason"], "properties": { "status": { "enum": ["active", "suspended", "revoked"] }, "reason": { "type": "string" } } } } } },
                     "responses": { "200": { "description": "新状态" }, "403": error, "422": error } }
+            },
+            "/api/v1/accounts": {
+                "get": { "summary": "账号列表（系统管理员）", "security": auth, "responses": { "200": { "description": "列表" }, "403": error } },
+                "post": { "summary": "新建账号（系统管理员）", "security": auth, "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["name", "display_name", "role", "password"],
+                    "properties": { "name": { "type": "string" }, "display_name": { "type": "string" }, "role": { "enum": ["unit", "reviewer", "supervisor", "admin"] },
+                        "level": { "enum": ["", "county", "city", "province", "central"] }, "region": { "type": "string" }, "password": { "type": "string", "minLength": 10 } } } } } },
+                    "responses": { "201": { "description": "已创建" }, "403": error, "422": error } }
+            },
+            "/api/v1/accounts/{id}/disabled": {
+                "parameters": [id_param],
+                "post": { "summary": "停用或启用账号（系统管理员）", "security": auth, "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["disabled"], "properties": { "disabled": { "type": "boolean" } } } } } },
+                    "responses": { "204": { "description": "已更新" }, "403": error, "404": error } }
             },
             "/api/v1/deadline": {
                 "get": { "summary": "工作日期限计算", "parameters": [

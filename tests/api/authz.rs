@@ -309,3 +309,137 @@ async fn lists_mask_personal_data_for_everyone() {
         "110105********002X"
     );
 }
+
+#[tokio::test]
+async fn every_documented_api_operation_is_routed_and_guarded() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    for (method, path) in govbadge::web::openapi::OPERATIONS {
+        let url = format!(
+            "{}{}",
+            app.base,
+            path.replace("{id}", "1").replace("{code}", "4109220000016")
+        );
+        let r = client
+            .request(method.to_uppercase().parse().unwrap(), &url)
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        assert!(status != 404 && status != 405, "{method} {path}: {status}");
+        // Without a token only the public operations answer 2xx.
+        let public = matches!(*path, "/api/v1/sessions" | "/api/v1/deadline");
+        assert!(
+            public || status == 401,
+            "{method} {path} without a token: {status}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn accounts_are_managed_by_the_admin_only() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let admin = app.api("admin").await;
+    let reviewer = app.api("清丰县编办.政务").await;
+    let new = serde_json::json!({ "name": "范县编办.政务", "display_name": "范县委编办", "role": "reviewer", "level": "county", "region": "410926", "password": "a long enough password" });
+    assert_eq!(reviewer.post("/api/v1/accounts", new.clone()).await.0, 403);
+    assert_eq!(reviewer.get("/api/v1/accounts").await.0, 403);
+    let (status, created) = admin.post("/api/v1/accounts", new.clone()).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        admin.post("/api/v1/accounts", new).await.1["fields"]["name"],
+        "该账号名称已存在"
+    );
+    let bad = serde_json::json!({ "name": "x", "display_name": "x", "role": "reviewer", "level": "city", "region": "410926", "password": "short" });
+    let (status, body) = admin.post("/api/v1/accounts", bad).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["fields"]["password"], "密码至少10个字符");
+    assert_eq!(body["fields"]["region"], "行政区划代码与层级不符");
+    // Disabling an account ends its sessions at once.
+    let (status, list) = admin.get("/api/v1/accounts").await;
+    assert_eq!(status, 200);
+    let target = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "清丰县编办.政务")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        admin
+            .post(
+                &format!("/api/v1/accounts/{target}/disabled"),
+                serde_json::json!({ "disabled": true })
+            )
+            .await
+            .0,
+        204
+    );
+    assert_eq!(reviewer.get("/api/v1/applications").await.0, 401);
+    let b = Browser::anonymous(&app.base);
+    assert_eq!(b.try_login("清丰县编办.政务", PASSWORD).await.status(), 401);
+}
+
+#[tokio::test]
+async fn badge_pages_by_role() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let owner = app.api("清丰县人民政府.政务").await;
+    let (_, created) = owner
+        .post(
+            "/api/v1/applications",
+            crate::workflow::submitted(valid_input()),
+        )
+        .await;
+    let id = created["id"].as_i64().unwrap();
+    for r in [
+        "清丰县编办.政务",
+        "濮阳市编办.政务",
+        "河南省编办.政务",
+        "中央编办.政务",
+    ] {
+        app.api(r).await.step(id, "review", "approve", "").await;
+    }
+    let county = app.api("清丰县编办.政务").await;
+    county.step(id, "paper", "receive", "").await;
+    let (_, issued) = county.step(id, "paper", "confirm", "").await;
+    let code = issued["badge_code"].as_str().unwrap().to_owned();
+
+    let b = browsers(&app).await;
+    let page = format!("/badges/{code}");
+    let mut got = Vec::new();
+    for browser in &b {
+        got.push(browser.get(&page).await.status().as_u16());
+    }
+    check(
+        &page,
+        &got,
+        &[303, 200, 404, 200, 404, 200, 404, 200, 200, 200, 404],
+    );
+    // Only reviewers covering the unit change the status; supervisors and units cannot.
+    let status = format!("/badges/{code}/status");
+    let mut got = Vec::new();
+    for browser in &b {
+        got.push(
+            browser
+                .post(&status, &[("status", "suspended"), ("reason", "测试")])
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    // The county office acts first (303), so later reviewers find it already suspended (422).
+    check(
+        &status,
+        &got,
+        &[303, 403, 404, 303, 404, 422, 404, 422, 422, 403, 404],
+    );
+    let changes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM badge_events")
+        .fetch_one(&app.ctx.pool)
+        .await
+        .unwrap();
+    assert_eq!(changes, 1);
+}

@@ -386,10 +386,19 @@ async fn recheck_keeps_the_code_and_a_failed_site_can_be_suspended_and_revoked()
 
     // Suspension needs a reason and a reviewer covering the unit; revocation is final.
     let path = format!("/api/v1/badges/{code}/status");
+    let suspend = json!({ "status": "suspended", "reason": "x" });
     assert_eq!(
         app.api("南乐县编办.政务")
             .await
-            .post(&path, json!({ "status": "suspended", "reason": "x" }))
+            .post(&path, suspend.clone())
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        app.api("濮阳市监督.政务")
+            .await
+            .post(&path, suspend)
             .await
             .0,
         403
