@@ -37,6 +37,38 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Check one page for the badge of CODE (exit 0 compliant, 1 not, 2 usage or I/O error).
+    Check {
+        /// The page to fetch.
+        #[arg(required_unless_present = "file", conflicts_with = "file")]
+        url: Option<String>,
+        /// A saved page instead of a URL.
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+        /// The badge code the page must carry.
+        #[arg(long)]
+        code: String,
+        /// The badge service's base URL (default: badge.base_url from the configuration).
+        #[arg(long)]
+        badge_base: Option<String>,
+        /// Print one JSON object instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Crawl one site from URL and check every page for the badge of CODE.
+    Crawl {
+        url: String,
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        badge_base: Option<String>,
+        /// Stop after this many URLs (also capped by crawl.max_pages_per_site).
+        #[arg(long)]
+        max_pages: Option<usize>,
+        /// Print JSON Lines: one object per URL, then a summary object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the date N working days after DATE (the day itself is not counted).
     Deadline {
         /// The day of notice, YYYY-MM-DD.

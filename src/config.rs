@@ -18,6 +18,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub sms: SmsConfig,
     pub outbox: OutboxConfig,
+    pub crawl: CrawlConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -227,6 +228,63 @@ impl Default for OutboxConfig {
     }
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrawlConfig {
+    /// The User-Agent sent with every request, and the name matched in robots.txt.
+    pub user_agent: String,
+    /// Requests per second to one host (a robots.txt Crawl-delay can only slow it down).
+    pub per_host_rate: f64,
+    /// Requests in flight to one host.
+    pub per_host_concurrency: usize,
+    /// Requests in flight in all.
+    pub global_concurrency: usize,
+    pub connect_timeout_seconds: u64,
+    /// Whole request, headers and body.
+    pub request_timeout_seconds: u64,
+    /// Body cap in bytes, counted after decompression.
+    pub max_body_bytes: usize,
+    pub max_redirects: usize,
+    pub max_pages_per_site: usize,
+    pub max_depth: usize,
+    pub max_url_length: usize,
+    /// Respect robots.txt (supervisors may turn it off for their own sites).
+    pub respect_robots: bool,
+    /// Check pages behind expired or invalid certificates (the certificate is still reported).
+    pub check_invalid_certificates: bool,
+    /// Retries of a 429 or 503 answer, honouring Retry-After up to `max_retry_after_seconds`.
+    pub max_retries: u32,
+    pub max_retry_after_seconds: u64,
+    /// Allow fetching private, loopback and link-local addresses (tests and lab set-ups only).
+    pub allow_private_addresses: bool,
+    /// Host names mapped to fixed addresses, e.g. { "www.example.gov.cn" = "127.0.0.1:8081" }.
+    pub resolve: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for CrawlConfig {
+    fn default() -> Self {
+        Self {
+            user_agent: concat!("govbadge-checker/", env!("CARGO_PKG_VERSION")).into(),
+            per_host_rate: 1.0,
+            per_host_concurrency: 2,
+            global_concurrency: 256,
+            connect_timeout_seconds: 10,
+            request_timeout_seconds: 30,
+            max_body_bytes: 10 * 1024 * 1024,
+            max_redirects: 5,
+            max_pages_per_site: 1000,
+            max_depth: 10,
+            max_url_length: 2048,
+            respect_robots: true,
+            check_invalid_certificates: true,
+            max_retries: 2,
+            max_retry_after_seconds: 60,
+            allow_private_addresses: false,
+            resolve: Default::default(),
+        }
+    }
+}
+
 const ENV_PREFIX: &str = "GOVBADGE_";
 
 #[derive(Debug, thiserror::Error)]
@@ -303,6 +361,19 @@ impl Config {
         }
         if self.outbox.max_attempts == 0 {
             return Err("outbox.max_attempts must be at least 1".into());
+        }
+        if !(self.crawl.per_host_rate > 0.0 && self.crawl.per_host_rate.is_finite()) {
+            return Err("crawl.per_host_rate must be a positive number".into());
+        }
+        if self.crawl.per_host_concurrency == 0 || self.crawl.global_concurrency == 0 {
+            return Err("crawl concurrency limits must be at least 1".into());
+        }
+        for (host, addr) in &self.crawl.resolve {
+            if addr.parse::<std::net::SocketAddr>().is_err() {
+                return Err(format!(
+                    "crawl.resolve.\"{host}\" must be an address with a port, e.g. 127.0.0.1:8080"
+                ));
+            }
         }
         if self.sms.enabled && self.sms.url.is_empty() {
             return Err("sms.url is required when sms.enabled is true".into());

@@ -10,8 +10,11 @@
 //! - `startup` and `demo`: building and running the service, and its demo data.
 
 pub mod badge;
+pub mod check;
+pub mod check_cli;
 pub mod cli;
 pub mod config;
+pub mod crawl;
 pub mod demo;
 pub mod domain;
 pub mod notify;

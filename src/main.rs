@@ -31,6 +31,42 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Check {
+            url,
+            file,
+            code,
+            badge_base,
+            json,
+        } => {
+            let config = Config::load(&cli.config)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(govbadge::check_cli::check(
+                &config,
+                url,
+                file,
+                &code,
+                badge_base.as_deref(),
+                json,
+            ))
+        }
+        Command::Crawl {
+            url,
+            code,
+            badge_base,
+            max_pages,
+            json,
+        } => {
+            let config = Config::load(&cli.config)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(govbadge::check_cli::crawl(
+                &config,
+                &url,
+                &code,
+                badge_base.as_deref(),
+                max_pages,
+                json,
+            ))
+        }
         Command::Serve {
             bind,
             database,

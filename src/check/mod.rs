@@ -1,0 +1,578 @@
+//! The page check: a page's bytes in, a verdict and the facts behind it out. Pure and
+//! deterministic: no I/O, no clock.
+//!
+//! The badge for code C is present when, as real markup, the page has a `<script>` whose `src`
+//! resolves to `<base>/badge/C.js` or an `<a>` whose `href` resolves to `<base>/verify/C`.
+//! Where it stands is read from byte offsets: inside `<head>`, in the body, after the last real
+//! `</body>` (or `</html>`), or only inside a comment.
+
+pub mod charset;
+pub mod footer;
+pub mod tokenizer;
+
+use std::borrow::Cow;
+
+use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
+use serde::Serialize;
+use url::Url;
+
+use self::footer::Footer;
+use self::tokenizer::{Tag, TextKind, Token, Tokenizer};
+
+/// The page check's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Compliant,
+    Missing,
+    WrongCode,
+    AfterBody,
+    InHead,
+    CommentedOut,
+    Hidden,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Compliant => "compliant",
+            Verdict::Missing => "missing",
+            Verdict::WrongCode => "wrong_code",
+            Verdict::AfterBody => "after_body",
+            Verdict::InHead => "in_head",
+            Verdict::CommentedOut => "commented_out",
+            Verdict::Hidden => "hidden",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        use Verdict::*;
+        [
+            Compliant,
+            Missing,
+            WrongCode,
+            AfterBody,
+            InHead,
+            CommentedOut,
+            Hidden,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == text)
+    }
+
+    /// What to change, in Chinese, for the unit.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Verdict::Compliant => "网站标识加挂正确。",
+            Verdict::Missing => "页面未加挂网站标识。请将标识代码复制并粘贴到页面代码的</body>前。",
+            Verdict::WrongCode => {
+                "页面加挂的网站标识不是本网站的标识代码。请使用本网站的标识代码。"
+            }
+            Verdict::AfterBody => {
+                "网站标识位于</body>（或</html>）之后。请将标识代码移到</body>前。"
+            }
+            Verdict::InHead => {
+                "网站标识位于<head>内，不会显示在页面底部。请将标识代码移到</body>前。"
+            }
+            Verdict::CommentedOut => {
+                "网站标识代码被HTML注释（<!-- -->）包围，不会显示。请去掉注释。"
+            }
+            Verdict::Hidden => {
+                "网站标识被隐藏（hidden属性或display:none/visibility:hidden样式）。请取消隐藏。"
+            }
+        }
+    }
+}
+
+/// Findings that are not failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Warning {
+    NoBodyEndTag,
+    NotAtBottom,
+    MultipleBodyEndTags,
+}
+
+impl Warning {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Warning::NoBodyEndTag => "no_body_end_tag",
+            Warning::NotAtBottom => "not_at_bottom",
+            Warning::MultipleBodyEndTags => "multiple_body_end_tags",
+        }
+    }
+
+    pub fn advice(self) -> &'static str {
+        match self {
+            Warning::NoBodyEndTag => "页面没有</body>结束标签，已按文档末尾判断。",
+            Warning::NotAtBottom => "网站标识之后还有大量可见内容，标识应位于页面底部中间。",
+            Warning::MultipleBodyEndTags => "页面有多个</body>结束标签，已按最后一个判断。",
+        }
+    }
+}
+
+/// Visible body text after the badge, in characters, beyond which it is not at the bottom.
+pub const BOTTOM_TEXT_LIMIT: usize = 2000;
+
+/// What the check needs besides the bytes.
+#[derive(Debug, Clone)]
+pub struct PageInput<'a> {
+    pub bytes: &'a [u8],
+    pub content_type: Option<&'a str>,
+    /// Where the page was fetched from, for relative URLs; `None` for a local file.
+    pub page_url: Option<&'a Url>,
+    pub expected_code: &'a str,
+    pub badge_base: &'a Url,
+}
+
+/// The verdict and the facts behind it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageReport {
+    pub verdict: Verdict,
+    /// Badge codes found as real markup anywhere in the page, in order, without repeats.
+    pub codes_found: Vec<String>,
+    pub warnings: Vec<Warning>,
+    pub title: Option<String>,
+    /// The encoding used to read the page, e.g. `UTF-8`, `GBK`.
+    pub encoding: &'static str,
+    pub encoding_source: charset::Source,
+    /// The encoding the page declared, when its bytes overruled it.
+    pub declared_encoding: Option<&'static str>,
+    pub footer: Footer,
+    /// Byte offset of the badge that decided the verdict, if any.
+    pub badge_offset: Option<usize>,
+    /// Byte offset of the end of the body (the last real `</body>`), if any.
+    pub body_end: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Head,
+    Body,
+    AfterBody,
+    Comment,
+}
+
+#[derive(Debug, Clone)]
+struct Sighting {
+    code: String,
+    offset: usize,
+    end: usize,
+    hidden: bool,
+    in_comment: bool,
+}
+
+const VOID: [&[u8]; 16] = [
+    b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta",
+    b"source", b"track", b"wbr", b"param", b"keygen", b"frame",
+];
+const HEAD_CONTENT: [&[u8]; 9] = [
+    b"base",
+    b"link",
+    b"meta",
+    b"title",
+    b"style",
+    b"script",
+    b"noscript",
+    b"template",
+    b"object",
+];
+
+/// Runs the check.
+pub fn check(input: &PageInput<'_>) -> PageReport {
+    let tld = input
+        .page_url
+        .and_then(|u| u.host_str())
+        .and_then(|h| h.rsplit('.').next())
+        .map(str::to_owned);
+    let detected = charset::detect(input.bytes, input.content_type, tld.as_deref());
+    let encoding = detected.encoding;
+    // Tag structure is read on the raw bytes of ASCII-compatible encodings; UTF-16 is decoded.
+    let bytes: Cow<'_, [u8]> = if encoding == UTF_16LE || encoding == UTF_16BE {
+        Cow::Owned(
+            encoding
+                .decode_with_bom_removal(input.bytes)
+                .0
+                .into_owned()
+                .into_bytes(),
+        )
+    } else {
+        Cow::Borrowed(input.bytes)
+    };
+    let text_encoding = if matches!(bytes, Cow::Owned(_)) {
+        UTF_8
+    } else {
+        encoding
+    };
+    let page_base = input
+        .page_url
+        .cloned()
+        .unwrap_or_else(|| default_page_url(input.badge_base));
+    let mut scan = Scan::new(text_encoding, page_base, input.badge_base);
+    scan.run(&bytes, 0, false);
+
+    let body_end = scan.last_body_end.or(scan.last_html_end);
+    let place = |s: &Sighting| {
+        if s.in_comment {
+            Place::Comment
+        } else if body_end.is_some_and(|end| s.offset > end) {
+            Place::AfterBody
+        } else if scan
+            .head_start
+            .is_some_and(|start| s.offset > start && s.offset < scan.head_end.unwrap_or(usize::MAX))
+        {
+            Place::Head
+        } else {
+            Place::Body
+        }
+    };
+    let expected = input.expected_code.trim().to_ascii_uppercase();
+    let ours: Vec<(&Sighting, Place)> = scan
+        .sightings
+        .iter()
+        .filter(|s| s.code == expected)
+        .map(|s| (s, place(s)))
+        .collect();
+    let pick = |wanted: Place, hidden: bool| {
+        ours.iter()
+            .find(|(s, p)| *p == wanted && s.hidden == hidden)
+            .map(|(s, _)| *s)
+    };
+    let (verdict, decisive) = if let Some(s) = pick(Place::Body, false) {
+        (Verdict::Compliant, Some(s))
+    } else if let Some(s) = pick(Place::Body, true) {
+        (Verdict::Hidden, Some(s))
+    } else if let Some((s, _)) = ours.iter().find(|(_, p)| *p == Place::AfterBody) {
+        (Verdict::AfterBody, Some(*s))
+    } else if let Some((s, _)) = ours.iter().find(|(_, p)| *p == Place::Head) {
+        (Verdict::InHead, Some(*s))
+    } else if let Some((s, _)) = ours.iter().find(|(_, p)| *p == Place::Comment) {
+        (Verdict::CommentedOut, Some(*s))
+    } else if scan.sightings.iter().any(|s| !s.in_comment) {
+        (Verdict::WrongCode, None)
+    } else {
+        (Verdict::Missing, None)
+    };
+
+    let mut warnings = Vec::new();
+    if scan.last_body_end.is_none() {
+        warnings.push(Warning::NoBodyEndTag);
+    }
+    if scan.body_end_count > 1 {
+        warnings.push(Warning::MultipleBodyEndTags);
+    }
+    if let (Verdict::Compliant, Some(badge)) = (verdict, decisive) {
+        let limit = body_end.unwrap_or(bytes.len());
+        let after: usize = scan
+            .visible_text
+            .iter()
+            .filter(|r| r.start >= badge.end && r.end <= limit)
+            .map(|r| {
+                count_visible_chars(
+                    &text_encoding
+                        .decode_without_bom_handling(&bytes[r.clone()])
+                        .0,
+                )
+            })
+            .sum();
+        if after > BOTTOM_TEXT_LIMIT {
+            warnings.push(Warning::NotAtBottom);
+        }
+    }
+    warnings.sort();
+
+    let mut codes_found: Vec<String> = Vec::new();
+    for s in scan.sightings.iter().filter(|s| !s.in_comment) {
+        if !codes_found.contains(&s.code) {
+            codes_found.push(s.code.clone());
+        }
+    }
+    let decoded = text_encoding.decode_without_bom_handling(&bytes).0;
+    let mut visible = String::new();
+    for range in &scan.visible_text {
+        visible.push_str(&decode_entities(
+            &text_encoding
+                .decode_without_bom_handling(&bytes[range.clone()])
+                .0,
+        ));
+    }
+    let footer = footer::find(&visible, &decoded, scan.site_id_meta.take());
+    PageReport {
+        verdict,
+        codes_found,
+        warnings,
+        title: scan.title,
+        encoding: encoding.name(),
+        encoding_source: detected.source,
+        declared_encoding: detected.declared.map(Encoding::name),
+        footer,
+        badge_offset: decisive.map(|s| s.offset),
+        body_end,
+    }
+}
+
+/// A stand-in page address for local files, so protocol-relative badge URLs take the badge
+/// service's scheme.
+fn default_page_url(badge_base: &Url) -> Url {
+    Url::parse(&format!("{}://page.invalid/", badge_base.scheme())).expect("static URL")
+}
+
+fn count_visible_chars(text: &str) -> usize {
+    text.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// The state of one pass over the tokens.
+struct Scan<'b> {
+    encoding: &'static Encoding,
+    page_base: Url,
+    badge_base: &'b Url,
+    base_seen: bool,
+    /// Open elements: name and whether it (or its own attributes) hides its content.
+    stack: Vec<(Vec<u8>, bool)>,
+    sightings: Vec<Sighting>,
+    last_body_end: Option<usize>,
+    body_end_count: usize,
+    last_html_end: Option<usize>,
+    head_start: Option<usize>,
+    head_end: Option<usize>,
+    title: Option<String>,
+    in_title: bool,
+    site_id_meta: Option<String>,
+    visible_text: Vec<std::ops::Range<usize>>,
+}
+
+impl<'b> Scan<'b> {
+    fn new(encoding: &'static Encoding, page_base: Url, badge_base: &'b Url) -> Self {
+        Self {
+            encoding,
+            page_base,
+            badge_base,
+            base_seen: false,
+            stack: Vec::new(),
+            sightings: Vec::new(),
+            last_body_end: None,
+            body_end_count: 0,
+            last_html_end: None,
+            head_start: None,
+            head_end: None,
+            title: None,
+            in_title: false,
+            site_id_meta: None,
+            visible_text: Vec::new(),
+        }
+    }
+
+    /// Walks the tokens of `bytes`, whose offsets start at `origin` in the page. Inside a
+    /// comment only badge sightings are recorded.
+    fn run(&mut self, bytes: &[u8], origin: usize, in_comment: bool) {
+        for token in Tokenizer::new(bytes) {
+            match token {
+                Token::StartTag(tag) => self.start_tag(&tag, origin, in_comment),
+                Token::EndTag { name, span } if !in_comment => {
+                    self.end_tag(&name, span.start + origin)
+                }
+                Token::Comment { content, .. } if !in_comment => {
+                    let inner = &bytes[content.clone()];
+                    if memchr::memmem::find(inner, b"/badge/").is_some()
+                        || memchr::memmem::find(inner, b"/verify/").is_some()
+                    {
+                        self.run(inner, origin + content.start, true);
+                    }
+                }
+                Token::Text { span, kind } if !in_comment => {
+                    if self.in_title && kind == TextKind::Rcdata && self.title.is_none() {
+                        let raw = self
+                            .encoding
+                            .decode_without_bom_handling(&bytes[span.clone()])
+                            .0;
+                        let title = decode_entities(&raw)
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        self.title = Some(title);
+                    } else if kind != TextKind::RawText && !self.in_title {
+                        self.visible_text
+                            .push(span.start + origin..span.end + origin);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn start_tag(&mut self, tag: &Tag<'_>, origin: usize, in_comment: bool) {
+        let offset = tag.span.start + origin;
+        let end = tag.span.end + origin;
+        let name = tag.name.as_slice();
+        if !in_comment {
+            match name {
+                b"head" if self.head_start.is_none() => self.head_start = Some(offset),
+                b"body" if self.head_end.is_none() => self.head_end = Some(offset),
+                b"base" if !self.base_seen => {
+                    if let Some(href) = tag
+                        .attr(b"href")
+                        .and_then(|h| self.page_base.join(&self.attr_text(h)).ok())
+                    {
+                        self.page_base = href;
+                        self.base_seen = true;
+                    }
+                }
+                b"meta" => {
+                    let is_site_id = tag
+                        .attr(b"name")
+                        .is_some_and(|n| n.eq_ignore_ascii_case(b"SiteIDCode"));
+                    if is_site_id && self.site_id_meta.is_none() {
+                        self.site_id_meta = tag
+                            .attr(b"content")
+                            .map(|c| self.attr_text(c).trim().to_owned())
+                            .filter(|c| !c.is_empty());
+                    }
+                }
+                b"title" => self.in_title = true,
+                _ => {}
+            }
+            if self.head_start.is_some()
+                && self.head_end.is_none()
+                && !HEAD_CONTENT.contains(&name)
+                && name != b"head"
+            {
+                self.head_end = Some(offset);
+            }
+        }
+        let hidden_here = is_hidden(tag, self);
+        let url_attr = match name {
+            b"script" => tag.attr(b"src"),
+            b"a" => tag.attr(b"href"),
+            _ => None,
+        };
+        if let Some(raw) = url_attr {
+            let want_script = name == b"script";
+            if let Some(code) = self
+                .page_base
+                .join(self.attr_text(raw).trim())
+                .ok()
+                .and_then(|url| badge_code_in(&url, self.badge_base, want_script))
+            {
+                let hidden = hidden_here || self.stack.iter().any(|(_, h)| *h);
+                self.sightings.push(Sighting {
+                    code,
+                    offset,
+                    end,
+                    hidden,
+                    in_comment,
+                });
+            }
+        }
+        if !VOID.contains(&name) && !in_comment {
+            self.stack.push((tag.name.clone(), hidden_here));
+        }
+    }
+
+    fn end_tag(&mut self, name: &[u8], offset: usize) {
+        match name {
+            b"body" => {
+                self.last_body_end = Some(offset);
+                self.body_end_count += 1;
+            }
+            b"html" => self.last_html_end = Some(offset),
+            b"head" if self.head_end.is_none() => self.head_end = Some(offset),
+            b"title" => self.in_title = false,
+            _ => {}
+        }
+        if let Some(i) = self.stack.iter().rposition(|(n, _)| n == name) {
+            self.stack.truncate(i);
+        }
+    }
+
+    fn attr_text(&self, raw: &[u8]) -> String {
+        decode_entities(&self.encoding.decode_without_bom_handling(raw).0).into_owned()
+    }
+}
+
+/// `hidden` attribute, or an inline style that hides the element.
+fn is_hidden(tag: &Tag<'_>, scan: &Scan<'_>) -> bool {
+    if tag.has_attr(b"hidden") {
+        return true;
+    }
+    tag.attr(b"style").is_some_and(|style| {
+        let style: String = scan
+            .attr_text(style)
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        style
+            .split(';')
+            .any(|decl| decl.starts_with("display:none") || decl.starts_with("visibility:hidden"))
+    })
+}
+
+/// The badge code in `url` if it points at `<base>/badge/C.js` (scripts) or `<base>/verify/C`
+/// (links) on the badge service; http and https both count.
+pub fn badge_code_in(url: &Url, base: &Url, script: bool) -> Option<String> {
+    if !matches!(url.scheme(), "http" | "https") || url.host_str()? != base.host_str()? {
+        return None;
+    }
+    if base.port().is_some() && url.port_or_known_default() != base.port_or_known_default() {
+        return None;
+    }
+    let prefix = base.path().trim_end_matches('/');
+    let rest = url.path().strip_prefix(prefix)?;
+    let code = if script {
+        rest.strip_prefix("/badge/")?.strip_suffix(".js")?
+    } else {
+        let c = rest.strip_prefix("/verify/")?;
+        c.strip_suffix('/').unwrap_or(c)
+    };
+    let valid = code.len() == 13
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'X' || b == b'x');
+    valid.then(|| code.to_ascii_uppercase())
+}
+
+/// Decodes the character references that matter in URLs and titles.
+pub fn decode_entities(text: &str) -> Cow<'_, str> {
+    if !text.contains('&') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp + 1..];
+        let end = after.find(';').filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &after[..e];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some('\u{a0}'),
+                n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16)
+                    .ok()
+                    .and_then(char::from_u32),
+                n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
+                _ => None,
+            };
+            c.map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &after[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,620 @@
+//! A byte-level HTML tokenizer with byte offsets, for the page check.
+//!
+//! It follows the WHATWG tokenizer where it matters for "is this real markup, and where":
+//! comments (including bogus `<!…>` and `<?…>` comments), the raw text of `script`, `style`,
+//! `xmp`, `iframe`, `noembed` and `noframes`, the RCDATA of `textarea` and `title`,
+//! `plaintext`, and the script-data escape states (`<!--` … `-->` inside a script, where a
+//! nested `<script>` keeps the next `</script>` from ending it). Tag and attribute names are
+//! ASCII-lowercased; attribute values are returned raw (entity decoding is left to the caller).
+//! It works on the bytes of any ASCII-compatible encoding and never fails: broken markup
+//! becomes text or a best-effort tag, as in a browser.
+
+use std::ops::Range;
+
+/// One token and where it stands in the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Token<'a> {
+    StartTag(Tag<'a>),
+    EndTag {
+        name: Vec<u8>,
+        span: Range<usize>,
+    },
+    /// The comment's content (without `<!--` and `-->`) and the whole comment's span.
+    Comment {
+        content: Range<usize>,
+        span: Range<usize>,
+    },
+    /// Character data: text, or the raw text of a script, style or RCDATA element.
+    Text {
+        span: Range<usize>,
+        kind: TextKind,
+    },
+    Doctype {
+        span: Range<usize>,
+    },
+}
+
+/// What kind of character data a text token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    /// Ordinary text content (may contain character references).
+    Data,
+    /// The raw text of `script`, `style` and similar: not markup, not visible text.
+    RawText,
+    /// The text of `textarea` and `title`: not markup, but visible and with references.
+    Rcdata,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag<'a> {
+    pub name: Vec<u8>,
+    pub attrs: Vec<(Vec<u8>, &'a [u8])>,
+    pub self_closing: bool,
+    pub span: Range<usize>,
+}
+
+impl Tag<'_> {
+    /// The raw value of the first attribute named `name` (lower case).
+    pub fn attr(&self, name: &[u8]) -> Option<&[u8]> {
+        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
+
+    pub fn has_attr(&self, name: &[u8]) -> bool {
+        self.attrs.iter().any(|(n, _)| n == name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Data,
+    RawText,
+    Rcdata,
+    ScriptData,
+    Plaintext,
+}
+
+pub struct Tokenizer<'a> {
+    input: &'a [u8],
+    pos: usize,
+    mode: Mode,
+    /// The element whose end tag ends the current raw text or RCDATA.
+    end_name: Vec<u8>,
+    pending: Option<Token<'a>>,
+}
+
+impl<'a> Tokenizer<'a> {
+    pub fn new(input: &'a [u8]) -> Self {
+        Self {
+            input,
+            pos: 0,
+            mode: Mode::Data,
+            end_name: Vec::new(),
+            pending: None,
+        }
+    }
+
+    /// Switches after a start tag, as the tree builder would tell the tokenizer to.
+    /// (A trailing `/` does not make these elements empty in HTML: `<script src=x />` still
+    /// opens a script.)
+    fn enter_content_of(&mut self, tag: &Tag<'_>) {
+        self.mode = match tag.name.as_slice() {
+            b"script" => Mode::ScriptData,
+            b"style" | b"xmp" | b"iframe" | b"noembed" | b"noframes" => Mode::RawText,
+            b"textarea" | b"title" => Mode::Rcdata,
+            b"plaintext" => Mode::Plaintext,
+            _ => return,
+        };
+        self.end_name = tag.name.clone();
+    }
+
+    fn data_token(&mut self) -> Option<Token<'a>> {
+        let start = self.pos;
+        let input = self.input;
+        let mut i = start;
+        while let Some(off) = memchr::memchr(b'<', &input[i..]) {
+            let lt = i + off;
+            if let Some((token, end)) = self.markup_at(lt) {
+                self.pos = end;
+                if lt > start {
+                    self.pending = Some(token);
+                    return Some(Token::Text {
+                        span: start..lt,
+                        kind: TextKind::Data,
+                    });
+                }
+                return Some(token);
+            }
+            i = lt + 1;
+        }
+        self.pos = input.len();
+        (start < input.len()).then_some(Token::Text {
+            span: start..input.len(),
+            kind: TextKind::Data,
+        })
+    }
+
+    /// The markup token starting at the `<` at `lt`, if it starts one, and where it ends.
+    fn markup_at(&self, lt: usize) -> Option<(Token<'a>, usize)> {
+        let input = self.input;
+        let next = *input.get(lt + 1)?;
+        match next {
+            b'!' => {
+                if input[lt + 2..].starts_with(b"--") {
+                    Some(self.comment(lt))
+                } else if input.len() >= lt + 9
+                    && input[lt + 2..lt + 9].eq_ignore_ascii_case(b"doctype")
+                {
+                    let end = find_byte(input, lt, b'>').map_or(input.len(), |p| p + 1);
+                    Some((Token::Doctype { span: lt..end }, end))
+                } else {
+                    Some(self.bogus_comment(lt, lt + 2))
+                }
+            }
+            b'?' => Some(self.bogus_comment(lt, lt + 1)),
+            b'/' => match input.get(lt + 2) {
+                Some(c) if c.is_ascii_alphabetic() => {
+                    let (tag, end) = self.tag(lt, lt + 2);
+                    Some((
+                        Token::EndTag {
+                            name: tag.name,
+                            span: lt..end,
+                        },
+                        end,
+                    ))
+                }
+                Some(b'>') => Some((
+                    Token::Comment {
+                        content: lt + 2..lt + 2,
+                        span: lt..lt + 3,
+                    },
+                    lt + 3,
+                )),
+                Some(_) => Some(self.bogus_comment(lt, lt + 2)),
+                None => None,
+            },
+            c if c.is_ascii_alphabetic() => {
+                let (tag, end) = self.tag(lt, lt + 1);
+                Some((Token::StartTag(tag), end))
+            }
+            _ => None,
+        }
+    }
+
+    fn comment(&self, lt: usize) -> (Token<'a>, usize) {
+        let input = self.input;
+        let body = (lt + 4).min(input.len());
+        // `<!-->` and `<!--->` are complete, empty comments.
+        for (abrupt, len) in [(b">".as_slice(), 1), (b"->".as_slice(), 2)] {
+            if input[body..].starts_with(abrupt) {
+                return (
+                    Token::Comment {
+                        content: body..body,
+                        span: lt..body + len,
+                    },
+                    body + len,
+                );
+            }
+        }
+        let mut i = body;
+        while i < input.len() {
+            match memchr::memchr(b'-', &input[i..]) {
+                Some(off) => {
+                    let dash = i + off;
+                    if input[dash..].starts_with(b"-->") {
+                        return (
+                            Token::Comment {
+                                content: body..dash,
+                                span: lt..dash + 3,
+                            },
+                            dash + 3,
+                        );
+                    }
+                    if input[dash..].starts_with(b"--!>") {
+                        return (
+                            Token::Comment {
+                                content: body..dash,
+                                span: lt..dash + 4,
+                            },
+                            dash + 4,
+                        );
+                    }
+                    i = dash + 1;
+                }
+                None => break,
+            }
+        }
+        // An unterminated comment runs to the end of the document.
+        let end = input.len();
+        (
+            Token::Comment {
+                content: body.min(end)..end,
+                span: lt..end,
+            },
+            end,
+        )
+    }
+
+    fn bogus_comment(&self, lt: usize, content_start: usize) -> (Token<'a>, usize) {
+        let input = self.input;
+        match find_byte(input, content_start, b'>') {
+            Some(gt) => (
+                Token::Comment {
+                    content: content_start..gt,
+                    span: lt..gt + 1,
+                },
+                gt + 1,
+            ),
+            None => (
+                Token::Comment {
+                    content: content_start.min(input.len())..input.len(),
+                    span: lt..input.len(),
+                },
+                input.len(),
+            ),
+        }
+    }
+
+    /// Reads a tag whose name starts at `name_start`; returns it and the offset after `>`.
+    fn tag(&self, lt: usize, name_start: usize) -> (Tag<'a>, usize) {
+        let input = self.input;
+        let mut i = name_start;
+        while i < input.len() && !is_space(input[i]) && input[i] != b'/' && input[i] != b'>' {
+            i += 1;
+        }
+        let name = input[name_start..i].to_ascii_lowercase();
+        let mut attrs = Vec::new();
+        let mut self_closing = false;
+        loop {
+            while i < input.len() && (is_space(input[i]) || input[i] == b'/') {
+                if input[i] == b'/' {
+                    self_closing = input.get(i + 1) == Some(&b'>');
+                }
+                i += 1;
+            }
+            if i >= input.len() {
+                // EOF in a tag: the tag is dropped, as in a browser; treat it as ending here.
+                return (
+                    Tag {
+                        name,
+                        attrs,
+                        self_closing: false,
+                        span: lt..input.len(),
+                    },
+                    input.len(),
+                );
+            }
+            if input[i] == b'>' {
+                return (
+                    Tag {
+                        name,
+                        attrs,
+                        self_closing,
+                        span: lt..i + 1,
+                    },
+                    i + 1,
+                );
+            }
+            self_closing = false;
+            // Attribute name (a leading '=' belongs to the name).
+            let name_start = i;
+            i += 1;
+            while i < input.len() && !is_space(input[i]) && !matches!(input[i], b'/' | b'>' | b'=')
+            {
+                i += 1;
+            }
+            let attr_name = input[name_start..i].to_ascii_lowercase();
+            while i < input.len() && is_space(input[i]) {
+                i += 1;
+            }
+            let mut value: &'a [u8] = &[];
+            if input.get(i) == Some(&b'=') {
+                i += 1;
+                while i < input.len() && is_space(input[i]) {
+                    i += 1;
+                }
+                match input.get(i) {
+                    Some(&q @ (b'"' | b'\'')) => {
+                        let v_start = i + 1;
+                        match find_byte(input, v_start, q) {
+                            Some(end) => {
+                                value = &input[v_start..end];
+                                i = end + 1;
+                            }
+                            None => {
+                                value = &input[v_start.min(input.len())..];
+                                i = input.len();
+                            }
+                        }
+                    }
+                    Some(_) => {
+                        let v_start = i;
+                        while i < input.len() && !is_space(input[i]) && input[i] != b'>' {
+                            i += 1;
+                        }
+                        value = &input[v_start..i];
+                    }
+                    None => {}
+                }
+            }
+            if !attrs
+                .iter()
+                .any(|(n, _): &(Vec<u8>, &[u8])| *n == attr_name)
+            {
+                attrs.push((attr_name, value));
+            }
+        }
+    }
+
+    /// Raw text or RCDATA up to the matching end tag (`</name` followed by space, `/` or `>`).
+    fn raw_token(&mut self) -> Option<Token<'a>> {
+        let start = self.pos;
+        let input = self.input;
+        let kind = if self.mode == Mode::Rcdata {
+            TextKind::Rcdata
+        } else {
+            TextKind::RawText
+        };
+        let end_tag = if self.mode == Mode::ScriptData {
+            self.script_end(start)
+        } else {
+            self.find_end_tag(start)
+        };
+        let Some(lt) = end_tag else {
+            self.pos = input.len();
+            return (start < input.len()).then_some(Token::Text {
+                span: start..input.len(),
+                kind,
+            });
+        };
+        self.mode = Mode::Data;
+        let (tag, end) = self.tag(lt, lt + 2);
+        self.pos = end;
+        let end_token = Token::EndTag {
+            name: tag.name,
+            span: lt..end,
+        };
+        if lt > start {
+            self.pending = Some(end_token);
+            Some(Token::Text {
+                span: start..lt,
+                kind,
+            })
+        } else {
+            Some(end_token)
+        }
+    }
+
+    /// The next appropriate end tag at or after `from`.
+    fn find_end_tag(&self, from: usize) -> Option<usize> {
+        let input = self.input;
+        let mut i = from;
+        while let Some(off) = memchr::memchr(b'<', &input[i..]) {
+            let lt = i + off;
+            if self.is_end_tag_at(lt) {
+                return Some(lt);
+            }
+            i = lt + 1;
+        }
+        None
+    }
+
+    fn is_end_tag_at(&self, lt: usize) -> bool {
+        let input = self.input;
+        let name = &self.end_name;
+        let after = lt + 2 + name.len();
+        input.get(lt + 1) == Some(&b'/')
+            && input.len() >= after
+            && input[lt + 2..after].eq_ignore_ascii_case(name)
+            && input
+                .get(after)
+                .is_none_or(|&c| is_space(c) || c == b'/' || c == b'>')
+    }
+
+    /// The `</script>` that ends script data, honouring the escaped and double-escaped states.
+    fn script_end(&self, from: usize) -> Option<usize> {
+        let input = self.input;
+        let mut i = from;
+        let mut escaped = false;
+        let mut double = false;
+        while let Some(off) = memchr::memchr2(b'<', b'-', &input[i..]) {
+            let p = i + off;
+            if input[p] == b'-' {
+                if (escaped || double) && input[p..].starts_with(b"-->") {
+                    escaped = false;
+                    double = false;
+                    i = p + 3;
+                } else {
+                    i = p + 1;
+                }
+                continue;
+            }
+            if !escaped && !double && input[p..].starts_with(b"<!--") {
+                escaped = true;
+                i = p + 4;
+                continue;
+            }
+            if double {
+                if input[p..].len() >= 9
+                    && input[p + 1] == b'/'
+                    && input[p + 2..p + 8].eq_ignore_ascii_case(b"script")
+                    && is_tag_end(input.get(p + 8))
+                {
+                    double = false;
+                    i = p + 8;
+                    continue;
+                }
+            } else if self.is_end_tag_at(p) {
+                return Some(p);
+            } else if escaped
+                && input[p + 1..].len() >= 7
+                && input[p + 1..p + 7].eq_ignore_ascii_case(b"script")
+                && is_tag_end(input.get(p + 7))
+            {
+                double = true;
+                i = p + 7;
+                continue;
+            }
+            i = p + 1;
+        }
+        None
+    }
+}
+
+fn is_tag_end(c: Option<&u8>) -> bool {
+    c.is_some_and(|&c| is_space(c) || c == b'/' || c == b'>')
+}
+
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
+}
+
+fn find_byte(input: &[u8], from: usize, byte: u8) -> Option<usize> {
+    memchr::memchr(byte, input.get(from..)?).map(|off| from + off)
+}
+
+impl<'a> Iterator for Tokenizer<'a> {
+    type Item = Token<'a>;
+
+    fn next(&mut self) -> Option<Token<'a>> {
+        if let Some(t) = self.pending.take() {
+            if let Token::StartTag(tag) = &t {
+                let tag = tag.clone();
+                self.enter_content_of(&tag);
+            }
+            return Some(t);
+        }
+        if self.pos >= self.input.len() {
+            return None;
+        }
+        let token = match self.mode {
+            Mode::Data => self.data_token(),
+            Mode::RawText | Mode::Rcdata | Mode::ScriptData => self.raw_token(),
+            Mode::Plaintext => {
+                let span = self.pos..self.input.len();
+                self.pos = self.input.len();
+                Some(Token::Text {
+                    span,
+                    kind: TextKind::RawText,
+                })
+            }
+        };
+        if let Some(Token::StartTag(tag)) = &token {
+            let tag = tag.clone();
+            self.enter_content_of(&tag);
+        }
+        token
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(html: &str) -> Vec<String> {
+        Tokenizer::new(html.as_bytes())
+            .map(|t| match t {
+                Token::StartTag(tag) => format!("<{}>", String::from_utf8_lossy(&tag.name)),
+                Token::EndTag { name, .. } => format!("</{}>", String::from_utf8_lossy(&name)),
+                Token::Comment { content, .. } => format!("#{}", &html[content]),
+                Token::Text { span, kind } => format!("{:?}:{}", kind, &html[span]),
+                Token::Doctype { .. } => "doctype".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tags_comments_and_text() {
+        assert_eq!(
+            kinds("<!DOCTYPE html><P Class=x>a<!-- b --></P>"),
+            ["doctype", "<p>", "Data:a", "# b ", "</p>"]
+        );
+        assert_eq!(kinds("a < b"), ["Data:a < b"]);
+        assert_eq!(kinds("<!-->x"), ["#", "Data:x"]);
+        assert_eq!(kinds("<?php x ?>y"), ["#?php x ?", "Data:y"]);
+        assert_eq!(
+            kinds("<!-- never closed </body>"),
+            ["# never closed </body>"]
+        );
+    }
+
+    #[test]
+    fn raw_text_and_rcdata_hide_markup() {
+        assert_eq!(
+            kinds("<script>document.write('</body>')</script></body>"),
+            [
+                "<script>",
+                "RawText:document.write('</body>')",
+                "</script>",
+                "</body>"
+            ]
+        );
+        assert_eq!(
+            kinds("<TEXTAREA><a href=x></textarea>"),
+            ["<textarea>", "Rcdata:<a href=x>", "</textarea>"]
+        );
+        assert_eq!(
+            kinds("<style>p{}</style >x"),
+            ["<style>", "RawText:p{}", "</style>", "Data:x"]
+        );
+        assert_eq!(
+            kinds("<title>a</titlex></title>"),
+            ["<title>", "Rcdata:a</titlex>", "</title>"]
+        );
+    }
+
+    #[test]
+    fn script_escape_states() {
+        // Inside `<!-- <script>`, the first `</script>` does not end the outer script.
+        let html = "<script><!-- <script></script> --></script>x";
+        assert_eq!(
+            kinds(html),
+            [
+                "<script>",
+                "RawText:<!-- <script></script> -->",
+                "</script>",
+                "Data:x"
+            ]
+        );
+        // An escaped section alone still ends at `</script>`.
+        assert_eq!(
+            kinds("<script><!-- a </script>b"),
+            ["<script>", "RawText:<!-- a ", "</script>", "Data:b"]
+        );
+    }
+
+    #[test]
+    fn attributes_quoted_unquoted_duplicate() {
+        let html = "<a HREF='x' title=\"y z\" data=w href=ignored hidden>";
+        let Some(Token::StartTag(tag)) = Tokenizer::new(html.as_bytes()).next() else {
+            panic!()
+        };
+        assert_eq!(tag.attr(b"href"), Some(&b"x"[..]));
+        assert_eq!(tag.attr(b"title"), Some(&b"y z"[..]));
+        assert_eq!(tag.attr(b"data"), Some(&b"w"[..]));
+        assert!(tag.has_attr(b"hidden"));
+        assert_eq!(tag.span, 0..html.len());
+    }
+
+    #[test]
+    fn a_slash_does_not_close_a_script() {
+        assert_eq!(
+            kinds("<script src=a />x</script>y"),
+            ["<script>", "RawText:x", "</script>", "Data:y"]
+        );
+    }
+
+    #[test]
+    fn offsets_are_byte_offsets() {
+        let html = "中文<b>字</b>";
+        let tokens: Vec<_> = Tokenizer::new(html.as_bytes()).collect();
+        assert_eq!(
+            tokens[1],
+            Token::StartTag(Tag {
+                name: b"b".to_vec(),
+                attrs: vec![],
+                self_closing: false,
+                span: 6..9
+            })
+        );
+    }
+}

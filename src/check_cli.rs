@@ -1,0 +1,178 @@
+//! The `check` and `crawl` commands: output for people (Chinese) and for machines (JSON).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use url::Url;
+
+use crate::check::{self, PageInput, PageReport, Verdict};
+use crate::config::Config;
+use crate::crawl::{Crawler, PageResult, SiteSpec};
+
+/// Exit status of a check: 0 compliant, 1 not compliant, 2 usage or I/O error.
+pub fn exit_for(compliant: bool) -> ExitCode {
+    ExitCode::from(if compliant { 0 } else { 1 })
+}
+
+pub fn verdict_label(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Compliant => "合规",
+        Verdict::Missing => "未加挂网站标识",
+        Verdict::WrongCode => "标识代码不符",
+        Verdict::AfterBody => "标识位于</body>之后",
+        Verdict::InHead => "标识位于<head>内",
+        Verdict::CommentedOut => "标识被注释",
+        Verdict::Hidden => "标识被隐藏",
+    }
+}
+
+fn badge_base(config: &Config, given: Option<&str>) -> anyhow::Result<Url> {
+    let text = given.unwrap_or(&config.badge.base_url);
+    Url::parse(text).map_err(|e| anyhow::anyhow!("--badge-base {text:?}: {e}"))
+}
+
+fn parse_code(code: &str) -> anyhow::Result<String> {
+    let c = code.trim().to_ascii_uppercase();
+    if c.len() == 13 && c.bytes().all(|b| b.is_ascii_digit() || b == b'X') {
+        Ok(c)
+    } else {
+        anyhow::bail!("--code must be a 13-character badge code, got {code:?}")
+    }
+}
+
+fn print_report(target: &str, r: &PageReport) {
+    println!("页面：{target}");
+    println!(
+        "编码：{}　标题：{}",
+        r.encoding,
+        r.title.as_deref().unwrap_or("（无）")
+    );
+    println!("结论：{}", verdict_label(r.verdict));
+    if !r.codes_found.is_empty() {
+        println!("页面上的标识代码：{}", r.codes_found.join("、"));
+    }
+    println!("说明：{}", r.verdict.advice());
+    for w in &r.warnings {
+        println!("提示：{}", w.advice());
+    }
+    let f = &r.footer;
+    let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "未发现".into());
+    println!(
+        "页脚：ICP备案 {}；公安备案 {}；网站标识码 {}；旧版标识 {}",
+        show(&f.icp),
+        show(&f.police),
+        show(&f.site_id_code),
+        show(&f.legacy_badge)
+    );
+}
+
+pub async fn check(
+    config: &Config,
+    url: Option<String>,
+    file: Option<std::path::PathBuf>,
+    code: &str,
+    base: Option<&str>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let code = parse_code(code)?;
+    let base = badge_base(config, base)?;
+    if let Some(path) = file {
+        let bytes = std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let report = check::check(&PageInput {
+            bytes: &bytes,
+            content_type: None,
+            page_url: None,
+            expected_code: &code,
+            badge_base: &base,
+        });
+        if json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            print_report(&path.display().to_string(), &report);
+        }
+        return Ok(exit_for(report.verdict == Verdict::Compliant));
+    }
+    let url =
+        Url::parse(url.as_deref().unwrap_or_default()).map_err(|e| anyhow::anyhow!("URL: {e}"))?;
+    let crawler = Crawler::new(&config.crawl, base)?;
+    let result = crawler.check_one(&url, &code).await;
+    if json {
+        println!("{}", serde_json::to_string(&result)?);
+    } else {
+        print_page(&result);
+    }
+    match result.verdict {
+        Some(v) => Ok(exit_for(v == Verdict::Compliant)),
+        None => Ok(ExitCode::from(2)),
+    }
+}
+
+fn print_page(p: &PageResult) {
+    match p.verdict {
+        Some(v) => {
+            let mark = if v == Verdict::Compliant {
+                "✓"
+            } else {
+                "✗"
+            };
+            println!(
+                "{mark} {} {}　{}",
+                p.url,
+                verdict_label(v),
+                p.title.as_deref().unwrap_or("")
+            );
+        }
+        None => {
+            let reason =
+                crate::crawl::fetch::Failure::parse(p.outcome).map_or(p.outcome, |f| f.advice());
+            let status = p
+                .status
+                .map(|s| format!("（HTTP {s}）"))
+                .unwrap_or_default();
+            println!("- {} 未检查：{reason}{status}", p.url);
+        }
+    }
+}
+
+pub async fn crawl(
+    config: &Config,
+    url: &str,
+    code: &str,
+    base: Option<&str>,
+    max_pages: Option<usize>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let code = parse_code(code)?;
+    let base = badge_base(config, base)?;
+    let url = Url::parse(url).map_err(|e| anyhow::anyhow!("URL: {e}"))?;
+    let crawler = Crawler::new(&config.crawl, base)?;
+    let site = SiteSpec::from_url(url, &code);
+    let max = max_pages.unwrap_or(config.crawl.max_pages_per_site);
+    let stdout = std::io::stdout();
+    let summary = crawler
+        .crawl_site(&site, max, |page| {
+            let mut out = stdout.lock();
+            if json {
+                let _ = writeln!(out, "{}", serde_json::to_string(page).unwrap_or_default());
+            } else {
+                drop(out);
+                print_page(page);
+            }
+        })
+        .await;
+    if json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        println!(
+            "共检查 {} 个页面，合规 {} 个；站点结论：{}",
+            summary.pages,
+            summary.compliant,
+            match summary.site_verdict {
+                "compliant" => "合规",
+                "unreachable" => "无法访问",
+                _ => "不合规",
+            }
+        );
+    }
+    Ok(exit_for(summary.site_verdict == "compliant"))
+}

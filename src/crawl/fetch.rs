@@ -1,0 +1,571 @@
+//! Fetching one URL: redirects followed by hand (counted, loops detected), a body cap counted
+//! after decompression, only HTML read in full, every failure an outcome rather than an error.
+//! Addresses are checked before connecting: private, loopback and link-local ones are refused
+//! unless the configuration allows them.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use reqwest::StatusCode;
+use serde::Serialize;
+use url::Url;
+
+use crate::config::CrawlConfig;
+
+/// Why a fetch produced no page to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Failure {
+    Timeout,
+    Dns,
+    Tls,
+    Connect,
+    TooLarge,
+    RedirectLoop,
+    NotHtml,
+    RobotsDisallowed,
+    HttpError,
+    /// The host resolves to a private, loopback or link-local address.
+    BlockedAddress,
+}
+
+impl Failure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Failure::Timeout => "timeout",
+            Failure::Dns => "dns",
+            Failure::Tls => "tls",
+            Failure::Connect => "connect",
+            Failure::TooLarge => "too_large",
+            Failure::RedirectLoop => "redirect_loop",
+            Failure::NotHtml => "not_html",
+            Failure::RobotsDisallowed => "robots_disallowed",
+            Failure::HttpError => "http_error",
+            Failure::BlockedAddress => "blocked_address",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        use Failure::*;
+        [
+            Timeout,
+            Dns,
+            Tls,
+            Connect,
+            TooLarge,
+            RedirectLoop,
+            NotHtml,
+            RobotsDisallowed,
+            HttpError,
+            BlockedAddress,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == text)
+    }
+
+    pub fn advice(self) -> &'static str {
+        match self {
+            Failure::Timeout => "访问超时",
+            Failure::Dns => "域名无法解析",
+            Failure::Tls => "HTTPS证书或加密连接有问题",
+            Failure::Connect => "无法连接服务器",
+            Failure::TooLarge => "页面过大",
+            Failure::RedirectLoop => "跳转次数过多或循环跳转",
+            Failure::NotHtml => "不是网页",
+            Failure::RobotsDisallowed => "robots.txt 禁止访问",
+            Failure::HttpError => "服务器返回错误状态",
+            Failure::BlockedAddress => "域名指向内部网络地址，已拒绝访问",
+        }
+    }
+}
+
+/// A fetched HTML page.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub final_url: Url,
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+    /// Set when the page was fetched despite an invalid certificate.
+    pub certificate_problem: Option<String>,
+}
+
+/// The result of one fetch.
+#[derive(Debug, Clone)]
+pub enum FetchOutcome {
+    Page(Page),
+    Failed {
+        failure: Failure,
+        status: Option<u16>,
+        final_url: Url,
+        detail: String,
+    },
+    /// 429 or 503: try again after this long (from Retry-After, if given).
+    RetryLater {
+        status: u16,
+        after: Option<Duration>,
+    },
+}
+
+/// HTTP clients configured from the crawl settings.
+#[derive(Clone)]
+pub struct Fetcher {
+    strict: reqwest::Client,
+    lenient: reqwest::Client,
+    config: Arc<CrawlConfig>,
+}
+
+impl Fetcher {
+    pub fn new(config: &CrawlConfig) -> anyhow::Result<Self> {
+        let build = |accept_invalid: bool| -> anyhow::Result<reqwest::Client> {
+            let mut builder = reqwest::Client::builder()
+                .user_agent(&config.user_agent)
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(Duration::from_secs(config.connect_timeout_seconds))
+                .timeout(Duration::from_secs(config.request_timeout_seconds))
+                .danger_accept_invalid_certs(accept_invalid)
+                .pool_max_idle_per_host(config.per_host_concurrency)
+                .dns_resolver(Arc::new(GuardedResolver {
+                    allow_private: config.allow_private_addresses,
+                }));
+            for (host, addr) in &config.resolve {
+                builder = builder.resolve(host, addr.parse::<SocketAddr>()?);
+            }
+            Ok(builder.build()?)
+        };
+        Ok(Self {
+            strict: build(false)?,
+            lenient: build(true)?,
+            config: Arc::new(config.clone()),
+        })
+    }
+
+    pub fn config(&self) -> &CrawlConfig {
+        &self.config
+    }
+
+    /// Fetches `url`, following redirects. Only HTML bodies are read in full.
+    pub async fn fetch(&self, url: &Url) -> FetchOutcome {
+        match self.fetch_with(&self.strict, url).await {
+            FetchOutcome::Failed {
+                failure: Failure::Tls,
+                detail,
+                final_url,
+                status,
+            } if self.config.check_invalid_certificates => {
+                match self.fetch_with(&self.lenient, url).await {
+                    FetchOutcome::Page(mut page) => {
+                        page.certificate_problem = Some(detail);
+                        FetchOutcome::Page(page)
+                    }
+                    FetchOutcome::Failed {
+                        failure: Failure::Tls,
+                        ..
+                    } => FetchOutcome::Failed {
+                        failure: Failure::Tls,
+                        status,
+                        final_url,
+                        detail,
+                    },
+                    other => other,
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Fetches a small text resource (robots.txt, a sitemap) of at most `cap` bytes.
+    pub async fn fetch_resource(&self, url: &Url, cap: usize) -> Option<(u16, Vec<u8>)> {
+        let mut current = url.clone();
+        for _ in 0..=self.config.max_redirects {
+            if !self.address_allowed(&current) {
+                return None;
+            }
+            let response = self.lenient.get(current.clone()).send().await.ok()?;
+            let status = response.status();
+            if status.is_redirection() {
+                current = redirect_target(&current, &response)?;
+                continue;
+            }
+            let body = read_capped(response, cap).await.ok()?;
+            return Some((status.as_u16(), body));
+        }
+        None
+    }
+
+    fn address_allowed(&self, url: &Url) -> bool {
+        match url.host() {
+            Some(url::Host::Ipv4(ip)) => {
+                self.config.allow_private_addresses || is_public(IpAddr::V4(ip))
+            }
+            Some(url::Host::Ipv6(ip)) => {
+                self.config.allow_private_addresses || is_public(IpAddr::V6(ip))
+            }
+            Some(url::Host::Domain(_)) => true,
+            None => false,
+        }
+    }
+
+    async fn fetch_with(&self, client: &reqwest::Client, url: &Url) -> FetchOutcome {
+        let mut current = url.clone();
+        let mut chain = vec![current.clone()];
+        loop {
+            let failed = |failure, status, detail: String, at: &Url| FetchOutcome::Failed {
+                failure,
+                status,
+                final_url: at.clone(),
+                detail,
+            };
+            if !matches!(current.scheme(), "http" | "https") {
+                return failed(
+                    Failure::NotHtml,
+                    None,
+                    format!("unsupported scheme {}", current.scheme()),
+                    &current,
+                );
+            }
+            if !self.address_allowed(&current) {
+                return failed(
+                    Failure::BlockedAddress,
+                    None,
+                    "private address".into(),
+                    &current,
+                );
+            }
+            let response = match client.get(current.clone()).send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    let (failure, detail) = classify(&e);
+                    return failed(failure, None, detail, &current);
+                }
+            };
+            let status = response.status();
+            if status.is_redirection() && response.headers().contains_key(LOCATION) {
+                let Some(next) = redirect_target(&current, &response) else {
+                    return failed(
+                        Failure::HttpError,
+                        Some(status.as_u16()),
+                        "bad Location header".into(),
+                        &current,
+                    );
+                };
+                if chain.contains(&next) || chain.len() > self.config.max_redirects {
+                    return failed(
+                        Failure::RedirectLoop,
+                        Some(status.as_u16()),
+                        format!("{} redirects", chain.len()),
+                        &next,
+                    );
+                }
+                chain.push(next.clone());
+                current = next;
+                continue;
+            }
+            if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE
+            {
+                let after = response
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(parse_retry_after);
+                return FetchOutcome::RetryLater {
+                    status: status.as_u16(),
+                    after,
+                };
+            }
+            if !status.is_success() {
+                return failed(
+                    Failure::HttpError,
+                    Some(status.as_u16()),
+                    status.to_string(),
+                    &current,
+                );
+            }
+            let content_type = response
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            if content_type.as_deref().is_some_and(|ct| !may_be_html(ct)) {
+                return failed(
+                    Failure::NotHtml,
+                    Some(status.as_u16()),
+                    content_type.unwrap_or_default(),
+                    &current,
+                );
+            }
+            let declared_len = response
+                .headers()
+                .get(CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok());
+            if declared_len.is_some_and(|n| n > self.config.max_body_bytes) {
+                return failed(
+                    Failure::TooLarge,
+                    Some(status.as_u16()),
+                    "Content-Length over the cap".into(),
+                    &current,
+                );
+            }
+            let body = match read_capped(response, self.config.max_body_bytes).await {
+                Ok(body) => body,
+                Err(ReadError::TooLarge) => {
+                    return failed(
+                        Failure::TooLarge,
+                        Some(status.as_u16()),
+                        "body over the cap".into(),
+                        &current,
+                    )
+                }
+                Err(ReadError::Http(e)) => {
+                    let (failure, detail) = classify(&e);
+                    return failed(failure, Some(status.as_u16()), detail, &current);
+                }
+            };
+            let is_html = match content_type.as_deref() {
+                Some(ct) if is_html_type(ct) => true,
+                _ => sniff_html(&body),
+            };
+            if !is_html {
+                return failed(
+                    Failure::NotHtml,
+                    Some(status.as_u16()),
+                    content_type.unwrap_or_default(),
+                    &current,
+                );
+            }
+            return FetchOutcome::Page(Page {
+                final_url: current,
+                status: status.as_u16(),
+                content_type,
+                body,
+                certificate_problem: None,
+            });
+        }
+    }
+}
+
+fn redirect_target(current: &Url, response: &reqwest::Response) -> Option<Url> {
+    let location = response.headers().get(LOCATION)?.to_str().ok()?;
+    let mut next = current.join(location).ok()?;
+    next.set_fragment(None);
+    Some(next)
+}
+
+enum ReadError {
+    TooLarge,
+    Http(reqwest::Error),
+}
+
+/// Reads the (decompressed) body, stopping as soon as it passes `cap`.
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, ReadError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(ReadError::Http)? {
+        if body.len() + chunk.len() > cap {
+            return Err(ReadError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn classify(e: &reqwest::Error) -> (Failure, String) {
+    let mut chain = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = source {
+        chain.push_str(&err.to_string());
+        chain.push_str(": ");
+        source = err.source();
+    }
+    let lower = chain.to_ascii_lowercase();
+    let failure = if e.is_timeout() || lower.contains("timed out") {
+        Failure::Timeout
+    } else if lower.contains("blocked address") {
+        Failure::BlockedAddress
+    } else if lower.contains("dns")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+    {
+        Failure::Dns
+    } else if lower.contains("certificate")
+        || lower.contains("tls")
+        || lower.contains("ssl")
+        || lower.contains("handshake")
+    {
+        Failure::Tls
+    } else {
+        Failure::Connect
+    };
+    (failure, chain.trim_end_matches(": ").to_owned())
+}
+
+/// Retry-After as seconds or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    if let Ok(secs) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
+    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(delta.to_std().unwrap_or(Duration::ZERO))
+}
+
+fn mime(ct: &str) -> String {
+    ct.split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+fn is_html_type(ct: &str) -> bool {
+    matches!(mime(ct).as_str(), "text/html" | "application/xhtml+xml")
+}
+
+/// Types that may hold HTML (the server may be wrong about plain text and unknown types).
+fn may_be_html(ct: &str) -> bool {
+    let m = mime(ct);
+    is_html_type(ct)
+        || m.is_empty()
+        || matches!(
+            m.as_str(),
+            "text/plain" | "application/octet-stream" | "unknown/unknown"
+        )
+}
+
+/// The WHATWG sniffing patterns for HTML, after leading white space.
+pub fn sniff_html(body: &[u8]) -> bool {
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
+    let head = &body[start..body.len().min(start + 512)];
+    const PATTERNS: [&[u8]; 17] = [
+        b"<!doctype html",
+        b"<html",
+        b"<head",
+        b"<script",
+        b"<iframe",
+        b"<h1",
+        b"<div",
+        b"<font",
+        b"<table",
+        b"<a",
+        b"<style",
+        b"<title",
+        b"<b",
+        b"<body",
+        b"<br",
+        b"<p",
+        b"<!--",
+    ];
+    PATTERNS.iter().any(|p| {
+        head.len() > p.len()
+            && head[..p.len()].eq_ignore_ascii_case(p)
+            && (p == b"<!--"
+                || matches!(head[p.len()], b' ' | b'>' | b'\t' | b'\n' | b'\r' | b'\x0c'))
+    })
+}
+
+/// Whether an address is reachable on the public Internet.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 198 && (18..20).contains(&o[1]))
+                || o[0] >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let seg = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (seg[0] & 0xfe00) == 0xfc00
+                || (seg[0] & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+/// DNS through the system resolver, refusing names that resolve only to non-public addresses.
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = addrs
+                .into_iter()
+                .filter(|a| allow_private || is_public(a.ip()))
+                .collect();
+            if allowed.is_empty() {
+                return Err(
+                    format!("blocked address: {host} resolves to no public address").into(),
+                );
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_and_private_addresses() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "172.16.5.4",
+            "169.254.169.254",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "0.0.0.0",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["202.108.22.5", "2400:da00::6666"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn sniffing() {
+        assert!(sniff_html(b"  <!DOCTYPE html><html>"));
+        assert!(sniff_html(b"<HTML>\n"));
+        assert!(!sniff_html(b"%PDF-1.4"));
+        assert!(!sniff_html(b"<ahem"));
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}

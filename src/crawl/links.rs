@@ -1,0 +1,79 @@
+//! Links out of a page (`<a href>`, `<area href>`, `<frame src>`, `<iframe src>`), resolved
+//! against the page and its `<base href>`, and canonicalised for de-duplication.
+
+use url::Url;
+
+use crate::check::decode_entities;
+use crate::check::tokenizer::{Token, Tokenizer};
+
+/// Absolute, canonical links of a page.
+pub fn extract(body: &[u8], page: &Url, encoding: &'static encoding_rs::Encoding) -> Vec<Url> {
+    let mut base = page.clone();
+    let mut base_seen = false;
+    let mut out = Vec::new();
+    for token in Tokenizer::new(body) {
+        let Token::StartTag(tag) = token else {
+            continue;
+        };
+        let attr = match tag.name.as_slice() {
+            b"base" if !base_seen => {
+                if let Some(b) = tag
+                    .attr(b"href")
+                    .and_then(|h| base.join(&text(h, encoding)).ok())
+                {
+                    base = b;
+                    base_seen = true;
+                }
+                continue;
+            }
+            b"a" | b"area" => tag.attr(b"href"),
+            b"frame" | b"iframe" => tag.attr(b"src"),
+            _ => None,
+        };
+        if let Some(url) = attr.and_then(|raw| base.join(text(raw, encoding).trim()).ok()) {
+            if let Some(url) = canonical(url) {
+                out.push(url);
+            }
+        }
+    }
+    out
+}
+
+fn text(raw: &[u8], encoding: &'static encoding_rs::Encoding) -> String {
+    decode_entities(&encoding.decode_without_bom_handling(raw).0).into_owned()
+}
+
+/// http(s) only, no fragment, no default port, host lower-cased (the url crate does that).
+pub fn canonical(mut url: Url) -> Option<Url> {
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return None;
+    }
+    url.set_fragment(None);
+    if url.port() == url.port_or_known_default() && url.port().is_some() {
+        let _ = url.set_port(None);
+    }
+    Some(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_resolved_and_canonical() {
+        let page = Url::parse("https://www.example.gov.cn/news/a.html").unwrap();
+        let html = b"<a href='b.html#top'>x</a><a href=\"/c?x=1&amp;y=2\">y</a><a href='mailto:x@y'>m</a><iframe src=//WWW.EXAMPLE.GOV.CN:443/d></iframe><script>'<a href=e.html>'</script>";
+        let links: Vec<String> = extract(html, &page, encoding_rs::UTF_8)
+            .iter()
+            .map(|u| u.to_string())
+            .collect();
+        assert_eq!(
+            links,
+            [
+                "https://www.example.gov.cn/news/b.html",
+                "https://www.example.gov.cn/c?x=1&y=2",
+                "https://www.example.gov.cn/d"
+            ]
+        );
+    }
+}

@@ -1,0 +1,439 @@
+//! The compliance crawler: fetches a site's pages politely and within hard limits, runs the page
+//! check on each HTML page, and reports page by page. A broken website is data: every failure is
+//! an outcome in the results, never an error of the crawler.
+
+pub mod fetch;
+pub mod links;
+pub mod politeness;
+pub mod robots;
+pub mod sitemap;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use serde::Serialize;
+use url::Url;
+
+use self::fetch::{Failure, FetchOutcome, Fetcher};
+use self::politeness::Politeness;
+use self::robots::Robots;
+use crate::check::footer::Footer;
+use crate::check::{self, PageInput, Verdict, Warning};
+use crate::config::CrawlConfig;
+
+/// A site to crawl: where to start, which hosts belong to it, which badge it must carry.
+#[derive(Debug, Clone)]
+pub struct SiteSpec {
+    pub seeds: Vec<Url>,
+    /// Host names of the site (ASCII, lower case); `www.` aliases are added.
+    pub hosts: Vec<String>,
+    pub code: String,
+}
+
+impl SiteSpec {
+    /// The site of one start URL: its host and the `www.` alias.
+    pub fn from_url(url: Url, code: &str) -> Self {
+        let hosts = url
+            .host_str()
+            .map(|h| vec![h.to_owned()])
+            .unwrap_or_default();
+        Self {
+            seeds: vec![url],
+            hosts,
+            code: code.to_owned(),
+        }
+    }
+
+    fn host_set(&self) -> HashSet<String> {
+        let mut set = HashSet::new();
+        for h in &self.hosts {
+            let h = h.trim_end_matches('.').to_ascii_lowercase();
+            match h.strip_prefix("www.") {
+                Some(bare) => {
+                    set.insert(bare.to_owned());
+                }
+                None => {
+                    set.insert(format!("www.{h}"));
+                }
+            }
+            set.insert(h);
+        }
+        set
+    }
+}
+
+/// One fetched (or skipped) URL.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageResult {
+    pub url: String,
+    pub status: Option<u16>,
+    /// `ok`, or the fetch failure.
+    pub outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<Warning>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codes_found: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub footer: Option<Footer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_problem: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip)]
+    pub depth: usize,
+}
+
+impl PageResult {
+    fn failed(
+        url: &Url,
+        status: Option<u16>,
+        failure: Failure,
+        detail: Option<String>,
+        depth: usize,
+    ) -> Self {
+        Self {
+            url: url.to_string(),
+            status,
+            outcome: failure.as_str(),
+            verdict: None,
+            warnings: None,
+            title: None,
+            encoding: None,
+            codes_found: None,
+            footer: None,
+            certificate_problem: None,
+            detail,
+            depth,
+        }
+    }
+
+    pub fn is_checked(&self) -> bool {
+        self.verdict.is_some()
+    }
+}
+
+/// The site's totals after a crawl.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SiteSummary {
+    pub summary: bool,
+    /// Checked HTML pages.
+    pub pages: usize,
+    pub compliant: usize,
+    /// URLs fetched or skipped, checked or not.
+    pub urls: usize,
+    /// `compliant` when every checked page is; `non_compliant`; `unreachable` when no page
+    /// could be checked.
+    pub site_verdict: &'static str,
+    pub verdicts: std::collections::BTreeMap<&'static str, usize>,
+    pub outcomes: std::collections::BTreeMap<&'static str, usize>,
+}
+
+impl SiteSummary {
+    fn add(&mut self, page: &PageResult) {
+        self.urls += 1;
+        *self.outcomes.entry(page.outcome).or_default() += 1;
+        if let Some(v) = page.verdict {
+            self.pages += 1;
+            self.compliant += usize::from(v == Verdict::Compliant);
+            *self.verdicts.entry(v.as_str()).or_default() += 1;
+        }
+    }
+
+    fn finish(mut self) -> Self {
+        self.summary = true;
+        self.site_verdict = if self.pages == 0 {
+            "unreachable"
+        } else if self.compliant == self.pages {
+            "compliant"
+        } else {
+            "non_compliant"
+        };
+        self
+    }
+}
+
+/// Crawls sites with shared clients and politeness.
+#[derive(Clone)]
+pub struct Crawler {
+    fetcher: Fetcher,
+    politeness: Arc<Politeness>,
+    badge_base: Url,
+}
+
+/// Cap on a robots.txt or sitemap body.
+const RESOURCE_CAP: usize = 10 * 1024 * 1024;
+/// Sitemaps read per site at most (an index can list thousands).
+const MAX_SITEMAPS: usize = 50;
+
+impl Crawler {
+    pub fn new(config: &CrawlConfig, badge_base: Url) -> anyhow::Result<Self> {
+        let politeness = Politeness::new(
+            config.per_host_rate,
+            config.per_host_concurrency,
+            config.global_concurrency,
+        );
+        Ok(Self {
+            fetcher: Fetcher::new(config)?,
+            politeness: Arc::new(politeness),
+            badge_base,
+        })
+    }
+
+    pub fn config(&self) -> &CrawlConfig {
+        self.fetcher.config()
+    }
+
+    /// Fetches and checks one page (no links followed).
+    pub async fn check_one(&self, url: &Url, code: &str) -> PageResult {
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let result = self.fetch_and_check(url, &host, code, None, 0).await.0;
+        self.politeness.forget(&host);
+        result
+    }
+
+    /// Crawls `site` up to `max_pages` URLs, calling `on_page` with each result as it comes.
+    pub async fn crawl_site(
+        &self,
+        site: &SiteSpec,
+        max_pages: usize,
+        mut on_page: impl FnMut(&PageResult),
+    ) -> SiteSummary {
+        let config = self.config().clone();
+        let hosts = site.host_set();
+        let mut robots: HashMap<String, Arc<Robots>> = HashMap::new();
+        let mut seen: HashSet<u64> = HashSet::new();
+        let mut frontier: VecDeque<(Url, usize)> = VecDeque::new();
+        let mut summary = SiteSummary::default();
+        let max_pages = max_pages.min(config.max_pages_per_site).max(1);
+
+        let admit = |url: Url,
+                     depth: usize,
+                     seen: &mut HashSet<u64>,
+                     frontier: &mut VecDeque<(Url, usize)>| {
+            let Some(url) = links::canonical(url) else {
+                return;
+            };
+            let in_site = url.host_str().is_some_and(|h| hosts.contains(h));
+            if !in_site
+                || depth > config.max_depth
+                || url.as_str().len() > config.max_url_length
+                || seen.len() >= max_pages
+            {
+                return;
+            }
+            if seen.insert(url_hash(&url)) {
+                frontier.push_back((url, depth));
+            }
+        };
+        for seed in &site.seeds {
+            admit(seed.clone(), 0, &mut seen, &mut frontier);
+        }
+        // robots.txt and sitemaps of the seed hosts first.
+        for seed in &site.seeds {
+            let rules = self.robots_for(seed, &mut robots).await;
+            for sm in self.sitemap_pages(seed, &rules).await {
+                if let Ok(url) = Url::parse(&sm) {
+                    admit(url, 1, &mut seen, &mut frontier);
+                }
+            }
+        }
+
+        let mut in_flight = FuturesUnordered::new();
+        let limit = (config.per_host_concurrency * hosts.len().max(1)).max(1);
+        loop {
+            while in_flight.len() < limit {
+                let Some((url, depth)) = frontier.pop_front() else {
+                    break;
+                };
+                let host = url.host_str().unwrap_or_default().to_owned();
+                let rules = match robots.get(&host) {
+                    Some(r) => r.clone(),
+                    None => self.robots_for(&url, &mut robots).await,
+                };
+                let path = match url.query() {
+                    Some(q) => format!("{}?{q}", url.path()),
+                    None => url.path().to_owned(),
+                };
+                if config.respect_robots && !rules.allowed(&path) {
+                    let result =
+                        PageResult::failed(&url, None, Failure::RobotsDisallowed, None, depth);
+                    summary.add(&result);
+                    on_page(&result);
+                    continue;
+                }
+                let code = site.code.clone();
+                let delay = if config.respect_robots {
+                    rules.crawl_delay
+                } else {
+                    None
+                };
+                in_flight.push(async move {
+                    let (result, links) =
+                        self.fetch_and_check(&url, &host, &code, delay, depth).await;
+                    (result, links)
+                });
+            }
+            let Some((result, links)) = in_flight.next().await else {
+                break;
+            };
+            for link in links {
+                admit(link, result.depth + 1, &mut seen, &mut frontier);
+            }
+            summary.add(&result);
+            on_page(&result);
+        }
+        for h in &hosts {
+            self.politeness.forget(h);
+        }
+        summary.finish()
+    }
+
+    async fn robots_for(&self, url: &Url, cache: &mut HashMap<String, Arc<Robots>>) -> Arc<Robots> {
+        let host = url.host_str().unwrap_or_default().to_owned();
+        if let Some(r) = cache.get(&host) {
+            return r.clone();
+        }
+        let mut robots_url = url.clone();
+        robots_url.set_path("/robots.txt");
+        robots_url.set_query(None);
+        let rules = {
+            let _pass = self.politeness.enter(&host, None).await;
+            match self.fetcher.fetch_resource(&robots_url, RESOURCE_CAP).await {
+                Some((200, body)) => {
+                    Robots::parse(&String::from_utf8_lossy(&body), &self.config().user_agent)
+                }
+                _ => Robots::allow_all(),
+            }
+        };
+        let rules = Arc::new(rules);
+        cache.insert(host, rules.clone());
+        rules
+    }
+
+    /// Page URLs from the sitemaps robots.txt names, or `/sitemap.xml`.
+    async fn sitemap_pages(&self, seed: &Url, robots: &Robots) -> Vec<String> {
+        let mut queue: VecDeque<String> = robots.sitemaps.iter().cloned().collect();
+        if queue.is_empty() {
+            let mut default = seed.clone();
+            default.set_path("/sitemap.xml");
+            default.set_query(None);
+            queue.push_back(default.to_string());
+        }
+        let mut pages = Vec::new();
+        let mut read = 0;
+        while let Some(next) = queue.pop_front() {
+            if read >= MAX_SITEMAPS {
+                break;
+            }
+            read += 1;
+            let Ok(url) = Url::parse(&next) else { continue };
+            let host = url.host_str().unwrap_or_default().to_owned();
+            let fetched = {
+                let _pass = self.politeness.enter(&host, robots.crawl_delay).await;
+                self.fetcher.fetch_resource(&url, RESOURCE_CAP).await
+            };
+            if let Some((200, body)) = fetched {
+                let parsed = sitemap::parse(&body, RESOURCE_CAP);
+                pages.extend(parsed.pages);
+                queue.extend(parsed.sitemaps);
+            }
+        }
+        pages
+    }
+
+    /// One URL: wait for the host, fetch with retries on 429/503, check, extract links.
+    async fn fetch_and_check(
+        &self,
+        url: &Url,
+        host: &str,
+        code: &str,
+        delay: Option<Duration>,
+        depth: usize,
+    ) -> (PageResult, Vec<Url>) {
+        let config = self.config();
+        let mut attempt = 0;
+        let outcome = loop {
+            let outcome = {
+                let _pass = self.politeness.enter(host, delay).await;
+                self.fetcher.fetch(url).await
+            };
+            match outcome {
+                FetchOutcome::RetryLater { status, after } => {
+                    if attempt >= config.max_retries {
+                        break FetchOutcome::Failed {
+                            failure: Failure::HttpError,
+                            status: Some(status),
+                            final_url: url.clone(),
+                            detail: "still busy after retries".into(),
+                        };
+                    }
+                    attempt += 1;
+                    let backoff = Duration::from_secs(1 << attempt.min(6));
+                    let wait = after
+                        .unwrap_or(backoff)
+                        .min(Duration::from_secs(config.max_retry_after_seconds));
+                    tokio::time::sleep(wait).await;
+                }
+                other => break other,
+            }
+        };
+        match outcome {
+            FetchOutcome::Page(page) => {
+                let report = check::check(&PageInput {
+                    bytes: &page.body,
+                    content_type: page.content_type.as_deref(),
+                    page_url: Some(&page.final_url),
+                    expected_code: code,
+                    badge_base: &self.badge_base,
+                });
+                let encoding = encoding_rs::Encoding::for_label(report.encoding.as_bytes())
+                    .unwrap_or(encoding_rs::UTF_8);
+                let links = links::extract(&page.body, &page.final_url, encoding);
+                let result = PageResult {
+                    url: url.to_string(),
+                    status: Some(page.status),
+                    outcome: "ok",
+                    verdict: Some(report.verdict),
+                    warnings: Some(report.warnings),
+                    title: report.title,
+                    encoding: Some(report.encoding),
+                    codes_found: Some(report.codes_found),
+                    footer: Some(report.footer),
+                    certificate_problem: page.certificate_problem,
+                    detail: (page.final_url != *url)
+                        .then(|| format!("redirected to {}", page.final_url)),
+                    depth,
+                };
+                (result, links)
+            }
+            FetchOutcome::Failed {
+                failure,
+                status,
+                detail,
+                ..
+            } => (
+                PageResult::failed(url, status, failure, Some(detail), depth),
+                Vec::new(),
+            ),
+            FetchOutcome::RetryLater { status, .. } => (
+                PageResult::failed(url, Some(status), Failure::HttpError, None, depth),
+                Vec::new(),
+            ),
+        }
+    }
+}
+
+fn url_hash(url: &Url) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    url.as_str().hash(&mut h);
+    h.finish()
+}
