@@ -42,11 +42,7 @@ fn parse_code(code: &str) -> anyhow::Result<String> {
 
 fn print_report(target: &str, r: &PageReport) {
     println!("页面：{target}");
-    println!(
-        "编码：{}　标题：{}",
-        r.encoding,
-        r.title.as_deref().unwrap_or("（无）")
-    );
+    println!("编码：{}　标题：{}", r.encoding, r.title.as_deref().unwrap_or("（无）"));
     println!("结论：{}", verdict_label(r.verdict));
     if !r.codes_found.is_empty() {
         println!("页面上的标识代码：{}", r.codes_found.join("、"));
@@ -92,8 +88,7 @@ pub async fn check(
         }
         return Ok(exit_for(report.verdict == Verdict::Compliant));
     }
-    let url =
-        Url::parse(url.as_deref().unwrap_or_default()).map_err(|e| anyhow::anyhow!("URL: {e}"))?;
+    let url = Url::parse(url.as_deref().unwrap_or_default()).map_err(|e| anyhow::anyhow!("URL: {e}"))?;
     let crawler = Crawler::new(&config.crawl, base)?;
     let result = crawler.check_one(&url, &code).await;
     if json {
@@ -110,25 +105,18 @@ pub async fn check(
 fn print_page(p: &PageResult) {
     match p.verdict {
         Some(v) => {
-            let mark = if v == Verdict::Compliant {
-                "✓"
-            } else {
-                "✗"
-            };
-            println!(
-                "{mark} {} {}　{}",
-                p.url,
-                verdict_label(v),
-                p.title.as_deref().unwrap_or("")
-            );
+            let mark = if v == Verdict::Compliant { "✓" } else { "✗" };
+            println!("{mark} {} {}　{}", p.url, verdict_label(v), p.title.as_deref().unwrap_or(""));
+            if v != Verdict::Compliant {
+                println!("    说明：{}", v.advice());
+            }
+            for w in p.warnings.iter().flatten() {
+                println!("    提示：{}", w.advice());
+            }
         }
         None => {
-            let reason =
-                crate::crawl::fetch::Failure::parse(p.outcome).map_or(p.outcome, |f| f.advice());
-            let status = p
-                .status
-                .map(|s| format!("（HTTP {s}）"))
-                .unwrap_or_default();
+            let reason = crate::crawl::fetch::Failure::parse(p.outcome).map_or(p.outcome, |f| f.advice());
+            let status = p.status.map(|s| format!("（HTTP {s}）")).unwrap_or_default();
             println!("- {} 未检查：{reason}{status}", p.url);
         }
     }

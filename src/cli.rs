@@ -5,19 +5,10 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "govbadge",
-    version,
-    about = "党政机关网站标识管理：申请审核、标识发放、合规检查"
-)]
+#[command(name = "govbadge", version, about = "党政机关网站标识管理：申请审核、标识发放、合规检查")]
 pub struct Cli {
     /// Configuration file.
-    #[arg(
-        long,
-        global = true,
-        default_value = "config.toml",
-        env = "GOVBADGE_CONFIG"
-    )]
+    #[arg(long, global = true, default_value = "config.toml", env = "GOVBADGE_CONFIG")]
     pub config: PathBuf,
     #[command(subcommand)]
     pub command: Command,

@@ -34,11 +34,7 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self {
-            bind: "127.0.0.1:8080".into(),
-            public_base_url: "http://127.0.0.1:8080".into(),
-            secure_cookies: false,
-        }
+        Self { bind: "127.0.0.1:8080".into(), public_base_url: "http://127.0.0.1:8080".into(), secure_cookies: false }
     }
 }
 
@@ -54,11 +50,7 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self {
-            url: String::new(),
-            data_dir: PathBuf::from("var"),
-            max_connections: 8,
-        }
+        Self { url: String::new(), data_dir: PathBuf::from("var"), max_connections: 8 }
     }
 }
 
@@ -116,12 +108,7 @@ pub struct AuthConfig {
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        Self {
-            max_failures_per_account: 5,
-            max_failures_per_address: 20,
-            failure_window_minutes: 15,
-            session_hours: 8,
-        }
+        Self { max_failures_per_account: 5, max_failures_per_address: 20, failure_window_minutes: 15, session_hours: 8 }
     }
 }
 
@@ -134,9 +121,7 @@ pub struct BadgeConfig {
 
 impl Default for BadgeConfig {
     fn default() -> Self {
-        Self {
-            base_url: "http://127.0.0.1:8080".into(),
-        }
+        Self { base_url: "http://127.0.0.1:8080".into() }
     }
 }
 
@@ -195,13 +180,7 @@ impl Default for SmsConfig {
         let mut body = toml::Table::new();
         body.insert("mobile".into(), "{phone}".into());
         body.insert("content".into(), "{message}".into());
-        Self {
-            enabled: false,
-            url: String::new(),
-            key: String::new(),
-            body,
-            timeout_seconds: 20,
-        }
+        Self { enabled: false, url: String::new(), key: String::new(), body, timeout_seconds: 20 }
     }
 }
 
@@ -219,12 +198,7 @@ pub struct OutboxConfig {
 
 impl Default for OutboxConfig {
     fn default() -> Self {
-        Self {
-            poll_seconds: 10,
-            backoff_seconds: 30,
-            max_backoff_seconds: 3600,
-            max_attempts: 12,
-        }
+        Self { poll_seconds: 10, backoff_seconds: 30, max_backoff_seconds: 3600, max_attempts: 12 }
     }
 }
 
@@ -290,10 +264,7 @@ const ENV_PREFIX: &str = "GOVBADGE_";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{origin}: {message}")]
     Invalid { origin: String, message: String },
 }
@@ -304,12 +275,7 @@ impl Config {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(source) => {
-                return Err(ConfigError::Read {
-                    path: path.to_owned(),
-                    source,
-                })
-            }
+            Err(source) => return Err(ConfigError::Read { path: path.to_owned(), source }),
         };
         Self::from_toml_and_env(&text, &path.display().to_string(), std::env::vars())
     }
@@ -320,12 +286,8 @@ impl Config {
         origin: &str,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let invalid = |origin: &str, message: String| ConfigError::Invalid {
-            origin: origin.to_owned(),
-            message,
-        };
-        let mut table: toml::Table =
-            toml::from_str(text).map_err(|e| invalid(origin, e.to_string()))?;
+        let invalid = |origin: &str, message: String| ConfigError::Invalid { origin: origin.to_owned(), message };
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| invalid(origin, e.to_string()))?;
         for (name, value) in env {
             let Some(path) = name.strip_prefix(ENV_PREFIX) else {
                 continue;
@@ -334,17 +296,14 @@ impl Config {
             if keys.len() != 2 || keys.iter().any(String::is_empty) {
                 return Err(invalid(&name, "expected GOVBADGE_<SECTION>__<KEY>".into()));
             }
-            let section = table
-                .entry(keys[0].clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let section = table.entry(keys[0].clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
             let Some(section) = section.as_table_mut() else {
                 return Err(invalid(&name, format!("`{}` is not a section", keys[0])));
             };
             section.insert(keys[1].clone(), env_value(&value));
         }
-        let config: Config = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| invalid(origin, e.to_string()))?;
+        let config: Config =
+            toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| invalid(origin, e.to_string()))?;
         config.check().map_err(|m| invalid(origin, m))?;
         Ok(config)
     }
@@ -370,9 +329,7 @@ impl Config {
         }
         for (host, addr) in &self.crawl.resolve {
             if addr.parse::<std::net::SocketAddr>().is_err() {
-                return Err(format!(
-                    "crawl.resolve.\"{host}\" must be an address with a port, e.g. 127.0.0.1:8080"
-                ));
+                return Err(format!("crawl.resolve.\"{host}\" must be an address with a port, e.g. 127.0.0.1:8080"));
             }
         }
         if self.sms.enabled && self.sms.url.is_empty() {
@@ -386,9 +343,7 @@ impl Config {
 fn env_value(raw: &str) -> toml::Value {
     let probe = format!("v = {raw}");
     match toml::from_str::<toml::Table>(&probe) {
-        Ok(mut t) => t
-            .remove("v")
-            .unwrap_or_else(|| toml::Value::String(raw.to_owned())),
+        Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(raw.to_owned())),
         Err(_) => toml::Value::String(raw.to_owned()),
     }
 }

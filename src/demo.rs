@@ -24,19 +24,9 @@ struct DemoAccount {
 }
 
 const ACCOUNTS: &[DemoAccount] = &[
+    DemoAccount { name: "admin", display: "系统管理员", role: "admin", level: "", region: "" },
     DemoAccount {
-        name: "admin",
-        display: "系统管理员",
-        role: "admin",
-        level: "",
-        region: "",
-    },
-    DemoAccount {
-        name: "中央编办.政务",
-        display: "中央编办",
-        role: "reviewer",
-        level: "central",
-        region: "",
+        name: "中央编办.政务", display: "中央编办", role: "reviewer", level: "central", region: ""
     },
     DemoAccount {
         name: "河南省编办.政务",
@@ -46,11 +36,7 @@ const ACCOUNTS: &[DemoAccount] = &[
         region: "410000",
     },
     DemoAccount {
-        name: "濮阳市编办.政务",
-        display: "濮阳市委编办",
-        role: "reviewer",
-        level: "city",
-        region: "410900",
+        name: "濮阳市编办.政务", display: "濮阳市委编办", role: "reviewer", level: "city", region: "410900"
     },
     DemoAccount {
         name: "清丰县编办.政务",
@@ -88,11 +74,7 @@ const ACCOUNTS: &[DemoAccount] = &[
         region: "410922",
     },
     DemoAccount {
-        name: "南乐县教育局.政务",
-        display: "南乐县教育局",
-        role: "unit",
-        level: "county",
-        region: "410923",
+        name: "南乐县教育局.政务", display: "南乐县教育局", role: "unit", level: "county", region: "410923"
     },
     DemoAccount {
         name: "濮阳市人民政府.政务",
@@ -133,10 +115,7 @@ fn input(site: &Site, region: &str, n: usize) -> ApplicationInput {
         kind: "new".into(),
         unit_name: site.unit.into(),
         parent_unit: site.parent.into(),
-        unit_functions: format!(
-            "{}承担本级政务公开、政务服务和网站建设管理等职责。",
-            site.unit
-        ),
+        unit_functions: format!("{}承担本级政务公开、政务服务和网站建设管理等职责。", site.unit),
         category: site.category.into(),
         address: site.address.into(),
         postcode: site.postcode.into(),
@@ -172,12 +151,7 @@ pub async fn load(ctx: &Context) -> anyhow::Result<Option<String>> {
     if account_store::count(&ctx.pool).await? > 0 {
         return Ok(None);
     }
-    let admin_bootstrap = Actor {
-        account_id: 0,
-        role: crate::domain::account::Role::Admin,
-        level: None,
-        region: None,
-    };
+    let admin_bootstrap = Actor { account_id: 0, role: crate::domain::account::Role::Admin, level: None, region: None };
     for a in ACCOUNTS {
         let input = AccountInput {
             name: a.name.into(),
@@ -276,73 +250,42 @@ pub async fn load(ctx: &Context) -> anyhow::Result<Option<String>> {
     let fail = |e: crate::service::ServiceError| anyhow::anyhow!("demo workflow: {e:?}");
 
     // 1. Through every level to an issued badge.
-    let id = workflow::create(ctx, &qf_gov, &input(&sites[0], "410922", 1), true)
-        .await
-        .map_err(fail)?;
+    let id = workflow::create(ctx, &qf_gov, &input(&sites[0], "410922", 1), true).await.map_err(fail)?;
     for reviewer in [&qf_office, &city, &province, &central] {
         let v = current_version(ctx, id).await?;
-        workflow::review(ctx, reviewer, id, v, Decision::Approve, "")
-            .await
-            .map_err(fail)?;
+        workflow::review(ctx, reviewer, id, v, Decision::Approve, "").await.map_err(fail)?;
     }
     for action in [PaperAction::Receive, PaperAction::Confirm] {
         let v = current_version(ctx, id).await?;
-        workflow::paper(ctx, &qf_office, id, v, action, "")
-            .await
-            .map_err(fail)?;
+        workflow::paper(ctx, &qf_office, id, v, action, "").await.map_err(fail)?;
     }
     // 2. Waiting for the central re-review.
-    let id = workflow::create(ctx, &qf_gov, &input(&sites[1], "410922", 2), true)
-        .await
-        .map_err(fail)?;
+    let id = workflow::create(ctx, &qf_gov, &input(&sites[1], "410922", 2), true).await.map_err(fail)?;
     for reviewer in [&qf_office, &city, &province] {
         let v = current_version(ctx, id).await?;
-        workflow::review(ctx, reviewer, id, v, Decision::Approve, "")
-            .await
-            .map_err(fail)?;
+        workflow::review(ctx, reviewer, id, v, Decision::Approve, "").await.map_err(fail)?;
     }
     // 3. Rejected by the county office.
-    let id = workflow::create(ctx, &qf_hosp, &input(&sites[2], "410922", 3), true)
-        .await
-        .map_err(fail)?;
+    let id = workflow::create(ctx, &qf_hosp, &input(&sites[2], "410922", 3), true).await.map_err(fail)?;
     let v = current_version(ctx, id).await?;
-    workflow::review(
-        ctx,
-        &qf_office,
-        id,
-        v,
-        Decision::Reject,
-        "英文域名不是本单位注册的域名，请核实后重新提交。",
-    )
-    .await
-    .map_err(fail)?;
-    // 4. Waiting at the county office.
-    workflow::create(ctx, &nl_edu, &input(&sites[3], "410923", 4), true)
+    workflow::review(ctx, &qf_office, id, v, Decision::Reject, "英文域名不是本单位注册的域名，请核实后重新提交。")
         .await
         .map_err(fail)?;
+    // 4. Waiting at the county office.
+    workflow::create(ctx, &nl_edu, &input(&sites[3], "410923", 4), true).await.map_err(fail)?;
     // 5. A draft.
     let mut draft = input(&sites[4], "410923", 5);
     draft.handler_id_number.clear();
-    workflow::create(ctx, &nl_edu, &draft, false)
-        .await
-        .map_err(fail)?;
+    workflow::create(ctx, &nl_edu, &draft, false).await.map_err(fail)?;
     // 6. A city unit at the province (it skipped the county).
-    let id = workflow::create(ctx, &py_gov, &input(&sites[5], "410900", 6), true)
-        .await
-        .map_err(fail)?;
+    let id = workflow::create(ctx, &py_gov, &input(&sites[5], "410900", 6), true).await.map_err(fail)?;
     let v = current_version(ctx, id).await?;
-    workflow::review(ctx, &city, id, v, Decision::Approve, "")
-        .await
-        .map_err(fail)?;
+    workflow::review(ctx, &city, id, v, Decision::Approve, "").await.map_err(fail)?;
     // 7. Approved online: the unit prints and hands in the paper.
-    let id = workflow::create(ctx, &py_gov, &input(&sites[6], "410900", 7), true)
-        .await
-        .map_err(fail)?;
+    let id = workflow::create(ctx, &py_gov, &input(&sites[6], "410900", 7), true).await.map_err(fail)?;
     for reviewer in [&city, &province, &central] {
         let v = current_version(ctx, id).await?;
-        workflow::review(ctx, reviewer, id, v, Decision::Approve, "")
-            .await
-            .map_err(fail)?;
+        workflow::review(ctx, reviewer, id, v, Decision::Approve, "").await.map_err(fail)?;
     }
     let _ = nl_office;
 
@@ -360,7 +303,5 @@ pub async fn load(ctx: &Context) -> anyhow::Result<Option<String>> {
 }
 
 async fn current_version(ctx: &Context, id: i64) -> anyhow::Result<i64> {
-    Ok(crate::store::applications::get(&ctx.pool, id)
-        .await?
-        .version)
+    Ok(crate::store::applications::get(&ctx.pool, id).await?.version)
 }

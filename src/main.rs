@@ -21,9 +21,8 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Deadline { date, days } => {
-            let date: chrono::NaiveDate = date
-                .parse()
-                .map_err(|_| anyhow::anyhow!("date must be YYYY-MM-DD, got {date:?}"))?;
+            let date: chrono::NaiveDate =
+                date.parse().map_err(|_| anyhow::anyhow!("date must be YYYY-MM-DD, got {date:?}"))?;
             let due = WorkingCalendar::embedded()?.add_working_days(date, days);
             println!("{}", due.date);
             if due.provisional {
@@ -31,47 +30,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check {
-            url,
-            file,
-            code,
-            badge_base,
-            json,
-        } => {
+        Command::Check { url, file, code, badge_base, json } => {
             let config = Config::load(&cli.config)?;
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(govbadge::check_cli::check(
-                &config,
-                url,
-                file,
-                &code,
-                badge_base.as_deref(),
-                json,
-            ))
+            runtime.block_on(govbadge::check_cli::check(&config, url, file, &code, badge_base.as_deref(), json))
         }
-        Command::Crawl {
-            url,
-            code,
-            badge_base,
-            max_pages,
-            json,
-        } => {
+        Command::Crawl { url, code, badge_base, max_pages, json } => {
             let config = Config::load(&cli.config)?;
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(govbadge::check_cli::crawl(
-                &config,
-                &url,
-                &code,
-                badge_base.as_deref(),
-                max_pages,
-                json,
-            ))
+            runtime.block_on(govbadge::check_cli::crawl(&config, &url, &code, badge_base.as_deref(), max_pages, json))
         }
-        Command::Serve {
-            bind,
-            database,
-            demo,
-        } => {
+        Command::Serve { bind, database, demo } => {
             let mut config = Config::load(&cli.config)?;
             if let Some(bind) = bind {
                 config.server.bind = bind;

@@ -17,26 +17,15 @@ use crate::web::state::AppState;
 
 pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let json = std::env::var("GOVBADGE_LOG_FORMAT").is_ok_and(|v| v == "json");
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }
 
 /// Connects, migrates and assembles the service context.
 pub async fn build(config: Config) -> anyhow::Result<Context> {
-    let pool = crate::store::connect(
-        &config.database.effective_url(),
-        config.database.max_connections,
-    )
-    .await?;
+    let pool = crate::store::connect(&config.database.effective_url(), config.database.max_connections).await?;
     let calendar = WorkingCalendar::embedded()?;
     let years: Vec<i32> = calendar.known_years().collect();
     tracing::info!(?years, "working-day calendar loaded");
@@ -57,17 +46,10 @@ pub async fn build(config: Config) -> anyhow::Result<Context> {
 
 /// Starts the outbox sender and serves HTTP on `listener` until the future is dropped or a
 /// shutdown signal arrives.
-pub async fn run_on(
-    ctx: Context,
-    listener: TcpListener,
-    shutdown_on_signal: bool,
-) -> anyhow::Result<()> {
+pub async fn run_on(ctx: Context, listener: TcpListener, shutdown_on_signal: bool) -> anyhow::Result<()> {
     let sender = Sender::new(ctx.pool.clone(), &ctx.config, ctx.outbox_wake.clone())?;
     let sender_task = tokio::spawn(sender.run());
-    let state = AppState {
-        ctx,
-        templates: Arc::new(crate::web::templates::environment()),
-    };
+    let state = AppState { ctx, templates: Arc::new(crate::web::templates::environment()) };
     let app = crate::web::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app);
     let result = if shutdown_on_signal {

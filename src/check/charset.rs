@@ -51,16 +51,9 @@ pub fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
         let found = match tag.attr(b"charset") {
             Some(label) => Encoding::for_label(trim(label)),
             None => {
-                let http_equiv = tag
-                    .attr(b"http-equiv")
-                    .is_some_and(|v| trim(v).eq_ignore_ascii_case(b"content-type"));
+                let http_equiv = tag.attr(b"http-equiv").is_some_and(|v| trim(v).eq_ignore_ascii_case(b"content-type"));
                 let content = tag.attr(b"content").filter(|_| http_equiv);
-                content.and_then(|c| {
-                    header_charset(&format!(
-                        "x;{}",
-                        String::from_utf8_lossy(c).replace(' ', "")
-                    ))
-                })
+                content.and_then(|c| header_charset(&format!("x;{}", String::from_utf8_lossy(c).replace(' ', ""))))
             }
         };
         if let Some(encoding) = found {
@@ -77,25 +70,15 @@ pub fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
 }
 
 fn trim(v: &[u8]) -> &[u8] {
-    let start = v
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(v.len());
-    let end = v
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
+    let start = v.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(v.len());
+    let end = v.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
     &v[start..end]
 }
 
 /// Decides the encoding of `bytes`.
 pub fn detect(bytes: &[u8], content_type: Option<&str>, tld: Option<&str>) -> Detected {
     if let Some((encoding, _)) = Encoding::for_bom(bytes) {
-        return Detected {
-            encoding,
-            source: Source::Bom,
-            declared: None,
-        };
+        return Detected { encoding, source: Source::Bom, declared: None };
     }
     let declared = content_type
         .and_then(header_charset)
@@ -107,33 +90,16 @@ pub fn detect(bytes: &[u8], content_type: Option<&str>, tld: Option<&str>) -> De
         if encoding != UTF_8
             && !bytes.is_ascii()
             && std::str::from_utf8(bytes).is_ok()
-            && encoding
-                .decode_without_bom_handling_and_without_replacement(bytes)
-                .is_none()
+            && encoding.decode_without_bom_handling_and_without_replacement(bytes).is_none()
         {
-            return Detected {
-                encoding: UTF_8,
-                source: Source::Utf8Fallback,
-                declared: Some(encoding),
-            };
+            return Detected { encoding: UTF_8, source: Source::Utf8Fallback, declared: Some(encoding) };
         }
-        return Detected {
-            encoding,
-            source,
-            declared: None,
-        };
+        return Detected { encoding, source, declared: None };
     }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    detector.feed(
-        &bytes[..bytes.len().min(64 * 1024)],
-        bytes.len() <= 64 * 1024,
-    );
+    detector.feed(&bytes[..bytes.len().min(64 * 1024)], bytes.len() <= 64 * 1024);
     let tld = tld.map(|t| t.trim_matches('.').as_bytes());
-    Detected {
-        encoding: detector.guess(tld, chardetng::Utf8Detection::Allow),
-        source: Source::Guess,
-        declared: None,
-    }
+    Detected { encoding: detector.guess(tld, chardetng::Utf8Detection::Allow), source: Source::Guess, declared: None }
 }
 
 #[cfg(test)]
@@ -148,25 +114,16 @@ mod tests {
     fn order_bom_header_meta_guess() {
         let mut with_bom = b"\xEF\xBB\xBF".to_vec();
         with_bom.extend(b"<meta charset=gbk>");
-        assert_eq!(
-            detect(&with_bom, Some("text/html; charset=gbk"), None).source,
-            Source::Bom
-        );
-        let page = [
-            b"<meta charset=\"utf-8\">".as_slice(),
-            &gbk("<title>濮阳市编办</title>"),
-        ]
-        .concat();
+        assert_eq!(detect(&with_bom, Some("text/html; charset=gbk"), None).source, Source::Bom);
+        let page = [b"<meta charset=\"utf-8\">".as_slice(), &gbk("<title>濮阳市编办</title>")].concat();
         let d = detect(&page, Some("text/html; charset=GB2312"), None);
         assert_eq!((d.encoding.name(), d.source), ("GBK", Source::Header));
         let d = detect(&page, Some("text/html"), None);
         // The meta says UTF-8 but the bytes are GBK: not valid UTF-8, so the meta stands.
         assert_eq!((d.encoding.name(), d.source), ("UTF-8", Source::Meta));
-        let page = [
-            b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">".as_slice(),
-            &gbk("濮阳"),
-        ]
-        .concat();
+        let page =
+            [b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">".as_slice(), &gbk("濮阳")]
+                .concat();
         assert_eq!(detect(&page, None, None).encoding.name(), "GBK");
     }
 
@@ -179,9 +136,7 @@ mod tests {
 
     #[test]
     fn declared_gb2312_on_utf8_bytes_falls_back_to_utf8() {
-        let page =
-            "<meta charset=gb2312><title>中华人民共和国科学技术部</title><p>科技部门户网站</p>"
-                .as_bytes();
+        let page = "<meta charset=gb2312><title>中华人民共和国科学技术部</title><p>科技部门户网站</p>".as_bytes();
         let d = detect(page, None, None);
         assert_eq!(
             (d.encoding.name(), d.source, d.declared.map(|e| e.name())),

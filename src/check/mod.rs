@@ -47,17 +47,9 @@ impl Verdict {
 
     pub fn parse(text: &str) -> Option<Self> {
         use Verdict::*;
-        [
-            Compliant,
-            Missing,
-            WrongCode,
-            AfterBody,
-            InHead,
-            CommentedOut,
-            Hidden,
-        ]
-        .into_iter()
-        .find(|v| v.as_str() == text)
+        [Compliant, Missing, WrongCode, AfterBody, InHead, CommentedOut, Hidden]
+            .into_iter()
+            .find(|v| v.as_str() == text)
     }
 
     /// What to change, in Chinese, for the unit.
@@ -65,21 +57,11 @@ impl Verdict {
         match self {
             Verdict::Compliant => "网站标识加挂正确。",
             Verdict::Missing => "页面未加挂网站标识。请将标识代码复制并粘贴到页面代码的</body>前。",
-            Verdict::WrongCode => {
-                "页面加挂的网站标识不是本网站的标识代码。请使用本网站的标识代码。"
-            }
-            Verdict::AfterBody => {
-                "网站标识位于</body>（或</html>）之后。请将标识代码移到</body>前。"
-            }
-            Verdict::InHead => {
-                "网站标识位于<head>内，不会显示在页面底部。请将标识代码移到</body>前。"
-            }
-            Verdict::CommentedOut => {
-                "网站标识代码被HTML注释（<!-- -->）包围，不会显示。请去掉注释。"
-            }
-            Verdict::Hidden => {
-                "网站标识被隐藏（hidden属性或display:none/visibility:hidden样式）。请取消隐藏。"
-            }
+            Verdict::WrongCode => "页面加挂的网站标识不是本网站的标识代码。请使用本网站的标识代码。",
+            Verdict::AfterBody => "网站标识位于</body>（或</html>）之后。请将标识代码移到</body>前。",
+            Verdict::InHead => "网站标识位于<head>内，不会显示在页面底部。请将标识代码移到</body>前。",
+            Verdict::CommentedOut => "网站标识代码被HTML注释（<!-- -->）包围，不会显示。请去掉注释。",
+            Verdict::Hidden => "网站标识被隐藏（hidden属性或display:none/visibility:hidden样式）。请取消隐藏。",
         }
     }
 }
@@ -163,51 +145,25 @@ struct Sighting {
 }
 
 const VOID: [&[u8]; 16] = [
-    b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta",
-    b"source", b"track", b"wbr", b"param", b"keygen", b"frame",
+    b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta", b"source", b"track", b"wbr",
+    b"param", b"keygen", b"frame",
 ];
-const HEAD_CONTENT: [&[u8]; 9] = [
-    b"base",
-    b"link",
-    b"meta",
-    b"title",
-    b"style",
-    b"script",
-    b"noscript",
-    b"template",
-    b"object",
-];
+const HEAD_CONTENT: [&[u8]; 9] =
+    [b"base", b"link", b"meta", b"title", b"style", b"script", b"noscript", b"template", b"object"];
 
 /// Runs the check.
 pub fn check(input: &PageInput<'_>) -> PageReport {
-    let tld = input
-        .page_url
-        .and_then(|u| u.host_str())
-        .and_then(|h| h.rsplit('.').next())
-        .map(str::to_owned);
+    let tld = input.page_url.and_then(|u| u.host_str()).and_then(|h| h.rsplit('.').next()).map(str::to_owned);
     let detected = charset::detect(input.bytes, input.content_type, tld.as_deref());
     let encoding = detected.encoding;
     // Tag structure is read on the raw bytes of ASCII-compatible encodings; UTF-16 is decoded.
     let bytes: Cow<'_, [u8]> = if encoding == UTF_16LE || encoding == UTF_16BE {
-        Cow::Owned(
-            encoding
-                .decode_with_bom_removal(input.bytes)
-                .0
-                .into_owned()
-                .into_bytes(),
-        )
+        Cow::Owned(encoding.decode_with_bom_removal(input.bytes).0.into_owned().into_bytes())
     } else {
         Cow::Borrowed(input.bytes)
     };
-    let text_encoding = if matches!(bytes, Cow::Owned(_)) {
-        UTF_8
-    } else {
-        encoding
-    };
-    let page_base = input
-        .page_url
-        .cloned()
-        .unwrap_or_else(|| default_page_url(input.badge_base));
+    let text_encoding = if matches!(bytes, Cow::Owned(_)) { UTF_8 } else { encoding };
+    let page_base = input.page_url.cloned().unwrap_or_else(|| default_page_url(input.badge_base));
     let mut scan = Scan::new(text_encoding, page_base, input.badge_base);
     scan.run(&bytes, 0, false);
 
@@ -227,17 +183,10 @@ pub fn check(input: &PageInput<'_>) -> PageReport {
         }
     };
     let expected = input.expected_code.trim().to_ascii_uppercase();
-    let ours: Vec<(&Sighting, Place)> = scan
-        .sightings
-        .iter()
-        .filter(|s| s.code == expected)
-        .map(|s| (s, place(s)))
-        .collect();
-    let pick = |wanted: Place, hidden: bool| {
-        ours.iter()
-            .find(|(s, p)| *p == wanted && s.hidden == hidden)
-            .map(|(s, _)| *s)
-    };
+    let ours: Vec<(&Sighting, Place)> =
+        scan.sightings.iter().filter(|s| s.code == expected).map(|s| (s, place(s))).collect();
+    let pick =
+        |wanted: Place, hidden: bool| ours.iter().find(|(s, p)| *p == wanted && s.hidden == hidden).map(|(s, _)| *s);
     let (verdict, decisive) = if let Some(s) = pick(Place::Body, false) {
         (Verdict::Compliant, Some(s))
     } else if let Some(s) = pick(Place::Body, true) {
@@ -267,13 +216,7 @@ pub fn check(input: &PageInput<'_>) -> PageReport {
             .visible_text
             .iter()
             .filter(|r| r.start >= badge.end && r.end <= limit)
-            .map(|r| {
-                count_visible_chars(
-                    &text_encoding
-                        .decode_without_bom_handling(&bytes[r.clone()])
-                        .0,
-                )
-            })
+            .map(|r| count_visible_chars(&text_encoding.decode_without_bom_handling(&bytes[r.clone()]).0))
             .sum();
         if after > BOTTOM_TEXT_LIMIT {
             warnings.push(Warning::NotAtBottom);
@@ -290,11 +233,7 @@ pub fn check(input: &PageInput<'_>) -> PageReport {
     let decoded = text_encoding.decode_without_bom_handling(&bytes).0;
     let mut visible = String::new();
     for range in &scan.visible_text {
-        visible.push_str(&decode_entities(
-            &text_encoding
-                .decode_without_bom_handling(&bytes[range.clone()])
-                .0,
-        ));
+        visible.push_str(&decode_entities(&text_encoding.decode_without_bom_handling(&bytes[range.clone()]).0));
     }
     let footer = footer::find(&visible, &decoded, scan.site_id_meta.take());
     PageReport {
@@ -368,9 +307,7 @@ impl<'b> Scan<'b> {
         for token in Tokenizer::new(bytes) {
             match token {
                 Token::StartTag(tag) => self.start_tag(&tag, origin, in_comment),
-                Token::EndTag { name, span } if !in_comment => {
-                    self.end_tag(&name, span.start + origin)
-                }
+                Token::EndTag { name, span } if !in_comment => self.end_tag(&name, span.start + origin),
                 Token::Comment { content, .. } if !in_comment => {
                     let inner = &bytes[content.clone()];
                     if memchr::memmem::find(inner, b"/badge/").is_some()
@@ -381,18 +318,11 @@ impl<'b> Scan<'b> {
                 }
                 Token::Text { span, kind } if !in_comment => {
                     if self.in_title && kind == TextKind::Rcdata && self.title.is_none() {
-                        let raw = self
-                            .encoding
-                            .decode_without_bom_handling(&bytes[span.clone()])
-                            .0;
-                        let title = decode_entities(&raw)
-                            .split_whitespace()
-                            .collect::<Vec<_>>()
-                            .join(" ");
+                        let raw = self.encoding.decode_without_bom_handling(&bytes[span.clone()]).0;
+                        let title = decode_entities(&raw).split_whitespace().collect::<Vec<_>>().join(" ");
                         self.title = Some(title);
                     } else if kind != TextKind::RawText && !self.in_title {
-                        self.visible_text
-                            .push(span.start + origin..span.end + origin);
+                        self.visible_text.push(span.start + origin..span.end + origin);
                     }
                 }
                 _ => {}
@@ -409,32 +339,22 @@ impl<'b> Scan<'b> {
                 b"head" if self.head_start.is_none() => self.head_start = Some(offset),
                 b"body" if self.head_end.is_none() => self.head_end = Some(offset),
                 b"base" if !self.base_seen => {
-                    if let Some(href) = tag
-                        .attr(b"href")
-                        .and_then(|h| self.page_base.join(&self.attr_text(h)).ok())
-                    {
+                    if let Some(href) = tag.attr(b"href").and_then(|h| self.page_base.join(&self.attr_text(h)).ok()) {
                         self.page_base = href;
                         self.base_seen = true;
                     }
                 }
                 b"meta" => {
-                    let is_site_id = tag
-                        .attr(b"name")
-                        .is_some_and(|n| n.eq_ignore_ascii_case(b"SiteIDCode"));
+                    let is_site_id = tag.attr(b"name").is_some_and(|n| n.eq_ignore_ascii_case(b"SiteIDCode"));
                     if is_site_id && self.site_id_meta.is_none() {
-                        self.site_id_meta = tag
-                            .attr(b"content")
-                            .map(|c| self.attr_text(c).trim().to_owned())
-                            .filter(|c| !c.is_empty());
+                        self.site_id_meta =
+                            tag.attr(b"content").map(|c| self.attr_text(c).trim().to_owned()).filter(|c| !c.is_empty());
                     }
                 }
                 b"title" => self.in_title = true,
                 _ => {}
             }
-            if self.head_start.is_some()
-                && self.head_end.is_none()
-                && !HEAD_CONTENT.contains(&name)
-                && name != b"head"
+            if self.head_start.is_some() && self.head_end.is_none() && !HEAD_CONTENT.contains(&name) && name != b"head"
             {
                 self.head_end = Some(offset);
             }
@@ -454,13 +374,7 @@ impl<'b> Scan<'b> {
                 .and_then(|url| badge_code_in(&url, self.badge_base, want_script))
             {
                 let hidden = hidden_here || self.stack.iter().any(|(_, h)| *h);
-                self.sightings.push(Sighting {
-                    code,
-                    offset,
-                    end,
-                    hidden,
-                    in_comment,
-                });
+                self.sightings.push(Sighting { code, offset, end, hidden, in_comment });
             }
         }
         if !VOID.contains(&name) && !in_comment {
@@ -495,15 +409,8 @@ fn is_hidden(tag: &Tag<'_>, scan: &Scan<'_>) -> bool {
         return true;
     }
     tag.attr(b"style").is_some_and(|style| {
-        let style: String = scan
-            .attr_text(style)
-            .to_ascii_lowercase()
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        style
-            .split(';')
-            .any(|decl| decl.starts_with("display:none") || decl.starts_with("visibility:hidden"))
+        let style: String = scan.attr_text(style).to_ascii_lowercase().chars().filter(|c| !c.is_whitespace()).collect();
+        style.split(';').any(|decl| decl.starts_with("display:none") || decl.starts_with("visibility:hidden"))
     })
 }
 
@@ -524,10 +431,7 @@ pub fn badge_code_in(url: &Url, base: &Url, script: bool) -> Option<String> {
         let c = rest.strip_prefix("/verify/")?;
         c.strip_suffix('/').unwrap_or(c)
     };
-    let valid = code.len() == 13
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'X' || b == b'x');
+    let valid = code.len() == 13 && code.bytes().all(|b| b.is_ascii_digit() || b == b'X' || b == b'x');
     valid.then(|| code.to_ascii_uppercase())
 }
 
@@ -551,9 +455,9 @@ pub fn decode_entities(text: &str) -> Cow<'_, str> {
                 "quot" => Some('"'),
                 "apos" => Some('\''),
                 "nbsp" => Some('\u{a0}'),
-                n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16)
-                    .ok()
-                    .and_then(char::from_u32),
+                n if n.starts_with("#x") || n.starts_with("#X") => {
+                    u32::from_str_radix(&n[2..], 16).ok().and_then(char::from_u32)
+                }
                 n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
                 _ => None,
             };

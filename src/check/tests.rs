@@ -18,13 +18,7 @@ fn run(html: &str) -> PageReport {
 
 fn run_bytes(bytes: &[u8], content_type: Option<&str>) -> PageReport {
     let page = Url::parse("https://www.qingfeng.gov.cn/news/index.html").unwrap();
-    check(&PageInput {
-        bytes,
-        content_type,
-        page_url: Some(&page),
-        expected_code: CODE,
-        badge_base: &base(),
-    })
+    check(&PageInput { bytes, content_type, page_url: Some(&page), expected_code: CODE, badge_base: &base() })
 }
 
 fn script(code: &str) -> String {
@@ -56,10 +50,7 @@ fn compliant_with_the_canonical_snippet() {
 #[test]
 fn the_static_link_alone_counts_and_so_does_the_script_alone() {
     assert_eq!(run(&page("", &link(CODE), "")).verdict, Verdict::Compliant);
-    assert_eq!(
-        run(&page("", &script(CODE), "")).verdict,
-        Verdict::Compliant
-    );
+    assert_eq!(run(&page("", &script(CODE), "")).verdict, Verdict::Compliant);
 }
 
 #[test]
@@ -67,22 +58,12 @@ fn url_forms_http_protocol_relative_relative_and_base() {
     let http = "<a href=\"http://bs.example.gov.cn/verify/4109220000016\">标识</a>";
     assert_eq!(run(&page("", http, "")).verdict, Verdict::Compliant);
     let relative_proto = "<SCRIPT SRC='//bs.example.gov.cn/badge/4109220000016.js'></SCRIPT>";
-    assert_eq!(
-        run(&page("", relative_proto, "")).verdict,
-        Verdict::Compliant
-    );
+    assert_eq!(run(&page("", relative_proto, "")).verdict, Verdict::Compliant);
     // A relative URL resolves against <base href>.
-    let with_base = page(
-        "<base href=\"https://bs.example.gov.cn/\">",
-        "<a href=\"verify/4109220000016\">标识</a>",
-        "",
-    );
+    let with_base = page("<base href=\"https://bs.example.gov.cn/\">", "<a href=\"verify/4109220000016\">标识</a>", "");
     assert_eq!(run(&with_base).verdict, Verdict::Compliant);
     // Without the base it resolves against the page, another host: not a badge.
-    assert_eq!(
-        run(&page("", "<a href=\"verify/4109220000016\">标识</a>", "")).verdict,
-        Verdict::Missing
-    );
+    assert_eq!(run(&page("", "<a href=\"verify/4109220000016\">标识</a>", "")).verdict, Verdict::Missing);
     // Entities in attributes are decoded; a lower-case check character is the same code.
     let lower = "<a href=\"https&#58;//bs.example.gov.cn/verify/410922000001x\">x</a>";
     assert_eq!(run(&page("", lower, "")).codes_found, ["410922000001X"]);
@@ -90,21 +71,13 @@ fn url_forms_http_protocol_relative_relative_and_base() {
 
 #[test]
 fn missing_and_wrong_code() {
-    assert_eq!(
-        run(&page("", "<p>无标识</p>", "")).verdict,
-        Verdict::Missing
-    );
+    assert_eq!(run(&page("", "<p>无标识</p>", "")).verdict, Verdict::Missing);
     let r = run(&page("", &link(OTHER), ""));
     assert_eq!(r.verdict, Verdict::WrongCode);
     assert_eq!(r.codes_found, [OTHER]);
     // Another host's verify link is not a badge at all.
     assert_eq!(
-        run(&page(
-            "",
-            "<a href=\"https://evil.example/verify/4109220000016\">x</a>",
-            ""
-        ))
-        .verdict,
+        run(&page("", "<a href=\"https://evil.example/verify/4109220000016\">x</a>", "")).verdict,
         Verdict::Missing
     );
 }
@@ -124,10 +97,7 @@ fn after_body_and_after_html() {
 fn in_head_and_commented_out() {
     assert_eq!(run(&page(&script(CODE), "", "")).verdict, Verdict::InHead);
     let commented = format!("<!--{}-->", link(CODE));
-    assert_eq!(
-        run(&page("", &commented, "")).verdict,
-        Verdict::CommentedOut
-    );
+    assert_eq!(run(&page("", &commented, "")).verdict, Verdict::CommentedOut);
     // A commented-out copy beside a real one does not matter.
     let both = format!("<!--{}-->{}", link(CODE), link(CODE));
     assert_eq!(run(&page("", &both, "")).verdict, Verdict::Compliant);
@@ -137,15 +107,9 @@ fn in_head_and_commented_out() {
 fn hidden_by_attribute_style_or_ancestor() {
     let own = format!("<a hidden href=\"https://bs.example.gov.cn/verify/{CODE}\">x</a>");
     assert_eq!(run(&page("", &own, "")).verdict, Verdict::Hidden);
-    let styled = format!(
-        "<div style=\"DISPLAY: none\"><div>{}</div></div>",
-        link(CODE)
-    );
+    let styled = format!("<div style=\"DISPLAY: none\"><div>{}</div></div>", link(CODE));
     assert_eq!(run(&page("", &styled, "")).verdict, Verdict::Hidden);
-    let invisible = format!(
-        "<span style=\"color:red; visibility : hidden\">{}</span>",
-        script(CODE)
-    );
+    let invisible = format!("<span style=\"color:red; visibility : hidden\">{}</span>", script(CODE));
     assert_eq!(run(&page("", &invisible, "")).verdict, Verdict::Hidden);
     // Once the hidden ancestor is closed, a later badge is visible.
     let closed = format!("<div hidden>x</div>{}", link(CODE));
@@ -172,51 +136,27 @@ fn uppercase_tags_and_attributes() {
 
 #[test]
 fn escaped_snippet_shown_as_text_is_not_a_badge() {
-    let shown = "<pre>&lt;script async src=\"https://bs.example.gov.cn/badge/4109220000016.js\"&gt;&lt;/script&gt;</pre>";
+    let shown =
+        "<pre>&lt;script async src=\"https://bs.example.gov.cn/badge/4109220000016.js\"&gt;&lt;/script&gt;</pre>";
     assert_eq!(run(&page("", shown, "")).verdict, Verdict::Missing);
     let in_textarea = format!("<textarea>{}</textarea>", link(CODE));
     assert_eq!(run(&page("", &in_textarea, "")).verdict, Verdict::Missing);
-    let in_title = format!(
-        "<!DOCTYPE html><html><head><title>{}</title></head><body></body></html>",
-        link(CODE)
-    );
+    let in_title = format!("<!DOCTYPE html><html><head><title>{}</title></head><body></body></html>", link(CODE));
     assert_eq!(run(&in_title).verdict, Verdict::Missing);
     // Written by a script: not markup of the page.
-    let written = format!(
-        "<script>document.write('{}');</script>",
-        script(CODE).replace('/', "\\/")
-    );
+    let written = format!("<script>document.write('{}');</script>", script(CODE).replace('/', "\\/"));
     assert_eq!(run(&page("", &written, "")).verdict, Verdict::Missing);
 }
 
 #[test]
 fn warnings() {
     let r = run(&format!("<html><body><p>x</p>{}", link(CODE)));
-    assert_eq!(
-        (r.verdict, r.warnings),
-        (Verdict::Compliant, vec![Warning::NoBodyEndTag])
-    );
-    let two = format!(
-        "<html><body><p>x</p></body><body>{}</body></html>",
-        link(CODE)
-    );
+    assert_eq!((r.verdict, r.warnings), (Verdict::Compliant, vec![Warning::NoBodyEndTag]));
+    let two = format!("<html><body><p>x</p></body><body>{}</body></html>", link(CODE));
     assert_eq!(run(&two).warnings, [Warning::MultipleBodyEndTags]);
-    let long_tail = format!(
-        "{}<p>{}</p><script>{}</script>",
-        link(CODE),
-        "字".repeat(2001),
-        "x".repeat(5000)
-    );
-    assert_eq!(
-        run(&page("", &long_tail, "")).warnings,
-        [Warning::NotAtBottom]
-    );
-    let short_tail = format!(
-        "{}<p>{}</p><script>{}</script>",
-        link(CODE),
-        "字".repeat(1999),
-        "x".repeat(5000)
-    );
+    let long_tail = format!("{}<p>{}</p><script>{}</script>", link(CODE), "字".repeat(2001), "x".repeat(5000));
+    assert_eq!(run(&page("", &long_tail, "")).warnings, [Warning::NotAtBottom]);
+    let short_tail = format!("{}<p>{}</p><script>{}</script>", link(CODE), "字".repeat(1999), "x".repeat(5000));
     assert!(run(&page("", &short_tail, "")).warnings.is_empty());
 }
 
@@ -225,19 +165,11 @@ fn gbk_pages_by_header_and_by_meta() {
     let html = page("", &link(CODE), "").replace("<meta charset=\"utf-8\">", "");
     let gbk = encoding_rs::GBK.encode(&html).0.into_owned();
     let r = run_bytes(&gbk, Some("text/html; charset=gb2312"));
-    assert_eq!(
-        (r.verdict, r.encoding, r.title.as_deref()),
-        (Verdict::Compliant, "GBK", Some("清丰县人民政府网"))
-    );
-    let with_meta = page("", &link(CODE), "").replace(
-        "charset=\"utf-8\"",
-        "http-equiv=\"Content-Type\" content=\"text/html; charset=GBK\"",
-    );
+    assert_eq!((r.verdict, r.encoding, r.title.as_deref()), (Verdict::Compliant, "GBK", Some("清丰县人民政府网")));
+    let with_meta = page("", &link(CODE), "")
+        .replace("charset=\"utf-8\"", "http-equiv=\"Content-Type\" content=\"text/html; charset=GBK\"");
     let r = run_bytes(&encoding_rs::GBK.encode(&with_meta).0, Some("text/html"));
-    assert_eq!(
-        (r.encoding, r.title.as_deref()),
-        ("GBK", Some("清丰县人民政府网"))
-    );
+    assert_eq!((r.encoding, r.title.as_deref()), ("GBK", Some("清丰县人民政府网")));
     // GB18030 four-byte characters decode too.
     let rare = page("", &link(CODE), "")
         .replace("清丰县人民政府网", "𠀀网")

@@ -84,13 +84,7 @@ pub struct Tokenizer<'a> {
 
 impl<'a> Tokenizer<'a> {
     pub fn new(input: &'a [u8]) -> Self {
-        Self {
-            input,
-            pos: 0,
-            mode: Mode::Data,
-            end_name: Vec::new(),
-            pending: None,
-        }
+        Self { input, pos: 0, mode: Mode::Data, end_name: Vec::new(), pending: None }
     }
 
     /// Switches after a start tag, as the tree builder would tell the tokenizer to.
@@ -117,20 +111,14 @@ impl<'a> Tokenizer<'a> {
                 self.pos = end;
                 if lt > start {
                     self.pending = Some(token);
-                    return Some(Token::Text {
-                        span: start..lt,
-                        kind: TextKind::Data,
-                    });
+                    return Some(Token::Text { span: start..lt, kind: TextKind::Data });
                 }
                 return Some(token);
             }
             i = lt + 1;
         }
         self.pos = input.len();
-        (start < input.len()).then_some(Token::Text {
-            span: start..input.len(),
-            kind: TextKind::Data,
-        })
+        (start < input.len()).then_some(Token::Text { span: start..input.len(), kind: TextKind::Data })
     }
 
     /// The markup token starting at the `<` at `lt`, if it starts one, and where it ends.
@@ -141,9 +129,7 @@ impl<'a> Tokenizer<'a> {
             b'!' => {
                 if input[lt + 2..].starts_with(b"--") {
                     Some(self.comment(lt))
-                } else if input.len() >= lt + 9
-                    && input[lt + 2..lt + 9].eq_ignore_ascii_case(b"doctype")
-                {
+                } else if input.len() >= lt + 9 && input[lt + 2..lt + 9].eq_ignore_ascii_case(b"doctype") {
                     let end = find_byte(input, lt, b'>').map_or(input.len(), |p| p + 1);
                     Some((Token::Doctype { span: lt..end }, end))
                 } else {
@@ -154,21 +140,9 @@ impl<'a> Tokenizer<'a> {
             b'/' => match input.get(lt + 2) {
                 Some(c) if c.is_ascii_alphabetic() => {
                     let (tag, end) = self.tag(lt, lt + 2);
-                    Some((
-                        Token::EndTag {
-                            name: tag.name,
-                            span: lt..end,
-                        },
-                        end,
-                    ))
+                    Some((Token::EndTag { name: tag.name, span: lt..end }, end))
                 }
-                Some(b'>') => Some((
-                    Token::Comment {
-                        content: lt + 2..lt + 2,
-                        span: lt..lt + 3,
-                    },
-                    lt + 3,
-                )),
+                Some(b'>') => Some((Token::Comment { content: lt + 2..lt + 2, span: lt..lt + 3 }, lt + 3)),
                 Some(_) => Some(self.bogus_comment(lt, lt + 2)),
                 None => None,
             },
@@ -186,13 +160,7 @@ impl<'a> Tokenizer<'a> {
         // `<!-->` and `<!--->` are complete, empty comments.
         for (abrupt, len) in [(b">".as_slice(), 1), (b"->".as_slice(), 2)] {
             if input[body..].starts_with(abrupt) {
-                return (
-                    Token::Comment {
-                        content: body..body,
-                        span: lt..body + len,
-                    },
-                    body + len,
-                );
+                return (Token::Comment { content: body..body, span: lt..body + len }, body + len);
             }
         }
         let mut i = body;
@@ -201,22 +169,10 @@ impl<'a> Tokenizer<'a> {
                 Some(off) => {
                     let dash = i + off;
                     if input[dash..].starts_with(b"-->") {
-                        return (
-                            Token::Comment {
-                                content: body..dash,
-                                span: lt..dash + 3,
-                            },
-                            dash + 3,
-                        );
+                        return (Token::Comment { content: body..dash, span: lt..dash + 3 }, dash + 3);
                     }
                     if input[dash..].starts_with(b"--!>") {
-                        return (
-                            Token::Comment {
-                                content: body..dash,
-                                span: lt..dash + 4,
-                            },
-                            dash + 4,
-                        );
+                        return (Token::Comment { content: body..dash, span: lt..dash + 4 }, dash + 4);
                     }
                     i = dash + 1;
                 }
@@ -225,30 +181,15 @@ impl<'a> Tokenizer<'a> {
         }
         // An unterminated comment runs to the end of the document.
         let end = input.len();
-        (
-            Token::Comment {
-                content: body.min(end)..end,
-                span: lt..end,
-            },
-            end,
-        )
+        (Token::Comment { content: body.min(end)..end, span: lt..end }, end)
     }
 
     fn bogus_comment(&self, lt: usize, content_start: usize) -> (Token<'a>, usize) {
         let input = self.input;
         match find_byte(input, content_start, b'>') {
-            Some(gt) => (
-                Token::Comment {
-                    content: content_start..gt,
-                    span: lt..gt + 1,
-                },
-                gt + 1,
-            ),
+            Some(gt) => (Token::Comment { content: content_start..gt, span: lt..gt + 1 }, gt + 1),
             None => (
-                Token::Comment {
-                    content: content_start.min(input.len())..input.len(),
-                    span: lt..input.len(),
-                },
+                Token::Comment { content: content_start.min(input.len())..input.len(), span: lt..input.len() },
                 input.len(),
             ),
         }
@@ -273,33 +214,16 @@ impl<'a> Tokenizer<'a> {
             }
             if i >= input.len() {
                 // EOF in a tag: the tag is dropped, as in a browser; treat it as ending here.
-                return (
-                    Tag {
-                        name,
-                        attrs,
-                        self_closing: false,
-                        span: lt..input.len(),
-                    },
-                    input.len(),
-                );
+                return (Tag { name, attrs, self_closing: false, span: lt..input.len() }, input.len());
             }
             if input[i] == b'>' {
-                return (
-                    Tag {
-                        name,
-                        attrs,
-                        self_closing,
-                        span: lt..i + 1,
-                    },
-                    i + 1,
-                );
+                return (Tag { name, attrs, self_closing, span: lt..i + 1 }, i + 1);
             }
             self_closing = false;
             // Attribute name (a leading '=' belongs to the name).
             let name_start = i;
             i += 1;
-            while i < input.len() && !is_space(input[i]) && !matches!(input[i], b'/' | b'>' | b'=')
-            {
+            while i < input.len() && !is_space(input[i]) && !matches!(input[i], b'/' | b'>' | b'=') {
                 i += 1;
             }
             let attr_name = input[name_start..i].to_ascii_lowercase();
@@ -336,10 +260,7 @@ impl<'a> Tokenizer<'a> {
                     None => {}
                 }
             }
-            if !attrs
-                .iter()
-                .any(|(n, _): &(Vec<u8>, &[u8])| *n == attr_name)
-            {
+            if !attrs.iter().any(|(n, _): &(Vec<u8>, &[u8])| *n == attr_name) {
                 attrs.push((attr_name, value));
             }
         }
@@ -349,36 +270,19 @@ impl<'a> Tokenizer<'a> {
     fn raw_token(&mut self) -> Option<Token<'a>> {
         let start = self.pos;
         let input = self.input;
-        let kind = if self.mode == Mode::Rcdata {
-            TextKind::Rcdata
-        } else {
-            TextKind::RawText
-        };
-        let end_tag = if self.mode == Mode::ScriptData {
-            self.script_end(start)
-        } else {
-            self.find_end_tag(start)
-        };
+        let kind = if self.mode == Mode::Rcdata { TextKind::Rcdata } else { TextKind::RawText };
+        let end_tag = if self.mode == Mode::ScriptData { self.script_end(start) } else { self.find_end_tag(start) };
         let Some(lt) = end_tag else {
             self.pos = input.len();
-            return (start < input.len()).then_some(Token::Text {
-                span: start..input.len(),
-                kind,
-            });
+            return (start < input.len()).then_some(Token::Text { span: start..input.len(), kind });
         };
         self.mode = Mode::Data;
         let (tag, end) = self.tag(lt, lt + 2);
         self.pos = end;
-        let end_token = Token::EndTag {
-            name: tag.name,
-            span: lt..end,
-        };
+        let end_token = Token::EndTag { name: tag.name, span: lt..end };
         if lt > start {
             self.pending = Some(end_token);
-            Some(Token::Text {
-                span: start..lt,
-                kind,
-            })
+            Some(Token::Text { span: start..lt, kind })
         } else {
             Some(end_token)
         }
@@ -405,9 +309,7 @@ impl<'a> Tokenizer<'a> {
         input.get(lt + 1) == Some(&b'/')
             && input.len() >= after
             && input[lt + 2..after].eq_ignore_ascii_case(name)
-            && input
-                .get(after)
-                .is_none_or(|&c| is_space(c) || c == b'/' || c == b'>')
+            && input.get(after).is_none_or(|&c| is_space(c) || c == b'/' || c == b'>')
     }
 
     /// The `</script>` that ends script data, honouring the escaped and double-escaped states.
@@ -492,10 +394,7 @@ impl<'a> Iterator for Tokenizer<'a> {
             Mode::Plaintext => {
                 let span = self.pos..self.input.len();
                 self.pos = self.input.len();
-                Some(Token::Text {
-                    span,
-                    kind: TextKind::RawText,
-                })
+                Some(Token::Text { span, kind: TextKind::RawText })
             }
         };
         if let Some(Token::StartTag(tag)) = &token {
@@ -524,70 +423,37 @@ mod tests {
 
     #[test]
     fn tags_comments_and_text() {
-        assert_eq!(
-            kinds("<!DOCTYPE html><P Class=x>a<!-- b --></P>"),
-            ["doctype", "<p>", "Data:a", "# b ", "</p>"]
-        );
+        assert_eq!(kinds("<!DOCTYPE html><P Class=x>a<!-- b --></P>"), ["doctype", "<p>", "Data:a", "# b ", "</p>"]);
         assert_eq!(kinds("a < b"), ["Data:a < b"]);
         assert_eq!(kinds("<!-->x"), ["#", "Data:x"]);
         assert_eq!(kinds("<?php x ?>y"), ["#?php x ?", "Data:y"]);
-        assert_eq!(
-            kinds("<!-- never closed </body>"),
-            ["# never closed </body>"]
-        );
+        assert_eq!(kinds("<!-- never closed </body>"), ["# never closed </body>"]);
     }
 
     #[test]
     fn raw_text_and_rcdata_hide_markup() {
         assert_eq!(
             kinds("<script>document.write('</body>')</script></body>"),
-            [
-                "<script>",
-                "RawText:document.write('</body>')",
-                "</script>",
-                "</body>"
-            ]
+            ["<script>", "RawText:document.write('</body>')", "</script>", "</body>"]
         );
-        assert_eq!(
-            kinds("<TEXTAREA><a href=x></textarea>"),
-            ["<textarea>", "Rcdata:<a href=x>", "</textarea>"]
-        );
-        assert_eq!(
-            kinds("<style>p{}</style >x"),
-            ["<style>", "RawText:p{}", "</style>", "Data:x"]
-        );
-        assert_eq!(
-            kinds("<title>a</titlex></title>"),
-            ["<title>", "Rcdata:a</titlex>", "</title>"]
-        );
+        assert_eq!(kinds("<TEXTAREA><a href=x></textarea>"), ["<textarea>", "Rcdata:<a href=x>", "</textarea>"]);
+        assert_eq!(kinds("<style>p{}</style >x"), ["<style>", "RawText:p{}", "</style>", "Data:x"]);
+        assert_eq!(kinds("<title>a</titlex></title>"), ["<title>", "Rcdata:a</titlex>", "</title>"]);
     }
 
     #[test]
     fn script_escape_states() {
         // Inside `<!-- <script>`, the first `</script>` does not end the outer script.
         let html = "<script><!-- <script></script> --></script>x";
-        assert_eq!(
-            kinds(html),
-            [
-                "<script>",
-                "RawText:<!-- <script></script> -->",
-                "</script>",
-                "Data:x"
-            ]
-        );
+        assert_eq!(kinds(html), ["<script>", "RawText:<!-- <script></script> -->", "</script>", "Data:x"]);
         // An escaped section alone still ends at `</script>`.
-        assert_eq!(
-            kinds("<script><!-- a </script>b"),
-            ["<script>", "RawText:<!-- a ", "</script>", "Data:b"]
-        );
+        assert_eq!(kinds("<script><!-- a </script>b"), ["<script>", "RawText:<!-- a ", "</script>", "Data:b"]);
     }
 
     #[test]
     fn attributes_quoted_unquoted_duplicate() {
         let html = "<a HREF='x' title=\"y z\" data=w href=ignored hidden>";
-        let Some(Token::StartTag(tag)) = Tokenizer::new(html.as_bytes()).next() else {
-            panic!()
-        };
+        let Some(Token::StartTag(tag)) = Tokenizer::new(html.as_bytes()).next() else { panic!() };
         assert_eq!(tag.attr(b"href"), Some(&b"x"[..]));
         assert_eq!(tag.attr(b"title"), Some(&b"y z"[..]));
         assert_eq!(tag.attr(b"data"), Some(&b"w"[..]));
@@ -597,10 +463,7 @@ mod tests {
 
     #[test]
     fn a_slash_does_not_close_a_script() {
-        assert_eq!(
-            kinds("<script src=a />x</script>y"),
-            ["<script>", "RawText:x", "</script>", "Data:y"]
-        );
+        assert_eq!(kinds("<script src=a />x</script>y"), ["<script>", "RawText:x", "</script>", "Data:y"]);
     }
 
     #[test]
@@ -609,12 +472,7 @@ mod tests {
         let tokens: Vec<_> = Tokenizer::new(html.as_bytes()).collect();
         assert_eq!(
             tokens[1],
-            Token::StartTag(Tag {
-                name: b"b".to_vec(),
-                attrs: vec![],
-                self_closing: false,
-                span: 6..9
-            })
+            Token::StartTag(Tag { name: b"b".to_vec(), attrs: vec![], self_closing: false, span: 6..9 })
         );
     }
 }

@@ -12,6 +12,7 @@ use reqwest::StatusCode;
 use serde::Serialize;
 use url::Url;
 
+use super::politeness::Politeness;
 use crate::config::CrawlConfig;
 
 /// Why a fetch produced no page to check.
@@ -49,20 +50,9 @@ impl Failure {
 
     pub fn parse(text: &str) -> Option<Self> {
         use Failure::*;
-        [
-            Timeout,
-            Dns,
-            Tls,
-            Connect,
-            TooLarge,
-            RedirectLoop,
-            NotHtml,
-            RobotsDisallowed,
-            HttpError,
-            BlockedAddress,
-        ]
-        .into_iter()
-        .find(|f| f.as_str() == text)
+        [Timeout, Dns, Tls, Connect, TooLarge, RedirectLoop, NotHtml, RobotsDisallowed, HttpError, BlockedAddress]
+            .into_iter()
+            .find(|f| f.as_str() == text)
     }
 
     pub fn advice(self) -> &'static str {
@@ -115,6 +105,8 @@ pub struct Fetcher {
     strict: reqwest::Client,
     lenient: reqwest::Client,
     config: Arc<CrawlConfig>,
+    /// Every request, redirect hops included, waits its turn here.
+    politeness: Arc<Politeness>,
 }
 
 impl Fetcher {
@@ -127,18 +119,18 @@ impl Fetcher {
                 .timeout(Duration::from_secs(config.request_timeout_seconds))
                 .danger_accept_invalid_certs(accept_invalid)
                 .pool_max_idle_per_host(config.per_host_concurrency)
-                .dns_resolver(Arc::new(GuardedResolver {
-                    allow_private: config.allow_private_addresses,
-                }));
+                .dns_resolver(Arc::new(GuardedResolver { allow_private: config.allow_private_addresses }));
             for (host, addr) in &config.resolve {
                 builder = builder.resolve(host, addr.parse::<SocketAddr>()?);
             }
             Ok(builder.build()?)
         };
+        let politeness = Politeness::new(config.per_host_rate, config.per_host_concurrency, config.global_concurrency);
         Ok(Self {
             strict: build(false)?,
             lenient: build(true)?,
             config: Arc::new(config.clone()),
+            politeness: Arc::new(politeness),
         })
     }
 
@@ -146,29 +138,35 @@ impl Fetcher {
         &self.config
     }
 
+    pub fn politeness(&self) -> &Politeness {
+        &self.politeness
+    }
+
+    /// Sends one GET after waiting for the host's turn (`delay`: its robots.txt Crawl-delay).
+    async fn send(
+        &self,
+        client: &reqwest::Client,
+        url: &Url,
+        delay: Option<Duration>,
+    ) -> reqwest::Result<reqwest::Response> {
+        let _pass = self.politeness.enter(url.host_str().unwrap_or_default(), delay).await;
+        client.get(url.clone()).send().await
+    }
+
     /// Fetches `url`, following redirects. Only HTML bodies are read in full.
-    pub async fn fetch(&self, url: &Url) -> FetchOutcome {
-        match self.fetch_with(&self.strict, url).await {
-            FetchOutcome::Failed {
-                failure: Failure::Tls,
-                detail,
-                final_url,
-                status,
-            } if self.config.check_invalid_certificates => {
-                match self.fetch_with(&self.lenient, url).await {
+    pub async fn fetch(&self, url: &Url, delay: Option<Duration>) -> FetchOutcome {
+        match self.fetch_with(&self.strict, url, delay).await {
+            FetchOutcome::Failed { failure: Failure::Tls, detail, final_url, status }
+                if self.config.check_invalid_certificates =>
+            {
+                match self.fetch_with(&self.lenient, url, delay).await {
                     FetchOutcome::Page(mut page) => {
                         page.certificate_problem = Some(detail);
                         FetchOutcome::Page(page)
                     }
-                    FetchOutcome::Failed {
-                        failure: Failure::Tls,
-                        ..
-                    } => FetchOutcome::Failed {
-                        failure: Failure::Tls,
-                        status,
-                        final_url,
-                        detail,
-                    },
+                    FetchOutcome::Failed { failure: Failure::Tls, .. } => {
+                        FetchOutcome::Failed { failure: Failure::Tls, status, final_url, detail }
+                    }
                     other => other,
                 }
             }
@@ -177,13 +175,13 @@ impl Fetcher {
     }
 
     /// Fetches a small text resource (robots.txt, a sitemap) of at most `cap` bytes.
-    pub async fn fetch_resource(&self, url: &Url, cap: usize) -> Option<(u16, Vec<u8>)> {
+    pub async fn fetch_resource(&self, url: &Url, cap: usize, delay: Option<Duration>) -> Option<(u16, Vec<u8>)> {
         let mut current = url.clone();
         for _ in 0..=self.config.max_redirects {
             if !self.address_allowed(&current) {
                 return None;
             }
-            let response = self.lenient.get(current.clone()).send().await.ok()?;
+            let response = self.send(&self.lenient, &current, delay).await.ok()?;
             let status = response.status();
             if status.is_redirection() {
                 current = redirect_target(&current, &response)?;
@@ -197,18 +195,14 @@ impl Fetcher {
 
     fn address_allowed(&self, url: &Url) -> bool {
         match url.host() {
-            Some(url::Host::Ipv4(ip)) => {
-                self.config.allow_private_addresses || is_public(IpAddr::V4(ip))
-            }
-            Some(url::Host::Ipv6(ip)) => {
-                self.config.allow_private_addresses || is_public(IpAddr::V6(ip))
-            }
+            Some(url::Host::Ipv4(ip)) => self.config.allow_private_addresses || is_public(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => self.config.allow_private_addresses || is_public(IpAddr::V6(ip)),
             Some(url::Host::Domain(_)) => true,
             None => false,
         }
     }
 
-    async fn fetch_with(&self, client: &reqwest::Client, url: &Url) -> FetchOutcome {
+    async fn fetch_with(&self, client: &reqwest::Client, url: &Url, delay: Option<Duration>) -> FetchOutcome {
         let mut current = url.clone();
         let mut chain = vec![current.clone()];
         loop {
@@ -219,22 +213,12 @@ impl Fetcher {
                 detail,
             };
             if !matches!(current.scheme(), "http" | "https") {
-                return failed(
-                    Failure::NotHtml,
-                    None,
-                    format!("unsupported scheme {}", current.scheme()),
-                    &current,
-                );
+                return failed(Failure::NotHtml, None, format!("unsupported scheme {}", current.scheme()), &current);
             }
             if !self.address_allowed(&current) {
-                return failed(
-                    Failure::BlockedAddress,
-                    None,
-                    "private address".into(),
-                    &current,
-                );
+                return failed(Failure::BlockedAddress, None, "private address".into(), &current);
             }
-            let response = match client.get(current.clone()).send().await {
+            let response = match self.send(client, &current, delay).await {
                 Ok(r) => r,
                 Err(e) => {
                     let (failure, detail) = classify(&e);
@@ -244,12 +228,7 @@ impl Fetcher {
             let status = response.status();
             if status.is_redirection() && response.headers().contains_key(LOCATION) {
                 let Some(next) = redirect_target(&current, &response) else {
-                    return failed(
-                        Failure::HttpError,
-                        Some(status.as_u16()),
-                        "bad Location header".into(),
-                        &current,
-                    );
+                    return failed(Failure::HttpError, Some(status.as_u16()), "bad Location header".into(), &current);
                 };
                 if chain.contains(&next) || chain.len() > self.config.max_redirects {
                     return failed(
@@ -263,38 +242,17 @@ impl Fetcher {
                 current = next;
                 continue;
             }
-            if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE
-            {
-                let after = response
-                    .headers()
-                    .get(RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(parse_retry_after);
-                return FetchOutcome::RetryLater {
-                    status: status.as_u16(),
-                    after,
-                };
+            if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
+                let after =
+                    response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+                return FetchOutcome::RetryLater { status: status.as_u16(), after };
             }
             if !status.is_success() {
-                return failed(
-                    Failure::HttpError,
-                    Some(status.as_u16()),
-                    status.to_string(),
-                    &current,
-                );
+                return failed(Failure::HttpError, Some(status.as_u16()), status.to_string(), &current);
             }
-            let content_type = response
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
             if content_type.as_deref().is_some_and(|ct| !may_be_html(ct)) {
-                return failed(
-                    Failure::NotHtml,
-                    Some(status.as_u16()),
-                    content_type.unwrap_or_default(),
-                    &current,
-                );
+                return failed(Failure::NotHtml, Some(status.as_u16()), content_type.unwrap_or_default(), &current);
             }
             let declared_len = response
                 .headers()
@@ -312,12 +270,7 @@ impl Fetcher {
             let body = match read_capped(response, self.config.max_body_bytes).await {
                 Ok(body) => body,
                 Err(ReadError::TooLarge) => {
-                    return failed(
-                        Failure::TooLarge,
-                        Some(status.as_u16()),
-                        "body over the cap".into(),
-                        &current,
-                    )
+                    return failed(Failure::TooLarge, Some(status.as_u16()), "body over the cap".into(), &current)
                 }
                 Err(ReadError::Http(e)) => {
                     let (failure, detail) = classify(&e);
@@ -329,12 +282,7 @@ impl Fetcher {
                 _ => sniff_html(&body),
             };
             if !is_html {
-                return failed(
-                    Failure::NotHtml,
-                    Some(status.as_u16()),
-                    content_type.unwrap_or_default(),
-                    &current,
-                );
+                return failed(Failure::NotHtml, Some(status.as_u16()), content_type.unwrap_or_default(), &current);
             }
             return FetchOutcome::Page(Page {
                 final_url: current,
@@ -384,9 +332,7 @@ fn classify(e: &reqwest::Error) -> (Failure, String) {
         Failure::Timeout
     } else if lower.contains("blocked address") {
         Failure::BlockedAddress
-    } else if lower.contains("dns")
-        || lower.contains("failed to lookup")
-        || lower.contains("name or service not known")
+    } else if lower.contains("dns") || lower.contains("failed to lookup") || lower.contains("name or service not known")
     {
         Failure::Dns
     } else if lower.contains("certificate")
@@ -412,11 +358,7 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
 }
 
 fn mime(ct: &str) -> String {
-    ct.split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
+    ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
 }
 
 fn is_html_type(ct: &str) -> bool {
@@ -428,18 +370,12 @@ fn may_be_html(ct: &str) -> bool {
     let m = mime(ct);
     is_html_type(ct)
         || m.is_empty()
-        || matches!(
-            m.as_str(),
-            "text/plain" | "application/octet-stream" | "unknown/unknown"
-        )
+        || matches!(m.as_str(), "text/plain" | "application/octet-stream" | "unknown/unknown")
 }
 
 /// The WHATWG sniffing patterns for HTML, after leading white space.
 pub fn sniff_html(body: &[u8]) -> bool {
-    let start = body
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(body.len());
+    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
     let head = &body[start..body.len().min(start + 512)];
     const PATTERNS: [&[u8]; 17] = [
         b"<!doctype html",
@@ -463,8 +399,7 @@ pub fn sniff_html(body: &[u8]) -> bool {
     PATTERNS.iter().any(|p| {
         head.len() > p.len()
             && head[..p.len()].eq_ignore_ascii_case(p)
-            && (p == b"<!--"
-                || matches!(head[p.len()], b' ' | b'>' | b'\t' | b'\n' | b'\r' | b'\x0c'))
+            && (p == b"<!--" || matches!(head[p.len()], b' ' | b'>' | b'\t' | b'\n' | b'\r' | b'\x0c'))
     })
 }
 
@@ -509,16 +444,10 @@ impl reqwest::dns::Resolve for GuardedResolver {
         let allow_private = self.allow_private;
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> = addrs
-                .into_iter()
-                .filter(|a| allow_private || is_public(a.ip()))
-                .collect();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = addrs.into_iter().filter(|a| allow_private || is_public(a.ip())).collect();
             if allowed.is_empty() {
-                return Err(
-                    format!("blocked address: {host} resolves to no public address").into(),
-                );
+                return Err(format!("blocked address: {host} resolves to no public address").into());
             }
             Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
         })
@@ -562,10 +491,7 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
-        );
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon"), None);
     }
 }

@@ -17,10 +17,7 @@ pub fn extract(body: &[u8], page: &Url, encoding: &'static encoding_rs::Encoding
         };
         let attr = match tag.name.as_slice() {
             b"base" if !base_seen => {
-                if let Some(b) = tag
-                    .attr(b"href")
-                    .and_then(|h| base.join(&text(h, encoding)).ok())
-                {
+                if let Some(b) = tag.attr(b"href").and_then(|h| base.join(&text(h, encoding)).ok()) {
                     base = b;
                     base_seen = true;
                 }
@@ -43,15 +40,13 @@ fn text(raw: &[u8], encoding: &'static encoding_rs::Encoding) -> String {
     decode_entities(&encoding.decode_without_bom_handling(raw).0).into_owned()
 }
 
-/// http(s) only, no fragment, no default port, host lower-cased (the url crate does that).
+/// http(s) only, without the fragment. (The url crate already lower-cases the host, drops a
+/// default port and normalises the path.)
 pub fn canonical(mut url: Url) -> Option<Url> {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return None;
     }
     url.set_fragment(None);
-    if url.port() == url.port_or_known_default() && url.port().is_some() {
-        let _ = url.set_port(None);
-    }
     Some(url)
 }
 
@@ -63,10 +58,7 @@ mod tests {
     fn links_resolved_and_canonical() {
         let page = Url::parse("https://www.example.gov.cn/news/a.html").unwrap();
         let html = b"<a href='b.html#top'>x</a><a href=\"/c?x=1&amp;y=2\">y</a><a href='mailto:x@y'>m</a><iframe src=//WWW.EXAMPLE.GOV.CN:443/d></iframe><script>'<a href=e.html>'</script>";
-        let links: Vec<String> = extract(html, &page, encoding_rs::UTF_8)
-            .iter()
-            .map(|u| u.to_string())
-            .collect();
+        let links: Vec<String> = extract(html, &page, encoding_rs::UTF_8).iter().map(|u| u.to_string()).collect();
         assert_eq!(
             links,
             [

@@ -18,7 +18,6 @@ use serde::Serialize;
 use url::Url;
 
 use self::fetch::{Failure, FetchOutcome, Fetcher};
-use self::politeness::Politeness;
 use self::robots::Robots;
 use crate::check::footer::Footer;
 use crate::check::{self, PageInput, Verdict, Warning};
@@ -36,15 +35,8 @@ pub struct SiteSpec {
 impl SiteSpec {
     /// The site of one start URL: its host and the `www.` alias.
     pub fn from_url(url: Url, code: &str) -> Self {
-        let hosts = url
-            .host_str()
-            .map(|h| vec![h.to_owned()])
-            .unwrap_or_default();
-        Self {
-            seeds: vec![url],
-            hosts,
-            code: code.to_owned(),
-        }
+        let hosts = url.host_str().map(|h| vec![h.to_owned()]).unwrap_or_default();
+        Self { seeds: vec![url], hosts, code: code.to_owned() }
     }
 
     fn host_set(&self) -> HashSet<String> {
@@ -93,13 +85,7 @@ pub struct PageResult {
 }
 
 impl PageResult {
-    fn failed(
-        url: &Url,
-        status: Option<u16>,
-        failure: Failure,
-        detail: Option<String>,
-        depth: usize,
-    ) -> Self {
+    fn failed(url: &Url, status: Option<u16>, failure: Failure, detail: Option<String>, depth: usize) -> Self {
         Self {
             url: url.to_string(),
             status,
@@ -165,7 +151,6 @@ impl SiteSummary {
 #[derive(Clone)]
 pub struct Crawler {
     fetcher: Fetcher,
-    politeness: Arc<Politeness>,
     badge_base: Url,
 }
 
@@ -176,16 +161,7 @@ const MAX_SITEMAPS: usize = 50;
 
 impl Crawler {
     pub fn new(config: &CrawlConfig, badge_base: Url) -> anyhow::Result<Self> {
-        let politeness = Politeness::new(
-            config.per_host_rate,
-            config.per_host_concurrency,
-            config.global_concurrency,
-        );
-        Ok(Self {
-            fetcher: Fetcher::new(config)?,
-            politeness: Arc::new(politeness),
-            badge_base,
-        })
+        Ok(Self { fetcher: Fetcher::new(config)?, badge_base })
     }
 
     pub fn config(&self) -> &CrawlConfig {
@@ -195,8 +171,8 @@ impl Crawler {
     /// Fetches and checks one page (no links followed).
     pub async fn check_one(&self, url: &Url, code: &str) -> PageResult {
         let host = url.host_str().unwrap_or_default().to_owned();
-        let result = self.fetch_and_check(url, &host, code, None, 0).await.0;
-        self.politeness.forget(&host);
+        let result = self.fetch_and_check(url, code, None, 0).await.0;
+        self.fetcher.politeness().forget(&host);
         result
     }
 
@@ -215,10 +191,7 @@ impl Crawler {
         let mut summary = SiteSummary::default();
         let max_pages = max_pages.min(config.max_pages_per_site).max(1);
 
-        let admit = |url: Url,
-                     depth: usize,
-                     seen: &mut HashSet<u64>,
-                     frontier: &mut VecDeque<(Url, usize)>| {
+        let admit = |url: Url, depth: usize, seen: &mut HashSet<u64>, frontier: &mut VecDeque<(Url, usize)>| {
             let Some(url) = links::canonical(url) else {
                 return;
             };
@@ -264,21 +237,15 @@ impl Crawler {
                     None => url.path().to_owned(),
                 };
                 if config.respect_robots && !rules.allowed(&path) {
-                    let result =
-                        PageResult::failed(&url, None, Failure::RobotsDisallowed, None, depth);
+                    let result = PageResult::failed(&url, None, Failure::RobotsDisallowed, None, depth);
                     summary.add(&result);
                     on_page(&result);
                     continue;
                 }
                 let code = site.code.clone();
-                let delay = if config.respect_robots {
-                    rules.crawl_delay
-                } else {
-                    None
-                };
+                let delay = if config.respect_robots { rules.crawl_delay } else { None };
                 in_flight.push(async move {
-                    let (result, links) =
-                        self.fetch_and_check(&url, &host, &code, delay, depth).await;
+                    let (result, links) = self.fetch_and_check(&url, &code, delay, depth).await;
                     (result, links)
                 });
             }
@@ -292,7 +259,7 @@ impl Crawler {
             on_page(&result);
         }
         for h in &hosts {
-            self.politeness.forget(h);
+            self.fetcher.politeness().forget(h);
         }
         summary.finish()
     }
@@ -305,14 +272,9 @@ impl Crawler {
         let mut robots_url = url.clone();
         robots_url.set_path("/robots.txt");
         robots_url.set_query(None);
-        let rules = {
-            let _pass = self.politeness.enter(&host, None).await;
-            match self.fetcher.fetch_resource(&robots_url, RESOURCE_CAP).await {
-                Some((200, body)) => {
-                    Robots::parse(&String::from_utf8_lossy(&body), &self.config().user_agent)
-                }
-                _ => Robots::allow_all(),
-            }
+        let rules = match self.fetcher.fetch_resource(&robots_url, RESOURCE_CAP, None).await {
+            Some((200, body)) => Robots::parse(&String::from_utf8_lossy(&body), &self.config().user_agent),
+            _ => Robots::allow_all(),
         };
         let rules = Arc::new(rules);
         cache.insert(host, rules.clone());
@@ -335,13 +297,9 @@ impl Crawler {
                 break;
             }
             read += 1;
-            let Ok(url) = Url::parse(&next) else { continue };
-            let host = url.host_str().unwrap_or_default().to_owned();
-            let fetched = {
-                let _pass = self.politeness.enter(&host, robots.crawl_delay).await;
-                self.fetcher.fetch_resource(&url, RESOURCE_CAP).await
-            };
-            if let Some((200, body)) = fetched {
+            // Sitemap lines should be absolute; a relative one is read against the site.
+            let Ok(url) = seed.join(&next) else { continue };
+            if let Some((200, body)) = self.fetcher.fetch_resource(&url, RESOURCE_CAP, robots.crawl_delay).await {
                 let parsed = sitemap::parse(&body, RESOURCE_CAP);
                 pages.extend(parsed.pages);
                 queue.extend(parsed.sitemaps);
@@ -354,7 +312,6 @@ impl Crawler {
     async fn fetch_and_check(
         &self,
         url: &Url,
-        host: &str,
         code: &str,
         delay: Option<Duration>,
         depth: usize,
@@ -362,11 +319,7 @@ impl Crawler {
         let config = self.config();
         let mut attempt = 0;
         let outcome = loop {
-            let outcome = {
-                let _pass = self.politeness.enter(host, delay).await;
-                self.fetcher.fetch(url).await
-            };
-            match outcome {
+            match self.fetcher.fetch(url, delay).await {
                 FetchOutcome::RetryLater { status, after } => {
                     if attempt >= config.max_retries {
                         break FetchOutcome::Failed {
@@ -378,9 +331,7 @@ impl Crawler {
                     }
                     attempt += 1;
                     let backoff = Duration::from_secs(1 << attempt.min(6));
-                    let wait = after
-                        .unwrap_or(backoff)
-                        .min(Duration::from_secs(config.max_retry_after_seconds));
+                    let wait = after.unwrap_or(backoff).min(Duration::from_secs(config.max_retry_after_seconds));
                     tokio::time::sleep(wait).await;
                 }
                 other => break other,
@@ -395,8 +346,8 @@ impl Crawler {
                     expected_code: code,
                     badge_base: &self.badge_base,
                 });
-                let encoding = encoding_rs::Encoding::for_label(report.encoding.as_bytes())
-                    .unwrap_or(encoding_rs::UTF_8);
+                let encoding =
+                    encoding_rs::Encoding::for_label(report.encoding.as_bytes()).unwrap_or(encoding_rs::UTF_8);
                 let links = links::extract(&page.body, &page.final_url, encoding);
                 let result = PageResult {
                     url: url.to_string(),
@@ -409,25 +360,17 @@ impl Crawler {
                     codes_found: Some(report.codes_found),
                     footer: Some(report.footer),
                     certificate_problem: page.certificate_problem,
-                    detail: (page.final_url != *url)
-                        .then(|| format!("redirected to {}", page.final_url)),
+                    detail: (page.final_url != *url).then(|| format!("redirected to {}", page.final_url)),
                     depth,
                 };
                 (result, links)
             }
-            FetchOutcome::Failed {
-                failure,
-                status,
-                detail,
-                ..
-            } => (
-                PageResult::failed(url, status, failure, Some(detail), depth),
-                Vec::new(),
-            ),
-            FetchOutcome::RetryLater { status, .. } => (
-                PageResult::failed(url, Some(status), Failure::HttpError, None, depth),
-                Vec::new(),
-            ),
+            FetchOutcome::Failed { failure, status, detail, .. } => {
+                (PageResult::failed(url, status, failure, Some(detail), depth), Vec::new())
+            }
+            FetchOutcome::RetryLater { status, .. } => {
+                (PageResult::failed(url, Some(status), Failure::HttpError, None, depth), Vec::new())
+            }
         }
     }
 }

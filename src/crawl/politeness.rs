@@ -12,6 +12,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 struct HostGate {
     limiter: DefaultDirectRateLimiter,
+    interval: Duration,
     in_flight: Arc<Semaphore>,
 }
 
@@ -40,44 +41,35 @@ impl Politeness {
     }
 
     fn gate(&self, host: &str, crawl_delay: Option<Duration>) -> Arc<HostGate> {
+        let interval = crawl_delay.map_or(self.per_host_interval, |d| d.max(self.per_host_interval));
         let mut hosts = self.hosts.lock().expect("politeness lock");
-        hosts
-            .entry(host.to_owned())
-            .or_insert_with(|| {
-                let interval =
-                    crawl_delay.map_or(self.per_host_interval, |d| d.max(self.per_host_interval));
+        match hosts.get(host) {
+            // A Crawl-delay learnt after the first request only ever slows the host down.
+            Some(gate) if gate.interval >= interval => gate.clone(),
+            existing => {
+                let in_flight = existing
+                    .map_or_else(|| Arc::new(Semaphore::new(self.per_host_concurrency)), |g| g.in_flight.clone());
                 let quota = Quota::with_period(interval.max(Duration::from_micros(1)))
                     .expect("non-zero period")
                     .allow_burst(NonZeroU32::MIN);
-                Arc::new(HostGate {
-                    limiter: RateLimiter::direct(quota),
-                    in_flight: Arc::new(Semaphore::new(self.per_host_concurrency)),
-                })
-            })
-            .clone()
+                let gate = Arc::new(HostGate { limiter: RateLimiter::direct(quota), interval, in_flight });
+                if existing.is_some() {
+                    // The host was just visited: the new, slower pace starts with a full wait.
+                    let _ = gate.limiter.check();
+                }
+                hosts.insert(host.to_owned(), gate.clone());
+                gate
+            }
+        }
     }
 
-    /// Waits until a request to `host` may start. `crawl_delay` applies when the host is first
-    /// seen (read robots.txt before the first page).
+    /// Waits until a request to `host` may start, no sooner than `crawl_delay` after the last.
     pub async fn enter(&self, host: &str, crawl_delay: Option<Duration>) -> Pass {
         let gate = self.gate(host, crawl_delay);
-        let host_permit = gate
-            .in_flight
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("never closed");
-        let global = self
-            .global
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("never closed");
+        let host_permit = gate.in_flight.clone().acquire_owned().await.expect("never closed");
+        let global = self.global.clone().acquire_owned().await.expect("never closed");
         gate.limiter.until_ready().await;
-        Pass {
-            _global: global,
-            _host: host_permit,
-        }
+        Pass { _global: global, _host: host_permit }
     }
 
     /// Forgets a host's gate once its site is done, so memory follows the work in flight.

@@ -26,11 +26,7 @@ impl Robots {
 
     /// Parses robots.txt for the user agent whose product token is `agent`.
     pub fn parse(text: &str, agent: &str) -> Self {
-        let agent = agent
-            .split('/')
-            .next()
-            .unwrap_or(agent)
-            .to_ascii_lowercase();
+        let agent = agent.split('/').next().unwrap_or(agent).to_ascii_lowercase();
         let mut groups: Vec<Group> = Vec::new();
         let mut sitemaps = Vec::new();
         let mut in_agents = false;
@@ -73,17 +69,10 @@ impl Robots {
         }
         let specific = groups
             .iter()
-            .filter(|g| {
-                g.agents
-                    .iter()
-                    .any(|a| a != "*" && agent.contains(a.as_str()))
-            })
+            .filter(|g| g.agents.iter().any(|a| a != "*" && agent.contains(a.as_str())))
             .collect::<Vec<_>>();
         let chosen = if specific.is_empty() {
-            groups
-                .iter()
-                .filter(|g| g.agents.iter().any(|a| a == "*"))
-                .collect()
+            groups.iter().filter(|g| g.agents.iter().any(|a| a == "*")).collect()
         } else {
             specific
         };
@@ -93,11 +82,7 @@ impl Robots {
             rules.extend(g.rules.iter().cloned());
             crawl_delay = crawl_delay.or(g.crawl_delay);
         }
-        Self {
-            rules,
-            crawl_delay,
-            sitemaps,
-        }
+        Self { rules, crawl_delay, sitemaps }
     }
 
     /// Whether `path` (with its query) may be fetched.
@@ -128,11 +113,7 @@ fn matches(pattern: &str, path: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
     let (first, last) = (parts[0], parts[parts.len() - 1]);
     if parts.len() == 1 {
-        return if anchored {
-            path == first
-        } else {
-            path.starts_with(first)
-        };
+        return if anchored { path == first } else { path.starts_with(first) };
     }
     if !path.starts_with(first) {
         return false;
@@ -171,10 +152,7 @@ mod tests {
 
     #[test]
     fn wildcards_and_anchors() {
-        let r = Robots::parse(
-            "User-agent: *\nDisallow: /*.pdf$\nDisallow: /search*q=\n",
-            "govbadge-checker",
-        );
+        let r = Robots::parse("User-agent: *\nDisallow: /*.pdf$\nDisallow: /search*q=\n", "govbadge-checker");
         assert!(!r.allowed("/files/a.pdf"));
         assert!(r.allowed("/files/a.pdf.html"));
         assert!(!r.allowed("/search?q=1"));

@@ -39,15 +39,9 @@ pub fn parse(body: &[u8], cap: usize) -> Sitemap {
         rest = &after[end + 6..];
     }
     if is_index {
-        Sitemap {
-            pages: Vec::new(),
-            sitemaps: locs,
-        }
+        Sitemap { pages: Vec::new(), sitemaps: locs }
     } else {
-        Sitemap {
-            pages: locs,
-            sitemaps: Vec::new(),
-        }
+        Sitemap { pages: locs, sitemaps: Vec::new() }
     }
 }
 
@@ -59,16 +53,9 @@ mod tests {
     #[test]
     fn urlsets_indexes_and_gzip() {
         let set = "<urlset><url><loc> https://a.gov.cn/1.html </loc></url><url><loc>https://a.gov.cn/?a=1&amp;b=2</loc></url></urlset>";
-        assert_eq!(
-            parse(set.as_bytes(), 1 << 20).pages,
-            ["https://a.gov.cn/1.html", "https://a.gov.cn/?a=1&b=2"]
-        );
-        let index =
-            "<sitemapindex><sitemap><loc>https://a.gov.cn/s1.xml.gz</loc></sitemap></sitemapindex>";
-        assert_eq!(
-            parse(index.as_bytes(), 1 << 20).sitemaps,
-            ["https://a.gov.cn/s1.xml.gz"]
-        );
+        assert_eq!(parse(set.as_bytes(), 1 << 20).pages, ["https://a.gov.cn/1.html", "https://a.gov.cn/?a=1&b=2"]);
+        let index = "<sitemapindex><sitemap><loc>https://a.gov.cn/s1.xml.gz</loc></sitemap></sitemapindex>";
+        assert_eq!(parse(index.as_bytes(), 1 << 20).sitemaps, ["https://a.gov.cn/s1.xml.gz"]);
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(set.as_bytes()).unwrap();
         assert_eq!(parse(&gz.finish().unwrap(), 1 << 20).pages.len(), 2);

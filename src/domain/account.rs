@@ -71,11 +71,7 @@ impl Actor {
 }
 
 /// Validates the combination of role, level and region for a new account.
-pub fn check_account_scope(
-    role: Role,
-    level: Option<Level>,
-    region: Option<&RegionCode>,
-) -> Result<(), &'static str> {
+pub fn check_account_scope(role: Role, level: Option<Level>, region: Option<&RegionCode>) -> Result<(), &'static str> {
     match (role, level, region) {
         (Role::Admin, None, None) => Ok(()),
         (Role::Admin, _, _) => Err("系统管理员不设层级和地区"),

@@ -8,8 +8,8 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use super::fields::{
-    parse_ip_list, plain_text, ChineseDomain, CreditCode, Email, FieldMessage, FixedPhone,
-    HostName, IdNumber, Mobile, Postcode,
+    parse_ip_list, plain_text, ChineseDomain, CreditCode, Email, FieldMessage, FixedPhone, HostName, IdNumber, Mobile,
+    Postcode,
 };
 
 /// 申请类型.
@@ -55,19 +55,8 @@ impl ApplicationKind {
 }
 
 /// 系统类别: the fixed list.
-pub const SYSTEM_CATEGORIES: [&str; 11] = [
-    "党委",
-    "人大",
-    "政府",
-    "政协",
-    "监察",
-    "法院",
-    "检察院",
-    "民主党派",
-    "群团组织",
-    "事业单位",
-    "其他",
-];
+pub const SYSTEM_CATEGORIES: [&str; 11] =
+    ["党委", "人大", "政府", "政协", "监察", "法院", "检察院", "民主党派", "群团组织", "事业单位", "其他"];
 
 /// Per-field messages, keyed by the form's field names.
 pub type FieldErrors = BTreeMap<&'static str, String>;
@@ -185,9 +174,7 @@ impl Collector {
 impl ApplicationInput {
     /// Parses every field; malformed values are errors even in a draft.
     pub fn parse(&self) -> Result<ApplicationForm, FieldErrors> {
-        let mut c = Collector {
-            errors: FieldErrors::new(),
-        };
+        let mut c = Collector { errors: FieldErrors::new() };
         let kind = match ApplicationKind::parse(self.kind.trim()) {
             Some(k) => k,
             None => {
@@ -200,8 +187,7 @@ impl ApplicationInput {
             other => match SYSTEM_CATEGORIES.iter().find(|c| **c == other) {
                 Some(found) => Some(*found),
                 None => {
-                    c.errors
-                        .insert("category", "请从列表中选择系统类别".to_owned());
+                    c.errors.insert("category", "请从列表中选择系统类别".to_owned());
                     None
                 }
             },
@@ -210,8 +196,7 @@ impl ApplicationInput {
             "" => None,
             code if code.len() == 13 && code.is_ascii() => Some(code.to_ascii_uppercase()),
             _ => {
-                c.errors
-                    .insert("recheck_code", "网站标识代码应为13位".to_owned());
+                c.errors.insert("recheck_code", "网站标识代码应为13位".to_owned());
                 None
             }
         };
@@ -235,38 +220,14 @@ impl ApplicationInput {
                 }
             },
             principal: c.contact(
-                [
-                    "principal_name",
-                    "principal_phone",
-                    "principal_mobile",
-                    "principal_email",
-                ],
-                [
-                    &self.principal_name,
-                    &self.principal_phone,
-                    &self.principal_mobile,
-                    &self.principal_email,
-                ],
+                ["principal_name", "principal_phone", "principal_mobile", "principal_email"],
+                [&self.principal_name, &self.principal_phone, &self.principal_mobile, &self.principal_email],
             ),
             handler: c.contact(
-                [
-                    "handler_name",
-                    "handler_phone",
-                    "handler_mobile",
-                    "handler_email",
-                ],
-                [
-                    &self.handler_name,
-                    &self.handler_phone,
-                    &self.handler_mobile,
-                    &self.handler_email,
-                ],
+                ["handler_name", "handler_phone", "handler_mobile", "handler_email"],
+                [&self.handler_name, &self.handler_phone, &self.handler_mobile, &self.handler_email],
             ),
-            handler_id_number: c.optional(
-                "handler_id_number",
-                &self.handler_id_number,
-                IdNumber::parse,
-            ),
+            handler_id_number: c.optional("handler_id_number", &self.handler_id_number, IdNumber::parse),
             credit_code: c.optional("credit_code", &self.credit_code, CreditCode::parse),
             recheck_code,
         };
@@ -306,29 +267,13 @@ impl ApplicationInput {
             ("site_intro", &self.site_intro, "请填写网站简介"),
             ("domain_en", &self.domain_en, "请填写英文域名"),
             ("ips", &self.ips, "请填写网站IP地址"),
-            (
-                "principal_name",
-                &self.principal_name,
-                "请填写网站主要负责人",
-            ),
-            (
-                "principal_mobile",
-                &self.principal_mobile,
-                "请填写负责人手机",
-            ),
-            (
-                "principal_email",
-                &self.principal_email,
-                "请填写负责人电子邮箱",
-            ),
+            ("principal_name", &self.principal_name, "请填写网站主要负责人"),
+            ("principal_mobile", &self.principal_mobile, "请填写负责人手机"),
+            ("principal_email", &self.principal_email, "请填写负责人电子邮箱"),
             ("handler_name", &self.handler_name, "请填写网站申请经办人"),
             ("handler_mobile", &self.handler_mobile, "请填写经办人手机"),
             ("handler_email", &self.handler_email, "请填写经办人电子邮箱"),
-            (
-                "handler_id_number",
-                &self.handler_id_number,
-                "请填写经办人身份证号",
-            ),
+            ("handler_id_number", &self.handler_id_number, "请填写经办人身份证号"),
             ("credit_code", &self.credit_code, "请填写统一社会信用代码"),
         ];
         let mut missing: Vec<_> = required
@@ -359,12 +304,7 @@ impl ApplicationForm {
             site_intro: self.site_intro.clone(),
             domain_cn: opt(self.domain_cn.as_ref().map(|d| d.unicode())),
             domain_en: opt(self.domain_en.as_ref().map(|d| d.as_str())),
-            ips: self
-                .ips
-                .iter()
-                .map(|ip| ip.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
+            ips: self.ips.iter().map(|ip| ip.to_string()).collect::<Vec<_>>().join(", "),
             principal_name: self.principal.name.clone(),
             principal_phone: opt(self.principal.phone.as_ref().map(|p| p.as_str())),
             principal_mobile: opt(self.principal.mobile.as_ref().map(|p| p.as_str())),
@@ -420,10 +360,7 @@ mod tests {
 
     #[test]
     fn empty_draft_parses_but_cannot_be_submitted() {
-        let draft = ApplicationInput {
-            kind: "new".into(),
-            ..Default::default()
-        };
+        let draft = ApplicationInput { kind: "new".into(), ..Default::default() };
         assert!(draft.parse().is_ok());
         let errors = draft.parse_complete().unwrap_err();
         assert_eq!(errors.len(), 18);
@@ -438,19 +375,13 @@ mod tests {
         input.category = "公司".into();
         input.handler_mobile = "2380000000".into();
         let errors = input.parse().unwrap_err();
-        assert_eq!(
-            errors.keys().copied().collect::<Vec<_>>(),
-            ["category", "handler_mobile", "postcode", "site_name"]
-        );
+        assert_eq!(errors.keys().copied().collect::<Vec<_>>(), ["category", "handler_mobile", "postcode", "site_name"]);
     }
 
     #[test]
     fn recheck_needs_the_badge_code() {
         let mut input = complete_input();
         input.kind = "recheck".into();
-        assert!(input
-            .parse_complete()
-            .unwrap_err()
-            .contains_key("recheck_code"));
+        assert!(input.parse_complete().unwrap_err().contains_key("recheck_code"));
     }
 }

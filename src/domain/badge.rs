@@ -81,9 +81,7 @@ impl BadgeStatus {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Active, Self::Suspended, Self::Revoked]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        [Self::Active, Self::Suspended, Self::Revoked].into_iter().find(|s| s.as_str() == text)
     }
 
     pub fn label(self) -> &'static str {

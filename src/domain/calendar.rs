@@ -12,14 +12,8 @@ use serde::Deserialize;
 
 /// The year files shipped with the binary.
 const EMBEDDED_YEARS: &[(&str, &str)] = &[
-    (
-        "2025.json",
-        include_str!("../../data/holidays/cn/2025.json"),
-    ),
-    (
-        "2026.json",
-        include_str!("../../data/holidays/cn/2026.json"),
-    ),
+    ("2025.json", include_str!("../../data/holidays/cn/2025.json")),
+    ("2026.json", include_str!("../../data/holidays/cn/2026.json")),
 ];
 
 /// China Standard Time, UTC+8.
@@ -36,10 +30,7 @@ pub fn today_in_china(now: DateTime<Utc>) -> NaiveDate {
 #[serde(deny_unknown_fields)]
 struct YearFile {
     year: i32,
-    #[expect(
-        dead_code,
-        reason = "documents where the data comes from; not used in counting"
-    )]
+    #[expect(dead_code, reason = "documents where the data comes from; not used in counting")]
     source: String,
     off_days: Vec<NaiveDate>,
     makeup_working_days: Vec<NaiveDate>,
@@ -51,11 +42,7 @@ pub enum CalendarError {
     #[error("{file}: not valid holiday data: {message}")]
     Malformed { file: String, message: String },
     #[error("{file}: {date} is not in year {year}")]
-    WrongYear {
-        file: String,
-        date: NaiveDate,
-        year: i32,
-    },
+    WrongYear { file: String, date: NaiveDate, year: i32 },
     #[error("{file}: {date} is listed twice")]
     Duplicate { file: String, date: NaiveDate },
     #[error("{file}: make-up working day {date} is not a Saturday or Sunday")]
@@ -91,48 +78,30 @@ impl WorkingCalendar {
     }
 
     /// Parses and validates year files given as (file name, JSON text).
-    pub fn from_files<'a>(
-        files: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Self, CalendarError> {
+    pub fn from_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, CalendarError> {
         let mut years = BTreeMap::new();
         for (file, text) in files {
-            let parsed: YearFile =
-                serde_json::from_str(text).map_err(|e| CalendarError::Malformed {
-                    file: file.to_owned(),
-                    message: e.to_string(),
-                })?;
+            let parsed: YearFile = serde_json::from_str(text)
+                .map_err(|e| CalendarError::Malformed { file: file.to_owned(), message: e.to_string() })?;
             let mut data = YearData::default();
             let mut seen = BTreeSet::new();
             for &date in parsed.off_days.iter().chain(&parsed.makeup_working_days) {
                 if date.year() != parsed.year {
-                    return Err(CalendarError::WrongYear {
-                        file: file.to_owned(),
-                        date,
-                        year: parsed.year,
-                    });
+                    return Err(CalendarError::WrongYear { file: file.to_owned(), date, year: parsed.year });
                 }
                 if !seen.insert(date) {
-                    return Err(CalendarError::Duplicate {
-                        file: file.to_owned(),
-                        date,
-                    });
+                    return Err(CalendarError::Duplicate { file: file.to_owned(), date });
                 }
             }
             for &date in &parsed.makeup_working_days {
                 if !is_weekend(date) {
-                    return Err(CalendarError::MakeupNotWeekend {
-                        file: file.to_owned(),
-                        date,
-                    });
+                    return Err(CalendarError::MakeupNotWeekend { file: file.to_owned(), date });
                 }
                 data.makeup.insert(date);
             }
             data.off.extend(parsed.off_days.iter().copied());
             if years.insert(parsed.year, data).is_some() {
-                return Err(CalendarError::DuplicateYear {
-                    file: file.to_owned(),
-                    year: parsed.year,
-                });
+                return Err(CalendarError::DuplicateYear { file: file.to_owned(), year: parsed.year });
             }
         }
         Ok(Self { years })
@@ -160,9 +129,7 @@ impl WorkingCalendar {
         let mut provisional = false;
         let mut counted = 0;
         while counted < n {
-            date = date
-                .succ_opt()
-                .expect("dates stay far from chrono's limits");
+            date = date.succ_opt().expect("dates stay far from chrono's limits");
             let (working, unsure) = self.is_working_day(date);
             provisional |= unsure;
             if working {
@@ -202,33 +169,18 @@ mod tests {
     #[test]
     fn ordinary_week_skips_the_weekend() {
         // Friday 2026-11-27 + 5 working days: Mon..Fri of the next week.
-        assert_eq!(
-            cal().add_working_days(d("2026-11-27"), 5),
-            DueDate {
-                date: d("2026-12-04"),
-                provisional: false
-            }
-        );
+        assert_eq!(cal().add_working_days(d("2026-11-27"), 5), DueDate { date: d("2026-12-04"), provisional: false });
         // The day of notice is not counted.
-        assert_eq!(
-            cal().add_working_days(d("2026-11-23"), 1).date,
-            d("2026-11-24")
-        );
+        assert_eq!(cal().add_working_days(d("2026-11-23"), 1).date, d("2026-11-24"));
     }
 
     #[test]
     fn spring_festival_2026_and_its_makeup_saturdays() {
         // Notice on Fri 2026-02-13: Sat 02-14 is a make-up working day (1), then 15..23 are off,
         // 24, 25, 26, 27 (2..5).
-        assert_eq!(
-            cal().add_working_days(d("2026-02-13"), 5).date,
-            d("2026-02-27")
-        );
+        assert_eq!(cal().add_working_days(d("2026-02-13"), 5).date, d("2026-02-27"));
         // Notice on Thu 2026-02-26: 27 (1), Sat 28 make-up (2), Mar 2, 3, 4 (3..5).
-        assert_eq!(
-            cal().add_working_days(d("2026-02-26"), 5).date,
-            d("2026-03-04")
-        );
+        assert_eq!(cal().add_working_days(d("2026-02-26"), 5).date, d("2026-03-04"));
         assert_eq!(cal().is_working_day(d("2026-02-14")), (true, false));
         assert_eq!(cal().is_working_day(d("2026-02-16")), (false, false));
     }
@@ -237,25 +189,16 @@ mod tests {
     fn spring_festival_2025() {
         // Notice on Fri 2025-01-24: Sun 01-26 make-up (1), Mon 27 (2), 28..Feb 4 off,
         // Feb 5, 6, 7 (3..5).
-        assert_eq!(
-            cal().add_working_days(d("2025-01-24"), 5).date,
-            d("2025-02-07")
-        );
+        assert_eq!(cal().add_working_days(d("2025-01-24"), 5).date, d("2025-02-07"));
         // Ten working days for the paper review, from Wed 2025-01-22: 23, 24, Sun 26 (make-up),
         // 27, Feb 5, 6, 7, Sat 8 (make-up), 10, 11.
-        assert_eq!(
-            cal().add_working_days(d("2025-01-22"), 10).date,
-            d("2025-02-11")
-        );
+        assert_eq!(cal().add_working_days(d("2025-01-22"), 10).date, d("2025-02-11"));
     }
 
     #[test]
     fn national_day_2026() {
         // Notice on Wed 2026-09-30: Oct 1-7 off, Thu 8, Fri 9, Sat 10 (make-up), Mon 12, Tue 13.
-        assert_eq!(
-            cal().add_working_days(d("2026-09-30"), 5).date,
-            d("2026-10-13")
-        );
+        assert_eq!(cal().add_working_days(d("2026-09-30"), 5).date, d("2026-10-13"));
     }
 
     #[test]
@@ -269,48 +212,28 @@ mod tests {
 
     #[test]
     fn makeup_day_must_be_weekend() {
-        let bad =
-            r#"{"year":2030,"source":"x","off_days":[],"makeup_working_days":["2030-01-02"]}"#;
+        let bad = r#"{"year":2030,"source":"x","off_days":[],"makeup_working_days":["2030-01-02"]}"#;
         assert_eq!(
             WorkingCalendar::from_files([("2030.json", bad)]).unwrap_err(),
-            CalendarError::MakeupNotWeekend {
-                file: "2030.json".into(),
-                date: d("2030-01-02")
-            }
+            CalendarError::MakeupNotWeekend { file: "2030.json".into(), date: d("2030-01-02") }
         );
     }
 
     #[test]
     fn duplicates_and_wrong_years_are_refused() {
         let dup = r#"{"year":2030,"source":"x","off_days":["2030-01-01","2030-01-01"],"makeup_working_days":[]}"#;
-        assert!(matches!(
-            WorkingCalendar::from_files([("a", dup)]),
-            Err(CalendarError::Duplicate { .. })
-        ));
-        let wrong =
-            r#"{"year":2030,"source":"x","off_days":["2031-01-01"],"makeup_working_days":[]}"#;
-        assert!(matches!(
-            WorkingCalendar::from_files([("a", wrong)]),
-            Err(CalendarError::WrongYear { .. })
-        ));
+        assert!(matches!(WorkingCalendar::from_files([("a", dup)]), Err(CalendarError::Duplicate { .. })));
+        let wrong = r#"{"year":2030,"source":"x","off_days":["2031-01-01"],"makeup_working_days":[]}"#;
+        assert!(matches!(WorkingCalendar::from_files([("a", wrong)]), Err(CalendarError::WrongYear { .. })));
         let unknown = r#"{"year":2030,"source":"x","off_days":[],"makeup_working_days":[],"x":1}"#;
-        assert!(matches!(
-            WorkingCalendar::from_files([("a", unknown)]),
-            Err(CalendarError::Malformed { .. })
-        ));
+        assert!(matches!(WorkingCalendar::from_files([("a", unknown)]), Err(CalendarError::Malformed { .. })));
     }
 
     #[test]
     fn overdue_is_judged_in_china_time() {
         let due = d("2026-11-27");
         // 2026-11-27T16:30Z is already 2026-11-28 00:30 in China.
-        assert!(WorkingCalendar::is_overdue(
-            due,
-            "2026-11-27T16:30:00Z".parse().unwrap()
-        ));
-        assert!(!WorkingCalendar::is_overdue(
-            due,
-            "2026-11-27T15:30:00Z".parse().unwrap()
-        ));
+        assert!(WorkingCalendar::is_overdue(due, "2026-11-27T16:30:00Z".parse().unwrap()));
+        assert!(!WorkingCalendar::is_overdue(due, "2026-11-27T15:30:00Z".parse().unwrap()));
     }
 }

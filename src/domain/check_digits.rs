@@ -11,18 +11,12 @@ pub fn mod11_2_check(digits: &str) -> Option<char> {
         p = ((p + d) * 2) % 11;
     }
     let check = (12 - p % 11) % 11;
-    Some(if check == 10 {
-        'X'
-    } else {
-        char::from_digit(check, 10).expect("check < 10")
-    })
+    Some(if check == 10 { 'X' } else { char::from_digit(check, 10).expect("check < 10") })
 }
 
 /// The 31 characters of a unified social credit code (no I, O, S, V, Z).
 const USCC_CHARSET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
 /// GB 32100-2015 check character over the first 17 characters of a credit code.
 pub fn uscc_check(first17: &str) -> Option<char> {

@@ -20,10 +20,7 @@ pub fn plain_text(text: &str, max: usize, multiline: bool) -> Result<String, Fie
     if text.contains(['<', '>']) {
         return Err("不得包含尖括号等标记或脚本字符");
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')))
-    {
+    if text.chars().any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'))) {
         return Err("不得包含控制字符");
     }
     Ok(text.to_owned())
@@ -100,11 +97,7 @@ impl FixedPhone {
         let (area, number) = match main.split_once('-') {
             Some((a, n)) => (a, n),
             None if main.len() >= 10 => {
-                main.split_at(if main.starts_with("01") || main.starts_with("02") {
-                    3
-                } else {
-                    4
-                })
+                main.split_at(if main.starts_with("01") || main.starts_with("02") { 3 } else { 4 })
             }
             None => return Err(MSG),
         };
@@ -135,9 +128,7 @@ impl Email {
         };
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && local
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
+            && local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..");
@@ -215,9 +206,7 @@ impl HostName {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
             if !ok {
                 return Err(MSG);
             }
@@ -255,10 +244,7 @@ impl ChineseDomain {
         let host = HostName::parse(&ascii).map_err(|_| MSG)?;
         let (unicode, result) = idna::domain_to_unicode(host.as_str());
         result.map_err(|_| MSG)?;
-        Ok(Self {
-            unicode,
-            ascii: host.0,
-        })
+        Ok(Self { unicode, ascii: host.0 })
     }
 
     pub fn unicode(&self) -> &str {
@@ -278,9 +264,7 @@ pub fn parse_ip_list(text: &str) -> Result<Vec<IpAddr>, FieldMessage> {
         if part.is_empty() {
             continue;
         }
-        let ip: IpAddr = part
-            .parse()
-            .map_err(|_| "IP地址格式不正确（IPv4或IPv6，多个以逗号分隔）")?;
+        let ip: IpAddr = part.parse().map_err(|_| "IP地址格式不正确（IPv4或IPv6，多个以逗号分隔）")?;
         if !out.contains(&ip) {
             out.push(ip);
         }
@@ -300,29 +284,17 @@ mod tests {
         let id = IdNumber::parse("11010519491231002x").unwrap();
         assert_eq!(id.as_str(), "11010519491231002X");
         assert_eq!(id.masked(), "110105********002X");
-        assert_eq!(
-            IdNumber::parse("11010519491231002").unwrap_err(),
-            "身份证号应为18位"
-        );
-        assert_eq!(
-            IdNumber::parse("110105194912310021").unwrap_err(),
-            "身份证号校验码不正确"
-        );
+        assert_eq!(IdNumber::parse("11010519491231002").unwrap_err(), "身份证号应为18位");
+        assert_eq!(IdNumber::parse("110105194912310021").unwrap_err(), "身份证号校验码不正确");
         // 1949-02-30 is not a date.
-        assert_eq!(
-            IdNumber::parse("110105194902300021").unwrap_err(),
-            "身份证号中的出生日期无效"
-        );
+        assert_eq!(IdNumber::parse("110105194902300021").unwrap_err(), "身份证号中的出生日期无效");
     }
 
     #[test]
     fn credit_codes() {
         assert!(CreditCode::parse("91350100M000100Y43").is_ok());
         assert!(CreditCode::parse("91350100m000100y43").is_ok());
-        assert_eq!(
-            CreditCode::parse("91350100M000100Y44").unwrap_err(),
-            "统一社会信用代码校验码不正确"
-        );
+        assert_eq!(CreditCode::parse("91350100M000100Y44").unwrap_err(), "统一社会信用代码校验码不正确");
         assert!(CreditCode::parse("91350100O000100Y43").is_err());
     }
 
@@ -331,17 +303,8 @@ mod tests {
         assert!(Mobile::parse("13812345678").is_ok());
         assert!(Mobile::parse("23812345678").is_err());
         assert!(Mobile::parse("1381234567").is_err());
-        assert_eq!(
-            Mobile::parse("13812345678").unwrap().masked(),
-            "138****5678"
-        );
-        for ok in [
-            "0393-4412345",
-            "010-12345678",
-            "03934412345",
-            "0393-4412345-801",
-            "0393-4412345转801",
-        ] {
+        assert_eq!(Mobile::parse("13812345678").unwrap().masked(), "138****5678");
+        for ok in ["0393-4412345", "010-12345678", "03934412345", "0393-4412345-801", "0393-4412345转801"] {
             assert!(FixedPhone::parse(ok).is_ok(), "{ok}");
         }
         for bad in ["4412345", "0393-44", "abc-4412345", "0393-4412345-"] {
@@ -358,17 +321,11 @@ mod tests {
         let d = ChineseDomain::parse("濮阳市编办.政务").unwrap();
         assert_eq!(d.unicode(), "濮阳市编办.政务");
         assert!(d.ascii().starts_with("xn--") && d.ascii().ends_with(".xn--zfr164b"));
-        assert_eq!(
-            ChineseDomain::parse(d.ascii()).unwrap().unicode(),
-            "濮阳市编办.政务"
-        );
+        assert_eq!(ChineseDomain::parse(d.ascii()).unwrap().unicode(), "濮阳市编办.政务");
         assert!(ChineseDomain::parse("中文.cn").is_ok());
         assert!(ChineseDomain::parse("example.cn").is_err());
         assert!(ChineseDomain::parse("<script>.政务").is_err());
-        assert_eq!(
-            HostName::parse("WWW.PYBB.gov.cn.").unwrap().as_str(),
-            "www.pybb.gov.cn"
-        );
+        assert_eq!(HostName::parse("WWW.PYBB.gov.cn.").unwrap().as_str(), "www.pybb.gov.cn");
         for bad in ["localhost", "-a.cn", "a..cn", "a_b.cn", "濮阳.cn", "a.123"] {
             assert!(HostName::parse(bad).is_err(), "{bad}");
         }

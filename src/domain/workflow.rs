@@ -142,11 +142,8 @@ pub enum Denied {
 /// The review chain of a unit: the configured local levels from the unit's own level up, then
 /// the central re-review. Central units go straight to the central step.
 pub fn review_chain(unit_level: Level, configured: &[Level]) -> Vec<Level> {
-    let mut chain: Vec<Level> = configured
-        .iter()
-        .copied()
-        .filter(|l| *l != Level::Central && *l >= unit_level)
-        .collect();
+    let mut chain: Vec<Level> =
+        configured.iter().copied().filter(|l| *l != Level::Central && *l >= unit_level).collect();
     chain.sort();
     chain.dedup();
     chain.push(Level::Central);
@@ -192,17 +189,11 @@ pub fn apply(subject: &Subject<'_>, event: &Event, actor: &Actor) -> Result<Stat
             if !subject.state.editable() {
                 return Err(wrong_state());
             }
-            Ok(State::Review(
-                subject.chain.first().copied().unwrap_or(Level::Central),
-            ))
+            Ok(State::Review(subject.chain.first().copied().unwrap_or(Level::Central)))
         }
         Event::Approve | Event::Reject { .. } => {
             let State::Review(level) = subject.state else {
-                return Err(if actor.role == Role::Reviewer {
-                    wrong_state()
-                } else {
-                    Denied::NotPermitted
-                });
+                return Err(if actor.role == Role::Reviewer { wrong_state() } else { Denied::NotPermitted });
             };
             if !subject.reviewer_in_charge(actor, level) {
                 return Err(Denied::NotPermitted);
@@ -253,12 +244,7 @@ mod tests {
     }
 
     fn actor(id: i64, role: Role, level: Option<Level>, code: Option<&str>) -> Actor {
-        Actor {
-            account_id: id,
-            role,
-            level,
-            region: code.map(region),
-        }
+        Actor { account_id: id, role, level, region: code.map(region) }
     }
 
     const OWNER: i64 = 1;
@@ -266,42 +252,15 @@ mod tests {
     /// Everyone who could try to act on a county unit's application in 410922.
     fn cast() -> Vec<(&'static str, Actor)> {
         vec![
-            (
-                "owner",
-                actor(OWNER, Role::Unit, Some(Level::County), Some("410922")),
-            ),
-            (
-                "other_unit",
-                actor(2, Role::Unit, Some(Level::County), Some("410922")),
-            ),
-            (
-                "county",
-                actor(3, Role::Reviewer, Some(Level::County), Some("410922")),
-            ),
-            (
-                "other_county",
-                actor(4, Role::Reviewer, Some(Level::County), Some("410923")),
-            ),
-            (
-                "city",
-                actor(5, Role::Reviewer, Some(Level::City), Some("410900")),
-            ),
-            (
-                "other_city",
-                actor(6, Role::Reviewer, Some(Level::City), Some("411000")),
-            ),
-            (
-                "province",
-                actor(7, Role::Reviewer, Some(Level::Province), Some("410000")),
-            ),
-            (
-                "central",
-                actor(8, Role::Reviewer, Some(Level::Central), None),
-            ),
-            (
-                "supervisor",
-                actor(9, Role::Supervisor, Some(Level::City), Some("410900")),
-            ),
+            ("owner", actor(OWNER, Role::Unit, Some(Level::County), Some("410922"))),
+            ("other_unit", actor(2, Role::Unit, Some(Level::County), Some("410922"))),
+            ("county", actor(3, Role::Reviewer, Some(Level::County), Some("410922"))),
+            ("other_county", actor(4, Role::Reviewer, Some(Level::County), Some("410923"))),
+            ("city", actor(5, Role::Reviewer, Some(Level::City), Some("410900"))),
+            ("other_city", actor(6, Role::Reviewer, Some(Level::City), Some("411000"))),
+            ("province", actor(7, Role::Reviewer, Some(Level::Province), Some("410000"))),
+            ("central", actor(8, Role::Reviewer, Some(Level::Central), None)),
+            ("supervisor", actor(9, Role::Supervisor, Some(Level::City), Some("410900"))),
             ("admin", actor(10, Role::Admin, None, None)),
         ]
     }
@@ -310,14 +269,10 @@ mod tests {
         vec![
             Event::Submit,
             Event::Approve,
-            Event::Reject {
-                reason: "域名不符".into(),
-            },
+            Event::Reject { reason: "域名不符".into() },
             Event::ReceivePaper,
             Event::ConfirmPaper,
-            Event::PaperProblem {
-                reason: "未加盖公章".into(),
-            },
+            Event::PaperProblem { reason: "未加盖公章".into() },
             Event::Issue,
         ]
     }
@@ -348,28 +303,15 @@ mod tests {
 
     #[test]
     fn exhaustive_transition_table() {
-        let chain = review_chain(
-            Level::County,
-            &[Level::County, Level::City, Level::Province],
-        );
+        let chain = review_chain(Level::County, &[Level::County, Level::City, Level::Province]);
         let unit_region = region("410922");
         let mut accepted = 0;
         for state in State::ALL {
-            let subject = Subject {
-                state,
-                owner_id: OWNER,
-                unit_region: Some(&unit_region),
-                chain: &chain,
-            };
+            let subject = Subject { state, owner_id: OWNER, unit_region: Some(&unit_region), chain: &chain };
             for event in events() {
                 for (who, actor) in cast() {
                     let got = apply(&subject, &event, &actor).ok();
-                    assert_eq!(
-                        got,
-                        expected(state, event.name(), who),
-                        "{state} {} by {who}",
-                        event.name()
-                    );
+                    assert_eq!(got, expected(state, event.name(), who), "{state} {} by {who}", event.name());
                     accepted += usize::from(got.is_some());
                 }
             }
@@ -384,14 +326,8 @@ mod tests {
             review_chain(Level::County, &configured),
             [Level::County, Level::City, Level::Province, Level::Central]
         );
-        assert_eq!(
-            review_chain(Level::City, &configured),
-            [Level::City, Level::Province, Level::Central]
-        );
-        assert_eq!(
-            review_chain(Level::Province, &configured),
-            [Level::Province, Level::Central]
-        );
+        assert_eq!(review_chain(Level::City, &configured), [Level::City, Level::Province, Level::Central]);
+        assert_eq!(review_chain(Level::Province, &configured), [Level::Province, Level::Central]);
         assert_eq!(review_chain(Level::Central, &configured), [Level::Central]);
         // A province that skips the city step.
         assert_eq!(
@@ -407,77 +343,31 @@ mod tests {
         let owner = actor(OWNER, Role::Unit, Some(Level::City), Some("410900"));
         let city = actor(5, Role::Reviewer, Some(Level::City), Some("410900"));
         let county = actor(3, Role::Reviewer, Some(Level::County), Some("410922"));
-        let draft = Subject {
-            state: State::Draft,
-            owner_id: OWNER,
-            unit_region: Some(&unit_region),
-            chain: &chain,
-        };
-        assert_eq!(
-            apply(&draft, &Event::Submit, &owner),
-            Ok(State::Review(Level::City))
-        );
-        let approved = Subject {
-            state: State::ApprovedOnline,
-            ..draft.clone()
-        };
-        assert_eq!(
-            apply(&approved, &Event::ReceivePaper, &city),
-            Ok(State::PaperReceived)
-        );
-        assert_eq!(
-            apply(&approved, &Event::ReceivePaper, &county),
-            Err(Denied::NotPermitted)
-        );
+        let draft = Subject { state: State::Draft, owner_id: OWNER, unit_region: Some(&unit_region), chain: &chain };
+        assert_eq!(apply(&draft, &Event::Submit, &owner), Ok(State::Review(Level::City)));
+        let approved = Subject { state: State::ApprovedOnline, ..draft.clone() };
+        assert_eq!(apply(&approved, &Event::ReceivePaper, &city), Ok(State::PaperReceived));
+        assert_eq!(apply(&approved, &Event::ReceivePaper, &county), Err(Denied::NotPermitted));
     }
 
     #[test]
     fn central_unit_goes_straight_to_central() {
-        let chain = review_chain(
-            Level::Central,
-            &[Level::County, Level::City, Level::Province],
-        );
+        let chain = review_chain(Level::Central, &[Level::County, Level::City, Level::Province]);
         let owner = actor(OWNER, Role::Unit, Some(Level::Central), None);
         let central = actor(8, Role::Reviewer, Some(Level::Central), None);
         let province = actor(7, Role::Reviewer, Some(Level::Province), Some("410000"));
-        let s = Subject {
-            state: State::Draft,
-            owner_id: OWNER,
-            unit_region: None,
-            chain: &chain,
-        };
-        assert_eq!(
-            apply(&s, &Event::Submit, &owner),
-            Ok(State::Review(Level::Central))
-        );
-        let s = Subject {
-            state: State::Review(Level::Central),
-            ..s
-        };
-        assert_eq!(
-            apply(&s, &Event::Approve, &province),
-            Err(Denied::NotPermitted)
-        );
-        assert_eq!(
-            apply(&s, &Event::Approve, &central),
-            Ok(State::ApprovedOnline)
-        );
-        let s = Subject {
-            state: State::ApprovedOnline,
-            ..s
-        };
-        assert_eq!(
-            apply(&s, &Event::ReceivePaper, &central),
-            Ok(State::PaperReceived)
-        );
+        let s = Subject { state: State::Draft, owner_id: OWNER, unit_region: None, chain: &chain };
+        assert_eq!(apply(&s, &Event::Submit, &owner), Ok(State::Review(Level::Central)));
+        let s = Subject { state: State::Review(Level::Central), ..s };
+        assert_eq!(apply(&s, &Event::Approve, &province), Err(Denied::NotPermitted));
+        assert_eq!(apply(&s, &Event::Approve, &central), Ok(State::ApprovedOnline));
+        let s = Subject { state: State::ApprovedOnline, ..s };
+        assert_eq!(apply(&s, &Event::ReceivePaper, &central), Ok(State::PaperReceived));
     }
 
     #[test]
     fn reasons_are_required() {
-        let chain = review_chain(
-            Level::County,
-            &[Level::County, Level::City, Level::Province],
-        );
+        let chain = review_chain(Level::County, &[Level::County, Level::City, Level::Province]);
         let unit_region = region("410922");
         let county = actor(3, Role::Reviewer, Some(Level::County), Some("410922"));
         let s = Subject {
@@ -486,30 +376,9 @@ mod tests {
             unit_region: Some(&unit_region),
             chain: &chain,
         };
-        assert_eq!(
-            apply(
-                &s,
-                &Event::Reject {
-                    reason: "  ".into()
-                },
-                &county
-            ),
-            Err(Denied::ReasonRequired)
-        );
-        let s = Subject {
-            state: State::PaperReceived,
-            ..s
-        };
-        assert_eq!(
-            apply(
-                &s,
-                &Event::PaperProblem {
-                    reason: String::new()
-                },
-                &county
-            ),
-            Err(Denied::ReasonRequired)
-        );
+        assert_eq!(apply(&s, &Event::Reject { reason: "  ".into() }, &county), Err(Denied::ReasonRequired));
+        let s = Subject { state: State::PaperReceived, ..s };
+        assert_eq!(apply(&s, &Event::PaperProblem { reason: String::new() }, &county), Err(Denied::ReasonRequired));
     }
 
     #[test]

@@ -16,28 +16,17 @@ pub struct Mailer {
 
 impl Mailer {
     pub fn new(config: &MailConfig) -> anyhow::Result<Self> {
-        let mut builder =
-            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host).port(config.port);
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host).port(config.port);
         builder = match config.tls {
             SmtpTls::None => builder.tls(Tls::None),
-            SmtpTls::Starttls => {
-                builder.tls(Tls::Required(TlsParameters::new(config.host.clone())?))
-            }
+            SmtpTls::Starttls => builder.tls(Tls::Required(TlsParameters::new(config.host.clone())?)),
             SmtpTls::Tls => builder.tls(Tls::Wrapper(TlsParameters::new(config.host.clone())?)),
         };
         if !config.username.is_empty() {
-            builder = builder.credentials(Credentials::new(
-                config.username.clone(),
-                config.password.clone(),
-            ));
+            builder = builder.credentials(Credentials::new(config.username.clone(), config.password.clone()));
         }
-        let transport = builder
-            .timeout(Some(Duration::from_secs(config.timeout_seconds)))
-            .build();
-        Ok(Self {
-            transport,
-            from: config.from.parse()?,
-        })
+        let transport = builder.timeout(Some(Duration::from_secs(config.timeout_seconds))).build();
+        Ok(Self { transport, from: config.from.parse()? })
     }
 
     pub async fn send(&self, to: &str, subject: &str, body: &str) -> anyhow::Result<()> {

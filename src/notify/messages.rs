@@ -57,18 +57,8 @@ pub fn paper_problem(a: &About<'_>, reason: &str) -> Notice {
     }
 }
 
-pub fn issued(
-    a: &About<'_>,
-    code: &str,
-    deadline: NaiveDate,
-    provisional: bool,
-    snippet: &str,
-) -> Notice {
-    let note = if provisional {
-        "（该年度节假日安排尚未公布，期限为暂定）"
-    } else {
-        ""
-    };
+pub fn issued(a: &About<'_>, code: &str, deadline: NaiveDate, provisional: bool, snippet: &str) -> Notice {
+    let note = if provisional { "（该年度节假日安排尚未公布，期限为暂定）" } else { "" };
     Notice {
         topic: "issued",
         subject: format!("【网站标识】“{}”网站标识代码：{code}", a.site_name),

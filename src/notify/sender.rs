@@ -26,16 +26,8 @@ impl Sender {
     pub fn new(pool: SqlitePool, config: &Config, wake: Arc<Notify>) -> anyhow::Result<Self> {
         Ok(Self {
             pool,
-            mailer: config
-                .mail
-                .enabled
-                .then(|| Mailer::new(&config.mail))
-                .transpose()?,
-            sms: config
-                .sms
-                .enabled
-                .then(|| SmsGateway::new(&config.sms))
-                .transpose()?,
+            mailer: config.mail.enabled.then(|| Mailer::new(&config.mail)).transpose()?,
+            sms: config.sms.enabled.then(|| SmsGateway::new(&config.sms)).transpose()?,
             config: config.outbox.clone(),
             wake,
         })
@@ -74,11 +66,10 @@ impl Sender {
                     }
                     Err(error) => {
                         let attempts = message.attempts + 1;
-                        let retry_at = (attempts < i64::from(self.config.max_attempts))
-                            .then(|| now + self.backoff(attempts));
+                        let retry_at =
+                            (attempts < i64::from(self.config.max_attempts)).then(|| now + self.backoff(attempts));
                         let error = redact(&format!("{error:#}"));
-                        outbox::mark_attempt_failed(&self.pool, message.id, &error, retry_at, now)
-                            .await?;
+                        outbox::mark_attempt_failed(&self.pool, message.id, &error, retry_at, now).await?;
                         tracing::warn!(outbox.id = message.id, outbox.channel = %message.channel, attempts, parked = retry_at.is_none(), %error, "notification not delivered");
                     }
                 }
@@ -90,24 +81,15 @@ impl Sender {
     }
 
     fn backoff(&self, attempts: i64) -> chrono::Duration {
-        let exp = u32::try_from(attempts.saturating_sub(1))
-            .unwrap_or(u32::MAX)
-            .min(20);
-        let secs = self
-            .config
-            .backoff_seconds
-            .saturating_mul(1 << exp)
-            .min(self.config.max_backoff_seconds);
+        let exp = u32::try_from(attempts.saturating_sub(1)).unwrap_or(u32::MAX).min(20);
+        let secs = self.config.backoff_seconds.saturating_mul(1 << exp).min(self.config.max_backoff_seconds);
         chrono::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX))
     }
 
     async fn deliver(&self, message: &Message) -> anyhow::Result<()> {
         match message.channel.as_str() {
             "email" => match &self.mailer {
-                Some(m) => {
-                    m.send(&message.recipient, &message.subject, &message.body)
-                        .await
-                }
+                Some(m) => m.send(&message.recipient, &message.subject, &message.body).await,
                 None => anyhow::bail!("e-mail is not configured"),
             },
             "sms" => match &self.sms {
@@ -156,9 +138,6 @@ mod tests {
             redact("permanent error (550): <jbr@qingfeng.gov.cn>: Recipient rejected, phone 13803932001"),
             "permanent error (550): <[redacted]>: Recipient rejected, phone [redacted]"
         );
-        assert_eq!(
-            redact("connection refused (os error 111)"),
-            "connection refused (os error 111)"
-        );
+        assert_eq!(redact("connection refused (os error 111)"), "connection refused (os error 111)");
     }
 }

@@ -17,23 +17,11 @@ impl SmsGateway {
             .timeout(Duration::from_secs(config.timeout_seconds))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Self {
-            client,
-            url: config.url.clone(),
-            key: config.key.clone(),
-            body: serde_json::to_value(&config.body)?,
-        })
+        Ok(Self { client, url: config.url.clone(), key: config.key.clone(), body: serde_json::to_value(&config.body)? })
     }
 
     pub async fn send(&self, phone: &str, message: &str) -> anyhow::Result<()> {
-        let body = fill(
-            &self.body,
-            &[
-                ("{phone}", phone),
-                ("{message}", message),
-                ("{key}", &self.key),
-            ],
-        );
+        let body = fill(&self.body, &[("{phone}", phone), ("{message}", message), ("{key}", &self.key)]);
         let mut request = self.client.post(&self.url).json(&body);
         if !self.key.is_empty() {
             request = request.bearer_auth(&self.key);
@@ -57,11 +45,7 @@ fn fill(template: &serde_json::Value, values: &[(&str, &str)]) -> serde_json::Va
             None => Value::String(s.clone()),
         },
         Value::Array(items) => Value::Array(items.iter().map(|v| fill(v, values)).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), fill(v, values)))
-                .collect(),
-        ),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), fill(v, values))).collect()),
         other => other.clone(),
     }
 }
@@ -72,15 +56,9 @@ mod tests {
 
     #[test]
     fn placeholders_fill_whole_strings_only() {
-        let template = serde_json::json!({"to": "{phone}", "text": "{message}", "sign": "政务", "n": 1, "tags": ["{key}"]});
-        let filled = fill(
-            &template,
-            &[
-                ("{phone}", "13800000000"),
-                ("{message}", "\"}, x"),
-                ("{key}", "k"),
-            ],
-        );
+        let template =
+            serde_json::json!({"to": "{phone}", "text": "{message}", "sign": "政务", "n": 1, "tags": ["{key}"]});
+        let filled = fill(&template, &[("{phone}", "13800000000"), ("{message}", "\"}, x"), ("{key}", "k")]);
         assert_eq!(
             filled,
             serde_json::json!({"to": "13800000000", "text": "\"}, x", "sign": "政务", "n": 1, "tags": ["k"]})

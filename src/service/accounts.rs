@@ -2,9 +2,7 @@
 
 use std::time::Instant;
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use base64::Engine;
 use chrono::{Duration, Utc};
@@ -49,28 +47,20 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
 
 async fn verify_password(password: String, hash: String) -> anyhow::Result<bool> {
     tokio::task::spawn_blocking(move || {
-        let parsed =
-            PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
+        let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
+        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await?
 }
 
 /// A hash of nothing, verified against when the account does not exist, so both paths cost
 /// the same and timing does not reveal which names exist.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0Gk3k3iJk2Rr3xT4+Jm3f6wqkq8CkK7mHk3iHqO2XKc";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0Gk3k3iJk2Rr3xT4+Jm3f6wqkq8CkK7mHk3iHqO2XKc";
 
-pub async fn login(
-    ctx: &Context,
-    name: &str,
-    password: &str,
-    address: &str,
-) -> Result<NewSession, ServiceError> {
+pub async fn login(ctx: &Context, name: &str, password: &str, address: &str) -> Result<NewSession, ServiceError> {
     let name = name.trim();
-    if name.is_empty() || password.is_empty() || name.chars().count() > 100 || password.len() > 1024
-    {
+    if name.is_empty() || password.is_empty() || name.chars().count() > 100 || password.len() > 1024 {
         return Err(ServiceError::BadCredentials);
     }
     let now = Instant::now();
@@ -79,12 +69,8 @@ pub async fn login(
         return Err(ServiceError::Throttled);
     }
     let account = accounts::find_by_name(&ctx.pool, name).await?;
-    let hash = account
-        .as_ref()
-        .map_or_else(|| DUMMY_HASH.to_owned(), |a| a.password_hash.clone());
-    let ok = verify_password(password.to_owned(), hash)
-        .await
-        .unwrap_or(false);
+    let hash = account.as_ref().map_or_else(|| DUMMY_HASH.to_owned(), |a| a.password_hash.clone());
+    let ok = verify_password(password.to_owned(), hash).await.unwrap_or(false);
     let account = match account {
         Some(a) if ok && !a.disabled => a,
         _ => {
@@ -98,25 +84,9 @@ pub async fn login(
     let csrf = random_token();
     let now = Utc::now();
     let expires = now + Duration::hours(ctx.config.auth.session_hours);
-    sessions::create(
-        &ctx.pool,
-        &token_hash(&token),
-        account.id,
-        &csrf,
-        now,
-        expires,
-    )
-    .await?;
-    tracing::info!(
-        account.id = account.id,
-        account.role = account.role.as_str(),
-        "signed in"
-    );
-    Ok(NewSession {
-        token,
-        csrf,
-        account,
-    })
+    sessions::create(&ctx.pool, &token_hash(&token), account.id, &csrf, now, expires).await?;
+    tracing::info!(account.id = account.id, account.role = account.role.as_str(), "signed in");
+    Ok(NewSession { token, csrf, account })
 }
 
 pub async fn logout(ctx: &Context, token: &str) -> Result<(), ServiceError> {
@@ -125,10 +95,7 @@ pub async fn logout(ctx: &Context, token: &str) -> Result<(), ServiceError> {
 }
 
 /// The account and CSRF token of a live session.
-pub async fn session(
-    ctx: &Context,
-    token: &str,
-) -> Result<Option<(Account, String)>, ServiceError> {
+pub async fn session(ctx: &Context, token: &str) -> Result<Option<(Account, String)>, ServiceError> {
     Ok(sessions::find(&ctx.pool, &token_hash(token), Utc::now()).await?)
 }
 
@@ -150,11 +117,7 @@ fn put(errors: &mut FieldErrors, field: &'static str, message: &str) {
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
-pub async fn create_account(
-    ctx: &Context,
-    actor: &Actor,
-    input: &AccountInput,
-) -> Result<i64, ServiceError> {
+pub async fn create_account(ctx: &Context, actor: &Actor, input: &AccountInput) -> Result<i64, ServiceError> {
     if actor.role != Role::Admin {
         return Err(ServiceError::Forbidden);
     }
@@ -212,10 +175,7 @@ pub async fn create_account(
     if input.password.chars().count() < MIN_PASSWORD_CHARS {
         put(&mut errors, "password", "密码至少10个字符");
     }
-    if let (Some(role), true) = (
-        role,
-        !errors.contains_key("level") && !errors.contains_key("region"),
-    ) {
+    if let (Some(role), true) = (role, !errors.contains_key("level") && !errors.contains_key("region")) {
         if let Err(m) = check_account_scope(role, level, region.as_ref()) {
             put(&mut errors, "region", m);
         }
@@ -242,12 +202,7 @@ pub async fn create_account(
     }
 }
 
-pub async fn set_disabled(
-    ctx: &Context,
-    actor: &Actor,
-    id: i64,
-    disabled: bool,
-) -> Result<(), ServiceError> {
+pub async fn set_disabled(ctx: &Context, actor: &Actor, id: i64, disabled: bool) -> Result<(), ServiceError> {
     if actor.role != Role::Admin {
         return Err(ServiceError::Forbidden);
     }

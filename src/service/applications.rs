@@ -33,12 +33,7 @@ pub fn can_view(actor: &Actor, app: &Application) -> bool {
 
 /// Loads the application for a change made against `version`: a stale version is a conflict
 /// whatever the current state, so the loser of a race is told the application changed.
-async fn load_for_change(
-    ctx: &Context,
-    actor: &Actor,
-    id: i64,
-    version: i64,
-) -> Result<Application, ServiceError> {
+async fn load_for_change(ctx: &Context, actor: &Actor, id: i64, version: i64) -> Result<Application, ServiceError> {
     let app = load_visible(ctx, actor, id).await?;
     if app.version != version {
         return Err(ServiceError::Conflict);
@@ -70,18 +65,10 @@ async fn validate(
     complete: bool,
     id: Option<i64>,
 ) -> Result<ApplicationForm, ServiceError> {
-    let form = if complete {
-        input.parse_complete()
-    } else {
-        input.parse()
-    }
-    .map_err(ServiceError::Invalid)?;
+    let form = if complete { input.parse_complete() } else { input.parse() }.map_err(ServiceError::Invalid)?;
     if let (ApplicationKind::New, Some(domain)) = (form.kind, &form.domain_en) {
         if store::domain_taken(&ctx.pool, domain.as_str(), id).await? {
-            return Err(field_error(
-                "domain_en",
-                "该域名已有开办审核申请，一个网站只能提交一份申请",
-            ));
+            return Err(field_error("domain_en", "该域名已有开办审核申请，一个网站只能提交一份申请"));
         }
     }
     if let Some(code) = &form.recheck_code {
@@ -106,12 +93,7 @@ fn require_unit(actor: &Actor) -> Result<Level, ServiceError> {
 
 /// Creates an application; with `submit` it is submitted in the same transaction, so a
 /// refused submission stores nothing.
-pub async fn create(
-    ctx: &Context,
-    actor: &Actor,
-    input: &ApplicationInput,
-    submit: bool,
-) -> Result<i64, ServiceError> {
+pub async fn create(ctx: &Context, actor: &Actor, input: &ApplicationInput, submit: bool) -> Result<i64, ServiceError> {
     let unit_level = require_unit(actor)?;
     let form = validate(ctx, actor, input, submit, None).await?;
     let now = Utc::now();
@@ -122,11 +104,7 @@ pub async fn create(
         submit_in(&mut tx, actor, id, 1, State::Draft, &chain, now).await?;
     }
     tx.commit().await?;
-    tracing::info!(
-        application.id = id,
-        submitted = submit,
-        "application created"
-    );
+    tracing::info!(application.id = id, submitted = submit, "application created");
     Ok(id)
 }
 
@@ -157,29 +135,12 @@ pub async fn update(
 }
 
 /// Submits the stored form as it is.
-pub async fn submit(
-    ctx: &Context,
-    actor: &Actor,
-    id: i64,
-    version: i64,
-) -> Result<(), ServiceError> {
+pub async fn submit(ctx: &Context, actor: &Actor, id: i64, version: i64) -> Result<(), ServiceError> {
     let unit_level = require_unit(actor)?;
     let app = load_for_change(ctx, actor, id, version).await?;
-    app.form
-        .to_input()
-        .parse_complete()
-        .map_err(ServiceError::Invalid)?;
+    app.form.to_input().parse_complete().map_err(ServiceError::Invalid)?;
     let mut tx = ctx.pool.begin().await?;
-    submit_in(
-        &mut tx,
-        actor,
-        id,
-        version,
-        app.state,
-        &chain_for(ctx, unit_level),
-        Utc::now(),
-    )
-    .await?;
+    submit_in(&mut tx, actor, id, version, app.state, &chain_for(ctx, unit_level), Utc::now()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -193,23 +154,9 @@ async fn submit_in(
     chain: &[Level],
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let subject = Subject {
-        state: from,
-        owner_id: actor.account_id,
-        unit_region: actor.region.as_ref(),
-        chain,
-    };
+    let subject = Subject { state: from, owner_id: actor.account_id, unit_region: actor.region.as_ref(), chain };
     let to = apply(&subject, &Event::Submit, actor)?;
-    let step = Step {
-        id,
-        version,
-        from,
-        to,
-        event: &Event::Submit,
-        actor,
-        at: now,
-        new_chain: Some(chain),
-    };
+    let step = Step { id, version, from, to, event: &Event::Submit, actor, at: now, new_chain: Some(chain) };
     store::record_step(tx, &step).await?;
     Ok(())
 }
@@ -233,23 +180,12 @@ pub async fn review(
     let reason = clean_reason(reason)?;
     let event = match decision {
         Decision::Approve => Event::Approve,
-        Decision::Reject => Event::Reject {
-            reason: reason.clone(),
-        },
+        Decision::Reject => Event::Reject { reason: reason.clone() },
     };
     let to = apply(&subject_of(&app), &event, actor)?;
     let now = Utc::now();
     let mut tx = ctx.pool.begin().await?;
-    let step = Step {
-        id,
-        version,
-        from: app.state,
-        to,
-        event: &event,
-        actor,
-        at: now,
-        new_chain: None,
-    };
+    let step = Step { id, version, from: app.state, to, event: &event, actor, at: now, new_chain: None };
     store::record_step(&mut tx, &step).await?;
     let about_url = portal_url(ctx);
     let about = about(&app, &about_url);
@@ -260,24 +196,11 @@ pub async fn review(
             } else {
                 format!("{}编办", level.label())
             };
-            enqueue(
-                ctx,
-                &mut tx,
-                &app,
-                &messages::rejected(&about, &step_name, &reason),
-                now,
-            )
-            .await?;
+            enqueue(ctx, &mut tx, &app, &messages::rejected(&about, &step_name, &reason), now).await?;
         }
         (State::ApprovedOnline, _) => {
-            enqueue(
-                ctx,
-                &mut tx,
-                &app,
-                &messages::approved_online(&about, ctx.config.workflow.paper_copies),
-                now,
-            )
-            .await?;
+            enqueue(ctx, &mut tx, &app, &messages::approved_online(&about, ctx.config.workflow.paper_copies), now)
+                .await?;
         }
         _ => {}
     }
@@ -309,44 +232,21 @@ pub async fn paper(
     let event = match action {
         PaperAction::Receive => Event::ReceivePaper,
         PaperAction::Confirm => Event::ConfirmPaper,
-        PaperAction::Problem => Event::PaperProblem {
-            reason: reason.clone(),
-        },
+        PaperAction::Problem => Event::PaperProblem { reason: reason.clone() },
     };
     let subject = subject_of(&app);
     let to = apply(&subject, &event, actor)?;
     let now = Utc::now();
     let mut tx = ctx.pool.begin().await?;
-    let step = Step {
-        id,
-        version,
-        from: app.state,
-        to,
-        event: &event,
-        actor,
-        at: now,
-        new_chain: None,
-    };
+    let step = Step { id, version, from: app.state, to, event: &event, actor, at: now, new_chain: None };
     let version = store::record_step(&mut tx, &step).await?;
     let portal = portal_url(ctx);
     let about = about(&app, &portal);
     let mut final_state = to;
     match to {
-        State::PaperProblem => {
-            enqueue(
-                ctx,
-                &mut tx,
-                &app,
-                &messages::paper_problem(&about, &reason),
-                now,
-            )
-            .await?
-        }
+        State::PaperProblem => enqueue(ctx, &mut tx, &app, &messages::paper_problem(&about, &reason), now).await?,
         State::Confirmed => {
-            let confirmed = Subject {
-                state: State::Confirmed,
-                ..subject
-            };
+            let confirmed = Subject { state: State::Confirmed, ..subject };
             final_state = apply(&confirmed, &Event::Issue, actor)?;
             let step = Step {
                 id,
@@ -361,8 +261,7 @@ pub async fn paper(
             store::record_step(&mut tx, &step).await?;
             let (code, due) = issue_badge(ctx, &mut tx, &app, now).await?;
             let snippet = install_snippet(&ctx.config.badge.base_url, &code);
-            let notice =
-                messages::issued(&about, code.as_str(), due.date, due.provisional, &snippet);
+            let notice = messages::issued(&about, code.as_str(), due.date, due.provisional, &snippet);
             enqueue(ctx, &mut tx, &app, &notice, now).await?;
             tracing::info!(application.id = id, badge.code = %code, "badge issued");
         }
@@ -382,8 +281,9 @@ async fn issue_badge(
 ) -> Result<(BadgeCode, DueDate), ServiceError> {
     let due = install_due(ctx, now);
     let code = match (app.form.kind, &app.form.recheck_code) {
-        (ApplicationKind::Recheck, Some(code)) => BadgeCode::parse(code)
-            .ok_or_else(|| anyhow::anyhow!("stored re-check code is malformed"))?,
+        (ApplicationKind::Recheck, Some(code)) => {
+            BadgeCode::parse(code).ok_or_else(|| anyhow::anyhow!("stored re-check code is malformed"))?
+        }
         _ => {
             let region = match &app.unit_region {
                 Some(r) => *r,
@@ -399,8 +299,7 @@ async fn issue_badge(
 
 /// The day the unit must have the badge installed by: N working days after the notice.
 pub fn install_due(ctx: &Context, notice: DateTime<Utc>) -> DueDate {
-    ctx.calendar
-        .add_working_days(today_in_china(notice), ctx.config.workflow.install_days)
+    ctx.calendar.add_working_days(today_in_china(notice), ctx.config.workflow.install_days)
 }
 
 fn clean_reason(reason: &str) -> Result<String, ServiceError> {
@@ -408,19 +307,11 @@ fn clean_reason(reason: &str) -> Result<String, ServiceError> {
 }
 
 fn subject_of(app: &Application) -> Subject<'_> {
-    Subject {
-        state: app.state,
-        owner_id: app.unit_id,
-        unit_region: app.unit_region.as_ref(),
-        chain: &app.chain,
-    }
+    Subject { state: app.state, owner_id: app.unit_id, unit_region: app.unit_region.as_ref(), chain: &app.chain }
 }
 
 fn portal_url(ctx: &Context) -> String {
-    format!(
-        "{}/portal",
-        ctx.config.server.public_base_url.trim_end_matches('/')
-    )
+    format!("{}/portal", ctx.config.server.public_base_url.trim_end_matches('/'))
 }
 
 fn about<'a>(app: &'a Application, portal_url: &'a str) -> About<'a> {
@@ -482,14 +373,8 @@ pub async fn view(ctx: &Context, actor: &Actor, id: i64) -> Result<ApplicationVi
 
 fn with_due(ctx: &Context, app: Application, history: Vec<AuditEntry>) -> ApplicationView {
     let due = due_date(ctx, &app);
-    let overdue = due
-        .is_some_and(|d| crate::domain::calendar::WorkingCalendar::is_overdue(d.date, Utc::now()));
-    ApplicationView {
-        app,
-        history,
-        due,
-        overdue,
-    }
+    let overdue = due.is_some_and(|d| crate::domain::calendar::WorkingCalendar::is_overdue(d.date, Utc::now()));
+    ApplicationView { app, history, due, overdue }
 }
 
 /// Service-level due date of the step the application waits at, if an office owes one.
@@ -499,10 +384,7 @@ pub fn due_date(ctx: &Context, app: &Application) -> Option<DueDate> {
         State::PaperReceived => ctx.config.workflow.paper_review_days,
         _ => return None,
     };
-    Some(
-        ctx.calendar
-            .add_working_days(today_in_china(app.state_since), days),
-    )
+    Some(ctx.calendar.add_working_days(today_in_china(app.state_since), days))
 }
 
 /// Applications the actor may read: a unit's own; a reviewer's or supervisor's region.
@@ -519,11 +401,7 @@ pub async fn list(ctx: &Context, actor: &Actor) -> Result<Vec<ApplicationView>, 
         }
         Role::Admin => return Err(ServiceError::Forbidden),
     };
-    Ok(apps
-        .into_iter()
-        .filter(|a| can_view(actor, a))
-        .map(|a| with_due(ctx, a, Vec::new()))
-        .collect())
+    Ok(apps.into_iter().filter(|a| can_view(actor, a)).map(|a| with_due(ctx, a, Vec::new())).collect())
 }
 
 /// Whether `actor` has a step to take on this application now.
@@ -541,11 +419,7 @@ pub async fn unit_badges(ctx: &Context, actor: &Actor) -> Result<Vec<badges::Bad
 
 /// Applications of one unit chosen for the covering letter: all must belong to the unit and be
 /// approved online (or later).
-pub async fn letter_batch(
-    ctx: &Context,
-    actor: &Actor,
-    ids: &[i64],
-) -> Result<Vec<Application>, ServiceError> {
+pub async fn letter_batch(ctx: &Context, actor: &Actor, ids: &[i64]) -> Result<Vec<Application>, ServiceError> {
     require_unit(actor)?;
     if ids.is_empty() || ids.len() > 50 {
         return Err(field_error("ids", "请选择要列入申请函的网站"));
@@ -563,10 +437,7 @@ pub async fn letter_batch(
 
 /// The letter and form are printed once both online reviews have passed.
 pub fn printable(state: State) -> bool {
-    matches!(
-        state,
-        State::ApprovedOnline | State::PaperReceived | State::Confirmed | State::Issued
-    )
+    matches!(state, State::ApprovedOnline | State::PaperReceived | State::Confirmed | State::Issued)
 }
 
 /// An application for printing: the unit only, once approved online.

@@ -21,24 +21,14 @@ pub async fn change_status(
     if actor.role != Role::Reviewer || !actor.covers_region(unit_region.as_ref()) {
         return Err(ServiceError::Forbidden);
     }
-    let reason = crate::domain::fields::plain_text(reason, 500, true)
-        .map_err(|m| field_error("reason", m))?;
+    let reason = crate::domain::fields::plain_text(reason, 500, true).map_err(|m| field_error("reason", m))?;
     if reason.is_empty() {
         return Err(Denied::ReasonRequired.into());
     }
     if !badge.status.can_become(to) {
         return Err(field_error("status", "标识当前状态不允许此变更"));
     }
-    badges::change_status(
-        &ctx.pool,
-        &badge.code,
-        badge.status,
-        to,
-        actor.account_id,
-        &reason,
-        Utc::now(),
-    )
-    .await?;
+    badges::change_status(&ctx.pool, &badge.code, badge.status, to, actor.account_id, &reason, Utc::now()).await?;
     tracing::info!(badge.code = %badge.code, from = badge.status.as_str(), to = to.as_str(), by = actor.account_id, "badge status changed");
     Ok(())
 }
@@ -70,13 +60,7 @@ pub async fn get(
     ctx: &Context,
     actor: &Actor,
     code: &str,
-) -> Result<
-    (
-        badges::Badge,
-        Vec<(String, String, String, chrono::DateTime<Utc>)>,
-    ),
-    ServiceError,
-> {
+) -> Result<(badges::Badge, Vec<(String, String, String, chrono::DateTime<Utc>)>), ServiceError> {
     let (badge, _) = load_visible(ctx, actor, code).await?;
     let history = badges::status_history(&ctx.pool, badge.code.as_str()).await?;
     Ok((badge, history))

@@ -26,46 +26,30 @@ impl LoginThrottle {
     }
 
     fn keys(account: &str, address: &str) -> [(String, bool); 2] {
-        [
-            (format!("a:{account}"), true),
-            (format!("ip:{address}"), false),
-        ]
+        [(format!("a:{account}"), true), (format!("ip:{address}"), false)]
     }
 
     /// Whether a login for `account` from `address` may be tried now.
     pub fn allowed(&self, account: &str, address: &str, now: Instant) -> bool {
         let mut map = self.failures.lock().expect("throttle lock");
-        Self::keys(account, address)
-            .into_iter()
-            .all(|(key, is_account)| {
-                let limit = if is_account {
-                    self.per_account
-                } else {
-                    self.per_address
-                };
-                match map.get_mut(&key) {
-                    Some(times) => {
-                        while times
-                            .front()
-                            .is_some_and(|t| now.duration_since(*t) > self.window)
-                        {
-                            times.pop_front();
-                        }
-                        times.len() < limit
+        Self::keys(account, address).into_iter().all(|(key, is_account)| {
+            let limit = if is_account { self.per_account } else { self.per_address };
+            match map.get_mut(&key) {
+                Some(times) => {
+                    while times.front().is_some_and(|t| now.duration_since(*t) > self.window) {
+                        times.pop_front();
                     }
-                    None => true,
+                    times.len() < limit
                 }
-            })
+                None => true,
+            }
+        })
     }
 
     pub fn record_failure(&self, account: &str, address: &str, now: Instant) {
         let mut map = self.failures.lock().expect("throttle lock");
         if map.len() >= MAX_KEYS {
-            map.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|t| now.duration_since(*t) <= self.window)
-            });
+            map.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) <= self.window));
             if map.len() >= MAX_KEYS {
                 map.clear();
             }
@@ -81,10 +65,7 @@ impl LoginThrottle {
 
     /// A successful login clears the account's failures (not the address's).
     pub fn record_success(&self, account: &str) {
-        self.failures
-            .lock()
-            .expect("throttle lock")
-            .remove(&format!("a:{account}"));
+        self.failures.lock().expect("throttle lock").remove(&format!("a:{account}"));
     }
 }
 
@@ -101,10 +82,7 @@ mod tests {
             t.record_failure("u", "1.1.1.1", start);
         }
         assert!(!t.allowed("u", "1.1.1.1", start));
-        assert!(
-            !t.allowed("u", "2.2.2.2", start),
-            "the account is locked from anywhere"
-        );
+        assert!(!t.allowed("u", "2.2.2.2", start), "the account is locked from anywhere");
         assert!(t.allowed("v", "1.1.1.1", start));
         assert!(t.allowed("u", "1.1.1.1", start + Duration::from_secs(61)));
     }

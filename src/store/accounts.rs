@@ -22,12 +22,7 @@ pub struct Account {
 
 impl Account {
     pub fn actor(&self) -> Actor {
-        Actor {
-            account_id: self.id,
-            role: self.role,
-            level: self.level,
-            region: self.region,
-        }
+        Actor { account_id: self.id, role: self.role, level: self.level, region: self.region }
     }
 }
 
@@ -78,11 +73,7 @@ pub struct NewAccount<'a> {
     pub password_hash: &'a str,
 }
 
-pub async fn create(
-    pool: &SqlitePool,
-    new: &NewAccount<'_>,
-    now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
+pub async fn create(pool: &SqlitePool, new: &NewAccount<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
     let id = sqlx::query_scalar(
         "INSERT INTO accounts (name, display_name, role, level, region, password_hash, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -101,53 +92,38 @@ pub async fn create(
 }
 
 pub async fn find_by_name(pool: &SqlitePool, name: &str) -> Result<Option<Account>, StoreError> {
-    let row: Option<Row> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE name = ?"))
-            .bind(name)
-            .fetch_optional(pool)
-            .await?;
+    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE name = ?"))
+        .bind(name)
+        .fetch_optional(pool)
+        .await?;
     row.map(Account::try_from).transpose()
 }
 
 pub async fn get(pool: &SqlitePool, id: i64) -> Result<Account, StoreError> {
-    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    row.map(Account::try_from)
-        .transpose()?
-        .ok_or(StoreError::NotFound)
+    let row: Option<Row> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?")).bind(id).fetch_optional(pool).await?;
+    row.map(Account::try_from).transpose()?.ok_or(StoreError::NotFound)
 }
 
 pub async fn list(pool: &SqlitePool) -> Result<Vec<Account>, StoreError> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM accounts ORDER BY role, level, region, id"
-    ))
-    .fetch_all(pool)
-    .await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts ORDER BY role, level, region, id"))
+        .fetch_all(pool)
+        .await?;
     rows.into_iter().map(Account::try_from).collect()
 }
 
 pub async fn count(pool: &SqlitePool) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
-        .fetch_one(pool)
-        .await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(pool).await?)
 }
 
 pub async fn set_disabled(pool: &SqlitePool, id: i64, disabled: bool) -> Result<(), StoreError> {
-    let done = sqlx::query("UPDATE accounts SET disabled = ? WHERE id = ?")
-        .bind(disabled)
-        .bind(id)
-        .execute(pool)
-        .await?;
+    let done =
+        sqlx::query("UPDATE accounts SET disabled = ? WHERE id = ?").bind(disabled).bind(id).execute(pool).await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
     if disabled {
-        sqlx::query("DELETE FROM sessions WHERE account_id = ?")
-            .bind(id)
-            .execute(pool)
-            .await?;
+        sqlx::query("DELETE FROM sessions WHERE account_id = ?").bind(id).execute(pool).await?;
     }
     Ok(())
 }

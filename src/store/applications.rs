@@ -186,11 +186,7 @@ impl TryFrom<Row> for Application {
             id: r.id,
             unit_id: r.unit_id,
             unit_account: r.unit_account,
-            unit_level: r
-                .unit_level
-                .as_deref()
-                .and_then(Level::parse)
-                .ok_or_else(|| corrupt("unit level"))?,
+            unit_level: r.unit_level.as_deref().and_then(Level::parse).ok_or_else(|| corrupt("unit level"))?,
             unit_region: match r.unit_region.as_deref() {
                 Some(code) => Some(RegionCode::parse(code).map_err(|_| corrupt("unit region"))?),
                 None => None,
@@ -230,12 +226,7 @@ pub async fn create_draft(
          VALUES (?, 'draft', ?, ?, ?, ?, {placeholders}) RETURNING id",
         FORM_COLUMNS.join(", ")
     );
-    let mut q = sqlx::query_scalar(&sql)
-        .bind(unit_id)
-        .bind(now)
-        .bind(now)
-        .bind(now)
-        .bind(domain_ascii(form));
+    let mut q = sqlx::query_scalar(&sql).bind(unit_id).bind(now).bind(now).bind(now).bind(domain_ascii(form));
     for v in form_values(form) {
         q = q.bind(v);
     }
@@ -243,10 +234,7 @@ pub async fn create_draft(
 }
 
 fn domain_ascii(form: &ApplicationForm) -> String {
-    form.domain_cn
-        .as_ref()
-        .map(|d| d.ascii().to_owned())
-        .unwrap_or_default()
+    form.domain_cn.as_ref().map(|d| d.ascii().to_owned()).unwrap_or_default()
 }
 
 /// Replaces the form of an editable application, if its version is still `version`.
@@ -257,11 +245,7 @@ pub async fn update_form(
     form: &ApplicationForm,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let sets = FORM_COLUMNS
-        .iter()
-        .map(|c| format!("{c} = ?"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let sets = FORM_COLUMNS.iter().map(|c| format!("{c} = ?")).collect::<Vec<_>>().join(", ");
     let sql = format!(
         "UPDATE applications SET {sets}, domain_cn_ascii = ?, version = version + 1, updated_at = ?
          WHERE id = ? AND version = ? AND state IN ('draft', 'rejected', 'paper_problem')"
@@ -270,13 +254,7 @@ pub async fn update_form(
     for v in form_values(form) {
         q = q.bind(v);
     }
-    let done = q
-        .bind(domain_ascii(form))
-        .bind(now)
-        .bind(id)
-        .bind(version)
-        .execute(conn)
-        .await?;
+    let done = q.bind(domain_ascii(form)).bind(now).bind(id).bind(version).execute(conn).await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::Conflict);
     }
@@ -284,31 +262,18 @@ pub async fn update_form(
 }
 
 pub async fn get(pool: &SqlitePool, id: i64) -> Result<Application, StoreError> {
-    let row: Option<Row> = sqlx::query_as(&select_sql("WHERE a.id = ?"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    row.map(Application::try_from)
-        .transpose()?
-        .ok_or(StoreError::NotFound)
+    let row: Option<Row> = sqlx::query_as(&select_sql("WHERE a.id = ?")).bind(id).fetch_optional(pool).await?;
+    row.map(Application::try_from).transpose()?.ok_or(StoreError::NotFound)
 }
 
-pub async fn list_for_unit(
-    pool: &SqlitePool,
-    unit_id: i64,
-) -> Result<Vec<Application>, StoreError> {
-    let rows: Vec<Row> = sqlx::query_as(&select_sql("WHERE a.unit_id = ? ORDER BY a.id DESC"))
-        .bind(unit_id)
-        .fetch_all(pool)
-        .await?;
+pub async fn list_for_unit(pool: &SqlitePool, unit_id: i64) -> Result<Vec<Application>, StoreError> {
+    let rows: Vec<Row> =
+        sqlx::query_as(&select_sql("WHERE a.unit_id = ? ORDER BY a.id DESC")).bind(unit_id).fetch_all(pool).await?;
     rows.into_iter().map(Application::try_from).collect()
 }
 
 /// Submitted applications of units whose region code starts with `prefix` ("" for all).
-pub async fn list_in_region(
-    pool: &SqlitePool,
-    prefix: &str,
-) -> Result<Vec<Application>, StoreError> {
+pub async fn list_in_region(pool: &SqlitePool, prefix: &str) -> Result<Vec<Application>, StoreError> {
     let rows: Vec<Row> = sqlx::query_as(&select_sql(
         "WHERE a.state <> 'draft' AND (? = '' OR u.region LIKE ? || '%') ORDER BY a.state_since, a.id",
     ))
@@ -320,11 +285,7 @@ pub async fn list_in_region(
 }
 
 /// Another live new-site application of any unit for the same English domain.
-pub async fn domain_taken(
-    pool: &SqlitePool,
-    domain_en: &str,
-    except_id: Option<i64>,
-) -> Result<bool, StoreError> {
+pub async fn domain_taken(pool: &SqlitePool, domain_en: &str, except_id: Option<i64>) -> Result<bool, StoreError> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM applications WHERE kind = 'new' AND domain_en = ? AND domain_en <> '' AND id <> ?",
     )
@@ -351,9 +312,7 @@ pub struct Step<'a> {
 /// Moves the application from `step.from` to `step.to` if nobody changed it since `version`,
 /// and appends the step to the audit log. Run inside the transaction of the whole change.
 pub async fn record_step(conn: &mut SqliteConnection, step: &Step<'_>) -> Result<i64, StoreError> {
-    let chain = step
-        .new_chain
-        .map(|c| c.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(","));
+    let chain = step.new_chain.map(|c| c.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(","));
     let round: Option<i64> = sqlx::query_scalar(
         "UPDATE applications
          SET state = ?, version = version + 1, state_since = ?, updated_at = ?,
@@ -393,16 +352,8 @@ pub async fn record_step(conn: &mut SqliteConnection, step: &Step<'_>) -> Result
     Ok(step.version + 1)
 }
 
-pub async fn set_badge_code(
-    conn: &mut SqliteConnection,
-    id: i64,
-    code: &str,
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE applications SET badge_code = ? WHERE id = ?")
-        .bind(code)
-        .bind(id)
-        .execute(conn)
-        .await?;
+pub async fn set_badge_code(conn: &mut SqliteConnection, id: i64, code: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE applications SET badge_code = ? WHERE id = ?").bind(code).bind(id).execute(conn).await?;
     Ok(())
 }
 

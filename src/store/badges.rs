@@ -18,15 +18,7 @@ pub struct Badge {
     pub status_changed_at: DateTime<Utc>,
 }
 
-type Row = (
-    String,
-    i64,
-    i64,
-    String,
-    DateTime<Utc>,
-    NaiveDate,
-    DateTime<Utc>,
-);
+type Row = (String, i64, i64, String, DateTime<Utc>, NaiveDate, DateTime<Utc>);
 
 fn from_row(r: Row) -> Result<Badge, StoreError> {
     let corrupt = || StoreError::Corrupt(format!("badge {}", r.0));
@@ -85,18 +77,13 @@ pub async fn issue(
 }
 
 pub async fn get(pool: &SqlitePool, code: &str) -> Result<Badge, StoreError> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE code = ?"))
-        .bind(code)
-        .fetch_optional(pool)
-        .await?;
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE code = ?")).bind(code).fetch_optional(pool).await?;
     row.map(from_row).transpose()?.ok_or(StoreError::NotFound)
 }
 
 pub async fn list_for_unit(pool: &SqlitePool, unit_id: i64) -> Result<Vec<Badge>, StoreError> {
-    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE unit_id = ? ORDER BY issued_at"))
-        .bind(unit_id)
-        .fetch_all(pool)
-        .await?;
+    let rows: Vec<Row> =
+        sqlx::query_as(&format!("{SELECT} WHERE unit_id = ? ORDER BY issued_at")).bind(unit_id).fetch_all(pool).await?;
     rows.into_iter().map(from_row).collect()
 }
 
@@ -111,27 +98,27 @@ pub async fn change_status(
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
-    let done = sqlx::query(
-        "UPDATE badges SET status = ?, status_changed_at = ? WHERE code = ? AND status = ?",
-    )
-    .bind(to.as_str())
-    .bind(at)
-    .bind(code.as_str())
-    .bind(from.as_str())
-    .execute(&mut *tx)
-    .await?;
+    let done = sqlx::query("UPDATE badges SET status = ?, status_changed_at = ? WHERE code = ? AND status = ?")
+        .bind(to.as_str())
+        .bind(at)
+        .bind(code.as_str())
+        .bind(from.as_str())
+        .execute(&mut *tx)
+        .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::Conflict);
     }
-    sqlx::query("INSERT INTO badge_events (code, actor_id, from_status, to_status, reason, at) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(code.as_str())
-        .bind(actor_id)
-        .bind(from.as_str())
-        .bind(to.as_str())
-        .bind(reason)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO badge_events (code, actor_id, from_status, to_status, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(code.as_str())
+    .bind(actor_id)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(reason)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -141,10 +128,8 @@ pub async fn status_history(
     pool: &SqlitePool,
     code: &str,
 ) -> Result<Vec<(String, String, String, DateTime<Utc>)>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT from_status, to_status, reason, at FROM badge_events WHERE code = ? ORDER BY id",
-    )
-    .bind(code)
-    .fetch_all(pool)
-    .await?)
+    Ok(sqlx::query_as("SELECT from_status, to_status, reason, at FROM badge_events WHERE code = ? ORDER BY id")
+        .bind(code)
+        .fetch_all(pool)
+        .await?)
 }

@@ -42,10 +42,7 @@ impl StoreError {
 
 /// Opens the database (creating a SQLite file and its directory if needed) and migrates it.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<SqlitePool> {
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    {
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         let path = path.split('?').next().unwrap_or_default();
         if let Some(dir) = std::path::Path::new(path).parent() {
             if !dir.as_os_str().is_empty() && path != ":memory:" {
@@ -59,10 +56,7 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<SqlitePo
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(max_connections.max(1))
-        .connect_with(options)
-        .await?;
+    let pool = SqlitePoolOptions::new().max_connections(max_connections.max(1)).connect_with(options).await?;
     sqlx::migrate!("./migrations").run(&pool).await?;
     Ok(pool)
 }

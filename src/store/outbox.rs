@@ -49,11 +49,7 @@ pub struct Message {
     pub last_error: String,
 }
 
-pub async fn enqueue(
-    conn: &mut SqliteConnection,
-    m: &NewMessage<'_>,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+pub async fn enqueue(conn: &mut SqliteConnection, m: &NewMessage<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO outbox (application_id, topic, channel, recipient, subject, body, next_attempt_at, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -71,14 +67,11 @@ pub async fn enqueue(
     Ok(())
 }
 
-const COLUMNS: &str = "id, application_id, topic, channel, recipient, subject, body, attempts, sent_at, failed_at, last_error";
+const COLUMNS: &str =
+    "id, application_id, topic, channel, recipient, subject, body, attempts, sent_at, failed_at, last_error";
 
 /// Messages due for an attempt now, oldest first.
-pub async fn due(
-    pool: &SqlitePool,
-    now: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<Message>, StoreError> {
+pub async fn due(pool: &SqlitePool, now: DateTime<Utc>, limit: i64) -> Result<Vec<Message>, StoreError> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
          ORDER BY next_attempt_at, id LIMIT ?"
@@ -90,13 +83,11 @@ pub async fn due(
 }
 
 pub async fn mark_sent(pool: &SqlitePool, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ?",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(pool)
-    .await?;
+    sqlx::query("UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ?")
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
@@ -125,14 +116,9 @@ pub async fn mark_attempt_failed(
 }
 
 /// Every message about an application, for its history page and for tests.
-pub async fn for_application(
-    pool: &SqlitePool,
-    application_id: i64,
-) -> Result<Vec<Message>, StoreError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM outbox WHERE application_id = ? ORDER BY id"
-    ))
-    .bind(application_id)
-    .fetch_all(pool)
-    .await?)
+pub async fn for_application(pool: &SqlitePool, application_id: i64) -> Result<Vec<Message>, StoreError> {
+    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM outbox WHERE application_id = ? ORDER BY id"))
+        .bind(application_id)
+        .fetch_all(pool)
+        .await?)
 }

@@ -14,10 +14,7 @@ pub async fn create(
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM sessions WHERE expires_at < ?")
-        .bind(now)
-        .execute(pool)
-        .await?;
+    sqlx::query("DELETE FROM sessions WHERE expires_at < ?").bind(now).execute(pool).await?;
     sqlx::query(
         "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
     )
@@ -37,13 +34,12 @@ pub async fn find(
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(Account, String)>, StoreError> {
-    let row: Option<(i64, String)> = sqlx::query_as(
-        "SELECT account_id, csrf_token FROM sessions WHERE token_hash = ? AND expires_at > ?",
-    )
-    .bind(token_hash)
-    .bind(now)
-    .fetch_optional(pool)
-    .await?;
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT account_id, csrf_token FROM sessions WHERE token_hash = ? AND expires_at > ?")
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?;
     let Some((account_id, csrf)) = row else {
         return Ok(None);
     };
@@ -52,9 +48,6 @@ pub async fn find(
 }
 
 pub async fn delete(pool: &SqlitePool, token_hash: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-        .bind(token_hash)
-        .execute(pool)
-        .await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(pool).await?;
     Ok(())
 }

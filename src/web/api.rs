@@ -36,10 +36,7 @@ where
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, HttpError> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(bad_request(&format!(
-                "请求体不是有效的JSON：{}",
-                rejection.body_text()
-            ))),
+            Err(rejection) => Err(bad_request(&format!("请求体不是有效的JSON：{}", rejection.body_text()))),
         }
     }
 }
@@ -55,9 +52,7 @@ pub async fn login(
     ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<Response> {
-    let session = accounts::login(&state.ctx, &body.name, &body.password, &address)
-        .await
-        .map_err(HttpError::api)?;
+    let session = accounts::login(&state.ctx, &body.name, &body.password, &address).await.map_err(HttpError::api)?;
     let a = &session.account;
     let body = json!({
         "token": session.token,
@@ -76,17 +71,13 @@ pub async fn logout(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    accounts::logout(&state.ctx, token.trim())
-        .await
-        .map_err(HttpError::api)?;
+    accounts::logout(&state.ctx, token.trim()).await.map_err(HttpError::api)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn list(State(state): State<AppState>, user: ApiUser) -> ApiResult {
     let actor = user.actor();
-    let views = service::list(&state.ctx, &actor)
-        .await
-        .map_err(HttpError::api)?;
+    let views = service::list(&state.ctx, &actor).await.map_err(HttpError::api)?;
     let items: Vec<Value> = views.iter().map(|v| application_row(&actor, v)).collect();
     Ok(Json(json!({ "items": items })))
 }
@@ -105,20 +96,14 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateBody>,
 ) -> ApiResult<Response> {
     let actor = user.actor();
-    let id = service::create(&state.ctx, &actor, &body.input, body.submit)
-        .await
-        .map_err(HttpError::api)?;
-    let view = service::view(&state.ctx, &actor, id)
-        .await
-        .map_err(HttpError::api)?;
+    let id = service::create(&state.ctx, &actor, &body.input, body.submit).await.map_err(HttpError::api)?;
+    let view = service::view(&state.ctx, &actor, id).await.map_err(HttpError::api)?;
     Ok((StatusCode::CREATED, Json(application_json(&actor, &view))).into_response())
 }
 
 pub async fn get(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult {
     let actor = user.actor();
-    let view = service::view(&state.ctx, &actor, id)
-        .await
-        .map_err(HttpError::api)?;
+    let view = service::view(&state.ctx, &actor, id).await.map_err(HttpError::api)?;
     Ok(Json(application_json(&actor, &view)))
 }
 
@@ -138,16 +123,7 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> ApiResult {
     let actor = user.actor();
-    service::update(
-        &state.ctx,
-        &actor,
-        id,
-        body.version,
-        &body.input,
-        body.submit,
-    )
-    .await
-    .map_err(HttpError::api)?;
+    service::update(&state.ctx, &actor, id, body.version, &body.input, body.submit).await.map_err(HttpError::api)?;
     get(State(state), user, Path(id)).await
 }
 
@@ -162,9 +138,7 @@ pub async fn submit(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<VersionBody>,
 ) -> ApiResult {
-    service::submit(&state.ctx, &user.actor(), id, body.version)
-        .await
-        .map_err(HttpError::api)?;
+    service::submit(&state.ctx, &user.actor(), id, body.version).await.map_err(HttpError::api)?;
     get(State(state), user, Path(id)).await
 }
 
@@ -187,16 +161,9 @@ pub async fn review(
         "reject" => Decision::Reject,
         _ => return Err(bad_request("decision 应为 approve 或 reject")),
     };
-    service::review(
-        &state.ctx,
-        &user.actor(),
-        id,
-        body.version,
-        decision,
-        &body.reason,
-    )
-    .await
-    .map_err(HttpError::api)?;
+    service::review(&state.ctx, &user.actor(), id, body.version, decision, &body.reason)
+        .await
+        .map_err(HttpError::api)?;
     get(State(state), user, Path(id)).await
 }
 
@@ -212,16 +179,7 @@ pub async fn paper(
         "problem" => PaperAction::Problem,
         _ => return Err(bad_request("decision 应为 receive、confirm 或 problem")),
     };
-    service::paper(
-        &state.ctx,
-        &user.actor(),
-        id,
-        body.version,
-        action,
-        &body.reason,
-    )
-    .await
-    .map_err(HttpError::api)?;
+    service::paper(&state.ctx, &user.actor(), id, body.version, action, &body.reason).await.map_err(HttpError::api)?;
     get(State(state), user, Path(id)).await
 }
 
@@ -238,14 +196,9 @@ pub async fn badge_status(
     Path(code): Path<String>,
     ApiJson(body): ApiJson<BadgeStatusBody>,
 ) -> ApiResult {
-    let to = BadgeStatus::parse(&body.status)
-        .ok_or_else(|| bad_request("status 应为 active、suspended 或 revoked"))?;
-    badges::change_status(&state.ctx, &user.actor(), &code, to, &body.reason)
-        .await
-        .map_err(HttpError::api)?;
-    let (badge, _) = badges::get(&state.ctx, &user.actor(), &code)
-        .await
-        .map_err(HttpError::api)?;
+    let to = BadgeStatus::parse(&body.status).ok_or_else(|| bad_request("status 应为 active、suspended 或 revoked"))?;
+    badges::change_status(&state.ctx, &user.actor(), &code, to, &body.reason).await.map_err(HttpError::api)?;
+    let (badge, _) = badges::get(&state.ctx, &user.actor(), &code).await.map_err(HttpError::api)?;
     Ok(Json(json!({ "code": badge.code, "status": badge.status })))
 }
 
@@ -258,10 +211,7 @@ pub struct DeadlineQuery {
 
 /// Public: the working-day calendar.
 pub async fn deadline(State(state): State<AppState>, Query(q): Query<DeadlineQuery>) -> ApiResult {
-    let date: chrono::NaiveDate = q
-        .date
-        .parse()
-        .map_err(|_| bad_request("date 应为 YYYY-MM-DD"))?;
+    let date: chrono::NaiveDate = q.date.parse().map_err(|_| bad_request("date 应为 YYYY-MM-DD"))?;
     let days = q.days.unwrap_or(5);
     if days > 366 {
         return Err(bad_request("days 不得超过366"));
@@ -274,9 +224,7 @@ pub async fn deadline(State(state): State<AppState>, Query(q): Query<DeadlineQue
 
 /// Admin: every account.
 pub async fn accounts(State(state): State<AppState>, user: ApiUser) -> ApiResult {
-    let list = accounts::list(&state.ctx, &user.actor())
-        .await
-        .map_err(HttpError::api)?;
+    let list = accounts::list(&state.ctx, &user.actor()).await.map_err(HttpError::api)?;
     let items: Vec<Value> = list
         .iter()
         .map(|a| {
@@ -295,9 +243,7 @@ pub async fn create_account(
     user: ApiUser,
     ApiJson(body): ApiJson<accounts::AccountInput>,
 ) -> ApiResult<Response> {
-    let id = accounts::create_account(&state.ctx, &user.actor(), &body)
-        .await
-        .map_err(HttpError::api)?;
+    let id = accounts::create_account(&state.ctx, &user.actor(), &body).await.map_err(HttpError::api)?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
@@ -313,8 +259,6 @@ pub async fn set_account_disabled(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<DisabledBody>,
 ) -> ApiResult<StatusCode> {
-    accounts::set_disabled(&state.ctx, &user.actor(), id, body.disabled)
-        .await
-        .map_err(HttpError::api)?;
+    accounts::set_disabled(&state.ctx, &user.actor(), id, body.disabled).await.map_err(HttpError::api)?;
     Ok(StatusCode::NO_CONTENT)
 }

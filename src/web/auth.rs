@@ -74,11 +74,7 @@ where
             return Ok(MaybeUser(None));
         };
         let found = accounts::session(&state.ctx, &token).await?;
-        let user = found.map(|(account, csrf)| SessionUser {
-            account,
-            csrf,
-            token,
-        });
+        let user = found.map(|(account, csrf)| SessionUser { account, csrf, token });
         if let Some(u) = &user {
             parts.extensions.insert(u.clone());
         }
@@ -144,29 +140,19 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, UserRejection> {
         let (mut parts, body) = req.into_parts();
         let User(user) = User::from_request_parts(&mut parts, state).await?;
-        let bytes = axum::body::to_bytes(body, 256 * 1024).await.map_err(|_| {
-            UserRejection::Error(HttpError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "提交的内容过大",
-            ))
-        })?;
+        let bytes = axum::body::to_bytes(body, 256 * 1024)
+            .await
+            .map_err(|_| UserRejection::Error(HttpError::new(StatusCode::PAYLOAD_TOO_LARGE, "提交的内容过大")))?;
         let token = form_field(&bytes, "csrf");
         if !token.is_some_and(|t| constant_time_eq(t.as_bytes(), user.csrf.as_bytes())) {
-            tracing::warn!(
-                account.id = user.account.id,
-                "form refused: CSRF token missing or wrong"
-            );
+            tracing::warn!(account.id = user.account.id, "form refused: CSRF token missing or wrong");
             return Err(UserRejection::Error(HttpError::new(
                 StatusCode::FORBIDDEN,
                 "页面已过期或请求来源无效，请刷新页面后重试",
             )));
         }
-        let form = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
-            UserRejection::Error(HttpError::new(
-                StatusCode::BAD_REQUEST,
-                "提交的内容格式不正确",
-            ))
-        })?;
+        let form = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| UserRejection::Error(HttpError::new(StatusCode::BAD_REQUEST, "提交的内容格式不正确")))?;
         Ok(CsrfForm { user, form })
     }
 }
@@ -210,10 +196,7 @@ where
             .map(str::trim);
         let unauthorized = || HttpError::api(HttpError::new(StatusCode::UNAUTHORIZED, "请先登录"));
         let token = token.ok_or_else(unauthorized)?;
-        match accounts::session(&state.ctx, token)
-            .await
-            .map_err(HttpError::api)?
-        {
+        match accounts::session(&state.ctx, token).await.map_err(HttpError::api)? {
             Some((account, _)) => Ok(ApiUser(account)),
             None => Err(unauthorized()),
         }
@@ -228,10 +211,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let address = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+        let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
         Ok(ClientAddress(address.unwrap_or_else(|| "unknown".into())))
     }
 }
@@ -245,13 +225,7 @@ pub fn signed_in_response(token: &str, account: &Account, secure: bool, max_age:
     };
     let mut response = Redirect::to(target).into_response();
     let headers = response.headers_mut();
-    headers.append(
-        SET_COOKIE,
-        set_cookie(SESSION_COOKIE, token, Some(max_age), secure),
-    );
-    headers.append(
-        SET_COOKIE,
-        set_cookie(LOGIN_CSRF_COOKIE, "", Some(0), secure),
-    );
+    headers.append(SET_COOKIE, set_cookie(SESSION_COOKIE, token, Some(max_age), secure));
+    headers.append(SET_COOKIE, set_cookie(LOGIN_CSRF_COOKIE, "", Some(0), secure));
     response
 }

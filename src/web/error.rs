@@ -19,12 +19,7 @@ pub struct HttpError {
 
 impl HttpError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            message: message.into(),
-            fields: FieldErrors::new(),
-            json: false,
-        }
+        Self { status, message: message.into(), fields: FieldErrors::new(), json: false }
     }
 
     pub fn not_found() -> Self {
@@ -37,22 +32,19 @@ impl HttpError {
 
     /// For API handlers: the same error as JSON.
     pub fn api(e: impl Into<HttpError>) -> Self {
-        Self {
-            json: true,
-            ..e.into()
-        }
+        Self { json: true, ..e.into() }
     }
 }
 
 impl From<ServiceError> for HttpError {
     fn from(e: ServiceError) -> Self {
         let status = match &e {
-            ServiceError::Invalid(_)
-            | ServiceError::Denied(crate::domain::workflow::Denied::ReasonRequired) => {
+            ServiceError::Invalid(_) | ServiceError::Denied(crate::domain::workflow::Denied::ReasonRequired) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ServiceError::Denied(crate::domain::workflow::Denied::WrongState(_))
-            | ServiceError::Conflict => StatusCode::CONFLICT,
+            ServiceError::Denied(crate::domain::workflow::Denied::WrongState(_)) | ServiceError::Conflict => {
+                StatusCode::CONFLICT
+            }
             ServiceError::Denied(_) | ServiceError::Forbidden => StatusCode::FORBIDDEN,
             ServiceError::NotFound => StatusCode::NOT_FOUND,
             ServiceError::BadCredentials => StatusCode::UNAUTHORIZED,
@@ -70,12 +62,7 @@ impl From<ServiceError> for HttpError {
             ServiceError::NotFound => "未找到该记录".to_owned(),
             other => other.to_string(),
         };
-        Self {
-            status,
-            message,
-            fields,
-            json: false,
-        }
+        Self { status, message, fields, json: false }
     }
 }
 
@@ -97,11 +84,7 @@ impl IntoResponse for HttpError {
             let body = json!({ "error": self.message, "fields": self.fields });
             return (self.status, Json(body)).into_response();
         }
-        let fields: String = self
-            .fields
-            .values()
-            .map(|m| format!("<li>{}</li>", escape(m)))
-            .collect();
+        let fields: String = self.fields.values().map(|m| format!("<li>{}</li>", escape(m))).collect();
         let page = format!(
             "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"page\"><h1>{title}</h1><p class=\"error\">{message}</p><ul>{fields}</ul><p><a href=\"/\">返回首页</a></p></main></body></html>",
             title = "操作未完成",

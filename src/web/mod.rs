@@ -42,16 +42,10 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/portal", get(applications::portal))
-        .route(
-            "/applications",
-            get(applications::list).post(applications::create),
-        )
+        .route("/applications", get(applications::list).post(applications::create))
         .route("/applications/new", get(applications::new_form))
         .route("/applications/{id}", get(applications::detail))
-        .route(
-            "/applications/{id}/edit",
-            get(applications::edit_form).post(applications::update),
-        )
+        .route("/applications/{id}/edit", get(applications::edit_form).post(applications::update))
         .route("/applications/{id}/submit", post(applications::submit))
         .route("/applications/{id}/review", post(applications::review))
         .route("/applications/{id}/paper", post(applications::paper))
@@ -59,18 +53,9 @@ pub fn router(state: AppState) -> Router {
         .route("/print/letter", get(print::letter))
         .route("/badges/{code}", get(badges::show))
         .route("/badges/{code}/status", post(badges::change_status))
-        .route(
-            "/admin/accounts",
-            get(accounts::list).post(accounts::create),
-        )
-        .route(
-            "/admin/accounts/{id}/disabled",
-            post(accounts::set_disabled),
-        )
-        .route(
-            "/api/openapi.json",
-            get(|| async { Json(openapi::document()) }),
-        )
+        .route("/admin/accounts", get(accounts::list).post(accounts::create))
+        .route("/admin/accounts/{id}/disabled", post(accounts::set_disabled))
+        .route("/api/openapi.json", get(|| async { Json(openapi::document()) }))
         .nest("/api/v1", api)
         .fallback(|| async { HttpError::not_found() })
         .layer(middleware::from_fn(security_headers))
@@ -83,15 +68,9 @@ async fn security_headers(request: Request, next: Next) -> Response {
     let is_static = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await.into_response();
     let h = response.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),

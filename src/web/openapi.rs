@@ -46,14 +46,11 @@ pub fn document() -> Value {
         "credit_code",
         "recheck_code",
     ];
-    let form_props: serde_json::Map<String, Value> = form_fields
-        .iter()
-        .map(|f| ((*f).to_owned(), json!({ "type": "string" })))
-        .collect();
+    let form_props: serde_json::Map<String, Value> =
+        form_fields.iter().map(|f| ((*f).to_owned(), json!({ "type": "string" }))).collect();
     let error = json!({ "description": "错误", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
     let app = json!({ "description": "申请", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Application" } } } });
-    let id_param =
-        json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } });
+    let id_param = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } });
     let step = |decisions: &[&str]| {
         json!({
             "required": true,

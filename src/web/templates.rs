@@ -10,24 +10,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("home.html", include_str!("templates/home.html")),
     ("login.html", include_str!("templates/login.html")),
     ("portal.html", include_str!("templates/portal.html")),
-    (
-        "applications.html",
-        include_str!("templates/applications.html"),
-    ),
-    (
-        "application_form.html",
-        include_str!("templates/application_form.html"),
-    ),
-    (
-        "application.html",
-        include_str!("templates/application.html"),
-    ),
+    ("applications.html", include_str!("templates/applications.html")),
+    ("application_form.html", include_str!("templates/application_form.html")),
+    ("application.html", include_str!("templates/application.html")),
     ("print_base.html", include_str!("templates/print_base.html")),
     ("print_form.html", include_str!("templates/print_form.html")),
-    (
-        "print_letter.html",
-        include_str!("templates/print_letter.html"),
-    ),
+    ("print_letter.html", include_str!("templates/print_letter.html")),
     ("badge.html", include_str!("templates/badge.html")),
     ("accounts.html", include_str!("templates/accounts.html")),
 ];
@@ -38,8 +26,7 @@ pub const APP_CSS: &str = include_str!("templates/app.css");
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     for (name, source) in TEMPLATES {
-        env.add_template(name, source)
-            .expect("embedded templates compile");
+        env.add_template(name, source).expect("embedded templates compile");
     }
     env.add_filter("cst", cst);
     env
@@ -48,10 +35,7 @@ pub fn environment() -> Environment<'static> {
 /// Formats an RFC 3339 UTC timestamp as China Standard Time, `YYYY-MM-DD HH:MM`.
 fn cst(value: String) -> String {
     match value.parse::<DateTime<Utc>>() {
-        Ok(t) => t
-            .with_timezone(&china_offset())
-            .format("%Y-%m-%d %H:%M")
-            .to_string(),
+        Ok(t) => t.with_timezone(&china_offset()).format("%Y-%m-%d %H:%M").to_string(),
         Err(_) => value,
     }
 }

@@ -12,12 +12,8 @@ use crate::service::applications::{printable, ApplicationView};
 /// Steps `actor` may take now, by event name.
 pub fn available_actions(actor: &Actor, view: &ApplicationView) -> Vec<&'static str> {
     let app = &view.app;
-    let subject = Subject {
-        state: app.state,
-        owner_id: app.unit_id,
-        unit_region: app.unit_region.as_ref(),
-        chain: &app.chain,
-    };
+    let subject =
+        Subject { state: app.state, owner_id: app.unit_id, unit_region: app.unit_region.as_ref(), chain: &app.chain };
     let probes = [
         Event::Approve,
         Event::Reject { reason: "-".into() },
@@ -25,11 +21,8 @@ pub fn available_actions(actor: &Actor, view: &ApplicationView) -> Vec<&'static 
         Event::ConfirmPaper,
         Event::PaperProblem { reason: "-".into() },
     ];
-    let mut actions: Vec<&'static str> = probes
-        .iter()
-        .filter(|e| apply(&subject, e, actor).is_ok())
-        .map(Event::name)
-        .collect();
+    let mut actions: Vec<&'static str> =
+        probes.iter().filter(|e| apply(&subject, e, actor).is_ok()).map(Event::name).collect();
     if actor.role == Role::Unit && actor.account_id == app.unit_id {
         if app.state.editable() {
             actions.extend(["edit", "submit"]);
@@ -58,24 +51,10 @@ fn form_json(form: &ApplicationForm, full: bool) -> Value {
     value["domain_cn_ascii"] = json!(form.domain_cn.as_ref().map(|d| d.ascii()));
     if !full {
         let mask = |v: &mut Value, masked: Option<String>| *v = json!(masked.unwrap_or_default());
-        mask(
-            &mut value["handler_id_number"],
-            form.handler_id_number.as_ref().map(|i| i.masked()),
-        );
-        mask(
-            &mut value["principal_mobile"],
-            form.principal.mobile.as_ref().map(|m| m.masked()),
-        );
-        mask(
-            &mut value["handler_mobile"],
-            form.handler.mobile.as_ref().map(|m| m.masked()),
-        );
-        for field in [
-            "principal_phone",
-            "handler_phone",
-            "principal_email",
-            "handler_email",
-        ] {
+        mask(&mut value["handler_id_number"], form.handler_id_number.as_ref().map(|i| i.masked()));
+        mask(&mut value["principal_mobile"], form.principal.mobile.as_ref().map(|m| m.masked()));
+        mask(&mut value["handler_mobile"], form.handler.mobile.as_ref().map(|m| m.masked()));
+        for field in ["principal_phone", "handler_phone", "principal_email", "handler_email"] {
             if value[field].as_str().is_some_and(|s| !s.is_empty()) {
                 value[field] = json!("（已隐去）");
             }
@@ -85,16 +64,7 @@ fn form_json(form: &ApplicationForm, full: bool) -> Value {
 }
 
 fn level_labels(chain: &[Level]) -> Vec<&'static str> {
-    chain
-        .iter()
-        .map(|l| {
-            if *l == Level::Central {
-                "中央编办复审"
-            } else {
-                l.label()
-            }
-        })
-        .collect()
+    chain.iter().map(|l| if *l == Level::Central { "中央编办复审" } else { l.label() }).collect()
 }
 
 /// The application as its detail page and the API show it to `actor`.

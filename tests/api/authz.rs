@@ -32,12 +32,7 @@ async fn browsers(app: &TestApp) -> Vec<Browser> {
 
 fn check(route: &str, got: &[u16], want: &[u16; 11]) {
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert_eq!(
-            g,
-            w,
-            "{route} as {:?}: got {g}, want {w}",
-            ROLES[i].unwrap_or("anonymous")
-        );
+        assert_eq!(g, w, "{route} as {:?}: got {g}, want {w}", ROLES[i].unwrap_or("anonymous"));
     }
 }
 
@@ -56,46 +51,16 @@ async fn page_matrix() {
         ("/".into(), [200; 11]),
         ("/healthz".into(), [200; 11]),
         ("/api/openapi.json".into(), [200; 11]),
-        (
-            "/portal".into(),
-            [303, 200, 200, 303, 303, 303, 303, 303, 303, 303, 303],
-        ),
-        (
-            "/applications".into(),
-            [303, 303, 303, 200, 200, 200, 200, 200, 200, 200, 403],
-        ),
-        (
-            "/applications/new".into(),
-            [303, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403],
-        ),
-        (
-            format!("/applications/{id}"),
-            [303, 200, 404, 200, 404, 200, 404, 200, 200, 200, 404],
-        ),
-        (
-            format!("/applications/{draft}"),
-            [303, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404],
-        ),
-        (
-            format!("/applications/{id}/edit"),
-            [303, 409, 404, 403, 404, 403, 404, 403, 403, 403, 404],
-        ),
-        (
-            format!("/applications/{draft}/edit"),
-            [303, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404],
-        ),
-        (
-            format!("/applications/{id}/print"),
-            [303, 409, 404, 403, 403, 403, 403, 403, 403, 403, 403],
-        ),
-        (
-            format!("/print/letter?ids={id}"),
-            [303, 409, 404, 403, 403, 403, 403, 403, 403, 403, 403],
-        ),
-        (
-            "/admin/accounts".into(),
-            [303, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200],
-        ),
+        ("/portal".into(), [303, 200, 200, 303, 303, 303, 303, 303, 303, 303, 303]),
+        ("/applications".into(), [303, 303, 303, 200, 200, 200, 200, 200, 200, 200, 403]),
+        ("/applications/new".into(), [303, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403]),
+        (format!("/applications/{id}"), [303, 200, 404, 200, 404, 200, 404, 200, 200, 200, 404]),
+        (format!("/applications/{draft}"), [303, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+        (format!("/applications/{id}/edit"), [303, 409, 404, 403, 404, 403, 404, 403, 403, 403, 404]),
+        (format!("/applications/{draft}/edit"), [303, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+        (format!("/applications/{id}/print"), [303, 409, 404, 403, 403, 403, 403, 403, 403, 403, 403]),
+        (format!("/print/letter?ids={id}"), [303, 409, 404, 403, 403, 403, 403, 403, 403, 403, 403]),
+        ("/admin/accounts".into(), [303, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200]),
         ("/no/such/page".into(), [404; 11]),
     ];
     for (route, want) in &gets {
@@ -118,11 +83,7 @@ async fn only_the_reviewer_in_charge_can_act_and_nothing_changes_otherwise() {
     let id = b[1].create_application(&valid_input(), true).await;
     let version = app.version_of(id).await.to_string();
     let review = format!("/applications/{id}/review");
-    let approve = [
-        ("version", version.as_str()),
-        ("decision", "approve"),
-        ("reason", ""),
-    ];
+    let approve = [("version", version.as_str()), ("decision", "approve"), ("reason", "")];
 
     // Everybody but the county office of the owner is refused; the application is untouched.
     let mut got = Vec::new();
@@ -133,31 +94,17 @@ async fn only_the_reviewer_in_charge_can_act_and_nothing_changes_otherwise() {
         }
         got.push(browser.post(&review, &approve).await.status().as_u16());
     }
-    check(
-        &review,
-        &got,
-        &[303, 403, 404, 0, 404, 403, 404, 403, 403, 403, 404],
-    );
+    check(&review, &got, &[303, 403, 404, 0, 404, 403, 404, 403, 403, 403, 404]);
     assert_eq!(app.state_of(id).await, "county_review");
     assert_eq!(app.count("application_events").await, 1);
 
     // A post without the CSRF token is refused even from the right reviewer.
-    let no_token = b[3]
-        .client
-        .post(format!("{}{review}", app.base))
-        .form(&approve)
-        .send()
-        .await
-        .unwrap();
+    let no_token = b[3].client.post(format!("{}{review}", app.base)).form(&approve).send().await.unwrap();
     assert_eq!(no_token.status(), 403);
     let wrong_token = b[3]
         .client
         .post(format!("{}{review}", app.base))
-        .form(&[
-            ("version", version.as_str()),
-            ("decision", "approve"),
-            ("csrf", "forged"),
-        ])
+        .form(&[("version", version.as_str()), ("decision", "approve"), ("csrf", "forged")])
         .send()
         .await
         .unwrap();
@@ -170,11 +117,7 @@ async fn only_the_reviewer_in_charge_can_act_and_nothing_changes_otherwise() {
 
     // Now at the city: the county office is past its step, another city is out of region.
     let version = app.version_of(id).await.to_string();
-    let approve = [
-        ("version", version.as_str()),
-        ("decision", "approve"),
-        ("reason", ""),
-    ];
+    let approve = [("version", version.as_str()), ("decision", "approve"), ("reason", "")];
     for i in [1, 3, 6, 7, 8, 9] {
         let s = b[i].post(&review, &approve).await.status().as_u16();
         assert!(s == 403 || s == 404, "{:?} got {s}", ROLES[i]);
@@ -183,31 +126,11 @@ async fn only_the_reviewer_in_charge_can_act_and_nothing_changes_otherwise() {
     let paper = format!("/applications/{id}/paper");
     let submit = format!("/applications/{id}/submit");
     for (i, browser) in b.iter().enumerate() {
-        let p = browser
-            .post(&paper, &[("version", &version), ("decision", "receive")])
-            .await
-            .status()
-            .as_u16();
-        let s = browser
-            .post(&submit, &[("version", &version)])
-            .await
-            .status()
-            .as_u16();
-        let a = browser
-            .post("/admin/accounts", &[("name", "x")])
-            .await
-            .status()
-            .as_u16();
-        assert!(
-            matches!(p, 303 | 403 | 404 | 409) && (i == 0) == (p == 303),
-            "paper as {:?}: {p}",
-            ROLES[i]
-        );
-        assert!(
-            matches!(s, 303 | 403 | 404 | 409) && (i == 0) == (s == 303),
-            "submit as {:?}: {s}",
-            ROLES[i]
-        );
+        let p = browser.post(&paper, &[("version", &version), ("decision", "receive")]).await.status().as_u16();
+        let s = browser.post(&submit, &[("version", &version)]).await.status().as_u16();
+        let a = browser.post("/admin/accounts", &[("name", "x")]).await.status().as_u16();
+        assert!(matches!(p, 303 | 403 | 404 | 409) && (i == 0) == (p == 303), "paper as {:?}: {p}", ROLES[i]);
+        assert!(matches!(s, 303 | 403 | 404 | 409) && (i == 0) == (s == 303), "submit as {:?}: {s}", ROLES[i]);
         let want_admin = match i {
             0 => 303,
             10 => 422,
@@ -231,28 +154,9 @@ async fn api_matrix() {
     let detail = format!("/api/v1/applications/{id}");
 
     let anon = reqwest::Client::new();
-    assert_eq!(
-        anon.get(format!("{}{detail}", app.base))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
-    assert_eq!(
-        anon.get(format!("{}/api/v1/applications", app.base))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
-    let forged = anon
-        .get(format!("{}{detail}", app.base))
-        .bearer_auth("forged")
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(anon.get(format!("{}{detail}", app.base)).send().await.unwrap().status(), 401);
+    assert_eq!(anon.get(format!("{}/api/v1/applications", app.base)).send().await.unwrap().status(), 401);
+    let forged = anon.get(format!("{}{detail}", app.base)).bearer_auth("forged").send().await.unwrap();
     assert_eq!(forged.status(), 401);
 
     let want_detail = [200, 404, 200, 404, 200, 404, 200, 200, 200, 404];
@@ -261,16 +165,11 @@ async fn api_matrix() {
         let (status, body) = api.get(&detail).await;
         assert_eq!(status, want_detail[i], "GET detail as {role:?}: {body}");
         let (status, list) = api.get("/api/v1/applications").await;
-        let listed = list["items"]
-            .as_array()
-            .is_some_and(|items| items.iter().any(|a| a["id"] == id));
+        let listed = list["items"].as_array().is_some_and(|items| items.iter().any(|a| a["id"] == id));
         assert_eq!(listed, want_detail[i] == 200, "list as {role:?} ({status})");
         if i != 2 {
             let (status, _) = api.step(id, "review", "approve", "").await;
-            assert!(
-                status == 403 || status == 404,
-                "approve as {role:?}: {status}"
-            );
+            assert!(status == 403 || status == 404, "approve as {role:?}: {status}");
         }
     }
     // A supervisor sees the application but not the personal data in full.
@@ -286,28 +185,13 @@ async fn lists_mask_personal_data_for_everyone() {
     app.cast().await;
     let owner = app.browser("清丰县人民政府.政务").await;
     let id = owner.create_application(&valid_input(), true).await;
-    let queue = app
-        .browser("清丰县编办.政务")
-        .await
-        .text("/applications")
-        .await;
+    let queue = app.browser("清丰县编办.政务").await.text("/applications").await;
     assert!(queue.contains("138****2001") && !queue.contains("13803932001"));
     // The reviewer handling it sees the details in full on its page.
-    let detail = app
-        .browser("清丰县编办.政务")
-        .await
-        .text(&format!("/applications/{id}"))
-        .await;
+    let detail = app.browser("清丰县编办.政务").await.text(&format!("/applications/{id}")).await;
     assert!(detail.contains("13803932001") && detail.contains("11010519491231002X"));
-    let (_, list) = app
-        .api("清丰县编办.政务")
-        .await
-        .get("/api/v1/applications")
-        .await;
-    assert_eq!(
-        list["items"][0]["form"]["handler_id_number"],
-        "110105********002X"
-    );
+    let (_, list) = app.api("清丰县编办.政务").await.get("/api/v1/applications").await;
+    assert_eq!(list["items"][0]["form"]["handler_id_number"], "110105********002X");
 }
 
 #[tokio::test]
@@ -315,11 +199,7 @@ async fn every_documented_api_operation_is_routed_and_guarded() {
     let app = spawn_app().await;
     let client = reqwest::Client::new();
     for (method, path) in govbadge::web::openapi::OPERATIONS {
-        let url = format!(
-            "{}{}",
-            app.base,
-            path.replace("{id}", "1").replace("{code}", "4109220000016")
-        );
+        let url = format!("{}{}", app.base, path.replace("{id}", "1").replace("{code}", "4109220000016"));
         let r = client
             .request(method.to_uppercase().parse().unwrap(), &url)
             .json(&serde_json::json!({}))
@@ -330,10 +210,7 @@ async fn every_documented_api_operation_is_routed_and_guarded() {
         assert!(status != 404 && status != 405, "{method} {path}: {status}");
         // Without a token only the public operations answer 2xx.
         let public = matches!(*path, "/api/v1/sessions" | "/api/v1/deadline");
-        assert!(
-            public || status == 401,
-            "{method} {path} without a token: {status}"
-        );
+        assert!(public || status == 401, "{method} {path} without a token: {status}");
     }
 }
 
@@ -348,10 +225,7 @@ async fn accounts_are_managed_by_the_admin_only() {
     assert_eq!(reviewer.get("/api/v1/accounts").await.0, 403);
     let (status, created) = admin.post("/api/v1/accounts", new.clone()).await;
     assert_eq!(status, 201, "{created}");
-    assert_eq!(
-        admin.post("/api/v1/accounts", new).await.1["fields"]["name"],
-        "该账号名称已存在"
-    );
+    assert_eq!(admin.post("/api/v1/accounts", new).await.1["fields"]["name"], "该账号名称已存在");
     let bad = serde_json::json!({ "name": "x", "display_name": "x", "role": "reviewer", "level": "city", "region": "410926", "password": "short" });
     let (status, body) = admin.post("/api/v1/accounts", bad).await;
     assert_eq!(status, 422);
@@ -360,22 +234,11 @@ async fn accounts_are_managed_by_the_admin_only() {
     // Disabling an account ends its sessions at once.
     let (status, list) = admin.get("/api/v1/accounts").await;
     assert_eq!(status, 200);
-    let target = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "清丰县编办.政务")
-        .unwrap()["id"]
+    let target = list["items"].as_array().unwrap().iter().find(|a| a["name"] == "清丰县编办.政务").unwrap()["id"]
         .as_i64()
         .unwrap();
     assert_eq!(
-        admin
-            .post(
-                &format!("/api/v1/accounts/{target}/disabled"),
-                serde_json::json!({ "disabled": true })
-            )
-            .await
-            .0,
+        admin.post(&format!("/api/v1/accounts/{target}/disabled"), serde_json::json!({ "disabled": true })).await.0,
         204
     );
     assert_eq!(reviewer.get("/api/v1/applications").await.0, 401);
@@ -388,19 +251,9 @@ async fn badge_pages_by_role() {
     let app = spawn_app().await;
     app.cast().await;
     let owner = app.api("清丰县人民政府.政务").await;
-    let (_, created) = owner
-        .post(
-            "/api/v1/applications",
-            crate::workflow::submitted(valid_input()),
-        )
-        .await;
+    let (_, created) = owner.post("/api/v1/applications", crate::workflow::submitted(valid_input())).await;
     let id = created["id"].as_i64().unwrap();
-    for r in [
-        "清丰县编办.政务",
-        "濮阳市编办.政务",
-        "河南省编办.政务",
-        "中央编办.政务",
-    ] {
+    for r in ["清丰县编办.政务", "濮阳市编办.政务", "河南省编办.政务", "中央编办.政务"] {
         app.api(r).await.step(id, "review", "approve", "").await;
     }
     let county = app.api("清丰县编办.政务").await;
@@ -414,32 +267,15 @@ async fn badge_pages_by_role() {
     for browser in &b {
         got.push(browser.get(&page).await.status().as_u16());
     }
-    check(
-        &page,
-        &got,
-        &[303, 200, 404, 200, 404, 200, 404, 200, 200, 200, 404],
-    );
+    check(&page, &got, &[303, 200, 404, 200, 404, 200, 404, 200, 200, 200, 404]);
     // Only reviewers covering the unit change the status; supervisors and units cannot.
     let status = format!("/badges/{code}/status");
     let mut got = Vec::new();
     for browser in &b {
-        got.push(
-            browser
-                .post(&status, &[("status", "suspended"), ("reason", "测试")])
-                .await
-                .status()
-                .as_u16(),
-        );
+        got.push(browser.post(&status, &[("status", "suspended"), ("reason", "测试")]).await.status().as_u16());
     }
     // The county office acts first (303), so later reviewers find it already suspended (422).
-    check(
-        &status,
-        &got,
-        &[303, 403, 404, 303, 404, 422, 404, 422, 422, 403, 404],
-    );
-    let changes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM badge_events")
-        .fetch_one(&app.ctx.pool)
-        .await
-        .unwrap();
+    check(&status, &got, &[303, 403, 404, 303, 404, 422, 404, 422, 422, 403, 404]);
+    let changes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM badge_events").fetch_one(&app.ctx.pool).await.unwrap();
     assert_eq!(changes, 1);
 }

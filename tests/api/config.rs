@@ -9,10 +9,7 @@ fn shipped_config_loads_and_matches_the_defaults() {
     let config = Config::from_toml_and_env(SHIPPED, "config.toml", Vec::new()).unwrap();
     let defaults = Config::default();
     assert_eq!(config.server.bind, defaults.server.bind);
-    assert_eq!(
-        config.workflow.review_levels,
-        defaults.workflow.review_levels
-    );
+    assert_eq!(config.workflow.review_levels, defaults.workflow.review_levels);
     assert_eq!(config.workflow.paper_copies, 4);
     assert_eq!(config.sms.body, defaults.sms.body);
     assert_eq!(config.outbox.max_attempts, defaults.outbox.max_attempts);
@@ -20,33 +17,21 @@ fn shipped_config_loads_and_matches_the_defaults() {
 
 #[test]
 fn unknown_keys_are_named() {
-    let err = Config::from_toml_and_env("[server]\nbnid = \"x\"\n", "test.toml", Vec::new())
-        .unwrap_err()
-        .to_string();
+    let err = Config::from_toml_and_env("[server]\nbnid = \"x\"\n", "test.toml", Vec::new()).unwrap_err().to_string();
     assert!(err.contains("bnid"), "{err}");
-    let err = Config::from_toml_and_env("[sever]\n", "test.toml", Vec::new())
-        .unwrap_err()
-        .to_string();
+    let err = Config::from_toml_and_env("[sever]\n", "test.toml", Vec::new()).unwrap_err().to_string();
     assert!(err.contains("sever"), "{err}");
     let env = vec![("GOVBADGE_MAIL__HOTS".to_owned(), "x".to_owned())];
-    let err = Config::from_toml_and_env(SHIPPED, "config.toml", env)
-        .unwrap_err()
-        .to_string();
+    let err = Config::from_toml_and_env(SHIPPED, "config.toml", env).unwrap_err().to_string();
     assert!(err.contains("hots"), "{err}");
 }
 
 #[test]
 fn environment_overrides_the_file() {
     let env = vec![
-        (
-            "GOVBADGE_SERVER__BIND".to_owned(),
-            "0.0.0.0:9000".to_owned(),
-        ),
+        ("GOVBADGE_SERVER__BIND".to_owned(), "0.0.0.0:9000".to_owned()),
         ("GOVBADGE_MAIL__PORT".to_owned(), "2525".to_owned()),
-        (
-            "GOVBADGE_WORKFLOW__REVIEW_LEVELS".to_owned(),
-            "[\"county\", \"province\"]".to_owned(),
-        ),
+        ("GOVBADGE_WORKFLOW__REVIEW_LEVELS".to_owned(), "[\"county\", \"province\"]".to_owned()),
         ("GOVBADGE_MAIL__ENABLED".to_owned(), "true".to_owned()),
         ("UNRELATED".to_owned(), "1".to_owned()),
     ];
@@ -59,14 +44,9 @@ fn environment_overrides_the_file() {
 
 #[test]
 fn inconsistent_values_are_refused() {
-    let err = Config::from_toml_and_env(
-        "[workflow]\nreview_levels = [\"county\", \"central\"]\n",
-        "t",
-        Vec::new(),
-    )
-    .unwrap_err();
+    let err = Config::from_toml_and_env("[workflow]\nreview_levels = [\"county\", \"central\"]\n", "t", Vec::new())
+        .unwrap_err();
     assert!(err.to_string().contains("review_levels"));
-    let err =
-        Config::from_toml_and_env("[mail]\ntls = \"sometimes\"\n", "t", Vec::new()).unwrap_err();
+    let err = Config::from_toml_and_env("[mail]\ntls = \"sometimes\"\n", "t", Vec::new()).unwrap_err();
     assert!(err.to_string().contains("sometimes"));
 }

@@ -55,11 +55,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     config.server.public_base_url = format!("http://{addr}");
     let ctx = govbadge::startup::build(config).await.unwrap();
     tokio::spawn(govbadge::startup::run_on(ctx.clone(), listener, false));
-    TestApp {
-        base: format!("http://{addr}"),
-        ctx,
-        _dir: dir,
-    }
+    TestApp { base: format!("http://{addr}"), ctx, _dir: dir }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -67,13 +63,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
-    pub async fn account(
-        &self,
-        name: &str,
-        role: Role,
-        level: Option<Level>,
-        region: Option<&str>,
-    ) -> i64 {
+    pub async fn account(&self, name: &str, role: Role, level: Option<Level>, region: Option<&str>) -> i64 {
         let region = region.map(|r| RegionCode::parse(r).unwrap());
         let new = NewAccount {
             name,
@@ -83,69 +73,22 @@ impl TestApp {
             region: region.as_ref(),
             password_hash: password_hash(),
         };
-        accounts::create(&self.ctx.pool, &new, Utc::now())
-            .await
-            .unwrap()
+        accounts::create(&self.ctx.pool, &new, Utc::now()).await.unwrap()
     }
 
     /// The standard cast: a county unit (410922) and everyone around it, by account name.
     pub async fn cast(&self) {
         let cast: [(&str, Role, Option<Level>, Option<&str>); 11] = [
-            (
-                "清丰县人民政府.政务",
-                Role::Unit,
-                Some(Level::County),
-                Some("410922"),
-            ),
-            (
-                "南乐县教育局.政务",
-                Role::Unit,
-                Some(Level::County),
-                Some("410923"),
-            ),
-            (
-                "清丰县编办.政务",
-                Role::Reviewer,
-                Some(Level::County),
-                Some("410922"),
-            ),
-            (
-                "清丰县编办二.政务",
-                Role::Reviewer,
-                Some(Level::County),
-                Some("410922"),
-            ),
-            (
-                "南乐县编办.政务",
-                Role::Reviewer,
-                Some(Level::County),
-                Some("410923"),
-            ),
-            (
-                "濮阳市编办.政务",
-                Role::Reviewer,
-                Some(Level::City),
-                Some("410900"),
-            ),
-            (
-                "安阳市编办.政务",
-                Role::Reviewer,
-                Some(Level::City),
-                Some("410500"),
-            ),
-            (
-                "河南省编办.政务",
-                Role::Reviewer,
-                Some(Level::Province),
-                Some("410000"),
-            ),
+            ("清丰县人民政府.政务", Role::Unit, Some(Level::County), Some("410922")),
+            ("南乐县教育局.政务", Role::Unit, Some(Level::County), Some("410923")),
+            ("清丰县编办.政务", Role::Reviewer, Some(Level::County), Some("410922")),
+            ("清丰县编办二.政务", Role::Reviewer, Some(Level::County), Some("410922")),
+            ("南乐县编办.政务", Role::Reviewer, Some(Level::County), Some("410923")),
+            ("濮阳市编办.政务", Role::Reviewer, Some(Level::City), Some("410900")),
+            ("安阳市编办.政务", Role::Reviewer, Some(Level::City), Some("410500")),
+            ("河南省编办.政务", Role::Reviewer, Some(Level::Province), Some("410000")),
             ("中央编办.政务", Role::Reviewer, Some(Level::Central), None),
-            (
-                "濮阳市监督.政务",
-                Role::Supervisor,
-                Some(Level::City),
-                Some("410900"),
-            ),
+            ("濮阳市监督.政务", Role::Supervisor, Some(Level::City), Some("410900")),
             ("admin", Role::Admin, None, None),
         ];
         for (name, role, level, region) in cast {
@@ -168,15 +111,8 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(r.status(), 201, "API login of {name}");
-        let token = r.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        Api {
-            base: self.base.clone(),
-            client,
-            token,
-        }
+        let token = r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+        Api { base: self.base.clone(), client, token }
     }
 
     pub async fn state_of(&self, id: i64) -> String {
@@ -196,10 +132,7 @@ impl TestApp {
     }
 
     pub async fn count(&self, table: &str) -> i64 {
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-            .fetch_one(&self.ctx.pool)
-            .await
-            .unwrap()
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&self.ctx.pool).await.unwrap()
     }
 }
 
@@ -234,12 +167,7 @@ pub fn valid_input() -> ApplicationInput {
 
 pub fn input_pairs(input: &ApplicationInput) -> Vec<(String, String)> {
     let value = serde_json::to_value(input).unwrap();
-    value
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
-        .collect()
+    value.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect()
 }
 
 /// A cookie-keeping client that fills in CSRF tokens the way a browser submits forms.
@@ -267,15 +195,9 @@ pub fn extract_csrf(html: &str) -> Option<String> {
 
 impl Browser {
     pub fn anonymous(base: &str) -> Self {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Self {
-            base: base.to_owned(),
-            client,
-        }
+        let client =
+            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { base: base.to_owned(), client }
     }
 
     pub async fn login(&self, name: &str) {
@@ -295,11 +217,7 @@ impl Browser {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap()
+        self.client.get(format!("{}{path}", self.base)).send().await.unwrap()
     }
 
     pub async fn text(&self, path: &str) -> String {
@@ -320,36 +238,20 @@ impl Browser {
         let csrf = self.csrf().await;
         let mut body: Vec<(&str, &str)> = fields.to_vec();
         body.push(("csrf", &csrf));
-        self.client
-            .post(format!("{}{path}", self.base))
-            .form(&body)
-            .send()
-            .await
-            .unwrap()
+        self.client.post(format!("{}{path}", self.base)).form(&body).send().await.unwrap()
     }
 
     pub async fn post_pairs(&self, path: &str, pairs: Vec<(String, String)>) -> reqwest::Response {
-        let refs: Vec<(&str, &str)> = pairs
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         self.post(path, &refs).await
     }
 
     /// Creates (and optionally submits) an application through the form; returns its id.
     pub async fn create_application(&self, input: &ApplicationInput, submit: bool) -> i64 {
         let mut pairs = input_pairs(input);
-        pairs.push((
-            "action".into(),
-            if submit { "submit" } else { "save" }.into(),
-        ));
+        pairs.push(("action".into(), if submit { "submit" } else { "save" }.into()));
         let r = self.post_pairs("/applications", pairs).await;
-        assert_eq!(
-            r.status(),
-            303,
-            "create: {}",
-            r.text().await.unwrap_or_default()
-        );
+        assert_eq!(r.status(), 303, "create: {}", r.text().await.unwrap_or_default());
         let location = r.headers()["location"].to_str().unwrap().to_owned();
         location.rsplit('/').next().unwrap().parse().unwrap()
     }
@@ -363,16 +265,8 @@ pub struct Api {
 }
 
 impl Api {
-    pub async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut req = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -411,11 +305,7 @@ pub struct SmtpSink {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 impl SmtpSink {
@@ -431,16 +321,9 @@ impl SmtpSink {
             .spawn()
             .expect("python3 with aiosmtpd (see README) runs the test SMTP server");
         let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         assert_eq!(line.trim(), "READY", "SMTP sink did not start");
-        Self {
-            port,
-            path,
-            child,
-            _dir: dir,
-        }
+        Self { port, path, child, _dir: dir }
     }
 
     pub fn start() -> Self {
@@ -477,19 +360,14 @@ impl Drop for SmtpSink {
 
 /// Decodes a mail's MIME text: lettre sends UTF-8 bodies base64 or quoted-printable encoded.
 pub fn mail_text(raw: &str) -> String {
-    let Some((headers, body)) = raw
-        .split_once("\r\n\r\n")
-        .or_else(|| raw.split_once("\n\n"))
-    else {
+    let Some((headers, body)) = raw.split_once("\r\n\r\n").or_else(|| raw.split_once("\n\n")) else {
         return raw.to_owned();
     };
     let lower = headers.to_ascii_lowercase();
     if lower.contains("content-transfer-encoding: base64") {
         use base64::Engine;
         let joined: String = body.split_whitespace().collect();
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(joined)
-            .unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD.decode(joined).unwrap();
         return String::from_utf8(bytes).unwrap();
     }
     if lower.contains("content-transfer-encoding: quoted-printable") {
@@ -499,10 +377,7 @@ pub fn mail_text(raw: &str) -> String {
         let mut i = 0;
         while i < bytes.len() {
             if bytes[i] == b'=' && i + 2 < bytes.len() {
-                if let Ok(b) = u8::from_str_radix(
-                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
-                    16,
-                ) {
+                if let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
                     out.push(b);
                     i += 3;
                     continue;
@@ -534,42 +409,30 @@ impl SmsGateway {
         let (r, f) = (received.clone(), fail);
         let app = Router::new().route(
             "/send",
-            post(
-                move |headers: axum::http::HeaderMap, Json(body): Json<Value>| {
-                    let (r, f) = (r.clone(), f.clone());
-                    async move {
-                        {
-                            let mut left = f.lock().unwrap();
-                            if *left > 0 {
-                                *left -= 1;
-                                return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy");
-                            }
+            post(move |headers: axum::http::HeaderMap, Json(body): Json<Value>| {
+                let (r, f) = (r.clone(), f.clone());
+                async move {
+                    {
+                        let mut left = f.lock().unwrap();
+                        if *left > 0 {
+                            *left -= 1;
+                            return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy");
                         }
-                        let auth = headers
-                            .get("authorization")
-                            .map(|v| v.to_str().unwrap().to_owned());
-                        r.lock().unwrap().push((auth, body));
-                        (axum::http::StatusCode::OK, "ok")
                     }
-                },
-            ),
+                    let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_owned());
+                    r.lock().unwrap().push((auth, body));
+                    (axum::http::StatusCode::OK, "ok")
+                }
+            }),
         );
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self {
-            url: format!("http://{addr}/send"),
-            received,
-        }
+        Self { url: format!("http://{addr}/send"), received }
     }
 
     pub fn bodies(&self) -> Vec<Value> {
-        self.received
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(_, b)| b.clone())
-            .collect()
+        self.received.lock().unwrap().iter().map(|(_, b)| b.clone()).collect()
     }
 
     pub async fn wait_for(&self, n: usize) -> Vec<Value> {

@@ -1,8 +1,10 @@
 //! Integration tests over HTTP against a real govbadge with a fresh database per test.
 
 mod authz;
+mod check_corpus;
 mod cli;
 mod config;
+mod crawl;
 mod helpers;
 mod race;
 mod validation;

@@ -31,29 +31,19 @@ async fn two_reviewers_at_once_exactly_one_succeeds() {
         let path = format!("/api/v1/applications/{id}/review");
         // One approves, the other rejects, at the same version and the same moment.
         let (ra, rb) = tokio::join!(
-            a.post(
-                &path,
-                serde_json::json!({ "version": version, "decision": "approve" })
-            ),
-            b.post(
-                &path,
-                serde_json::json!({ "version": version, "decision": "reject", "reason": "重复" })
-            ),
+            a.post(&path, serde_json::json!({ "version": version, "decision": "approve" })),
+            b.post(&path, serde_json::json!({ "version": version, "decision": "reject", "reason": "重复" })),
         );
         let mut statuses = [ra.0, rb.0];
         statuses.sort();
         assert_eq!(statuses, [200, 409], "round {n}: {ra:?} {rb:?}");
         let loser = if ra.0 == 409 { &ra.1 } else { &rb.1 };
-        assert!(loser["error"]
-            .as_str()
-            .unwrap()
-            .contains("已被他人处理或修改"));
-        let events: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM application_events WHERE application_id = ?")
-                .bind(id)
-                .fetch_one(&app.ctx.pool)
-                .await
-                .unwrap();
+        assert!(loser["error"].as_str().unwrap().contains("已被他人处理或修改"));
+        let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM application_events WHERE application_id = ?")
+            .bind(id)
+            .fetch_one(&app.ctx.pool)
+            .await
+            .unwrap();
         assert_eq!(events, 2, "submit plus exactly one decision");
     }
 }
@@ -65,11 +55,7 @@ async fn a_badge_is_issued_exactly_once_and_codes_never_repeat() {
     let owner = app.api("清丰县人民政府.政务").await;
     let a = app.api("清丰县编办.政务").await;
     let b = app.api("清丰县编办二.政务").await;
-    let upper = [
-        app.api("濮阳市编办.政务").await,
-        app.api("河南省编办.政务").await,
-        app.api("中央编办.政务").await,
-    ];
+    let upper = [app.api("濮阳市编办.政务").await, app.api("河南省编办.政务").await, app.api("中央编办.政务").await];
     let mut ids = Vec::new();
     for n in 0..6 {
         let id = submitted_application(&app, &owner, n).await;
@@ -106,41 +92,25 @@ async fn a_badge_is_issued_exactly_once_and_codes_never_repeat() {
     for t in tasks {
         statuses.push(t.await.unwrap());
     }
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
-        ids.len(),
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 409).count(),
-        ids.len(),
-        "{statuses:?}"
-    );
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), ids.len(), "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), ids.len(), "{statuses:?}");
 
-    let codes: Vec<(i64, String)> =
-        sqlx::query_as("SELECT application_id, code FROM badges ORDER BY application_id")
-            .fetch_all(&app.ctx.pool)
-            .await
-            .unwrap();
+    let codes: Vec<(i64, String)> = sqlx::query_as("SELECT application_id, code FROM badges ORDER BY application_id")
+        .fetch_all(&app.ctx.pool)
+        .await
+        .unwrap();
     assert_eq!(codes.len(), ids.len(), "one badge per application");
     let distinct: BTreeSet<&str> = codes.iter().map(|(_, c)| c.as_str()).collect();
     assert_eq!(distinct.len(), ids.len());
     let serials: BTreeSet<String> = codes.iter().map(|(_, c)| c[6..12].to_owned()).collect();
     let expected: BTreeSet<String> = (1..=ids.len()).map(|s| format!("{s:06}")).collect();
-    assert_eq!(
-        serials, expected,
-        "serials are allocated without gaps or repeats"
-    );
+    assert_eq!(serials, expected, "serials are allocated without gaps or repeats");
     for (_, c) in &codes {
-        assert!(
-            BadgeCode::parse(c).is_some(),
-            "{c} carries a valid check character"
-        );
+        assert!(BadgeCode::parse(c).is_some(), "{c} carries a valid check character");
     }
-    let issues: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM application_events WHERE event = 'issue'")
-            .fetch_one(&app.ctx.pool)
-            .await
-            .unwrap();
+    let issues: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM application_events WHERE event = 'issue'")
+        .fetch_one(&app.ctx.pool)
+        .await
+        .unwrap();
     assert_eq!(issues, ids.len() as i64);
 }

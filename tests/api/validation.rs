@@ -48,17 +48,12 @@ async fn every_malformed_field_gets_its_message_and_nothing_is_stored() {
             assert_eq!(r.status(), 422, "{field}={bad} ({action})");
             let page = r.text().await.unwrap();
             let marker = format!("id=\"e-{field}\"");
-            let at = page
-                .find(&marker)
-                .unwrap_or_else(|| panic!("no message for {field}"));
+            let at = page.find(&marker).unwrap_or_else(|| panic!("no message for {field}"));
             let message: String = page[at..].chars().take(120).collect();
             assert!(message.contains(words), "{field}: {message}");
             // The form is refilled with what was typed elsewhere, escaped.
             assert!(page.contains("value=\"清丰县人民政府网\"") || *field == "site_name");
-            assert!(
-                !page.contains("<script>alert(1)</script>"),
-                "markup is escaped"
-            );
+            assert!(!page.contains("<script>alert(1)</script>"), "markup is escaped");
         }
     }
     assert_eq!(app.count("applications").await, 0);
@@ -70,49 +65,22 @@ async fn a_submission_needs_every_required_field_but_a_draft_does_not() {
     let app = spawn_app().await;
     app.cast().await;
     let unit = app.browser("清丰县人民政府.政务").await;
-    let r = unit
-        .post(
-            "/applications",
-            &[
-                ("kind", "new"),
-                ("site_name", "草稿网站"),
-                ("action", "submit"),
-            ],
-        )
-        .await;
+    let r = unit.post("/applications", &[("kind", "new"), ("site_name", "草稿网站"), ("action", "submit")]).await;
     assert_eq!(r.status(), 422);
     let page = r.text().await.unwrap();
-    for message in [
-        "请填写开办主体名称",
-        "请选择系统类别",
-        "请填写经办人身份证号",
-        "请填写统一社会信用代码",
-    ] {
+    for message in ["请填写开办主体名称", "请选择系统类别", "请填写经办人身份证号", "请填写统一社会信用代码"]
+    {
         assert!(page.contains(message), "{message}");
     }
     assert_eq!(app.count("applications").await, 0);
 
-    let r = unit
-        .post(
-            "/applications",
-            &[
-                ("kind", "new"),
-                ("site_name", "草稿网站"),
-                ("action", "save"),
-            ],
-        )
-        .await;
+    let r = unit.post("/applications", &[("kind", "new"), ("site_name", "草稿网站"), ("action", "save")]).await;
     assert_eq!(r.status(), 303);
     assert_eq!(app.count("applications").await, 1);
-    let id: i64 = sqlx::query_scalar("SELECT id FROM applications")
-        .fetch_one(&app.ctx.pool)
-        .await
-        .unwrap();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM applications").fetch_one(&app.ctx.pool).await.unwrap();
     assert_eq!(app.state_of(id).await, "draft");
     // Submitting the incomplete draft is refused with the field messages; it stays a draft.
-    let r = unit
-        .post(&format!("/applications/{id}/submit"), &[("version", "1")])
-        .await;
+    let r = unit.post(&format!("/applications/{id}/submit"), &[("version", "1")]).await;
     assert_eq!(r.status(), 422);
     assert_eq!(app.state_of(id).await, "draft");
 }

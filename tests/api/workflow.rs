@@ -10,20 +10,10 @@ use crate::helpers::*;
 /// Approves at the current level through the page's form, as the reviewer would.
 async fn approve_page(b: &Browser, id: i64) {
     let page = b.text(&format!("/applications/{id}")).await;
-    assert!(
-        page.contains("审核通过"),
-        "reviewer sees the approve button"
-    );
+    assert!(page.contains("审核通过"), "reviewer sees the approve button");
     let version = current_version(&page);
     let r = b
-        .post(
-            &format!("/applications/{id}/review"),
-            &[
-                ("version", &version),
-                ("decision", "approve"),
-                ("reason", ""),
-            ],
-        )
+        .post(&format!("/applications/{id}/review"), &[("version", &version), ("decision", "approve"), ("reason", "")])
         .await;
     assert_eq!(r.status(), 303);
 }
@@ -54,10 +44,7 @@ async fn county_application_through_every_level_to_an_issued_badge() {
     ] {
         let b = app.browser(reviewer).await;
         let queue = b.text("/applications").await;
-        assert!(
-            queue.contains("清丰县人民政府网"),
-            "{reviewer} sees it in the queue"
-        );
+        assert!(queue.contains("清丰县人民政府网"), "{reviewer} sees it in the queue");
         approve_page(&b, id).await;
         assert_eq!(app.state_of(id).await, next);
     }
@@ -66,14 +53,9 @@ async fn county_application_through_every_level_to_an_issued_badge() {
     let mails = smtp.wait_for(1).await;
     assert!(mail_text(mails[0]["data"].as_str().unwrap()).contains("一式4份"));
     let form = unit.text(&format!("/applications/{id}/print")).await;
-    assert!(
-        form.contains("党政机关网站开办审核/资格复核申请表") && form.contains("☑ 新开办网站申请")
-    );
+    assert!(form.contains("党政机关网站开办审核/资格复核申请表") && form.contains("☑ 新开办网站申请"));
     assert!(form.contains("县级编制部门意见") && form.contains("申请表一式4份"));
-    assert!(unit
-        .text("/portal")
-        .await
-        .contains("打印申请函（列入勾选的网站）"));
+    assert!(unit.text("/portal").await.contains("打印申请函（列入勾选的网站）"));
     let letter = unit.text(&format!("/print/letter?id={id}")).await;
     assert!(letter.contains("进行开办审核的函") && letter.contains("“清丰县人民政府网”等1个网站"));
 
@@ -83,10 +65,7 @@ async fn county_application_through_every_level_to_an_issued_badge() {
         let page = county.text(&format!("/applications/{id}")).await;
         let v = current_version(&page);
         let r = county
-            .post(
-                &format!("/applications/{id}/paper"),
-                &[("version", &v), ("decision", decision), ("reason", "")],
-            )
+            .post(&format!("/applications/{id}/paper"), &[("version", &v), ("decision", decision), ("reason", "")])
             .await;
         assert_eq!(r.status(), 303, "{decision}");
     }
@@ -103,10 +82,7 @@ async fn county_application_through_every_level_to_an_issued_badge() {
     let portal = html_unescape(&unit.text("/portal").await);
     assert!(portal.contains(code.as_str()));
     let snippet = govbadge::badge::snippet::install_snippet(&app.ctx.config.badge.base_url, &code);
-    assert!(
-        portal.contains(&snippet),
-        "the portal shows the install snippet"
-    );
+    assert!(portal.contains(&snippet), "the portal shows the install snippet");
     let due: String = sqlx::query_scalar("SELECT install_due FROM badges WHERE code = ?")
         .bind(code.as_str())
         .fetch_one(&app.ctx.pool)
@@ -121,14 +97,8 @@ async fn county_application_through_every_level_to_an_issued_badge() {
     assert!(issued.contains(code.as_str()) && issued.contains(&due) && issued.contains("</body>"));
     let texts = sms.wait_for(2).await;
     assert_eq!(texts[1]["mobile"], "13803932001");
-    assert!(texts[1]["content"]
-        .as_str()
-        .unwrap()
-        .contains(code.as_str()));
-    assert_eq!(
-        sms.received.lock().unwrap()[1].0.as_deref(),
-        Some("Bearer test-key")
-    );
+    assert!(texts[1]["content"].as_str().unwrap().contains(code.as_str()));
+    assert_eq!(sms.received.lock().unwrap()[1].0.as_deref(), Some("Bearer test-key"));
 
     // The audit log holds every step in order, with who and in which role.
     let rows: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
@@ -140,72 +110,23 @@ async fn county_application_through_every_level_to_an_issued_badge() {
     .unwrap();
     let expected = [
         ("submit", "draft", "county_review", "unit", Some("county")),
-        (
-            "approve",
-            "county_review",
-            "city_review",
-            "reviewer",
-            Some("county"),
-        ),
-        (
-            "approve",
-            "city_review",
-            "province_review",
-            "reviewer",
-            Some("city"),
-        ),
-        (
-            "approve",
-            "province_review",
-            "central_review",
-            "reviewer",
-            Some("province"),
-        ),
-        (
-            "approve",
-            "central_review",
-            "approved_online",
-            "reviewer",
-            Some("central"),
-        ),
-        (
-            "receive_paper",
-            "approved_online",
-            "paper_received",
-            "reviewer",
-            Some("county"),
-        ),
-        (
-            "confirm_paper",
-            "paper_received",
-            "confirmed",
-            "reviewer",
-            Some("county"),
-        ),
+        ("approve", "county_review", "city_review", "reviewer", Some("county")),
+        ("approve", "city_review", "province_review", "reviewer", Some("city")),
+        ("approve", "province_review", "central_review", "reviewer", Some("province")),
+        ("approve", "central_review", "approved_online", "reviewer", Some("central")),
+        ("receive_paper", "approved_online", "paper_received", "reviewer", Some("county")),
+        ("confirm_paper", "paper_received", "confirmed", "reviewer", Some("county")),
         ("issue", "confirmed", "issued", "reviewer", Some("county")),
     ];
-    let got: Vec<_> = rows
-        .iter()
-        .map(|(e, f, t, r, l)| (e.as_str(), f.as_str(), t.as_str(), r.as_str(), l.as_deref()))
-        .collect();
+    let got: Vec<_> =
+        rows.iter().map(|(e, f, t, r, l)| (e.as_str(), f.as_str(), t.as_str(), r.as_str(), l.as_deref())).collect();
     assert_eq!(got, expected);
     // Append-only: the database refuses to rewrite history.
-    assert!(sqlx::query("UPDATE application_events SET reason = 'x'")
-        .execute(&app.ctx.pool)
-        .await
-        .is_err());
-    assert!(sqlx::query("DELETE FROM application_events")
-        .execute(&app.ctx.pool)
-        .await
-        .is_err());
+    assert!(sqlx::query("UPDATE application_events SET reason = 'x'").execute(&app.ctx.pool).await.is_err());
+    assert!(sqlx::query("DELETE FROM application_events").execute(&app.ctx.pool).await.is_err());
 
     // Personal data stays out of the logs' outbox records' errors and out of public pages.
-    let home = reqwest::get(format!("{}/", app.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = reqwest::get(format!("{}/", app.base)).await.unwrap().text().await.unwrap();
     assert!(!home.contains("11010519491231002X") && !home.contains("13803932001"));
 }
 
@@ -216,32 +137,21 @@ async fn rejection_shows_the_reason_and_resubmission_starts_a_new_round() {
     let app = spawn_app_with(|c| with_notifications(c, smtp.port, &sms.url)).await;
     app.cast().await;
     let unit = app.api("清丰县人民政府.政务").await;
-    let (status, created) = unit
-        .post("/api/v1/applications", submitted(valid_input()))
-        .await;
+    let (status, created) = unit.post("/api/v1/applications", submitted(valid_input())).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_i64().unwrap();
 
-    app.api("清丰县编办.政务")
-        .await
-        .step(id, "review", "approve", "")
-        .await;
+    app.api("清丰县编办.政务").await.step(id, "review", "approve", "").await;
     // A rejection needs a reason.
     let city = app.api("濮阳市编办.政务").await;
     let (status, body) = city.step(id, "review", "reject", "  ").await;
     assert_eq!(status, 422, "{body}");
-    let (status, _) = city
-        .step(id, "review", "reject", "网站名称与单位职能不符")
-        .await;
+    let (status, _) = city.step(id, "review", "reject", "网站名称与单位职能不符").await;
     assert_eq!(status, 200);
     assert_eq!(app.state_of(id).await, "rejected");
 
     // The unit sees the reason, on the page and by mail.
-    let page = app
-        .browser("清丰县人民政府.政务")
-        .await
-        .text(&format!("/applications/{id}"))
-        .await;
+    let page = app.browser("清丰县人民政府.政务").await.text(&format!("/applications/{id}")).await;
     assert!(page.contains("网站名称与单位职能不符") && page.contains("修改申请"));
     let mails = smtp.wait_for(1).await;
     assert!(mail_text(mails[0]["data"].as_str().unwrap()).contains("网站名称与单位职能不符"));
@@ -252,25 +162,14 @@ async fn rejection_shows_the_reason_and_resubmission_starts_a_new_round() {
     input["site_name"] = json!("清丰县人民政府门户网站");
     input["version"] = current["version"].clone();
     input["submit"] = json!(true);
-    let (status, updated) = unit
-        .call(
-            reqwest::Method::PUT,
-            &format!("/api/v1/applications/{id}"),
-            Some(input),
-        )
-        .await;
+    let (status, updated) = unit.call(reqwest::Method::PUT, &format!("/api/v1/applications/{id}"), Some(input)).await;
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["state"], "county_review");
     assert_eq!(updated["round"], 2);
     let history = updated["history"].as_array().unwrap();
-    let rounds: Vec<(i64, &str)> = history
-        .iter()
-        .map(|h| (h["round"].as_i64().unwrap(), h["event"].as_str().unwrap()))
-        .collect();
-    assert_eq!(
-        rounds,
-        [(1, "submit"), (1, "approve"), (1, "reject"), (2, "submit")]
-    );
+    let rounds: Vec<(i64, &str)> =
+        history.iter().map(|h| (h["round"].as_i64().unwrap(), h["event"].as_str().unwrap())).collect();
+    assert_eq!(rounds, [(1, "submit"), (1, "approve"), (1, "reject"), (2, "submit")]);
     assert_eq!(history[2]["reason"], "网站名称与单位职能不符");
 }
 
@@ -290,49 +189,23 @@ async fn paper_problem_sends_the_application_back_for_resubmission() {
     let app = spawn_app().await;
     app.cast().await;
     let unit = app.api("清丰县人民政府.政务").await;
-    let (_, created) = unit
-        .post("/api/v1/applications", submitted(valid_input()))
-        .await;
+    let (_, created) = unit.post("/api/v1/applications", submitted(valid_input())).await;
     let id = created["id"].as_i64().unwrap();
-    for reviewer in [
-        "清丰县编办.政务",
-        "濮阳市编办.政务",
-        "河南省编办.政务",
-        "中央编办.政务",
-    ] {
-        assert_eq!(
-            app.api(reviewer)
-                .await
-                .step(id, "review", "approve", "")
-                .await
-                .0,
-            200
-        );
+    for reviewer in ["清丰县编办.政务", "濮阳市编办.政务", "河南省编办.政务", "中央编办.政务"]
+    {
+        assert_eq!(app.api(reviewer).await.step(id, "review", "approve", "").await.0, 200);
     }
     let county = app.api("清丰县编办.政务").await;
     assert_eq!(county.step(id, "paper", "receive", "").await.0, 200);
     // Only the unit's own-level office handles the paper.
-    assert_eq!(
-        app.api("濮阳市编办.政务")
-            .await
-            .step(id, "paper", "problem", "缺少公章")
-            .await
-            .0,
-        403
-    );
-    let (status, body) = county
-        .step(id, "paper", "problem", "申请表未加盖单位公章")
-        .await;
+    assert_eq!(app.api("濮阳市编办.政务").await.step(id, "paper", "problem", "缺少公章").await.0, 403);
+    let (status, body) = county.step(id, "paper", "problem", "申请表未加盖单位公章").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["state"], "paper_problem");
     assert_eq!(app.count("badges").await, 0);
     // The unit resubmits, and the application goes through the chain again.
-    let (status, body) = unit
-        .post(
-            &format!("/api/v1/applications/{id}/submit"),
-            json!({ "version": body["version"] }),
-        )
-        .await;
+    let (status, body) =
+        unit.post(&format!("/api/v1/applications/{id}/submit"), json!({ "version": body["version"] })).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["state"], "county_review");
     assert_eq!(body["round"], 2);
@@ -343,16 +216,9 @@ async fn recheck_keeps_the_code_and_a_failed_site_can_be_suspended_and_revoked()
     let app = spawn_app().await;
     app.cast().await;
     let unit = app.api("清丰县人民政府.政务").await;
-    let (_, created) = unit
-        .post("/api/v1/applications", submitted(valid_input()))
-        .await;
+    let (_, created) = unit.post("/api/v1/applications", submitted(valid_input())).await;
     let id = created["id"].as_i64().unwrap();
-    let reviewers = [
-        "清丰县编办.政务",
-        "濮阳市编办.政务",
-        "河南省编办.政务",
-        "中央编办.政务",
-    ];
+    let reviewers = ["清丰县编办.政务", "濮阳市编办.政务", "河南省编办.政务", "中央编办.政务"];
     for r in reviewers {
         app.api(r).await.step(id, "review", "approve", "").await;
     }
@@ -387,63 +253,18 @@ async fn recheck_keeps_the_code_and_a_failed_site_can_be_suspended_and_revoked()
     // Suspension needs a reason and a reviewer covering the unit; revocation is final.
     let path = format!("/api/v1/badges/{code}/status");
     let suspend = json!({ "status": "suspended", "reason": "x" });
-    assert_eq!(
-        app.api("南乐县编办.政务")
+    assert_eq!(app.api("南乐县编办.政务").await.post(&path, suspend.clone()).await.0, 404);
+    assert_eq!(app.api("濮阳市监督.政务").await.post(&path, suspend).await.0, 403);
+    assert_eq!(county.post(&path, json!({ "status": "suspended", "reason": "" })).await.0, 422);
+    assert_eq!(county.post(&path, json!({ "status": "suspended", "reason": "资格复核未通过" })).await.0, 200);
+    assert_eq!(county.post(&path, json!({ "status": "revoked", "reason": "单位已撤销" })).await.0, 200);
+    assert_eq!(county.post(&path, json!({ "status": "active", "reason": "恢复" })).await.0, 422);
+    let statuses: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT from_status, to_status, reason FROM badge_events WHERE code = ? ORDER BY id")
+            .bind(&code)
+            .fetch_all(&app.ctx.pool)
             .await
-            .post(&path, suspend.clone())
-            .await
-            .0,
-        404
-    );
-    assert_eq!(
-        app.api("濮阳市监督.政务")
-            .await
-            .post(&path, suspend)
-            .await
-            .0,
-        403
-    );
-    assert_eq!(
-        county
-            .post(&path, json!({ "status": "suspended", "reason": "" }))
-            .await
-            .0,
-        422
-    );
-    assert_eq!(
-        county
-            .post(
-                &path,
-                json!({ "status": "suspended", "reason": "资格复核未通过" })
-            )
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        county
-            .post(
-                &path,
-                json!({ "status": "revoked", "reason": "单位已撤销" })
-            )
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        county
-            .post(&path, json!({ "status": "active", "reason": "恢复" }))
-            .await
-            .0,
-        422
-    );
-    let statuses: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT from_status, to_status, reason FROM badge_events WHERE code = ? ORDER BY id",
-    )
-    .bind(&code)
-    .fetch_all(&app.ctx.pool)
-    .await
-    .unwrap();
+            .unwrap();
     assert_eq!(
         statuses,
         [
@@ -460,14 +281,9 @@ async fn notices_wait_in_the_outbox_while_the_mail_server_is_down() {
     let app = spawn_app_with(|c| with_notifications(c, port, &sms.url)).await;
     app.cast().await;
     let unit = app.api("清丰县人民政府.政务").await;
-    let (_, created) = unit
-        .post("/api/v1/applications", submitted(valid_input()))
-        .await;
+    let (_, created) = unit.post("/api/v1/applications", submitted(valid_input())).await;
     let id = created["id"].as_i64().unwrap();
-    app.api("清丰县编办.政务")
-        .await
-        .step(id, "review", "reject", "材料不全")
-        .await;
+    app.api("清丰县编办.政务").await.step(id, "review", "reject", "材料不全").await;
 
     // Nothing listens on the SMTP port: the mail is retried, not lost.
     let mut attempts = 0;
@@ -482,11 +298,10 @@ async fn notices_wait_in_the_outbox_while_the_mail_server_is_down() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(attempts >= 2, "the sender retried");
-    let sent: Option<String> =
-        sqlx::query_scalar("SELECT sent_at FROM outbox WHERE channel = 'email'")
-            .fetch_one(&app.ctx.pool)
-            .await
-            .unwrap();
+    let sent: Option<String> = sqlx::query_scalar("SELECT sent_at FROM outbox WHERE channel = 'email'")
+        .fetch_one(&app.ctx.pool)
+        .await
+        .unwrap();
     assert!(sent.is_none());
 
     // The server comes up; the next retry delivers it. The SMS gateway failed twice, then took it.

@@ -43,14 +43,7 @@ async fn page(
 }
 
 pub async fn list(State(state): State<AppState>, User(user): User) -> Result<Response, HttpError> {
-    page(
-        &state,
-        &user,
-        &AccountInput::default(),
-        &FieldErrors::new(),
-        StatusCode::OK,
-    )
-    .await
+    page(&state, &user, &AccountInput::default(), &FieldErrors::new(), StatusCode::OK).await
 }
 
 pub async fn create(
@@ -60,14 +53,7 @@ pub async fn create(
     match service::create_account(&state.ctx, &user.actor(), &form).await {
         Ok(_) => Ok(Redirect::to("/admin/accounts").into_response()),
         Err(ServiceError::Invalid(errors)) => {
-            page(
-                &state,
-                &user,
-                &form,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            page(&state, &user, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
     }

@@ -19,19 +19,13 @@ use crate::web::state::AppState;
 use crate::web::view::{application_json, application_row};
 
 /// The unit's home: its applications and badges.
-pub async fn portal(
-    State(state): State<AppState>,
-    User(user): User,
-) -> Result<Response, HttpError> {
+pub async fn portal(State(state): State<AppState>, User(user): User) -> Result<Response, HttpError> {
     if user.account.role != Role::Unit {
         return Ok(Redirect::to("/applications").into_response());
     }
     let actor = user.actor();
-    let apps: Vec<Value> = service::list(&state.ctx, &actor)
-        .await?
-        .iter()
-        .map(|v| application_json(&actor, v))
-        .collect();
+    let apps: Vec<Value> =
+        service::list(&state.ctx, &actor).await?.iter().map(|v| application_json(&actor, v)).collect();
     let base = &state.ctx.config.badge.base_url;
     let badges: Vec<Value> = service::unit_badges(&state.ctx, &actor)
         .await?
@@ -47,13 +41,9 @@ pub async fn portal(
             })
         })
         .collect();
-    let can_print_letter = apps.iter().any(|a| {
-        a["actions"]
-            .as_array()
-            .is_some_and(|acts| acts.iter().any(|x| x == "print"))
-    });
-    let data =
-        json!({ "applications": apps, "badges": badges, "can_print_letter": can_print_letter });
+    let can_print_letter =
+        apps.iter().any(|a| a["actions"].as_array().is_some_and(|acts| acts.iter().any(|x| x == "print")));
+    let data = json!({ "applications": apps, "badges": badges, "can_print_letter": can_print_letter });
     Ok(render(&state, Some(&user), "portal.html", data)?.into_response())
 }
 
@@ -73,13 +63,8 @@ pub async fn list(State(state): State<AppState>, User(user): User) -> Result<Res
             others.push(row);
         }
     }
-    Ok(render(
-        &state,
-        Some(&user),
-        "applications.html",
-        json!({ "waiting": waiting, "others": others }),
-    )?
-    .into_response())
+    Ok(render(&state, Some(&user), "applications.html", json!({ "waiting": waiting, "others": others }))?
+        .into_response())
 }
 
 fn form_page(
@@ -97,32 +82,15 @@ fn form_page(
         "edit_id": edit.map(|e| e.0),
         "version": edit.map(|e| e.1),
     });
-    Ok((
-        status,
-        render(state, Some(user), "application_form.html", data)?,
-    )
-        .into_response())
+    Ok((status, render(state, Some(user), "application_form.html", data)?).into_response())
 }
 
-pub async fn new_form(
-    State(state): State<AppState>,
-    User(user): User,
-) -> Result<Response, HttpError> {
+pub async fn new_form(State(state): State<AppState>, User(user): User) -> Result<Response, HttpError> {
     if user.account.role != Role::Unit {
         return Err(HttpError::forbidden());
     }
-    let input = ApplicationInput {
-        kind: "new".into(),
-        ..Default::default()
-    };
-    form_page(
-        &state,
-        &user,
-        &input,
-        &FieldErrors::new(),
-        None,
-        StatusCode::OK,
-    )
+    let input = ApplicationInput { kind: "new".into(), ..Default::default() };
+    form_page(&state, &user, &input, &FieldErrors::new(), None, StatusCode::OK)
 }
 
 /// The posted form: the fields plus which button was pressed and the version edited.
@@ -143,14 +111,9 @@ pub async fn create(
     let submit = form.action == "submit";
     match service::create(&state.ctx, &user.actor(), &form.input, submit).await {
         Ok(id) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
-        Err(ServiceError::Invalid(errors)) => form_page(
-            &state,
-            &user,
-            &form.input,
-            &errors,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Err(ServiceError::Invalid(errors)) => {
+            form_page(&state, &user, &form.input, &errors, None, StatusCode::UNPROCESSABLE_ENTITY)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -186,22 +149,15 @@ pub async fn update(
     let version = parse_version(&form.version)?;
     match service::update(&state.ctx, &user.actor(), id, version, &form.input, submit).await {
         Ok(()) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
-        Err(ServiceError::Invalid(errors)) => form_page(
-            &state,
-            &user,
-            &form.input,
-            &errors,
-            Some((id, version)),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Err(ServiceError::Invalid(errors)) => {
+            form_page(&state, &user, &form.input, &errors, Some((id, version)), StatusCode::UNPROCESSABLE_ENTITY)
+        }
         Err(e) => Err(e.into()),
     }
 }
 
 fn parse_version(text: &str) -> Result<i64, HttpError> {
-    text.trim()
-        .parse()
-        .map_err(|_| HttpError::new(StatusCode::BAD_REQUEST, "缺少版本信息，请刷新页面后重试"))
+    text.trim().parse().map_err(|_| HttpError::new(StatusCode::BAD_REQUEST, "缺少版本信息，请刷新页面后重试"))
 }
 
 pub async fn detail(
@@ -243,22 +199,9 @@ pub async fn review(
     let decision = match form.decision.as_str() {
         "approve" => Decision::Approve,
         "reject" => Decision::Reject,
-        _ => {
-            return Err(HttpError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "请选择审核意见",
-            ))
-        }
+        _ => return Err(HttpError::new(StatusCode::UNPROCESSABLE_ENTITY, "请选择审核意见")),
     };
-    service::review(
-        &state.ctx,
-        &user.actor(),
-        id,
-        parse_version(&form.version)?,
-        decision,
-        &form.reason,
-    )
-    .await?;
+    service::review(&state.ctx, &user.actor(), id, parse_version(&form.version)?, decision, &form.reason).await?;
     Ok(Redirect::to(&format!("/applications/{id}")).into_response())
 }
 
@@ -271,21 +214,8 @@ pub async fn paper(
         "receive" => PaperAction::Receive,
         "confirm" => PaperAction::Confirm,
         "problem" => PaperAction::Problem,
-        _ => {
-            return Err(HttpError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "请选择操作",
-            ))
-        }
+        _ => return Err(HttpError::new(StatusCode::UNPROCESSABLE_ENTITY, "请选择操作")),
     };
-    service::paper(
-        &state.ctx,
-        &user.actor(),
-        id,
-        parse_version(&form.version)?,
-        action,
-        &form.reason,
-    )
-    .await?;
+    service::paper(&state.ctx, &user.actor(), id, parse_version(&form.version)?, action, &form.reason).await?;
     Ok(Redirect::to(&format!("/applications/{id}")).into_response())
 }

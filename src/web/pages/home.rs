@@ -11,21 +11,12 @@ use crate::web::error::HttpError;
 use crate::web::state::AppState;
 use crate::web::templates::APP_CSS;
 
-pub async fn home(
-    State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-) -> Result<Html<String>, HttpError> {
+pub async fn home(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> Result<Html<String>, HttpError> {
     render(&state, user.as_ref(), "home.html", json!({}))
 }
 
 pub async fn stylesheet() -> impl IntoResponse {
-    (
-        [
-            (CONTENT_TYPE, "text/css; charset=utf-8"),
-            (CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        APP_CSS,
-    )
+    ([(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")], APP_CSS)
 }
 
 pub async fn health() -> &'static str {

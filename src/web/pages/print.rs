@@ -33,8 +33,7 @@ pub async fn form(
 /// `?ids=1,2`.
 fn letter_ids(query: Option<&str>) -> Result<Vec<i64>, HttpError> {
     let invalid = || HttpError::new(StatusCode::BAD_REQUEST, "网站编号无效");
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(query.unwrap_or_default()).map_err(|_| invalid())?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or_default()).map_err(|_| invalid())?;
     pairs
         .iter()
         .filter(|(k, _)| k == "id" || k == "ids")
@@ -51,13 +50,9 @@ pub async fn letter(
 ) -> Result<Html<String>, HttpError> {
     let ids = letter_ids(query.as_deref())?;
     let apps = service::letter_batch(&state.ctx, &user.actor(), &ids).await?;
-    let kinds: std::collections::BTreeSet<&str> =
-        apps.iter().map(|a| a.form.kind.review_label()).collect();
-    let review_label = if kinds.len() == 1 {
-        kinds.into_iter().next().unwrap_or("开办审核")
-    } else {
-        "开办审核/资格复核"
-    };
+    let kinds: std::collections::BTreeSet<&str> = apps.iter().map(|a| a.form.kind.review_label()).collect();
+    let review_label =
+        if kinds.len() == 1 { kinds.into_iter().next().unwrap_or("开办审核") } else { "开办审核/资格复核" };
     let first = &apps[0].form;
     let data = json!({
         "sites": apps.iter().map(|a| a.form.site_name.clone()).collect::<Vec<_>>(),
