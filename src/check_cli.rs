@@ -164,3 +164,54 @@ pub async fn crawl(
     }
     Ok(exit_for(summary.site_verdict == "compliant"))
 }
+
+/// `govbadge sweep`: every badged site of the scope; Ctrl-C stops and says how to resume.
+pub async fn sweep(
+    config: Config,
+    region: Option<String>,
+    resume: bool,
+    out: Option<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    use crate::crawl::sweep::{self, SweepOptions};
+    let scope = match region.as_deref() {
+        Some(code) => crate::domain::region::RegionCode::parse(code)
+            .map_err(|m| anyhow::anyhow!("--region: {m}"))?
+            .jurisdiction_prefix()
+            .to_owned(),
+        None => String::new(),
+    };
+    let pool = crate::store::connect(&config.database.effective_url(), config.database.max_connections).await?;
+    let crawler = Crawler::new(&config.crawl, badge_base(&config, None)?)?;
+    let options = SweepOptions {
+        scope: scope.clone(),
+        resume,
+        site_concurrency: config.crawl.sweep_site_concurrency,
+        max_pages: config.crawl.max_pages_per_site,
+        seed_scheme: config.crawl.seed_scheme.clone(),
+        stop: sweep::stop_on_ctrl_c(),
+    };
+    let report = sweep::run(&pool, &crawler, options).await?;
+    let resume_hint = match &region {
+        Some(r) => format!("govbadge sweep --resume --region {r}"),
+        None => "govbadge sweep --resume".to_owned(),
+    };
+    if report.interrupted {
+        println!(
+            "巡检已中断：本次完成 {} 个站点（共 {} 个，此前已完成 {} 个）。继续巡检请运行：{resume_hint}",
+            report.sites_checked, report.sites_total, report.sites_skipped
+        );
+        return Ok(ExitCode::from(130));
+    }
+    let dir =
+        crate::report::export_sweep(&pool, report.sweep_id, out.as_deref().unwrap_or(std::path::Path::new("reports")))
+            .await?;
+    println!(
+        "巡检完成（编号 {}）：{} 个站点，本次检查 {} 个，{} 个页面。结果已写入 {}",
+        report.sweep_id,
+        report.sites_total,
+        report.sites_checked,
+        report.pages,
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -60,6 +60,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Crawl and check every registered, badged site (of a region), persisting as it goes.
+    Sweep {
+        /// Only sites of this region (6-digit code; a city or province code covers its area).
+        #[arg(long)]
+        region: Option<String>,
+        /// Continue the last unfinished sweep of this scope instead of starting a new one.
+        #[arg(long)]
+        resume: bool,
+        /// Where to write the sweep's raw results (default: reports/).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Database URL (overrides database.url).
+        #[arg(long)]
+        database: Option<String>,
+    },
     /// Print the date N working days after DATE (the day itself is not counted).
     Deadline {
         /// The day of notice, YYYY-MM-DD.

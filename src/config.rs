@@ -233,6 +233,17 @@ pub struct CrawlConfig {
     pub allow_private_addresses: bool,
     /// Host names mapped to fixed addresses, e.g. { "www.example.gov.cn" = "127.0.0.1:8081" }.
     pub resolve: std::collections::BTreeMap<String, String>,
+    /// Sites crawled at once in a sweep.
+    pub sweep_site_concurrency: usize,
+    /// Scheme of a site's start URL (`http` lets the site redirect to https itself).
+    pub seed_scheme: String,
+    /// Working days before the install deadline on which the server runs reminder checks, besides
+    /// the deadline day itself (e.g. [2] for two working days before).
+    pub reminder_check_days: Vec<u32>,
+    /// Pages a scheduled check of a site looks at.
+    pub scheduled_check_pages: usize,
+    /// How often the server looks for scheduled checks that are due.
+    pub schedule_poll_minutes: u64,
 }
 
 impl Default for CrawlConfig {
@@ -255,6 +266,11 @@ impl Default for CrawlConfig {
             max_retry_after_seconds: 60,
             allow_private_addresses: false,
             resolve: Default::default(),
+            sweep_site_concurrency: 32,
+            seed_scheme: "http".into(),
+            reminder_check_days: vec![2],
+            scheduled_check_pages: 50,
+            schedule_poll_minutes: 10,
         }
     }
 }
@@ -324,7 +340,13 @@ impl Config {
         if !(self.crawl.per_host_rate > 0.0 && self.crawl.per_host_rate.is_finite()) {
             return Err("crawl.per_host_rate must be a positive number".into());
         }
-        if self.crawl.per_host_concurrency == 0 || self.crawl.global_concurrency == 0 {
+        if !matches!(self.crawl.seed_scheme.as_str(), "http" | "https") {
+            return Err("crawl.seed_scheme must be http or https".into());
+        }
+        if self.crawl.per_host_concurrency == 0
+            || self.crawl.global_concurrency == 0
+            || self.crawl.sweep_site_concurrency == 0
+        {
             return Err("crawl concurrency limits must be at least 1".into());
         }
         for (host, addr) in &self.crawl.resolve {

@@ -18,6 +18,7 @@ pub mod crawl;
 pub mod demo;
 pub mod domain;
 pub mod notify;
+pub mod report;
 pub mod service;
 pub mod startup;
 pub mod store;

@@ -35,6 +35,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(govbadge::check_cli::check(&config, url, file, &code, badge_base.as_deref(), json))
         }
+        Command::Sweep { region, resume, out, database } => {
+            let mut config = Config::load(&cli.config)?;
+            if let Some(url) = database {
+                config.database.url = url;
+            }
+            govbadge::startup::init_tracing();
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(govbadge::check_cli::sweep(config, region, resume, out))
+        }
         Command::Crawl { url, code, badge_base, max_pages, json } => {
             let config = Config::load(&cli.config)?;
             let runtime = tokio::runtime::Runtime::new()?;

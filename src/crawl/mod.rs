@@ -7,6 +7,7 @@ pub mod links;
 pub mod politeness;
 pub mod robots;
 pub mod sitemap;
+pub mod sweep;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};

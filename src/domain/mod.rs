@@ -8,4 +8,5 @@ pub mod calendar;
 pub mod check_digits;
 pub mod fields;
 pub mod region;
+pub mod site_status;
 pub mod workflow;

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod badges;
 pub mod outbox;
 pub mod sessions;
+pub mod sweeps;
 
 use std::str::FromStr;
 use std::time::Duration;

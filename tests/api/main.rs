@@ -7,5 +7,6 @@ mod config;
 mod crawl;
 mod helpers;
 mod race;
+mod sweep;
 mod validation;
 mod workflow;

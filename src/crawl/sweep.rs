@@ -1,0 +1,243 @@
+//! Sweeps: every registered, badged site of a region crawled and checked, persisted site by
+//! site as it goes so that a run killed at any moment resumes where it stopped.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures_util::stream::{self, StreamExt};
+use sqlx::SqlitePool;
+use tokio::sync::watch;
+use url::Url;
+
+use super::{Crawler, PageResult, SiteSpec};
+use crate::store::sweeps::{self, SiteOutcome, SiteRow};
+
+/// How a sweep ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SweepReport {
+    pub sweep_id: i64,
+    pub sites_total: usize,
+    /// Sites done in this run (not counting those a resumed run found done).
+    pub sites_checked: usize,
+    pub sites_skipped: usize,
+    pub pages: usize,
+    pub interrupted: bool,
+}
+
+/// The site to crawl for a badge: its registered host names, started at the English domain.
+pub fn site_spec(row: &SiteRow, seed_scheme: &str) -> Option<SiteSpec> {
+    let mut hosts = Vec::new();
+    for h in [&row.domain_en, &row.domain_cn_ascii] {
+        if !h.is_empty() {
+            hosts.push(h.to_ascii_lowercase());
+        }
+    }
+    let seed_host = hosts.first()?;
+    let seed = Url::parse(&format!("{seed_scheme}://{seed_host}/")).ok()?;
+    Some(SiteSpec { seeds: vec![seed], hosts, code: row.code.clone() })
+}
+
+/// Options of one run.
+pub struct SweepOptions {
+    pub scope: String,
+    pub resume: bool,
+    pub site_concurrency: usize,
+    pub max_pages: usize,
+    pub seed_scheme: String,
+    /// Becomes `true` to stop: no new sites start, sites in flight are dropped (and redone on
+    /// resume).
+    pub stop: watch::Receiver<bool>,
+}
+
+/// Crawls and records one site; returns its result pages count.
+pub async fn check_site(
+    pool: &SqlitePool,
+    crawler: &Crawler,
+    sweep_id: i64,
+    row: &SiteRow,
+    max_pages: usize,
+    seed_scheme: &str,
+) -> anyhow::Result<usize> {
+    let now = Utc::now;
+    if row.status != "active" {
+        let outcome =
+            SiteOutcome { code: &row.code, site_verdict: &row.status, pages: 0, compliant: 0, urls: 0, results: &[] };
+        sweeps::record_site(pool, sweep_id, &outcome, now()).await?;
+        return Ok(0);
+    }
+    let Some(spec) = site_spec(row, seed_scheme) else {
+        let outcome =
+            SiteOutcome { code: &row.code, site_verdict: "unreachable", pages: 0, compliant: 0, urls: 0, results: &[] };
+        sweeps::record_site(pool, sweep_id, &outcome, now()).await?;
+        return Ok(0);
+    };
+    let mut results: Vec<PageResult> = Vec::new();
+    let summary = crawler.crawl_site(&spec, max_pages, |p| results.push(p.clone())).await;
+    let outcome = SiteOutcome {
+        code: &row.code,
+        site_verdict: summary.site_verdict,
+        pages: summary.pages as i64,
+        compliant: summary.compliant as i64,
+        urls: summary.urls as i64,
+        results: &results,
+    };
+    sweeps::record_site(pool, sweep_id, &outcome, now()).await?;
+    tracing::debug!(site.code = %row.code, site.verdict = summary.site_verdict, pages = summary.pages, "site checked");
+    Ok(results.len())
+}
+
+/// Runs (or resumes) a sweep over the badged sites under `options.scope`.
+pub async fn run(pool: &SqlitePool, crawler: &Crawler, options: SweepOptions) -> anyhow::Result<SweepReport> {
+    let sites = sweeps::sites(pool, &options.scope).await?;
+    let now = Utc::now();
+    let (sweep_id, done) = match (options.resume, sweeps::unfinished(pool, &options.scope).await?) {
+        (true, Some(previous)) => {
+            sweeps::set_status(pool, previous.id, "running", now).await?;
+            (previous.id, sweeps::done_codes(pool, previous.id).await?)
+        }
+        (true, None) => anyhow::bail!("no unfinished sweep of this scope to resume"),
+        (false, _) => (sweeps::start(pool, "sweep", &options.scope, sites.len() as i64, now).await?, Vec::new()),
+    };
+    let todo: Vec<SiteRow> = sites.iter().filter(|s| !done.contains(&s.code)).cloned().collect();
+    let skipped = sites.len() - todo.len();
+    tracing::info!(sweep.id = sweep_id, sites = sites.len(), already_done = skipped, "sweep started");
+    let progress = Progress::new(sites.len(), skipped);
+    let pages = AtomicUsize::new(0);
+    let checked = AtomicUsize::new(0);
+
+    let mut stop = options.stop.clone();
+    let stopped = async move {
+        loop {
+            if stop.changed().await.is_err() {
+                // Nobody can ask to stop any more: run to the end.
+                std::future::pending::<()>().await;
+            }
+            if *stop.borrow() {
+                return;
+            }
+        }
+    };
+    tokio::pin!(stopped);
+    let work = stream::iter(todo.iter())
+        .map(|row| {
+            let (progress, pages, checked) = (&progress, &pages, &checked);
+            let scheme = options.seed_scheme.clone();
+            async move {
+                let n = check_site(pool, crawler, sweep_id, row, options.max_pages, &scheme).await?;
+                pages.fetch_add(n, Ordering::Relaxed);
+                checked.fetch_add(1, Ordering::Relaxed);
+                progress.site_done(n);
+                anyhow::Ok(())
+            }
+        })
+        .buffer_unordered(options.site_concurrency.max(1));
+    tokio::pin!(work);
+    let mut interrupted = false;
+    loop {
+        tokio::select! {
+            next = work.next() => match next {
+                Some(result) => result?,
+                None => break,
+            },
+            () = &mut stopped => {
+                interrupted = true;
+                break;
+            }
+        }
+    }
+    drop(work);
+    progress.finish();
+    let status = if interrupted { "interrupted" } else { "finished" };
+    sweeps::set_status(pool, sweep_id, status, Utc::now()).await?;
+    Ok(SweepReport {
+        sweep_id,
+        sites_total: sites.len(),
+        sites_checked: checked.load(Ordering::Relaxed),
+        sites_skipped: skipped,
+        pages: pages.load(Ordering::Relaxed),
+        interrupted,
+    })
+}
+
+/// A progress bar on a terminal; plain log lines otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: usize,
+    done: AtomicUsize,
+    pages: AtomicUsize,
+    started: Instant,
+    last_line: std::sync::Mutex<Instant>,
+}
+
+impl Progress {
+    fn new(total: usize, already: usize) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} 个站点 {msg} 预计剩余 {eta}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.set_position(already as u64);
+            bar
+        });
+        Self {
+            bar,
+            total,
+            done: AtomicUsize::new(already),
+            pages: AtomicUsize::new(0),
+            started: Instant::now(),
+            last_line: std::sync::Mutex::new(Instant::now()),
+        }
+    }
+
+    fn site_done(&self, pages: usize) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let pages = self.pages.fetch_add(pages, Ordering::Relaxed) + pages;
+        let rate = pages as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(done as u64);
+                bar.set_message(format!("{pages} 个页面，{rate:.1} 页/秒"));
+            }
+            None => {
+                let mut last = self.last_line.lock().expect("progress lock");
+                if last.elapsed() >= Duration::from_secs(10) || done == self.total {
+                    *last = Instant::now();
+                    tracing::info!(
+                        sites.done = done,
+                        sites.total = self.total,
+                        pages,
+                        pages_per_second = format!("{rate:.1}"),
+                        "sweep progress"
+                    );
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish();
+        }
+    }
+}
+
+/// Keeps the watch sender alive for runs that are never stopped.
+pub fn never_stop() -> (watch::Sender<bool>, watch::Receiver<bool>) {
+    watch::channel(false)
+}
+
+/// A stop signal wired to Ctrl-C.
+pub fn stop_on_ctrl_c() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = tx.send(true);
+        }
+        // Keep the sender so receivers do not see a closed channel as a stop.
+        std::future::pending::<()>().await;
+    });
+    rx
+}

@@ -1,0 +1,234 @@
+//! Sweep runs and their results, and the sites a sweep covers.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::SqlitePool;
+
+use super::StoreError;
+use crate::crawl::PageResult;
+
+/// A badged site as the crawler needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SiteRow {
+    pub code: String,
+    pub status: String,
+    pub install_due: NaiveDate,
+    pub issued_at: DateTime<Utc>,
+    pub unit_id: i64,
+    pub region: String,
+    pub domain_en: String,
+    pub domain_cn_ascii: String,
+    pub domain_cn: String,
+    pub site_name: String,
+    pub unit_name: String,
+}
+
+const SITE_SELECT: &str = "SELECT b.code, b.status, b.install_due, b.issued_at, b.unit_id, b.region,
+        a.domain_en, a.domain_cn_ascii, a.domain_cn, a.site_name, a.unit_name
+     FROM badges b JOIN applications a ON a.id = b.application_id";
+
+/// Badged sites whose region code starts with `prefix` ("" for all), in code order.
+pub async fn sites(pool: &SqlitePool, prefix: &str) -> Result<Vec<SiteRow>, StoreError> {
+    Ok(sqlx::query_as(&format!("{SITE_SELECT} WHERE b.region LIKE ? || '%' ORDER BY b.code"))
+        .bind(prefix)
+        .fetch_all(pool)
+        .await?)
+}
+
+pub async fn site(pool: &SqlitePool, code: &str) -> Result<SiteRow, StoreError> {
+    sqlx::query_as(&format!("{SITE_SELECT} WHERE b.code = ?"))
+        .bind(code)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Sites of one unit.
+pub async fn sites_of_unit(pool: &SqlitePool, unit_id: i64) -> Result<Vec<SiteRow>, StoreError> {
+    Ok(sqlx::query_as(&format!("{SITE_SELECT} WHERE b.unit_id = ? ORDER BY b.code"))
+        .bind(unit_id)
+        .fetch_all(pool)
+        .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Sweep {
+    pub id: i64,
+    pub kind: String,
+    pub scope: String,
+    pub status: String,
+    pub sites_total: i64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+pub async fn start(
+    pool: &SqlitePool,
+    kind: &str,
+    scope: &str,
+    sites_total: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO sweeps (kind, scope, status, sites_total, started_at) VALUES (?, ?, 'running', ?, ?) RETURNING id",
+    )
+    .bind(kind)
+    .bind(scope)
+    .bind(sites_total)
+    .bind(now)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// The newest unfinished sweep of this scope, to resume.
+pub async fn unfinished(pool: &SqlitePool, scope: &str) -> Result<Option<Sweep>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT * FROM sweeps WHERE kind = 'sweep' AND scope = ? AND status <> 'finished' ORDER BY id DESC LIMIT 1",
+    )
+    .bind(scope)
+    .fetch_optional(pool)
+    .await?)
+}
+
+pub async fn get(pool: &SqlitePool, id: i64) -> Result<Sweep, StoreError> {
+    sqlx::query_as("SELECT * FROM sweeps WHERE id = ?").bind(id).fetch_optional(pool).await?.ok_or(StoreError::NotFound)
+}
+
+pub async fn set_status(pool: &SqlitePool, id: i64, status: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let finished = (status == "finished").then_some(now);
+    sqlx::query("UPDATE sweeps SET status = ?, finished_at = ? WHERE id = ?")
+        .bind(status)
+        .bind(finished)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Codes already done in this sweep.
+pub async fn done_codes(pool: &SqlitePool, sweep_id: i64) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT badge_code FROM sweep_sites WHERE sweep_id = ?")
+        .bind(sweep_id)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// A finished site: its outcome and every page, in one transaction.
+pub struct SiteOutcome<'a> {
+    pub code: &'a str,
+    pub site_verdict: &'a str,
+    pub pages: i64,
+    pub compliant: i64,
+    pub urls: i64,
+    pub results: &'a [PageResult],
+}
+
+pub async fn record_site(
+    pool: &SqlitePool,
+    sweep_id: i64,
+    outcome: &SiteOutcome<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let first_failing =
+        outcome.results.iter().find(|r| r.verdict.is_some_and(|v| v != crate::check::Verdict::Compliant));
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO sweep_sites (sweep_id, badge_code, site_verdict, pages, compliant, urls, first_failing_url,
+                                  first_failing_verdict, checked_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(sweep_id)
+    .bind(outcome.code)
+    .bind(outcome.site_verdict)
+    .bind(outcome.pages)
+    .bind(outcome.compliant)
+    .bind(outcome.urls)
+    .bind(first_failing.map(|r| r.url.as_str()))
+    .bind(first_failing.and_then(|r| r.verdict).map(|v| v.as_str()))
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(StoreError::from_write)?;
+    for r in outcome.results {
+        let warnings = r.warnings.iter().flatten().map(|w| w.as_str()).collect::<Vec<_>>().join(",");
+        let footer = r.footer.as_ref().map(|f| serde_json::to_string(f).unwrap_or_default());
+        sqlx::query(
+            "INSERT INTO sweep_pages (sweep_id, badge_code, url, http_status, outcome, verdict, warnings, title,
+                                      encoding, footer, certificate_problem)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (sweep_id, badge_code, url) DO NOTHING",
+        )
+        .bind(sweep_id)
+        .bind(outcome.code)
+        .bind(&r.url)
+        .bind(r.status.map(i64::from))
+        .bind(r.outcome)
+        .bind(r.verdict.map(|v| v.as_str()))
+        .bind(warnings)
+        .bind(&r.title)
+        .bind(r.encoding)
+        .bind(footer)
+        .bind(&r.certificate_problem)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The latest result of a site, from any kind of run.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LatestResult {
+    pub sweep_id: i64,
+    pub site_verdict: String,
+    pub pages: i64,
+    pub compliant: i64,
+    pub first_failing_url: Option<String>,
+    pub first_failing_verdict: Option<String>,
+    pub checked_at: DateTime<Utc>,
+}
+
+pub async fn latest_result(pool: &SqlitePool, code: &str) -> Result<Option<LatestResult>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT sweep_id, site_verdict, pages, compliant, first_failing_url, first_failing_verdict, checked_at
+         FROM sweep_sites WHERE badge_code = ? ORDER BY checked_at DESC, sweep_id DESC LIMIT 1",
+    )
+    .bind(code)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// A stored page result.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct PageRow {
+    pub url: String,
+    pub http_status: Option<i64>,
+    pub outcome: String,
+    pub verdict: Option<String>,
+    pub warnings: String,
+    pub title: Option<String>,
+    pub encoding: Option<String>,
+}
+
+pub async fn pages(pool: &SqlitePool, sweep_id: i64, code: &str) -> Result<Vec<PageRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT url, http_status, outcome, verdict, warnings, title, encoding FROM sweep_pages
+         WHERE sweep_id = ? AND badge_code = ? ORDER BY id",
+    )
+    .bind(sweep_id)
+    .bind(code)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Scheduled checks already run for a site on a China-time date.
+pub async fn scheduled_on(pool: &SqlitePool, code: &str, since: DateTime<Utc>) -> Result<bool, StoreError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sweep_sites s JOIN sweeps w ON w.id = s.sweep_id
+         WHERE w.kind = 'scheduled' AND s.badge_code = ? AND s.checked_at >= ?",
+    )
+    .bind(code)
+    .bind(since)
+    .fetch_one(pool)
+    .await?;
+    Ok(n > 0)
+}
