@@ -147,7 +147,6 @@ pub async fn run(pool: &SqlitePool, crawler: &Crawler, options: SweepOptions) ->
             }
         }
     }
-    drop(work);
     progress.finish();
     let status = if interrupted { "interrupted" } else { "finished" };
     sweeps::set_status(pool, sweep_id, status, Utc::now()).await?;
