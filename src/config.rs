@@ -19,6 +19,7 @@ pub struct Config {
     pub sms: SmsConfig,
     pub outbox: OutboxConfig,
     pub crawl: CrawlConfig,
+    pub self_check: SelfCheckConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -272,6 +273,24 @@ impl Default for CrawlConfig {
             scheduled_check_pages: 50,
             schedule_poll_minutes: 10,
         }
+    }
+}
+
+/// The units' own checks from the portal.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SelfCheckConfig {
+    /// "Check my page" runs per unit per hour.
+    pub page_checks_per_hour: u32,
+    /// "Check my whole site" runs per unit per day.
+    pub site_checks_per_day: u32,
+    /// Pages a whole-site self-check looks at.
+    pub site_check_pages: usize,
+}
+
+impl Default for SelfCheckConfig {
+    fn default() -> Self {
+        Self { page_checks_per_hour: 30, site_checks_per_day: 5, site_check_pages: 200 }
     }
 }
 

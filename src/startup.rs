@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use crate::config::Config;
 use crate::domain::calendar::WorkingCalendar;
 use crate::notify::sender::Sender;
-use crate::service::throttle::LoginThrottle;
+use crate::service::throttle::{KeyedWindow, LoginThrottle};
 use crate::service::Context;
 use crate::web::state::AppState;
 
@@ -35,7 +35,13 @@ pub async fn build(config: Config) -> anyhow::Result<Context> {
         auth.max_failures_per_account,
         auth.max_failures_per_address,
     );
+    let badge_base = url::Url::parse(&config.badge.base_url).map_err(|e| anyhow::anyhow!("badge.base_url: {e}"))?;
+    let crawler = crate::crawl::Crawler::new(&config.crawl, badge_base)?;
+    let limits = &config.self_check;
     Ok(Context {
+        crawler,
+        self_check_pages: Arc::new(KeyedWindow::new(Duration::from_secs(3600), limits.page_checks_per_hour)),
+        self_check_sites: Arc::new(KeyedWindow::new(Duration::from_secs(86_400), limits.site_checks_per_day)),
         pool,
         calendar: Arc::new(calendar),
         outbox_wake: Arc::new(Notify::new()),
@@ -49,6 +55,7 @@ pub async fn build(config: Config) -> anyhow::Result<Context> {
 pub async fn run_on(ctx: Context, listener: TcpListener, shutdown_on_signal: bool) -> anyhow::Result<()> {
     let sender = Sender::new(ctx.pool.clone(), &ctx.config, ctx.outbox_wake.clone())?;
     let sender_task = tokio::spawn(sender.run());
+    let schedule_task = tokio::spawn(crate::service::schedule::run(ctx.clone()));
     let state = AppState { ctx, templates: Arc::new(crate::web::templates::environment()) };
     let app = crate::web::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app);
@@ -62,6 +69,7 @@ pub async fn run_on(ctx: Context, listener: TcpListener, shutdown_on_signal: boo
         server.await
     };
     sender_task.abort();
+    schedule_task.abort();
     Ok(result?)
 }
 

@@ -40,6 +40,11 @@ impl SiteSpec {
         Self { seeds: vec![url], hosts, code: code.to_owned() }
     }
 
+    /// Whether `host` is one of the site's hosts (or a `www.` alias).
+    pub fn contains_host(&self, host: &str) -> bool {
+        self.host_set().contains(&host.trim_end_matches('.').to_ascii_lowercase())
+    }
+
     fn host_set(&self) -> HashSet<String> {
         let mut set = HashSet::new();
         for h in &self.hosts {

@@ -139,6 +139,17 @@ impl WorkingCalendar {
         DueDate { date, provisional }
     }
 
+    /// Working days after `from` up to and including `to` (0 when `to` is not after `from`).
+    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> u32 {
+        let mut n = 0;
+        let mut d = from;
+        while d < to {
+            d = d.succ_opt().expect("dates stay far from chrono's limits");
+            n += u32::from(self.is_working_day(d).0);
+        }
+        n
+    }
+
     /// Whether a task due at the end of `due` (China time) is overdue at `now`.
     pub fn is_overdue(due: NaiveDate, now: DateTime<Utc>) -> bool {
         today_in_china(now) > due
@@ -199,6 +210,15 @@ mod tests {
     fn national_day_2026() {
         // Notice on Wed 2026-09-30: Oct 1-7 off, Thu 8, Fri 9, Sat 10 (make-up), Mon 12, Tue 13.
         assert_eq!(cal().add_working_days(d("2026-09-30"), 5).date, d("2026-10-13"));
+    }
+
+    #[test]
+    fn working_days_between_is_the_inverse_of_adding() {
+        for (start, n) in [("2026-02-13", 5), ("2026-09-30", 5), ("2026-11-27", 2)] {
+            let due = cal().add_working_days(d(start), n).date;
+            assert_eq!(cal().working_days_between(d(start), due), n);
+        }
+        assert_eq!(cal().working_days_between(d("2026-02-20"), d("2026-02-13")), 0);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 pub mod accounts;
 pub mod applications;
 pub mod badges;
+pub mod schedule;
+pub mod self_check;
 pub mod throttle;
 
 use std::sync::Arc;
@@ -26,6 +28,11 @@ pub struct Context {
     /// Wakes the outbox sender after a commit that queued messages.
     pub outbox_wake: Arc<Notify>,
     pub throttle: Arc<throttle::LoginThrottle>,
+    /// Fetches and checks pages: self-checks and scheduled checks.
+    pub crawler: crate::crawl::Crawler,
+    /// Self-check limits per unit: pages per hour, whole sites per day.
+    pub self_check_pages: Arc<throttle::KeyedWindow>,
+    pub self_check_sites: Arc<throttle::KeyedWindow>,
 }
 
 /// Why an operation did not happen.
@@ -45,6 +52,8 @@ pub enum ServiceError {
     BadCredentials,
     #[error("登录失败次数过多，请稍后再试")]
     Throttled,
+    #[error("{0}")]
+    TooMany(&'static str),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

@@ -18,7 +18,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use self::error::HttpError;
-use self::pages::{accounts, applications, badges, home, print, session};
+use self::pages::{accounts, applications, badges, home, print, self_check, session};
 use self::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -53,6 +53,10 @@ pub fn router(state: AppState) -> Router {
         .route("/print/letter", get(print::letter))
         .route("/badges/{code}", get(badges::show))
         .route("/badges/{code}/status", post(badges::change_status))
+        .route("/self-check", get(self_check::form))
+        .route("/self-check/page", post(self_check::check_page))
+        .route("/self-check/site", post(self_check::check_site))
+        .route("/self-check/runs/{id}", get(self_check::run))
         .route("/admin/accounts", get(accounts::list).post(accounts::create))
         .route("/admin/accounts/{id}/disabled", post(accounts::set_disabled))
         .route("/api/openapi.json", get(|| async { Json(openapi::document()) }))

@@ -18,6 +18,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("print_letter.html", include_str!("templates/print_letter.html")),
     ("badge.html", include_str!("templates/badge.html")),
     ("accounts.html", include_str!("templates/accounts.html")),
+    ("self_check.html", include_str!("templates/self_check.html")),
+    ("self_check_run.html", include_str!("templates/self_check_run.html")),
 ];
 
 /// The stylesheet served at `/static/app.css`.

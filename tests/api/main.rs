@@ -7,6 +7,7 @@ mod config;
 mod crawl;
 mod helpers;
 mod race;
+mod self_check;
 mod sweep;
 mod validation;
 mod workflow;

@@ -20,7 +20,7 @@ type HostLog = Arc<Mutex<BTreeMap<String, usize>>>;
 
 /// One server for many sites: answers by Host header, slowly enough for a sweep to be killed
 /// midway. Sites named `good*` carry their badge (the code is in the page's host map).
-async fn serve_sites(codes: BTreeMap<String, String>) -> (u16, HostLog) {
+pub async fn serve_sites(codes: BTreeMap<String, String>) -> (u16, HostLog) {
     let log: HostLog = Default::default();
     let log2 = log.clone();
     let app = Router::new().fallback(move |headers: HeaderMap, uri: axum::http::Uri| {
@@ -51,7 +51,7 @@ async fn serve_sites(codes: BTreeMap<String, String>) -> (u16, HostLog) {
 }
 
 /// A unit with a badged site for each host; returns host → code.
-async fn badged_sites(pool: &SqlitePool, app: &TestApp, hosts: &[&str]) -> BTreeMap<String, String> {
+pub async fn badged_sites(pool: &SqlitePool, app: &TestApp, hosts: &[&str]) -> BTreeMap<String, String> {
     let unit = app.account("清丰县人民政府.政务", Role::Unit, Some(Level::County), Some("410922")).await;
     let region = RegionCode::parse("410922").unwrap();
     let mut out = BTreeMap::new();

@@ -11,6 +11,7 @@ use super::render;
 use crate::badge::snippet::install_snippet;
 use crate::domain::account::Role;
 use crate::domain::application::{ApplicationInput, FieldErrors, SYSTEM_CATEGORIES};
+use crate::domain::site_status::site_status;
 use crate::service::applications::{self as service, Decision, PaperAction};
 use crate::service::ServiceError;
 use crate::web::auth::{CsrfForm, SessionUser, User};
@@ -27,20 +28,23 @@ pub async fn portal(State(state): State<AppState>, User(user): User) -> Result<R
     let apps: Vec<Value> =
         service::list(&state.ctx, &actor).await?.iter().map(|v| application_json(&actor, v)).collect();
     let base = &state.ctx.config.badge.base_url;
-    let badges: Vec<Value> = service::unit_badges(&state.ctx, &actor)
-        .await?
-        .into_iter()
-        .map(|b| {
-            json!({
-                "code": b.code.as_str(),
-                "status": b.status.as_str(),
-                "status_label": b.status.label(),
-                "issued_at": b.issued_at.to_rfc3339(),
-                "install_due": b.install_due.to_string(),
-                "snippet": install_snippet(base, &b.code),
-            })
-        })
-        .collect();
+    let today = crate::domain::calendar::today_in_china(chrono::Utc::now());
+    let mut badges: Vec<Value> = Vec::new();
+    for b in service::unit_badges(&state.ctx, &actor).await? {
+        let latest = crate::store::sweeps::latest_result(&state.ctx.pool, b.code.as_str()).await?;
+        let status = site_status(b.status, latest.as_ref().map(|l| l.site_verdict.as_str()), b.install_due, today);
+        badges.push(json!({
+            "code": b.code.as_str(),
+            "status": b.status.as_str(),
+            "status_label": b.status.label(),
+            "site_status": status.as_str(),
+            "site_status_label": status.label(),
+            "checked_at": latest.as_ref().map(|l| l.checked_at.to_rfc3339()),
+            "issued_at": b.issued_at.to_rfc3339(),
+            "install_due": b.install_due.to_string(),
+            "snippet": install_snippet(base, &b.code),
+        }));
+    }
     let can_print_letter =
         apps.iter().any(|a| a["actions"].as_array().is_some_and(|acts| acts.iter().any(|x| x == "print")));
     let data = json!({ "applications": apps, "badges": badges, "can_print_letter": can_print_letter });

@@ -1,0 +1,62 @@
+//! Scheduled checks: the server checks each newly badged site on its install deadline day, and
+//! on the configured reminder days before it, without anyone starting a sweep.
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+
+use super::Context;
+use crate::crawl::sweep::check_site;
+use crate::domain::calendar::{china_offset, today_in_china};
+use crate::store::sweeps;
+
+/// Runs until the task is aborted.
+pub async fn run(ctx: Context) {
+    let every = Duration::from_secs(ctx.config.crawl.schedule_poll_minutes.max(1) * 60);
+    loop {
+        match run_due(&ctx, Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sites = n, "scheduled checks done"),
+            Err(error) => tracing::error!(error = format!("{error:#}"), "scheduled checks failed"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Checks every active, not yet compliant site whose check is due today (China time) and has not
+/// run today. Returns how many sites were checked.
+pub async fn run_due(ctx: &Context, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    let today = today_in_china(now);
+    let start_of_day = china_offset()
+        .from_local_datetime(&today.and_time(NaiveTime::MIN))
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(now);
+    let mut due = Vec::new();
+    for site in sweeps::sites(&ctx.pool, "").await? {
+        if site.status != "active" || today > site.install_due {
+            continue;
+        }
+        let left = ctx.calendar.working_days_between(today, site.install_due);
+        let is_day = today == site.install_due || ctx.config.crawl.reminder_check_days.contains(&left);
+        if !is_day || sweeps::scheduled_on(&ctx.pool, &site.code, start_of_day).await? {
+            continue;
+        }
+        let already = sweeps::latest_result(&ctx.pool, &site.code).await?;
+        if already.is_some_and(|r| r.site_verdict == "compliant") && today != site.install_due {
+            continue;
+        }
+        due.push(site);
+    }
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let sweep_id = sweeps::start(&ctx.pool, "scheduled", "", due.len() as i64, now).await?;
+    let pages = ctx.config.crawl.scheduled_check_pages;
+    let scheme = ctx.config.crawl.seed_scheme.clone();
+    for site in &due {
+        check_site(&ctx.pool, &ctx.crawler, sweep_id, site, pages, &scheme).await?;
+    }
+    sweeps::set_status(&ctx.pool, sweep_id, "finished", Utc::now()).await?;
+    Ok(due.len())
+}

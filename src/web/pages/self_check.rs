@@ -1,0 +1,155 @@
+//! The unit's self-check pages: check one page now, or the whole site in the background.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::render;
+use crate::check::Verdict;
+use crate::check_cli::verdict_label;
+use crate::crawl::fetch::Failure;
+use crate::domain::account::Role;
+use crate::domain::application::FieldErrors;
+use crate::service::{self_check as service, ServiceError};
+use crate::store::sweeps;
+use crate::web::auth::{CsrfForm, SessionUser, User};
+use crate::web::error::HttpError;
+use crate::web::state::AppState;
+
+async fn sites(state: &AppState, user: &SessionUser) -> Result<Vec<Value>, HttpError> {
+    let rows = sweeps::sites_of_unit(&state.ctx.pool, user.account.id).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|s| s.status == "active")
+        .map(|s| json!({ "code": s.code, "site_name": s.site_name, "domain": s.domain_en }))
+        .collect())
+}
+
+async fn page(state: &AppState, user: &SessionUser, data: Value, status: StatusCode) -> Result<Response, HttpError> {
+    if user.account.role != Role::Unit {
+        return Err(HttpError::forbidden());
+    }
+    let mut data = data;
+    data["sites"] = json!(sites(state, user).await?);
+    Ok((status, render(state, Some(user), "self_check.html", data)?).into_response())
+}
+
+pub async fn form(State(state): State<AppState>, User(user): User) -> Result<Response, HttpError> {
+    page(&state, &user, json!({}), StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct CheckForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    url: String,
+}
+
+/// One page's result as the unit reads it.
+fn page_json(
+    url: &str,
+    outcome: &str,
+    status: Option<i64>,
+    verdict: Option<&str>,
+    warnings: &[&str],
+    title: Option<&str>,
+) -> Value {
+    let verdict = verdict.and_then(Verdict::parse);
+    let advice = match verdict {
+        Some(v) => v.advice().to_owned(),
+        None => Failure::parse(outcome).map_or_else(|| outcome.to_owned(), |f| format!("未能检查：{}", f.advice())),
+    };
+    let warning_advice: Vec<&str> = warnings
+        .iter()
+        .filter_map(|w| match *w {
+            "no_body_end_tag" => Some(crate::check::Warning::NoBodyEndTag.advice()),
+            "not_at_bottom" => Some(crate::check::Warning::NotAtBottom.advice()),
+            "multiple_body_end_tags" => Some(crate::check::Warning::MultipleBodyEndTags.advice()),
+            _ => None,
+        })
+        .collect();
+    json!({
+        "url": url,
+        "status": status,
+        "ok": verdict == Some(Verdict::Compliant),
+        "verdict_label": verdict.map(verdict_label),
+        "advice": advice,
+        "warnings": warning_advice,
+        "title": title,
+    })
+}
+
+pub async fn check_page(
+    State(state): State<AppState>,
+    CsrfForm { user, form }: CsrfForm<CheckForm>,
+) -> Result<Response, HttpError> {
+    match service::check_page(&state.ctx, &user.actor(), &form.code, &form.url).await {
+        Ok(r) => {
+            let warnings: Vec<&str> = r.warnings.iter().flatten().map(|w| w.as_str()).collect();
+            let result = page_json(
+                &r.url,
+                r.outcome,
+                r.status.map(i64::from),
+                r.verdict.map(|v| v.as_str()),
+                &warnings,
+                r.title.as_deref(),
+            );
+            page(
+                &state,
+                &user,
+                json!({ "result": result, "input": { "code": form.code, "url": form.url } }),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            let data = json!({ "errors": errors, "input": { "code": form.code, "url": form.url } });
+            page(&state, &user, data, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn check_site(
+    State(state): State<AppState>,
+    CsrfForm { user, form }: CsrfForm<CheckForm>,
+) -> Result<Response, HttpError> {
+    match service::start_site_check(&state.ctx, &user.actor(), &form.code).await {
+        Ok(id) => Ok(Redirect::to(&format!("/self-check/runs/{id}")).into_response()),
+        Err(ServiceError::Invalid(errors)) => {
+            page(
+                &state,
+                &user,
+                json!({ "errors": errors, "input": { "code": form.code } }),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn run(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, HttpError> {
+    let (sweep, site, pages) = service::run(&state.ctx, &user.actor(), id).await?;
+    let rows: Vec<Value> = pages
+        .iter()
+        .map(|p| {
+            let warnings: Vec<&str> = p.warnings.split(',').filter(|w| !w.is_empty()).collect();
+            page_json(&p.url, &p.outcome, p.http_status, p.verdict.as_deref(), &warnings, p.title.as_deref())
+        })
+        .collect();
+    let checked = rows.iter().filter(|r| r["verdict_label"].is_string()).count();
+    let compliant = rows.iter().filter(|r| r["ok"] == true).count();
+    let data = json!({
+        "run": { "id": sweep.id, "running": sweep.status == "running", "started_at": sweep.started_at.to_rfc3339() },
+        "site": { "code": site.code, "site_name": site.site_name, "domain": site.domain_en },
+        "pages": rows,
+        "checked": checked,
+        "compliant": compliant,
+        "errors": FieldErrors::new(),
+    });
+    Ok(render(&state, Some(&user), "self_check_run.html", data)?.into_response())
+}
