@@ -347,3 +347,82 @@ async fn check_and_crawl_commands() {
     }
     assert_eq!(summary["pages"].as_u64().unwrap() as usize, pages.iter().filter(|p| p["outcome"] == "ok").count());
 }
+
+/// A real TLS server with a self-signed certificate (openssl s_server), answering every request
+/// with a small HTML status page.
+struct SelfSignedServer {
+    port: u16,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl SelfSignedServer {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, cert) = (dir.path().join("key.pem"), dir.path().join("cert.pem"));
+        let made = std::process::Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=expired.example.gov.cn",
+            ])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl (Debian package openssl) makes the test certificate");
+        assert!(made.success());
+        let port = crate::helpers::free_port();
+        let child = std::process::Command::new("openssl")
+            .args(["s_server", "-quiet", "-www", "-accept", &port.to_string()])
+            .arg("-key")
+            .arg(&key)
+            .arg("-cert")
+            .arg(&cert)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { port, child, _dir: dir }
+    }
+}
+
+impl Drop for SelfSignedServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_certificate_is_a_finding_and_the_page_is_still_checked() {
+    let server = SelfSignedServer::start();
+    let url = Url::parse(&format!("https://127.0.0.1:{}/", server.port)).unwrap();
+    let crawler = Crawler::new(&test_crawl_config(), Url::parse(BADGE_BASE).unwrap()).unwrap();
+    let result = crawler.check_one(&url, CODE).await;
+    assert_eq!(result.outcome, "ok", "{result:?}");
+    assert_eq!(result.verdict.map(|v| v.as_str()), Some("missing"));
+    assert!(
+        result.certificate_problem.as_deref().is_some_and(|p| p.to_lowercase().contains("certificate")),
+        "{result:?}"
+    );
+
+    let strict = CrawlConfig { check_invalid_certificates: false, ..test_crawl_config() };
+    let crawler = Crawler::new(&strict, Url::parse(BADGE_BASE).unwrap()).unwrap();
+    let result = crawler.check_one(&url, CODE).await;
+    assert_eq!((result.outcome, result.verdict), ("tls", None));
+}

@@ -1,0 +1,76 @@
+//! The page check's throughput over a mix of real government pages and a 5 MB page, in bytes
+//! per second. Run with `cargo bench --bench page_check`.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use govbadge::check::{check, PageInput, Verdict};
+use url::Url;
+
+const CODE: &str = "4109220000016";
+const SNIPPET: &str = "<a href=\"https://bs.example.gov.cn/verify/4109220000016\"><img src=\"https://bs.example.gov.cn/badge/4109220000016.svg\"></a>";
+
+fn corpus() -> Vec<(String, Vec<u8>)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/real-pages");
+    let mut pages: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            (path.extension()? == "html")
+                .then(|| (path.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&path).unwrap()))
+        })
+        .collect();
+    pages.sort();
+    pages
+}
+
+/// A 5 MB page: real body markup repeated, the badge just before `</body>`.
+fn big_page(corpus: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let home = &corpus.iter().find(|(n, _)| n.starts_with("10")).unwrap().1;
+    let text = String::from_utf8_lossy(home);
+    let body_start = text.find("<body").unwrap_or(0);
+    let body_end = text.rfind("</body>").unwrap_or(text.len());
+    let mut page = String::from(&text[..body_start]);
+    page.push_str("<body>");
+    while page.len() < 5 * 1024 * 1024 {
+        page.push_str(&text[body_start..body_end]);
+    }
+    page.push_str(SNIPPET);
+    page.push_str("</body></html>");
+    page.into_bytes()
+}
+
+fn bench(c: &mut Criterion) {
+    let base = Url::parse("https://bs.example.gov.cn").unwrap();
+    let page_url = Url::parse("https://www.example.gov.cn/").unwrap();
+    let corpus = corpus();
+    let big = big_page(&corpus);
+    let run = |bytes: &[u8]| {
+        check(&PageInput {
+            bytes,
+            content_type: Some("text/html"),
+            page_url: Some(&page_url),
+            expected_code: CODE,
+            badge_base: &base,
+        })
+    };
+    assert_eq!(run(&big).verdict, Verdict::Compliant);
+
+    let mut group = c.benchmark_group("page_check");
+    let mix: Vec<u8> = corpus.iter().flat_map(|(_, b)| b.iter().copied()).collect();
+    group.throughput(Throughput::Bytes(mix.len() as u64));
+    group.bench_function("corpus_mix_11_pages", |b| {
+        b.iter(|| {
+            for (_, page) in &corpus {
+                std::hint::black_box(run(page));
+            }
+        })
+    });
+    group.throughput(Throughput::Bytes(big.len() as u64));
+    group.sample_size(20);
+    group.bench_with_input(BenchmarkId::new("large_page", "5MB"), &big, |b, page| {
+        b.iter(|| std::hint::black_box(run(page)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
