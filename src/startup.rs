@@ -38,7 +38,11 @@ pub async fn build(config: Config) -> anyhow::Result<Context> {
     let badge_base = url::Url::parse(&config.badge.base_url).map_err(|e| anyhow::anyhow!("badge.base_url: {e}"))?;
     let crawler = crate::crawl::Crawler::new(&config.crawl, badge_base)?;
     let limits = &config.self_check;
+    let badges = crate::badge::snapshot::BadgeDirectory::default();
+    badges.reload(&pool).await?;
     Ok(Context {
+        badges,
+        sightings: Default::default(),
         crawler,
         self_check_pages: Arc::new(KeyedWindow::new(Duration::from_secs(3600), limits.page_checks_per_hour)),
         self_check_sites: Arc::new(KeyedWindow::new(Duration::from_secs(86_400), limits.site_checks_per_day)),
@@ -56,7 +60,8 @@ pub async fn run_on(ctx: Context, listener: TcpListener, shutdown_on_signal: boo
     let sender = Sender::new(ctx.pool.clone(), &ctx.config, ctx.outbox_wake.clone())?;
     let sender_task = tokio::spawn(sender.run());
     let schedule_task = tokio::spawn(crate::service::schedule::run(ctx.clone()));
-    let state = AppState { ctx, templates: Arc::new(crate::web::templates::environment()) };
+    let sightings_task = tokio::spawn(flush_sightings(ctx.clone()));
+    let state = AppState { ctx, templates: Arc::new(crate::web::templates::environment()), assets: Default::default() };
     let app = crate::web::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app);
     let result = if shutdown_on_signal {
@@ -70,7 +75,18 @@ pub async fn run_on(ctx: Context, listener: TcpListener, shutdown_on_signal: boo
     };
     sender_task.abort();
     schedule_task.abort();
+    sightings_task.abort();
     Ok(result?)
+}
+
+/// Writes the badge sightings counted in memory every few seconds.
+async fn flush_sightings(ctx: Context) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        if let Err(error) = ctx.sightings.flush(&ctx.pool).await {
+            tracing::error!(%error, "sightings not written");
+        }
+    }
 }
 
 /// `govbadge serve`.

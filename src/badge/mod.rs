@@ -1,4 +1,8 @@
-//! The badge a unit puts on its pages: the install snippet (and, later, the script, image and
-//! verification data it points to).
+//! The badge a unit puts on its pages: the install snippet, the per-code script and image, the
+//! in-memory snapshot of public badge data they are served from, and the sightings of badges on
+//! hosts.
 
+pub mod assets;
+pub mod sightings;
+pub mod snapshot;
 pub mod snippet;

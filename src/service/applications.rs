@@ -269,6 +269,9 @@ pub async fn paper(
     }
     tx.commit().await?;
     ctx.outbox_wake.notify_one();
+    if final_state == State::Issued {
+        ctx.refresh_badges().await;
+    }
     Ok(final_state)
 }
 

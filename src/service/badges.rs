@@ -29,6 +29,7 @@ pub async fn change_status(
         return Err(field_error("status", "标识当前状态不允许此变更"));
     }
     badges::change_status(&ctx.pool, &badge.code, badge.status, to, actor.account_id, &reason, Utc::now()).await?;
+    ctx.refresh_badges().await;
     tracing::info!(badge.code = %badge.code, from = badge.status.as_str(), to = to.as_str(), by = actor.account_id, "badge status changed");
     Ok(())
 }

@@ -33,6 +33,19 @@ pub struct Context {
     /// Self-check limits per unit: pages per hour, whole sites per day.
     pub self_check_pages: Arc<throttle::KeyedWindow>,
     pub self_check_sites: Arc<throttle::KeyedWindow>,
+    /// Public badge data in memory, reloaded after issuance and status changes.
+    pub badges: crate::badge::snapshot::BadgeDirectory,
+    pub sightings: Arc<crate::badge::sightings::Sightings>,
+}
+
+impl Context {
+    /// Reloads the public badge snapshot after a change committed (logged, never fatal: the
+    /// next reload catches up).
+    pub async fn refresh_badges(&self) {
+        if let Err(error) = self.badges.reload(&self.pool).await {
+            tracing::error!(%error, "badge snapshot not reloaded");
+        }
+    }
 }
 
 /// Why an operation did not happen.

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod badge;
 pub mod error;
 pub mod openapi;
 pub mod pages;
@@ -18,7 +19,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use self::error::HttpError;
-use self::pages::{accounts, applications, badges, home, print, self_check, session};
+use self::pages::{accounts, applications, badges, home, print, self_check, session, sightings, verify};
 use self::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -39,6 +40,11 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home::home))
         .route("/healthz", get(home::health))
         .route("/static/app.css", get(home::stylesheet))
+        .route("/badge/{file}", get(badge::asset))
+        .route("/badge/{code}/sighting", post(badge::sighting))
+        .route("/verify/{file}", get(verify::verify))
+        .route("/lookup", get(verify::lookup))
+        .route("/sightings", get(sightings::list))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/portal", get(applications::portal))
@@ -79,7 +85,7 @@ async fn security_headers(request: Request, next: Next) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     );
-    if !is_static {
+    if !is_static && !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response

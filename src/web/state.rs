@@ -10,4 +10,6 @@ use crate::service::Context;
 pub struct AppState {
     pub ctx: Context,
     pub templates: Arc<Environment<'static>>,
+    /// Rendered and compressed badge scripts and images.
+    pub assets: Arc<crate::badge::assets::AssetCache>,
 }

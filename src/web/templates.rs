@@ -19,6 +19,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("badge.html", include_str!("templates/badge.html")),
     ("accounts.html", include_str!("templates/accounts.html")),
     ("self_check.html", include_str!("templates/self_check.html")),
+    ("verify.html", include_str!("templates/verify.html")),
+    ("lookup.html", include_str!("templates/lookup.html")),
+    ("sightings.html", include_str!("templates/sightings.html")),
     ("self_check_run.html", include_str!("templates/self_check_run.html")),
 ];
 

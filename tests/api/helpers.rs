@@ -456,3 +456,21 @@ pub fn with_notifications(config: &mut Config, smtp_port: u16, sms_url: &str) {
     config.sms.url = sms_url.to_owned();
     config.sms.key = "test-key".into();
 }
+
+/// Takes the standard county unit's application through every step; returns the badge code.
+/// (Needs `cast()` first.)
+pub async fn issued_badge(app: &TestApp, input: ApplicationInput) -> String {
+    let owner = app.api("清丰县人民政府.政务").await;
+    let mut body = serde_json::to_value(input).unwrap();
+    body["submit"] = serde_json::json!(true);
+    let (status, created) = owner.post("/api/v1/applications", body).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    for r in ["清丰县编办.政务", "濮阳市编办.政务", "河南省编办.政务", "中央编办.政务"] {
+        assert_eq!(app.api(r).await.step(id, "review", "approve", "").await.0, 200);
+    }
+    let county = app.api("清丰县编办.政务").await;
+    county.step(id, "paper", "receive", "").await;
+    let (_, issued) = county.step(id, "paper", "confirm", "").await;
+    issued["badge_code"].as_str().unwrap().to_owned()
+}

@@ -1,6 +1,7 @@
 //! Integration tests over HTTP against a real govbadge with a fresh database per test.
 
 mod authz;
+mod badge;
 mod check_corpus;
 mod cli;
 mod config;

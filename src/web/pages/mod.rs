@@ -7,6 +7,8 @@ pub mod home;
 pub mod print;
 pub mod self_check;
 pub mod session;
+pub mod sightings;
+pub mod verify;
 
 use axum::response::Html;
 use serde_json::{json, Value};

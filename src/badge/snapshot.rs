@@ -1,0 +1,141 @@
+//! The public badge data, held in memory and served without a database query per request:
+//! reloaded whenever an issuance or a status change commits.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+use crate::domain::badge::BadgeStatus;
+
+/// What the verification page and the badge show of one badge: public data only.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicBadge {
+    pub code: String,
+    pub status: BadgeStatus,
+    /// `party` (党政机关, red) or `institution` (事业单位, blue).
+    pub category: &'static str,
+    pub unit_name: String,
+    pub unit_type: String,
+    pub address: String,
+    pub functions: String,
+    pub site_name: String,
+    pub domain_cn: String,
+    pub domain_en: String,
+    pub issuer: String,
+    pub issued_at: DateTime<Utc>,
+    /// Registered host names, ASCII (punycode) and lower case, without `www.` aliases.
+    pub hosts: Vec<String>,
+}
+
+impl PublicBadge {
+    /// Whether `host` is one of the site's hosts or their `www.` aliases.
+    pub fn is_registered_host(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let bare = host.strip_prefix("www.").unwrap_or(&host);
+        self.hosts.iter().any(|h| h == &host || h == bare || h.strip_prefix("www.") == Some(bare))
+    }
+}
+
+/// The snapshot: by code, and by host for the public look-up.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub by_code: HashMap<String, Arc<PublicBadge>>,
+    pub by_host: HashMap<String, String>,
+    /// Bumped at every reload, so caches keyed on it go stale.
+    pub generation: u64,
+}
+
+#[derive(Clone, Default)]
+pub struct BadgeDirectory {
+    inner: Arc<RwLock<Arc<Snapshot>>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    code: String,
+    status: String,
+    issued_at: DateTime<Utc>,
+    unit_name: String,
+    category: String,
+    address: String,
+    unit_functions: String,
+    site_name: String,
+    domain_cn: String,
+    domain_cn_ascii: String,
+    domain_en: String,
+    issuer: Option<String>,
+}
+
+impl BadgeDirectory {
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.inner.read().expect("snapshot lock").clone()
+    }
+
+    pub fn get(&self, code: &str) -> Option<Arc<PublicBadge>> {
+        self.current().by_code.get(code).cloned()
+    }
+
+    /// Reloads every badge from the database (the latest issued application of each code).
+    pub async fn reload(&self, pool: &SqlitePool) -> Result<(), sqlx::Error> {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT b.code, b.status, b.issued_at, a.unit_name, a.category, a.address, a.unit_functions, a.site_name,
+                    a.domain_cn, a.domain_cn_ascii, a.domain_en,
+                    (SELECT ac.display_name FROM application_events e JOIN accounts ac ON ac.id = e.actor_id
+                      WHERE e.application_id = b.application_id AND e.event = 'issue' ORDER BY e.id DESC LIMIT 1) AS issuer
+             FROM badges b JOIN applications a ON a.id = b.application_id",
+        )
+        .fetch_all(pool)
+        .await?;
+        let previous = self.current().generation;
+        let mut snapshot = Snapshot { generation: previous + 1, ..Snapshot::default() };
+        for r in rows {
+            let mut hosts = Vec::new();
+            for h in [&r.domain_en, &r.domain_cn_ascii] {
+                if !h.is_empty() {
+                    hosts.push(h.to_ascii_lowercase());
+                }
+            }
+            for h in &hosts {
+                snapshot.by_host.insert(h.clone(), r.code.clone());
+            }
+            if !r.domain_cn.is_empty() {
+                snapshot.by_host.insert(r.domain_cn.clone(), r.code.clone());
+            }
+            let badge = PublicBadge {
+                code: r.code.clone(),
+                status: BadgeStatus::parse(&r.status).unwrap_or(BadgeStatus::Suspended),
+                category: if r.category == "事业单位" { "institution" } else { "party" },
+                unit_name: r.unit_name,
+                unit_type: r.category,
+                address: r.address,
+                functions: r.unit_functions,
+                site_name: r.site_name,
+                domain_cn: r.domain_cn,
+                domain_en: r.domain_en,
+                issuer: r.issuer.unwrap_or_default(),
+                issued_at: r.issued_at,
+                hosts,
+            };
+            snapshot.by_code.insert(r.code, Arc::new(badge));
+        }
+        *self.inner.write().expect("snapshot lock") = Arc::new(snapshot);
+        Ok(())
+    }
+
+    /// The badge of a site by domain (English or Chinese, with or without `www.`).
+    pub fn lookup(&self, domain: &str) -> Option<Arc<PublicBadge>> {
+        let snapshot = self.current();
+        let d = domain.trim().trim_end_matches(['.', '/']).to_lowercase();
+        let d = d.strip_prefix("http://").or_else(|| d.strip_prefix("https://")).unwrap_or(&d).to_owned();
+        let d = d.split('/').next().unwrap_or_default().to_owned();
+        let ascii = idna::domain_to_ascii(&d).unwrap_or_else(|_| d.clone());
+        let bare = ascii.strip_prefix("www.").unwrap_or(&ascii).to_owned();
+        [d.clone(), ascii.clone(), bare.clone(), format!("www.{bare}")]
+            .iter()
+            .find_map(|k| snapshot.by_host.get(k))
+            .and_then(|code| snapshot.by_code.get(code).cloned())
+    }
+}
