@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Runs every check and test of govbadge on a fresh machine: installs what the tests need
-# (the real SMTP server of the mail tests, openssl for the TLS test), then format, lints and
-# the test suite.
+# (the real SMTP server of the mail tests, openssl for the TLS test, chromium for the browser
+# test), then format, lints and the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
-# openssl serves the self-signed TLS site of the certificate test.
-if ! command -v openssl >/dev/null 2>&1; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl
+# openssl serves the self-signed TLS site of the certificate test; Debian's chromium (with CJK
+# fonts for the screenshots) runs the badge in a real browser.
+missing=""
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+fc-list 2>/dev/null | grep -qi "noto.*cjk" || missing="$missing fonts-noto-cjk"
+if [ -n "$missing" ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
 fi
 
 cargo fmt --all -- --check

@@ -56,7 +56,7 @@ impl Variant {
             Variant::Institution => ("事业单位", "网站标识"),
             Variant::Suspended => ("网站标识", "已暂停"),
             Variant::Revoked => ("网站标识", "已撤销"),
-            Variant::Mismatch => ("标识与网站", "不符"),
+            Variant::Mismatch => ("标识不符", "非登记网站"),
             Variant::Invalid => ("网站标识", "无效"),
         }
     }

@@ -41,18 +41,20 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
-/// Starts the service with the test defaults, adjusted by `configure`.
+/// Starts the service with the test defaults (it is its own badge service), adjusted by
+/// `configure`.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
     let mut config = Config::default();
     config.database.url = format!("sqlite://{}", dir.path().join("test.db").display());
+    config.server.public_base_url = format!("http://{addr}");
+    config.badge.base_url = format!("http://{addr}");
     config.outbox.poll_seconds = 1;
     config.outbox.backoff_seconds = 1;
     config.outbox.max_backoff_seconds = 1;
     configure(&mut config);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    config.server.public_base_url = format!("http://{addr}");
     let ctx = govbadge::startup::build(config).await.unwrap();
     tokio::spawn(govbadge::startup::run_on(ctx.clone(), listener, false));
     TestApp { base: format!("http://{addr}"), ctx, _dir: dir }

@@ -2,6 +2,7 @@
 
 mod authz;
 mod badge;
+mod browser;
 mod check_corpus;
 mod cli;
 mod config;
