@@ -3,6 +3,7 @@
 //! hosts.
 
 pub mod assets;
+pub mod red_page;
 pub mod sightings;
 pub mod snapshot;
 pub mod snippet;

@@ -108,8 +108,22 @@ impl PageResult {
         }
     }
 
-    pub fn is_checked(&self) -> bool {
-        self.verdict.is_some()
+    /// The result of a page checked without fetching it (a red page govbadge serves).
+    pub fn checked(url: String, report: &check::PageReport) -> Self {
+        Self {
+            url,
+            status: None,
+            outcome: "ok",
+            verdict: Some(report.verdict),
+            warnings: Some(report.warnings.clone()),
+            title: report.title.clone(),
+            encoding: Some(report.encoding),
+            codes_found: Some(report.codes_found.clone()),
+            footer: Some(report.footer.clone()),
+            certificate_problem: None,
+            detail: None,
+            depth: 0,
+        }
     }
 }
 
@@ -172,6 +186,10 @@ impl Crawler {
 
     pub fn config(&self) -> &CrawlConfig {
         self.fetcher.config()
+    }
+
+    pub fn badge_base(&self) -> &Url {
+        &self.badge_base
     }
 
     /// Fetches and checks one page (no links followed).

@@ -67,6 +67,30 @@ pub async fn check_site(
         sweeps::record_site(pool, sweep_id, &outcome, now()).await?;
         return Ok(0);
     }
+    if let Some(page) = crate::service::red_pages::published(pool, &row.code).await? {
+        // A published red page is the site: check the page govbadge serves for it.
+        let html = crate::badge::red_page::render(&page, crawler.badge_base().as_str())?;
+        let report = crate::check::check(&crate::check::PageInput {
+            bytes: html.as_bytes(),
+            content_type: Some("text/html; charset=utf-8"),
+            page_url: None,
+            expected_code: &row.code,
+            badge_base: crawler.badge_base(),
+        });
+        let compliant = report.verdict == crate::check::Verdict::Compliant;
+        let result = PageResult::checked(format!("red-page:{}", row.code), &report);
+        let verdict = if compliant { "compliant" } else { "non_compliant" };
+        let outcome = SiteOutcome {
+            code: &row.code,
+            site_verdict: verdict,
+            pages: 1,
+            compliant: i64::from(compliant),
+            urls: 1,
+            results: &[result],
+        };
+        sweeps::record_site(pool, sweep_id, &outcome, now()).await?;
+        return Ok(1);
+    }
     let Some(spec) = site_spec(row, seed_scheme) else {
         let outcome =
             SiteOutcome { code: &row.code, site_verdict: "unreachable", pages: 0, compliant: 0, urls: 0, results: &[] };

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod applications;
 pub mod badges;
+pub mod red_pages;
 pub mod schedule;
 pub mod self_check;
 pub mod throttle;

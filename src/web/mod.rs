@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use self::error::HttpError;
-use self::pages::{accounts, applications, badges, home, print, self_check, session, sightings, verify};
+use self::pages::{accounts, applications, badges, home, print, red_pages, self_check, session, sightings, verify};
 use self::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -45,6 +45,8 @@ pub fn router(state: AppState) -> Router {
         .route("/verify/{file}", get(verify::verify))
         .route("/lookup", get(verify::lookup))
         .route("/sightings", get(sightings::list))
+        .route("/red/{code}", get(red_pages::public))
+        .route("/portal/red-page", get(red_pages::edit).post(red_pages::save))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/portal", get(applications::portal))

@@ -9,6 +9,7 @@ mod config;
 mod crawl;
 mod helpers;
 mod race;
+mod red_pages;
 mod self_check;
 mod sweep;
 mod validation;

@@ -1,0 +1,149 @@
+//! Hosted red pages (网络红页): a unit edits a plain form, the text is validated as plain text
+//! (no markup), the page is served at a stable public address with the badge in its footer.
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use super::{Context, ServiceError};
+use crate::domain::account::{Actor, Role};
+use crate::domain::application::FieldErrors;
+use crate::domain::fields::{plain_text, FixedPhone};
+
+/// The form as typed.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct RedPageInput {
+    pub code: String,
+    pub title: String,
+    pub introduction: String,
+    pub functions: String,
+    pub address: String,
+    pub public_phone: String,
+    pub service_links: String,
+    pub published: String,
+}
+
+/// A stored red page.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct RedPage {
+    pub code: String,
+    pub unit_id: i64,
+    pub title: String,
+    pub introduction: String,
+    pub functions: String,
+    pub address: String,
+    pub public_phone: String,
+    pub service_links: String,
+    pub published: bool,
+}
+
+impl RedPage {
+    /// The service links as (name, URL) pairs.
+    pub fn links(&self) -> Vec<(String, String)> {
+        self.service_links
+            .lines()
+            .filter_map(|l| {
+                l.trim().rsplit_once(char::is_whitespace).map(|(n, u)| (n.trim().to_owned(), u.trim().to_owned()))
+            })
+            .collect()
+    }
+}
+
+fn validate(input: &RedPageInput) -> Result<RedPageInput, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let mut text = |field: &'static str, value: &str, max: usize, multiline: bool, required: bool| match plain_text(
+        value, max, multiline,
+    ) {
+        Ok(v) if required && v.is_empty() => {
+            errors.insert(field, "请填写此项".to_owned());
+            v
+        }
+        Ok(v) => v,
+        Err(m) => {
+            errors.insert(field, m.to_owned());
+            String::new()
+        }
+    };
+    let out = RedPageInput {
+        code: input.code.trim().to_owned(),
+        title: text("title", &input.title, 100, false, true),
+        introduction: text("introduction", &input.introduction, 2000, true, true),
+        functions: text("functions", &input.functions, 2000, true, false),
+        address: text("address", &input.address, 200, false, false),
+        public_phone: text("public_phone", &input.public_phone, 40, false, false),
+        service_links: text("service_links", &input.service_links, 4000, true, false),
+        published: if input.published == "1" { "1".into() } else { "0".into() },
+    };
+    if !out.public_phone.is_empty() && FixedPhone::parse(&out.public_phone).is_err() {
+        errors.insert("public_phone", "办公电话格式应为“区号-号码”".into());
+    }
+    for line in out.service_links.lines().filter(|l| !l.trim().is_empty()) {
+        let url = line.trim().rsplit_once(char::is_whitespace).map(|(_, u)| u);
+        let ok = url.and_then(|u| url::Url::parse(u).ok()).is_some_and(|u| matches!(u.scheme(), "http" | "https"));
+        if !ok {
+            errors.insert("service_links", "每行一个服务链接：名称、空格、以 http:// 或 https:// 开头的网址".into());
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The unit's red page for one of its badges, if it has one.
+pub async fn of_unit(ctx: &Context, actor: &Actor, code: &str) -> Result<Option<RedPage>, ServiceError> {
+    if actor.role != Role::Unit {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(sqlx::query_as("SELECT code, unit_id, title, introduction, functions, address, public_phone, service_links, published FROM red_pages WHERE code = ? AND unit_id = ?")
+        .bind(code)
+        .bind(actor.account_id)
+        .fetch_optional(&ctx.pool)
+        .await?)
+}
+
+/// Saves (and publishes or withdraws) the unit's red page for one of its active badges.
+pub async fn save(ctx: &Context, actor: &Actor, input: &RedPageInput) -> Result<(), ServiceError> {
+    if actor.role != Role::Unit {
+        return Err(ServiceError::Forbidden);
+    }
+    let page = validate(input).map_err(ServiceError::Invalid)?;
+    let owner: Option<(i64, String)> = sqlx::query_as("SELECT unit_id, status FROM badges WHERE code = ?")
+        .bind(&page.code)
+        .fetch_optional(&ctx.pool)
+        .await?;
+    match owner {
+        Some((unit, status)) if unit == actor.account_id && status == "active" => {}
+        _ => return Err(super::field_error("code", "请选择本单位有效的网站标识")),
+    }
+    sqlx::query(
+        "INSERT INTO red_pages (code, unit_id, title, introduction, functions, address, public_phone, service_links, published, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (code) DO UPDATE SET title = excluded.title, introduction = excluded.introduction,
+           functions = excluded.functions, address = excluded.address, public_phone = excluded.public_phone,
+           service_links = excluded.service_links, published = excluded.published, updated_at = excluded.updated_at",
+    )
+    .bind(&page.code)
+    .bind(actor.account_id)
+    .bind(&page.title)
+    .bind(&page.introduction)
+    .bind(&page.functions)
+    .bind(&page.address)
+    .bind(&page.public_phone)
+    .bind(&page.service_links)
+    .bind(page.published == "1")
+    .bind(Utc::now())
+    .execute(&ctx.pool)
+    .await?;
+    Ok(())
+}
+
+/// A published red page, for the public.
+pub async fn published(pool: &sqlx::SqlitePool, code: &str) -> Result<Option<RedPage>, sqlx::Error> {
+    sqlx::query_as("SELECT r.code, r.unit_id, r.title, r.introduction, r.functions, r.address, r.public_phone, r.service_links, r.published
+                    FROM red_pages r JOIN badges b ON b.code = r.code WHERE r.code = ? AND r.published = 1 AND b.status = 'active'")
+        .bind(code)
+        .fetch_optional(pool)
+        .await
+}
