@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home::home))
         .route("/healthz", get(home::health))
         .route("/static/app.css", get(home::stylesheet))
+        .route("/static/app.js", get(home::script))
         .route("/badge/{file}", get(badge::asset))
         .route("/badge/{code}/sighting", post(badge::sighting))
         .route("/verify/{file}", get(verify::verify))

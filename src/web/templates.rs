@@ -29,6 +29,9 @@ const TEMPLATES: &[(&str, &str)] = &[
 /// The stylesheet served at `/static/app.css`.
 pub const APP_CSS: &str = include_str!("templates/app.css");
 
+/// The portal's small script (copy buttons), served at `/static/app.js`.
+pub const APP_JS: &str = include_str!("templates/app.js");
+
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     for (name, source) in TEMPLATES {

@@ -9,7 +9,7 @@ use super::render;
 use crate::web::auth::MaybeUser;
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
-use crate::web::templates::APP_CSS;
+use crate::web::templates::{APP_CSS, APP_JS};
 
 pub async fn home(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> Result<Html<String>, HttpError> {
     render(&state, user.as_ref(), "home.html", json!({}))
@@ -17,6 +17,10 @@ pub async fn home(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> 
 
 pub async fn stylesheet() -> impl IntoResponse {
     ([(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")], APP_CSS)
+}
+
+pub async fn script() -> impl IntoResponse {
+    ([(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")], APP_JS)
 }
 
 pub async fn health() -> &'static str {
