@@ -61,6 +61,33 @@ pub const SYSTEM_CATEGORIES: [&str; 11] =
 /// Per-field messages, keyed by the form's field names.
 pub type FieldErrors = BTreeMap<&'static str, String>;
 
+/// The names of the form's fields, in the order of the printed form (and of the JSON API).
+pub const FORM_FIELDS: [&str; 23] = [
+    "kind",
+    "unit_name",
+    "parent_unit",
+    "unit_functions",
+    "category",
+    "address",
+    "postcode",
+    "site_name",
+    "site_intro",
+    "domain_cn",
+    "domain_en",
+    "ips",
+    "principal_name",
+    "principal_phone",
+    "principal_mobile",
+    "principal_email",
+    "handler_name",
+    "handler_phone",
+    "handler_mobile",
+    "handler_email",
+    "handler_id_number",
+    "credit_code",
+    "recheck_code",
+];
+
 /// The form as typed: every field a string, as it arrives from an HTML form or JSON.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default)]
@@ -350,6 +377,17 @@ mod tests {
             credit_code: "91350100M000100Y43".into(),
             recheck_code: "".into(),
         }
+    }
+
+    #[test]
+    fn field_names_match_the_input_struct() {
+        let value = serde_json::to_value(ApplicationInput::default()).unwrap();
+        let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut names = FORM_FIELDS.to_vec();
+        names.sort_unstable();
+        let mut keys = keys;
+        keys.sort_unstable();
+        assert_eq!(keys, names);
     }
 
     #[test]

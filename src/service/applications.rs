@@ -409,9 +409,20 @@ pub async fn list(ctx: &Context, actor: &Actor) -> Result<Vec<ApplicationView>, 
 
 /// Whether `actor` has a step to take on this application now.
 pub fn awaits(actor: &Actor, app: &Application) -> bool {
+    actor.role == Role::Reviewer && !review_steps(actor, app).is_empty()
+}
+
+/// The review and paper steps `actor` may take on `app` now, by event name.
+pub fn review_steps(actor: &Actor, app: &Application) -> Vec<&'static str> {
     let subject = subject_of(app);
-    let probes = [Event::Approve, Event::ReceivePaper, Event::ConfirmPaper];
-    actor.role == Role::Reviewer && probes.iter().any(|e| apply(&subject, e, actor).is_ok())
+    let probes = [
+        Event::Approve,
+        Event::Reject { reason: "-".into() },
+        Event::ReceivePaper,
+        Event::ConfirmPaper,
+        Event::PaperProblem { reason: "-".into() },
+    ];
+    probes.iter().filter(|e| apply(&subject, e, actor).is_ok()).map(Event::name).collect()
 }
 
 /// The unit's badges with their install deadlines.

@@ -5,7 +5,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use super::StoreError;
 use crate::domain::account::Actor;
-use crate::domain::application::{ApplicationForm, ApplicationInput};
+use crate::domain::application::{ApplicationForm, ApplicationInput, FORM_FIELDS};
 use crate::domain::region::{Level, RegionCode};
 use crate::domain::workflow::{Event, State};
 
@@ -45,31 +45,8 @@ pub struct AuditEntry {
     pub at: DateTime<Utc>,
 }
 
-const FORM_COLUMNS: [&str; 23] = [
-    "kind",
-    "unit_name",
-    "parent_unit",
-    "unit_functions",
-    "category",
-    "address",
-    "postcode",
-    "site_name",
-    "site_intro",
-    "domain_cn",
-    "domain_en",
-    "ips",
-    "principal_name",
-    "principal_phone",
-    "principal_mobile",
-    "principal_email",
-    "handler_name",
-    "handler_phone",
-    "handler_mobile",
-    "handler_email",
-    "handler_id_number",
-    "credit_code",
-    "recheck_code",
-];
+/// The form's columns, named as its fields.
+const FORM_COLUMNS: [&str; 23] = FORM_FIELDS;
 
 fn form_values(form: &ApplicationForm) -> [String; 23] {
     let i = form.to_input();

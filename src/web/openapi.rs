@@ -21,31 +21,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
 ];
 
 pub fn document() -> Value {
-    let form_fields = [
-        "kind",
-        "unit_name",
-        "parent_unit",
-        "unit_functions",
-        "category",
-        "address",
-        "postcode",
-        "site_name",
-        "site_intro",
-        "domain_cn",
-        "domain_en",
-        "ips",
-        "principal_name",
-        "principal_phone",
-        "principal_mobile",
-        "principal_email",
-        "handler_name",
-        "handler_phone",
-        "handler_mobile",
-        "handler_email",
-        "handler_id_number",
-        "credit_code",
-        "recheck_code",
-    ];
+    let form_fields = crate::domain::application::FORM_FIELDS;
     let form_props: serde_json::Map<String, Value> =
         form_fields.iter().map(|f| ((*f).to_owned(), json!({ "type": "string" }))).collect();
     let error = json!({ "description": "错误", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });

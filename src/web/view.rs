@@ -6,23 +6,13 @@ use serde_json::{json, Value};
 use crate::domain::account::{Actor, Role};
 use crate::domain::application::ApplicationForm;
 use crate::domain::region::Level;
-use crate::domain::workflow::{apply, Event, State, Subject};
-use crate::service::applications::{printable, ApplicationView};
+use crate::domain::workflow::State;
+use crate::service::applications::{printable, review_steps, ApplicationView};
 
 /// Steps `actor` may take now, by event name.
 pub fn available_actions(actor: &Actor, view: &ApplicationView) -> Vec<&'static str> {
     let app = &view.app;
-    let subject =
-        Subject { state: app.state, owner_id: app.unit_id, unit_region: app.unit_region.as_ref(), chain: &app.chain };
-    let probes = [
-        Event::Approve,
-        Event::Reject { reason: "-".into() },
-        Event::ReceivePaper,
-        Event::ConfirmPaper,
-        Event::PaperProblem { reason: "-".into() },
-    ];
-    let mut actions: Vec<&'static str> =
-        probes.iter().filter(|e| apply(&subject, e, actor).is_ok()).map(Event::name).collect();
+    let mut actions = review_steps(actor, app);
     if actor.role == Role::Unit && actor.account_id == app.unit_id {
         if app.state.editable() {
             actions.extend(["edit", "submit"]);
