@@ -203,7 +203,7 @@ pub async fn sweep(
         return Ok(ExitCode::from(130));
     }
     let dir =
-        crate::report::export_sweep(&pool, report.sweep_id, out.as_deref().unwrap_or(std::path::Path::new("reports")))
+        crate::report::write_reports(&pool, report.sweep_id, out.as_deref().unwrap_or(std::path::Path::new("reports")))
             .await?;
     println!(
         "巡检完成（编号 {}）：{} 个站点，本次检查 {} 个，{} 个页面。结果已写入 {}",
@@ -213,5 +213,23 @@ pub async fn sweep(
         report.pages,
         dir.display()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `govbadge report`: the reports of a sweep (the latest finished one by default), again.
+pub async fn report(config: Config, sweep: Option<i64>, out: Option<std::path::PathBuf>) -> anyhow::Result<ExitCode> {
+    let pool = crate::store::connect(&config.database.effective_url(), config.database.max_connections).await?;
+    let id = match sweep {
+        Some(id) => id,
+        None => sqlx::query_scalar(
+            "SELECT id FROM sweeps WHERE kind = 'sweep' AND status = 'finished' ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&pool)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no finished sweep to report on"))?,
+    };
+    let dir =
+        crate::report::write_reports(&pool, id, out.as_deref().unwrap_or(std::path::Path::new("reports"))).await?;
+    println!("巡检报告（编号 {id}）已写入 {}", dir.display());
     Ok(ExitCode::SUCCESS)
 }

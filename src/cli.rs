@@ -75,6 +75,17 @@ pub enum Command {
         #[arg(long)]
         database: Option<String>,
     },
+    /// Write the reports of a stored sweep again (default: the latest finished one).
+    Report {
+        #[arg(long)]
+        sweep: Option<i64>,
+        /// Where to write (default: reports/).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Database URL (overrides database.url).
+        #[arg(long)]
+        database: Option<String>,
+    },
     /// Print the date N working days after DATE (the day itself is not counted).
     Deadline {
         /// The day of notice, YYYY-MM-DD.

@@ -44,6 +44,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(govbadge::check_cli::sweep(config, region, resume, out))
         }
+        Command::Report { sweep, out, database } => {
+            let mut config = Config::load(&cli.config)?;
+            if let Some(url) = database {
+                config.database.url = url;
+            }
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(govbadge::check_cli::report(config, sweep, out))
+        }
         Command::Crawl { url, code, badge_base, max_pages, json } => {
             let config = Config::load(&cli.config)?;
             let runtime = tokio::runtime::Runtime::new()?;

@@ -20,10 +20,11 @@ pub struct SiteRow {
     pub domain_cn: String,
     pub site_name: String,
     pub unit_name: String,
+    pub category: String,
 }
 
 const SITE_SELECT: &str = "SELECT b.code, b.status, b.install_due, b.issued_at, b.unit_id, b.region,
-        a.domain_en, a.domain_cn_ascii, a.domain_cn, a.site_name, a.unit_name
+        a.domain_en, a.domain_cn_ascii, a.domain_cn, a.site_name, a.unit_name, a.category
      FROM badges b JOIN applications a ON a.id = b.application_id";
 
 /// Badged sites whose region code starts with `prefix` ("" for all), in code order.
@@ -192,6 +193,18 @@ pub async fn latest_result(pool: &SqlitePool, code: &str) -> Result<Option<Lates
         "SELECT sweep_id, site_verdict, pages, compliant, first_failing_url, first_failing_verdict, checked_at
          FROM sweep_sites WHERE badge_code = ? ORDER BY checked_at DESC, sweep_id DESC LIMIT 1",
     )
+    .bind(code)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// A site's result in one sweep.
+pub async fn site_result(pool: &SqlitePool, sweep_id: i64, code: &str) -> Result<Option<LatestResult>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT sweep_id, site_verdict, pages, compliant, first_failing_url, first_failing_verdict, checked_at
+         FROM sweep_sites WHERE sweep_id = ? AND badge_code = ?",
+    )
+    .bind(sweep_id)
     .bind(code)
     .fetch_optional(pool)
     .await?)

@@ -10,6 +10,7 @@ mod crawl;
 mod helpers;
 mod race;
 mod red_pages;
+mod report;
 mod self_check;
 mod sweep;
 mod validation;

@@ -18,7 +18,7 @@ fn crawl_to(config: &mut Config, port: u16, hosts: &[&str]) {
 }
 
 /// A test site server started before the app, so the app's resolver can point at it.
-async fn setup(
+pub async fn setup(
     hosts: &[&str],
     configure: impl FnOnce(&mut Config),
 ) -> (TestApp, std::collections::BTreeMap<String, String>) {

@@ -163,10 +163,11 @@ async fn a_killed_sweep_resumes_without_refetching_or_duplicates() {
         let want = if host.starts_with("good") { "compliant" } else { "non_compliant" };
         assert_eq!(verdicts[host], want, "{host}");
     }
-    // The raw export is there.
+    // The reports are there: a header and one line per site.
     let dir = std::fs::read_dir(out.path()).unwrap().next().unwrap().unwrap().path();
-    let sites = std::fs::read_to_string(dir.join("sites.jsonl")).unwrap();
-    assert_eq!(sites.lines().count(), hosts.len());
+    let sites = std::fs::read_to_string(dir.join("sites.csv")).unwrap();
+    assert_eq!(sites.lines().count(), hosts.len() + 1);
+    assert!(dir.join("report.xlsx").exists());
 }
 
 #[tokio::test(flavor = "multi_thread")]
