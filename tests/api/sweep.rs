@@ -29,7 +29,7 @@ pub async fn serve_sites(codes: BTreeMap<String, String>) -> (u16, HostLog) {
         async move {
             let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default().split(':').next().unwrap_or_default().to_owned();
             *log.lock().unwrap().entry(host.clone()).or_default() += 1;
-            tokio::time::sleep(Duration::from_millis(150)).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
             let badge = match codes.get(&host) {
                 Some(code) if host.starts_with("good") => {
                     format!("<a href=\"https://bs.example.gov.cn/verify/{code}\"><img src=\"https://bs.example.gov.cn/badge/{code}.svg\"></a>")
@@ -86,7 +86,7 @@ fn sweep_command(db: &str, port: u16, hosts: &[&str], out: &std::path::Path, ext
         .env("GOVBADGE_BADGE__BASE_URL", "https://bs.example.gov.cn")
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null());
+        .stderr(std::process::Stdio::piped());
     cmd
 }
 
@@ -190,7 +190,8 @@ async fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
     assert!(interrupt.success());
     let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(130), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stdout}\n{stderr}");
     assert!(stdout.contains("govbadge sweep --resume --region 410900"), "{stdout}");
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM sweeps WHERE status = 'interrupted' AND scope = '4109'").await, 1);
     let resumed = {
