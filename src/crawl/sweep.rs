@@ -60,11 +60,10 @@ pub async fn check_site(
     max_pages: usize,
     seed_scheme: &str,
 ) -> anyhow::Result<usize> {
-    let now = Utc::now;
     if row.status != "active" {
         let outcome =
             SiteOutcome { code: &row.code, site_verdict: &row.status, pages: 0, compliant: 0, urls: 0, results: &[] };
-        sweeps::record_site(pool, sweep_id, &outcome, now()).await?;
+        record_detached(pool, sweep_id, &outcome).await?;
         return Ok(0);
     }
     if let Some(page) = crate::service::red_pages::published(pool, &row.code).await? {
@@ -88,13 +87,13 @@ pub async fn check_site(
             urls: 1,
             results: &[result],
         };
-        sweeps::record_site(pool, sweep_id, &outcome, now()).await?;
+        record_detached(pool, sweep_id, &outcome).await?;
         return Ok(1);
     }
     let Some(spec) = site_spec(row, seed_scheme) else {
         let outcome =
             SiteOutcome { code: &row.code, site_verdict: "unreachable", pages: 0, compliant: 0, urls: 0, results: &[] };
-        sweeps::record_site(pool, sweep_id, &outcome, now()).await?;
+        record_detached(pool, sweep_id, &outcome).await?;
         return Ok(0);
     };
     let mut results: Vec<PageResult> = Vec::new();
@@ -107,9 +106,26 @@ pub async fn check_site(
         urls: summary.urls as i64,
         results: &results,
     };
-    sweeps::record_site(pool, sweep_id, &outcome, now()).await?;
+    record_detached(pool, sweep_id, &outcome).await?;
     tracing::debug!(site.code = %row.code, site.verdict = summary.site_verdict, pages = summary.pages, "site checked");
     Ok(results.len())
+}
+
+/// Records a finished site in a task of its own, so that a sweep interrupted while the write is
+/// under way (Ctrl-C drops the site's future) still commits or rolls back that transaction at
+/// once instead of leaving it open on a pooled connection, where it would hold the write lock.
+async fn record_detached(pool: &SqlitePool, sweep_id: i64, outcome: &SiteOutcome<'_>) -> anyhow::Result<()> {
+    let pool = pool.clone();
+    let code = outcome.code.to_owned();
+    let verdict = outcome.site_verdict.to_owned();
+    let (pages, compliant, urls) = (outcome.pages, outcome.compliant, outcome.urls);
+    let results = outcome.results.to_vec();
+    tokio::spawn(async move {
+        let outcome = SiteOutcome { code: &code, site_verdict: &verdict, pages, compliant, urls, results: &results };
+        sweeps::record_site(&pool, sweep_id, &outcome, Utc::now()).await
+    })
+    .await??;
+    Ok(())
 }
 
 /// Runs (or resumes) a sweep over the badged sites under `options.scope`.
