@@ -84,6 +84,12 @@ impl Warning {
         }
     }
 
+    pub fn parse(text: &str) -> Option<Self> {
+        [Warning::NoBodyEndTag, Warning::NotAtBottom, Warning::MultipleBodyEndTags]
+            .into_iter()
+            .find(|w| w.as_str() == text)
+    }
+
     pub fn advice(self) -> &'static str {
         match self {
             Warning::NoBodyEndTag => "页面没有</body>结束标签，已按文档末尾判断。",

@@ -30,14 +30,15 @@ pub fn referer_host(headers: &HeaderMap) -> Option<String> {
     url::Url::parse(referer).ok()?.host_str().map(str::to_owned)
 }
 
-fn own_host(state: &AppState) -> Option<String> {
-    url::Url::parse(&state.ctx.config.badge.base_url).ok()?.host_str().map(str::to_owned)
+/// The badge service's own host (from the base URL parsed once at start).
+pub fn own_host(state: &AppState) -> Option<&str> {
+    state.ctx.crawler.badge_base().host_str()
 }
 
 /// Counts the page host that loaded the badge (not the badge service's own pages).
 fn record_referer(state: &AppState, badge: &PublicBadge, headers: &HeaderMap) {
     if let Some(host) = referer_host(headers) {
-        if Some(&host) != own_host(state).as_ref() {
+        if Some(host.as_str()) != own_host(state) {
             state.ctx.sightings.record(&badge.code, &host, badge.is_registered_host(&host), "referer", Utc::now());
         }
     }

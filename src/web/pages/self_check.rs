@@ -62,15 +62,8 @@ fn page_json(
         Some(v) => v.advice().to_owned(),
         None => Failure::parse(outcome).map_or_else(|| outcome.to_owned(), |f| format!("未能检查：{}", f.advice())),
     };
-    let warning_advice: Vec<&str> = warnings
-        .iter()
-        .filter_map(|w| match *w {
-            "no_body_end_tag" => Some(crate::check::Warning::NoBodyEndTag.advice()),
-            "not_at_bottom" => Some(crate::check::Warning::NotAtBottom.advice()),
-            "multiple_body_end_tags" => Some(crate::check::Warning::MultipleBodyEndTags.advice()),
-            _ => None,
-        })
-        .collect();
+    let warning_advice: Vec<&str> =
+        warnings.iter().filter_map(|w| crate::check::Warning::parse(w)).map(|w| w.advice()).collect();
     json!({
         "url": url,
         "status": status,

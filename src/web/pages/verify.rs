@@ -13,7 +13,7 @@ use super::render;
 use crate::badge::snapshot::PublicBadge;
 use crate::domain::calendar::china_offset;
 use crate::web::auth::MaybeUser;
-use crate::web::badge::referer_host;
+use crate::web::badge::{own_host, referer_host};
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
 
@@ -62,8 +62,8 @@ pub async fn verify(
         let html = render(&state, None, "verify.html", json!({ "code": code, "genuine": false }))?;
         return Ok((StatusCode::NOT_FOUND, html).into_response());
     };
-    let own = url::Url::parse(&state.ctx.config.badge.base_url).ok().and_then(|u| u.host_str().map(str::to_owned));
-    let foreign = referer_host(&headers).filter(|h| Some(h) != own.as_ref() && !badge.is_registered_host(h));
+    let own = own_host(&state);
+    let foreign = referer_host(&headers).filter(|h| Some(h.as_str()) != own && !badge.is_registered_host(h));
     let data = json!({ "genuine": true, "badge": public_json(&badge), "foreign_referer": foreign });
     let mut response = render(&state, None, "verify.html", data)?.into_response();
     // The page depends on the Referer: private caches only, briefly.
