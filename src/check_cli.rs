@@ -205,6 +205,20 @@ pub async fn sweep(
     let dir =
         crate::report::write_reports(&pool, report.sweep_id, out.as_deref().unwrap_or(std::path::Path::new("reports")))
             .await?;
+    let calendar = crate::domain::calendar::WorkingCalendar::embedded()?;
+    let sent = crate::service::enforcement::run(
+        &pool,
+        &config,
+        &calendar,
+        crate::domain::calendar::today_in_china(chrono::Utc::now()),
+    )
+    .await?;
+    if sent.total() > 0 {
+        println!(
+            "已生成督促通知：挂标提醒 {} 份，逾期通知 {} 份，标识缺失通知 {} 份，监督汇总 {} 份（由服务发送）。",
+            sent.reminders, sent.overdue, sent.regressions, sent.digests
+        );
+    }
     println!(
         "巡检完成（编号 {}）：{} 个站点，本次检查 {} 个，{} 个页面。结果已写入 {}",
         report.sweep_id,

@@ -20,6 +20,7 @@ pub struct Config {
     pub outbox: OutboxConfig,
     pub crawl: CrawlConfig,
     pub self_check: SelfCheckConfig,
+    pub notices: NoticesConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -291,6 +292,21 @@ pub struct SelfCheckConfig {
 impl Default for SelfCheckConfig {
     fn default() -> Self {
         Self { page_checks_per_hour: 30, site_checks_per_day: 5, site_check_pages: 200 }
+    }
+}
+
+/// Enforcement notices to units and supervisors, sent through the outbox.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NoticesConfig {
+    pub enabled: bool,
+    /// Remind a unit whose site is not yet compliant this many working days before its deadline.
+    pub reminder_working_days: u32,
+}
+
+impl Default for NoticesConfig {
+    fn default() -> Self {
+        Self { enabled: true, reminder_working_days: 2 }
     }
 }
 

@@ -160,6 +160,8 @@ pub async fn load(ctx: &Context) -> anyhow::Result<Option<String>> {
             level: a.level.into(),
             region: a.region.into(),
             password: DEMO_PASSWORD.into(),
+            email: if a.role == "supervisor" { "jiandu@puyang.example".into() } else { String::new() },
+            mobile: String::new(),
         };
         create_account(ctx, &admin_bootstrap, &input)
             .await

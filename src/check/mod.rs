@@ -76,6 +76,15 @@ pub enum Warning {
 }
 
 impl Warning {
+    /// A short label for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Warning::NoBodyEndTag => "缺少</body>结束标签",
+            Warning::NotAtBottom => "标识不在页面底部",
+            Warning::MultipleBodyEndTags => "存在多个</body>标签",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Warning::NoBodyEndTag => "no_body_end_tag",

@@ -48,6 +48,22 @@ impl Failure {
         }
     }
 
+    /// How supervisors read the outcome.
+    pub fn label(self) -> &'static str {
+        match self {
+            Failure::Timeout => "访问超时",
+            Failure::Dns => "域名无法解析",
+            Failure::Tls => "证书或加密连接错误",
+            Failure::Connect => "无法连接",
+            Failure::TooLarge => "页面过大",
+            Failure::RedirectLoop => "重定向循环",
+            Failure::NotHtml => "非网页内容",
+            Failure::RobotsDisallowed => "robots.txt禁止访问",
+            Failure::HttpError => "HTTP错误",
+            Failure::BlockedAddress => "内网地址已拦截",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Self> {
         use Failure::*;
         [Timeout, Dns, Tls, Connect, TooLarge, RedirectLoop, NotHtml, RobotsDisallowed, HttpError, BlockedAddress]

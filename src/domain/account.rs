@@ -65,6 +65,16 @@ impl Actor {
         }
     }
 
+    /// The region code prefix a reviewer or supervisor oversees ("" for central staff); `None`
+    /// for units and admins, who oversee nothing.
+    pub fn oversight_prefix(&self) -> Option<String> {
+        match (self.role, self.level, &self.region) {
+            (Role::Reviewer | Role::Supervisor, Some(Level::Central), _) => Some(String::new()),
+            (Role::Reviewer | Role::Supervisor, _, Some(region)) => Some(region.jurisdiction_prefix().to_owned()),
+            _ => None,
+        }
+    }
+
     pub fn is_reviewer_at(&self, level: Level) -> bool {
         self.role == Role::Reviewer && self.level == Some(level)
     }

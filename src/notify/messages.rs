@@ -69,3 +69,77 @@ pub fn issued(a: &About<'_>, code: &str, deadline: NaiveDate, provisional: bool,
         sms: format!("【网站标识】贵单位“{}”网站标识代码为{code}，请于{deadline}{note}前将标识加挂在网站所有页面底部中间位置，代码详见邮件或登录平台获取。", a.site_name),
     }
 }
+
+/// Why a site is not compliant, for the notices: the first failing page and its verdict.
+pub struct Finding<'a> {
+    pub url: &'a str,
+    pub reason: &'a str,
+}
+
+fn finding_text(f: Option<&Finding<'_>>) -> String {
+    match f {
+        Some(f) => format!("\n\n检查发现的问题：{}（{}）", f.reason, f.url),
+        None => String::new(),
+    }
+}
+
+pub fn install_reminder(a: &About<'_>, code: &str, deadline: NaiveDate, left: u32, f: Option<&Finding<'_>>) -> Notice {
+    Notice {
+        topic: "install_reminder",
+        subject: format!("【网站标识】“{}”请于{deadline}前完成挂标", a.site_name),
+        email: format!(
+            "{unit}：\n\n贵单位“{site}”（网站标识代码{code}）的挂标期限为{deadline}，距期限还有{left}个工作日。最近一次检查显示网站尚未按要求加挂网站标识。{finding}\n\n请将网站标识代码粘贴到网站所有页面代码的</body>前，挂标后可登录平台（{url}）进行网站自查。{SIGNATURE}",
+            unit = a.unit_name, site = a.site_name, finding = finding_text(f), url = a.portal_url
+        ),
+        sms: format!("【网站标识】贵单位“{}”（标识代码{code}）尚未按要求挂标，挂标期限为{deadline}，请尽快完成。", a.site_name),
+    }
+}
+
+pub fn overdue(a: &About<'_>, code: &str, deadline: NaiveDate, f: Option<&Finding<'_>>) -> Notice {
+    Notice {
+        topic: "overdue",
+        subject: format!("【网站标识】“{}”逾期未挂标", a.site_name),
+        email: format!(
+            "{unit}：\n\n贵单位“{site}”（网站标识代码{code}）的挂标期限{deadline}已过，检查显示网站仍未按要求加挂网站标识。{finding}\n\n请立即整改，整改后登录平台（{url}）进行网站自查。逾期未整改的，机构编制部门将依规处理。{SIGNATURE}",
+            unit = a.unit_name, site = a.site_name, finding = finding_text(f), url = a.portal_url
+        ),
+        sms: format!("【网站标识】贵单位“{}”（标识代码{code}）挂标期限{deadline}已过，仍未按要求挂标，请立即整改。", a.site_name),
+    }
+}
+
+pub fn regression(a: &About<'_>, code: &str, f: Option<&Finding<'_>>) -> Notice {
+    Notice {
+        topic: "regression",
+        subject: format!("【网站标识】“{}”网站标识已缺失", a.site_name),
+        email: format!(
+            "{unit}：\n\n贵单位“{site}”（网站标识代码{code}）此前已按要求挂标，但最近一次检查发现网站标识已缺失或不符合要求。{finding}\n\n请尽快恢复，恢复后登录平台（{url}）进行网站自查。{SIGNATURE}",
+            unit = a.unit_name, site = a.site_name, finding = finding_text(f), url = a.portal_url
+        ),
+        sms: format!("【网站标识】贵单位“{}”（标识代码{code}）的网站标识已缺失或不符合要求，请尽快恢复。", a.site_name),
+    }
+}
+
+/// A line of a supervisors' digest.
+pub struct DigestLine<'a> {
+    pub code: &'a str,
+    pub unit_name: &'a str,
+    pub site_name: &'a str,
+    pub deadline: NaiveDate,
+    pub status_label: &'a str,
+}
+
+pub fn supervisor_digest(date: NaiveDate, lines: &[DigestLine<'_>], dashboard_url: &str) -> Notice {
+    let list: String = lines
+        .iter()
+        .map(|l| format!("\n{}  {}  “{}”  期限{}  {}", l.code, l.unit_name, l.site_name, l.deadline, l.status_label))
+        .collect();
+    Notice {
+        topic: "supervisor_digest",
+        subject: format!("【网站标识】{date} 辖区逾期未挂标网站{}个", lines.len()),
+        email: format!(
+            "您好：\n\n截至{date}，辖区内以下{}个网站已过挂标期限仍未合规：\n{list}\n\n详情请登录监督看板（{dashboard_url}）查看。{SIGNATURE}",
+            lines.len()
+        ),
+        sms: format!("【网站标识】截至{date}，辖区内{}个网站逾期未挂标，详情请登录监督看板查看。", lines.len()),
+    }
+}

@@ -3,5 +3,6 @@
 
 pub mod email;
 pub mod messages;
+pub mod queue;
 pub mod sender;
 pub mod sms;

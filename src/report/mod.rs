@@ -1,41 +1,83 @@
 //! Sweep reports for supervisors, rendered from stored results so they can be made again:
 //! `sites.csv`, `pages.csv`, `summary.csv` (UTF-8 with a byte-order mark and CRLF line ends, so
-//! Excel and WPS read the Chinese) and `report.xlsx` with the same three sheets, in
-//! `<out>/<date>-<scope>/`. Also the raw JSON Lines export.
+//! Excel and WPS read the Chinese), `report.xlsx` with the same three sheets and the
+//! self-contained `index.html`, in `<out>/<date>-<scope>/`. Also the raw JSON Lines export.
 
+pub mod charts;
 pub mod csv;
+pub mod figures;
+pub mod html;
 pub mod rows;
 pub mod xlsx;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sqlx::SqlitePool;
 
 use crate::domain::calendar::today_in_china;
-use crate::store::sweeps;
+use crate::store::sweeps::{self, Sweep};
+use rows::{ResultSource, SiteLine};
 
-/// Writes every report of a sweep; returns the directory.
+/// Sweeps the trend of a report goes back over.
+pub const TREND_SWEEPS: i64 = 12;
+
+/// The site lines of a stored sweep, with statuses as of the day it finished, so that a report
+/// rendered again later reads the same.
+pub async fn sweep_lines(pool: &SqlitePool, sweep: &Sweep) -> anyhow::Result<Vec<SiteLine>> {
+    let as_of = today_in_china(sweep.finished_at.unwrap_or(sweep.started_at));
+    rows::site_lines(pool, &sweep.scope, ResultSource::Sweep(sweep.id), as_of).await
+}
+
+/// Unregistered hosts seen showing a badge of `scope`, first seen by `until`.
+pub async fn counterfeit_sightings(
+    pool: &SqlitePool,
+    scope: &str,
+    until: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Vec<html::CounterfeitSighting>> {
+    Ok(crate::badge::sightings::list(pool, scope)
+        .await?
+        .into_iter()
+        .filter(|s| !s.registered && s.first_seen <= until)
+        .map(|s| html::CounterfeitSighting { code: s.code, host: s.host, first_seen: rows::china_time(s.first_seen) })
+        .collect())
+}
+
+/// Writes every report of a sweep into `<out>/<date>-<scope>/`; returns the directory.
 pub async fn write_reports(pool: &SqlitePool, sweep_id: i64, out: &Path) -> anyhow::Result<PathBuf> {
     let sweep = sweeps::get(pool, sweep_id).await?;
     let date = today_in_china(sweep.started_at);
     let scope = if sweep.scope.is_empty() { "all".to_owned() } else { sweep.scope.clone() };
     let dir = out.join(format!("{date}-{scope}"));
     std::fs::create_dir_all(&dir)?;
-    let data = rows::load(pool, &sweep, today_in_china(chrono::Utc::now())).await?;
+    let lines = sweep_lines(pool, &sweep).await?;
+    let data = rows::ReportData::build(pool, &lines).await?;
     std::fs::write(dir.join("sites.csv"), csv::render(&rows::SITE_COLUMNS, &data.sites))?;
     std::fs::write(dir.join("pages.csv"), csv::render(&rows::PAGE_COLUMNS, &data.pages))?;
     std::fs::write(dir.join("summary.csv"), csv::render(&rows::SUMMARY_COLUMNS, &data.summary))?;
     xlsx::write(&dir.join("report.xlsx"), &data)?;
+    std::fs::write(dir.join("index.html"), render_html(pool, &sweep, &lines).await?)?;
     let mut jsonl = std::io::BufWriter::new(std::fs::File::create(dir.join("pages.jsonl"))?);
-    for page in &data.pages {
-        let object: serde_json::Map<String, serde_json::Value> = rows::PAGE_COLUMNS
-            .iter()
-            .zip(page)
-            .map(|((key, _), v)| ((*key).to_owned(), serde_json::json!(v)))
-            .collect();
-        writeln!(jsonl, "{}", serde_json::Value::Object(object))?;
+    for (code, page) in &data.raw_pages {
+        let mut object = serde_json::to_value(page)?;
+        object["code"] = serde_json::json!(code);
+        writeln!(jsonl, "{object}")?;
     }
     jsonl.flush()?;
     Ok(dir)
+}
+
+/// The `index.html` of a sweep.
+pub async fn render_html(pool: &SqlitePool, sweep: &Sweep, lines: &[SiteLine]) -> anyhow::Result<String> {
+    let mut pages = BTreeMap::new();
+    for line in lines {
+        if let Some(result) = &line.result {
+            pages.insert(line.site.code.clone(), sweeps::pages(pool, result.sweep_id, &line.site.code).await?);
+        }
+    }
+    let trend = sweeps::trend(pool, &sweep.scope, sweep.id, TREND_SWEEPS).await?;
+    let until = sweep.finished_at.unwrap_or(sweep.started_at);
+    let sightings = counterfeit_sightings(pool, &sweep.scope, until).await?;
+    html::render(&html::HtmlInput { sweep, lines, pages: &pages, trend: &trend, sightings: &sightings })
 }

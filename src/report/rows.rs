@@ -11,7 +11,7 @@ use crate::check::footer::Footer;
 use crate::domain::badge::BadgeStatus;
 use crate::domain::calendar::china_offset;
 use crate::domain::site_status::{site_status, SiteStatus};
-use crate::store::sweeps::{self, Sweep};
+use crate::store::sweeps::{self, LatestResult, PageRow, SiteRow};
 
 pub const SITE_COLUMNS: [(&str, &str); 23] = [
     ("code", "标识代码"),
@@ -63,7 +63,7 @@ pub const SUMMARY_COLUMNS: [(&str, &str); 10] = [
     ("compliance_rate", "合规率"),
 ];
 
-const STATUSES: [SiteStatus; 6] = [
+pub const STATUSES: [SiteStatus; 6] = [
     SiteStatus::Compliant,
     SiteStatus::Pending,
     SiteStatus::Overdue,
@@ -78,106 +78,257 @@ pub fn region_name(code: &str) -> &'static str {
     TABLE.lines().find_map(|l| l.split_once('\t').filter(|(c, _)| *c == code).map(|(_, n)| n)).unwrap_or("")
 }
 
-/// Everything the reports show, as text cells.
+/// Where a report takes each site's result from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultSource {
+    /// The results of one sweep (a stored report, reproducible).
+    Sweep(i64),
+    /// Each site's latest result from any run (the live dashboard).
+    Latest,
+}
+
+/// One badged site with its result and status, before it becomes cells or a chart.
+#[derive(Debug, Clone)]
+pub struct SiteLine {
+    pub site: SiteRow,
+    pub status: SiteStatus,
+    pub result: Option<LatestResult>,
+    /// Pages per verdict in the result's run.
+    pub verdicts: BTreeMap<String, i64>,
+    pub footer: Footer,
+}
+
+impl SiteLine {
+    pub fn domains(&self) -> String {
+        [self.site.domain_cn.as_str(), self.site.domain_en.as_str()]
+            .iter()
+            .filter(|d| !d.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The Chinese label of the first failing page's verdict ("" when none failed).
+    pub fn failing_label(&self) -> &'static str {
+        self.result
+            .as_ref()
+            .and_then(|r| r.first_failing_verdict.as_deref())
+            .and_then(crate::check::Verdict::parse)
+            .map(crate::check_cli::verdict_label)
+            .unwrap_or_default()
+    }
+
+    /// Pages that do not carry the badge properly (checked pages minus compliant ones).
+    pub fn failing_pages(&self) -> i64 {
+        self.result.as_ref().map(|r| r.pages - r.compliant).unwrap_or(0)
+    }
+}
+
+/// Which sites a report covers within its scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SiteFilter {
+    /// A region code prefix inside the scope ("" for the whole scope).
+    pub region: String,
+    pub status: Option<SiteStatus>,
+    pub category: Option<String>,
+}
+
+impl SiteFilter {
+    pub fn accepts(&self, line: &SiteLine) -> bool {
+        line.site.region.starts_with(&self.region)
+            && self.status.is_none_or(|s| s == line.status)
+            && self.category.as_ref().is_none_or(|c| *c == line.site.category)
+    }
+}
+
+/// The sites of `scope` (a region code prefix) with their results and statuses as of `today`.
+pub async fn site_lines(
+    pool: &SqlitePool,
+    scope: &str,
+    source: ResultSource,
+    today: NaiveDate,
+) -> anyhow::Result<Vec<SiteLine>> {
+    let mut lines = Vec::new();
+    for site in sweeps::sites(pool, scope).await? {
+        lines.push(site_line(pool, site, source, today).await?);
+    }
+    Ok(lines)
+}
+
+/// One site with its result and status as of `today`.
+pub async fn site_line(
+    pool: &SqlitePool,
+    site: SiteRow,
+    source: ResultSource,
+    today: NaiveDate,
+) -> anyhow::Result<SiteLine> {
+    let result = match source {
+        ResultSource::Sweep(id) => sweeps::site_result(pool, id, &site.code).await?,
+        ResultSource::Latest => sweeps::latest_result(pool, &site.code).await?,
+    };
+    let badge = BadgeStatus::parse(&site.status).unwrap_or(BadgeStatus::Active);
+    let status = site_status(badge, result.as_ref().map(|r| r.site_verdict.as_str()), site.install_due, today);
+    let (verdicts, footer) = match &result {
+        Some(r) => (
+            sweeps::verdict_counts(pool, r.sweep_id, &site.code).await?.into_iter().collect(),
+            sweeps::first_footer(pool, r.sweep_id, &site.code)
+                .await?
+                .and_then(|f| serde_json::from_str(&f).ok())
+                .unwrap_or_default(),
+        ),
+        None => (BTreeMap::new(), Footer::default()),
+    };
+    Ok(SiteLine { site, status, result, verdicts, footer })
+}
+
+/// The `sites.csv` cells of a site.
+pub fn site_cells(line: &SiteLine) -> Vec<String> {
+    let count = |v: &str| line.verdicts.get(v).copied().unwrap_or(0).to_string();
+    let result = line.result.as_ref();
+    let site = &line.site;
+    vec![
+        site.code.clone(),
+        site.unit_name.clone(),
+        site.region.clone(),
+        region_name(&site.region).to_owned(),
+        site.category.clone(),
+        site.site_name.clone(),
+        line.domains(),
+        line.status.label().to_owned(),
+        site.install_due.to_string(),
+        result.map(|r| r.pages.to_string()).unwrap_or_default(),
+        result.map(|r| r.compliant.to_string()).unwrap_or_default(),
+        count("missing"),
+        count("wrong_code"),
+        count("after_body"),
+        count("in_head"),
+        count("commented_out"),
+        count("hidden"),
+        result.and_then(|r| r.first_failing_url.clone()).unwrap_or_default(),
+        line.failing_label().to_owned(),
+        line.footer.icp.clone().unwrap_or_default(),
+        line.footer.police.clone().unwrap_or_default(),
+        line.footer.site_id_code.clone().unwrap_or_default(),
+        result.map(|r| china_time(r.checked_at)).unwrap_or_default(),
+    ]
+}
+
+/// A time as supervisors read it: China time to the minute.
+pub fn china_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&china_offset()).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// The sites of one region by status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionCounts {
+    pub region: String,
+    /// Parallel to [`STATUSES`].
+    pub counts: [usize; 6],
+}
+
+impl RegionCounts {
+    pub fn total(&self) -> usize {
+        self.counts.iter().sum()
+    }
+
+    pub fn count(&self, status: SiteStatus) -> usize {
+        self.counts[status_index(status)]
+    }
+
+    /// Compliant sites as a share of the sites whose badge is in force (percent).
+    pub fn rate(&self) -> f64 {
+        let in_force = self.total() - self.count(SiteStatus::Suspended) - self.count(SiteStatus::Revoked);
+        if in_force == 0 {
+            0.0
+        } else {
+            self.count(SiteStatus::Compliant) as f64 * 100.0 / in_force as f64
+        }
+    }
+}
+
+fn status_index(status: SiteStatus) -> usize {
+    STATUSES.iter().position(|s| *s == status).unwrap_or(0)
+}
+
+/// Counts by region (in code order), and the total over all of them last under region "".
+pub fn by_region(lines: &[SiteLine]) -> (Vec<RegionCounts>, RegionCounts) {
+    let mut map: BTreeMap<&str, [usize; 6]> = BTreeMap::new();
+    let mut all = [0; 6];
+    for line in lines {
+        map.entry(line.site.region.as_str()).or_default()[status_index(line.status)] += 1;
+        all[status_index(line.status)] += 1;
+    }
+    let regions = map.into_iter().map(|(r, counts)| RegionCounts { region: r.to_owned(), counts }).collect();
+    (regions, RegionCounts { region: String::new(), counts: all })
+}
+
+/// Everything the CSV and XLSX files show, as text cells.
 #[derive(Debug, Default)]
 pub struct ReportData {
     pub sites: Vec<Vec<String>>,
     /// The status of each site row (for colouring), parallel to `sites`.
     pub site_statuses: Vec<SiteStatus>,
     pub pages: Vec<Vec<String>>,
+    /// The stored page results behind `pages` (machine values, for the JSON Lines export).
+    pub raw_pages: Vec<(String, PageRow)>,
     pub summary: Vec<Vec<String>>,
 }
 
-pub async fn load(pool: &SqlitePool, sweep: &Sweep, today: NaiveDate) -> anyhow::Result<ReportData> {
-    let mut data = ReportData::default();
-    let mut by_region: BTreeMap<String, [usize; 6]> = BTreeMap::new();
-    for site in sweeps::sites(pool, &sweep.scope).await? {
-        let result = sweeps::site_result(pool, sweep.id, &site.code).await?;
-        let badge = BadgeStatus::parse(&site.status).unwrap_or(BadgeStatus::Active);
-        let status = site_status(badge, result.as_ref().map(|r| r.site_verdict.as_str()), site.install_due, today);
-        let verdicts: BTreeMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
-            "SELECT verdict, COUNT(*) FROM sweep_pages WHERE sweep_id = ? AND badge_code = ? AND verdict IS NOT NULL GROUP BY verdict",
-        )
-        .bind(sweep.id)
-        .bind(&site.code)
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .collect();
-        let footer: Footer = sqlx::query_scalar::<_, String>(
-            "SELECT footer FROM sweep_pages WHERE sweep_id = ? AND badge_code = ? AND footer IS NOT NULL ORDER BY id LIMIT 1",
-        )
-        .bind(sweep.id)
-        .bind(&site.code)
-        .fetch_optional(pool)
-        .await?
-        .and_then(|f| serde_json::from_str(&f).ok())
-        .unwrap_or_default();
-        let count = |v: &str| verdicts.get(v).copied().unwrap_or(0).to_string();
-        let domains = [site.domain_cn.as_str(), site.domain_en.as_str()]
-            .iter()
-            .filter(|d| !d.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let region_key = site.region.clone();
-        data.sites.push(vec![
-            site.code.clone(),
-            site.unit_name.clone(),
-            site.region.clone(),
-            region_name(&site.region).to_owned(),
-            site.category.clone(),
-            site.site_name.clone(),
-            domains,
-            status.label().to_owned(),
-            site.install_due.to_string(),
-            result.as_ref().map(|r| r.pages.to_string()).unwrap_or_default(),
-            result.as_ref().map(|r| r.compliant.to_string()).unwrap_or_default(),
-            count("missing"),
-            count("wrong_code"),
-            count("after_body"),
-            count("in_head"),
-            count("commented_out"),
-            count("hidden"),
-            result.as_ref().and_then(|r| r.first_failing_url.clone()).unwrap_or_default(),
-            result
-                .as_ref()
-                .and_then(|r| r.first_failing_verdict.as_deref())
-                .and_then(crate::check::Verdict::parse)
-                .map(crate::check_cli::verdict_label)
-                .unwrap_or_default()
-                .to_owned(),
-            footer.icp.unwrap_or_default(),
-            footer.police.unwrap_or_default(),
-            footer.site_id_code.unwrap_or_default(),
-            result
-                .as_ref()
-                .map(|r| r.checked_at.with_timezone(&china_offset()).format("%Y-%m-%d %H:%M").to_string())
-                .unwrap_or_default(),
-        ]);
-        data.site_statuses.push(status);
-        let counts = by_region.entry(region_key).or_default();
-        counts[STATUSES.iter().position(|s| *s == status).unwrap_or(0)] += 1;
-        for p in sweeps::pages(pool, sweep.id, &site.code).await? {
-            data.pages.push(vec![
-                site.code.clone(),
-                p.url,
-                p.http_status.map(|s| s.to_string()).unwrap_or_default(),
-                p.outcome,
-                p.verdict.unwrap_or_default(),
-                p.warnings,
-                p.title.unwrap_or_default(),
-                p.encoding.unwrap_or_default(),
-            ]);
+/// A page's fetch outcome as supervisors read it.
+pub fn outcome_label(outcome: &str) -> &str {
+    match outcome {
+        "ok" => "正常",
+        other => crate::crawl::fetch::Failure::parse(other).map(|f| f.label()).unwrap_or(other),
+    }
+}
+
+/// A page's verdict as supervisors read it.
+pub fn verdict_text(verdict: Option<&str>) -> &str {
+    match verdict {
+        Some(v) => crate::check::Verdict::parse(v).map(crate::check_cli::verdict_label).unwrap_or(v),
+        None => "",
+    }
+}
+
+/// A page's warnings (comma-separated keys) as supervisors read them.
+pub fn warnings_text(warnings: &str) -> String {
+    warnings
+        .split(',')
+        .filter(|w| !w.is_empty())
+        .map(|w| crate::check::Warning::parse(w).map(|w| w.label()).unwrap_or(w))
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+impl ReportData {
+    /// The cells of `lines`, with the pages of each site's result run.
+    pub async fn build(pool: &SqlitePool, lines: &[SiteLine]) -> anyhow::Result<ReportData> {
+        let mut data = ReportData::default();
+        for line in lines {
+            data.sites.push(site_cells(line));
+            data.site_statuses.push(line.status);
+            let Some(result) = &line.result else { continue };
+            for p in sweeps::pages(pool, result.sweep_id, &line.site.code).await? {
+                data.pages.push(vec![
+                    line.site.code.clone(),
+                    p.url.clone(),
+                    p.http_status.map(|s| s.to_string()).unwrap_or_default(),
+                    outcome_label(&p.outcome).to_owned(),
+                    verdict_text(p.verdict.as_deref()).to_owned(),
+                    warnings_text(&p.warnings),
+                    p.title.clone().unwrap_or_default(),
+                    p.encoding.clone().unwrap_or_default(),
+                ]);
+                data.raw_pages.push((line.site.code.clone(), p));
+            }
         }
+        for counts in by_region(lines).0 {
+            let mut row =
+                vec![counts.region.clone(), region_name(&counts.region).to_owned(), counts.total().to_string()];
+            row.extend(counts.counts.iter().map(|c| c.to_string()));
+            row.push(format!("{:.1}%", counts.rate()));
+            data.summary.push(row);
+        }
+        Ok(data)
     }
-    for (region, counts) in by_region {
-        let total: usize = counts.iter().sum();
-        let rate = if total == 0 { 0.0 } else { counts[0] as f64 * 100.0 / total as f64 };
-        let mut row = vec![region.clone(), region_name(&region).to_owned(), total.to_string()];
-        row.extend(counts.iter().map(|c| c.to_string()));
-        row.push(format!("{rate:.1}%"));
-        data.summary.push(row);
-    }
-    Ok(data)
 }

@@ -9,13 +9,7 @@ use super::rows::{ReportData, PAGE_COLUMNS, SITE_COLUMNS, SUMMARY_COLUMNS};
 use crate::domain::site_status::SiteStatus;
 
 fn status_colour(status: SiteStatus) -> Color {
-    match status {
-        SiteStatus::Compliant => Color::RGB(0xC6EFCE),
-        SiteStatus::Pending => Color::RGB(0xFFEB9C),
-        SiteStatus::Overdue => Color::RGB(0xFFC7CE),
-        SiteStatus::Unreachable => Color::RGB(0xD9D9D9),
-        SiteStatus::Suspended | SiteStatus::Revoked => Color::RGB(0xBFBFBF),
-    }
+    Color::RGB(super::charts::status_fill(status))
 }
 
 fn sheet(
@@ -46,6 +40,16 @@ fn sheet(
 }
 
 pub fn write(path: &Path, data: &ReportData) -> anyhow::Result<()> {
+    workbook(data)?.save(path)?;
+    Ok(())
+}
+
+/// The workbook as bytes, for a download.
+pub fn to_bytes(data: &ReportData) -> anyhow::Result<Vec<u8>> {
+    Ok(workbook(data)?.save_to_buffer()?)
+}
+
+fn workbook(data: &ReportData) -> anyhow::Result<Workbook> {
     let mut book = Workbook::new();
     let site_widths = [16.0, 24.0, 12.0, 10.0, 10.0, 24.0, 30.0, 12.0, 12.0];
     sheet(&mut book, "站点", &SITE_COLUMNS, &data.sites, &site_widths)?;
@@ -59,6 +63,5 @@ pub fn write(path: &Path, data: &ReportData) -> anyhow::Result<()> {
     }
     sheet(&mut book, "页面", &PAGE_COLUMNS, &data.pages, &[16.0, 50.0, 10.0, 12.0, 14.0, 20.0, 36.0, 10.0])?;
     sheet(&mut book, "汇总", &SUMMARY_COLUMNS, &data.summary, &[12.0, 14.0])?;
-    book.save(path)?;
-    Ok(())
+    Ok(book)
 }

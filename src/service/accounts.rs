@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::{field_error, Context, ServiceError};
 use crate::domain::account::{check_account_scope, Actor, Role};
 use crate::domain::application::FieldErrors;
-use crate::domain::fields::plain_text;
+use crate::domain::fields::{plain_text, Email, Mobile};
 use crate::domain::region::{Level, RegionCode};
 use crate::store::accounts::{self, Account, NewAccount};
 use crate::store::sessions;
@@ -109,6 +109,9 @@ pub struct AccountInput {
     pub level: String,
     pub region: String,
     pub password: String,
+    /// Optional contact for notices (supervisors receive the daily digest).
+    pub email: String,
+    pub mobile: String,
 }
 
 fn put(errors: &mut FieldErrors, field: &'static str, message: &str) {
@@ -172,6 +175,20 @@ pub async fn create_account(ctx: &Context, actor: &Actor, input: &AccountInput) 
             }
         },
     };
+    let email = match input.email.trim() {
+        "" => String::new(),
+        e => Email::parse(e).map(|e| e.as_str().to_owned()).unwrap_or_else(|m| {
+            put(&mut errors, "email", m);
+            String::new()
+        }),
+    };
+    let mobile = match input.mobile.trim() {
+        "" => String::new(),
+        m => Mobile::parse(m).map(|m| m.as_str().to_owned()).unwrap_or_else(|message| {
+            put(&mut errors, "mobile", message);
+            String::new()
+        }),
+    };
     if input.password.chars().count() < MIN_PASSWORD_CHARS {
         put(&mut errors, "password", "密码至少10个字符");
     }
@@ -191,6 +208,8 @@ pub async fn create_account(ctx: &Context, actor: &Actor, input: &AccountInput) 
         level,
         region: region.as_ref(),
         password_hash: &hash,
+        email: &email,
+        mobile: &mobile,
     };
     match accounts::create(&ctx.pool, &new, Utc::now()).await {
         Ok(id) => {

@@ -12,8 +12,8 @@ use crate::domain::calendar::{today_in_china, DueDate};
 use crate::domain::region::{Level, RegionCode};
 use crate::domain::workflow::{apply, review_chain, Denied, Event, State, Subject};
 use crate::notify::messages::{self, About, Notice};
+use crate::notify::queue::{queue, Recipient};
 use crate::store::applications::{self as store, Application, AuditEntry, Step};
-use crate::store::outbox::{self, Channel, NewMessage};
 use crate::store::{accounts, badges, Tx};
 
 /// May `actor` read this application?
@@ -313,11 +313,11 @@ fn subject_of(app: &Application) -> Subject<'_> {
     Subject { state: app.state, owner_id: app.unit_id, unit_region: app.unit_region.as_ref(), chain: &app.chain }
 }
 
-fn portal_url(ctx: &Context) -> String {
+pub fn portal_url(ctx: &Context) -> String {
     format!("{}/portal", ctx.config.server.public_base_url.trim_end_matches('/'))
 }
 
-fn about<'a>(app: &'a Application, portal_url: &'a str) -> About<'a> {
+pub fn about<'a>(app: &'a Application, portal_url: &'a str) -> About<'a> {
     About {
         unit_name: &app.form.unit_name,
         site_name: &app.form.site_name,
@@ -334,30 +334,18 @@ async fn enqueue(
     notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let handler = &app.form.handler;
-    if let (true, Some(email)) = (ctx.config.mail.enabled, &handler.email) {
-        let m = NewMessage {
-            application_id: Some(app.id),
-            topic: notice.topic,
-            channel: Channel::Email,
-            recipient: email.as_str(),
-            subject: &notice.subject,
-            body: &notice.email,
-        };
-        outbox::enqueue(tx, &m, now).await?;
-    }
-    if let (true, Some(mobile)) = (ctx.config.sms.enabled, &handler.mobile) {
-        let m = NewMessage {
-            application_id: Some(app.id),
-            topic: notice.topic,
-            channel: Channel::Sms,
-            recipient: mobile.as_str(),
-            subject: &notice.subject,
-            body: &notice.sms,
-        };
-        outbox::enqueue(tx, &m, now).await?;
-    }
+    queue(tx, &ctx.config, &handler_of(app), notice, now).await?;
     Ok(())
+}
+
+/// The application's handler as the recipient of its notices.
+pub fn handler_of(app: &Application) -> Recipient<'_> {
+    let handler = &app.form.handler;
+    Recipient {
+        application_id: Some(app.id),
+        email: handler.email.as_ref().map(|e| e.as_str()),
+        mobile: handler.mobile.as_ref().map(|m| m.as_str()),
+    }
 }
 
 /// An application with what its readers need beside it.

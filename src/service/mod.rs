@@ -4,6 +4,8 @@
 pub mod accounts;
 pub mod applications;
 pub mod badges;
+pub mod enforcement;
+pub mod oversight;
 pub mod red_pages;
 pub mod schedule;
 pub mod self_check;

@@ -1,5 +1,6 @@
 //! Scheduled checks: the server checks each newly badged site on its install deadline day, and
-//! on the configured reminder days before it, without anyone starting a sweep.
+//! on the configured reminder days before it, without anyone starting a sweep; then the
+//! enforcement rules run over the results.
 
 use std::time::Duration;
 
@@ -18,6 +19,14 @@ pub async fn run(ctx: Context) {
             Ok(0) => {}
             Ok(n) => tracing::info!(sites = n, "scheduled checks done"),
             Err(error) => tracing::error!(error = format!("{error:#}"), "scheduled checks failed"),
+        }
+        match super::enforcement::run(&ctx.pool, &ctx.config, &ctx.calendar, today_in_china(Utc::now())).await {
+            Ok(sent) if sent.total() > 0 => {
+                ctx.outbox_wake.notify_one();
+                tracing::info!(?sent, "enforcement notices queued");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::error!(error = format!("{error:#}"), "enforcement notices failed"),
         }
         tokio::time::sleep(every).await;
     }

@@ -18,6 +18,9 @@ pub struct Account {
     pub region: Option<RegionCode>,
     pub password_hash: String,
     pub disabled: bool,
+    /// Contact for notices ('' when not given).
+    pub email: String,
+    pub mobile: String,
 }
 
 impl Account {
@@ -36,6 +39,8 @@ struct Row {
     region: Option<String>,
     password_hash: String,
     disabled: bool,
+    email: String,
+    mobile: String,
 }
 
 impl TryFrom<Row> for Account {
@@ -57,11 +62,13 @@ impl TryFrom<Row> for Account {
             display_name: r.display_name,
             password_hash: r.password_hash,
             disabled: r.disabled,
+            email: r.email,
+            mobile: r.mobile,
         })
     }
 }
 
-const COLUMNS: &str = "id, name, display_name, role, level, region, password_hash, disabled";
+const COLUMNS: &str = "id, name, display_name, role, level, region, password_hash, disabled, email, mobile";
 
 /// A new account's fields.
 pub struct NewAccount<'a> {
@@ -71,12 +78,14 @@ pub struct NewAccount<'a> {
     pub level: Option<Level>,
     pub region: Option<&'a RegionCode>,
     pub password_hash: &'a str,
+    pub email: &'a str,
+    pub mobile: &'a str,
 }
 
 pub async fn create(pool: &SqlitePool, new: &NewAccount<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
     let id = sqlx::query_scalar(
-        "INSERT INTO accounts (name, display_name, role, level, region, password_hash, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO accounts (name, display_name, role, level, region, password_hash, email, mobile, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(new.name)
     .bind(new.display_name)
@@ -84,6 +93,8 @@ pub async fn create(pool: &SqlitePool, new: &NewAccount<'_>, now: DateTime<Utc>)
     .bind(new.level.map(Level::as_str))
     .bind(new.region.map(|r| r.as_str().to_owned()))
     .bind(new.password_hash)
+    .bind(new.email)
+    .bind(new.mobile)
     .bind(now)
     .fetch_one(pool)
     .await

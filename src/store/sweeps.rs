@@ -10,6 +10,7 @@ use crate::crawl::PageResult;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SiteRow {
     pub code: String,
+    pub application_id: i64,
     pub status: String,
     pub install_due: NaiveDate,
     pub issued_at: DateTime<Utc>,
@@ -23,7 +24,7 @@ pub struct SiteRow {
     pub category: String,
 }
 
-const SITE_SELECT: &str = "SELECT b.code, b.status, b.install_due, b.issued_at, b.unit_id, b.region,
+const SITE_SELECT: &str = "SELECT b.code, b.application_id, b.status, b.install_due, b.issued_at, b.unit_id, b.region,
         a.domain_en, a.domain_cn_ascii, a.domain_cn, a.site_name, a.unit_name, a.category
      FROM badges b JOIN applications a ON a.id = b.application_id";
 
@@ -244,4 +245,87 @@ pub async fn scheduled_on(pool: &SqlitePool, code: &str, since: DateTime<Utc>) -
     .fetch_one(pool)
     .await?;
     Ok(n > 0)
+}
+
+/// Pages per verdict of a site in one run.
+pub async fn verdict_counts(pool: &SqlitePool, sweep_id: i64, code: &str) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT verdict, COUNT(*) FROM sweep_pages WHERE sweep_id = ? AND badge_code = ? AND verdict IS NOT NULL
+         GROUP BY verdict",
+    )
+    .bind(sweep_id)
+    .bind(code)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The footer findings (JSON) of the first page of a site in one run that has any.
+pub async fn first_footer(pool: &SqlitePool, sweep_id: i64, code: &str) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT footer FROM sweep_pages WHERE sweep_id = ? AND badge_code = ? AND footer IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .bind(sweep_id)
+    .bind(code)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// One finished sweep as the trend shows it: the sites of the area it checked and how many of
+/// them were compliant (sites with a suspended or revoked badge are not counted).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct TrendPoint {
+    pub sweep_id: i64,
+    pub started_at: DateTime<Utc>,
+    pub sites: i64,
+    pub compliant: i64,
+}
+
+/// The finished sweeps (up to `up_to`, newest `limit`, oldest first) that covered the whole of
+/// `area` (a region code prefix), counted over the sites of `area` only.
+pub async fn trend(pool: &SqlitePool, area: &str, up_to: i64, limit: i64) -> Result<Vec<TrendPoint>, StoreError> {
+    let mut points: Vec<TrendPoint> = sqlx::query_as(
+        "SELECT w.id AS sweep_id, w.started_at, COUNT(*) AS sites,
+                SUM(CASE WHEN s.site_verdict = 'compliant' THEN 1 ELSE 0 END) AS compliant
+         FROM sweeps w
+         JOIN sweep_sites s ON s.sweep_id = w.id
+         JOIN badges b ON b.code = s.badge_code
+         WHERE w.kind = 'sweep' AND w.status = 'finished' AND w.id <= ?
+           AND substr(?, 1, length(w.scope)) = w.scope
+           AND b.region LIKE ? || '%'
+           AND s.site_verdict IN ('compliant', 'non_compliant', 'unreachable')
+         GROUP BY w.id ORDER BY w.id DESC LIMIT ?",
+    )
+    .bind(up_to)
+    .bind(area)
+    .bind(area)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    points.reverse();
+    Ok(points)
+}
+
+/// A site's result in one run, for its history.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct HistoryEntry {
+    pub sweep_id: i64,
+    pub kind: String,
+    pub site_verdict: String,
+    pub pages: i64,
+    pub compliant: i64,
+    pub first_failing_url: Option<String>,
+    pub checked_at: DateTime<Utc>,
+}
+
+/// Every run that checked a site, newest first.
+pub async fn history(pool: &SqlitePool, code: &str, limit: i64) -> Result<Vec<HistoryEntry>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT s.sweep_id, w.kind, s.site_verdict, s.pages, s.compliant, s.first_failing_url, s.checked_at
+         FROM sweep_sites s JOIN sweeps w ON w.id = s.sweep_id
+         WHERE s.badge_code = ? ORDER BY s.checked_at DESC, s.sweep_id DESC LIMIT ?",
+    )
+    .bind(code)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
 }

@@ -66,6 +66,13 @@ impl From<ServiceError> for HttpError {
     }
 }
 
+/// An unexpected failure: logged, and shown as a generic message.
+impl From<anyhow::Error> for HttpError {
+    fn from(e: anyhow::Error) -> Self {
+        ServiceError::Internal(e).into()
+    }
+}
+
 impl From<crate::store::StoreError> for HttpError {
     fn from(e: crate::store::StoreError) -> Self {
         ServiceError::from(e).into()

@@ -19,7 +19,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use self::error::HttpError;
-use self::pages::{accounts, applications, badges, home, print, red_pages, self_check, session, sightings, verify};
+use self::pages::{
+    accounts, applications, badges, dashboard, home, print, red_pages, self_check, session, sightings, verify,
+};
 use self::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -46,6 +48,9 @@ pub fn router(state: AppState) -> Router {
         .route("/verify/{file}", get(verify::verify))
         .route("/lookup", get(verify::lookup))
         .route("/sightings", get(sightings::list))
+        .route("/dashboard", get(dashboard::index))
+        .route("/dashboard/sites/{code}", get(dashboard::site))
+        .route("/dashboard/download/{file}", get(dashboard::download))
         .route("/red/{code}", get(red_pages::public))
         .route("/portal/red-page", get(red_pages::edit).post(red_pages::save))
         .route("/login", get(session::login_page).post(session::login))

@@ -97,7 +97,8 @@ pub fn document() -> Value {
                 "post": { "summary": "新建账号（系统管理员）", "security": auth, "requestBody": { "required": true, "content": { "application/json": { "schema": {
                     "type": "object", "required": ["name", "display_name", "role", "password"],
                     "properties": { "name": { "type": "string" }, "display_name": { "type": "string" }, "role": { "enum": ["unit", "reviewer", "supervisor", "admin"] },
-                        "level": { "enum": ["", "county", "city", "province", "central"] }, "region": { "type": "string" }, "password": { "type": "string", "minLength": 10 } } } } } },
+                        "level": { "enum": ["", "county", "city", "province", "central"] }, "region": { "type": "string" }, "password": { "type": "string", "minLength": 10 },
+                        "email": { "type": "string", "format": "email" }, "mobile": { "type": "string", "pattern": "^1[0-9]{10}$" } } } } } },
                     "responses": { "201": { "description": "已创建" }, "403": error, "422": error } }
             },
             "/api/v1/accounts/{id}/disabled": {

@@ -22,6 +22,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("verify.html", include_str!("templates/verify.html")),
     ("lookup.html", include_str!("templates/lookup.html")),
     ("sightings.html", include_str!("templates/sightings.html")),
+    ("dashboard.html", include_str!("templates/dashboard.html")),
+    ("dashboard_site.html", include_str!("templates/dashboard_site.html")),
     ("red_page_form.html", include_str!("templates/red_page_form.html")),
     ("self_check_run.html", include_str!("templates/self_check_run.html")),
 ];

@@ -66,6 +66,19 @@ pub async fn spawn_app() -> TestApp {
 
 impl TestApp {
     pub async fn account(&self, name: &str, role: Role, level: Option<Level>, region: Option<&str>) -> i64 {
+        self.account_with_contact(name, role, level, region, "", "").await
+    }
+
+    /// An account with an e-mail address and a mobile number for notices.
+    pub async fn account_with_contact(
+        &self,
+        name: &str,
+        role: Role,
+        level: Option<Level>,
+        region: Option<&str>,
+        email: &str,
+        mobile: &str,
+    ) -> i64 {
         let region = region.map(|r| RegionCode::parse(r).unwrap());
         let new = NewAccount {
             name,
@@ -74,6 +87,8 @@ impl TestApp {
             level,
             region: region.as_ref(),
             password_hash: password_hash(),
+            email,
+            mobile,
         };
         accounts::create(&self.ctx.pool, &new, Utc::now()).await.unwrap()
     }

@@ -69,3 +69,89 @@ async fn reports_of_a_sweep_open_cleanly_in_spreadsheets() {
         );
     }
 }
+
+/// A database with the fixed sites and both sweeps; returns it with the sweep ids.
+async fn fixed_database() -> (tempfile::TempDir, sqlx::SqlitePool, i64, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("fixed.db").display());
+    let pool = govbadge::store::connect(&url, 2).await.unwrap();
+    crate::fixture::sites(&pool).await;
+    let first = crate::fixture::sweep(&pool, 1).await;
+    let second = crate::fixture::sweep(&pool, 2).await;
+    (dir, pool, first, second)
+}
+
+/// CSV text with its line ends shown, so a snapshot proves CRLF.
+fn visible_lines(bytes: &[u8]) -> String {
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a byte-order mark");
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    assert!(!text.replace("\r\n", "").contains('\n'), "only CRLF line ends");
+    text.replace("\r\n", "␍␊\n")
+}
+
+#[tokio::test]
+async fn reports_of_a_fixed_sweep_match_their_snapshots() {
+    let (_dir, pool, _, second) = fixed_database().await;
+    let out = tempfile::tempdir().unwrap();
+    let dir = govbadge::report::write_reports(&pool, second, out.path()).await.unwrap();
+    assert_eq!(dir.file_name().unwrap(), "2026-11-30-4109");
+    insta::assert_snapshot!("sites_csv", visible_lines(&std::fs::read(dir.join("sites.csv")).unwrap()));
+    insta::assert_snapshot!("pages_csv", visible_lines(&std::fs::read(dir.join("pages.csv")).unwrap()));
+    insta::assert_snapshot!("summary_csv", visible_lines(&std::fs::read(dir.join("summary.csv")).unwrap()));
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    insta::assert_snapshot!("index_html", html);
+    // Self-contained: nothing is fetched from anywhere.
+    for external in ["src=", "<link", "@import", "url("] {
+        assert!(!html.contains(external), "index.html refers to an external asset: {external}");
+    }
+
+    // The workbook has the same rows.
+    let mut book: Xlsx<_> = open_workbook(dir.join("report.xlsx")).unwrap();
+    let sites = book.worksheet_range("站点").unwrap();
+    assert_eq!(sites.height(), 1 + crate::fixture::SITES.len());
+    let codes: Vec<String> = (1..sites.height()).map(|r| sites.get_value((r as u32, 0)).unwrap().to_string()).collect();
+    let mut expected: Vec<String> = crate::fixture::SITES.iter().map(|s| crate::fixture::code(s.key)).collect();
+    expected.sort();
+    assert_eq!(codes, expected);
+    let summary = book.worksheet_range("汇总").unwrap();
+    assert_eq!(summary.get_value((1, 1)).unwrap().to_string(), "清丰县");
+    assert_eq!(summary.get_value((2, 1)).unwrap().to_string(), "南乐县");
+}
+
+#[tokio::test]
+async fn the_trend_follows_the_regions_sweeps() {
+    let (_dir, pool, first, second) = fixed_database().await;
+    let trend = govbadge::store::sweeps::trend(&pool, "4109", second, 12).await.unwrap();
+    // Suspended sites are not counted: 5 sites in force in each; 1 then 2 compliant.
+    let points: Vec<(i64, i64, i64)> = trend.iter().map(|p| (p.sweep_id, p.sites, p.compliant)).collect();
+    assert_eq!(points, [(first, 5, 1), (second, 5, 2)]);
+    // A county's trend counts that county's sites of the city-wide sweeps.
+    let county = govbadge::store::sweeps::trend(&pool, "410922", second, 12).await.unwrap();
+    let points: Vec<(i64, i64)> = county.iter().map(|p| (p.sites, p.compliant)).collect();
+    assert_eq!(points, [(4, 1), (4, 1)]);
+    // The first sweep's report shows only itself; the second's both, with their rates.
+    let report = |id| {
+        let pool = pool.clone();
+        async move {
+            let sweep = govbadge::store::sweeps::get(&pool, id).await.unwrap();
+            let lines = govbadge::report::sweep_lines(&pool, &sweep).await.unwrap();
+            govbadge::report::render_html(&pool, &sweep, &lines).await.unwrap()
+        }
+    };
+    let early = report(first).await;
+    let late = report(second).await;
+    let trend_of =
+        |html: &str| html.split("历次巡检合规率趋势").nth(1).unwrap().split("</svg>").next().unwrap().to_owned();
+    assert_eq!(trend_of(&early).matches("<circle").count(), 1);
+    assert_eq!(trend_of(&late).matches("<circle").count(), 2);
+    assert!(trend_of(&late).contains("第1次巡检") && trend_of(&late).contains("第2次巡检"));
+    // A sweep of one county is not a point on the city's trend (it did not cover the city).
+    sqlx::query(
+        "INSERT INTO sweeps (kind, scope, status, sites_total, started_at, finished_at)
+         VALUES ('sweep', '410923', 'finished', 2, '2026-12-01T01:00:00+00:00', '2026-12-01T01:10:00+00:00')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(govbadge::store::sweeps::trend(&pool, "4109", i64::MAX, 12).await.unwrap().len(), 2);
+}

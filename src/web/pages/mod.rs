@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod applications;
 pub mod badges;
+pub mod dashboard;
 pub mod home;
 pub mod print;
 pub mod red_pages;

@@ -6,19 +6,13 @@ use axum::response::Html;
 use serde_json::json;
 
 use super::render;
-use crate::domain::account::Role;
-use crate::domain::region::Level;
 use crate::web::auth::User;
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
 
 pub async fn list(State(state): State<AppState>, User(user): User) -> Result<Html<String>, HttpError> {
     let actor = user.actor();
-    let prefix = match (actor.role, actor.level, &actor.region) {
-        (Role::Reviewer | Role::Supervisor, Some(Level::Central), _) => String::new(),
-        (Role::Reviewer | Role::Supervisor, _, Some(region)) => region.jurisdiction_prefix().to_owned(),
-        _ => return Err(HttpError::forbidden()),
-    };
+    let prefix = actor.oversight_prefix().ok_or_else(HttpError::forbidden)?;
     let rows = crate::badge::sightings::list(&state.ctx.pool, &prefix).await.map_err(crate::store::StoreError::from)?;
     let rows: Vec<_> = rows
         .iter()

@@ -1,0 +1,138 @@
+//! The figures a report and the dashboard open with, and the worst offenders: computed from the
+//! site lines, shown as they are by both.
+
+use serde::Serialize;
+
+use super::rows::{outcome_label, region_name, verdict_text, warnings_text, RegionCounts, SiteLine};
+use crate::domain::site_status::SiteStatus;
+use crate::store::sweeps::PageRow;
+
+/// The headline figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figures {
+    pub sites: usize,
+    /// Sites whose badge is in force (not suspended or revoked).
+    pub in_force: usize,
+    pub compliant: usize,
+    pub pending: usize,
+    pub overdue: usize,
+    pub unreachable: usize,
+    /// Compliant sites as a share of those in force, e.g. "62.5%".
+    pub rate: String,
+    pub pages: i64,
+    pub failing_pages: i64,
+}
+
+impl Figures {
+    pub fn of(all: &RegionCounts, lines: &[SiteLine]) -> Figures {
+        Figures {
+            sites: all.total(),
+            in_force: all.total() - all.count(SiteStatus::Suspended) - all.count(SiteStatus::Revoked),
+            compliant: all.count(SiteStatus::Compliant),
+            pending: all.count(SiteStatus::Pending),
+            overdue: all.count(SiteStatus::Overdue),
+            unreachable: all.count(SiteStatus::Unreachable),
+            rate: format!("{:.1}%", all.rate()),
+            pages: lines.iter().filter_map(|l| l.result.as_ref()).map(|r| r.pages).sum(),
+            failing_pages: lines.iter().map(SiteLine::failing_pages).sum(),
+        }
+    }
+}
+
+/// A site as the tables of reports and the dashboard show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteView {
+    pub code: String,
+    pub unit: String,
+    pub region: String,
+    pub region_name: &'static str,
+    pub category: String,
+    pub site_name: String,
+    pub domains: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub deadline: String,
+    pub pages: Option<i64>,
+    pub compliant: Option<i64>,
+    pub first_failing_url: Option<String>,
+    pub failing_label: &'static str,
+    pub checked_at: Option<String>,
+}
+
+impl From<&SiteLine> for SiteView {
+    fn from(line: &SiteLine) -> Self {
+        let result = line.result.as_ref();
+        SiteView {
+            code: line.site.code.clone(),
+            unit: line.site.unit_name.clone(),
+            region: line.site.region.clone(),
+            region_name: region_name(&line.site.region),
+            category: line.site.category.clone(),
+            site_name: line.site.site_name.clone(),
+            domains: line.domains(),
+            status: line.status.as_str(),
+            status_label: line.status.label(),
+            deadline: line.site.install_due.to_string(),
+            pages: result.map(|r| r.pages),
+            compliant: result.map(|r| r.compliant),
+            first_failing_url: result.and_then(|r| r.first_failing_url.clone()),
+            failing_label: line.failing_label(),
+            checked_at: result.map(|r| super::rows::china_time(r.checked_at)),
+        }
+    }
+}
+
+/// The sites most in need of action: overdue first (the longest overdue first), then
+/// unreachable, then pending sites with failing pages; at most `n`.
+pub fn worst_offenders(lines: &[SiteLine], n: usize) -> Vec<&SiteLine> {
+    let rank = |s: SiteStatus| match s {
+        SiteStatus::Overdue => 0,
+        SiteStatus::Unreachable => 1,
+        _ => 2,
+    };
+    let mut bad: Vec<&SiteLine> = lines
+        .iter()
+        .filter(|l| match l.status {
+            SiteStatus::Overdue | SiteStatus::Unreachable => true,
+            SiteStatus::Pending => l.failing_pages() > 0,
+            _ => false,
+        })
+        .collect();
+    bad.sort_by(|a, b| {
+        rank(a.status)
+            .cmp(&rank(b.status))
+            .then(a.site.install_due.cmp(&b.site.install_due))
+            .then(b.failing_pages().cmp(&a.failing_pages()))
+            .then(a.site.code.cmp(&b.site.code))
+    });
+    bad.truncate(n);
+    bad
+}
+
+/// A checked page as the tables show it: labels in Chinese, the verdict key kept for styling.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageView {
+    pub url: String,
+    pub http_status: Option<i64>,
+    pub outcome: String,
+    pub verdict: Option<String>,
+    pub verdict_label: String,
+    pub warnings: String,
+    pub title: Option<String>,
+    pub encoding: Option<String>,
+}
+
+impl From<&PageRow> for PageView {
+    fn from(p: &PageRow) -> Self {
+        PageView {
+            url: p.url.clone(),
+            http_status: p.http_status,
+            outcome: outcome_label(&p.outcome).to_owned(),
+            verdict: p.verdict.clone(),
+            verdict_label: verdict_text(p.verdict.as_deref()).to_owned(),
+            warnings: warnings_text(&p.warnings),
+            title: p.title.clone(),
+            encoding: p.encoding.clone(),
+        }
+    }
+}

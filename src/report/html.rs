@@ -1,0 +1,90 @@
+//! `index.html`: the self-contained report of a sweep (styles, charts and the table search are
+//! inline; nothing is fetched), for supervisors to open from disk or show in a meeting.
+
+use std::collections::BTreeMap;
+
+use minijinja::Environment;
+use serde::Serialize;
+use serde_json::json;
+
+use super::charts;
+use super::figures::{worst_offenders, Figures, PageView, SiteView};
+use super::rows::{by_region, region_name, RegionCounts, SiteLine};
+use crate::store::sweeps::{PageRow, Sweep, TrendPoint};
+
+/// Pages listed per site in the HTML report; the CSV and XLSX files have them all.
+pub const PAGES_PER_SITE: usize = 200;
+
+/// An unregistered host seen showing a badge of the scope.
+#[derive(Debug, Clone, Serialize)]
+pub struct CounterfeitSighting {
+    pub code: String,
+    pub host: String,
+    pub first_seen: String,
+}
+
+/// What the report shows beside the site lines.
+pub struct HtmlInput<'a> {
+    pub sweep: &'a Sweep,
+    pub lines: &'a [SiteLine],
+    pub pages: &'a BTreeMap<String, Vec<PageRow>>,
+    pub trend: &'a [TrendPoint],
+    pub sightings: &'a [CounterfeitSighting],
+}
+
+/// The heading of a scope: its region's name, or 全国 for all.
+pub fn scope_label(scope: &str) -> String {
+    if scope.is_empty() {
+        return "全国".to_owned();
+    }
+    let code = format!("{scope:0<6}");
+    match region_name(&code) {
+        "" => format!("行政区划 {scope}"),
+        name => name.to_owned(),
+    }
+}
+
+pub fn render(input: &HtmlInput<'_>) -> anyhow::Result<String> {
+    let mut env = Environment::new();
+    env.add_template("index.html", include_str!("templates/index.html"))?;
+    let (regions, all): (Vec<RegionCounts>, RegionCounts) = by_region(input.lines);
+    let sites: Vec<serde_json::Value> = input
+        .lines
+        .iter()
+        .map(|line| {
+            let pages = input.pages.get(&line.site.code).map(Vec::as_slice).unwrap_or_default();
+            json!({
+                "site": SiteView::from(line),
+                "pages": pages.iter().take(PAGES_PER_SITE).map(PageView::from).collect::<Vec<_>>(),
+                "more_pages": pages.len().saturating_sub(PAGES_PER_SITE),
+            })
+        })
+        .collect();
+    let offenders: Vec<SiteView> = worst_offenders(input.lines, 10).into_iter().map(SiteView::from).collect();
+    let region_rows: Vec<serde_json::Value> = regions
+        .iter()
+        .map(|r| {
+            json!({
+                "region": r.region, "name": region_name(&r.region), "total": r.total(),
+                "counts": r.counts, "rate": format!("{:.1}%", r.rate()),
+            })
+        })
+        .collect();
+    let html = env.get_template("index.html")?.render(json!({
+        "title": format!("{}党政机关网站标识巡检报告", scope_label(&input.sweep.scope)),
+        "sweep_id": input.sweep.id,
+        "started_at": super::rows::china_time(input.sweep.started_at),
+        "finished_at": input.sweep.finished_at.map(super::rows::china_time),
+        "figures": Figures::of(&all, input.lines),
+        "region_chart": charts::region_bars(&regions),
+        "status_chart": charts::status_breakdown(&all),
+        "trend_chart": charts::trend(input.trend),
+        "regions": region_rows,
+        "statuses": super::rows::STATUSES.map(|s| s.label()),
+        "offenders": offenders,
+        "sightings": input.sightings,
+        "sites": sites,
+        "pages_per_site": PAGES_PER_SITE,
+    }))?;
+    Ok(html)
+}

@@ -1,0 +1,154 @@
+//! What reviewers and supervisors oversee: the live compliance picture of their region (each
+//! site's latest result), filtered, and one site's pages and history. Every query is bounded by
+//! the actor's jurisdiction; a filter can only narrow it.
+
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::{Context, FieldErrors, ServiceError};
+use crate::domain::account::Actor;
+use crate::domain::calendar::today_in_china;
+use crate::domain::site_status::SiteStatus;
+use crate::report::rows::{self, ResultSource, SiteFilter, SiteLine, STATUSES};
+use crate::store::sweeps::{self, HistoryEntry, PageRow};
+
+/// The dashboard's filters as the form sends them.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct FilterInput {
+    pub region: String,
+    pub status: String,
+    pub category: String,
+}
+
+impl FilterInput {
+    /// The filters as a query string, for links that keep them.
+    pub fn query(&self) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("region", &self.region)
+            .append_pair("status", &self.status)
+            .append_pair("category", &self.category)
+            .finish()
+    }
+}
+
+/// An actor's area and the filter within it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Oversight {
+    /// The jurisdiction: a region code prefix ("" for central staff).
+    pub area: String,
+    pub filter: SiteFilter,
+}
+
+impl Oversight {
+    /// The narrowest region prefix the view covers (for the trend).
+    pub fn focus(&self) -> &str {
+        if self.filter.region.len() > self.area.len() {
+            &self.filter.region
+        } else {
+            &self.area
+        }
+    }
+}
+
+/// The actor's area with the filters applied; a field that does not parse or lies outside
+/// the area is reported per field (and left out of the filter).
+pub fn oversight(actor: &Actor, input: &FilterInput) -> Result<(Oversight, FieldErrors), ServiceError> {
+    let area = actor.oversight_prefix().ok_or(ServiceError::Forbidden)?;
+    let mut errors = FieldErrors::new();
+    let mut filter = SiteFilter::default();
+    let region = input.region.trim();
+    if !region.is_empty() {
+        if region.len() > 6 || !region.bytes().all(|b| b.is_ascii_digit()) {
+            errors.insert("region", "行政区划代码应为不超过6位的数字".to_owned());
+        } else {
+            // Trailing zeros of a full code name the whole division (410900 is all of 濮阳市).
+            let prefix = if region.len() == 6 {
+                crate::domain::region::RegionCode::parse(region)
+                    .map(|c| c.jurisdiction_prefix().to_owned())
+                    .unwrap_or_else(|_| region.to_owned())
+            } else {
+                region.to_owned()
+            };
+            if prefix.starts_with(&area) {
+                filter.region = prefix;
+            } else if !area.starts_with(&prefix) {
+                errors.insert("region", "该行政区划不在本辖区范围内".to_owned());
+            }
+        }
+    }
+    match input.status.trim() {
+        "" => {}
+        s => match STATUSES.into_iter().find(|st| st.as_str() == s) {
+            Some(status) => filter.status = Some(status),
+            None => {
+                errors.insert("status", "状态无效".to_owned());
+            }
+        },
+    }
+    let category = input.category.trim();
+    if !category.is_empty() {
+        filter.category = Some(category.to_owned());
+    }
+    Ok((Oversight { area, filter }, errors))
+}
+
+/// Like [`oversight`], but any bad filter is an error (for downloads).
+pub fn strict_oversight(actor: &Actor, input: &FilterInput) -> Result<Oversight, ServiceError> {
+    let (view, errors) = oversight(actor, input)?;
+    if errors.is_empty() {
+        Ok(view)
+    } else {
+        Err(ServiceError::Invalid(errors))
+    }
+}
+
+/// Every site of the area with its latest result, and the ones the filter keeps.
+pub async fn lines(ctx: &Context, view: &Oversight) -> Result<(Vec<SiteLine>, Vec<SiteLine>), ServiceError> {
+    let all = rows::site_lines(&ctx.pool, &view.area, ResultSource::Latest, today_in_china(Utc::now())).await?;
+    let kept = all.iter().filter(|l| view.filter.accepts(l)).cloned().collect();
+    Ok((all, kept))
+}
+
+/// One site as the drill-down shows it.
+pub struct SiteDetail {
+    pub line: SiteLine,
+    pub pages: Vec<PageRow>,
+    pub history: Vec<HistoryEntry>,
+    pub notices: Vec<crate::store::notices::SiteNotice>,
+}
+
+/// A site of the actor's area: its latest pages, its runs and the notices sent about it.
+pub async fn site(ctx: &Context, actor: &Actor, code: &str) -> Result<SiteDetail, ServiceError> {
+    let area = actor.oversight_prefix().ok_or(ServiceError::Forbidden)?;
+    let row = match sweeps::site(&ctx.pool, code).await {
+        Ok(row) => row,
+        Err(crate::store::StoreError::NotFound) => return Err(ServiceError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    if !row.region.starts_with(&area) {
+        // Not found rather than forbidden: the code of another region's site is not confirmed.
+        return Err(ServiceError::NotFound);
+    }
+    let line = rows::site_line(&ctx.pool, row, ResultSource::Latest, today_in_china(Utc::now())).await?;
+    let pages = match &line.result {
+        Some(r) => sweeps::pages(&ctx.pool, r.sweep_id, code).await?,
+        None => Vec::new(),
+    };
+    let history = sweeps::history(&ctx.pool, code, 100).await?;
+    let notices = crate::store::notices::for_site(&ctx.pool, code).await?;
+    Ok(SiteDetail { line, pages, history, notices })
+}
+
+/// The system categories present among `lines`, for the filter's choices.
+pub fn categories(lines: &[SiteLine]) -> Vec<String> {
+    let mut all: Vec<String> = lines.iter().map(|l| l.site.category.clone()).filter(|c| !c.is_empty()).collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
+/// The statuses with their labels, for the filter's choices.
+pub fn status_choices() -> Vec<(&'static str, &'static str)> {
+    STATUSES.iter().map(|s: &SiteStatus| (s.as_str(), s.label())).collect()
+}

@@ -1,0 +1,130 @@
+//! The oversight dashboard for reviewers and supervisors: the live compliance picture of their
+//! region (filters by region, status and system category; charts; worst offenders; sightings),
+//! the drill-down to a site's pages, history and notices, and the CSV/XLSX downloads of exactly
+//! what the filtered view shows.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header::{self, HeaderValue};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+
+use super::render;
+use crate::report::figures::{worst_offenders, Figures, PageView, SiteView};
+use crate::report::rows::{by_region, ReportData, PAGE_COLUMNS, SITE_COLUMNS, SUMMARY_COLUMNS};
+use crate::report::{charts, csv, xlsx, TREND_SWEEPS};
+use crate::service::oversight::{self, FilterInput};
+use crate::store::sweeps;
+use crate::web::auth::User;
+use crate::web::error::HttpError;
+use crate::web::state::AppState;
+
+/// Sites listed on the dashboard page; the downloads have them all.
+const LISTED_SITES: usize = 500;
+
+pub async fn index(
+    State(state): State<AppState>,
+    User(user): User,
+    Query(input): Query<FilterInput>,
+) -> Result<Html<String>, HttpError> {
+    let actor = user.actor();
+    let (view, errors) = oversight::oversight(&actor, &input)?;
+    let (all, lines) = oversight::lines(&state.ctx, &view).await?;
+    let (regions, totals) = by_region(&lines);
+    let trend = sweeps::trend(&state.ctx.pool, view.focus(), i64::MAX, TREND_SWEEPS).await?;
+    let sightings = crate::report::counterfeit_sightings(&state.ctx.pool, view.focus(), chrono::Utc::now()).await?;
+    let listed: Vec<SiteView> = lines.iter().take(LISTED_SITES).map(SiteView::from).collect();
+    let offenders: Vec<SiteView> = worst_offenders(&lines, 10).into_iter().map(SiteView::from).collect();
+    let area_label = crate::report::html::scope_label(&view.area);
+    let data = json!({
+        "area_label": area_label,
+        "input": input,
+        "query": input.query(),
+        "errors": errors,
+        "figures": Figures::of(&totals, &lines),
+        "region_chart": charts::region_bars(&regions),
+        "status_chart": charts::status_breakdown(&totals),
+        "trend_chart": charts::trend(&trend),
+        "offenders": offenders,
+        "sites": listed,
+        "sites_total": lines.len(),
+        "listed_max": LISTED_SITES,
+        "statuses": oversight::status_choices(),
+        "categories": oversight::categories(&all),
+        "sightings": sightings.iter().take(20).collect::<Vec<_>>(),
+        "sightings_total": sightings.len(),
+    });
+    render(&state, Some(&user), "dashboard.html", data)
+}
+
+pub async fn site(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(code): Path<String>,
+) -> Result<Html<String>, HttpError> {
+    let detail = oversight::site(&state.ctx, &user.actor(), &code).await?;
+    let history: Vec<_> = detail
+        .history
+        .iter()
+        .map(|h| {
+            json!({
+                "sweep_id": h.sweep_id,
+                "kind": match h.kind.as_str() { "scheduled" => "定期检查", "self_check" => "单位自查", _ => "巡检" },
+                "verdict": match h.site_verdict.as_str() {
+                    "compliant" => "合规", "non_compliant" => "不合规", "unreachable" => "无法访问",
+                    "suspended" => "标识已暂停", "revoked" => "标识已撤销", other => other,
+                },
+                "pages": h.pages, "compliant": h.compliant,
+                "first_failing_url": h.first_failing_url,
+                "checked_at": crate::report::rows::china_time(h.checked_at),
+            })
+        })
+        .collect();
+    let notices: Vec<_> = detail
+        .notices
+        .iter()
+        .map(|n| {
+            json!({
+                "kind": match n.kind.as_str() {
+                    "reminder" => "挂标提醒", "overdue" => "逾期通知", "regression" => "标识缺失通知", _ => "监督汇总通报",
+                },
+                "period": n.period, "messages": n.messages,
+                "created_at": crate::report::rows::china_time(n.created_at),
+            })
+        })
+        .collect();
+    let data = json!({
+        "site": SiteView::from(&detail.line),
+        "pages": detail.pages.iter().map(PageView::from).collect::<Vec<_>>(),
+        "history": history,
+        "notices": notices,
+    });
+    render(&state, Some(&user), "dashboard_site.html", data)
+}
+
+/// `sites.csv`, `pages.csv`, `summary.csv` or `report.xlsx` of the filtered view.
+pub async fn download(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(file): Path<String>,
+    Query(input): Query<FilterInput>,
+) -> Result<Response, HttpError> {
+    let view = oversight::strict_oversight(&user.actor(), &input)?;
+    let (_, lines) = oversight::lines(&state.ctx, &view).await?;
+    let data = ReportData::build(&state.ctx.pool, &lines).await?;
+    let (bytes, content_type) = match file.as_str() {
+        "sites.csv" => (csv::render(&SITE_COLUMNS, &data.sites), "text/csv; charset=utf-8"),
+        "pages.csv" => (csv::render(&PAGE_COLUMNS, &data.pages), "text/csv; charset=utf-8"),
+        "summary.csv" => (csv::render(&SUMMARY_COLUMNS, &data.summary), "text/csv; charset=utf-8"),
+        "report.xlsx" => (xlsx::to_bytes(&data)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        _ => return Err(HttpError::not_found()),
+    };
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    let disposition = format!("attachment; filename=\"{file}\"");
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}

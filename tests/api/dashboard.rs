@@ -1,0 +1,147 @@
+//! The oversight dashboard: scoped to the viewer's jurisdiction in the page, the drill-down and
+//! every download; filters narrow it and never widen it.
+
+use std::io::Cursor;
+
+use calamine::{Reader, Xlsx};
+use govbadge::domain::account::Role;
+use govbadge::domain::region::Level;
+
+use crate::fixture::{self, code};
+use crate::helpers::*;
+
+async fn app_with_sweeps() -> TestApp {
+    let app = spawn_app().await;
+    fixture::sites(&app.ctx.pool).await;
+    fixture::sweep(&app.ctx.pool, 1).await;
+    fixture::sweep(&app.ctx.pool, 2).await;
+    app.cast().await;
+    app.account("清丰县监督.政务", Role::Supervisor, Some(Level::County), Some("410922")).await;
+    app.account("南乐县监督.政务", Role::Supervisor, Some(Level::County), Some("410923")).await;
+    app
+}
+
+const QINGFENG: [&str; 4] = ["A", "B", "C", "F"];
+const NANLE: [&str; 2] = ["D", "E"];
+
+async fn download(b: &Browser, path: &str) -> (u16, Vec<u8>) {
+    let r = b.get(path).await;
+    let status = r.status().as_u16();
+    (status, r.bytes().await.unwrap().to_vec())
+}
+
+fn xlsx_text(bytes: Vec<u8>) -> String {
+    let mut book = Xlsx::new(Cursor::new(bytes)).unwrap();
+    let mut text = String::new();
+    for name in book.sheet_names() {
+        let range = book.worksheet_range(&name).unwrap();
+        for row in range.rows() {
+            for cell in row {
+                text.push_str(&cell.to_string());
+                text.push('\t');
+            }
+            text.push('\n');
+        }
+    }
+    text
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_county_supervisor_never_sees_another_countys_sites() {
+    let app = app_with_sweeps().await;
+    let qf = app.browser("清丰县监督.政务").await;
+    for path in ["/dashboard", "/dashboard?region=4109", "/dashboard?region=41", "/dashboard?region=410900"] {
+        let page = qf.text(path).await;
+        for key in QINGFENG {
+            assert!(page.contains(&code(key)), "{path}: own site {key} listed");
+        }
+        for key in NANLE {
+            assert!(!page.contains(&code(key)), "{path}: 南乐 site {key} must not show");
+        }
+        assert!(!page.contains("南乐"), "{path}");
+    }
+    // Asking for the other county is refused per field, and shows nothing of it.
+    let page = qf.text("/dashboard?region=410923").await;
+    assert!(page.contains("该行政区划不在本辖区范围内"));
+    assert!(NANLE.iter().all(|k| !page.contains(&code(k))));
+    // Its sites' pages are not found.
+    assert_eq!(qf.get(&format!("/dashboard/sites/{}", code("D"))).await.status(), 404);
+    assert_eq!(qf.get(&format!("/dashboard/sites/{}", code("A"))).await.status(), 200);
+
+    for file in ["sites.csv", "pages.csv", "summary.csv"] {
+        for query in ["", "?region=4109", "?region=41"] {
+            let (status, bytes) = download(&qf, &format!("/dashboard/download/{file}{query}")).await;
+            assert_eq!(status, 200, "{file}{query}");
+            let text = String::from_utf8(bytes).unwrap();
+            assert!(NANLE.iter().all(|k| !text.contains(&code(k))) && !text.contains("南乐"), "{file}{query}: {text}");
+        }
+        let (status, _) = download(&qf, &format!("/dashboard/download/{file}?region=410923")).await;
+        assert_eq!(status, 422, "{file} of another county is refused");
+    }
+    let (status, bytes) = download(&qf, "/dashboard/download/report.xlsx").await;
+    assert_eq!(status, 200);
+    let text = xlsx_text(bytes);
+    assert!(QINGFENG.iter().all(|k| text.contains(&code(k))));
+    assert!(NANLE.iter().all(|k| !text.contains(&code(k))) && !text.contains("南乐"), "{text}");
+    let (_, csv) = download(&qf, "/dashboard/download/sites.csv").await;
+    assert!(csv.starts_with(b"\xEF\xBB\xBF"));
+    assert_eq!(String::from_utf8(csv).unwrap().matches("\r\n").count(), 1 + QINGFENG.len());
+
+    // The other county's supervisor sees only its own; the city's sees both.
+    let nl = app.browser("南乐县监督.政务").await;
+    let page = nl.text("/dashboard").await;
+    assert!(NANLE.iter().all(|k| page.contains(&code(k))) && QINGFENG.iter().all(|k| !page.contains(&code(k))));
+    let city = app.browser("濮阳市监督.政务").await;
+    let page = city.text("/dashboard").await;
+    assert!(QINGFENG.iter().chain(NANLE.iter()).all(|k| page.contains(&code(k))));
+    // Reviewers see theirs too; central staff see everything.
+    let reviewer = app.browser("南乐县编办.政务").await;
+    let page = reviewer.text("/dashboard").await;
+    assert!(NANLE.iter().all(|k| page.contains(&code(k))) && QINGFENG.iter().all(|k| !page.contains(&code(k))));
+    let central = app.browser("中央编办.政务").await;
+    assert!(central.text("/dashboard").await.contains(&code("A")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filters_trend_and_drill_down() {
+    let app = app_with_sweeps().await;
+    let city = app.browser("濮阳市监督.政务").await;
+    let page = city.text("/dashboard").await;
+    assert!(page.contains("监督看板：濮阳市"));
+    // Both sweeps are points of the trend; the counterfeit host is listed.
+    let trend = page.split("历次巡检合规率趋势").nth(1).unwrap().split("</svg>").next().unwrap();
+    assert_eq!(trend.matches("<circle").count(), 2, "{trend}");
+    assert!(trend.contains("20.0%") && trend.contains("40.0%"), "{trend}");
+    assert!(page.contains("fake-qingfeng.example.com"));
+    assert!(!page.contains(">www.qingfeng.gov.cn<"), "a registered host is not a counterfeit");
+
+    let table = |html: &str| html.split("网站明细").nth(1).unwrap().to_owned();
+    let page = city.text("/dashboard?status=compliant").await;
+    let listed = table(&page);
+    assert!(listed.contains(&code("C")) && listed.contains(&code("D")));
+    assert!(!listed.contains(&code("A")) && !listed.contains(&code("B")));
+    let page = city.text(&format!("/dashboard?category={}", "政府门户网站")).await;
+    let listed = table(&page);
+    assert!(listed.contains(&code("A")) && listed.contains(&code("D")) && !listed.contains(&code("B")));
+    let page = city.text("/dashboard?region=410923").await;
+    let listed = table(&page);
+    assert!(listed.contains(&code("D")) && !listed.contains(&code("A")));
+    let page = city.text("/dashboard?status=nonsense&region=41x").await;
+    assert!(page.contains("状态无效") && page.contains("行政区划代码应为不超过6位的数字"));
+
+    // Drill-down: the latest pages and the history of both sweeps.
+    let site = html_unescape(&city.text(&format!("/dashboard/sites/{}", code("A"))).await);
+    assert!(site.contains("http://www.qingfeng.gov.cn/xwzx/index.html"));
+    assert!(site.contains("未加挂网站标识"));
+    let history = site.split("历次检查").nth(1).unwrap();
+    assert!(history.contains("合规") && history.contains("不合规"));
+
+    // Units and anonymous visitors have no dashboard.
+    let unit = app.browser("清丰县人民政府.政务").await;
+    assert_eq!(unit.get("/dashboard").await.status(), 403);
+    assert_eq!(unit.get("/dashboard/download/sites.csv").await.status(), 403);
+    let anonymous = Browser::anonymous(&app.base);
+    let r = anonymous.get("/dashboard/download/sites.csv").await;
+    assert!(r.status() == 303 || r.status() == 401, "{}", r.status());
+    assert_eq!(city.get("/dashboard/download/secrets.txt").await.status(), 404);
+}
