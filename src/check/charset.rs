@@ -45,7 +45,7 @@ pub fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
         let Token::StartTag(tag) = token else {
             continue;
         };
-        if tag.name != b"meta" {
+        if tag.name.as_ref() != b"meta" {
             continue;
         }
         let found = match tag.attr(b"charset") {

@@ -8,6 +8,7 @@
 
 pub mod charset;
 pub mod footer;
+pub mod links;
 pub mod tokenizer;
 
 use std::borrow::Cow;
@@ -168,6 +169,15 @@ const HEAD_CONTENT: [&[u8]; 9] =
 
 /// Runs the check.
 pub fn check(input: &PageInput<'_>) -> PageReport {
+    check_page(input, false).0
+}
+
+/// [`check`], and the page's links (canonical, absolute) read in the same pass, for a crawler.
+pub fn check_with_links(input: &PageInput<'_>) -> (PageReport, Vec<Url>) {
+    check_page(input, true)
+}
+
+fn check_page(input: &PageInput<'_>, collect_links: bool) -> (PageReport, Vec<Url>) {
     let tld = input.page_url.and_then(|u| u.host_str()).and_then(|h| h.rsplit('.').next()).map(str::to_owned);
     let detected = charset::detect(input.bytes, input.content_type, tld.as_deref());
     let encoding = detected.encoding;
@@ -180,6 +190,7 @@ pub fn check(input: &PageInput<'_>) -> PageReport {
     let text_encoding = if matches!(bytes, Cow::Owned(_)) { UTF_8 } else { encoding };
     let page_base = input.page_url.cloned().unwrap_or_else(|| default_page_url(input.badge_base));
     let mut scan = Scan::new(text_encoding, page_base, input.badge_base);
+    scan.links = collect_links.then(Vec::new);
     scan.run(&bytes, 0, false);
 
     let body_end = scan.last_body_end.or(scan.last_html_end);
@@ -245,13 +256,13 @@ pub fn check(input: &PageInput<'_>) -> PageReport {
             codes_found.push(s.code.clone());
         }
     }
-    let decoded = text_encoding.decode_without_bom_handling(&bytes).0;
-    let mut visible = String::new();
-    for range in &scan.visible_text {
-        visible.push_str(&decode_entities(&text_encoding.decode_without_bom_handling(&bytes[range.clone()]).0));
-    }
-    let footer = footer::find(&visible, &decoded, scan.site_id_meta.take());
-    PageReport {
+    // The legacy badge is found in the markup by ASCII names: decode the page only if present.
+    let legacy =
+        memchr::memmem::find(&bytes, b"conac.cn").is_some() || memchr::memmem::find(&bytes, b"_ideConac").is_some();
+    let markup = if legacy { text_encoding.decode_without_bom_handling(&bytes).0 } else { Cow::Borrowed("") };
+    let visible = footer_text(&bytes, &scan.visible_text, text_encoding);
+    let footer = footer::find(&visible, &markup, scan.site_id_meta.take());
+    let report = PageReport {
         verdict,
         codes_found,
         warnings,
@@ -262,13 +273,48 @@ pub fn check(input: &PageInput<'_>) -> PageReport {
         footer,
         badge_offset: decisive.map(|s| s.offset),
         body_end,
-    }
+    };
+    (report, scan.links.unwrap_or_default())
 }
 
 /// A stand-in page address for local files, so protocol-relative badge URLs take the badge
 /// service's scheme.
 fn default_page_url(badge_base: &Url) -> Url {
     Url::parse(&format!("{}://page.invalid/", badge_base.scheme())).expect("static URL")
+}
+
+/// Bytes either side of a footer keyword whose visible text is searched for the footer items.
+const FOOTER_WINDOW: usize = 512;
+
+/// The visible text around the footer keywords (`ICP`, `安备`/`安网备` of the public-security
+/// number, `标识码`), decoded: the filing numbers sit next to them, so the rest of the page's
+/// text need not be decoded. Separate windows are joined by a line break.
+fn footer_text(bytes: &[u8], visible: &[std::ops::Range<usize>], encoding: &'static Encoding) -> String {
+    let mut windows: Vec<std::ops::Range<usize>> = Vec::new();
+    for keyword in ["ICP", "安备", "安网备", "标识码"] {
+        let (needle, _, _) = encoding.encode(keyword);
+        for at in memchr::memmem::find_iter(bytes, &*needle) {
+            windows.push(at.saturating_sub(FOOTER_WINDOW)..(at + FOOTER_WINDOW).min(bytes.len()));
+        }
+    }
+    windows.sort_by_key(|w| w.start);
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
+    for w in windows {
+        match merged.last_mut() {
+            Some(last) if w.start <= last.end => last.end = last.end.max(w.end),
+            _ => merged.push(w),
+        }
+    }
+    let mut text = String::new();
+    for window in &merged {
+        let first = visible.partition_point(|r| r.end <= window.start);
+        for range in visible[first..].iter().take_while(|r| r.start < window.end) {
+            let part = range.start.max(window.start)..range.end.min(window.end);
+            text.push_str(&decode_entities(&encoding.decode_without_bom_handling(&bytes[part]).0));
+        }
+        text.push('\n');
+    }
+    text
 }
 
 fn count_visible_chars(text: &str) -> usize {
@@ -282,7 +328,7 @@ struct Scan<'b> {
     badge_base: &'b Url,
     base_seen: bool,
     /// Open elements: name and whether it (or its own attributes) hides its content.
-    stack: Vec<(Vec<u8>, bool)>,
+    stack: Vec<(Cow<'b, [u8]>, bool)>,
     sightings: Vec<Sighting>,
     last_body_end: Option<usize>,
     body_end_count: usize,
@@ -293,6 +339,8 @@ struct Scan<'b> {
     in_title: bool,
     site_id_meta: Option<String>,
     visible_text: Vec<std::ops::Range<usize>>,
+    /// The page's links, when asked for.
+    links: Option<Vec<Url>>,
 }
 
 impl<'b> Scan<'b> {
@@ -313,12 +361,13 @@ impl<'b> Scan<'b> {
             in_title: false,
             site_id_meta: None,
             visible_text: Vec::new(),
+            links: None,
         }
     }
 
     /// Walks the tokens of `bytes`, whose offsets start at `origin` in the page. Inside a
     /// comment only badge sightings are recorded.
-    fn run(&mut self, bytes: &[u8], origin: usize, in_comment: bool) {
+    fn run(&mut self, bytes: &'b [u8], origin: usize, in_comment: bool) {
         for token in Tokenizer::new(bytes) {
             match token {
                 Token::StartTag(tag) => self.start_tag(&tag, origin, in_comment),
@@ -345,10 +394,10 @@ impl<'b> Scan<'b> {
         }
     }
 
-    fn start_tag(&mut self, tag: &Tag<'_>, origin: usize, in_comment: bool) {
+    fn start_tag(&mut self, tag: &Tag<'b>, origin: usize, in_comment: bool) {
         let offset = tag.span.start + origin;
         let end = tag.span.end + origin;
-        let name = tag.name.as_slice();
+        let name: &[u8] = &tag.name;
         if !in_comment {
             match name {
                 b"head" if self.head_start.is_none() => self.head_start = Some(offset),
@@ -374,13 +423,23 @@ impl<'b> Scan<'b> {
                 self.head_end = Some(offset);
             }
         }
+        if !in_comment && self.links.is_some() {
+            if let Some(link) = links::link_of(tag, &self.page_base, self.encoding) {
+                self.links.get_or_insert_with(Vec::new).push(link);
+            }
+        }
         let hidden_here = is_hidden(tag, self);
         let url_attr = match name {
             b"script" => tag.attr(b"src"),
             b"a" => tag.attr(b"href"),
             _ => None,
         };
-        if let Some(raw) = url_attr {
+        // Only a URL that can name the badge service's paths is resolved (the words may hide
+        // behind character references, hence `&`).
+        let may_be_badge = |raw: &[u8]| {
+            raw.contains(&b'&') || contains_ignore_case(raw, b"verify") || contains_ignore_case(raw, b"badge")
+        };
+        if let Some(raw) = url_attr.filter(|raw| may_be_badge(raw)) {
             let want_script = name == b"script";
             if let Some(code) = self
                 .page_base
@@ -408,7 +467,7 @@ impl<'b> Scan<'b> {
             b"title" => self.in_title = false,
             _ => {}
         }
-        if let Some(i) = self.stack.iter().rposition(|(n, _)| n == name) {
+        if let Some(i) = self.stack.iter().rposition(|(n, _)| n.as_ref() == name) {
             self.stack.truncate(i);
         }
     }
@@ -418,12 +477,21 @@ impl<'b> Scan<'b> {
     }
 }
 
+/// Whether `needle` (lower case ASCII) occurs in `hay`, ignoring ASCII case.
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+}
+
 /// `hidden` attribute, or an inline style that hides the element.
 fn is_hidden(tag: &Tag<'_>, scan: &Scan<'_>) -> bool {
     if tag.has_attr(b"hidden") {
         return true;
     }
     tag.attr(b"style").is_some_and(|style| {
+        // Both hiding declarations end in `none` or `hidden`; references may spell them.
+        if !style.contains(&b'&') && !contains_ignore_case(style, b"none") && !contains_ignore_case(style, b"hidden") {
+            return false;
+        }
         let style: String = scan.attr_text(style).to_ascii_lowercase().chars().filter(|c| !c.is_whitespace()).collect();
         style.split(';').any(|decl| decl.starts_with("display:none") || decl.starts_with("visibility:hidden"))
     })

@@ -210,3 +210,30 @@ fn broken_markup_does_not_panic() {
     let r = run_bytes(&[0xff, 0xfe, 0x00, b'<', 0xc3], None);
     assert_eq!(r.verdict, Verdict::Missing);
 }
+
+#[test]
+fn links_read_with_the_check_equal_a_separate_extraction() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/real-pages");
+    let page = Url::parse("https://www.qingfeng.gov.cn/news/index.html").unwrap();
+    let mut pages = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "html") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let input = PageInput {
+            bytes: &bytes,
+            content_type: None,
+            page_url: Some(&page),
+            expected_code: CODE,
+            badge_base: &base(),
+        };
+        let (report, links) = check_with_links(&input);
+        let encoding = Encoding::for_label(report.encoding.as_bytes()).unwrap();
+        assert_eq!(links, super::links::extract(&bytes, &page, encoding), "{}", path.display());
+        assert_eq!(report.verdict, check(&input).verdict);
+        pages += usize::from(!links.is_empty());
+    }
+    assert!(pages >= 5, "the real pages have links");
+}

@@ -9,6 +9,7 @@
 //! It works on the bytes of any ASCII-compatible encoding and never fails: broken markup
 //! becomes text or a best-effort tag, as in a browser.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// One token and where it stands in the input.
@@ -16,7 +17,7 @@ use std::ops::Range;
 pub enum Token<'a> {
     StartTag(Tag<'a>),
     EndTag {
-        name: Vec<u8>,
+        name: Cow<'a, [u8]>,
         span: Range<usize>,
     },
     /// The comment's content (without `<!--` and `-->`) and the whole comment's span.
@@ -47,8 +48,9 @@ pub enum TextKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag<'a> {
-    pub name: Vec<u8>,
-    pub attrs: Vec<(Vec<u8>, &'a [u8])>,
+    /// Lower case; borrowed from the input unless it had upper-case letters.
+    pub name: Cow<'a, [u8]>,
+    pub attrs: Vec<(Cow<'a, [u8]>, &'a [u8])>,
     pub self_closing: bool,
     pub span: Range<usize>,
 }
@@ -56,11 +58,11 @@ pub struct Tag<'a> {
 impl Tag<'_> {
     /// The raw value of the first attribute named `name` (lower case).
     pub fn attr(&self, name: &[u8]) -> Option<&[u8]> {
-        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+        self.attrs.iter().find(|(n, _)| n.as_ref() == name).map(|(_, v)| *v)
     }
 
     pub fn has_attr(&self, name: &[u8]) -> bool {
-        self.attrs.iter().any(|(n, _)| n == name)
+        self.attrs.iter().any(|(n, _)| n.as_ref() == name)
     }
 }
 
@@ -91,14 +93,15 @@ impl<'a> Tokenizer<'a> {
     /// (A trailing `/` does not make these elements empty in HTML: `<script src=x />` still
     /// opens a script.)
     fn enter_content_of(&mut self, tag: &Tag<'_>) {
-        self.mode = match tag.name.as_slice() {
+        self.mode = match tag.name.as_ref() {
             b"script" => Mode::ScriptData,
             b"style" | b"xmp" | b"iframe" | b"noembed" | b"noframes" => Mode::RawText,
             b"textarea" | b"title" => Mode::Rcdata,
             b"plaintext" => Mode::Plaintext,
             _ => return,
         };
-        self.end_name = tag.name.clone();
+        self.end_name.clear();
+        self.end_name.extend_from_slice(&tag.name);
     }
 
     fn data_token(&mut self) -> Option<Token<'a>> {
@@ -202,7 +205,7 @@ impl<'a> Tokenizer<'a> {
         while i < input.len() && !is_space(input[i]) && input[i] != b'/' && input[i] != b'>' {
             i += 1;
         }
-        let name = input[name_start..i].to_ascii_lowercase();
+        let name = lower(&input[name_start..i]);
         let mut attrs = Vec::new();
         let mut self_closing = false;
         loop {
@@ -226,7 +229,7 @@ impl<'a> Tokenizer<'a> {
             while i < input.len() && !is_space(input[i]) && !matches!(input[i], b'/' | b'>' | b'=') {
                 i += 1;
             }
-            let attr_name = input[name_start..i].to_ascii_lowercase();
+            let attr_name = lower(&input[name_start..i]);
             while i < input.len() && is_space(input[i]) {
                 i += 1;
             }
@@ -260,7 +263,7 @@ impl<'a> Tokenizer<'a> {
                     None => {}
                 }
             }
-            if !attrs.iter().any(|(n, _): &(Vec<u8>, &[u8])| *n == attr_name) {
+            if !attrs.iter().any(|(n, _): &(Cow<'a, [u8]>, &[u8])| *n == attr_name) {
                 attrs.push((attr_name, value));
             }
         }
@@ -370,6 +373,15 @@ fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
 }
 
+/// ASCII-lowercased, borrowed when it already is (most markup is lower case).
+fn lower(name: &[u8]) -> Cow<'_, [u8]> {
+    if name.iter().any(u8::is_ascii_uppercase) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
 fn find_byte(input: &[u8], from: usize, byte: u8) -> Option<usize> {
     memchr::memchr(byte, input.get(from..)?).map(|off| from + off)
 }
@@ -472,7 +484,7 @@ mod tests {
         let tokens: Vec<_> = Tokenizer::new(html.as_bytes()).collect();
         assert_eq!(
             tokens[1],
-            Token::StartTag(Tag { name: b"b".to_vec(), attrs: vec![], self_closing: false, span: 6..9 })
+            Token::StartTag(Tag { name: Cow::Borrowed(b"b"), attrs: vec![], self_closing: false, span: 6..9 })
         );
     }
 }

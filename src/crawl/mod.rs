@@ -3,7 +3,6 @@
 //! an outcome in the results, never an error of the crawler.
 
 pub mod fetch;
-pub mod links;
 pub mod politeness;
 pub mod robots;
 pub mod sitemap;
@@ -21,6 +20,7 @@ use url::Url;
 use self::fetch::{Failure, FetchOutcome, Fetcher};
 use self::robots::Robots;
 use crate::check::footer::Footer;
+use crate::check::links;
 use crate::check::{self, PageInput, Verdict, Warning};
 use crate::config::CrawlConfig;
 
@@ -363,16 +363,13 @@ impl Crawler {
         };
         match outcome {
             FetchOutcome::Page(page) => {
-                let report = check::check(&PageInput {
+                let (report, links) = check::check_with_links(&PageInput {
                     bytes: &page.body,
                     content_type: page.content_type.as_deref(),
                     page_url: Some(&page.final_url),
                     expected_code: code,
                     badge_base: &self.badge_base,
                 });
-                let encoding =
-                    encoding_rs::Encoding::for_label(report.encoding.as_bytes()).unwrap_or(encoding_rs::UTF_8);
-                let links = links::extract(&page.body, &page.final_url, encoding);
                 let result = PageResult {
                     url: url.to_string(),
                     status: Some(page.status),

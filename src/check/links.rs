@@ -4,7 +4,7 @@
 use url::Url;
 
 use crate::check::decode_entities;
-use crate::check::tokenizer::{Token, Tokenizer};
+use crate::check::tokenizer::{Tag, Token, Tokenizer};
 
 /// Absolute, canonical links of a page.
 pub fn extract(body: &[u8], page: &Url, encoding: &'static encoding_rs::Encoding) -> Vec<Url> {
@@ -15,25 +15,27 @@ pub fn extract(body: &[u8], page: &Url, encoding: &'static encoding_rs::Encoding
         let Token::StartTag(tag) = token else {
             continue;
         };
-        let attr = match tag.name.as_slice() {
-            b"base" if !base_seen => {
-                if let Some(b) = tag.attr(b"href").and_then(|h| base.join(&text(h, encoding)).ok()) {
-                    base = b;
-                    base_seen = true;
-                }
-                continue;
+        if tag.name.as_ref() == b"base" && !base_seen {
+            if let Some(b) = tag.attr(b"href").and_then(|h| base.join(&text(h, encoding)).ok()) {
+                base = b;
+                base_seen = true;
             }
-            b"a" | b"area" => tag.attr(b"href"),
-            b"frame" | b"iframe" => tag.attr(b"src"),
-            _ => None,
-        };
-        if let Some(url) = attr.and_then(|raw| base.join(text(raw, encoding).trim()).ok()) {
-            if let Some(url) = canonical(url) {
-                out.push(url);
-            }
+            continue;
         }
+        out.extend(link_of(&tag, &base, encoding));
     }
     out
+}
+
+/// The canonical link a start tag makes (`<a href>`, `<area href>`, `<frame src>`,
+/// `<iframe src>`), resolved against `base`.
+pub fn link_of(tag: &Tag<'_>, base: &Url, encoding: &'static encoding_rs::Encoding) -> Option<Url> {
+    let raw = match tag.name.as_ref() {
+        b"a" | b"area" => tag.attr(b"href"),
+        b"frame" | b"iframe" => tag.attr(b"src"),
+        _ => None,
+    }?;
+    canonical(base.join(text(raw, encoding).trim()).ok()?)
 }
 
 fn text(raw: &[u8], encoding: &'static encoding_rs::Encoding) -> String {

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Badge endpoint against nginx: wrk on /badge/<code>.js, /badge/<code>.svg and /verify/<code>,
+# govbadge serving from its in-memory snapshot, nginx serving byte-identical files with the
+# same response headers (taken from govbadge's own responses), same connections and duration.
+# Usage: bench/badge.sh [seconds] [connections]
+source "$(dirname "$0")/common.sh"
+DURATION="${1:-10}"
+CONNECTIONS="${2:-64}"
+THREADS=2
+need_packages wrk:wrk nginx:nginx-light curl:curl sqlite3:sqlite3
+build_release
+
+run="$WORK/badge"
+rm -rf "$run" && mkdir -p "$run/www/badge" "$run/www/verify"
+port=$(free_port)
+nginx_port=$(free_port)
+base="http://127.0.0.1:$port"
+GOVBADGE_BADGE__BASE_URL="$base" GOVBADGE_SERVER__PUBLIC_BASE_URL="$base" RUST_LOG=warn \
+    "$GOVBADGE" --config "$ROOT/config.toml" serve --demo --bind "127.0.0.1:$port" \
+    --database "sqlite://$run/bench.db" >"$run/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; stop_nginx' EXIT
+wait_http "$base/healthz"
+code=$(sqlite3 "$run/bench.db" "SELECT code FROM badges WHERE status = 'active' ORDER BY code LIMIT 1")
+[ -n "$code" ] || { echo "the demo has no badge" >&2; exit 1; }
+
+paths=("/badge/$code.js" "/badge/$code.svg" "/verify/$code")
+files=("badge/$code.js" "badge/$code.svg" "verify/$code.html")
+# One nginx location per path, with govbadge's headers (minus those nginx sets itself).
+locations=""
+for i in 0 1 2; do
+    curl -fs -D "$run/h$i" -o "$run/www/${files[$i]}" "$base${paths[$i]}"
+    type=$(grep -i '^content-type:' "$run/h$i" | cut -d' ' -f2- | tr -d '\r')
+    adds=$(grep -iv -E '^(HTTP/|content-type|content-length|date|etag|server|connection|transfer-encoding|vary):?' "$run/h$i" \
+        | tr -d '\r' | grep -v '^$' \
+        | sed -E 's/^([^:]+): (.*)$/        add_header \1 "\2" always;/' | sed 's/\$/\\$/g')
+    locations+="
+    location = ${paths[$i]} {
+        default_type \"$type\";
+        alias $run/www/${files[$i]};
+        etag on;
+        add_header Vary \"Accept-Encoding\" always;
+$adds
+    }"
+done
+sed -e "s|@PORT@|$nginx_port|" -e "s|@ROOT@|$run|" "$ROOT/bench/nginx/badge.conf" >"$run/nginx.conf"
+python3 - "$run/nginx.conf" "$locations" <<'PY'
+import sys
+path, locations = sys.argv[1], sys.argv[2]
+text = open(path).read().replace("#@LOCATIONS@", locations)
+open(path, "w").write(text)
+PY
+start_nginx "$run/nginx.conf" "$run"
+wait_http "http://127.0.0.1:$nginx_port${paths[0]}"
+for i in 0 1 2; do
+    cmp -s <(curl -fs "$base${paths[$i]}") <(curl -fs "http://127.0.0.1:$nginx_port${paths[$i]}") \
+        || { echo "bodies differ for ${paths[$i]}" >&2; exit 1; }
+done
+
+# wrk's --latency output: requests/s, p50 and p99.
+bench() {
+    local out
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$1")
+    local rps p50 p99
+    rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+    p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    echo "$rps $p50 $p99"
+}
+
+echo "# wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+printf '| %-28s | %12s | %9s | %9s | %12s | %9s | %9s | %6s |\n' \
+    path "govbadge r/s" p50 p99 "nginx r/s" p50 p99 ratio
+printf '|%s|\n' "------------------------------|--------------|-----------|-----------|--------------|-----------|-----------|--------"
+for i in 0 1 2; do
+    read -r g50 g_p50 g_p99 < <(bench "$base${paths[$i]}")
+    read -r n50 n_p50 n_p99 < <(bench "http://127.0.0.1:$nginx_port${paths[$i]}")
+    ratio=$(python3 -c "print(f'{$g50 / $n50:.2f}')")
+    printf '| %-28s | %12s | %9s | %9s | %12s | %9s | %9s | %6s |\n' \
+        "${paths[$i]/$code/<code>}" "$g50" "$g_p50" "$g_p99" "$n50" "$n_p50" "$n_p99" "$ratio"
+done

@@ -1,0 +1,63 @@
+# Shared helpers of the benchmark scripts (sourced, not run).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WORK="${BENCH_WORK:-$ROOT/target/bench}"
+TOOLS="$ROOT/target/bench-tools"
+mkdir -p "$WORK"
+
+# Debian packages the benchmarks use, installed when missing.
+need_packages() {
+    local missing=()
+    for pair in "$@"; do
+        local cmd="${pair%%:*}" pkg="${pair#*:}"
+        command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        echo "installing: ${missing[*]}" >&2
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+build_release() {
+    (cd "$ROOT" && cargo build --release --locked --quiet --bin govbadge)
+    GOVBADGE="$ROOT/target/release/govbadge"
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_http() {
+    for _ in $(seq 1 300); do
+        curl -fs -o /dev/null "$1" && return 0
+        sleep 0.1
+    done
+    echo "no answer from $1" >&2
+    return 1
+}
+
+# Starts nginx with the config file $1 (prefix $2); sets NGINX_PID_FILE.
+start_nginx() {
+    local conf="$1" prefix="$2"
+    mkdir -p "$prefix/logs"
+    nginx -p "$prefix" -c "$conf" -g "pid $prefix/nginx.pid;"
+    NGINX_PID_FILE="$prefix/nginx.pid"
+}
+
+stop_nginx() {
+    [ -n "${NGINX_PID_FILE:-}" ] && [ -f "$NGINX_PID_FILE" ] && kill "$(cat "$NGINX_PID_FILE")" 2>/dev/null || true
+}
+
+# Peak resident set size (KB) and wall seconds of a command: "<kb> <seconds>" on fd 3,
+# the command's own output discarded.
+measure() {
+    local out
+    out=$(mktemp)
+    /usr/bin/time -f "%M %e" -o "$out" "$@" >/dev/null 2>&1 || true
+    cat "$out"
+    rm -f "$out"
+}
