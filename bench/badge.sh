@@ -31,7 +31,7 @@ locations=""
 for i in 0 1 2; do
     curl -fs -D "$run/h$i" -o "$run/www/${files[$i]}" "$base${paths[$i]}"
     type=$(grep -i '^content-type:' "$run/h$i" | cut -d' ' -f2- | tr -d '\r')
-    adds=$(grep -iv -E '^(HTTP/|content-type|content-length|date|etag|server|connection|transfer-encoding|vary):?' "$run/h$i" \
+    adds=$(grep -iv -E '^(HTTP/|content-type|content-length|date|etag|server|connection|transfer-encoding):?' "$run/h$i" \
         | tr -d '\r' | grep -v '^$' \
         | sed -E 's/^([^:]+): (.*)$/        add_header \1 "\2" always;/' | sed 's/\$/\\$/g')
     locations+="
@@ -39,7 +39,6 @@ for i in 0 1 2; do
         default_type \"$type\";
         alias $run/www/${files[$i]};
         etag on;
-        add_header Vary \"Accept-Encoding\" always;
 $adds
     }"
 done

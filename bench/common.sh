@@ -52,12 +52,21 @@ stop_nginx() {
     [ -n "${NGINX_PID_FILE:-}" ] && [ -f "$NGINX_PID_FILE" ] && kill "$(cat "$NGINX_PID_FILE")" 2>/dev/null || true
 }
 
-# Peak resident set size (KB) and wall seconds of a command: "<kb> <seconds>" on fd 3,
-# the command's own output discarded.
+# Peak resident set size (KB) and wall seconds of a shell command line (run with exec, so
+# the figures are the command's own): prints "<kb> <wall seconds> <user seconds> <system seconds>".
 measure() {
     local out
     out=$(mktemp)
-    /usr/bin/time -f "%M %e" -o "$out" "$@" >/dev/null 2>&1 || true
-    cat "$out"
+    /usr/bin/time -f "%M %e %U %S" -o "$out" bash -c "exec $1" >/dev/null 2>"${BENCH_STDERR:-/dev/null}" || true
+    tail -1 "$out"
     rm -f "$out"
+}
+
+# CPU seconds (user + system) the nginx workers of the running instance have used.
+nginx_cpu() {
+    local total=0 pid
+    for pid in $(pgrep -P "$(cat "$NGINX_PID_FILE")"); do
+        total=$(awk -v t="$total" -v hz="$(getconf CLK_TCK)" '{print t + ($14 + $15) / hz}' "/proc/$pid/stat")
+    done
+    echo "$total"
 }

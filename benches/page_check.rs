@@ -1,5 +1,7 @@
 //! The page check's throughput over a mix of real government pages and a 5 MB page, in bytes
-//! per second. Run with `cargo bench --bench page_check`.
+//! per second, beside parsing the same pages into a DOM with scraper (what a DOM-based checker
+//! does first). Run with `cargo bench --bench page_check`, or `bench/page_check.sh`, which adds
+//! `grep -c` over the same bytes (written to `target/bench/`) and prints the ratios.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use govbadge::check::{check, PageInput, Verdict};
@@ -54,8 +56,13 @@ fn bench(c: &mut Criterion) {
     };
     assert_eq!(run(&big).verdict, Verdict::Compliant);
 
-    let mut group = c.benchmark_group("page_check");
     let mix: Vec<u8> = corpus.iter().flat_map(|(_, b)| b.iter().copied()).collect();
+    let dump = concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench");
+    std::fs::create_dir_all(dump).unwrap();
+    std::fs::write(format!("{dump}/page-mix.html"), &mix).unwrap();
+    std::fs::write(format!("{dump}/page-5mb.html"), &big).unwrap();
+
+    let mut group = c.benchmark_group("page_check");
     group.throughput(Throughput::Bytes(mix.len() as u64));
     group.bench_function("corpus_mix_11_pages", |b| {
         b.iter(|| {
@@ -68,6 +75,28 @@ fn bench(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_with_input(BenchmarkId::new("large_page", "5MB"), &big, |b, page| {
         b.iter(|| std::hint::black_box(run(page)))
+    });
+    group.finish();
+
+    // The same bytes decoded (charset as the check reads it) and parsed into a DOM.
+    let dom = |bytes: &[u8]| {
+        let detected = govbadge::check::charset::detect(bytes, Some("text/html"), Some("cn"));
+        let text = detected.encoding.decode_without_bom_handling(bytes).0;
+        scraper::Html::parse_document(&text)
+    };
+    let mut group = c.benchmark_group("dom_parse_scraper");
+    group.throughput(Throughput::Bytes(mix.len() as u64));
+    group.bench_function("corpus_mix_11_pages", |b| {
+        b.iter(|| {
+            for (_, page) in &corpus {
+                std::hint::black_box(dom(page));
+            }
+        })
+    });
+    group.throughput(Throughput::Bytes(big.len() as u64));
+    group.sample_size(10);
+    group.bench_with_input(BenchmarkId::new("large_page", "5MB"), &big, |b, page| {
+        b.iter(|| std::hint::black_box(dom(page)))
     });
     group.finish();
 }

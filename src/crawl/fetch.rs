@@ -116,6 +116,9 @@ pub enum FetchOutcome {
 }
 
 /// HTTP clients configured from the crawl settings.
+/// How long an idle connection to a host is kept for reuse.
+const POOL_IDLE: Duration = Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct Fetcher {
     strict: reqwest::Client,
@@ -135,6 +138,9 @@ impl Fetcher {
                 .timeout(Duration::from_secs(config.request_timeout_seconds))
                 .danger_accept_invalid_certs(accept_invalid)
                 .pool_max_idle_per_host(config.per_host_concurrency)
+                // A sweep moves from site to site: a finished site's connections (and their
+                // buffers) are let go soon, so memory does not grow with the sites swept.
+                .pool_idle_timeout(POOL_IDLE)
                 .dns_resolver(Arc::new(GuardedResolver { allow_private: config.allow_private_addresses }));
             for (host, addr) in &config.resolve {
                 builder = builder.resolve(host, addr.parse::<SocketAddr>()?);

@@ -13,7 +13,6 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde::Serialize;
 use url::Url;
 
@@ -244,7 +243,10 @@ impl Crawler {
             }
         }
 
-        let mut in_flight = FuturesUnordered::new();
+        // Each page is fetched and checked in a task of its own, so the checks of a site (and of
+        // the sites a sweep runs at once) spread over the runtime's worker threads. Dropping the
+        // set (an interrupted sweep) aborts them.
+        let mut in_flight = tokio::task::JoinSet::new();
         let limit = (config.per_host_concurrency * hosts.len().max(1)).max(1);
         loop {
             while in_flight.len() < limit {
@@ -268,13 +270,14 @@ impl Crawler {
                 }
                 let code = site.code.clone();
                 let delay = if config.respect_robots { rules.crawl_delay } else { None };
-                in_flight.push(async move {
-                    let (result, links) = self.fetch_and_check(&url, &code, delay, depth).await;
-                    (result, links)
-                });
+                let crawler = self.clone();
+                in_flight.spawn(async move { crawler.fetch_and_check(&url, &code, delay, depth).await });
             }
-            let Some((result, links)) = in_flight.next().await else {
-                break;
+            let (result, links) = match in_flight.join_next().await {
+                None => break,
+                Some(Ok(done)) => done,
+                Some(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Some(Err(_)) => continue,
             };
             for link in links {
                 admit(link, result.depth + 1, &mut seen, &mut frontier);

@@ -61,9 +61,7 @@ pub async fn check_site(
     seed_scheme: &str,
 ) -> anyhow::Result<usize> {
     if row.status != "active" {
-        let outcome =
-            SiteOutcome { code: &row.code, site_verdict: &row.status, pages: 0, compliant: 0, urls: 0, results: &[] };
-        record_detached(pool, sweep_id, &outcome).await?;
+        record_detached(pool, sweep_id, &row.code, &row.status, (0, 0, 0), Vec::new()).await?;
         return Ok(0);
     }
     if let Some(page) = crate::service::red_pages::published(pool, &row.code).await? {
@@ -79,47 +77,37 @@ pub async fn check_site(
         let compliant = report.verdict == crate::check::Verdict::Compliant;
         let result = PageResult::checked(format!("red-page:{}", row.code), &report);
         let verdict = if compliant { "compliant" } else { "non_compliant" };
-        let outcome = SiteOutcome {
-            code: &row.code,
-            site_verdict: verdict,
-            pages: 1,
-            compliant: i64::from(compliant),
-            urls: 1,
-            results: &[result],
-        };
-        record_detached(pool, sweep_id, &outcome).await?;
+        record_detached(pool, sweep_id, &row.code, verdict, (1, i64::from(compliant), 1), vec![result]).await?;
         return Ok(1);
     }
     let Some(spec) = site_spec(row, seed_scheme) else {
-        let outcome =
-            SiteOutcome { code: &row.code, site_verdict: "unreachable", pages: 0, compliant: 0, urls: 0, results: &[] };
-        record_detached(pool, sweep_id, &outcome).await?;
+        record_detached(pool, sweep_id, &row.code, "unreachable", (0, 0, 0), Vec::new()).await?;
         return Ok(0);
     };
     let mut results: Vec<PageResult> = Vec::new();
     let summary = crawler.crawl_site(&spec, max_pages, |p| results.push(p.clone())).await;
-    let outcome = SiteOutcome {
-        code: &row.code,
-        site_verdict: summary.site_verdict,
-        pages: summary.pages as i64,
-        compliant: summary.compliant as i64,
-        urls: summary.urls as i64,
-        results: &results,
-    };
-    record_detached(pool, sweep_id, &outcome).await?;
+    let checked = results.len();
+    let counts = (summary.pages as i64, summary.compliant as i64, summary.urls as i64);
+    record_detached(pool, sweep_id, &row.code, summary.site_verdict, counts, results).await?;
     tracing::debug!(site.code = %row.code, site.verdict = summary.site_verdict, pages = summary.pages, "site checked");
-    Ok(results.len())
+    Ok(checked)
 }
 
 /// Records a finished site in a task of its own, so that a sweep interrupted while the write is
 /// under way (Ctrl-C drops the site's future) still commits or rolls back that transaction at
 /// once instead of leaving it open on a pooled connection, where it would hold the write lock.
-async fn record_detached(pool: &SqlitePool, sweep_id: i64, outcome: &SiteOutcome<'_>) -> anyhow::Result<()> {
+/// `counts`: pages checked, pages compliant, URLs seen.
+async fn record_detached(
+    pool: &SqlitePool,
+    sweep_id: i64,
+    code: &str,
+    verdict: &str,
+    counts: (i64, i64, i64),
+    results: Vec<PageResult>,
+) -> anyhow::Result<()> {
     let pool = pool.clone();
-    let code = outcome.code.to_owned();
-    let verdict = outcome.site_verdict.to_owned();
-    let (pages, compliant, urls) = (outcome.pages, outcome.compliant, outcome.urls);
-    let results = outcome.results.to_vec();
+    let (code, verdict) = (code.to_owned(), verdict.to_owned());
+    let (pages, compliant, urls) = counts;
     tokio::spawn(async move {
         let outcome = SiteOutcome { code: &code, site_verdict: &verdict, pages, compliant, urls, results: &results };
         sweeps::record_site(&pool, sweep_id, &outcome, Utc::now()).await

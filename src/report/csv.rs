@@ -1,36 +1,64 @@
 //! CSV as Excel and WPS read Chinese best: UTF-8 with a byte-order mark, CRLF line ends,
-//! RFC 4180 quoting, Chinese headers.
+//! RFC 4180 quoting, Chinese headers. Written row by row, so a sweep's pages never have to be
+//! held in memory at once.
 
-/// The CSV text of `rows` under the Chinese headers of `columns` ((key, header) pairs).
-pub fn render(columns: &[(&str, &str)], rows: &[Vec<String>]) -> Vec<u8> {
-    let mut out = String::from("\u{feff}");
-    let header: Vec<&str> = columns.iter().map(|(_, zh)| *zh).collect();
-    line(&mut out, header.iter().copied());
-    for row in rows {
-        line(&mut out, row.iter().map(String::as_str));
-    }
-    out.into_bytes()
+use std::io::{self, Write};
+
+/// A CSV file being written: the byte-order mark and the header first, then one row per call.
+pub struct CsvWriter<W: Write> {
+    out: W,
+    line: String,
 }
 
-fn line<'a>(out: &mut String, fields: impl Iterator<Item = &'a str>) {
-    for (i, field) in fields.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        // A leading =, +, - or @ would be read as a formula by spreadsheets: quote it as text.
-        let formula = field.starts_with(['=', '+', '-', '@']);
-        if formula || field.contains([',', '"', '\n', '\r']) {
-            out.push('"');
-            if formula {
-                out.push('\'');
-            }
-            out.push_str(&field.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(field);
-        }
+impl<W: Write> CsvWriter<W> {
+    /// Starts the file with the Chinese headers of `columns` ((key, header) pairs).
+    pub fn new(mut out: W, columns: &[(&str, &str)]) -> io::Result<Self> {
+        out.write_all("\u{feff}".as_bytes())?;
+        let mut writer = Self { out, line: String::new() };
+        writer.write_fields(columns.iter().map(|(_, zh)| *zh))?;
+        Ok(writer)
     }
-    out.push_str("\r\n");
+
+    pub fn row(&mut self, cells: &[String]) -> io::Result<()> {
+        self.write_fields(cells.iter().map(String::as_str))
+    }
+
+    pub fn finish(mut self) -> io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    fn write_fields<'a>(&mut self, fields: impl Iterator<Item = &'a str>) -> io::Result<()> {
+        self.line.clear();
+        for (i, field) in fields.enumerate() {
+            if i > 0 {
+                self.line.push(',');
+            }
+            // A leading =, +, - or @ would be read as a formula by spreadsheets: quote it as text.
+            let formula = field.starts_with(['=', '+', '-', '@']);
+            if formula || field.contains([',', '"', '\n', '\r']) {
+                self.line.push('"');
+                if formula {
+                    self.line.push('\'');
+                }
+                self.line.push_str(&field.replace('"', "\"\""));
+                self.line.push('"');
+            } else {
+                self.line.push_str(field);
+            }
+        }
+        self.line.push_str("\r\n");
+        self.out.write_all(self.line.as_bytes())
+    }
+}
+
+/// The CSV text of `rows` under the Chinese headers of `columns`.
+pub fn render(columns: &[(&str, &str)], rows: &[Vec<String>]) -> Vec<u8> {
+    let mut writer = CsvWriter::new(Vec::new(), columns).expect("writing to memory");
+    for row in rows {
+        writer.row(row).expect("writing to memory");
+    }
+    writer.finish().expect("writing to memory")
 }
 
 #[cfg(test)]

@@ -12,8 +12,33 @@ use super::figures::{worst_offenders, Figures, PageView, SiteView};
 use super::rows::{by_region, region_name, RegionCounts, SiteLine};
 use crate::store::sweeps::{PageRow, Sweep, TrendPoint};
 
-/// Pages listed per site in the HTML report; the CSV and XLSX files have them all.
-pub const PAGES_PER_SITE: usize = 200;
+/// Failing pages listed per site, and in all, in the HTML report; the CSV and XLSX files have
+/// every page.
+pub const FAILING_PER_SITE: usize = 50;
+pub const FAILING_IN_ALL: usize = 10_000;
+
+/// The pages that failed (not compliant, or not fetched), per site, as many as the HTML
+/// report lists, and how many more there are.
+#[derive(Debug, Default)]
+pub struct FailingPages {
+    by_site: BTreeMap<String, (Vec<PageView>, usize)>,
+    listed: usize,
+}
+
+impl FailingPages {
+    pub fn add(&mut self, code: &str, page: &PageRow) {
+        if page.verdict.as_deref() == Some("compliant") {
+            return;
+        }
+        let (listed, more) = self.by_site.entry(code.to_owned()).or_default();
+        if listed.len() < FAILING_PER_SITE && self.listed < FAILING_IN_ALL {
+            listed.push(PageView::from(page));
+            self.listed += 1;
+        } else {
+            *more += 1;
+        }
+    }
+}
 
 /// An unregistered host seen showing a badge of the scope.
 #[derive(Debug, Clone, Serialize)]
@@ -27,7 +52,7 @@ pub struct CounterfeitSighting {
 pub struct HtmlInput<'a> {
     pub sweep: &'a Sweep,
     pub lines: &'a [SiteLine],
-    pub pages: &'a BTreeMap<String, Vec<PageRow>>,
+    pub failing: &'a FailingPages,
     pub trend: &'a [TrendPoint],
     pub sightings: &'a [CounterfeitSighting],
 }
@@ -52,12 +77,9 @@ pub fn render(input: &HtmlInput<'_>) -> anyhow::Result<String> {
         .lines
         .iter()
         .map(|line| {
-            let pages = input.pages.get(&line.site.code).map(Vec::as_slice).unwrap_or_default();
-            json!({
-                "site": SiteView::from(line),
-                "pages": pages.iter().take(PAGES_PER_SITE).map(PageView::from).collect::<Vec<_>>(),
-                "more_pages": pages.len().saturating_sub(PAGES_PER_SITE),
-            })
+            let (pages, more) =
+                input.failing.by_site.get(&line.site.code).map(|(p, m)| (p.as_slice(), *m)).unwrap_or_default();
+            json!({ "site": SiteView::from(line), "pages": pages, "more_pages": more })
         })
         .collect();
     let offenders: Vec<SiteView> = worst_offenders(input.lines, 10).into_iter().map(SiteView::from).collect();
@@ -84,7 +106,7 @@ pub fn render(input: &HtmlInput<'_>) -> anyhow::Result<String> {
         "offenders": offenders,
         "sightings": input.sightings,
         "sites": sites,
-        "pages_per_site": PAGES_PER_SITE,
+        "pages_per_site": FAILING_PER_SITE,
     }))?;
     Ok(html)
 }

@@ -10,8 +10,8 @@ pub mod html;
 pub mod rows;
 pub mod xlsx;
 
-use std::collections::BTreeMap;
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use sqlx::SqlitePool;
@@ -19,6 +19,14 @@ use sqlx::SqlitePool;
 use crate::domain::calendar::today_in_china;
 use crate::store::sweeps::{self, Sweep};
 use rows::{ResultSource, SiteLine};
+
+/// A line of `pages.jsonl`: the site's code and the stored page result, machine values.
+#[derive(serde::Serialize)]
+struct JsonPage<'a> {
+    code: &'a str,
+    #[serde(flatten)]
+    page: &'a sweeps::PageRow,
+}
 
 /// Sweeps the trend of a report goes back over.
 pub const TREND_SWEEPS: i64 = 12;
@@ -44,7 +52,8 @@ pub async fn counterfeit_sightings(
         .collect())
 }
 
-/// Writes every report of a sweep into `<out>/<date>-<scope>/`; returns the directory.
+/// Writes every report of a sweep into `<out>/<date>-<scope>/`; returns the directory. Pages
+/// are streamed from the database into the files, one site at a time.
 pub async fn write_reports(pool: &SqlitePool, sweep_id: i64, out: &Path) -> anyhow::Result<PathBuf> {
     let sweep = sweeps::get(pool, sweep_id).await?;
     let date = today_in_china(sweep.started_at);
@@ -52,32 +61,51 @@ pub async fn write_reports(pool: &SqlitePool, sweep_id: i64, out: &Path) -> anyh
     let dir = out.join(format!("{date}-{scope}"));
     std::fs::create_dir_all(&dir)?;
     let lines = sweep_lines(pool, &sweep).await?;
-    let data = rows::ReportData::build(pool, &lines).await?;
+    let data = rows::ReportData::build(&lines);
     std::fs::write(dir.join("sites.csv"), csv::render(&rows::SITE_COLUMNS, &data.sites))?;
-    std::fs::write(dir.join("pages.csv"), csv::render(&rows::PAGE_COLUMNS, &data.pages))?;
     std::fs::write(dir.join("summary.csv"), csv::render(&rows::SUMMARY_COLUMNS, &data.summary))?;
-    xlsx::write(&dir.join("report.xlsx"), &data)?;
-    std::fs::write(dir.join("index.html"), render_html(pool, &sweep, &lines).await?)?;
-    let mut jsonl = std::io::BufWriter::new(std::fs::File::create(dir.join("pages.jsonl"))?);
-    for (code, page) in &data.raw_pages {
-        let mut object = serde_json::to_value(page)?;
-        object["code"] = serde_json::json!(code);
-        writeln!(jsonl, "{object}")?;
-    }
+    let create = |name: &str| -> std::io::Result<BufWriter<File>> { Ok(BufWriter::new(File::create(dir.join(name))?)) };
+    let mut pages_csv = csv::CsvWriter::new(create("pages.csv")?, &rows::PAGE_COLUMNS)?;
+    let mut jsonl = create("pages.jsonl")?;
+    let mut book = xlsx::XlsxReport::new(&data.sites, &data.site_statuses)?;
+    let mut failing = html::FailingPages::default();
+    rows::for_each_page(pool, &lines, |line, page| {
+        let cells = rows::page_cells(&line.site.code, page);
+        pages_csv.row(&cells)?;
+        book.page_row(&cells)?;
+        serde_json::to_writer(&mut jsonl, &JsonPage { code: &line.site.code, page })?;
+        jsonl.write_all(b"\n")?;
+        failing.add(&line.site.code, page);
+        Ok(())
+    })
+    .await?;
+    pages_csv.finish()?;
     jsonl.flush()?;
+    book.finish(&data.summary)?.save(dir.join("report.xlsx"))?;
+    std::fs::write(dir.join("index.html"), render_html(pool, &sweep, &lines, &failing).await?)?;
     Ok(dir)
 }
 
+/// The failing pages of `lines` as the HTML report lists them.
+pub async fn failing_pages(pool: &SqlitePool, lines: &[SiteLine]) -> anyhow::Result<html::FailingPages> {
+    let mut failing = html::FailingPages::default();
+    rows::for_each_page(pool, lines, |line, page| {
+        failing.add(&line.site.code, page);
+        Ok(())
+    })
+    .await?;
+    Ok(failing)
+}
+
 /// The `index.html` of a sweep.
-pub async fn render_html(pool: &SqlitePool, sweep: &Sweep, lines: &[SiteLine]) -> anyhow::Result<String> {
-    let mut pages = BTreeMap::new();
-    for line in lines {
-        if let Some(result) = &line.result {
-            pages.insert(line.site.code.clone(), sweeps::pages(pool, result.sweep_id, &line.site.code).await?);
-        }
-    }
+pub async fn render_html(
+    pool: &SqlitePool,
+    sweep: &Sweep,
+    lines: &[SiteLine],
+    failing: &html::FailingPages,
+) -> anyhow::Result<String> {
     let trend = sweeps::trend(pool, &sweep.scope, sweep.id, TREND_SWEEPS).await?;
     let until = sweep.finished_at.unwrap_or(sweep.started_at);
     let sightings = counterfeit_sightings(pool, &sweep.scope, until).await?;
-    html::render(&html::HtmlInput { sweep, lines, pages: &pages, trend: &trend, sightings: &sightings })
+    html::render(&html::HtmlInput { sweep, lines, failing, trend: &trend, sightings: &sightings })
 }

@@ -262,15 +262,12 @@ pub fn by_region(lines: &[SiteLine]) -> (Vec<RegionCounts>, RegionCounts) {
     (regions, RegionCounts { region: String::new(), counts: all })
 }
 
-/// Everything the CSV and XLSX files show, as text cells.
+/// The site-level cells of the CSV and XLSX files (pages are streamed: [`for_each_page`]).
 #[derive(Debug, Default)]
 pub struct ReportData {
     pub sites: Vec<Vec<String>>,
     /// The status of each site row (for colouring), parallel to `sites`.
     pub site_statuses: Vec<SiteStatus>,
-    pub pages: Vec<Vec<String>>,
-    /// The stored page results behind `pages` (machine values, for the JSON Lines export).
-    pub raw_pages: Vec<(String, PageRow)>,
     pub summary: Vec<Vec<String>>,
 }
 
@@ -301,26 +298,12 @@ pub fn warnings_text(warnings: &str) -> String {
 }
 
 impl ReportData {
-    /// The cells of `lines`, with the pages of each site's result run.
-    pub async fn build(pool: &SqlitePool, lines: &[SiteLine]) -> anyhow::Result<ReportData> {
+    /// The cells of `lines` and the summary by region.
+    pub fn build(lines: &[SiteLine]) -> ReportData {
         let mut data = ReportData::default();
         for line in lines {
             data.sites.push(site_cells(line));
             data.site_statuses.push(line.status);
-            let Some(result) = &line.result else { continue };
-            for p in sweeps::pages(pool, result.sweep_id, &line.site.code).await? {
-                data.pages.push(vec![
-                    line.site.code.clone(),
-                    p.url.clone(),
-                    p.http_status.map(|s| s.to_string()).unwrap_or_default(),
-                    outcome_label(&p.outcome).to_owned(),
-                    verdict_text(p.verdict.as_deref()).to_owned(),
-                    warnings_text(&p.warnings),
-                    p.title.clone().unwrap_or_default(),
-                    p.encoding.clone().unwrap_or_default(),
-                ]);
-                data.raw_pages.push((line.site.code.clone(), p));
-            }
         }
         for counts in by_region(lines).0 {
             let mut row =
@@ -329,6 +312,36 @@ impl ReportData {
             row.push(format!("{:.1}%", counts.rate()));
             data.summary.push(row);
         }
-        Ok(data)
+        data
     }
+}
+
+/// The `pages.csv` cells of a page of the site `code`.
+pub fn page_cells(code: &str, p: &PageRow) -> Vec<String> {
+    vec![
+        code.to_owned(),
+        p.url.clone(),
+        p.http_status.map(|s| s.to_string()).unwrap_or_default(),
+        outcome_label(&p.outcome).to_owned(),
+        verdict_text(p.verdict.as_deref()).to_owned(),
+        warnings_text(&p.warnings),
+        p.title.clone().unwrap_or_default(),
+        p.encoding.clone().unwrap_or_default(),
+    ]
+}
+
+/// Calls `each` with every stored page of the results of `lines`, site by site, holding one
+/// site's pages in memory at a time.
+pub async fn for_each_page(
+    pool: &SqlitePool,
+    lines: &[SiteLine],
+    mut each: impl FnMut(&SiteLine, &PageRow) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    for line in lines {
+        let Some(result) = &line.result else { continue };
+        for page in sweeps::pages(pool, result.sweep_id, &line.site.code).await? {
+            each(line, &page)?;
+        }
+    }
+    Ok(())
 }

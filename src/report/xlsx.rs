@@ -1,67 +1,90 @@
 //! `report.xlsx`: the three sheets of the CSV files in one workbook, with frozen header rows,
-//! filters, column widths and the status cells coloured.
-
-use std::path::Path;
+//! filters, column widths and the status cells coloured. The sheets are written in constant
+//! memory mode (rows go to temporary files as they come), so a sweep of any size fits.
 
 use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook, Worksheet};
 
-use super::rows::{ReportData, PAGE_COLUMNS, SITE_COLUMNS, SUMMARY_COLUMNS};
+use super::rows::{PAGE_COLUMNS, SITE_COLUMNS, SUMMARY_COLUMNS};
 use crate::domain::site_status::SiteStatus;
 
-fn status_colour(status: SiteStatus) -> Color {
-    Color::RGB(super::charts::status_fill(status))
+fn status_format(status: SiteStatus) -> Format {
+    Format::new().set_background_color(Color::RGB(super::charts::status_fill(status)))
 }
 
-fn sheet(
-    book: &mut Workbook,
-    name: &str,
-    columns: &[(&str, &str)],
-    rows: &[Vec<String>],
-    widths: &[f64],
-) -> anyhow::Result<()> {
-    let header = Format::new()
+fn header_format() -> Format {
+    Format::new()
         .set_bold()
         .set_background_color(Color::RGB(0xB4161B))
         .set_font_color(Color::White)
-        .set_border(FormatBorder::Thin);
-    let sheet: &mut Worksheet = book.add_worksheet().set_name(name)?;
-    for (c, (_, zh)) in columns.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, *zh, &header)?;
+        .set_border(FormatBorder::Thin)
+}
+
+/// Adds a sheet with its header row, widths and frozen header.
+fn add_sheet<'b>(
+    book: &'b mut Workbook,
+    name: &str,
+    columns: &[(&str, &str)],
+    widths: &[f64],
+) -> anyhow::Result<&'b mut Worksheet> {
+    let sheet = book.add_worksheet_with_constant_memory()?.set_name(name)?;
+    let header = header_format();
+    for c in 0..columns.len() {
         sheet.set_column_width(c as u16, widths.get(c).copied().unwrap_or(14.0))?;
     }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            sheet.write_string((r + 1) as u32, c as u16, cell)?;
-        }
+    for (c, (_, zh)) in columns.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *zh, &header)?;
     }
     sheet.set_freeze_panes(1, 0)?;
-    sheet.autofilter(0, 0, rows.len() as u32, (columns.len() - 1) as u16)?;
-    Ok(())
+    Ok(sheet)
 }
 
-pub fn write(path: &Path, data: &ReportData) -> anyhow::Result<()> {
-    workbook(data)?.save(path)?;
-    Ok(())
+/// A workbook being written: the sites sheet at once, the pages sheet row by row, the summary
+/// sheet at the end.
+pub struct XlsxReport {
+    book: Workbook,
+    pages: u32,
 }
 
-/// The workbook as bytes, for a download.
-pub fn to_bytes(data: &ReportData) -> anyhow::Result<Vec<u8>> {
-    Ok(workbook(data)?.save_to_buffer()?)
-}
-
-fn workbook(data: &ReportData) -> anyhow::Result<Workbook> {
-    let mut book = Workbook::new();
-    let site_widths = [16.0, 24.0, 12.0, 10.0, 10.0, 24.0, 30.0, 12.0, 12.0];
-    sheet(&mut book, "站点", &SITE_COLUMNS, &data.sites, &site_widths)?;
-    {
-        let sites = book.worksheet_from_index(0)?;
-        let status_col = SITE_COLUMNS.iter().position(|(k, _)| *k == "status").unwrap_or(7) as u16;
-        for (r, status) in data.site_statuses.iter().enumerate() {
-            let format = Format::new().set_background_color(status_colour(*status));
-            sites.write_string_with_format((r + 1) as u32, status_col, status.label(), &format)?;
+impl XlsxReport {
+    pub fn new(sites: &[Vec<String>], statuses: &[SiteStatus]) -> anyhow::Result<Self> {
+        let mut book = Workbook::new();
+        let widths = [16.0, 24.0, 12.0, 10.0, 10.0, 24.0, 30.0, 12.0, 12.0];
+        let sheet = add_sheet(&mut book, "站点", &SITE_COLUMNS, &widths)?;
+        let status_col = SITE_COLUMNS.iter().position(|(k, _)| *k == "status").unwrap_or(7);
+        for (r, (row, status)) in sites.iter().zip(statuses).enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                if c == status_col {
+                    sheet.write_string_with_format((r + 1) as u32, c as u16, cell, &status_format(*status))?;
+                } else {
+                    sheet.write_string((r + 1) as u32, c as u16, cell)?;
+                }
+            }
         }
+        sheet.autofilter(0, 0, sites.len() as u32, (SITE_COLUMNS.len() - 1) as u16)?;
+        add_sheet(&mut book, "页面", &PAGE_COLUMNS, &[16.0, 50.0, 10.0, 12.0, 14.0, 20.0, 36.0, 10.0])?;
+        Ok(Self { book, pages: 0 })
     }
-    sheet(&mut book, "页面", &PAGE_COLUMNS, &data.pages, &[16.0, 50.0, 10.0, 12.0, 14.0, 20.0, 36.0, 10.0])?;
-    sheet(&mut book, "汇总", &SUMMARY_COLUMNS, &data.summary, &[12.0, 14.0])?;
-    Ok(book)
+
+    pub fn page_row(&mut self, cells: &[String]) -> anyhow::Result<()> {
+        self.pages += 1;
+        let sheet = self.book.worksheet_from_index(1)?;
+        for (c, cell) in cells.iter().enumerate() {
+            sheet.write_string(self.pages, c as u16, cell)?;
+        }
+        Ok(())
+    }
+
+    /// Adds the summary sheet; returns the workbook, ready to save.
+    pub fn finish(mut self, summary: &[Vec<String>]) -> anyhow::Result<Workbook> {
+        let pages = self.book.worksheet_from_index(1)?;
+        pages.autofilter(0, 0, self.pages, (PAGE_COLUMNS.len() - 1) as u16)?;
+        let sheet = add_sheet(&mut self.book, "汇总", &SUMMARY_COLUMNS, &[12.0, 14.0])?;
+        for (r, row) in summary.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                sheet.write_string((r + 1) as u32, c as u16, cell)?;
+            }
+        }
+        sheet.autofilter(0, 0, summary.len() as u32, (SUMMARY_COLUMNS.len() - 1) as u16)?;
+        Ok(self.book)
+    }
 }

@@ -114,6 +114,9 @@ pub async fn done_codes(pool: &SqlitePool, sweep_id: i64) -> Result<Vec<String>,
         .await?)
 }
 
+/// Page rows written per INSERT statement (11 values each, well under SQLite's limit).
+const PAGE_ROWS_PER_INSERT: usize = 64;
+
 /// A finished site: its outcome and every page, in one transaction.
 pub struct SiteOutcome<'a> {
     pub code: &'a str,
@@ -150,28 +153,29 @@ pub async fn record_site(
     .execute(&mut *tx)
     .await
     .map_err(StoreError::from_write)?;
-    for r in outcome.results {
-        let warnings = r.warnings.iter().flatten().map(|w| w.as_str()).collect::<Vec<_>>().join(",");
-        let footer = r.footer.as_ref().map(|f| serde_json::to_string(f).unwrap_or_default());
-        sqlx::query(
+    // Many rows per statement: one round trip to SQLite per chunk, not per page.
+    for chunk in outcome.results.chunks(PAGE_ROWS_PER_INSERT) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "INSERT INTO sweep_pages (sweep_id, badge_code, url, http_status, outcome, verdict, warnings, title,
-                                      encoding, footer, certificate_problem)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (sweep_id, badge_code, url) DO NOTHING",
-        )
-        .bind(sweep_id)
-        .bind(outcome.code)
-        .bind(&r.url)
-        .bind(r.status.map(i64::from))
-        .bind(r.outcome)
-        .bind(r.verdict.map(|v| v.as_str()))
-        .bind(warnings)
-        .bind(&r.title)
-        .bind(r.encoding)
-        .bind(footer)
-        .bind(&r.certificate_problem)
-        .execute(&mut *tx)
-        .await?;
+                                      encoding, footer, certificate_problem) ",
+        );
+        insert.push_values(chunk, |mut row, r| {
+            let warnings = r.warnings.iter().flatten().map(|w| w.as_str()).collect::<Vec<_>>().join(",");
+            let footer = r.footer.as_ref().map(|f| serde_json::to_string(f).unwrap_or_default());
+            row.push_bind(sweep_id)
+                .push_bind(outcome.code.to_owned())
+                .push_bind(r.url.clone())
+                .push_bind(r.status.map(i64::from))
+                .push_bind(r.outcome)
+                .push_bind(r.verdict.map(|v| v.as_str()))
+                .push_bind(warnings)
+                .push_bind(r.title.clone())
+                .push_bind(r.encoding)
+                .push_bind(footer)
+                .push_bind(r.certificate_problem.clone());
+        });
+        insert.push(" ON CONFLICT (sweep_id, badge_code, url) DO NOTHING");
+        insert.build().execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(())

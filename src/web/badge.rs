@@ -99,12 +99,12 @@ pub async fn asset(
     if let Some(b) = &badge {
         record_referer(&state, b, &headers);
     }
-    let base = state.ctx.config.badge.base_url.clone();
+    let base = state.ctx.config.badge.base_url.as_str();
     match (kind, badge) {
         ("js", Some(b)) => {
             let key = (format!("js:{code}"), coding);
             let encoded =
-                state.assets.get_or_insert(snapshot.generation, key, || encode(script(&b, &base).as_bytes(), coding));
+                state.assets.get_or_insert(snapshot.generation, key, || encode(script(&b, base).as_bytes(), coding));
             respond(encoded, coding, "text/javascript; charset=utf-8", StatusCode::OK, &headers)
         }
         ("js", None) => {

@@ -135,7 +135,8 @@ async fn the_trend_follows_the_regions_sweeps() {
         async move {
             let sweep = govbadge::store::sweeps::get(&pool, id).await.unwrap();
             let lines = govbadge::report::sweep_lines(&pool, &sweep).await.unwrap();
-            govbadge::report::render_html(&pool, &sweep, &lines).await.unwrap()
+            let failing = govbadge::report::failing_pages(&pool, &lines).await.unwrap();
+            govbadge::report::render_html(&pool, &sweep, &lines, &failing).await.unwrap()
         }
     };
     let early = report(first).await;

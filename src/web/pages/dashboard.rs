@@ -10,7 +10,9 @@ use serde_json::json;
 
 use super::render;
 use crate::report::figures::{worst_offenders, Figures, PageView, SiteView};
-use crate::report::rows::{by_region, ReportData, PAGE_COLUMNS, SITE_COLUMNS, SUMMARY_COLUMNS};
+use crate::report::rows::{
+    by_region, for_each_page, page_cells, ReportData, PAGE_COLUMNS, SITE_COLUMNS, SUMMARY_COLUMNS,
+};
 use crate::report::{charts, csv, xlsx, TREND_SWEEPS};
 use crate::service::oversight::{self, FilterInput};
 use crate::store::sweeps;
@@ -110,12 +112,22 @@ pub async fn download(
 ) -> Result<Response, HttpError> {
     let view = oversight::strict_oversight(&user.actor(), &input)?;
     let (_, lines) = oversight::lines(&state.ctx, &view).await?;
-    let data = ReportData::build(&state.ctx.pool, &lines).await?;
+    let data = ReportData::build(&lines);
+    let pool = &state.ctx.pool;
     let (bytes, content_type) = match file.as_str() {
         "sites.csv" => (csv::render(&SITE_COLUMNS, &data.sites), "text/csv; charset=utf-8"),
-        "pages.csv" => (csv::render(&PAGE_COLUMNS, &data.pages), "text/csv; charset=utf-8"),
         "summary.csv" => (csv::render(&SUMMARY_COLUMNS, &data.summary), "text/csv; charset=utf-8"),
-        "report.xlsx" => (xlsx::to_bytes(&data)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        "pages.csv" => {
+            let mut writer = csv::CsvWriter::new(Vec::new(), &PAGE_COLUMNS).map_err(anyhow::Error::from)?;
+            for_each_page(pool, &lines, |line, page| Ok(writer.row(&page_cells(&line.site.code, page))?)).await?;
+            (writer.finish().map_err(anyhow::Error::from)?, "text/csv; charset=utf-8")
+        }
+        "report.xlsx" => {
+            let mut book = xlsx::XlsxReport::new(&data.sites, &data.site_statuses)?;
+            for_each_page(pool, &lines, |line, page| book.page_row(&page_cells(&line.site.code, page))).await?;
+            let bytes = book.finish(&data.summary)?.save_to_buffer().map_err(anyhow::Error::from)?;
+            (bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        }
         _ => return Err(HttpError::not_found()),
     };
     let mut response = bytes.into_response();

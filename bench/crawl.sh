@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Crawler, one large site: a generated site of realistic government pages (30-80 KB, UTF-8
+# and GBK, navigation, pagination, footers, ~5 % non-compliant) served by nginx on loopback,
+# crawled with politeness off by `govbadge crawl` (which also checks every page), spider_cli
+# and `wget --spider -r`, several runs each: pages found, pages per second, peak RSS.
+# Usage: bench/crawl.sh [runs] [pages]
+source "$(dirname "$0")/common.sh"
+RUNS="${1:-5}"
+PAGES="${2:-10000}"
+CODE=4109220000016
+need_packages nginx:nginx-light wget:wget curl:curl
+build_release
+SPIDER="$TOOLS/bin/spider"
+if [ ! -x "$SPIDER" ]; then
+    echo "installing spider_cli (once)…" >&2
+    cargo install spider_cli --locked --version 2.53.9 --root "$TOOLS" --quiet
+fi
+
+site="$WORK/site-$PAGES"
+if [ "$(cat "$site/.pages" 2>/dev/null)" != "$PAGES" ]; then
+    rm -rf "$site"
+    python3 "$ROOT/bench/gen_site.py" "$site" "$PAGES" "$CODE" >"$WORK/gen.out"
+    echo "$PAGES" >"$site/.pages"
+fi
+run="$WORK/crawl"
+rm -rf "$run" && mkdir -p "$run"
+port=$(free_port)
+sed -e "s|@PORT@|$port|" -e "s|@ROOT@|$run|" -e "s|@SITE@|$site|" "$ROOT/bench/nginx/site.conf" >"$run/nginx.conf"
+start_nginx "$run/nginx.conf" "$run"
+trap stop_nginx EXIT
+url="http://127.0.0.1:$port/"
+wait_http "$url"
+
+# Politeness off: no rate limit, 32 requests in flight, no page or depth cap below the site.
+export GOVBADGE_CRAWL__ALLOW_PRIVATE_ADDRESSES=true GOVBADGE_CRAWL__PER_HOST_RATE=1000000 \
+    GOVBADGE_CRAWL__PER_HOST_CONCURRENCY=32 GOVBADGE_CRAWL__GLOBAL_CONCURRENCY=32 \
+    GOVBADGE_CRAWL__MAX_PAGES_PER_SITE=1000000 GOVBADGE_CRAWL__MAX_DEPTH=100000 RUST_LOG=warn
+
+declare -A COMMAND=(
+    [govbadge]="'$GOVBADGE' --config '$ROOT/config.toml' crawl '$url' --code $CODE --badge-base https://bs.example.gov.cn --json >'$run/out' 2>/dev/null"
+    [spider]="'$SPIDER' --url '$url' crawl --output-links >'$run/out' 2>/dev/null"
+    [wget]="wget --spider -r -l inf -nv -e robots=off --no-parent -P '$run/wget' -o '$run/out' '$url'"
+)
+found_govbadge() { grep -c '"outcome":"ok"' "$run/out"; }
+found_spider() { grep -E '^https?://' "$run/out" | sort -u | wc -l; }
+found_wget() { grep -c ' URL:' "$run/out"; }
+
+echo "# $PAGES-page site ($(du -sh --exclude=.pages "$site" | cut -f1)), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+printf '| %-9s | %3s | %7s | %8s | %9s | %12s | %8s | %8s |\n' tool run found seconds "pages/s" "peak RSS MB" "CPU s" "nginx s"
+printf '|%s|\n' "-----------|-----|---------|----------|-----------|--------------|----------|---------"
+for tool in govbadge spider wget; do
+    for r in $(seq 1 "$RUNS"); do
+        nginx_before=$(nginx_cpu)
+        read -r kb secs user sys < <(measure "${COMMAND[$tool]}")
+        nginx_used=$(python3 -c "print(f'{$(nginx_cpu) - $nginx_before:.1f}')")
+        found=$("found_$tool")
+        rate=$(python3 -c "print(f'{$found / max($secs, 0.01):.0f}')")
+        printf '| %-9s | %3s | %7s | %8s | %9s | %12s | %8s | %8s |\n' "$tool" "$r" "$found" "$secs" "$rate" \
+            "$(python3 -c "print(f'{$kb / 1024:.1f}')")" "$(python3 -c "print(f'{$user + $sys:.1f}')")" "$nginx_used"
+    done
+done

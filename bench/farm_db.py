@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Registers N badged sites (farm-001.bench.gov.cn …) in a govbadge database whose schema
+exists (run any govbadge command on it first), for bench/farm.sh. Prints "host code" lines.
+
+Usage: farm_db.py DB_PATH N
+"""
+import sqlite3
+import sys
+
+REGION = "410922"
+WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9]  # ISO 7064 MOD 11-2 weights for 12 digits
+
+
+def check_char(body):
+    total = sum(int(d) * w for d, w in zip(body, WEIGHTS))
+    value = (12 - total % 11) % 11
+    return "X" if value == 10 else str(value)
+
+
+def main():
+    path, n = sys.argv[1], int(sys.argv[2])
+    db = sqlite3.connect(path)
+    now = "2026-11-20T02:00:00+00:00"
+    db.execute(
+        "INSERT INTO accounts (name, display_name, role, level, region, password_hash, created_at) "
+        "VALUES ('bench-unit', '压测单位', 'unit', 'county', ?, 'x', ?)", (REGION, now))
+    unit = db.execute("SELECT id FROM accounts WHERE name = 'bench-unit'").fetchone()[0]
+    for i in range(1, n + 1):
+        host = f"farm-{i:03d}.bench.gov.cn"
+        body = f"{REGION}{i:06d}"
+        code = body + check_char(body)
+        cur = db.execute(
+            "INSERT INTO applications (unit_id, kind, state, state_since, unit_name, category, site_name, domain_en, "
+            "created_at, updated_at) VALUES (?, 'new', 'issued', ?, ?, '部门网站', ?, ?, ?, ?)",
+            (unit, now, f"压测单位{i}", f"压测网站{i}", host, now, now))
+        db.execute(
+            "INSERT INTO badges (code, application_id, unit_id, region, serial, status, issued_at, install_due, "
+            "status_changed_at) VALUES (?, ?, ?, ?, ?, 'active', ?, '2026-11-27', ?)",
+            (code, cur.lastrowid, unit, REGION, i, now, now))
+        print(host, code)
+    db.commit()
+
+
+if __name__ == "__main__":
+    main()
