@@ -6,7 +6,10 @@
 //! - `service`: the operations, with authorization, shared by pages and API;
 //! - `web`: the axum pages (Simplified Chinese) and JSON API;
 //! - `notify`: the outbox sender for e-mail and SMS;
-//! - `badge`: the install snippet;
+//! - `badge`: the install snippet, the badge script and images, sightings;
+//! - `check` and `crawl`: the page check and the crawler, sweeps;
+//! - `report`: sweep reports (CSV, XLSX, HTML with SVG charts);
+//! - `markup`: escaping for HTML built without templates;
 //! - `startup` and `demo`: building and running the service, and its demo data.
 
 pub mod badge;
@@ -17,6 +20,7 @@ pub mod config;
 pub mod crawl;
 pub mod demo;
 pub mod domain;
+pub mod markup;
 pub mod notify;
 pub mod report;
 pub mod service;

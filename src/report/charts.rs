@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::rows::{region_name, RegionCounts, STATUSES};
 use crate::domain::site_status::SiteStatus;
+use crate::markup::escape;
 use crate::store::sweeps::TrendPoint;
 
 /// The fill of a status, shared by the charts and the spreadsheet cells (0xRRGGBB).
@@ -29,21 +30,6 @@ fn status_ink(status: SiteStatus) -> &'static str {
         SiteStatus::Suspended => "#9e9e9e",
         SiteStatus::Revoked => "#424242",
     }
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 const WIDTH: u32 = 720;

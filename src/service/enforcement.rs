@@ -5,8 +5,6 @@
 //! loses its badge. Each event has a key (kind, subject, period) stored with its messages in one
 //! transaction, so running the rules again, after any sweep or restart, sends nothing twice.
 
-use std::collections::BTreeMap;
-
 use chrono::{NaiveDate, Utc};
 use sqlx::SqlitePool;
 
@@ -19,7 +17,6 @@ use crate::notify::messages::{self, About, DigestLine, Finding, Notice};
 use crate::notify::queue::{queue, Recipient};
 use crate::store::notices::{self, NoticeKey};
 use crate::store::sweeps::{self, LatestResult, SiteRow};
-use crate::store::StoreError;
 
 /// How many notices of each kind one run of the rules sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,17 +67,6 @@ fn decide(
     }
 }
 
-/// The two latest results of a site, newest first.
-async fn latest_two(pool: &SqlitePool, code: &str) -> Result<Vec<LatestResult>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT sweep_id, site_verdict, pages, compliant, first_failing_url, first_failing_verdict, checked_at
-         FROM sweep_sites WHERE badge_code = ? ORDER BY checked_at DESC, sweep_id DESC LIMIT 2",
-    )
-    .bind(code)
-    .fetch_all(pool)
-    .await?)
-}
-
 /// Runs the rules over every active badged site as of `today` (a China date; the messages are
 /// queued now); returns what was sent.
 pub async fn run(
@@ -99,7 +85,7 @@ pub async fn run(
         if site.status != "active" {
             continue;
         }
-        let results = latest_two(pool, &site.code).await?;
+        let results = sweeps::latest_results(pool, &site.code, 2).await?;
         if let Some(latest) = results.first() {
             if today > site.install_due && latest.site_verdict != "compliant" {
                 let status = site_status(BadgeStatus::Active, Some(&latest.site_verdict), site.install_due, today);
@@ -184,10 +170,6 @@ async fn send_digests(
         let mine: Vec<&(SiteRow, &str)> = overdue.iter().filter(|(s, _)| s.region.starts_with(&prefix)).collect();
         if mine.is_empty() {
             continue;
-        }
-        let mut apps = BTreeMap::new();
-        for (site, _) in &mine {
-            apps.insert(site.code.clone(), site.unit_name.clone());
         }
         let lines: Vec<DigestLine<'_>> = mine
             .iter()

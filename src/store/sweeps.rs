@@ -194,12 +194,18 @@ pub struct LatestResult {
 }
 
 pub async fn latest_result(pool: &SqlitePool, code: &str) -> Result<Option<LatestResult>, StoreError> {
+    Ok(latest_results(pool, code, 1).await?.pop())
+}
+
+/// A site's `n` latest results from any kind of run, newest first.
+pub async fn latest_results(pool: &SqlitePool, code: &str, n: i64) -> Result<Vec<LatestResult>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT sweep_id, site_verdict, pages, compliant, first_failing_url, first_failing_verdict, checked_at
-         FROM sweep_sites WHERE badge_code = ? ORDER BY checked_at DESC, sweep_id DESC LIMIT 1",
+         FROM sweep_sites WHERE badge_code = ? ORDER BY checked_at DESC, sweep_id DESC LIMIT ?",
     )
     .bind(code)
-    .fetch_optional(pool)
+    .bind(n)
+    .fetch_all(pool)
     .await?)
 }
 

@@ -7,6 +7,7 @@ use axum::Json;
 use serde_json::json;
 
 use crate::domain::application::FieldErrors;
+use crate::markup::escape;
 use crate::service::ServiceError;
 
 #[derive(Debug)]
@@ -99,21 +100,4 @@ impl IntoResponse for HttpError {
         );
         (self.status, Html(page)).into_response()
     }
-}
-
-/// Minimal HTML escaping for the error page, which is built without templates so it works even
-/// when templates fail.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
