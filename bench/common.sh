@@ -70,3 +70,13 @@ nginx_cpu() {
     done
     echo "$total"
 }
+
+# Generates the benchmark site of $2 pages carrying badge code $3 into $1, unless it is there.
+generate_site() {
+    local dir="$1" pages="$2" code="$3"
+    if [ "$(cat "$dir/.pages" 2>/dev/null)" != "$pages" ]; then
+        rm -rf "$dir"
+        python3 "$ROOT/bench/gen_site.py" "$dir" "$pages" "$code" >"$WORK/gen.out"
+        echo "$pages" >"$dir/.pages"
+    fi
+}

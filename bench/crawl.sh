@@ -17,11 +17,7 @@ if [ ! -x "$SPIDER" ]; then
 fi
 
 site="$WORK/site-$PAGES"
-if [ "$(cat "$site/.pages" 2>/dev/null)" != "$PAGES" ]; then
-    rm -rf "$site"
-    python3 "$ROOT/bench/gen_site.py" "$site" "$PAGES" "$CODE" >"$WORK/gen.out"
-    echo "$PAGES" >"$site/.pages"
-fi
+generate_site "$site" "$PAGES" "$CODE"
 run="$WORK/crawl"
 rm -rf "$run" && mkdir -p "$run"
 port=$(free_port)

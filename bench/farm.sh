@@ -11,11 +11,7 @@ need_packages nginx:nginx-light curl:curl
 build_release
 
 site="$WORK/farm-site-$PAGES"
-if [ "$(cat "$site/.pages" 2>/dev/null)" != "$PAGES" ]; then
-    rm -rf "$site"
-    python3 "$ROOT/bench/gen_site.py" "$site" "$PAGES" "@@CODE@@" >"$WORK/gen.out"
-    echo "$PAGES" >"$site/.pages"
-fi
+generate_site "$site" "$PAGES" "@@CODE@@"
 run="$WORK/farm"
 rm -rf "$run" && mkdir -p "$run"
 db="sqlite://$run/farm.db"
