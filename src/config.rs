@@ -32,11 +32,32 @@ pub struct ServerConfig {
     pub public_base_url: String,
     /// Mark session cookies `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed.
+    #[serde(deserialize_with = "ip_networks")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// Addresses (`10.0.0.5`) or ranges (`10.0.0.0/8`) as networks.
+fn ip_networks<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    let items = Vec::<String>::deserialize(deserializer)?;
+    items
+        .iter()
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| serde::de::Error::custom(format!("`{item}` is not an address or CIDR range")))
+        })
+        .collect()
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { bind: "127.0.0.1:8080".into(), public_base_url: "http://127.0.0.1:8080".into(), secure_cookies: false }
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            public_base_url: "http://127.0.0.1:8080".into(),
+            secure_cookies: false,
+            trusted_proxies: Vec::new(),
+        }
     }
 }
 

@@ -50,6 +50,7 @@ pub async fn build(config: Config) -> anyhow::Result<Context> {
         calendar: Arc::new(calendar),
         outbox_wake: Arc::new(Notify::new()),
         throttle: Arc::new(throttle),
+        passwords: crate::service::passwords::PasswordHasher::for_this_machine(),
         config: Arc::new(config),
     })
 }

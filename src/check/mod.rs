@@ -12,6 +12,7 @@ pub mod links;
 pub mod tokenizer;
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
 use serde::Serialize;
@@ -251,8 +252,9 @@ fn check_page(input: &PageInput<'_>, collect_links: bool) -> (PageReport, Vec<Ur
     warnings.sort();
 
     let mut codes_found: Vec<String> = Vec::new();
+    let mut codes_seen: HashSet<&str> = HashSet::new();
     for s in scan.sightings.iter().filter(|s| !s.in_comment) {
-        if !codes_found.contains(&s.code) {
+        if codes_seen.insert(&s.code) {
             codes_found.push(s.code.clone());
         }
     }
@@ -329,6 +331,10 @@ struct Scan<'b> {
     base_seen: bool,
     /// Open elements: name and whether it (or its own attributes) hides its content.
     stack: Vec<(Cow<'b, [u8]>, bool)>,
+    /// How many of each name are open, so a stray end tag costs no walk of the stack.
+    open_counts: HashMap<Cow<'b, [u8]>, usize>,
+    /// How many open elements hide their content.
+    hidden_open: usize,
     sightings: Vec<Sighting>,
     last_body_end: Option<usize>,
     body_end_count: usize,
@@ -351,6 +357,8 @@ impl<'b> Scan<'b> {
             badge_base,
             base_seen: false,
             stack: Vec::new(),
+            open_counts: HashMap::new(),
+            hidden_open: 0,
             sightings: Vec::new(),
             last_body_end: None,
             body_end_count: 0,
@@ -366,9 +374,11 @@ impl<'b> Scan<'b> {
     }
 
     /// Walks the tokens of `bytes`, whose offsets start at `origin` in the page. Inside a
-    /// comment only badge sightings are recorded.
+    /// comment only badge sightings are recorded (a `<!--` there opens nothing: a comment
+    /// ends at its first `-->`).
     fn run(&mut self, bytes: &'b [u8], origin: usize, in_comment: bool) {
-        for token in Tokenizer::new(bytes) {
+        let tokens = if in_comment { Tokenizer::comment_content(bytes) } else { Tokenizer::new(bytes) };
+        for token in tokens {
             match token {
                 Token::StartTag(tag) => self.start_tag(&tag, origin, in_comment),
                 Token::EndTag { name, span } if !in_comment => self.end_tag(&name, span.start + origin),
@@ -447,12 +457,14 @@ impl<'b> Scan<'b> {
                 .ok()
                 .and_then(|url| badge_code_in(&url, self.badge_base, want_script))
             {
-                let hidden = hidden_here || self.stack.iter().any(|(_, h)| *h);
+                let hidden = hidden_here || self.hidden_open > 0;
                 self.sightings.push(Sighting { code, offset, end, hidden, in_comment });
             }
         }
         if !VOID.contains(&name) && !in_comment {
             self.stack.push((tag.name.clone(), hidden_here));
+            *self.open_counts.entry(tag.name.clone()).or_default() += 1;
+            self.hidden_open += usize::from(hidden_here);
         }
     }
 
@@ -467,8 +479,17 @@ impl<'b> Scan<'b> {
             b"title" => self.in_title = false,
             _ => {}
         }
-        if let Some(i) = self.stack.iter().rposition(|(n, _)| n.as_ref() == name) {
-            self.stack.truncate(i);
+        // Only when one is open is the stack walked, and what the walk passes is popped: the
+        // walks of a whole page cost no more than its start tags.
+        if self.open_counts.get(name).is_some_and(|&n| n > 0) {
+            if let Some(i) = self.stack.iter().rposition(|(n, _)| n.as_ref() == name) {
+                for (closed, hidden) in self.stack.drain(i..) {
+                    self.hidden_open -= usize::from(hidden);
+                    if let Some(n) = self.open_counts.get_mut(&closed) {
+                        *n -= 1;
+                    }
+                }
+            }
         }
     }
 
@@ -518,6 +539,9 @@ pub fn badge_code_in(url: &Url, base: &Url, script: bool) -> Option<String> {
     valid.then(|| code.to_ascii_uppercase())
 }
 
+/// The longest character reference name decoded (`#x10FFFF`, `#1114111`), before its `;`.
+const MAX_REFERENCE_LEN: usize = 10;
+
 /// Decodes the character references that matter in URLs and titles.
 pub fn decode_entities(text: &str) -> Cow<'_, str> {
     if !text.contains('&') {
@@ -528,7 +552,9 @@ pub fn decode_entities(text: &str) -> Cow<'_, str> {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         let after = &rest[amp + 1..];
-        let end = after.find(';').filter(|&e| e <= 10);
+        // A reference is short: look for its `;` only within the longest one decoded here
+        // (`#x10FFFF`), so a page of `&`s without `;` stays linear.
+        let end = after.as_bytes().iter().take(MAX_REFERENCE_LEN + 1).position(|&b| b == b';');
         let decoded = end.and_then(|e| {
             let name = &after[..e];
             let c = match name {

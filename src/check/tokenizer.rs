@@ -82,11 +82,20 @@ pub struct Tokenizer<'a> {
     /// The element whose end tag ends the current raw text or RCDATA.
     end_name: Vec<u8>,
     pending: Option<Token<'a>>,
+    /// Reading the content of a comment: `<!--` opens nothing there.
+    in_comment_content: bool,
 }
 
 impl<'a> Tokenizer<'a> {
     pub fn new(input: &'a [u8]) -> Self {
-        Self { input, pos: 0, mode: Mode::Data, end_name: Vec::new(), pending: None }
+        Self { input, pos: 0, mode: Mode::Data, end_name: Vec::new(), pending: None, in_comment_content: false }
+    }
+
+    /// Reads the content of a comment for the markup written in it (a commented-out badge).
+    /// A browser reads none of it; here tags are read, but a `<!--` inside opens no comment
+    /// of its own (the comment already ended at its first `-->`).
+    pub fn comment_content(input: &'a [u8]) -> Self {
+        Self { in_comment_content: true, ..Self::new(input) }
     }
 
     /// Switches after a start tag, as the tree builder would tell the tokenizer to.
@@ -131,6 +140,9 @@ impl<'a> Tokenizer<'a> {
         match next {
             b'!' => {
                 if input[lt + 2..].starts_with(b"--") {
+                    if self.in_comment_content {
+                        return None;
+                    }
                     Some(self.comment(lt))
                 } else if input.len() >= lt + 9 && input[lt + 2..lt + 9].eq_ignore_ascii_case(b"doctype") {
                     let end = find_byte(input, lt, b'>').map_or(input.len(), |p| p + 1);
@@ -207,6 +219,9 @@ impl<'a> Tokenizer<'a> {
         }
         let name = lower(&input[name_start..i]);
         let mut attrs = Vec::new();
+        // Duplicate attributes are dropped; past a few, a set finds them (a tag of a million
+        // attributes must not cost a million squared).
+        let mut names_seen: Option<std::collections::HashSet<Cow<'a, [u8]>>> = None;
         let mut self_closing = false;
         loop {
             while i < input.len() && (is_space(input[i]) || input[i] == b'/') {
@@ -263,7 +278,17 @@ impl<'a> Tokenizer<'a> {
                     None => {}
                 }
             }
-            if !attrs.iter().any(|(n, _): &(Cow<'a, [u8]>, &[u8])| *n == attr_name) {
+            let duplicate = match &mut names_seen {
+                Some(seen) => !seen.insert(attr_name.clone()),
+                None => {
+                    let duplicate = attrs.iter().any(|(n, _): &(Cow<'a, [u8]>, &[u8])| *n == attr_name);
+                    if attrs.len() >= SMALL_ATTRIBUTE_COUNT {
+                        names_seen = Some(attrs.iter().map(|(n, _)| n.clone()).chain([attr_name.clone()]).collect());
+                    }
+                    duplicate
+                }
+            };
+            if !duplicate {
                 attrs.push((attr_name, value));
             }
         }
@@ -364,6 +389,9 @@ impl<'a> Tokenizer<'a> {
         None
     }
 }
+
+/// Attributes compared one by one before a set takes over.
+const SMALL_ATTRIBUTE_COUNT: usize = 16;
 
 fn is_tag_end(c: Option<&u8>) -> bool {
     c.is_some_and(|&c| is_space(c) || c == b'/' || c == b'>')

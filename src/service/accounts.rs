@@ -2,8 +2,6 @@
 
 use std::time::Instant;
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use base64::Engine;
 use chrono::{Duration, Utc};
 use rand::RngCore;
@@ -34,25 +32,6 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
-    })
-    .await?
-}
-
-async fn verify_password(password: String, hash: String) -> anyhow::Result<bool> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
-        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-    })
-    .await?
-}
-
 /// A hash of nothing, verified against when the account does not exist, so both paths cost
 /// the same and timing does not reveal which names exist.
 const DUMMY_HASH: &str =
@@ -63,23 +42,38 @@ pub async fn login(ctx: &Context, name: &str, password: &str, address: &str) -> 
     if name.is_empty() || password.is_empty() || name.chars().count() > 100 || password.len() > 1024 {
         return Err(ServiceError::BadCredentials);
     }
-    let now = Instant::now();
-    if !ctx.throttle.allowed(name, address, now) {
-        tracing::warn!(client.address = %address, "login refused by throttle");
+    // The attempt is counted before the password is hashed: parallel guesses cannot pass the
+    // account's limit, and a locked account costs no hashing.
+    let Some(attempt) = ctx.throttle.begin(name, address, Instant::now()) else {
+        tracing::warn!(client.address = %address, "login refused: account locked for now");
         return Err(ServiceError::Throttled);
+    };
+    if !attempt.delay.is_zero() {
+        tracing::info!(client.address = %address, "login slowed: address past its failure limit");
+        tokio::time::sleep(attempt.delay).await;
     }
-    let account = accounts::find_by_name(&ctx.pool, name).await?;
+    let account = match accounts::find_by_name(&ctx.pool, name).await {
+        Ok(account) => account,
+        Err(e) => {
+            ctx.throttle.abandoned(name);
+            return Err(e.into());
+        }
+    };
     let hash = account.as_ref().map_or_else(|| DUMMY_HASH.to_owned(), |a| a.password_hash.clone());
-    let ok = verify_password(password.to_owned(), hash).await.unwrap_or(false);
+    let Ok(ok) = ctx.passwords.verify(password.to_owned(), hash).await else {
+        ctx.throttle.abandoned(name);
+        tracing::warn!(client.address = %address, "login refused: password hashing busy");
+        return Err(ServiceError::Busy);
+    };
     let account = match account {
         Some(a) if ok && !a.disabled => a,
         _ => {
-            ctx.throttle.record_failure(name, address, now);
+            ctx.throttle.failed(address, Instant::now());
             tracing::info!(client.address = %address, "login failed");
             return Err(ServiceError::BadCredentials);
         }
     };
-    ctx.throttle.record_success(name);
+    ctx.throttle.succeeded(name);
     let token = random_token();
     let csrf = random_token();
     let now = Utc::now();
@@ -200,7 +194,7 @@ pub async fn create_account(ctx: &Context, actor: &Actor, input: &AccountInput) 
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
     }
-    let hash = hash_password(input.password.clone()).await?;
+    let hash = ctx.passwords.hash(input.password.clone()).await?;
     let new = NewAccount {
         name: &name,
         display_name: &display_name,

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod badges;
 pub mod enforcement;
 pub mod oversight;
+pub mod passwords;
 pub mod red_pages;
 pub mod schedule;
 pub mod self_check;
@@ -31,6 +32,8 @@ pub struct Context {
     /// Wakes the outbox sender after a commit that queued messages.
     pub outbox_wake: Arc<Notify>,
     pub throttle: Arc<throttle::LoginThrottle>,
+    /// Password hashing on a bounded pool of its own.
+    pub passwords: passwords::PasswordHasher,
     /// Fetches and checks pages: self-checks and scheduled checks.
     pub crawler: crate::crawl::Crawler,
     /// Self-check limits per unit: pages per hour, whole sites per day.
@@ -66,8 +69,10 @@ pub enum ServiceError {
     Conflict,
     #[error("账号或密码错误")]
     BadCredentials,
-    #[error("登录失败次数过多，请稍后再试")]
+    #[error("登录失败次数过多，账号已暂时锁定，请稍后再试")]
     Throttled,
+    #[error("登录请求过多，请稍候再试")]
+    Busy,
     #[error("{0}")]
     TooMany(&'static str),
     #[error(transparent)]

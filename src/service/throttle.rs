@@ -1,5 +1,5 @@
-//! Sliding-window rate limits kept in memory: login failures per account and per client
-//! address, and the units' self-checks.
+//! Sliding-window rate limits kept in memory: login attempts per account, failures per client
+//! address, beacons per address, and the units' self-checks.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -20,23 +20,13 @@ impl KeyedWindow {
         Self { window, limit: limit as usize, events: Mutex::new(HashMap::new()) }
     }
 
-    /// Whether another event for `key` is within the limit now.
-    pub fn allowed(&self, key: &str, now: Instant) -> bool {
-        let mut map = self.events.lock().expect("throttle lock");
-        match map.get_mut(key) {
-            Some(times) => {
-                while times.front().is_some_and(|t| now.duration_since(*t) > self.window) {
-                    times.pop_front();
-                }
-                times.len() < self.limit
-            }
-            None => self.limit > 0,
-        }
-    }
-
     pub fn record(&self, key: &str, now: Instant) {
         let mut map = self.events.lock().expect("throttle lock");
-        if map.len() >= MAX_KEYS {
+        self.push(&mut map, key, now);
+    }
+
+    fn push(&self, map: &mut HashMap<String, VecDeque<Instant>>, key: &str, now: Instant) {
+        if map.len() >= MAX_KEYS && !map.contains_key(key) {
             map.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) <= self.window));
             if map.len() >= MAX_KEYS {
                 map.clear();
@@ -49,13 +39,35 @@ impl KeyedWindow {
         }
     }
 
-    /// Records the event if it is allowed; returns whether it was.
+    /// Records the event if it is allowed; returns whether it was. One lock for both, so
+    /// concurrent callers can never take more than the limit between them.
     pub fn try_take(&self, key: &str, now: Instant) -> bool {
-        let ok = self.allowed(key, now);
-        if ok {
-            self.record(key, now);
+        let mut map = self.events.lock().expect("throttle lock");
+        if let Some(times) = map.get_mut(key) {
+            while times.front().is_some_and(|t| now.duration_since(*t) > self.window) {
+                times.pop_front();
+            }
+            if times.len() >= self.limit {
+                return false;
+            }
+        } else if self.limit == 0 {
+            return false;
         }
-        ok
+        self.push(&mut map, key, now);
+        true
+    }
+
+    /// Events for `key` within the window.
+    pub fn count(&self, key: &str, now: Instant) -> usize {
+        let map = self.events.lock().expect("throttle lock");
+        map.get(key).map_or(0, |times| times.iter().filter(|t| now.duration_since(**t) <= self.window).count())
+    }
+
+    /// Gives back the latest event of `key` (an attempt that never happened after all).
+    pub fn release(&self, key: &str) {
+        if let Some(times) = self.events.lock().expect("throttle lock").get_mut(key) {
+            times.pop_back();
+        }
     }
 
     pub fn clear(&self, key: &str) {
@@ -63,30 +75,61 @@ impl KeyedWindow {
     }
 }
 
-/// Failed logins per account and per client address.
+/// How long an attempt from an address past its failure limit waits before it is checked.
+pub const ADDRESS_DELAY: Duration = Duration::from_secs(2);
+
+/// Login attempts: accounts are locked, addresses are slowed down.
+///
+/// An account has `per_account` attempts per window; each attempt is counted *before* its
+/// password is hashed, so parallel guesses cannot slip past the limit, and a right password
+/// gives the account its attempts back. An address is never locked out (an office behind NAT
+/// or a proxy shares one): once it has `per_address` failures in the window, each of its
+/// attempts waits [`ADDRESS_DELAY`] first, and a right password still signs in.
 pub struct LoginThrottle {
     per_account: KeyedWindow,
     per_address: KeyedWindow,
+    address_limit: usize,
+}
+
+/// An attempt that was let through for its account.
+#[derive(Debug)]
+pub struct Attempt {
+    /// How long to wait before checking the password (the address is past its limit).
+    pub delay: Duration,
 }
 
 impl LoginThrottle {
     pub fn new(window: Duration, per_account: u32, per_address: u32) -> Self {
-        Self { per_account: KeyedWindow::new(window, per_account), per_address: KeyedWindow::new(window, per_address) }
+        Self {
+            per_account: KeyedWindow::new(window, per_account),
+            // Failures per address are remembered up to twice the limit (`record` trims).
+            per_address: KeyedWindow::new(window, per_address),
+            address_limit: per_address as usize,
+        }
     }
 
-    /// Whether a login for `account` from `address` may be tried now.
-    pub fn allowed(&self, account: &str, address: &str, now: Instant) -> bool {
-        self.per_account.allowed(account, now) && self.per_address.allowed(address, now)
+    /// Counts an attempt for `account`; `None` when the account is locked for now.
+    pub fn begin(&self, account: &str, address: &str, now: Instant) -> Option<Attempt> {
+        if !self.per_account.try_take(account, now) {
+            return None;
+        }
+        let over = self.per_address.count(address, now) >= self.address_limit;
+        Some(Attempt { delay: if over { ADDRESS_DELAY } else { Duration::ZERO } })
     }
 
-    pub fn record_failure(&self, account: &str, address: &str, now: Instant) {
-        self.per_account.record(account, now);
+    /// The password was wrong: the account's attempt stays counted; the address gets a failure.
+    pub fn failed(&self, address: &str, now: Instant) {
         self.per_address.record(address, now);
     }
 
-    /// A successful login clears the account's failures (not the address's).
-    pub fn record_success(&self, account: &str) {
+    /// The password was right: the account's attempts are given back (the address's failures stay).
+    pub fn succeeded(&self, account: &str) {
         self.per_account.clear(account);
+    }
+
+    /// The attempt was not checked (the service was busy): it does not count.
+    pub fn abandoned(&self, account: &str) {
+        self.per_account.release(account);
     }
 }
 
@@ -95,26 +138,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn locks_after_limit_and_frees_after_window() {
+    fn locks_the_account_after_its_attempts_and_frees_it_after_the_window() {
         let t = LoginThrottle::new(Duration::from_secs(60), 3, 10);
         let start = Instant::now();
         for _ in 0..3 {
-            assert!(t.allowed("u", "1.1.1.1", start));
-            t.record_failure("u", "1.1.1.1", start);
+            assert!(t.begin("u", "1.1.1.1", start).is_some());
+            t.failed("1.1.1.1", start);
         }
-        assert!(!t.allowed("u", "1.1.1.1", start));
-        assert!(!t.allowed("u", "2.2.2.2", start), "the account is locked from anywhere");
-        assert!(t.allowed("v", "1.1.1.1", start));
-        assert!(t.allowed("u", "1.1.1.1", start + Duration::from_secs(61)));
+        assert!(t.begin("u", "1.1.1.1", start).is_none());
+        assert!(t.begin("u", "2.2.2.2", start).is_none(), "the account is locked from anywhere");
+        assert!(t.begin("v", "1.1.1.1", start).is_some());
+        assert!(t.begin("u", "1.1.1.1", start + Duration::from_secs(61)).is_some());
     }
 
     #[test]
-    fn address_limit_spans_accounts() {
+    fn attempts_are_counted_before_their_outcome_is_known() {
+        let t = LoginThrottle::new(Duration::from_secs(60), 5, 100);
+        let now = Instant::now();
+        // 300 attempts begun at once, none finished yet: exactly five get through.
+        let through = (0..300).filter(|_| t.begin("u", "9.9.9.9", now).is_some()).count();
+        assert_eq!(through, 5);
+        t.abandoned("u");
+        assert!(t.begin("u", "9.9.9.9", now).is_some(), "an abandoned attempt gives its place back");
+        t.succeeded("u");
+        assert!(t.begin("u", "9.9.9.9", now).is_some(), "a right password unlocks the account");
+    }
+
+    #[test]
+    fn an_address_past_its_limit_is_slowed_never_refused() {
         let t = LoginThrottle::new(Duration::from_secs(60), 100, 2);
         let now = Instant::now();
-        t.record_failure("a", "9.9.9.9", now);
-        t.record_failure("b", "9.9.9.9", now);
-        assert!(!t.allowed("c", "9.9.9.9", now));
+        t.failed("9.9.9.9", now);
+        assert_eq!(t.begin("a", "9.9.9.9", now).unwrap().delay, Duration::ZERO);
+        t.failed("9.9.9.9", now);
+        for _ in 0..50 {
+            t.failed("9.9.9.9", now);
+        }
+        let attempt = t.begin("c", "9.9.9.9", now).expect("an address alone never locks");
+        assert_eq!(attempt.delay, ADDRESS_DELAY);
+        assert_eq!(t.begin("c", "8.8.8.8", now).unwrap().delay, Duration::ZERO);
     }
 
     #[test]

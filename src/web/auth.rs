@@ -1,7 +1,9 @@
 //! Who is asking: session cookies for pages (with a CSRF token per session, checked on every
 //! form), bearer tokens for the API, and the anonymous login form's double-submit cookie.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+
+use ipnet::IpNet;
 
 use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
@@ -203,17 +205,49 @@ where
     }
 }
 
-/// The client's address, for login throttling ("unknown" when the server runs without
-/// connection info).
+/// The client's address, for login throttling and beacon limits ("unknown" when the server
+/// runs without connection info). A forwarded address is believed only from a configured proxy.
 pub struct ClientAddress(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let trusted = &state.ctx.config.server.trusted_proxies;
+        let address = peer.map(|peer| client_ip(peer, &parts.headers, trusted).to_string());
         Ok(ClientAddress(address.unwrap_or_else(|| "unknown".into())))
     }
+}
+
+/// The client behind `peer`: when `peer` is a trusted proxy, the right-most address of
+/// `X-Forwarded-For` that is not itself a trusted proxy (the left part of the header is the
+/// client's own word and may be forged).
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 /// The response that signs a user in: the session cookie, then the home of their role.
@@ -228,4 +262,28 @@ pub fn signed_in_response(token: &str, account: &Account, secure: bool, max_age:
     headers.append(SET_COOKIE, set_cookie(SESSION_COOKIE, token, Some(max_age), secure));
     headers.append(SET_COOKIE, set_cookie(LOGIN_CSRF_COOKIE, "", Some(0), secure));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(xff: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_str(xff).unwrap());
+        h
+    }
+
+    #[test]
+    fn forwarded_addresses_only_from_trusted_proxies() {
+        let proxies: Vec<IpNet> = vec!["127.0.0.1/32".parse().unwrap(), "10.0.0.0/8".parse().unwrap()];
+        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        let stranger: IpAddr = "203.0.113.9".parse().unwrap();
+        let h = headers("198.51.100.1, 203.0.113.7, 10.1.2.3");
+        assert_eq!(client_ip(proxy, &h, &proxies), "203.0.113.7".parse::<IpAddr>().unwrap());
+        assert_eq!(client_ip(stranger, &h, &proxies), stranger, "a client cannot forge its address");
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &proxies), proxy);
+        assert_eq!(client_ip(proxy, &headers("junk"), &proxies), proxy);
+        assert_eq!(client_ip(proxy, &h, &[]), proxy, "no proxies configured: the peer is the client");
+    }
 }

@@ -49,7 +49,7 @@ impl From<ServiceError> for HttpError {
             ServiceError::Denied(_) | ServiceError::Forbidden => StatusCode::FORBIDDEN,
             ServiceError::NotFound => StatusCode::NOT_FOUND,
             ServiceError::BadCredentials => StatusCode::UNAUTHORIZED,
-            ServiceError::Throttled | ServiceError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            ServiceError::Throttled | ServiceError::Busy | ServiceError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "internal error");
                 return Self::new(StatusCode::INTERNAL_SERVER_ERROR, "系统繁忙，请稍后再试");

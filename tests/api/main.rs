@@ -9,6 +9,7 @@ mod config;
 mod crawl;
 mod dashboard;
 mod fixture;
+mod hardening;
 mod helpers;
 mod notices;
 mod race;

@@ -57,7 +57,7 @@ pub async fn login(
             let max_age = state.ctx.config.auth.session_hours * 3600;
             Ok(signed_in_response(&session.token, &session.account, state.ctx.config.server.secure_cookies, max_age))
         }
-        Err(e @ (ServiceError::BadCredentials | ServiceError::Throttled)) => {
+        Err(e @ (ServiceError::BadCredentials | ServiceError::Throttled | ServiceError::Busy)) => {
             let message = e.to_string();
             login_form(&state, &form.name, Some(&message), HttpError::from(e).status)
         }
