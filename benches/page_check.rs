@@ -101,5 +101,59 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// Hostile pages of about 10 MiB each: every path of the check must stay linear in the page.
+pub fn adversarial_pages() -> Vec<(&'static str, Vec<u8>)> {
+    const SIZE: usize = 10 * 1024 * 1024;
+    let repeat = |unit: &str, prefix: &str, suffix: &str| {
+        let mut page = String::from(prefix);
+        while page.len() < SIZE {
+            page.push_str(unit);
+        }
+        page.push_str(suffix);
+        page.into_bytes()
+    };
+    let half = |unit: &str| unit.repeat(SIZE / 2 / unit.len());
+    vec![
+        ("title_ampersands", repeat("&", "<title>", "</title>")),
+        ("stray_body_ends", format!("{}{}", half("<p>"), half("</body>")).into_bytes()),
+        ("deep_nesting", repeat("<div>", "<body>", "</body>")),
+        ("less_than_signs", repeat("<", "", "")),
+        ("huge_attribute", repeat("a", "<body><a href=\"", "\">x</a></body>")),
+        ("many_attributes", repeat(" a0 b1 c2 d3", "<body><div", ">x</div></body>")),
+        ("nested_comment_openers", repeat("<!--", "<!-- ", " -->")),
+        ("badge_links_distinct_codes", {
+            let mut page = String::from("<body>");
+            let mut n: u64 = 0;
+            while page.len() < SIZE {
+                page.push_str(&format!("<a href=\"https://bs.example.gov.cn/verify/{:013}\">x</a>", n));
+                n += 1;
+            }
+            page.into_bytes()
+        }),
+    ]
+}
+
+fn adversarial(c: &mut Criterion) {
+    let base = Url::parse("https://bs.example.gov.cn").unwrap();
+    let page_url = Url::parse("https://www.example.gov.cn/").unwrap();
+    let mut group = c.benchmark_group("page_check_adversarial");
+    group.sample_size(10);
+    for (name, page) in adversarial_pages() {
+        group.throughput(Throughput::Bytes(page.len() as u64));
+        group.bench_with_input(BenchmarkId::new(name, "10MiB"), &page, |b, page| {
+            b.iter(|| {
+                std::hint::black_box(check(&PageInput {
+                    bytes: page,
+                    content_type: Some("text/html; charset=utf-8"),
+                    page_url: Some(&page_url),
+                    expected_code: CODE,
+                    badge_base: &base,
+                }))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, adversarial);
 criterion_main!(benches);

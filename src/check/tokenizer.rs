@@ -154,15 +154,22 @@ impl<'a> Tokenizer<'a> {
             b'?' => Some(self.bogus_comment(lt, lt + 1)),
             b'/' => match input.get(lt + 2) {
                 Some(c) if c.is_ascii_alphabetic() => {
-                    let (tag, end) = self.tag(lt, lt + 2);
+                    let (tag, end, closed) = self.tag(lt, lt + 2);
+                    if !closed {
+                        return Some(dropped(lt, end));
+                    }
                     Some((Token::EndTag { name: tag.name, span: lt..end }, end))
                 }
-                Some(b'>') => Some((Token::Comment { content: lt + 2..lt + 2, span: lt..lt + 3 }, lt + 3)),
+                // `</>` is dropped: neither text nor markup.
+                Some(b'>') => Some(dropped(lt, lt + 3)),
                 Some(_) => Some(self.bogus_comment(lt, lt + 2)),
                 None => None,
             },
             c if c.is_ascii_alphabetic() => {
-                let (tag, end) = self.tag(lt, lt + 1);
+                let (tag, end, closed) = self.tag(lt, lt + 1);
+                if !closed {
+                    return Some(dropped(lt, end));
+                }
                 Some((Token::StartTag(tag), end))
             }
             _ => None,
@@ -194,9 +201,12 @@ impl<'a> Tokenizer<'a> {
                 None => break,
             }
         }
-        // An unterminated comment runs to the end of the document.
+        // An unterminated comment runs to the end of the document; dashes (and `--!`) it ends
+        // with were read as the start of its end, not as content.
         let end = input.len();
-        (Token::Comment { content: body.min(end)..end, span: lt..end }, end)
+        let body = body.min(end);
+        let tail = [&b"--!"[..], b"--", b"-"].into_iter().find(|t| input[body..].ends_with(t)).map_or(0, <[u8]>::len);
+        (Token::Comment { content: body..end - tail, span: lt..end }, end)
     }
 
     fn bogus_comment(&self, lt: usize, content_start: usize) -> (Token<'a>, usize) {
@@ -210,8 +220,9 @@ impl<'a> Tokenizer<'a> {
         }
     }
 
-    /// Reads a tag whose name starts at `name_start`; returns it and the offset after `>`.
-    fn tag(&self, lt: usize, name_start: usize) -> (Tag<'a>, usize) {
+    /// Reads a tag whose name starts at `name_start`; returns it, the offset after `>`, and
+    /// whether a `>` closed it (the end of the input cut it off otherwise: a browser drops it).
+    fn tag(&self, lt: usize, name_start: usize) -> (Tag<'a>, usize, bool) {
         let input = self.input;
         let mut i = name_start;
         while i < input.len() && !is_space(input[i]) && input[i] != b'/' && input[i] != b'>' {
@@ -231,11 +242,10 @@ impl<'a> Tokenizer<'a> {
                 i += 1;
             }
             if i >= input.len() {
-                // EOF in a tag: the tag is dropped, as in a browser; treat it as ending here.
-                return (Tag { name, attrs, self_closing: false, span: lt..input.len() }, input.len());
+                return (Tag { name, attrs, self_closing: false, span: lt..input.len() }, input.len(), false);
             }
             if input[i] == b'>' {
-                return (Tag { name, attrs, self_closing, span: lt..i + 1 }, i + 1);
+                return (Tag { name, attrs, self_closing, span: lt..i + 1 }, i + 1, true);
             }
             self_closing = false;
             // Attribute name (a leading '=' belongs to the name).
@@ -305,7 +315,7 @@ impl<'a> Tokenizer<'a> {
             return (start < input.len()).then_some(Token::Text { span: start..input.len(), kind });
         };
         self.mode = Mode::Data;
-        let (tag, end) = self.tag(lt, lt + 2);
+        let (tag, end, _) = self.tag(lt, lt + 2);
         self.pos = end;
         let end_token = Token::EndTag { name: tag.name, span: lt..end };
         if lt > start {
@@ -360,7 +370,8 @@ impl<'a> Tokenizer<'a> {
             }
             if !escaped && !double && input[p..].starts_with(b"<!--") {
                 escaped = true;
-                i = p + 4;
+                // The dashes of `<!--` already count toward its `-->` (`<!-->` opens and closes).
+                i = p + 2;
                 continue;
             }
             if double {
@@ -388,6 +399,11 @@ impl<'a> Tokenizer<'a> {
         }
         None
     }
+}
+
+/// Markup a browser drops without a trace: an invisible, empty-of-meaning span.
+fn dropped<'a>(lt: usize, end: usize) -> (Token<'a>, usize) {
+    (Token::Text { span: lt..end, kind: TextKind::RawText }, end)
 }
 
 /// Attributes compared one by one before a set takes over.
@@ -499,6 +515,22 @@ mod tests {
         assert_eq!(tag.attr(b"data"), Some(&b"w"[..]));
         assert!(tag.has_attr(b"hidden"));
         assert_eq!(tag.span, 0..html.len());
+    }
+
+    #[test]
+    fn eof_in_tags_comments_and_script_escapes_as_in_a_browser() {
+        // A tag cut off by the end of the input is dropped, and so is `</>`.
+        assert_eq!(kinds("<p>x<a href=\"y>"), ["<p>", "Data:x", "RawText:<a href=\"y>"]);
+        assert_eq!(kinds("a</>b"), ["Data:a", "RawText:</>", "Data:b"]);
+        // Trailing dashes of an unterminated comment are the start of its end, not content.
+        assert_eq!(kinds("<!-- x --"), ["# x "]);
+        // `<![CDATA[` outside SVG and MathML is a bogus comment up to the first `>`.
+        assert_eq!(kinds("<![CDATA[<b>]]>"), ["#[CDATA[<b", "Data:]]>"]);
+        // In a script, `<!-->` opens and closes an escape at once.
+        assert_eq!(
+            kinds("<script><!--><script></script>x"),
+            ["<script>", "RawText:<!--><script>", "</script>", "Data:x"]
+        );
     }
 
     #[test]

@@ -170,7 +170,10 @@ impl SiteSummary {
 #[derive(Clone)]
 pub struct Crawler {
     fetcher: Fetcher,
-    badge_base: Url,
+    badge_base: Arc<Url>,
+    /// Page checks run on the blocking pool, at most this many at once: a big page never
+    /// holds an async worker (the server's other requests go on), and many never pile up.
+    checks: Arc<tokio::sync::Semaphore>,
 }
 
 /// Cap on a robots.txt or sitemap body.
@@ -180,7 +183,12 @@ const MAX_SITEMAPS: usize = 50;
 
 impl Crawler {
     pub fn new(config: &CrawlConfig, badge_base: Url) -> anyhow::Result<Self> {
-        Ok(Self { fetcher: Fetcher::new(config)?, badge_base })
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Ok(Self {
+            fetcher: Fetcher::new(config)?,
+            badge_base: Arc::new(badge_base),
+            checks: Arc::new(tokio::sync::Semaphore::new(cores)),
+        })
     }
 
     pub fn config(&self) -> &CrawlConfig {
@@ -366,13 +374,7 @@ impl Crawler {
         };
         match outcome {
             FetchOutcome::Page(page) => {
-                let (report, links) = check::check_with_links(&PageInput {
-                    bytes: &page.body,
-                    content_type: page.content_type.as_deref(),
-                    page_url: Some(&page.final_url),
-                    expected_code: code,
-                    badge_base: &self.badge_base,
-                });
+                let (report, links, page) = self.check_off_thread(page, code).await;
                 let result = PageResult {
                     url: url.to_string(),
                     status: Some(page.status),
@@ -395,6 +397,30 @@ impl Crawler {
             FetchOutcome::RetryLater { status, .. } => {
                 (PageResult::failed(url, Some(status), Failure::HttpError, None, depth), Vec::new())
             }
+        }
+    }
+}
+
+impl Crawler {
+    /// Checks a fetched page on the blocking pool, within the check limit.
+    async fn check_off_thread(&self, page: fetch::Page, code: &str) -> (check::PageReport, Vec<Url>, fetch::Page) {
+        let permit = self.checks.clone().acquire_owned().await.expect("never closed");
+        let badge_base = self.badge_base.clone();
+        let code = code.to_owned();
+        let task = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let (report, links) = check::check_with_links(&PageInput {
+                bytes: &page.body,
+                content_type: page.content_type.as_deref(),
+                page_url: Some(&page.final_url),
+                expected_code: &code,
+                badge_base: &badge_base,
+            });
+            (report, links, page)
+        });
+        match task.await {
+            Ok(done) => done,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
     }
 }

@@ -3,6 +3,7 @@
 mod authz;
 mod badge;
 mod browser;
+mod check_conformance;
 mod check_corpus;
 mod cli;
 mod config;
