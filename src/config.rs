@@ -243,6 +243,9 @@ pub struct CrawlConfig {
     pub max_body_bytes: usize,
     pub max_redirects: usize,
     pub max_pages_per_site: usize,
+    /// Time budget of one site in a crawl, sweep or check: past it the site's results are
+    /// partial (outcome `site_timeout`), however slow the site or long its Crawl-delay.
+    pub max_site_seconds: u64,
     pub max_depth: usize,
     pub max_url_length: usize,
     /// Respect robots.txt (supervisors may turn it off for their own sites).
@@ -281,6 +284,7 @@ impl Default for CrawlConfig {
             max_body_bytes: 10 * 1024 * 1024,
             max_redirects: 5,
             max_pages_per_site: 1000,
+            max_site_seconds: 1800,
             max_depth: 10,
             max_url_length: 2048,
             respect_robots: true,
@@ -389,6 +393,9 @@ impl Config {
         }
         if crate::domain::region::RegionCode::parse(&self.workflow.central_region_code).is_err() {
             return Err("workflow.central_region_code must be a 6-digit code".into());
+        }
+        if self.crawl.max_site_seconds == 0 {
+            return Err("crawl.max_site_seconds must be at least 1".into());
         }
         if self.outbox.max_attempts == 0 {
             return Err("outbox.max_attempts must be at least 1".into());

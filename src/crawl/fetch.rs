@@ -30,6 +30,8 @@ pub enum Failure {
     HttpError,
     /// The host resolves to a private, loopback or link-local address.
     BlockedAddress,
+    /// The site's time budget ran out before this page was done.
+    SiteTimeout,
 }
 
 impl Failure {
@@ -45,6 +47,7 @@ impl Failure {
             Failure::RobotsDisallowed => "robots_disallowed",
             Failure::HttpError => "http_error",
             Failure::BlockedAddress => "blocked_address",
+            Failure::SiteTimeout => "site_timeout",
         }
     }
 
@@ -61,14 +64,27 @@ impl Failure {
             Failure::RobotsDisallowed => "robots.txt禁止访问",
             Failure::HttpError => "HTTP错误",
             Failure::BlockedAddress => "内网地址已拦截",
+            Failure::SiteTimeout => "站点检查超时",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
         use Failure::*;
-        [Timeout, Dns, Tls, Connect, TooLarge, RedirectLoop, NotHtml, RobotsDisallowed, HttpError, BlockedAddress]
-            .into_iter()
-            .find(|f| f.as_str() == text)
+        [
+            Timeout,
+            Dns,
+            Tls,
+            Connect,
+            TooLarge,
+            RedirectLoop,
+            NotHtml,
+            RobotsDisallowed,
+            HttpError,
+            BlockedAddress,
+            SiteTimeout,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == text)
     }
 
     pub fn advice(self) -> &'static str {
@@ -83,6 +99,7 @@ impl Failure {
             Failure::RobotsDisallowed => "robots.txt 禁止访问",
             Failure::HttpError => "服务器返回错误状态",
             Failure::BlockedAddress => "域名指向内部网络地址，已拒绝访问",
+            Failure::SiteTimeout => "网站响应过慢或要求的抓取间隔过长，在本站检查时限内未能检查此页",
         }
     }
 }
@@ -196,21 +213,34 @@ impl Fetcher {
         }
     }
 
-    /// Fetches a small text resource (robots.txt, a sitemap) of at most `cap` bytes.
-    pub async fn fetch_resource(&self, url: &Url, cap: usize, delay: Option<Duration>) -> Option<(u16, Vec<u8>)> {
+    /// Fetches a text resource (robots.txt, a sitemap), following redirects, and hands a 200
+    /// answer's body to `consume` chunk by chunk until it returns false. Returns the final
+    /// status, or `None` when nothing could be fetched or the body broke off.
+    pub async fn stream_resource(
+        &self,
+        url: &Url,
+        delay: Option<Duration>,
+        mut consume: impl FnMut(&[u8]) -> bool,
+    ) -> Option<u16> {
         let mut current = url.clone();
         for _ in 0..=self.config.max_redirects {
             if !self.address_allowed(&current) {
                 return None;
             }
-            let response = self.send(&self.lenient, &current, delay).await.ok()?;
+            let mut response = self.send(&self.lenient, &current, delay).await.ok()?;
             let status = response.status();
             if status.is_redirection() {
                 current = redirect_target(&current, &response)?;
                 continue;
             }
-            let body = read_capped(response, cap).await.ok()?;
-            return Some((status.as_u16(), body));
+            if status == StatusCode::OK {
+                while let Some(chunk) = response.chunk().await.ok()? {
+                    if !consume(&chunk) {
+                        break;
+                    }
+                }
+            }
+            return Some(status.as_u16());
         }
         None
     }

@@ -44,6 +44,22 @@ impl SiteSpec {
         self.host_set().contains(&host.trim_end_matches('.').to_ascii_lowercase())
     }
 
+    /// The ports the site is served on: an explicit port of a start URL is the site's own (a
+    /// site at `:8080` does not own what the same host serves on `:80`); a default port (80 or
+    /// 443) stands for both, since sites move from http to https.
+    fn port_set(&self) -> HashSet<u16> {
+        let mut ports = HashSet::new();
+        for seed in &self.seeds {
+            match seed.port_or_known_default() {
+                Some(80 | 443) | None => ports.extend([80, 443]),
+                Some(port) => {
+                    ports.insert(port);
+                }
+            }
+        }
+        ports
+    }
+
     fn host_set(&self) -> HashSet<String> {
         let mut set = HashSet::new();
         for h in &self.hosts {
@@ -130,6 +146,8 @@ impl PageResult {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SiteSummary {
     pub summary: bool,
+    /// The site's time budget (`crawl.max_site_seconds`) ran out; the results are partial.
+    pub timed_out: bool,
     /// Checked HTML pages.
     pub pages: usize,
     pub compliant: usize,
@@ -176,8 +194,8 @@ pub struct Crawler {
     checks: Arc<tokio::sync::Semaphore>,
 }
 
-/// Cap on a robots.txt or sitemap body.
-const RESOURCE_CAP: usize = 10 * 1024 * 1024;
+/// The part of a robots.txt that is read (RFC 9309 asks for at least 500 KiB).
+const ROBOTS_CAP: usize = 500 * 1024;
 /// Sitemaps read per site at most (an index can list thousands).
 const MAX_SITEMAPS: usize = 50;
 
@@ -202,12 +220,19 @@ impl Crawler {
     /// Fetches and checks one page (no links followed).
     pub async fn check_one(&self, url: &Url, code: &str) -> PageResult {
         let host = url.host_str().unwrap_or_default().to_owned();
-        let result = self.fetch_and_check(url, code, None, 0).await.0;
+        let budget = Duration::from_secs(self.config().max_site_seconds);
+        let result = match tokio::time::timeout(budget, self.fetch_and_check(url, code, None, 0)).await {
+            Ok((result, _)) => result,
+            Err(_) => PageResult::failed(url, None, Failure::SiteTimeout, Some("site time budget used up".into()), 0),
+        };
         self.fetcher.politeness().forget(&host);
         result
     }
 
     /// Crawls `site` up to `max_pages` URLs, calling `on_page` with each result as it comes.
+    /// The whole crawl, robots.txt and sitemaps included, stays within the site's time budget
+    /// (`crawl.max_site_seconds`): past it, pages in flight or still waiting are reported
+    /// `site_timeout`, and the summary says the results are partial.
     pub async fn crawl_site(
         &self,
         site: &SiteSpec,
@@ -215,7 +240,9 @@ impl Crawler {
         mut on_page: impl FnMut(&PageResult),
     ) -> SiteSummary {
         let config = self.config().clone();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(config.max_site_seconds);
         let hosts = site.host_set();
+        let ports = site.port_set();
         let mut robots: HashMap<String, Arc<Robots>> = HashMap::new();
         let mut seen: HashSet<u64> = HashSet::new();
         let mut frontier: VecDeque<(Url, usize)> = VecDeque::new();
@@ -226,7 +253,8 @@ impl Crawler {
             let Some(url) = links::canonical(url) else {
                 return;
             };
-            let in_site = url.host_str().is_some_and(|h| hosts.contains(h));
+            let in_site = url.host_str().is_some_and(|h| hosts.contains(h))
+                && url.port_or_known_default().is_some_and(|p| ports.contains(&p));
             if !in_site
                 || depth > config.max_depth
                 || url.as_str().len() > config.max_url_length
@@ -241,14 +269,24 @@ impl Crawler {
         for seed in &site.seeds {
             admit(seed.clone(), 0, &mut seen, &mut frontier);
         }
-        // robots.txt and sitemaps of the seed hosts first.
-        for seed in &site.seeds {
-            let rules = self.robots_for(seed, &mut robots).await;
-            for sm in self.sitemap_pages(seed, &rules).await {
-                if let Ok(url) = Url::parse(&sm) {
-                    admit(url, 1, &mut seen, &mut frontier);
+        // robots.txt and sitemaps of the seed hosts first, within the budget.
+        let discovery = async {
+            let mut found = Vec::new();
+            for seed in &site.seeds {
+                let rules = self.robots_for(seed, &mut robots).await;
+                found.extend(self.sitemap_pages(seed, &rules, max_pages).await);
+            }
+            found
+        };
+        match tokio::time::timeout_at(deadline, discovery).await {
+            Ok(found) => {
+                for sm in found {
+                    if let Ok(url) = Url::parse(&sm) {
+                        admit(url, 1, &mut seen, &mut frontier);
+                    }
                 }
             }
+            Err(_) => summary.timed_out = true,
         }
 
         // Each page is fetched and checked in a task of its own, so the checks of a site (and of
@@ -257,14 +295,19 @@ impl Crawler {
         let mut in_flight = tokio::task::JoinSet::new();
         let limit = (config.per_host_concurrency * hosts.len().max(1)).max(1);
         loop {
-            while in_flight.len() < limit {
+            while in_flight.len() < limit && !summary.timed_out {
                 let Some((url, depth)) = frontier.pop_front() else {
                     break;
                 };
-                let host = url.host_str().unwrap_or_default().to_owned();
-                let rules = match robots.get(&host) {
+                let rules = match robots.get(&origin_key(&url)) {
                     Some(r) => r.clone(),
-                    None => self.robots_for(&url, &mut robots).await,
+                    None => match tokio::time::timeout_at(deadline, self.robots_for(&url, &mut robots)).await {
+                        Ok(rules) => rules,
+                        Err(_) => {
+                            summary.timed_out = true;
+                            break;
+                        }
+                    },
                 };
                 let path = match url.query() {
                     Some(q) => format!("{}?{q}", url.path()),
@@ -279,7 +322,17 @@ impl Crawler {
                 let code = site.code.clone();
                 let delay = if config.respect_robots { rules.crawl_delay } else { None };
                 let crawler = self.clone();
-                in_flight.spawn(async move { crawler.fetch_and_check(&url, &code, delay, depth).await });
+                in_flight.spawn(async move {
+                    // Waits for the host's turn, Retry-After sleeps and the fetch itself all end
+                    // when the site's budget does.
+                    match tokio::time::timeout_at(deadline, crawler.fetch_and_check(&url, &code, delay, depth)).await {
+                        Ok(done) => done,
+                        Err(_) => {
+                            let detail = "site time budget used up".to_owned();
+                            (PageResult::failed(&url, None, Failure::SiteTimeout, Some(detail), depth), Vec::new())
+                        }
+                    }
+                });
             }
             let (result, links) = match in_flight.join_next().await {
                 None => break,
@@ -287,11 +340,25 @@ impl Crawler {
                 Some(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                 Some(Err(_)) => continue,
             };
+            if result.outcome == Failure::SiteTimeout.as_str() {
+                summary.timed_out = true;
+            }
             for link in links {
                 admit(link, result.depth + 1, &mut seen, &mut frontier);
             }
             summary.add(&result);
             on_page(&result);
+        }
+        if summary.timed_out {
+            // Pages found but never reached are reported too (at most the page cap of them), so
+            // a supervisor sees what the budget left unchecked.
+            for (url, depth) in frontier.drain(..) {
+                let detail = Some("not reached within the site time budget".to_owned());
+                let result = PageResult::failed(&url, None, Failure::SiteTimeout, detail, depth);
+                summary.add(&result);
+                on_page(&result);
+            }
+            tracing::info!(site.code = %site.code, pages = summary.pages, "site time budget used up; results are partial");
         }
         for h in &hosts {
             self.fetcher.politeness().forget(h);
@@ -300,25 +367,42 @@ impl Crawler {
     }
 
     async fn robots_for(&self, url: &Url, cache: &mut HashMap<String, Arc<Robots>>) -> Arc<Robots> {
-        let host = url.host_str().unwrap_or_default().to_owned();
-        if let Some(r) = cache.get(&host) {
+        let key = origin_key(url);
+        if let Some(r) = cache.get(&key) {
             return r.clone();
         }
         let mut robots_url = url.clone();
         robots_url.set_path("/robots.txt");
         robots_url.set_query(None);
-        let rules = match self.fetcher.fetch_resource(&robots_url, RESOURCE_CAP, None).await {
-            Some((200, body)) => Robots::parse(&String::from_utf8_lossy(&body), &self.config().user_agent),
+        // Only the first 500 KiB are read; a longer file is parsed up to its last whole line.
+        let mut body = Vec::new();
+        let status = self
+            .fetcher
+            .stream_resource(&robots_url, None, |chunk| {
+                let room = ROBOTS_CAP - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                body.len() < ROBOTS_CAP
+            })
+            .await;
+        let rules = match status {
+            Some(200) => {
+                if body.len() >= ROBOTS_CAP {
+                    let last_line = memchr::memrchr(b'\n', &body).map_or(0, |i| i + 1);
+                    body.truncate(last_line);
+                }
+                Robots::parse(&String::from_utf8_lossy(&body), &self.config().user_agent)
+            }
             _ => Robots::allow_all(),
         };
         let rules = Arc::new(rules);
-        cache.insert(host, rules.clone());
+        cache.insert(key, rules.clone());
         rules
     }
 
-    /// Page URLs from the sitemaps robots.txt names, or `/sitemap.xml`.
-    async fn sitemap_pages(&self, seed: &Url, robots: &Robots) -> Vec<String> {
-        let mut queue: VecDeque<String> = robots.sitemaps.iter().cloned().collect();
+    /// Page URLs from the sitemaps robots.txt names, or `/sitemap.xml`: at most `limit` (the
+    /// site's page cap), read as the sitemaps stream in and no further.
+    async fn sitemap_pages(&self, seed: &Url, robots: &Robots, limit: usize) -> Vec<String> {
+        let mut queue: VecDeque<String> = robots.sitemaps.iter().take(MAX_SITEMAPS).cloned().collect();
         if queue.is_empty() {
             let mut default = seed.clone();
             default.set_path("/sitemap.xml");
@@ -328,16 +412,20 @@ impl Crawler {
         let mut pages = Vec::new();
         let mut read = 0;
         while let Some(next) = queue.pop_front() {
-            if read >= MAX_SITEMAPS {
+            if read >= MAX_SITEMAPS || pages.len() >= limit {
                 break;
             }
             read += 1;
             // Sitemap lines should be absolute; a relative one is read against the site.
             let Ok(url) = seed.join(&next) else { continue };
-            if let Some((200, body)) = self.fetcher.fetch_resource(&url, RESOURCE_CAP, robots.crawl_delay).await {
-                let parsed = sitemap::parse(&body, RESOURCE_CAP);
-                pages.extend(parsed.pages);
-                queue.extend(parsed.sitemaps);
+            let wanted = (limit - pages.len()).max(MAX_SITEMAPS);
+            let mut reader = sitemap::SitemapReader::new(wanted, sitemap::MAX_BYTES_PER_FILE);
+            if let Some(200) = self.fetcher.stream_resource(&url, robots.crawl_delay, |chunk| reader.feed(chunk)).await
+            {
+                let parsed = reader.finish();
+                pages.extend(parsed.pages.into_iter().take(limit - pages.len()));
+                let room = MAX_SITEMAPS.saturating_sub(read + queue.len());
+                queue.extend(parsed.sitemaps.into_iter().take(room));
             }
         }
         pages
@@ -423,6 +511,11 @@ impl Crawler {
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
     }
+}
+
+/// robots.txt is per scheme, host and port (RFC 9309).
+fn origin_key(url: &Url) -> String {
+    url.origin().ascii_serialization()
 }
 
 fn url_hash(url: &Url) -> u64 {

@@ -8,6 +8,7 @@ mod check_corpus;
 mod cli;
 mod config;
 mod crawl;
+mod crawl_budgets;
 mod dashboard;
 mod fixture;
 mod hardening;
