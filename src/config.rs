@@ -140,11 +140,13 @@ impl Default for AuthConfig {
 pub struct BadgeConfig {
     /// Base URL of the badge service that snippets point to.
     pub base_url: String,
+    /// Mismatch beacons accepted per client address and minute (more are answered 429).
+    pub beacons_per_minute: u32,
 }
 
 impl Default for BadgeConfig {
     fn default() -> Self {
-        Self { base_url: "http://127.0.0.1:8080".into() }
+        Self { base_url: "http://127.0.0.1:8080".into(), beacons_per_minute: 30 }
     }
 }
 

@@ -43,6 +43,7 @@ pub async fn build(config: Config) -> anyhow::Result<Context> {
     Ok(Context {
         badges,
         sightings: Default::default(),
+        beacons: Arc::new(KeyedWindow::new(Duration::from_secs(60), config.badge.beacons_per_minute)),
         crawler,
         self_check_pages: Arc::new(KeyedWindow::new(Duration::from_secs(3600), limits.page_checks_per_hour)),
         self_check_sites: Arc::new(KeyedWindow::new(Duration::from_secs(86_400), limits.site_checks_per_day)),

@@ -1,12 +1,15 @@
 //! Sightings: hosts seen loading a badge (the Referer of its script or image) or beaconing a
 //! mismatch. Counted in memory on the request path and written out in batches, with hard
-//! bounds on both, so a flood costs neither memory nor database growth.
+//! bounds on both, so a flood costs neither memory nor database growth; stored by
+//! `store::sightings`, which ranks hosts so that a flood cannot push out a real counterfeit.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
+
+use crate::store::sightings as store;
 
 /// Pending (code, host) pairs held between flushes at most.
 const MAX_PENDING: usize = 10_000;
@@ -47,6 +50,9 @@ impl Sightings {
             Some(p) => {
                 p.last = now;
                 p.count += 1;
+                if source == "referer" {
+                    p.source = source;
+                }
             }
             None if !full => {
                 pending.insert(key, Pending { registered, source, first: now, last: now, count: 1 });
@@ -55,7 +61,8 @@ impl Sightings {
         }
     }
 
-    /// Writes the pending counts; new hosts beyond the per-code cap are not stored.
+    /// Writes the pending counts. A code keeps at most [`MAX_HOSTS_PER_CODE`] hosts: a new one
+    /// replaces the lowest-ranked only when it ranks higher (see `store::sightings`).
     pub async fn flush(&self, pool: &SqlitePool) -> Result<usize, sqlx::Error> {
         let batch: Vec<((String, String), Pending)> =
             std::mem::take(&mut *self.pending.lock().expect("sightings lock")).into_iter().collect();
@@ -64,61 +71,18 @@ impl Sightings {
         }
         let mut tx = pool.begin().await?;
         for ((code, host), p) in &batch {
-            let updated =
-                sqlx::query("UPDATE badge_sightings SET last_seen = ?, count = count + ? WHERE code = ? AND host = ?")
-                    .bind(p.last)
-                    .bind(p.count)
-                    .bind(code)
-                    .bind(host)
-                    .execute(&mut *tx)
-                    .await?;
-            if updated.rows_affected() == 0 {
-                sqlx::query(
-                    "INSERT INTO badge_sightings (code, host, registered, source, first_seen, last_seen, count)
-                     SELECT ?, ?, ?, ?, ?, ?, ?
-                     WHERE (SELECT COUNT(*) FROM badge_sightings WHERE code = ?) < ?
-                       AND EXISTS (SELECT 1 FROM badges WHERE code = ?)",
-                )
-                .bind(code)
-                .bind(host)
-                .bind(p.registered)
-                .bind(p.source)
-                .bind(p.first)
-                .bind(p.last)
-                .bind(p.count)
-                .bind(code)
-                .bind(MAX_HOSTS_PER_CODE)
-                .bind(code)
-                .execute(&mut *tx)
-                .await?;
-            }
+            let seen = store::Observed {
+                code,
+                host,
+                registered: p.registered,
+                source: p.source,
+                first: p.first,
+                last: p.last,
+                count: p.count,
+            };
+            store::store(&mut tx, &seen, MAX_HOSTS_PER_CODE).await?;
         }
         tx.commit().await?;
         Ok(batch.len())
     }
-}
-
-/// A stored sighting.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
-pub struct Sighting {
-    pub code: String,
-    pub host: String,
-    pub registered: bool,
-    pub source: String,
-    pub first_seen: DateTime<Utc>,
-    pub last_seen: DateTime<Utc>,
-    pub count: i64,
-}
-
-/// Sightings of badges whose region starts with `prefix` ("" for all); unregistered hosts first.
-pub async fn list(pool: &SqlitePool, prefix: &str) -> Result<Vec<Sighting>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT s.code, s.host, s.registered, s.source, s.first_seen, s.last_seen, s.count
-         FROM badge_sightings s JOIN badges b ON b.code = s.code
-         WHERE b.region LIKE ? || '%'
-         ORDER BY s.registered, s.last_seen DESC LIMIT 1000",
-    )
-    .bind(prefix)
-    .fetch_all(pool)
-    .await
 }

@@ -23,7 +23,17 @@ pub fn plain_text(text: &str, max: usize, multiline: bool) -> Result<String, Fie
     if text.chars().any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'))) {
         return Err("不得包含控制字符");
     }
+    if text.chars().any(is_reordering) {
+        return Err("不得包含改变文字显示方向或分行的特殊字符（如U+202E）");
+    }
     Ok(text.to_owned())
+}
+
+/// Characters that make text display in another order or break it where no line break is seen:
+/// the bidirectional embeddings and overrides (U+202A-202E), isolates (U+2066-2069), and the
+/// line and paragraph separators (U+2028, U+2029).
+pub fn is_reordering(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
 }
 
 macro_rules! string_newtype {
@@ -346,5 +356,8 @@ mod tests {
         assert!(plain_text("一二三", 2, false).is_err());
         assert!(plain_text("a\nb", 10, false).is_err());
         assert!(plain_text("a\nb", 10, true).is_ok());
+        for c in ['\u{202e}', '\u{202a}', '\u{2066}', '\u{2069}', '\u{2028}', '\u{2029}'] {
+            assert!(plain_text(&format!("清丰{c}县"), 100, true).is_err(), "{c:?}");
+        }
     }
 }

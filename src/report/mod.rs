@@ -44,7 +44,7 @@ pub async fn counterfeit_sightings(
     scope: &str,
     until: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<Vec<html::CounterfeitSighting>> {
-    Ok(crate::badge::sightings::list(pool, scope)
+    Ok(crate::store::sightings::list(pool, scope)
         .await?
         .into_iter()
         .filter(|s| !s.registered && s.first_seen <= until)

@@ -42,6 +42,8 @@ pub struct Context {
     /// Public badge data in memory, reloaded after issuance and status changes.
     pub badges: crate::badge::snapshot::BadgeDirectory,
     pub sightings: Arc<crate::badge::sightings::Sightings>,
+    /// Mismatch beacons per client address.
+    pub beacons: Arc<throttle::KeyedWindow>,
 }
 
 impl Context {

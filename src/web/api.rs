@@ -36,6 +36,9 @@ where
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, HttpError> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(HttpError::api(HttpError::new(StatusCode::PAYLOAD_TOO_LARGE, "请求体过大")))
+            }
             Err(rejection) => Err(bad_request(&format!("请求体不是有效的JSON：{}", rejection.body_text()))),
         }
     }

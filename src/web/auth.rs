@@ -159,6 +159,30 @@ where
     }
 }
 
+/// A urlencoded form posted without a session (the login form). A body over the limit or one
+/// that does not parse gets the error page, not axum's plain-text rejection.
+pub struct PageForm<T>(pub T);
+
+/// Bytes a sessionless form may post.
+const PAGE_FORM_LIMIT: usize = 64 * 1024;
+
+impl<S, T> FromRequest<S> for PageForm<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = HttpError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, HttpError> {
+        let bytes = axum::body::to_bytes(req.into_body(), PAGE_FORM_LIMIT)
+            .await
+            .map_err(|_| HttpError::new(StatusCode::PAYLOAD_TOO_LARGE, "提交的内容过大"))?;
+        serde_urlencoded::from_bytes(&bytes)
+            .map(PageForm)
+            .map_err(|_| HttpError::new(StatusCode::BAD_REQUEST, "提交的内容格式不正确"))
+    }
+}
+
 /// One field of a urlencoded body.
 pub fn form_field(body: &[u8], name: &str) -> Option<String> {
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)

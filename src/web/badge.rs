@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::badge::assets::{encode, script, svg, Coding, Encoded, Variant};
 use crate::badge::snapshot::PublicBadge;
+use crate::web::auth::ClientAddress;
 use crate::web::state::AppState;
 
 /// A short max-age so a status change shows within minutes; stale-while-revalidate so a slow
@@ -129,11 +130,20 @@ pub async fn asset(
 
 /// `POST /badge/{code}/sighting`: the script reports the host it found itself on, once per page
 /// load, when that host is not registered for the badge. No cookies, no state but a counter.
-pub async fn sighting(State(state): State<AppState>, Path(code): Path<String>, body: Bytes) -> StatusCode {
+pub async fn sighting(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> StatusCode {
     let code = code.to_ascii_uppercase();
     let Some(badge) = state.ctx.badges.get(&code) else { return StatusCode::NOT_FOUND };
     if body.len() > 256 {
         return StatusCode::PAYLOAD_TOO_LARGE;
+    }
+    // Anyone can post a beacon: each address gets a few a minute.
+    if !state.ctx.beacons.try_take(&address, std::time::Instant::now()) {
+        return StatusCode::TOO_MANY_REQUESTS;
     }
     let host = String::from_utf8_lossy(&body);
     if let Some(host) = crate::badge::sightings::clean_host(&host) {

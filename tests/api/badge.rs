@@ -242,19 +242,24 @@ async fn sightings_are_recorded_bounded_and_shown_to_supervisors() {
             ("www.qingfeng.gov.cn".into(), true, "referer".into(), 1),
         ]
     );
-    // A flood of made-up hosts stops at the per-code bound.
+    // A flood of made-up hosts stops at the per-code bound (and, from one address, at the
+    // beacon limit long before it).
+    let mut refused = 0;
     for i in 0..400 {
-        client
+        let r = client
             .post(format!("{}/badge/{code}/sighting", app.base))
             .body(format!("flood{i}.example"))
             .send()
             .await
             .unwrap();
+        refused += usize::from(r.status() == 429);
     }
+    // 30 a minute per address: one (mirror.example) was already taken above.
+    assert_eq!(refused, 400 - 29);
     app.ctx.sightings.flush(&app.ctx.pool).await.unwrap();
     let stored: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM badge_sightings").fetch_one(&app.ctx.pool).await.unwrap();
-    assert_eq!(stored, govbadge::badge::sightings::MAX_HOSTS_PER_CODE);
+    assert_eq!(stored, 3 + 29);
 
     let supervisor = app.browser("濮阳市监督.政务").await.text("/sightings").await;
     assert!(supervisor.contains("copycat.example") && supervisor.contains("未登记"));

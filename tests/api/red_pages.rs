@@ -32,7 +32,9 @@ async fn a_unit_publishes_a_red_page_that_carries_its_badge() {
     assert_eq!(unit.post("/portal/red-page", &fields).await.status(), 303);
     let public = reqwest::get(format!("{}/red/{code}", app.base)).await.unwrap();
     assert_eq!(public.status(), 200);
-    assert!(public.headers()["content-security-policy"].to_str().unwrap().contains("script-src"));
+    // The page's own policy, not the service's global one, which would block its inline style.
+    let csp = public.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("style-src 'unsafe-inline'") && csp.contains("default-src 'none'"), "{csp}");
     let html = html_unescape(&public.text().await.unwrap());
     assert!(html.contains("县政府的办事机构") && html.contains("https://www.hnzwfw.gov.cn/"));
     assert!(html.contains(&format!("/verify/{code}")) && html.contains(&format!("/badge/{code}.js")));

@@ -4,14 +4,13 @@ use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::render;
 use crate::service::{accounts, ServiceError};
 use crate::web::auth::{
-    constant_time_eq, cookie_value, set_cookie, signed_in_response, ClientAddress, CsrfForm, MaybeUser,
+    constant_time_eq, cookie_value, set_cookie, signed_in_response, ClientAddress, CsrfForm, MaybeUser, PageForm,
     LOGIN_CSRF_COOKIE, SESSION_COOKIE,
 };
 use crate::web::error::HttpError;
@@ -46,7 +45,7 @@ pub async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    PageForm(form): PageForm<LoginForm>,
 ) -> Result<Response, HttpError> {
     let cookie = cookie_value(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if cookie.is_empty() || !constant_time_eq(cookie.as_bytes(), form.csrf.as_bytes()) {

@@ -13,7 +13,7 @@ use crate::web::state::AppState;
 pub async fn list(State(state): State<AppState>, User(user): User) -> Result<Html<String>, HttpError> {
     let actor = user.actor();
     let prefix = actor.oversight_prefix().ok_or_else(HttpError::forbidden)?;
-    let rows = crate::badge::sightings::list(&state.ctx.pool, &prefix).await.map_err(crate::store::StoreError::from)?;
+    let rows = crate::store::sightings::list(&state.ctx.pool, &prefix).await.map_err(crate::store::StoreError::from)?;
     let rows: Vec<_> = rows
         .iter()
         .map(|s| {
@@ -23,5 +23,13 @@ pub async fn list(State(state): State<AppState>, User(user): User) -> Result<Htm
             })
         })
         .collect();
-    render(&state, Some(&user), "sightings.html", json!({ "sightings": rows }))
+    let bounds = crate::store::sightings::bound_counts(&state.ctx.pool, &prefix)
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    let bounds: Vec<_> = bounds
+        .iter()
+        .map(|b| json!({ "code": b.code, "evicted": b.evicted, "dropped": b.dropped, "last_at": b.last_at.to_rfc3339() }))
+        .collect();
+    let cap = crate::badge::sightings::MAX_HOSTS_PER_CODE;
+    render(&state, Some(&user), "sightings.html", json!({ "sightings": rows, "bounds": bounds, "cap": cap }))
 }

@@ -66,8 +66,11 @@ pub async fn verify(
     let foreign = referer_host(&headers).filter(|h| Some(h.as_str()) != own && !badge.is_registered_host(h));
     let data = json!({ "genuine": true, "badge": public_json(&badge), "foreign_referer": foreign });
     let mut response = render(&state, None, "verify.html", data)?.into_response();
-    // The page depends on the Referer: private caches only, briefly.
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=60"));
+    // The page depends on the Referer: private caches only, briefly, and kept apart per Referer
+    // (a click on a counterfeit right after one on the genuine badge must still warn).
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=60"));
+    h.insert(header::VARY, HeaderValue::from_static("Referer"));
     Ok(response)
 }
 
