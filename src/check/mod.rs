@@ -13,6 +13,7 @@ pub mod tokenizer;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
 use serde::Serialize;
@@ -159,6 +160,28 @@ struct Sighting {
     end: usize,
     hidden: bool,
     in_comment: bool,
+}
+
+/// Open elements tracked at most (Blink's HTML parser nests no deeper).
+const MAX_OPEN_ELEMENTS: usize = 512;
+
+/// FNV-1a over a tag name: short keys hashed often, from markup, with no need for a keyed hash
+/// (the map holds at most [`MAX_OPEN_ELEMENTS`] names).
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 const VOID: [&[u8]; 16] = [
@@ -332,7 +355,7 @@ struct Scan<'b> {
     /// Open elements: name and whether it (or its own attributes) hides its content.
     stack: Vec<(Cow<'b, [u8]>, bool)>,
     /// How many of each name are open, so a stray end tag costs no walk of the stack.
-    open_counts: HashMap<Cow<'b, [u8]>, usize>,
+    open_counts: HashMap<Cow<'b, [u8]>, usize, BuildHasherDefault<NameHasher>>,
     /// How many open elements hide their content.
     hidden_open: usize,
     sightings: Vec<Sighting>,
@@ -357,7 +380,7 @@ impl<'b> Scan<'b> {
             badge_base,
             base_seen: false,
             stack: Vec::new(),
-            open_counts: HashMap::new(),
+            open_counts: HashMap::default(),
             hidden_open: 0,
             sightings: Vec::new(),
             last_body_end: None,
@@ -461,7 +484,9 @@ impl<'b> Scan<'b> {
                 self.sightings.push(Sighting { code, offset, end, hidden, in_comment });
             }
         }
-        if !VOID.contains(&name) && !in_comment {
+        // Past the depth a browser builds (Blink's parser stops nesting at 512), elements are
+        // not tracked: a page of endless nesting costs no more memory than that.
+        if !VOID.contains(&name) && !in_comment && self.stack.len() < MAX_OPEN_ELEMENTS {
             self.stack.push((tag.name.clone(), hidden_here));
             *self.open_counts.entry(tag.name.clone()).or_default() += 1;
             self.hidden_open += usize::from(hidden_here);
