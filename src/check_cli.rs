@@ -8,22 +8,11 @@ use url::Url;
 use crate::check::{self, PageInput, PageReport, Verdict};
 use crate::config::Config;
 use crate::crawl::{Crawler, PageResult, SiteSpec};
+use crate::domain::site_status::SiteVerdict;
 
 /// Exit status of a check: 0 compliant, 1 not compliant, 2 usage or I/O error.
 pub fn exit_for(compliant: bool) -> ExitCode {
     ExitCode::from(if compliant { 0 } else { 1 })
-}
-
-pub fn verdict_label(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Compliant => "合规",
-        Verdict::Missing => "未加挂网站标识",
-        Verdict::WrongCode => "标识代码不符",
-        Verdict::AfterBody => "标识位于</body>之后",
-        Verdict::InHead => "标识位于<head>内",
-        Verdict::CommentedOut => "标识被注释",
-        Verdict::Hidden => "标识被隐藏",
-    }
 }
 
 fn badge_base(config: &Config, given: Option<&str>) -> anyhow::Result<Url> {
@@ -43,7 +32,7 @@ fn parse_code(code: &str) -> anyhow::Result<String> {
 fn print_report(target: &str, r: &PageReport) {
     println!("页面：{target}");
     println!("编码：{}　标题：{}", r.encoding, r.title.as_deref().unwrap_or("（无）"));
-    println!("结论：{}", verdict_label(r.verdict));
+    println!("结论：{}", r.verdict.label());
     if !r.codes_found.is_empty() {
         println!("页面上的标识代码：{}", r.codes_found.join("、"));
     }
@@ -106,7 +95,7 @@ fn print_page(p: &PageResult) {
     match p.verdict {
         Some(v) => {
             let mark = if v == Verdict::Compliant { "✓" } else { "✗" };
-            println!("{mark} {} {}　{}", p.url, verdict_label(v), p.title.as_deref().unwrap_or(""));
+            println!("{mark} {} {}　{}", p.url, v.label(), p.title.as_deref().unwrap_or(""));
             if v != Verdict::Compliant {
                 println!("    说明：{}", v.advice());
             }
@@ -155,14 +144,10 @@ pub async fn crawl(
             "共检查 {} 个页面，合规 {} 个；站点结论：{}",
             summary.pages,
             summary.compliant,
-            match summary.site_verdict {
-                "compliant" => "合规",
-                "unreachable" => "无法访问",
-                _ => "不合规",
-            }
+            summary.site_verdict.label()
         );
     }
-    Ok(exit_for(summary.site_verdict == "compliant"))
+    Ok(exit_for(summary.site_verdict == SiteVerdict::Compliant))
 }
 
 /// `govbadge sweep`: every badged site of the scope; Ctrl-C stops and says how to resume.
@@ -172,7 +157,7 @@ pub async fn sweep(
     resume: bool,
     out: Option<std::path::PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    use crate::crawl::sweep::{self, SweepOptions};
+    use crate::service::sweep::{self, SweepOptions};
     let scope = match region.as_deref() {
         Some(code) => crate::domain::region::RegionCode::parse(code)
             .map_err(|m| anyhow::anyhow!("--region: {m}"))?
@@ -235,12 +220,9 @@ pub async fn report(config: Config, sweep: Option<i64>, out: Option<std::path::P
     let pool = crate::store::connect(&config.database.effective_url(), config.database.max_connections).await?;
     let id = match sweep {
         Some(id) => id,
-        None => sqlx::query_scalar(
-            "SELECT id FROM sweeps WHERE kind = 'sweep' AND status = 'finished' ORDER BY id DESC LIMIT 1",
-        )
-        .fetch_optional(&pool)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no finished sweep to report on"))?,
+        None => crate::store::sweeps::latest_finished(&pool)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no finished sweep to report on"))?,
     };
     let dir =
         crate::report::write_reports(&pool, id, out.as_deref().unwrap_or(std::path::Path::new("reports"))).await?;

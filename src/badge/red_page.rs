@@ -5,9 +5,9 @@ use minijinja::{context, Environment};
 
 use super::snippet::install_snippet;
 use crate::domain::badge::BadgeCode;
-use crate::service::red_pages::RedPage;
+use crate::domain::red_page::RedPage;
 
-const TEMPLATE: &str = include_str!("../web/templates/red_page.html");
+const TEMPLATE: &str = include_str!("templates/red_page.html");
 
 pub fn render(page: &RedPage, badge_base: &str) -> Result<String, minijinja::Error> {
     let mut env = Environment::new();

@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::store::Pool;
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
 
 use crate::store::sightings as store;
 
@@ -63,7 +63,7 @@ impl Sightings {
 
     /// Writes the pending counts. A code keeps at most [`MAX_HOSTS_PER_CODE`] hosts: a new one
     /// replaces the lowest-ranked only when it ranks higher (see `store::sightings`).
-    pub async fn flush(&self, pool: &SqlitePool) -> Result<usize, sqlx::Error> {
+    pub async fn flush(&self, pool: &Pool) -> Result<usize, sqlx::Error> {
         let batch: Vec<((String, String), Pending)> =
             std::mem::take(&mut *self.pending.lock().expect("sightings lock")).into_iter().collect();
         if batch.is_empty() {

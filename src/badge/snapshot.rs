@@ -6,9 +6,9 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::SqlitePool;
 
 use crate::domain::badge::BadgeStatus;
+use crate::store::Pool;
 
 /// What the verification page and the badge show of one badge: public data only.
 #[derive(Debug, Clone, Serialize)]
@@ -53,22 +53,6 @@ pub struct BadgeDirectory {
     inner: Arc<RwLock<Arc<Snapshot>>>,
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    code: String,
-    status: String,
-    issued_at: DateTime<Utc>,
-    unit_name: String,
-    category: String,
-    address: String,
-    unit_functions: String,
-    site_name: String,
-    domain_cn: String,
-    domain_cn_ascii: String,
-    domain_en: String,
-    issuer: Option<String>,
-}
-
 impl BadgeDirectory {
     pub fn current(&self) -> Arc<Snapshot> {
         self.inner.read().expect("snapshot lock").clone()
@@ -79,16 +63,8 @@ impl BadgeDirectory {
     }
 
     /// Reloads every badge from the database (the latest issued application of each code).
-    pub async fn reload(&self, pool: &SqlitePool) -> Result<(), sqlx::Error> {
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT b.code, b.status, b.issued_at, a.unit_name, a.category, a.address, a.unit_functions, a.site_name,
-                    a.domain_cn, a.domain_cn_ascii, a.domain_en,
-                    (SELECT ac.display_name FROM application_events e JOIN accounts ac ON ac.id = e.actor_id
-                      WHERE e.application_id = b.application_id AND e.event = 'issue' ORDER BY e.id DESC LIMIT 1) AS issuer
-             FROM badges b JOIN applications a ON a.id = b.application_id",
-        )
-        .fetch_all(pool)
-        .await?;
+    pub async fn reload(&self, pool: &Pool) -> Result<(), sqlx::Error> {
+        let rows = crate::store::badges::public_rows(pool).await?;
         let previous = self.current().generation;
         let mut snapshot = Snapshot { generation: previous + 1, ..Snapshot::default() };
         for r in rows {
@@ -106,7 +82,7 @@ impl BadgeDirectory {
             }
             let badge = PublicBadge {
                 code: r.code.clone(),
-                status: BadgeStatus::parse(&r.status).unwrap_or(BadgeStatus::Suspended),
+                status: r.status,
                 category: if r.category == "事业单位" { "institution" } else { "party" },
                 unit_name: r.unit_name,
                 unit_type: r.category,

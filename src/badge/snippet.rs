@@ -30,4 +30,28 @@ mod tests {
         assert!(s.contains(&format!("src=\"https://badge.example.cn/badge/{code}.js\"")));
         assert!(!s.contains("document.write"));
     }
+
+    /// The page check counts the snippet, pasted before `</body>`, as compliant.
+    #[test]
+    fn the_check_counts_the_snippet_compliant() {
+        use crate::check::{check, PageInput, Verdict};
+        let base = url::Url::parse("https://bs.example.gov.cn").unwrap();
+        let code = BadgeCode::parse("4109220000016").unwrap();
+        let snippet = install_snippet(base.as_str(), &code);
+        let page = format!(
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>清丰县人民政府网</title></head><body><p>正文</p>{snippet}</body></html>"
+        );
+        let r = check(&PageInput {
+            bytes: page.as_bytes(),
+            content_type: None,
+            page_url: None,
+            expected_code: code.as_str(),
+            badge_base: &base,
+        });
+        assert_eq!(r.verdict, Verdict::Compliant);
+        assert_eq!(r.codes_found, [code.as_str()]);
+        assert!(r.warnings.is_empty());
+        assert_eq!(r.title.as_deref(), Some("清丰县人民政府网"));
+        assert_eq!(r.encoding, "UTF-8");
+    }
 }

@@ -23,8 +23,9 @@ use self::footer::Footer;
 use self::tokenizer::{Tag, TextKind, Token, Tokenizer};
 
 /// The page check's verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Verdict {
     Compliant,
     Missing,
@@ -37,22 +38,24 @@ pub enum Verdict {
 
 impl Verdict {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Compliant => "compliant",
-            Verdict::Missing => "missing",
-            Verdict::WrongCode => "wrong_code",
-            Verdict::AfterBody => "after_body",
-            Verdict::InHead => "in_head",
-            Verdict::CommentedOut => "commented_out",
-            Verdict::Hidden => "hidden",
-        }
+        self.into()
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        use Verdict::*;
-        [Compliant, Missing, WrongCode, AfterBody, InHead, CommentedOut, Hidden]
-            .into_iter()
-            .find(|v| v.as_str() == text)
+        text.parse().ok()
+    }
+
+    /// A short label for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Compliant => "合规",
+            Verdict::Missing => "未加挂网站标识",
+            Verdict::WrongCode => "标识代码不符",
+            Verdict::AfterBody => "标识位于</body>之后",
+            Verdict::InHead => "标识位于<head>内",
+            Verdict::CommentedOut => "标识被注释",
+            Verdict::Hidden => "标识被隐藏",
+        }
     }
 
     /// What to change, in Chinese, for the unit.
@@ -70,8 +73,9 @@ impl Verdict {
 }
 
 /// Findings that are not failures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Warning {
     NoBodyEndTag,
     NotAtBottom,
@@ -89,17 +93,11 @@ impl Warning {
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Warning::NoBodyEndTag => "no_body_end_tag",
-            Warning::NotAtBottom => "not_at_bottom",
-            Warning::MultipleBodyEndTags => "multiple_body_end_tags",
-        }
+        self.into()
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Warning::NoBodyEndTag, Warning::NotAtBottom, Warning::MultipleBodyEndTags]
-            .into_iter()
-            .find(|w| w.as_str() == text)
+        text.parse().ok()
     }
 
     pub fn advice(self) -> &'static str {

@@ -16,8 +16,9 @@ use super::politeness::Politeness;
 use crate::config::CrawlConfig;
 
 /// Why a fetch produced no page to check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Failure {
     Timeout,
     Dns,
@@ -36,19 +37,7 @@ pub enum Failure {
 
 impl Failure {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Failure::Timeout => "timeout",
-            Failure::Dns => "dns",
-            Failure::Tls => "tls",
-            Failure::Connect => "connect",
-            Failure::TooLarge => "too_large",
-            Failure::RedirectLoop => "redirect_loop",
-            Failure::NotHtml => "not_html",
-            Failure::RobotsDisallowed => "robots_disallowed",
-            Failure::HttpError => "http_error",
-            Failure::BlockedAddress => "blocked_address",
-            Failure::SiteTimeout => "site_timeout",
-        }
+        self.into()
     }
 
     /// How supervisors read the outcome.
@@ -69,22 +58,7 @@ impl Failure {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        use Failure::*;
-        [
-            Timeout,
-            Dns,
-            Tls,
-            Connect,
-            TooLarge,
-            RedirectLoop,
-            NotHtml,
-            RobotsDisallowed,
-            HttpError,
-            BlockedAddress,
-            SiteTimeout,
-        ]
-        .into_iter()
-        .find(|f| f.as_str() == text)
+        text.parse().ok()
     }
 
     pub fn advice(self) -> &'static str {

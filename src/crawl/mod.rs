@@ -6,7 +6,6 @@ pub mod fetch;
 pub mod politeness;
 pub mod robots;
 pub mod sitemap;
-pub mod sweep;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
@@ -22,6 +21,7 @@ use crate::check::footer::Footer;
 use crate::check::links;
 use crate::check::{self, PageInput, Verdict, Warning};
 use crate::config::CrawlConfig;
+use crate::domain::site_status::SiteVerdict;
 
 /// A site to crawl: where to start, which hosts belong to it, which badge it must carry.
 #[derive(Debug, Clone)]
@@ -153,9 +153,8 @@ pub struct SiteSummary {
     pub compliant: usize,
     /// URLs fetched or skipped, checked or not.
     pub urls: usize,
-    /// `compliant` when every checked page is; `non_compliant`; `unreachable` when no page
-    /// could be checked.
-    pub site_verdict: &'static str,
+    /// Compliant when every checked page is; unreachable when no page could be checked.
+    pub site_verdict: SiteVerdict,
     pub verdicts: std::collections::BTreeMap<&'static str, usize>,
     pub outcomes: std::collections::BTreeMap<&'static str, usize>,
 }
@@ -174,11 +173,11 @@ impl SiteSummary {
     fn finish(mut self) -> Self {
         self.summary = true;
         self.site_verdict = if self.pages == 0 {
-            "unreachable"
+            SiteVerdict::Unreachable
         } else if self.compliant == self.pages {
-            "compliant"
+            SiteVerdict::Compliant
         } else {
-            "non_compliant"
+            SiteVerdict::NonCompliant
         };
         self
     }

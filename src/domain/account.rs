@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use super::region::{Level, RegionCode};
 
 /// An account's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     /// 开办主体: a body that applies for its websites.
     Unit,
@@ -22,16 +23,11 @@ impl Role {
     pub const ALL: [Role; 4] = [Role::Unit, Role::Reviewer, Role::Supervisor, Role::Admin];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Unit => "unit",
-            Role::Reviewer => "reviewer",
-            Role::Supervisor => "supervisor",
-            Role::Admin => "admin",
-        }
+        self.into()
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == text)
+        text.parse().ok()
     }
 
     pub fn label(self) -> &'static str {

@@ -13,8 +13,9 @@ use super::fields::{
 };
 
 /// 申请类型.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ApplicationKind {
     /// 新开办网站申请 (开办审核).
     New,
@@ -24,18 +25,11 @@ pub enum ApplicationKind {
 
 impl ApplicationKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::New => "new",
-            Self::Recheck => "recheck",
-        }
+        self.into()
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "new" => Some(Self::New),
-            "recheck" => Some(Self::Recheck),
-            _ => None,
-        }
+        text.parse().ok()
     }
 
     pub fn label(self) -> &'static str {

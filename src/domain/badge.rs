@@ -63,25 +63,31 @@ impl Serialize for BadgeCode {
 }
 
 /// Status of an issued badge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum BadgeStatus {
     Active,
     Suspended,
     Revoked,
 }
 
+/// For reading stored rows.
+impl TryFrom<String> for BadgeStatus {
+    type Error = strum::ParseError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
 impl BadgeStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Suspended => "suspended",
-            Self::Revoked => "revoked",
-        }
+        self.into()
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Active, Self::Suspended, Self::Revoked].into_iter().find(|s| s.as_str() == text)
+        text.parse().ok()
     }
 
     pub fn label(self) -> &'static str {

@@ -7,6 +7,7 @@ pub mod badge;
 pub mod calendar;
 pub mod check_digits;
 pub mod fields;
+pub mod red_page;
 pub mod region;
 pub mod site_status;
 pub mod workflow;

@@ -74,8 +74,22 @@ impl<'de> Deserialize<'de> for RegionCode {
 }
 
 /// Administrative level of a unit or a staffing office, lowest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Level {
     County,
     City,
@@ -87,16 +101,11 @@ impl Level {
     pub const ALL: [Level; 4] = [Level::County, Level::City, Level::Province, Level::Central];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Level::County => "county",
-            Level::City => "city",
-            Level::Province => "province",
-            Level::Central => "central",
-        }
+        self.into()
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|l| l.as_str() == text)
+        text.parse().ok()
     }
 
     /// The Chinese name used in the UI.

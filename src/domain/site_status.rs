@@ -5,8 +5,9 @@ use serde::Serialize;
 
 use super::badge::BadgeStatus;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum SiteStatus {
     /// Every checked page carries the badge.
     Compliant,
@@ -22,14 +23,7 @@ pub enum SiteStatus {
 
 impl SiteStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            SiteStatus::Compliant => "compliant",
-            SiteStatus::Pending => "pending",
-            SiteStatus::Overdue => "overdue",
-            SiteStatus::Unreachable => "unreachable",
-            SiteStatus::Suspended => "suspended",
-            SiteStatus::Revoked => "revoked",
-        }
+        self.into()
     }
 
     pub fn label(self) -> &'static str {
@@ -44,11 +38,68 @@ impl SiteStatus {
     }
 }
 
-/// `latest_verdict` is the latest site verdict (`compliant`, `non_compliant`, `unreachable`),
-/// `None` when never checked; `today` is the China-time date.
+/// What one check of a site (a sweep, a scheduled or a unit's check) concluded, as stored with
+/// its results.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum SiteVerdict {
+    /// Every checked page carries the badge.
+    Compliant,
+    /// At least one checked page does not.
+    NonCompliant,
+    /// No page could be checked (and what a check that has checked nothing yet says).
+    #[default]
+    Unreachable,
+    /// Not crawled: the badge is suspended.
+    Suspended,
+    /// Not crawled: the badge is revoked.
+    Revoked,
+}
+
+impl SiteVerdict {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        text.parse().ok()
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SiteVerdict::Compliant => "合规",
+            SiteVerdict::NonCompliant => "不合规",
+            SiteVerdict::Unreachable => "无法访问",
+            SiteVerdict::Suspended => "标识已暂停",
+            SiteVerdict::Revoked => "标识已撤销",
+        }
+    }
+
+    /// The verdict of a site whose badge is not active (not crawled).
+    pub fn of_inactive(badge: BadgeStatus) -> Option<Self> {
+        match badge {
+            BadgeStatus::Active => None,
+            BadgeStatus::Suspended => Some(SiteVerdict::Suspended),
+            BadgeStatus::Revoked => Some(SiteVerdict::Revoked),
+        }
+    }
+}
+
+/// For reading stored rows.
+impl TryFrom<String> for SiteVerdict {
+    type Error = strum::ParseError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
+/// `latest_verdict` is the latest site verdict, `None` when never checked; `today` is the
+/// China-time date.
 pub fn site_status(
     badge: BadgeStatus,
-    latest_verdict: Option<&str>,
+    latest_verdict: Option<SiteVerdict>,
     install_due: NaiveDate,
     today: NaiveDate,
 ) -> SiteStatus {
@@ -58,8 +109,8 @@ pub fn site_status(
         BadgeStatus::Active => {}
     }
     match latest_verdict {
-        Some("compliant") => SiteStatus::Compliant,
-        Some("unreachable") if today > install_due => SiteStatus::Unreachable,
+        Some(SiteVerdict::Compliant) => SiteStatus::Compliant,
+        Some(SiteVerdict::Unreachable) if today > install_due => SiteStatus::Unreachable,
         _ if today > install_due => SiteStatus::Overdue,
         _ => SiteStatus::Pending,
     }
@@ -70,18 +121,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn verdict_words_round_trip() {
+        for v in [SiteVerdict::Compliant, SiteVerdict::NonCompliant, SiteVerdict::Unreachable, SiteVerdict::Suspended] {
+            assert_eq!(SiteVerdict::parse(v.as_str()), Some(v));
+            assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());
+        }
+        assert_eq!(SiteVerdict::NonCompliant.as_str(), "non_compliant");
+        assert_eq!(SiteVerdict::parse("partly"), None);
+    }
+
+    #[test]
     fn statuses() {
         let due: NaiveDate = "2026-12-04".parse().unwrap();
         let before: NaiveDate = "2026-12-04".parse().unwrap();
         let after: NaiveDate = "2026-12-05".parse().unwrap();
         use BadgeStatus::*;
-        assert_eq!(site_status(Active, Some("compliant"), due, after), SiteStatus::Compliant);
+        assert_eq!(site_status(Active, Some(SiteVerdict::Compliant), due, after), SiteStatus::Compliant);
         assert_eq!(site_status(Active, None, due, before), SiteStatus::Pending);
-        assert_eq!(site_status(Active, Some("non_compliant"), due, before), SiteStatus::Pending);
-        assert_eq!(site_status(Active, Some("non_compliant"), due, after), SiteStatus::Overdue);
+        assert_eq!(site_status(Active, Some(SiteVerdict::NonCompliant), due, before), SiteStatus::Pending);
+        assert_eq!(site_status(Active, Some(SiteVerdict::NonCompliant), due, after), SiteStatus::Overdue);
         assert_eq!(site_status(Active, None, due, after), SiteStatus::Overdue);
-        assert_eq!(site_status(Active, Some("unreachable"), due, after), SiteStatus::Unreachable);
-        assert_eq!(site_status(Suspended, Some("compliant"), due, after), SiteStatus::Suspended);
+        assert_eq!(site_status(Active, Some(SiteVerdict::Unreachable), due, after), SiteStatus::Unreachable);
+        assert_eq!(site_status(Suspended, Some(SiteVerdict::Compliant), due, after), SiteStatus::Suspended);
         assert_eq!(site_status(Revoked, None, due, before), SiteStatus::Revoked);
     }
 }

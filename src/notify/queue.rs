@@ -1,8 +1,8 @@
 //! Queuing a notice in the outbox for a recipient, by each channel that is enabled and has an
 //! address, inside the caller's transaction.
 
+use crate::store::Connection;
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
 
 use super::messages::Notice;
 use crate::config::Config;
@@ -18,7 +18,7 @@ pub struct Recipient<'a> {
 
 /// Queues `notice`; returns how many messages were queued.
 pub async fn queue(
-    conn: &mut SqliteConnection,
+    conn: &mut Connection,
     config: &Config,
     to: &Recipient<'_>,
     notice: &Notice,

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::store::Pool;
 use chrono::Utc;
-use sqlx::SqlitePool;
 use tokio::sync::Notify;
 
 use super::email::Mailer;
@@ -15,7 +15,7 @@ use crate::config::{Config, OutboxConfig};
 use crate::store::outbox::{self, Message};
 
 pub struct Sender {
-    pool: SqlitePool,
+    pool: Pool,
     mailer: Option<Mailer>,
     sms: Option<SmsGateway>,
     config: OutboxConfig,
@@ -23,7 +23,7 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn new(pool: SqlitePool, config: &Config, wake: Arc<Notify>) -> anyhow::Result<Self> {
+    pub fn new(pool: Pool, config: &Config, wake: Arc<Notify>) -> anyhow::Result<Self> {
         Ok(Self {
             pool,
             mailer: config.mail.enabled.then(|| Mailer::new(&config.mail)).transpose()?,

@@ -14,7 +14,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use sqlx::SqlitePool;
+use crate::store::Pool;
 
 use crate::domain::calendar::today_in_china;
 use crate::store::sweeps::{self, Sweep};
@@ -33,14 +33,14 @@ pub const TREND_SWEEPS: i64 = 12;
 
 /// The site lines of a stored sweep, with statuses as of the day it finished, so that a report
 /// rendered again later reads the same.
-pub async fn sweep_lines(pool: &SqlitePool, sweep: &Sweep) -> anyhow::Result<Vec<SiteLine>> {
+pub async fn sweep_lines(pool: &Pool, sweep: &Sweep) -> anyhow::Result<Vec<SiteLine>> {
     let as_of = today_in_china(sweep.finished_at.unwrap_or(sweep.started_at));
     rows::site_lines(pool, &sweep.scope, ResultSource::Sweep(sweep.id), as_of).await
 }
 
 /// Unregistered hosts seen showing a badge of `scope`, first seen by `until`.
 pub async fn counterfeit_sightings(
-    pool: &SqlitePool,
+    pool: &Pool,
     scope: &str,
     until: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<Vec<html::CounterfeitSighting>> {
@@ -54,7 +54,7 @@ pub async fn counterfeit_sightings(
 
 /// Writes every report of a sweep into `<out>/<date>-<scope>/`; returns the directory. Pages
 /// are streamed from the database into the files, one site at a time.
-pub async fn write_reports(pool: &SqlitePool, sweep_id: i64, out: &Path) -> anyhow::Result<PathBuf> {
+pub async fn write_reports(pool: &Pool, sweep_id: i64, out: &Path) -> anyhow::Result<PathBuf> {
     let sweep = sweeps::get(pool, sweep_id).await?;
     let date = today_in_china(sweep.started_at);
     let scope = if sweep.scope.is_empty() { "all".to_owned() } else { sweep.scope.clone() };
@@ -87,7 +87,7 @@ pub async fn write_reports(pool: &SqlitePool, sweep_id: i64, out: &Path) -> anyh
 }
 
 /// The failing pages of `lines` as the HTML report lists them.
-pub async fn failing_pages(pool: &SqlitePool, lines: &[SiteLine]) -> anyhow::Result<html::FailingPages> {
+pub async fn failing_pages(pool: &Pool, lines: &[SiteLine]) -> anyhow::Result<html::FailingPages> {
     let mut failing = html::FailingPages::default();
     rows::for_each_page(pool, lines, |line, page| {
         failing.add(&line.site.code, page);
@@ -99,7 +99,7 @@ pub async fn failing_pages(pool: &SqlitePool, lines: &[SiteLine]) -> anyhow::Res
 
 /// The `index.html` of a sweep.
 pub async fn render_html(
-    pool: &SqlitePool,
+    pool: &Pool,
     sweep: &Sweep,
     lines: &[SiteLine],
     failing: &html::FailingPages,

@@ -4,11 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::store::Pool;
 use chrono::NaiveDate;
-use sqlx::SqlitePool;
 
 use crate::check::footer::Footer;
-use crate::domain::badge::BadgeStatus;
 use crate::domain::calendar::china_offset;
 use crate::domain::site_status::{site_status, SiteStatus};
 use crate::store::sweeps::{self, LatestResult, PageRow, SiteRow};
@@ -114,7 +113,7 @@ impl SiteLine {
             .as_ref()
             .and_then(|r| r.first_failing_verdict.as_deref())
             .and_then(crate::check::Verdict::parse)
-            .map(crate::check_cli::verdict_label)
+            .map(crate::check::Verdict::label)
             .unwrap_or_default()
     }
 
@@ -143,7 +142,7 @@ impl SiteFilter {
 
 /// The sites of `scope` (a region code prefix) with their results and statuses as of `today`.
 pub async fn site_lines(
-    pool: &SqlitePool,
+    pool: &Pool,
     scope: &str,
     source: ResultSource,
     today: NaiveDate,
@@ -156,18 +155,13 @@ pub async fn site_lines(
 }
 
 /// One site with its result and status as of `today`.
-pub async fn site_line(
-    pool: &SqlitePool,
-    site: SiteRow,
-    source: ResultSource,
-    today: NaiveDate,
-) -> anyhow::Result<SiteLine> {
+pub async fn site_line(pool: &Pool, site: SiteRow, source: ResultSource, today: NaiveDate) -> anyhow::Result<SiteLine> {
     let result = match source {
         ResultSource::Sweep(id) => sweeps::site_result(pool, id, &site.code).await?,
         ResultSource::Latest => sweeps::latest_result(pool, &site.code).await?,
     };
-    let badge = BadgeStatus::parse(&site.status).unwrap_or(BadgeStatus::Active);
-    let status = site_status(badge, result.as_ref().map(|r| r.site_verdict.as_str()), site.install_due, today);
+    let badge = site.status;
+    let status = site_status(badge, result.as_ref().map(|r| r.site_verdict), site.install_due, today);
     let (verdicts, footer) = match &result {
         Some(r) => (
             sweeps::verdict_counts(pool, r.sweep_id, &site.code).await?.into_iter().collect(),
@@ -282,7 +276,7 @@ pub fn outcome_label(outcome: &str) -> &str {
 /// A page's verdict as supervisors read it.
 pub fn verdict_text(verdict: Option<&str>) -> &str {
     match verdict {
-        Some(v) => crate::check::Verdict::parse(v).map(crate::check_cli::verdict_label).unwrap_or(v),
+        Some(v) => crate::check::Verdict::parse(v).map(crate::check::Verdict::label).unwrap_or(v),
         None => "",
     }
 }
@@ -333,7 +327,7 @@ pub fn page_cells(code: &str, p: &PageRow) -> Vec<String> {
 /// Calls `each` with every stored page of the results of `lines`, site by site, holding one
 /// site's pages in memory at a time.
 pub async fn for_each_page(
-    pool: &SqlitePool,
+    pool: &Pool,
     lines: &[SiteLine],
     mut each: impl FnMut(&SiteLine, &PageRow) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {

@@ -5,14 +5,14 @@
 //! loses its badge. Each event has a key (kind, subject, period) stored with its messages in one
 //! transaction, so running the rules again, after any sweep or restart, sends nothing twice.
 
+use crate::store::Pool;
 use chrono::{NaiveDate, Utc};
-use sqlx::SqlitePool;
 
 use crate::config::Config;
 use crate::domain::application::ApplicationKind;
 use crate::domain::badge::BadgeStatus;
 use crate::domain::calendar::WorkingCalendar;
-use crate::domain::site_status::{site_status, SiteStatus};
+use crate::domain::site_status::{site_status, SiteStatus, SiteVerdict};
 use crate::notify::messages::{self, About, DigestLine, Finding, Notice};
 use crate::notify::queue::{queue, Recipient};
 use crate::store::notices::{self, NoticeKey};
@@ -50,14 +50,14 @@ fn decide(
     today: NaiveDate,
 ) -> Option<Decision> {
     let latest = results.first()?;
-    if latest.site_verdict == "compliant" {
+    if latest.site_verdict == SiteVerdict::Compliant {
         return None;
     }
-    let previous_compliant = results.get(1).is_some_and(|r| r.site_verdict == "compliant");
-    if previous_compliant && latest.site_verdict == "non_compliant" {
+    let previous_compliant = results.get(1).is_some_and(|r| r.site_verdict == SiteVerdict::Compliant);
+    if previous_compliant && latest.site_verdict == SiteVerdict::NonCompliant {
         return Some(Decision::Regression { sweep_id: latest.sweep_id });
     }
-    match site_status(BadgeStatus::Active, Some(&latest.site_verdict), site.install_due, today) {
+    match site_status(BadgeStatus::Active, Some(latest.site_verdict), site.install_due, today) {
         SiteStatus::Overdue => Some(Decision::Overdue),
         SiteStatus::Pending => {
             let left = calendar.working_days_between(today, site.install_due);
@@ -69,12 +69,7 @@ fn decide(
 
 /// Runs the rules over every active badged site as of `today` (a China date; the messages are
 /// queued now); returns what was sent.
-pub async fn run(
-    pool: &SqlitePool,
-    config: &Config,
-    calendar: &WorkingCalendar,
-    today: NaiveDate,
-) -> anyhow::Result<Sent> {
+pub async fn run(pool: &Pool, config: &Config, calendar: &WorkingCalendar, today: NaiveDate) -> anyhow::Result<Sent> {
     let mut sent = Sent::default();
     if !config.notices.enabled {
         return Ok(sent);
@@ -82,13 +77,13 @@ pub async fn run(
     let portal_url = format!("{}/portal", config.server.public_base_url.trim_end_matches('/'));
     let mut overdue_sites: Vec<(SiteRow, &'static str)> = Vec::new();
     for site in sweeps::sites(pool, "").await? {
-        if site.status != "active" {
+        if site.status != BadgeStatus::Active {
             continue;
         }
         let results = sweeps::latest_results(pool, &site.code, 2).await?;
         if let Some(latest) = results.first() {
-            if today > site.install_due && latest.site_verdict != "compliant" {
-                let status = site_status(BadgeStatus::Active, Some(&latest.site_verdict), site.install_due, today);
+            if today > site.install_due && latest.site_verdict != SiteVerdict::Compliant {
+                let status = site_status(BadgeStatus::Active, Some(latest.site_verdict), site.install_due, today);
                 overdue_sites.push((site.clone(), status.label()));
             }
         }
@@ -100,7 +95,7 @@ pub async fn run(
             .first_failing_verdict
             .as_deref()
             .and_then(crate::check::Verdict::parse)
-            .map(crate::check_cli::verdict_label);
+            .map(crate::check::Verdict::label);
         let finding = match (&latest.first_failing_url, reason) {
             (Some(url), Some(reason)) => Some(Finding { url, reason }),
             _ => None,
@@ -151,7 +146,7 @@ pub async fn run(
 
 /// One digest per supervisor covering any overdue site, once per day.
 async fn send_digests(
-    pool: &SqlitePool,
+    pool: &Pool,
     config: &Config,
     overdue: &[(SiteRow, &'static str)],
     today: NaiveDate,
@@ -207,7 +202,7 @@ async fn send_digests(
 
 /// Records the event and queues its messages in one transaction, unless it was sent before.
 async fn send_once(
-    pool: &SqlitePool,
+    pool: &Pool,
     config: &Config,
     key: &NoticeKey<'_>,
     to: &Recipient<'_>,
@@ -236,7 +231,7 @@ mod tests {
         SiteRow {
             code: "4109220000016".into(),
             application_id: 1,
-            status: "active".into(),
+            status: BadgeStatus::Active,
             install_due: due.parse().unwrap(),
             issued_at: "2026-11-20T02:00:00Z".parse().unwrap(),
             unit_id: 1,
@@ -253,7 +248,7 @@ mod tests {
     fn result(sweep_id: i64, verdict: &str) -> LatestResult {
         LatestResult {
             sweep_id,
-            site_verdict: verdict.into(),
+            site_verdict: SiteVerdict::parse(verdict).unwrap(),
             pages: 3,
             compliant: 0,
             first_failing_url: None,

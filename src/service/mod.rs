@@ -10,11 +10,12 @@ pub mod passwords;
 pub mod red_pages;
 pub mod schedule;
 pub mod self_check;
+pub mod sweep;
 pub mod throttle;
 
 use std::sync::Arc;
 
-use sqlx::SqlitePool;
+use crate::store::Pool;
 use tokio::sync::Notify;
 
 use crate::config::Config;
@@ -26,7 +27,7 @@ use crate::store::StoreError;
 /// Everything an operation needs.
 #[derive(Clone)]
 pub struct Context {
-    pub pool: SqlitePool,
+    pub pool: Pool,
     pub config: Arc<Config>,
     pub calendar: Arc<WorkingCalendar>,
     /// Wakes the outbox sender after a commit that queued messages.

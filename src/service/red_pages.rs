@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 use super::{Context, ServiceError};
 use crate::domain::account::{Actor, Role};
 use crate::domain::application::FieldErrors;
+use crate::domain::badge::BadgeStatus;
 use crate::domain::fields::{plain_text, FixedPhone};
+pub use crate::domain::red_page::RedPage;
+use crate::store::red_pages as store;
 
 /// The form as typed.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -21,32 +24,6 @@ pub struct RedPageInput {
     pub public_phone: String,
     pub service_links: String,
     pub published: String,
-}
-
-/// A stored red page.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
-pub struct RedPage {
-    pub code: String,
-    pub unit_id: i64,
-    pub title: String,
-    pub introduction: String,
-    pub functions: String,
-    pub address: String,
-    pub public_phone: String,
-    pub service_links: String,
-    pub published: bool,
-}
-
-impl RedPage {
-    /// The service links as (name, URL) pairs.
-    pub fn links(&self) -> Vec<(String, String)> {
-        self.service_links
-            .lines()
-            .filter_map(|l| {
-                l.trim().rsplit_once(char::is_whitespace).map(|(n, u)| (n.trim().to_owned(), u.trim().to_owned()))
-            })
-            .collect()
-    }
 }
 
 fn validate(input: &RedPageInput) -> Result<RedPageInput, FieldErrors> {
@@ -96,11 +73,7 @@ pub async fn of_unit(ctx: &Context, actor: &Actor, code: &str) -> Result<Option<
     if actor.role != Role::Unit {
         return Err(ServiceError::Forbidden);
     }
-    Ok(sqlx::query_as("SELECT code, unit_id, title, introduction, functions, address, public_phone, service_links, published FROM red_pages WHERE code = ? AND unit_id = ?")
-        .bind(code)
-        .bind(actor.account_id)
-        .fetch_optional(&ctx.pool)
-        .await?)
+    Ok(store::of_unit(&ctx.pool, actor.account_id, code).await?)
 }
 
 /// Saves (and publishes or withdraws) the unit's red page for one of its active badges.
@@ -109,41 +82,30 @@ pub async fn save(ctx: &Context, actor: &Actor, input: &RedPageInput) -> Result<
         return Err(ServiceError::Forbidden);
     }
     let page = validate(input).map_err(ServiceError::Invalid)?;
-    let owner: Option<(i64, String)> = sqlx::query_as("SELECT unit_id, status FROM badges WHERE code = ?")
-        .bind(&page.code)
-        .fetch_optional(&ctx.pool)
-        .await?;
-    match owner {
-        Some((unit, status)) if unit == actor.account_id && status == "active" => {}
-        _ => return Err(super::field_error("code", "请选择本单位有效的网站标识")),
+    let own_active_badge = match crate::store::badges::get(&ctx.pool, &page.code).await {
+        Ok(badge) => badge.unit_id == actor.account_id && badge.status == BadgeStatus::Active,
+        Err(crate::store::StoreError::NotFound) => false,
+        Err(e) => return Err(e.into()),
+    };
+    if !own_active_badge {
+        return Err(super::field_error("code", "请选择本单位有效的网站标识"));
     }
-    sqlx::query(
-        "INSERT INTO red_pages (code, unit_id, title, introduction, functions, address, public_phone, service_links, published, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (code) DO UPDATE SET title = excluded.title, introduction = excluded.introduction,
-           functions = excluded.functions, address = excluded.address, public_phone = excluded.public_phone,
-           service_links = excluded.service_links, published = excluded.published, updated_at = excluded.updated_at",
-    )
-    .bind(&page.code)
-    .bind(actor.account_id)
-    .bind(&page.title)
-    .bind(&page.introduction)
-    .bind(&page.functions)
-    .bind(&page.address)
-    .bind(&page.public_phone)
-    .bind(&page.service_links)
-    .bind(page.published == "1")
-    .bind(Utc::now())
-    .execute(&ctx.pool)
-    .await?;
+    let page = RedPage {
+        code: page.code,
+        unit_id: actor.account_id,
+        title: page.title,
+        introduction: page.introduction,
+        functions: page.functions,
+        address: page.address,
+        public_phone: page.public_phone,
+        service_links: page.service_links,
+        published: page.published == "1",
+    };
+    store::save(&ctx.pool, &page, Utc::now()).await?;
     Ok(())
 }
 
 /// A published red page, for the public.
-pub async fn published(pool: &sqlx::SqlitePool, code: &str) -> Result<Option<RedPage>, sqlx::Error> {
-    sqlx::query_as("SELECT r.code, r.unit_id, r.title, r.introduction, r.functions, r.address, r.public_phone, r.service_links, r.published
-                    FROM red_pages r JOIN badges b ON b.code = r.code WHERE r.code = ? AND r.published = 1 AND b.status = 'active'")
-        .bind(code)
-        .fetch_optional(pool)
-        .await
+pub async fn published(ctx: &Context, code: &str) -> Result<Option<RedPage>, ServiceError> {
+    Ok(store::published(&ctx.pool, code).await?)
 }

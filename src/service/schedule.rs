@@ -7,8 +7,9 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 
 use super::Context;
-use crate::crawl::sweep::check_site;
 use crate::domain::calendar::{china_offset, today_in_china};
+use crate::domain::site_status::SiteVerdict;
+use crate::service::sweep::check_site;
 use crate::store::sweeps;
 
 /// Runs until the task is aborted.
@@ -43,7 +44,7 @@ pub async fn run_due(ctx: &Context, now: DateTime<Utc>) -> anyhow::Result<usize>
         .unwrap_or(now);
     let mut due = Vec::new();
     for site in sweeps::sites(&ctx.pool, "").await? {
-        if site.status != "active" || today > site.install_due {
+        if site.status != crate::domain::badge::BadgeStatus::Active || today > site.install_due {
             continue;
         }
         let left = ctx.calendar.working_days_between(today, site.install_due);
@@ -52,7 +53,7 @@ pub async fn run_due(ctx: &Context, now: DateTime<Utc>) -> anyhow::Result<usize>
             continue;
         }
         let already = sweeps::latest_result(&ctx.pool, &site.code).await?;
-        if already.is_some_and(|r| r.site_verdict == "compliant") && today != site.install_due {
+        if already.is_some_and(|r| r.site_verdict == SiteVerdict::Compliant) && today != site.install_due {
             continue;
         }
         due.push(site);

@@ -8,9 +8,9 @@ use chrono::Utc;
 use url::Url;
 
 use super::{field_error, Context, ServiceError};
-use crate::crawl::sweep::{check_site, site_spec};
 use crate::crawl::PageResult;
 use crate::domain::account::{Actor, Role};
+use crate::service::sweep::{check_site, site_spec};
 use crate::store::sweeps::{self, SiteRow};
 
 /// The unit's active badged site with this code.
@@ -23,7 +23,7 @@ async fn own_site(ctx: &Context, actor: &Actor, code: &str) -> Result<SiteRow, S
         Ok(_) | Err(crate::store::StoreError::NotFound) => return Err(field_error("code", "请选择本单位的网站标识")),
         Err(e) => return Err(e.into()),
     };
-    if site.status != "active" {
+    if site.status != crate::domain::badge::BadgeStatus::Active {
         return Err(field_error("code", "该网站标识已暂停或撤销"));
     }
     Ok(site)

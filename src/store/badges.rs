@@ -87,6 +87,38 @@ pub async fn list_for_unit(pool: &SqlitePool, unit_id: i64) -> Result<Vec<Badge>
     rows.into_iter().map(from_row).collect()
 }
 
+/// What the public badge snapshot holds of each badge: the latest issued application's
+/// public fields and who issued it.
+#[derive(sqlx::FromRow)]
+pub struct PublicRow {
+    pub code: String,
+    #[sqlx(try_from = "String")]
+    pub status: BadgeStatus,
+    pub issued_at: DateTime<Utc>,
+    pub unit_name: String,
+    pub category: String,
+    pub address: String,
+    pub unit_functions: String,
+    pub site_name: String,
+    pub domain_cn: String,
+    pub domain_cn_ascii: String,
+    pub domain_en: String,
+    pub issuer: Option<String>,
+}
+
+/// Every badge's public data.
+pub async fn public_rows(pool: &SqlitePool) -> Result<Vec<PublicRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT b.code, b.status, b.issued_at, a.unit_name, a.category, a.address, a.unit_functions, a.site_name,
+                a.domain_cn, a.domain_cn_ascii, a.domain_en,
+                (SELECT ac.display_name FROM application_events e JOIN accounts ac ON ac.id = e.actor_id
+                  WHERE e.application_id = b.application_id AND e.event = 'issue' ORDER BY e.id DESC LIMIT 1) AS issuer
+         FROM badges b JOIN applications a ON a.id = b.application_id",
+    )
+    .fetch_all(pool)
+    .await
+}
+
 /// Changes the status if it is still `from`, and audits the change.
 pub async fn change_status(
     pool: &SqlitePool,

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod badges;
 pub mod notices;
 pub mod outbox;
+pub mod red_pages;
 pub mod sessions;
 pub mod sightings;
 pub mod sweeps;
@@ -15,6 +16,12 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
+
+/// The database the service runs on.
+pub type Pool = SqlitePool;
+
+/// One connection of the pool, for writes inside a caller's transaction.
+pub type Connection = sqlx::SqliteConnection;
 
 /// A database transaction.
 pub type Tx = Transaction<'static, Sqlite>;

@@ -7,7 +7,8 @@ use sqlx::{SqliteConnection, SqlitePool};
 use super::StoreError;
 
 /// Delivery channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum Channel {
     Email,
     Sms,
@@ -15,10 +16,7 @@ pub enum Channel {
 
 impl Channel {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Sms => "sms",
-        }
+        self.into()
     }
 }
 

@@ -4,14 +4,18 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::SqlitePool;
 
 use super::StoreError;
-use crate::crawl::PageResult;
+use crate::check::footer::Footer;
+use crate::check::{Verdict, Warning};
+use crate::domain::badge::BadgeStatus;
+use crate::domain::site_status::SiteVerdict;
 
 /// A badged site as the crawler needs it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SiteRow {
     pub code: String,
     pub application_id: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: BadgeStatus,
     pub install_due: NaiveDate,
     pub issued_at: DateTime<Utc>,
     pub unit_id: i64,
@@ -117,14 +121,29 @@ pub async fn done_codes(pool: &SqlitePool, sweep_id: i64) -> Result<Vec<String>,
 /// Page rows written per INSERT statement (11 values each, well under SQLite's limit).
 const PAGE_ROWS_PER_INSERT: usize = 64;
 
+/// One page's result, as stored.
+#[derive(Debug, Clone)]
+pub struct PageRecord<'a> {
+    pub url: &'a str,
+    pub http_status: Option<u16>,
+    /// `ok`, or why no page could be checked (the crawler's failure word).
+    pub outcome: &'a str,
+    pub verdict: Option<Verdict>,
+    pub warnings: &'a [Warning],
+    pub title: Option<&'a str>,
+    pub encoding: Option<&'a str>,
+    pub footer: Option<&'a Footer>,
+    pub certificate_problem: Option<&'a str>,
+}
+
 /// A finished site: its outcome and every page, in one transaction.
 pub struct SiteOutcome<'a> {
     pub code: &'a str,
-    pub site_verdict: &'a str,
+    pub site_verdict: SiteVerdict,
     pub pages: i64,
     pub compliant: i64,
     pub urls: i64,
-    pub results: &'a [PageResult],
+    pub results: &'a [PageRecord<'a>],
 }
 
 pub async fn record_site(
@@ -133,8 +152,7 @@ pub async fn record_site(
     outcome: &SiteOutcome<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let first_failing =
-        outcome.results.iter().find(|r| r.verdict.is_some_and(|v| v != crate::check::Verdict::Compliant));
+    let first_failing = outcome.results.iter().find(|r| r.verdict.is_some_and(|v| v != Verdict::Compliant));
     let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO sweep_sites (sweep_id, badge_code, site_verdict, pages, compliant, urls, first_failing_url,
@@ -143,11 +161,11 @@ pub async fn record_site(
     )
     .bind(sweep_id)
     .bind(outcome.code)
-    .bind(outcome.site_verdict)
+    .bind(outcome.site_verdict.as_str())
     .bind(outcome.pages)
     .bind(outcome.compliant)
     .bind(outcome.urls)
-    .bind(first_failing.map(|r| r.url.as_str()))
+    .bind(first_failing.map(|r| r.url))
     .bind(first_failing.and_then(|r| r.verdict).map(|v| v.as_str()))
     .bind(now)
     .execute(&mut *tx)
@@ -160,19 +178,19 @@ pub async fn record_site(
                                       encoding, footer, certificate_problem) ",
         );
         insert.push_values(chunk, |mut row, r| {
-            let warnings = r.warnings.iter().flatten().map(|w| w.as_str()).collect::<Vec<_>>().join(",");
-            let footer = r.footer.as_ref().map(|f| serde_json::to_string(f).unwrap_or_default());
+            let warnings = r.warnings.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(",");
+            let footer = r.footer.map(|f| serde_json::to_string(f).unwrap_or_default());
             row.push_bind(sweep_id)
                 .push_bind(outcome.code.to_owned())
-                .push_bind(r.url.clone())
-                .push_bind(r.status.map(i64::from))
-                .push_bind(r.outcome)
+                .push_bind(r.url.to_owned())
+                .push_bind(r.http_status.map(i64::from))
+                .push_bind(r.outcome.to_owned())
                 .push_bind(r.verdict.map(|v| v.as_str()))
                 .push_bind(warnings)
-                .push_bind(r.title.clone())
-                .push_bind(r.encoding)
+                .push_bind(r.title.map(str::to_owned))
+                .push_bind(r.encoding.map(str::to_owned))
                 .push_bind(footer)
-                .push_bind(r.certificate_problem.clone());
+                .push_bind(r.certificate_problem.map(str::to_owned));
         });
         insert.push(" ON CONFLICT (sweep_id, badge_code, url) DO NOTHING");
         insert.build().execute(&mut *tx).await?;
@@ -181,11 +199,21 @@ pub async fn record_site(
     Ok(())
 }
 
+/// The latest finished sweep (not a scheduled or self-check run).
+pub async fn latest_finished(pool: &SqlitePool) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM sweeps WHERE kind = 'sweep' AND status = 'finished' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?)
+}
+
 /// The latest result of a site, from any kind of run.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LatestResult {
     pub sweep_id: i64,
-    pub site_verdict: String,
+    #[sqlx(try_from = "String")]
+    pub site_verdict: SiteVerdict,
     pub pages: i64,
     pub compliant: i64,
     pub first_failing_url: Option<String>,
@@ -320,7 +348,8 @@ pub async fn trend(pool: &SqlitePool, area: &str, up_to: i64, limit: i64) -> Res
 pub struct HistoryEntry {
     pub sweep_id: i64,
     pub kind: String,
-    pub site_verdict: String,
+    #[sqlx(try_from = "String")]
+    pub site_verdict: SiteVerdict,
     pub pages: i64,
     pub compliant: i64,
     pub first_failing_url: Option<String>,

@@ -266,7 +266,7 @@ async fn a_hostile_site_is_data_not_a_crash() {
     let before = urls.len();
     urls.dedup();
     assert_eq!(before, urls.len());
-    assert_eq!(summary.site_verdict, "non_compliant");
+    assert_eq!(summary.site_verdict.as_str(), "non_compliant");
     assert_eq!(summary.pages, results.iter().filter(|r| r.verdict.is_some()).count());
 
     // Politeness: with Crawl-delay 0.2 s, no two requests to the host started closer than that

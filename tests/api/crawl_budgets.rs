@@ -111,7 +111,7 @@ async fn an_hour_of_crawl_delay_or_retry_after_ends_with_the_site_budget() {
     assert_eq!(home.verdict.map(|v| v.as_str()), Some("compliant"));
     let waiting: Vec<_> = results.iter().filter(|r| r.url != base.as_str()).map(|r| r.outcome).collect();
     assert!(!waiting.is_empty() && waiting.iter().all(|o| *o == "site_timeout"), "{results:?}");
-    assert_eq!(summary.site_verdict, "compliant", "the verdict is of the pages checked");
+    assert_eq!(summary.site_verdict.as_str(), "compliant", "the verdict is of the pages checked");
 
     // A Crawl-delay of an hour: the home page waits its turn after robots.txt, past the budget.
     let (base, _log) = serve(Arc::new(|path: &str, _port: u16| match path {
@@ -124,7 +124,7 @@ async fn an_hour_of_crawl_delay_or_retry_after_ends_with_the_site_budget() {
     assert!(started.elapsed() < Duration::from_secs(20));
     assert!(summary.timed_out);
     assert_eq!(results.iter().map(|r| r.outcome).collect::<Vec<_>>(), ["site_timeout"]);
-    assert_eq!(summary.site_verdict, "unreachable");
+    assert_eq!(summary.site_verdict.as_str(), "unreachable");
 }
 
 #[tokio::test]

@@ -46,7 +46,7 @@ async fn a_unit_publishes_a_red_page_that_carries_its_badge() {
     // The crawler counts the published red page as compliant without fetching anything.
     let row = govbadge::store::sweeps::site(&app.ctx.pool, &code).await.unwrap();
     let sweep = govbadge::store::sweeps::start(&app.ctx.pool, "sweep", "", 1, chrono::Utc::now()).await.unwrap();
-    govbadge::crawl::sweep::check_site(&app.ctx.pool, &app.ctx.crawler, sweep, &row, 10, "http").await.unwrap();
+    govbadge::service::sweep::check_site(&app.ctx.pool, &app.ctx.crawler, sweep, &row, 10, "http").await.unwrap();
     let verdict: String = sqlx::query_scalar("SELECT site_verdict FROM sweep_sites WHERE badge_code = ?")
         .bind(&code)
         .fetch_one(&app.ctx.pool)

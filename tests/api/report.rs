@@ -2,7 +2,7 @@
 //! workbook read back; `govbadge report` renders them again from stored results.
 
 use calamine::{open_workbook, Reader, Xlsx};
-use govbadge::crawl::sweep::{self, SweepOptions};
+use govbadge::service::sweep::{self, SweepOptions};
 
 use crate::self_check::setup;
 

@@ -32,7 +32,7 @@ pub async fn portal(State(state): State<AppState>, User(user): User) -> Result<R
     let mut badges: Vec<Value> = Vec::new();
     for b in service::unit_badges(&state.ctx, &actor).await? {
         let latest = crate::store::sweeps::latest_result(&state.ctx.pool, b.code.as_str()).await?;
-        let status = site_status(b.status, latest.as_ref().map(|l| l.site_verdict.as_str()), b.install_due, today);
+        let status = site_status(b.status, latest.as_ref().map(|l| l.site_verdict), b.install_due, today);
         badges.push(json!({
             "code": b.code.as_str(),
             "status": b.status.as_str(),

@@ -71,10 +71,7 @@ pub async fn site(
             json!({
                 "sweep_id": h.sweep_id,
                 "kind": match h.kind.as_str() { "scheduled" => "定期检查", "self_check" => "单位自查", _ => "巡检" },
-                "verdict": match h.site_verdict.as_str() {
-                    "compliant" => "合规", "non_compliant" => "不合规", "unreachable" => "无法访问",
-                    "suspended" => "标识已暂停", "revoked" => "标识已撤销", other => other,
-                },
+                "verdict": h.site_verdict.label(),
                 "pages": h.pages, "compliant": h.compliant,
                 "first_failing_url": h.first_failing_url,
                 "checked_at": crate::report::rows::china_time(h.checked_at),

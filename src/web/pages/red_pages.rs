@@ -16,9 +16,7 @@ use crate::web::error::HttpError;
 use crate::web::state::AppState;
 
 pub async fn public(State(state): State<AppState>, Path(code): Path<String>) -> Result<Response, HttpError> {
-    let page = service::published(&state.ctx.pool, &code.to_ascii_uppercase())
-        .await
-        .map_err(crate::store::StoreError::from)?;
+    let page = service::published(&state.ctx, &code.to_ascii_uppercase()).await?;
     let Some(page) = page else { return Err(HttpError::not_found()) };
     let html = crate::badge::red_page::render(&page, &state.ctx.config.badge.base_url)?;
     let mut response = Html(html).into_response();
@@ -48,7 +46,7 @@ async fn form_page(
     let sites = crate::store::sweeps::sites_of_unit(&state.ctx.pool, user.account.id).await?;
     let sites: Vec<_> = sites
         .iter()
-        .filter(|s| s.status == "active")
+        .filter(|s| s.status == crate::domain::badge::BadgeStatus::Active)
         .map(|s| json!({ "code": s.code, "site_name": s.site_name }))
         .collect();
     let data = json!({ "input": input, "errors": errors, "sites": sites });

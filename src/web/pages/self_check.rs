@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 
 use super::render;
 use crate::check::Verdict;
-use crate::check_cli::verdict_label;
 use crate::crawl::fetch::Failure;
 use crate::domain::account::Role;
 use crate::domain::application::FieldErrors;
@@ -22,7 +21,7 @@ async fn sites(state: &AppState, user: &SessionUser) -> Result<Vec<Value>, HttpE
     let rows = sweeps::sites_of_unit(&state.ctx.pool, user.account.id).await?;
     Ok(rows
         .into_iter()
-        .filter(|s| s.status == "active")
+        .filter(|s| s.status == crate::domain::badge::BadgeStatus::Active)
         .map(|s| json!({ "code": s.code, "site_name": s.site_name, "domain": s.domain_en }))
         .collect())
 }
@@ -68,7 +67,7 @@ fn page_json(
         "url": url,
         "status": status,
         "ok": verdict == Some(Verdict::Compliant),
-        "verdict_label": verdict.map(verdict_label),
+        "verdict_label": verdict.map(crate::check::Verdict::label),
         "advice": advice,
         "warnings": warning_advice,
         "title": title,

@@ -5,14 +5,15 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::store::Pool;
 use chrono::Utc;
 use futures_util::stream::{self, StreamExt};
-use sqlx::SqlitePool;
 use tokio::sync::watch;
 use url::Url;
 
-use super::{Crawler, PageResult, SiteSpec};
-use crate::store::sweeps::{self, SiteOutcome, SiteRow};
+use crate::crawl::{Crawler, PageResult, SiteSpec};
+use crate::domain::site_status::SiteVerdict;
+use crate::store::sweeps::{self, PageRecord, SiteOutcome, SiteRow};
 
 /// How a sweep ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,18 +54,18 @@ pub struct SweepOptions {
 
 /// Crawls and records one site; returns its result pages count.
 pub async fn check_site(
-    pool: &SqlitePool,
+    pool: &Pool,
     crawler: &Crawler,
     sweep_id: i64,
     row: &SiteRow,
     max_pages: usize,
     seed_scheme: &str,
 ) -> anyhow::Result<usize> {
-    if row.status != "active" {
-        record_detached(pool, sweep_id, &row.code, &row.status, (0, 0, 0), Vec::new()).await?;
+    if let Some(verdict) = SiteVerdict::of_inactive(row.status) {
+        record_detached(pool, sweep_id, &row.code, verdict, (0, 0, 0), Vec::new()).await?;
         return Ok(0);
     }
-    if let Some(page) = crate::service::red_pages::published(pool, &row.code).await? {
+    if let Some(page) = crate::store::red_pages::published(pool, &row.code).await? {
         // A published red page is the site: check the page govbadge serves for it.
         let html = crate::badge::red_page::render(&page, crawler.badge_base().as_str())?;
         let report = crate::check::check(&crate::check::PageInput {
@@ -76,12 +77,12 @@ pub async fn check_site(
         });
         let compliant = report.verdict == crate::check::Verdict::Compliant;
         let result = PageResult::checked(format!("red-page:{}", row.code), &report);
-        let verdict = if compliant { "compliant" } else { "non_compliant" };
+        let verdict = if compliant { SiteVerdict::Compliant } else { SiteVerdict::NonCompliant };
         record_detached(pool, sweep_id, &row.code, verdict, (1, i64::from(compliant), 1), vec![result]).await?;
         return Ok(1);
     }
     let Some(spec) = site_spec(row, seed_scheme) else {
-        record_detached(pool, sweep_id, &row.code, "unreachable", (0, 0, 0), Vec::new()).await?;
+        record_detached(pool, sweep_id, &row.code, SiteVerdict::Unreachable, (0, 0, 0), Vec::new()).await?;
         return Ok(0);
     };
     let mut results: Vec<PageResult> = Vec::new();
@@ -89,7 +90,7 @@ pub async fn check_site(
     let checked = results.len();
     let counts = (summary.pages as i64, summary.compliant as i64, summary.urls as i64);
     record_detached(pool, sweep_id, &row.code, summary.site_verdict, counts, results).await?;
-    tracing::debug!(site.code = %row.code, site.verdict = summary.site_verdict, pages = summary.pages, "site checked");
+    tracing::debug!(site.code = %row.code, site.verdict = summary.site_verdict.as_str(), pages = summary.pages, "site checked");
     Ok(checked)
 }
 
@@ -98,26 +99,42 @@ pub async fn check_site(
 /// once instead of leaving it open on a pooled connection, where it would hold the write lock.
 /// `counts`: pages checked, pages compliant, URLs seen.
 async fn record_detached(
-    pool: &SqlitePool,
+    pool: &Pool,
     sweep_id: i64,
     code: &str,
-    verdict: &str,
+    verdict: SiteVerdict,
     counts: (i64, i64, i64),
     results: Vec<PageResult>,
 ) -> anyhow::Result<()> {
     let pool = pool.clone();
-    let (code, verdict) = (code.to_owned(), verdict.to_owned());
+    let code = code.to_owned();
     let (pages, compliant, urls) = counts;
     tokio::spawn(async move {
-        let outcome = SiteOutcome { code: &code, site_verdict: &verdict, pages, compliant, urls, results: &results };
+        let records: Vec<PageRecord<'_>> = results.iter().map(page_record).collect();
+        let outcome = SiteOutcome { code: &code, site_verdict: verdict, pages, compliant, urls, results: &records };
         sweeps::record_site(&pool, sweep_id, &outcome, Utc::now()).await
     })
     .await??;
     Ok(())
 }
 
+/// A crawled page as the store keeps it.
+fn page_record(r: &PageResult) -> PageRecord<'_> {
+    PageRecord {
+        url: &r.url,
+        http_status: r.status,
+        outcome: r.outcome,
+        verdict: r.verdict,
+        warnings: r.warnings.as_deref().unwrap_or_default(),
+        title: r.title.as_deref(),
+        encoding: r.encoding,
+        footer: r.footer.as_ref(),
+        certificate_problem: r.certificate_problem.as_deref(),
+    }
+}
+
 /// Runs (or resumes) a sweep over the badged sites under `options.scope`.
-pub async fn run(pool: &SqlitePool, crawler: &Crawler, options: SweepOptions) -> anyhow::Result<SweepReport> {
+pub async fn run(pool: &Pool, crawler: &Crawler, options: SweepOptions) -> anyhow::Result<SweepReport> {
     let sites = sweeps::sites(pool, &options.scope).await?;
     let now = Utc::now();
     let (sweep_id, done) = match (options.resume, sweeps::unfinished(pool, &options.scope).await?) {
