@@ -1,11 +1,13 @@
 //! Typed settings from `config.toml`, overridden by `GOVBADGE_<SECTION>__<KEY>` environment
 //! variables. Unknown keys, in the file or the environment, are errors that name the key.
 
+use std::fmt;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::domain::region::Level;
+use crate::domain::region::{Level, RegionCode};
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -27,9 +29,9 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     /// Address and port the service listens on.
-    pub bind: String,
+    pub bind: SocketAddr,
     /// The address users reach the service at, for links in notices.
-    pub public_base_url: String,
+    pub public_base_url: BaseUrl,
     /// Mark session cookies `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
     /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed.
@@ -53,8 +55,8 @@ fn ip_networks<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
-            bind: "127.0.0.1:8080".into(),
-            public_base_url: "http://127.0.0.1:8080".into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_base_url: BaseUrl::parse("http://127.0.0.1:8080").expect("a URL"),
             secure_cookies: false,
             trusted_proxies: Vec::new(),
         }
@@ -102,7 +104,7 @@ pub struct WorkflowConfig {
     /// Copies of the letter and form to hand in.
     pub paper_copies: u32,
     /// Region part of the badge codes of central bodies, which have no local region.
-    pub central_region_code: String,
+    pub central_region_code: RegionCode,
 }
 
 impl Default for WorkflowConfig {
@@ -113,7 +115,7 @@ impl Default for WorkflowConfig {
             paper_review_days: 10,
             install_days: 5,
             paper_copies: 4,
-            central_region_code: "100000".into(),
+            central_region_code: RegionCode::parse("100000").expect("a region code"),
         }
     }
 }
@@ -139,14 +141,14 @@ impl Default for AuthConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct BadgeConfig {
     /// Base URL of the badge service that snippets point to.
-    pub base_url: String,
+    pub base_url: BaseUrl,
     /// Mismatch beacons accepted per client address and minute (more are answered 429).
     pub beacons_per_minute: u32,
 }
 
 impl Default for BadgeConfig {
     fn default() -> Self {
-        Self { base_url: "http://127.0.0.1:8080".into(), beacons_per_minute: 30 }
+        Self { base_url: BaseUrl::parse("http://127.0.0.1:8080").expect("a URL"), beacons_per_minute: 30 }
     }
 }
 
@@ -260,7 +262,7 @@ pub struct CrawlConfig {
     /// Allow fetching private, loopback and link-local addresses (tests and lab set-ups only).
     pub allow_private_addresses: bool,
     /// Host names mapped to fixed addresses, e.g. { "www.example.gov.cn" = "127.0.0.1:8081" }.
-    pub resolve: std::collections::BTreeMap<String, String>,
+    pub resolve: std::collections::BTreeMap<String, SocketAddr>,
     /// Sites crawled at once in a sweep.
     pub sweep_site_concurrency: usize,
     /// Scheme of a site's start URL (`http` lets the site redirect to https itself).
@@ -337,7 +339,67 @@ impl Default for NoticesConfig {
     }
 }
 
+/// An http(s) base URL, parsed once when the configuration is read. `as_str` (and the `str`
+/// it dereferences to) has no trailing slash, ready for `format!("{base}/verify/{code}")`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl {
+    url: url::Url,
+    text: String,
+}
+
+impl BaseUrl {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let url = url::Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(format!("`{text}` is not an http(s) URL with a host"));
+        }
+        let text = url.as_str().trim_end_matches('/').to_owned();
+        Ok(Self { url, text })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub fn url(&self) -> &url::Url {
+        &self.url
+    }
+}
+
+impl std::ops::Deref for BaseUrl {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::str::FromStr for BaseUrl {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Self::parse(text)
+    }
+}
+
+impl<'de> Deserialize<'de> for BaseUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 const ENV_PREFIX: &str = "GOVBADGE_";
+
+/// Variables of the `GOVBADGE_` prefix that are not settings: the configuration file's path
+/// (read by the command line) and the log format.
+const RESERVED_ENV: [&str; 2] = ["GOVBADGE_CONFIG", "GOVBADGE_LOG_FORMAT"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -370,6 +432,9 @@ impl Config {
             let Some(path) = name.strip_prefix(ENV_PREFIX) else {
                 continue;
             };
+            if RESERVED_ENV.contains(&name.as_str()) {
+                continue;
+            }
             let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
             if keys.len() != 2 || keys.iter().any(String::is_empty) {
                 return Err(invalid(&name, "expected GOVBADGE_<SECTION>__<KEY>".into()));
@@ -393,9 +458,6 @@ impl Config {
         if self.workflow.paper_copies == 0 || self.workflow.paper_copies > 10 {
             return Err("workflow.paper_copies must be between 1 and 10".into());
         }
-        if crate::domain::region::RegionCode::parse(&self.workflow.central_region_code).is_err() {
-            return Err("workflow.central_region_code must be a 6-digit code".into());
-        }
         if self.crawl.max_site_seconds == 0 {
             return Err("crawl.max_site_seconds must be at least 1".into());
         }
@@ -413,11 +475,6 @@ impl Config {
             || self.crawl.sweep_site_concurrency == 0
         {
             return Err("crawl concurrency limits must be at least 1".into());
-        }
-        for (host, addr) in &self.crawl.resolve {
-            if addr.parse::<std::net::SocketAddr>().is_err() {
-                return Err(format!("crawl.resolve.\"{host}\" must be an address with a port, e.g. 127.0.0.1:8080"));
-            }
         }
         if self.sms.enabled && self.sms.url.is_empty() {
             return Err("sms.url is required when sms.enabled is true".into());

@@ -10,20 +10,22 @@
 //! - `check` and `crawl`: the page check and the crawler, sweeps;
 //! - `report`: sweep reports (CSV, XLSX, HTML with SVG charts);
 //! - `markup`: escaping for HTML built without templates;
-//! - `startup` and `demo`: building and running the service, and its demo data.
+//! - `cli`: the command line and the output of its commands;
+//! - `app`: building and running the service, and its demo data.
+//!
+//! Imports point down these layers: `app` → `cli`/`web` → `service` → `report`, `badge`,
+//! `notify` → `store`, `crawl` → `check`, `domain`, `config`. Only `store` speaks SQL.
 
+pub mod app;
 pub mod badge;
 pub mod check;
-pub mod check_cli;
 pub mod cli;
 pub mod config;
 pub mod crawl;
-pub mod demo;
 pub mod domain;
 pub mod markup;
 pub mod notify;
 pub mod report;
 pub mod service;
-pub mod startup;
 pub mod store;
 pub mod web;

@@ -134,7 +134,7 @@ impl Fetcher {
                 .pool_idle_timeout(POOL_IDLE)
                 .dns_resolver(Arc::new(GuardedResolver { allow_private: config.allow_private_addresses }));
             for (host, addr) in &config.resolve {
-                builder = builder.resolve(host, addr.parse::<SocketAddr>()?);
+                builder = builder.resolve(host, *addr);
             }
             Ok(builder.build()?)
         };

@@ -7,6 +7,8 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+use super::badge::BadgeCode;
+
 use super::fields::{
     parse_ip_list, plain_text, ChineseDomain, CreditCode, Email, FieldMessage, FixedPhone, HostName, IdNumber, Mobile,
     Postcode,
@@ -140,7 +142,7 @@ pub struct ApplicationForm {
     pub handler: Contact,
     pub handler_id_number: Option<IdNumber>,
     pub credit_code: Option<CreditCode>,
-    pub recheck_code: Option<String>,
+    pub recheck_code: Option<BadgeCode>,
 }
 
 /// Field limits, in characters.
@@ -215,11 +217,13 @@ impl ApplicationInput {
         };
         let recheck_code = match self.recheck_code.trim() {
             "" => None,
-            code if code.len() == 13 && code.is_ascii() => Some(code.to_ascii_uppercase()),
-            _ => {
-                c.errors.insert("recheck_code", "网站标识代码应为13位".to_owned());
-                None
-            }
+            code => match BadgeCode::parse(code) {
+                Some(code) => Some(code),
+                None => {
+                    c.errors.insert("recheck_code", "网站标识代码应为13位，且末位校验码须正确".to_owned());
+                    None
+                }
+            },
         };
         let form = ApplicationForm {
             kind,
@@ -336,7 +340,7 @@ impl ApplicationForm {
             handler_email: opt(self.handler.email.as_ref().map(|p| p.as_str())),
             handler_id_number: opt(self.handler_id_number.as_ref().map(|p| p.as_str())),
             credit_code: opt(self.credit_code.as_ref().map(|p| p.as_str())),
-            recheck_code: opt(self.recheck_code.as_deref()),
+            recheck_code: opt(self.recheck_code.as_ref().map(BadgeCode::as_str)),
         }
     }
 }

@@ -50,6 +50,26 @@ impl BadgeCode {
     }
 }
 
+/// Why text is not a badge code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a badge code: 13 characters, a 6-digit region code, a 6-digit serial and the matching check character (0-9 or X)")]
+pub struct InvalidBadgeCode;
+
+impl std::str::FromStr for BadgeCode {
+    type Err = InvalidBadgeCode;
+
+    fn from_str(text: &str) -> Result<Self, InvalidBadgeCode> {
+        Self::parse(text).ok_or(InvalidBadgeCode)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for BadgeCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).ok_or_else(|| serde::de::Error::custom(InvalidBadgeCode))
+    }
+}
+
 impl fmt::Display for BadgeCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -54,6 +54,19 @@ impl RegionCode {
     }
 }
 
+/// Why text is not a region code (the message is for people, in Chinese).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidRegionCode(pub &'static str);
+
+impl std::str::FromStr for RegionCode {
+    type Err = InvalidRegionCode;
+
+    fn from_str(text: &str) -> Result<Self, InvalidRegionCode> {
+        Self::parse(text.trim()).map_err(InvalidRegionCode)
+    }
+}
+
 impl fmt::Display for RegionCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

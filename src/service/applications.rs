@@ -9,7 +9,7 @@ use crate::domain::account::{Actor, Role};
 use crate::domain::application::{ApplicationForm, ApplicationInput, ApplicationKind};
 use crate::domain::badge::{BadgeCode, BadgeStatus};
 use crate::domain::calendar::{today_in_china, DueDate};
-use crate::domain::region::{Level, RegionCode};
+use crate::domain::region::Level;
 use crate::domain::workflow::{apply, review_chain, Denied, Event, State, Subject};
 use crate::notify::messages::{self, About, Notice};
 use crate::notify::queue::{queue, Recipient};
@@ -72,7 +72,7 @@ async fn validate(
         }
     }
     if let Some(code) = &form.recheck_code {
-        let owned = match badges::get(&ctx.pool, code).await {
+        let owned = match badges::get(&ctx.pool, code.as_str()).await {
             Ok(b) => b.unit_id == actor.account_id && b.status != BadgeStatus::Revoked,
             Err(crate::store::StoreError::NotFound) => false,
             Err(e) => return Err(e.into()),
@@ -284,15 +284,9 @@ async fn issue_badge(
 ) -> Result<(BadgeCode, DueDate), ServiceError> {
     let due = install_due(ctx, now);
     let code = match (app.form.kind, &app.form.recheck_code) {
-        (ApplicationKind::Recheck, Some(code)) => {
-            BadgeCode::parse(code).ok_or_else(|| anyhow::anyhow!("stored re-check code is malformed"))?
-        }
+        (ApplicationKind::Recheck, Some(code)) => code.clone(),
         _ => {
-            let region = match &app.unit_region {
-                Some(r) => *r,
-                None => RegionCode::parse(&ctx.config.workflow.central_region_code)
-                    .map_err(|m| anyhow::anyhow!("central_region_code: {m}"))?,
-            };
+            let region = app.unit_region.unwrap_or(ctx.config.workflow.central_region_code);
             badges::issue(tx, app.id, app.unit_id, &region, now, due.date).await?
         }
     };

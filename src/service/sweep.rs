@@ -118,6 +118,35 @@ async fn record_detached(
     Ok(())
 }
 
+/// A sweep run through the whole pipeline: crawl, reports, notices.
+pub struct Finished {
+    pub sweep: SweepReport,
+    /// Where the reports went (`None` when the sweep was interrupted).
+    pub reports: Option<std::path::PathBuf>,
+    /// The enforcement notices queued after it (`None` when interrupted).
+    pub notices: Option<super::enforcement::Sent>,
+}
+
+/// Runs (or resumes) a sweep; when it finishes, writes its reports under `reports_root` and
+/// runs the enforcement rules, as of today in China.
+pub async fn run_and_report(
+    pool: &Pool,
+    config: &crate::config::Config,
+    crawler: &Crawler,
+    options: SweepOptions,
+    reports_root: &std::path::Path,
+) -> anyhow::Result<Finished> {
+    let sweep = run(pool, crawler, options).await?;
+    if sweep.interrupted {
+        return Ok(Finished { sweep, reports: None, notices: None });
+    }
+    let reports = crate::report::write_reports(pool, sweep.sweep_id, reports_root).await?;
+    let calendar = crate::domain::calendar::WorkingCalendar::embedded()?;
+    let today = crate::domain::calendar::today_in_china(Utc::now());
+    let notices = super::enforcement::run(pool, config, &calendar, today).await?;
+    Ok(Finished { sweep, reports: Some(reports), notices: Some(notices) })
+}
+
 /// A crawled page as the store keeps it.
 fn page_record(r: &PageResult) -> PageRecord<'_> {
     PageRecord {

@@ -14,7 +14,7 @@ fn raw_client() -> reqwest::Client {
 }
 
 async fn setup() -> (TestApp, String) {
-    let app = spawn_app_with(|c| c.badge.base_url = "https://bs.example.gov.cn".into()).await;
+    let app = spawn_app_with(|c| c.badge.base_url = "https://bs.example.gov.cn".parse().unwrap()).await;
     app.cast().await;
     let code = issued_badge(&app, valid_input()).await;
     (app, code)

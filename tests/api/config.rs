@@ -36,10 +36,27 @@ fn environment_overrides_the_file() {
         ("UNRELATED".to_owned(), "1".to_owned()),
     ];
     let config = Config::from_toml_and_env(SHIPPED, "config.toml", env).unwrap();
-    assert_eq!(config.server.bind, "0.0.0.0:9000");
+    assert_eq!(config.server.bind.to_string(), "0.0.0.0:9000");
     assert_eq!(config.mail.port, 2525);
     assert!(config.mail.enabled);
     assert_eq!(config.workflow.review_levels.len(), 2);
+}
+
+#[test]
+fn addresses_and_urls_are_parsed_when_the_file_is_read() {
+    for (toml, key) in [
+        ("[server]\nbind = \"localhost\"\n", "localhost"),
+        ("[badge]\nbase_url = \"bs.example.gov.cn\"\n", "bs.example.gov.cn"),
+        ("[server]\npublic_base_url = \"ftp://x.example/\"\n", "ftp://x.example/"),
+        ("[crawl]\nresolve = { \"a.gov.cn\" = \"127.0.0.1\" }\n", "127.0.0.1"),
+        ("[workflow]\ncentral_region_code = \"10000\"\n", "6位"),
+    ] {
+        let err = Config::from_toml_and_env(toml, "t", Vec::new()).unwrap_err().to_string();
+        assert!(err.contains(key) || err.contains("invalid"), "{toml}: {err}");
+    }
+    let config =
+        Config::from_toml_and_env("[badge]\nbase_url = \"https://bs.example.gov.cn/\"\n", "t", Vec::new()).unwrap();
+    assert_eq!(config.badge.base_url.as_str(), "https://bs.example.gov.cn", "no trailing slash to join paths to");
 }
 
 #[test]
@@ -49,4 +66,26 @@ fn inconsistent_values_are_refused() {
     assert!(err.to_string().contains("review_levels"));
     let err = Config::from_toml_and_env("[mail]\ntls = \"sometimes\"\n", "t", Vec::new()).unwrap_err();
     assert!(err.to_string().contains("sometimes"));
+}
+
+/// The documented variables that are not settings run every command as usual.
+#[test]
+fn the_binary_runs_with_each_documented_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("other.toml");
+    std::fs::write(&config, SHIPPED).unwrap();
+    for (name, value) in [
+        ("GOVBADGE_CONFIG", config.to_str().unwrap()),
+        ("GOVBADGE_LOG_FORMAT", "json"),
+        ("GOVBADGE_MAIL__ENABLED", "false"),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_govbadge"))
+            .args(["check", "--file", "tests/fixtures/real-pages/05-www-gov-cn.html", "--code", "4109220000016"])
+            .env(name, value)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}={value}: a page without the badge exits 1; {stderr}");
+    }
 }

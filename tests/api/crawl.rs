@@ -318,6 +318,14 @@ async fn check_and_crawl_commands() {
     .unwrap();
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!((code, v["verdict"].as_str(), v["encoding"].as_str()), (0, Some("compliant"), Some("GBK")));
+    // A code whose check character does not match is a usage error, not a check.
+    let page = format!("{base}gbk-header");
+    let (code, _) = tokio::task::spawn_blocking(move || {
+        govbadge(&["check", &page, "--code", "4109220000017", "--badge-base", BADGE_BASE])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 2);
     let page = format!("{base}gbk-meta");
     let (code, out) =
         tokio::task::spawn_blocking(move || govbadge(&["check", &page, "--code", CODE, "--badge-base", BADGE_BASE]))

@@ -76,7 +76,7 @@ async fn an_address_with_many_failures_is_slowed_but_a_right_password_still_sign
 #[tokio::test]
 async fn a_flood_of_beaconed_hosts_cannot_hide_a_real_counterfeit() {
     let app = spawn_app_with(|c| {
-        c.badge.base_url = "https://bs.example.gov.cn".into();
+        c.badge.base_url = "https://bs.example.gov.cn".parse().unwrap();
         c.badge.beacons_per_minute = 10_000;
     })
     .await;
@@ -125,7 +125,7 @@ async fn a_flood_of_beaconed_hosts_cannot_hide_a_real_counterfeit() {
 
 #[tokio::test]
 async fn the_verification_page_is_cached_apart_per_referer() {
-    let app = spawn_app_with(|c| c.badge.base_url = "https://bs.example.gov.cn".into()).await;
+    let app = spawn_app_with(|c| c.badge.base_url = "https://bs.example.gov.cn".parse().unwrap()).await;
     app.cast().await;
     let code = issued_badge(&app, valid_input()).await;
     let r = reqwest::Client::new()

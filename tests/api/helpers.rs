@@ -49,14 +49,14 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let addr = listener.local_addr().unwrap();
     let mut config = Config::default();
     config.database.url = format!("sqlite://{}", dir.path().join("test.db").display());
-    config.server.public_base_url = format!("http://{addr}");
-    config.badge.base_url = format!("http://{addr}");
+    config.server.public_base_url = format!("http://{addr}").parse().unwrap();
+    config.badge.base_url = format!("http://{addr}").parse().unwrap();
     config.outbox.poll_seconds = 1;
     config.outbox.backoff_seconds = 1;
     config.outbox.max_backoff_seconds = 1;
     configure(&mut config);
-    let ctx = govbadge::startup::build(config).await.unwrap();
-    tokio::spawn(govbadge::startup::run_on(ctx.clone(), listener, false));
+    let ctx = govbadge::app::build(config).await.unwrap();
+    tokio::spawn(govbadge::app::run_on(ctx.clone(), listener, false));
     TestApp { base: format!("http://{addr}"), ctx, _dir: dir }
 }
 

@@ -11,9 +11,9 @@ use crate::sweep::{badged_sites, serve_sites};
 fn crawl_to(config: &mut Config, port: u16, hosts: &[&str]) {
     config.crawl.allow_private_addresses = true;
     config.crawl.per_host_rate = 50.0;
-    config.badge.base_url = "https://bs.example.gov.cn".into();
+    config.badge.base_url = "https://bs.example.gov.cn".parse().unwrap();
     for h in hosts {
-        config.crawl.resolve.insert((*h).to_owned(), format!("127.0.0.1:{port}"));
+        config.crawl.resolve.insert((*h).to_owned(), ([127, 0, 0, 1], port).into());
     }
 }
 

@@ -1,8 +1,18 @@
-//! The command line: `serve` and `deadline` (more subcommands come with the checker).
+//! The command line: its arguments (clap) and the dispatch of each command. What the check,
+//! crawl, sweep and report commands print is in `commands`.
+
+pub mod commands;
 
 use std::path::PathBuf;
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::domain::badge::BadgeCode;
+use crate::domain::calendar::WorkingCalendar;
+use crate::domain::region::RegionCode;
 
 #[derive(Debug, Parser)]
 #[command(name = "govbadge", version, about = "党政机关网站标识管理：申请审核、标识发放、合规检查")]
@@ -20,7 +30,7 @@ pub enum Command {
     Serve {
         /// Address and port to listen on (overrides server.bind).
         #[arg(long)]
-        bind: Option<String>,
+        bind: Option<std::net::SocketAddr>,
         /// Database URL (overrides database.url), e.g. sqlite://var/govbadge.db.
         #[arg(long)]
         database: Option<String>,
@@ -36,9 +46,9 @@ pub enum Command {
         /// A saved page instead of a URL.
         #[arg(long)]
         file: Option<std::path::PathBuf>,
-        /// The badge code the page must carry.
+        /// The badge code the page must carry (its check character is verified).
         #[arg(long)]
-        code: String,
+        code: BadgeCode,
         /// The badge service's base URL (default: badge.base_url from the configuration).
         #[arg(long)]
         badge_base: Option<String>,
@@ -49,8 +59,9 @@ pub enum Command {
     /// Crawl one site from URL and check every page for the badge of CODE.
     Crawl {
         url: String,
+        /// The badge code the site's pages must carry.
         #[arg(long)]
-        code: String,
+        code: BadgeCode,
         #[arg(long)]
         badge_base: Option<String>,
         /// Stop after this many URLs (also capped by crawl.max_pages_per_site).
@@ -64,7 +75,7 @@ pub enum Command {
     Sweep {
         /// Only sites of this region (6-digit code; a city or province code covers its area).
         #[arg(long)]
-        region: Option<String>,
+        region: Option<RegionCode>,
         /// Continue the last unfinished sweep of this scope instead of starting a new one.
         #[arg(long)]
         resume: bool,
@@ -94,4 +105,60 @@ pub enum Command {
         #[arg(long, default_value_t = 5)]
         days: u32,
     },
+}
+
+/// Runs one command; `Err` is a usage or I/O error (exit 2).
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Deadline { date, days } => {
+            let date: chrono::NaiveDate =
+                date.parse().map_err(|_| anyhow::anyhow!("date must be YYYY-MM-DD, got {date:?}"))?;
+            let due = WorkingCalendar::embedded()?.add_working_days(date, days);
+            println!("{}", due.date);
+            if due.provisional {
+                eprintln!("provisional: no official holiday data for a year in this range; weekends only were assumed");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { url, file, code, badge_base, json } => {
+            let config = Config::load(&cli.config)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(commands::check(&config, url, file, &code, badge_base.as_deref(), json))
+        }
+        Command::Sweep { region, resume, out, database } => {
+            let mut config = Config::load(&cli.config)?;
+            if let Some(url) = database {
+                config.database.url = url;
+            }
+            crate::app::init_tracing();
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(commands::sweep(config, region, resume, out))
+        }
+        Command::Report { sweep, out, database } => {
+            let mut config = Config::load(&cli.config)?;
+            if let Some(url) = database {
+                config.database.url = url;
+            }
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(commands::report(config, sweep, out))
+        }
+        Command::Crawl { url, code, badge_base, max_pages, json } => {
+            let config = Config::load(&cli.config)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(commands::crawl(&config, &url, &code, badge_base.as_deref(), max_pages, json))
+        }
+        Command::Serve { bind, database, demo } => {
+            let mut config = Config::load(&cli.config)?;
+            if let Some(bind) = bind {
+                config.server.bind = bind;
+            }
+            if let Some(url) = database {
+                config.database.url = url;
+            }
+            crate::app::init_tracing();
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(crate::app::serve(config, demo))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! Building the service from its configuration and running it: the database, the calendar,
 //! the outbox sender and the HTTP listener. Tests call [`build`] and [`run_on`] directly.
 
+pub mod demo;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +37,7 @@ pub async fn build(config: Config) -> anyhow::Result<Context> {
         auth.max_failures_per_account,
         auth.max_failures_per_address,
     );
-    let badge_base = url::Url::parse(&config.badge.base_url).map_err(|e| anyhow::anyhow!("badge.base_url: {e}"))?;
+    let badge_base = config.badge.base_url.url().clone();
     let crawler = crate::crawl::Crawler::new(&config.crawl, badge_base)?;
     let limits = &config.self_check;
     let badges = crate::badge::snapshot::BadgeDirectory::default();
@@ -96,7 +98,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let bind = config.server.bind.clone();
     let ctx = build(config).await?;
     if demo {
-        match crate::demo::load(&ctx).await? {
+        match demo::load(&ctx).await? {
             Some(logins) => {
                 println!("{logins}");
             }

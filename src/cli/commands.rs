@@ -1,4 +1,5 @@
-//! The `check` and `crawl` commands: output for people (Chinese) and for machines (JSON).
+//! The `check`, `crawl`, `sweep` and `report` commands: output for people (Chinese) and for
+//! machines (JSON).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -8,6 +9,8 @@ use url::Url;
 use crate::check::{self, PageInput, PageReport, Verdict};
 use crate::config::Config;
 use crate::crawl::{Crawler, PageResult, SiteSpec};
+use crate::domain::badge::BadgeCode;
+use crate::domain::region::RegionCode;
 use crate::domain::site_status::SiteVerdict;
 
 /// Exit status of a check: 0 compliant, 1 not compliant, 2 usage or I/O error.
@@ -18,15 +21,6 @@ pub fn exit_for(compliant: bool) -> ExitCode {
 fn badge_base(config: &Config, given: Option<&str>) -> anyhow::Result<Url> {
     let text = given.unwrap_or(&config.badge.base_url);
     Url::parse(text).map_err(|e| anyhow::anyhow!("--badge-base {text:?}: {e}"))
-}
-
-fn parse_code(code: &str) -> anyhow::Result<String> {
-    let c = code.trim().to_ascii_uppercase();
-    if c.len() == 13 && c.bytes().all(|b| b.is_ascii_digit() || b == b'X') {
-        Ok(c)
-    } else {
-        anyhow::bail!("--code must be a 13-character badge code, got {code:?}")
-    }
 }
 
 fn print_report(target: &str, r: &PageReport) {
@@ -55,11 +49,10 @@ pub async fn check(
     config: &Config,
     url: Option<String>,
     file: Option<std::path::PathBuf>,
-    code: &str,
+    code: &BadgeCode,
     base: Option<&str>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let code = parse_code(code)?;
     let base = badge_base(config, base)?;
     if let Some(path) = file {
         let bytes = std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -67,7 +60,7 @@ pub async fn check(
             bytes: &bytes,
             content_type: None,
             page_url: None,
-            expected_code: &code,
+            expected_code: code.as_str(),
             badge_base: &base,
         });
         if json {
@@ -79,7 +72,7 @@ pub async fn check(
     }
     let url = Url::parse(url.as_deref().unwrap_or_default()).map_err(|e| anyhow::anyhow!("URL: {e}"))?;
     let crawler = Crawler::new(&config.crawl, base)?;
-    let result = crawler.check_one(&url, &code).await;
+    let result = crawler.check_one(&url, code.as_str()).await;
     if json {
         println!("{}", serde_json::to_string(&result)?);
     } else {
@@ -114,16 +107,15 @@ fn print_page(p: &PageResult) {
 pub async fn crawl(
     config: &Config,
     url: &str,
-    code: &str,
+    code: &BadgeCode,
     base: Option<&str>,
     max_pages: Option<usize>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let code = parse_code(code)?;
     let base = badge_base(config, base)?;
     let url = Url::parse(url).map_err(|e| anyhow::anyhow!("URL: {e}"))?;
     let crawler = Crawler::new(&config.crawl, base)?;
-    let site = SiteSpec::from_url(url, &code);
+    let site = SiteSpec::from_url(url, code.as_str());
     let max = max_pages.unwrap_or(config.crawl.max_pages_per_site);
     let stdout = std::io::stdout();
     let summary = crawler
@@ -153,18 +145,12 @@ pub async fn crawl(
 /// `govbadge sweep`: every badged site of the scope; Ctrl-C stops and says how to resume.
 pub async fn sweep(
     config: Config,
-    region: Option<String>,
+    region: Option<RegionCode>,
     resume: bool,
     out: Option<std::path::PathBuf>,
 ) -> anyhow::Result<ExitCode> {
     use crate::service::sweep::{self, SweepOptions};
-    let scope = match region.as_deref() {
-        Some(code) => crate::domain::region::RegionCode::parse(code)
-            .map_err(|m| anyhow::anyhow!("--region: {m}"))?
-            .jurisdiction_prefix()
-            .to_owned(),
-        None => String::new(),
-    };
+    let scope = region.map_or_else(String::new, |r| r.jurisdiction_prefix().to_owned());
     let pool = crate::store::connect(&config.database.effective_url(), config.database.max_connections).await?;
     let crawler = Crawler::new(&config.crawl, badge_base(&config, None)?)?;
     let options = SweepOptions {
@@ -175,7 +161,9 @@ pub async fn sweep(
         seed_scheme: config.crawl.seed_scheme.clone(),
         stop: sweep::stop_on_ctrl_c(),
     };
-    let report = sweep::run(&pool, &crawler, options).await?;
+    let reports_root = out.unwrap_or_else(|| std::path::PathBuf::from("reports"));
+    let finished = sweep::run_and_report(&pool, &config, &crawler, options, &reports_root).await?;
+    let report = &finished.sweep;
     let resume_hint = match &region {
         Some(r) => format!("govbadge sweep --resume --region {r}"),
         None => "govbadge sweep --resume".to_owned(),
@@ -187,17 +175,9 @@ pub async fn sweep(
         );
         return Ok(ExitCode::from(130));
     }
-    let dir =
-        crate::report::write_reports(&pool, report.sweep_id, out.as_deref().unwrap_or(std::path::Path::new("reports")))
-            .await?;
-    let calendar = crate::domain::calendar::WorkingCalendar::embedded()?;
-    let sent = crate::service::enforcement::run(
-        &pool,
-        &config,
-        &calendar,
-        crate::domain::calendar::today_in_china(chrono::Utc::now()),
-    )
-    .await?;
+    let (Some(dir), Some(sent)) = (&finished.reports, &finished.notices) else {
+        anyhow::bail!("a finished sweep has reports and notices");
+    };
     if sent.total() > 0 {
         println!(
             "已生成督促通知：挂标提醒 {} 份，逾期通知 {} 份，标识缺失通知 {} 份，监督汇总 {} 份（由服务发送）。",
