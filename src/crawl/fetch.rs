@@ -345,32 +345,62 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<
     Ok(body)
 }
 
+/// Why a request failed, read from the types in its error chain (never from message text):
+/// our resolver's refusal or lookup failure, a timeout, a TLS error from rustls (also when
+/// carried inside an `io::Error`), else a connection failure.
 fn classify(e: &reqwest::Error) -> (Failure, String) {
-    let mut chain = String::new();
-    let mut source: Option<&dyn std::error::Error> = Some(e);
-    while let Some(err) = source {
-        chain.push_str(&err.to_string());
-        chain.push_str(": ");
-        source = err.source();
+    let failure = classify_chain(e, e.is_timeout());
+    (failure, describe_chain(e))
+}
+
+fn classify_chain(top: &(dyn std::error::Error + 'static), timed_out: bool) -> Failure {
+    let (mut tls, mut io_timeout, mut resolve) = (false, false, None);
+    // Every error of the chain, and the error each `io::Error` wraps (its `source()` skips
+    // it: rustls errors arrive as an io::Error inside an io::Error). Bounded, in case of cycles.
+    let mut pending: Vec<&(dyn std::error::Error + 'static)> = vec![top];
+    let mut seen = 0;
+    while let Some(err) = pending.pop() {
+        seen += 1;
+        if seen > 64 {
+            break;
+        }
+        if let Some(r) = err.downcast_ref::<ResolveError>() {
+            resolve = resolve.or(Some(match r {
+                ResolveError::Blocked { .. } => Failure::BlockedAddress,
+                ResolveError::Lookup { .. } => Failure::Dns,
+            }));
+        }
+        tls |= err.is::<rustls::Error>();
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            io_timeout |= io.kind() == std::io::ErrorKind::TimedOut;
+            if let Some(inner) = io.get_ref() {
+                pending.push(inner);
+            }
+        }
+        if let Some(next) = err.source() {
+            pending.push(next);
+        }
     }
-    let lower = chain.to_ascii_lowercase();
-    let failure = if e.is_timeout() || lower.contains("timed out") {
-        Failure::Timeout
-    } else if lower.contains("blocked address") {
-        Failure::BlockedAddress
-    } else if lower.contains("dns") || lower.contains("failed to lookup") || lower.contains("name or service not known")
-    {
-        Failure::Dns
-    } else if lower.contains("certificate")
-        || lower.contains("tls")
-        || lower.contains("ssl")
-        || lower.contains("handshake")
-    {
-        Failure::Tls
-    } else {
-        Failure::Connect
-    };
-    (failure, chain.trim_end_matches(": ").to_owned())
+    match resolve {
+        Some(failure) => failure,
+        None if timed_out || io_timeout => Failure::Timeout,
+        None if tls => Failure::Tls,
+        None => Failure::Connect,
+    }
+}
+
+/// The messages of an error and its sources, for the report's detail column.
+fn describe_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = Vec::new();
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = current {
+        let text = err.to_string();
+        if !parts.contains(&text) {
+            parts.push(text);
+        }
+        current = err.source();
+    }
+    parts.join(": ")
 }
 
 /// Retry-After as seconds or an HTTP date.
@@ -460,6 +490,16 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// Why the crawler's resolver gave no address.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// Every address of the name is private, loopback or link-local.
+    #[error("blocked address: {host} resolves to no public address")]
+    Blocked { host: String },
+    #[error("cannot resolve {host}: {source}")]
+    Lookup { host: String, source: std::io::Error },
+}
+
 /// DNS through the system resolver, refusing names that resolve only to non-public addresses.
 struct GuardedResolver {
     allow_private: bool,
@@ -470,10 +510,14 @@ impl reqwest::dns::Resolve for GuardedResolver {
         let allow_private = self.allow_private;
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let looked_up = tokio::net::lookup_host((host.clone(), 0)).await.map(Iterator::collect::<Vec<SocketAddr>>);
+            let addrs = match looked_up {
+                Ok(addrs) => addrs,
+                Err(source) => return Err(Box::new(ResolveError::Lookup { host, source }) as _),
+            };
             let allowed: Vec<SocketAddr> = addrs.into_iter().filter(|a| allow_private || is_public(a.ip())).collect();
             if allowed.is_empty() {
-                return Err(format!("blocked address: {host} resolves to no public address").into());
+                return Err(Box::new(ResolveError::Blocked { host }) as _);
             }
             Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
         })
@@ -483,6 +527,32 @@ impl reqwest::dns::Resolve for GuardedResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_are_classified_by_the_types_in_the_chain() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] Box<dyn std::error::Error + Send + Sync>);
+        let blocked = Outer(Box::new(ResolveError::Blocked { host: "intranet.example".into() }));
+        assert_eq!(classify_chain(&blocked, false), Failure::BlockedAddress);
+        let lookup = ResolveError::Lookup { host: "x.invalid".into(), source: std::io::ErrorKind::NotFound.into() };
+        assert_eq!(classify_chain(&Outer(Box::new(lookup)), false), Failure::Dns);
+        // rustls errors arrive wrapped in an io::Error, whose source() skips them.
+        let tls = std::io::Error::new(std::io::ErrorKind::InvalidData, rustls::Error::DecryptError);
+        assert_eq!(classify_chain(&Outer(Box::new(tls)), false), Failure::Tls);
+        // As hyper-rustls delivers it: an io::Error inside an io::Error.
+        let inner = std::io::Error::new(std::io::ErrorKind::InvalidData, rustls::Error::DecryptError);
+        let nested = std::io::Error::other(inner);
+        assert_eq!(classify_chain(&Outer(Box::new(nested)), false), Failure::Tls);
+        let timed_out: std::io::Error = std::io::ErrorKind::TimedOut.into();
+        assert_eq!(classify_chain(&Outer(Box::new(timed_out)), false), Failure::Timeout);
+        let refused: std::io::Error = std::io::ErrorKind::ConnectionRefused.into();
+        assert_eq!(classify_chain(&Outer(Box::new(refused)), false), Failure::Connect);
+        // A message that merely mentions a certificate is not a TLS failure.
+        let words = std::io::Error::other("certificate handshake dns timed out");
+        assert_eq!(classify_chain(&Outer(Box::new(words)), false), Failure::Connect);
+        assert_eq!(describe_chain(&blocked), "outer: blocked address: intranet.example resolves to no public address");
+    }
 
     #[test]
     fn public_and_private_addresses() {
