@@ -13,14 +13,14 @@ use crate::domain::badge::BadgeStatus;
 use crate::service::applications::{self as service, Decision, PaperAction};
 use crate::service::{accounts, badges};
 use crate::web::auth::{ApiUser, ClientAddress};
-use crate::web::error::HttpError;
+use crate::web::error::ApiError;
 use crate::web::state::AppState;
 use crate::web::view::{application_json, application_row};
 
-type ApiResult<T = Json<Value>> = Result<T, HttpError>;
+type ApiResult<T = Json<Value>> = Result<T, ApiError>;
 
-fn bad_request(message: &str) -> HttpError {
-    HttpError::api(HttpError::new(StatusCode::BAD_REQUEST, message))
+fn bad_request(message: &str) -> ApiError {
+    ApiError::bad_request(message)
 }
 
 /// JSON bodies that do not parse get a 400 JSON error, not axum's plain-text rejection.
@@ -31,15 +31,51 @@ where
     S: Send + Sync,
     T: serde::de::DeserializeOwned,
 {
-    type Rejection = HttpError;
+    type Rejection = ApiError;
 
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, HttpError> {
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(HttpError::api(HttpError::new(StatusCode::PAYLOAD_TOO_LARGE, "请求体过大")))
+                Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "请求体过大"))
             }
             Err(rejection) => Err(bad_request(&format!("请求体不是有效的JSON：{}", rejection.body_text()))),
+        }
+    }
+}
+
+/// A path parameter that does not parse is a 400 JSON error, not axum's plain-text rejection.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(ApiPath(v)),
+            Err(rejection) => Err(bad_request(&format!("路径参数无效：{}", rejection.body_text()))),
+        }
+    }
+}
+
+/// A query string that does not parse is a 400 JSON error.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(ApiQuery(v)),
+            Err(rejection) => Err(bad_request(&format!("查询参数无效：{}", rejection.body_text()))),
         }
     }
 }
@@ -55,7 +91,7 @@ pub async fn login(
     ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<Response> {
-    let session = accounts::login(&state.ctx, &body.name, &body.password, &address).await.map_err(HttpError::api)?;
+    let session = accounts::login(&state.ctx, &body.name, &body.password, &address).await?;
     let a = &session.account;
     let body = json!({
         "token": session.token,
@@ -74,13 +110,13 @@ pub async fn logout(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    accounts::logout(&state.ctx, token.trim()).await.map_err(HttpError::api)?;
+    accounts::logout(&state.ctx, token.trim()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn list(State(state): State<AppState>, user: ApiUser) -> ApiResult {
     let actor = user.actor();
-    let views = service::list(&state.ctx, &actor).await.map_err(HttpError::api)?;
+    let views = service::list(&state.ctx, &actor).await?;
     let items: Vec<Value> = views.iter().map(|v| application_row(&actor, v)).collect();
     Ok(Json(json!({ "items": items })))
 }
@@ -99,14 +135,14 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateBody>,
 ) -> ApiResult<Response> {
     let actor = user.actor();
-    let id = service::create(&state.ctx, &actor, &body.input, body.submit).await.map_err(HttpError::api)?;
-    let view = service::view(&state.ctx, &actor, id).await.map_err(HttpError::api)?;
+    let id = service::create(&state.ctx, &actor, &body.input, body.submit).await?;
+    let view = service::view(&state.ctx, &actor, id).await?;
     Ok((StatusCode::CREATED, Json(application_json(&actor, &view))).into_response())
 }
 
-pub async fn get(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult {
+pub async fn get(State(state): State<AppState>, user: ApiUser, ApiPath(id): ApiPath<i64>) -> ApiResult {
     let actor = user.actor();
-    let view = service::view(&state.ctx, &actor, id).await.map_err(HttpError::api)?;
+    let view = service::view(&state.ctx, &actor, id).await?;
     Ok(Json(application_json(&actor, &view)))
 }
 
@@ -122,12 +158,12 @@ pub struct UpdateBody {
 pub async fn update(
     State(state): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> ApiResult {
     let actor = user.actor();
-    service::update(&state.ctx, &actor, id, body.version, &body.input, body.submit).await.map_err(HttpError::api)?;
-    get(State(state), user, Path(id)).await
+    service::update(&state.ctx, &actor, id, body.version, &body.input, body.submit).await?;
+    get(State(state), user, ApiPath(id)).await
 }
 
 #[derive(Deserialize)]
@@ -138,11 +174,11 @@ pub struct VersionBody {
 pub async fn submit(
     State(state): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<VersionBody>,
 ) -> ApiResult {
-    service::submit(&state.ctx, &user.actor(), id, body.version).await.map_err(HttpError::api)?;
-    get(State(state), user, Path(id)).await
+    service::submit(&state.ctx, &user.actor(), id, body.version).await?;
+    get(State(state), user, ApiPath(id)).await
 }
 
 #[derive(Deserialize)]
@@ -156,7 +192,7 @@ pub struct StepBody {
 pub async fn review(
     State(state): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<StepBody>,
 ) -> ApiResult {
     let decision = match body.decision.as_str() {
@@ -164,16 +200,14 @@ pub async fn review(
         "reject" => Decision::Reject,
         _ => return Err(bad_request("decision 应为 approve 或 reject")),
     };
-    service::review(&state.ctx, &user.actor(), id, body.version, decision, &body.reason)
-        .await
-        .map_err(HttpError::api)?;
-    get(State(state), user, Path(id)).await
+    service::review(&state.ctx, &user.actor(), id, body.version, decision, &body.reason).await?;
+    get(State(state), user, ApiPath(id)).await
 }
 
 pub async fn paper(
     State(state): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<StepBody>,
 ) -> ApiResult {
     let action = match body.decision.as_str() {
@@ -182,8 +216,8 @@ pub async fn paper(
         "problem" => PaperAction::Problem,
         _ => return Err(bad_request("decision 应为 receive、confirm 或 problem")),
     };
-    service::paper(&state.ctx, &user.actor(), id, body.version, action, &body.reason).await.map_err(HttpError::api)?;
-    get(State(state), user, Path(id)).await
+    service::paper(&state.ctx, &user.actor(), id, body.version, action, &body.reason).await?;
+    get(State(state), user, ApiPath(id)).await
 }
 
 #[derive(Deserialize)]
@@ -196,12 +230,12 @@ pub struct BadgeStatusBody {
 pub async fn badge_status(
     State(state): State<AppState>,
     user: ApiUser,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(body): ApiJson<BadgeStatusBody>,
 ) -> ApiResult {
     let to = BadgeStatus::parse(&body.status).ok_or_else(|| bad_request("status 应为 active、suspended 或 revoked"))?;
-    badges::change_status(&state.ctx, &user.actor(), &code, to, &body.reason).await.map_err(HttpError::api)?;
-    let (badge, _) = badges::get(&state.ctx, &user.actor(), &code).await.map_err(HttpError::api)?;
+    badges::change_status(&state.ctx, &user.actor(), &code, to, &body.reason).await?;
+    let (badge, _) = badges::get(&state.ctx, &user.actor(), &code).await?;
     Ok(Json(json!({ "code": badge.code, "status": badge.status })))
 }
 
@@ -213,7 +247,7 @@ pub struct DeadlineQuery {
 }
 
 /// Public: the working-day calendar.
-pub async fn deadline(State(state): State<AppState>, Query(q): Query<DeadlineQuery>) -> ApiResult {
+pub async fn deadline(State(state): State<AppState>, ApiQuery(q): ApiQuery<DeadlineQuery>) -> ApiResult {
     let date: chrono::NaiveDate = q.date.parse().map_err(|_| bad_request("date 应为 YYYY-MM-DD"))?;
     let days = q.days.unwrap_or(5);
     if days > 366 {
@@ -227,7 +261,7 @@ pub async fn deadline(State(state): State<AppState>, Query(q): Query<DeadlineQue
 
 /// Admin: every account.
 pub async fn accounts(State(state): State<AppState>, user: ApiUser) -> ApiResult {
-    let list = accounts::list(&state.ctx, &user.actor()).await.map_err(HttpError::api)?;
+    let list = accounts::list(&state.ctx, &user.actor()).await?;
     let items: Vec<Value> = list
         .iter()
         .map(|a| {
@@ -246,7 +280,7 @@ pub async fn create_account(
     user: ApiUser,
     ApiJson(body): ApiJson<accounts::AccountInput>,
 ) -> ApiResult<Response> {
-    let id = accounts::create_account(&state.ctx, &user.actor(), &body).await.map_err(HttpError::api)?;
+    let id = accounts::create_account(&state.ctx, &user.actor(), &body).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
@@ -259,9 +293,9 @@ pub struct DisabledBody {
 pub async fn set_account_disabled(
     State(state): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<DisabledBody>,
 ) -> ApiResult<StatusCode> {
-    accounts::set_disabled(&state.ctx, &user.actor(), id, body.disabled).await.map_err(HttpError::api)?;
+    accounts::set_disabled(&state.ctx, &user.actor(), id, body.disabled).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::de::DeserializeOwned;
 
-use super::error::HttpError;
+use super::error::{ApiError, HttpError};
 use super::state::AppState;
 use crate::domain::account::{Actor, Role};
 use crate::service::accounts;
@@ -210,9 +210,9 @@ where
     AppState: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = HttpError;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = AppState::from_ref(state);
         let token = parts
             .headers
@@ -220,9 +220,9 @@ where
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
-        let unauthorized = || HttpError::api(HttpError::new(StatusCode::UNAUTHORIZED, "请先登录"));
+        let unauthorized = || ApiError::new(StatusCode::UNAUTHORIZED, "请先登录");
         let token = token.ok_or_else(unauthorized)?;
-        match accounts::session(&state.ctx, token).await.map_err(HttpError::api)? {
+        match accounts::session(&state.ctx, token).await? {
             Some((account, _)) => Ok(ApiUser(account)),
             None => Err(unauthorized()),
         }

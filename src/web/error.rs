@@ -1,5 +1,6 @@
-//! The one HTTP error type: 4xx with a user-readable Chinese message (and per-field messages),
-//! 5xx logged once here and never leaked. Rendered as a page or, for the API, as JSON.
+//! The HTTP error types: 4xx with a user-readable Chinese message (and per-field messages),
+//! 5xx logged once here and never leaked. `HttpError` renders the error page; `ApiError`, the
+//! only error an API handler can return, always answers JSON.
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -15,12 +16,11 @@ pub struct HttpError {
     pub status: StatusCode,
     pub message: String,
     pub fields: FieldErrors,
-    pub json: bool,
 }
 
 impl HttpError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), fields: FieldErrors::new(), json: false }
+        Self { status, message: message.into(), fields: FieldErrors::new() }
     }
 
     pub fn not_found() -> Self {
@@ -29,11 +29,6 @@ impl HttpError {
 
     pub fn forbidden() -> Self {
         Self::new(StatusCode::FORBIDDEN, "无权访问")
-    }
-
-    /// For API handlers: the same error as JSON.
-    pub fn api(e: impl Into<HttpError>) -> Self {
-        Self { json: true, ..e.into() }
     }
 }
 
@@ -63,7 +58,7 @@ impl From<ServiceError> for HttpError {
             ServiceError::NotFound => "未找到该记录".to_owned(),
             other => other.to_string(),
         };
-        Self { status, message, fields, json: false }
+        Self { status, message, fields }
     }
 }
 
@@ -88,10 +83,6 @@ impl From<minijinja::Error> for HttpError {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        if self.json {
-            let body = json!({ "error": self.message, "fields": self.fields });
-            return (self.status, Json(body)).into_response();
-        }
         let fields: String = self.fields.values().map(|m| format!("<li>{}</li>", escape(m))).collect();
         let page = format!(
             "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"page\"><h1>{title}</h1><p class=\"error\">{message}</p><ul>{fields}</ul><p><a href=\"/\">返回首页</a></p></main></body></html>",
@@ -99,5 +90,34 @@ impl IntoResponse for HttpError {
             message = escape(&self.message),
         );
         (self.status, Html(page)).into_response()
+    }
+}
+
+/// The JSON API's error: the same status, message and field messages as [`HttpError`], always
+/// as JSON (`{"error": …, "fields": {…}}`). API handlers and their extractors return only this,
+/// so none can answer with the HTML error page.
+#[derive(Debug)]
+pub struct ApiError(pub HttpError);
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self(HttpError::new(status, message))
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+}
+
+impl<E: Into<HttpError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let HttpError { status, message, fields } = self.0;
+        (status, Json(json!({ "error": message, "fields": fields }))).into_response()
     }
 }

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
-use self::error::HttpError;
+use self::error::{ApiError, HttpError};
 use self::pages::{
     accounts, applications, badges, dashboard, home, print, red_pages, self_check, session, sightings, verify,
 };
@@ -36,7 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/deadline", get(api::deadline))
         .route("/accounts", get(api::accounts).post(api::create_account))
         .route("/accounts/{id}/disabled", post(api::set_account_disabled))
-        .fallback(|| async { HttpError::api(HttpError::not_found()) });
+        .fallback(|| async { ApiError(HttpError::not_found()) });
 
     Router::new()
         .route("/", get(home::home))

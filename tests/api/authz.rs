@@ -284,3 +284,24 @@ async fn badge_pages_by_role() {
     let changes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM badge_events").fetch_one(&app.ctx.pool).await.unwrap();
     assert_eq!(changes, 1);
 }
+
+/// Every API answer is JSON, errors of the extractors included.
+#[tokio::test]
+async fn api_errors_are_always_json() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let api = app.api("清丰县编办.政务").await;
+    for (path, status) in [
+        ("/api/v1/applications/not-a-number", 400),
+        ("/api/v1/applications/999999", 404),
+        ("/api/v1/deadline?date=2026-12-01&days=many", 400),
+        ("/api/v1/no-such-thing", 404),
+    ] {
+        let (got, body) = api.get(path).await;
+        assert_eq!(got, status, "{path}: {body}");
+        assert!(body["error"].is_string(), "{path}: {body}");
+    }
+    let (got, body) = api.post("/api/v1/applications/1/review", serde_json::json!({ "version": "x" })).await;
+    assert!(got == 400 || got == 422, "{got} {body}");
+    assert!(body["error"].is_string(), "{body}");
+}
