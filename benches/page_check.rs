@@ -69,12 +69,12 @@ fn bench(c: &mut Criterion) {
             for (_, page) in &corpus {
                 std::hint::black_box(run(page));
             }
-        })
+        });
     });
     group.throughput(Throughput::Bytes(big.len() as u64));
     group.sample_size(20);
     group.bench_with_input(BenchmarkId::new("large_page", "5MB"), &big, |b, page| {
-        b.iter(|| std::hint::black_box(run(page)))
+        b.iter(|| std::hint::black_box(run(page)));
     });
     group.finish();
 
@@ -91,12 +91,12 @@ fn bench(c: &mut Criterion) {
             for (_, page) in &corpus {
                 std::hint::black_box(dom(page));
             }
-        })
+        });
     });
     group.throughput(Throughput::Bytes(big.len() as u64));
     group.sample_size(10);
     group.bench_with_input(BenchmarkId::new("large_page", "5MB"), &big, |b, page| {
-        b.iter(|| std::hint::black_box(dom(page)))
+        b.iter(|| std::hint::black_box(dom(page)));
     });
     group.finish();
 }
@@ -125,7 +125,7 @@ pub fn adversarial_pages() -> Vec<(&'static str, Vec<u8>)> {
             let mut page = String::from("<body>");
             let mut n: u64 = 0;
             while page.len() < SIZE {
-                page.push_str(&format!("<a href=\"https://bs.example.gov.cn/verify/{:013}\">x</a>", n));
+                page.push_str(&format!("<a href=\"https://bs.example.gov.cn/verify/{n:013}\">x</a>"));
                 n += 1;
             }
             page.into_bytes()
@@ -149,7 +149,7 @@ fn adversarial(c: &mut Criterion) {
                     expected_code: CODE,
                     badge_base: &base,
                 }))
-            })
+            });
         });
     }
     group.finish();

@@ -193,7 +193,7 @@ impl Default for MailConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct SmsConfig {
     pub enabled: bool,
-    /// The gateway's HTTP endpoint; the body is POSTed as JSON.
+    /// The gateway's HTTP endpoint; the body is `POSTed` as JSON.
     pub url: String,
     /// API key, substituted for `{key}` in the body and sent as a Bearer token.
     pub key: String,

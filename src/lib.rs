@@ -2,7 +2,7 @@
 //!
 //! - `domain`: pure types and rules (the application form, the workflow, badge codes, the
 //!   working-day calendar);
-//! - `store`: SQLite access behind functions that return domain types;
+//! - `store`: `SQLite` access behind functions that return domain types;
 //! - `service`: the operations, with authorization, shared by pages and API;
 //! - `web`: the axum pages (Simplified Chinese) and JSON API;
 //! - `notify`: the outbox sender for e-mail and SMS;

@@ -95,7 +95,7 @@ async fn flush_sightings(ctx: Context) {
 
 /// `govbadge serve`.
 pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
-    let bind = config.server.bind.clone();
+    let bind = config.server.bind;
     let ctx = build(config).await?;
     if demo {
         match demo::load(&ctx).await? {

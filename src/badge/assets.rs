@@ -1,4 +1,4 @@
-//! The badge's script and image for a code, rendered from the snapshot, with strong ETags and
+//! The badge's script and image for a code, rendered from the snapshot, with strong `ETags` and
 //! gzip / brotli variants kept in a bounded cache that a snapshot reload invalidates.
 
 use std::collections::HashMap;
@@ -81,7 +81,7 @@ pub fn svg(variant: Variant) -> String {
     let label = variant.label();
     let border = if matches!(variant, Variant::Mismatch | Variant::Invalid) { fg } else { bg };
     format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{BADGE_WIDTH}" height="{BADGE_HEIGHT}" viewBox="0 0 110 55" role="img" aria-label="{label}"><title>{label}</title><rect x="1" y="1" width="108" height="53" rx="7" fill="{bg}" stroke="{border}" stroke-width="2"/><circle cx="27.5" cy="27.5" r="17" fill="none" stroke="{fg}" stroke-width="2"/><circle cx="27.5" cy="27.5" r="13.5" fill="none" stroke="{fg}" stroke-width="0.8" stroke-dasharray="2 1.6"/><polygon points="27.5,17.5 29.9,24.3 37.0,24.4 31.3,28.7 33.4,35.6 27.5,31.5 21.6,35.6 23.7,28.7 18.0,24.4 25.1,24.3" fill="{fg}"/><text x="76" y="25" font-family="'Noto Sans CJK SC','Microsoft YaHei','PingFang SC',sans-serif" font-size="13" font-weight="700" fill="{fg}" text-anchor="middle">{line1}</text><text x="76" y="42" font-family="'Noto Sans CJK SC','Microsoft YaHei','PingFang SC',sans-serif" font-size="11" fill="{fg}" text-anchor="middle">{line2}</text></svg>"##
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{BADGE_WIDTH}" height="{BADGE_HEIGHT}" viewBox="0 0 110 55" role="img" aria-label="{label}"><title>{label}</title><rect x="1" y="1" width="108" height="53" rx="7" fill="{bg}" stroke="{border}" stroke-width="2"/><circle cx="27.5" cy="27.5" r="17" fill="none" stroke="{fg}" stroke-width="2"/><circle cx="27.5" cy="27.5" r="13.5" fill="none" stroke="{fg}" stroke-width="0.8" stroke-dasharray="2 1.6"/><polygon points="27.5,17.5 29.9,24.3 37.0,24.4 31.3,28.7 33.4,35.6 27.5,31.5 21.6,35.6 23.7,28.7 18.0,24.4 25.1,24.3" fill="{fg}"/><text x="76" y="25" font-family="'Noto Sans CJK SC','Microsoft YaHei','PingFang SC',sans-serif" font-size="13" font-weight="700" fill="{fg}" text-anchor="middle">{line1}</text><text x="76" y="42" font-family="'Noto Sans CJK SC','Microsoft YaHei','PingFang SC',sans-serif" font-size="11" fill="{fg}" text-anchor="middle">{line2}</text></svg>"#
     )
 }
 
@@ -139,7 +139,7 @@ impl Coding {
 #[derive(Debug, Clone)]
 pub struct Encoded {
     pub body: Bytes,
-    /// Strong ETag of exactly these bytes.
+    /// Strong `ETag` of exactly these bytes.
     pub etag: String,
 }
 

@@ -1,7 +1,7 @@
 //! Which character encoding a page is in, in the WHATWG order a browser uses: byte-order mark,
 //! then the Content-Type header's charset, then a `<meta>` prescan of the first 1024 bytes,
 //! then a statistical guess (chardetng) informed by the site's top-level domain.
-//! GB2312 and GBK labels decode as GB18030 (encoding_rs's GBK decoder is the gb18030 one).
+//! GB2312 and GBK labels decode as GB18030 (`encoding_rs`'s GBK decoder is the gb18030 one).
 
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252, X_USER_DEFINED};
 
@@ -48,13 +48,12 @@ pub fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
         if tag.name.as_ref() != b"meta" {
             continue;
         }
-        let found = match tag.attr(b"charset") {
-            Some(label) => Encoding::for_label(trim(label)),
-            None => {
-                let http_equiv = tag.attr(b"http-equiv").is_some_and(|v| trim(v).eq_ignore_ascii_case(b"content-type"));
-                let content = tag.attr(b"content").filter(|_| http_equiv);
-                content.and_then(|c| header_charset(&format!("x;{}", String::from_utf8_lossy(c).replace(' ', ""))))
-            }
+        let found = if let Some(label) = tag.attr(b"charset") {
+            Encoding::for_label(trim(label))
+        } else {
+            let http_equiv = tag.attr(b"http-equiv").is_some_and(|v| trim(v).eq_ignore_ascii_case(b"content-type"));
+            let content = tag.attr(b"content").filter(|_| http_equiv);
+            content.and_then(|c| header_charset(&format!("x;{}", String::from_utf8_lossy(c).replace(' ', ""))))
         };
         if let Some(encoding) = found {
             return Some(if encoding == UTF_16BE || encoding == UTF_16LE {
@@ -139,7 +138,7 @@ mod tests {
         let page = "<meta charset=gb2312><title>中华人民共和国科学技术部</title><p>科技部门户网站</p>".as_bytes();
         let d = detect(page, None, None);
         assert_eq!(
-            (d.encoding.name(), d.source, d.declared.map(|e| e.name())),
+            (d.encoding.name(), d.source, d.declared.map(Encoding::name)),
             ("UTF-8", Source::Utf8Fallback, Some("GBK"))
         );
     }

@@ -1,5 +1,5 @@
 //! The footer items inspections look at beside the badge: the ICP filing number, the public
-//! security filing number, the government website identifier (SiteIDCode) and the national
+//! security filing number, the government website identifier (`SiteIDCode`) and the national
 //! badge's legacy snippet.
 
 use std::sync::LazyLock;
@@ -37,7 +37,7 @@ static CONAC_URL: LazyLock<Regex> =
 
 /// Finds the footer items: the filing numbers in the page's visible text (`text`, tags
 /// removed, so `京<span>ICP</span>备…` reads whole), the legacy badge anywhere in the decoded
-/// markup (`markup`, scripts included), the SiteIDCode meta value the tokenizer saw.
+/// markup (`markup`, scripts included), the `SiteIDCode` meta value the tokenizer saw.
 pub fn find(text: &str, markup: &str, site_id_meta: Option<String>) -> Footer {
     let icp = ICP.captures(text).map(|c| {
         let mut s = format!("{}ICP备{}号", &c[1], &c[2]);

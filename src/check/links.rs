@@ -60,7 +60,7 @@ mod tests {
     fn links_resolved_and_canonical() {
         let page = Url::parse("https://www.example.gov.cn/news/a.html").unwrap();
         let html = b"<a href='b.html#top'>x</a><a href=\"/c?x=1&amp;y=2\">y</a><a href='mailto:x@y'>m</a><iframe src=//WWW.EXAMPLE.GOV.CN:443/d></iframe><script>'<a href=e.html>'</script>";
-        let links: Vec<String> = extract(html, &page, encoding_rs::UTF_8).iter().map(|u| u.to_string()).collect();
+        let links: Vec<String> = extract(html, &page, encoding_rs::UTF_8).iter().map(Url::to_string).collect();
         assert_eq!(
             links,
             [

@@ -595,15 +595,12 @@ pub fn decode_entities(text: &str) -> Cow<'_, str> {
             };
             c.map(|c| (c, e))
         });
-        match decoded {
-            Some((c, e)) => {
-                out.push(c);
-                rest = &after[e + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = after;
-            }
+        if let Some((c, e)) = decoded {
+            out.push(c);
+            rest = &after[e + 1..];
+        } else {
+            out.push('&');
+            rest = after;
         }
     }
     out.push_str(rest);

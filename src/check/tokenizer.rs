@@ -267,15 +267,12 @@ impl<'a> Tokenizer<'a> {
                 match input.get(i) {
                     Some(&q @ (b'"' | b'\'')) => {
                         let v_start = i + 1;
-                        match find_byte(input, v_start, q) {
-                            Some(end) => {
-                                value = &input[v_start..end];
-                                i = end + 1;
-                            }
-                            None => {
-                                value = &input[v_start.min(input.len())..];
-                                i = input.len();
-                            }
+                        if let Some(end) = find_byte(input, v_start, q) {
+                            value = &input[v_start..end];
+                            i = end + 1;
+                        } else {
+                            value = &input[v_start.min(input.len())..];
+                            i = input.len();
                         }
                     }
                     Some(_) => {
@@ -288,15 +285,14 @@ impl<'a> Tokenizer<'a> {
                     None => {}
                 }
             }
-            let duplicate = match &mut names_seen {
-                Some(seen) => !seen.insert(attr_name.clone()),
-                None => {
-                    let duplicate = attrs.iter().any(|(n, _): &(Cow<'a, [u8]>, &[u8])| *n == attr_name);
-                    if attrs.len() >= SMALL_ATTRIBUTE_COUNT {
-                        names_seen = Some(attrs.iter().map(|(n, _)| n.clone()).chain([attr_name.clone()]).collect());
-                    }
-                    duplicate
+            let duplicate = if let Some(seen) = &mut names_seen {
+                !seen.insert(attr_name.clone())
+            } else {
+                let duplicate = attrs.iter().any(|(n, _): &(Cow<'a, [u8]>, &[u8])| *n == attr_name);
+                if attrs.len() >= SMALL_ATTRIBUTE_COUNT {
+                    names_seen = Some(attrs.iter().map(|(n, _)| n.clone()).chain([attr_name.clone()]).collect());
                 }
+                duplicate
             };
             if !duplicate {
                 attrs.push((attr_name, value));

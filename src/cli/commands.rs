@@ -15,7 +15,7 @@ use crate::domain::site_status::SiteVerdict;
 
 /// Exit status of a check: 0 compliant, 1 not compliant, 2 usage or I/O error.
 pub fn exit_for(compliant: bool) -> ExitCode {
-    ExitCode::from(if compliant { 0 } else { 1 })
+    ExitCode::from(u8::from(!compliant))
 }
 
 fn badge_base(config: &Config, given: Option<&str>) -> anyhow::Result<Url> {
@@ -85,22 +85,19 @@ pub async fn check(
 }
 
 fn print_page(p: &PageResult) {
-    match p.verdict {
-        Some(v) => {
-            let mark = if v == Verdict::Compliant { "✓" } else { "✗" };
-            println!("{mark} {} {}　{}", p.url, v.label(), p.title.as_deref().unwrap_or(""));
-            if v != Verdict::Compliant {
-                println!("    说明：{}", v.advice());
-            }
-            for w in p.warnings.iter().flatten() {
-                println!("    提示：{}", w.advice());
-            }
+    if let Some(v) = p.verdict {
+        let mark = if v == Verdict::Compliant { "✓" } else { "✗" };
+        println!("{mark} {} {}　{}", p.url, v.label(), p.title.as_deref().unwrap_or(""));
+        if v != Verdict::Compliant {
+            println!("    说明：{}", v.advice());
         }
-        None => {
-            let reason = crate::crawl::fetch::Failure::parse(p.outcome).map_or(p.outcome, |f| f.advice());
-            let status = p.status.map(|s| format!("（HTTP {s}）")).unwrap_or_default();
-            println!("- {} 未检查：{reason}{status}", p.url);
+        for w in p.warnings.iter().flatten() {
+            println!("    提示：{}", w.advice());
         }
+    } else {
+        let reason = crate::crawl::fetch::Failure::parse(p.outcome).map_or(p.outcome, |f| f.advice());
+        let status = p.status.map(|s| format!("（HTTP {s}）")).unwrap_or_default();
+        println!("- {} 未检查：{reason}{status}", p.url);
     }
 }
 

@@ -31,7 +31,7 @@ pub enum Command {
         /// Address and port to listen on (overrides server.bind).
         #[arg(long)]
         bind: Option<std::net::SocketAddr>,
-        /// Database URL (overrides database.url), e.g. sqlite://var/govbadge.db.
+        /// Database URL (overrides database.url), e.g. <sqlite://var/govbadge.db>.
         #[arg(long)]
         database: Option<String>,
         /// Load the demo city, its accounts and applications into an empty database.
@@ -49,7 +49,7 @@ pub enum Command {
         /// The badge code the page must carry (its check character is verified).
         #[arg(long)]
         code: BadgeCode,
-        /// The badge service's base URL (default: badge.base_url from the configuration).
+        /// The badge service's base URL (default: `badge.base_url` from the configuration).
         #[arg(long)]
         badge_base: Option<String>,
         /// Print one JSON object instead of a summary.
@@ -64,7 +64,7 @@ pub enum Command {
         code: BadgeCode,
         #[arg(long)]
         badge_base: Option<String>,
-        /// Stop after this many URLs (also capped by crawl.max_pages_per_site).
+        /// Stop after this many URLs (also capped by `crawl.max_pages_per_site`).
         #[arg(long)]
         max_pages: Option<usize>,
         /// Print JSON Lines: one object per URL, then a summary object.

@@ -300,13 +300,14 @@ impl Crawler {
                 };
                 let rules = match robots.get(&origin_key(&url)) {
                     Some(r) => r.clone(),
-                    None => match tokio::time::timeout_at(deadline, self.robots_for(&url, &mut robots)).await {
-                        Ok(rules) => rules,
-                        Err(_) => {
+                    None => {
+                        if let Ok(rules) = tokio::time::timeout_at(deadline, self.robots_for(&url, &mut robots)).await {
+                            rules
+                        } else {
                             summary.timed_out = true;
                             break;
                         }
-                    },
+                    }
                 };
                 let path = match url.query() {
                     Some(q) => format!("{}?{q}", url.path()),
@@ -324,12 +325,13 @@ impl Crawler {
                 in_flight.spawn(async move {
                     // Waits for the host's turn, Retry-After sleeps and the fetch itself all end
                     // when the site's budget does.
-                    match tokio::time::timeout_at(deadline, crawler.fetch_and_check(&url, &code, delay, depth)).await {
-                        Ok(done) => done,
-                        Err(_) => {
-                            let detail = "site time budget used up".to_owned();
-                            (PageResult::failed(&url, None, Failure::SiteTimeout, Some(detail), depth), Vec::new())
-                        }
+                    if let Ok(done) =
+                        tokio::time::timeout_at(deadline, crawler.fetch_and_check(&url, &code, delay, depth)).await
+                    {
+                        done
+                    } else {
+                        let detail = "site time budget used up".to_owned();
+                        (PageResult::failed(&url, None, Failure::SiteTimeout, Some(detail), depth), Vec::new())
                     }
                 });
             }

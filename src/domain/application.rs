@@ -198,32 +198,33 @@ impl ApplicationInput {
     /// Parses every field; malformed values are errors even in a draft.
     pub fn parse(&self) -> Result<ApplicationForm, FieldErrors> {
         let mut c = Collector { errors: FieldErrors::new() };
-        let kind = match ApplicationKind::parse(self.kind.trim()) {
-            Some(k) => k,
-            None => {
-                c.errors.insert("kind", "请选择申请类型".to_owned());
-                ApplicationKind::New
-            }
+        let kind = if let Some(k) = ApplicationKind::parse(self.kind.trim()) {
+            k
+        } else {
+            c.errors.insert("kind", "请选择申请类型".to_owned());
+            ApplicationKind::New
         };
         let category = match self.category.trim() {
             "" => None,
-            other => match SYSTEM_CATEGORIES.iter().find(|c| **c == other) {
-                Some(found) => Some(*found),
-                None => {
+            other => {
+                if let Some(found) = SYSTEM_CATEGORIES.iter().find(|c| **c == other) {
+                    Some(*found)
+                } else {
                     c.errors.insert("category", "请从列表中选择系统类别".to_owned());
                     None
                 }
-            },
+            }
         };
         let recheck_code = match self.recheck_code.trim() {
             "" => None,
-            code => match BadgeCode::parse(code) {
-                Some(code) => Some(code),
-                None => {
+            code => {
+                if let Some(code) = BadgeCode::parse(code) {
+                    Some(code)
+                } else {
                     c.errors.insert("recheck_code", "网站标识代码应为13位，且末位校验码须正确".to_owned());
                     None
                 }
-            },
+            }
         };
         let form = ApplicationForm {
             kind,
@@ -324,22 +325,22 @@ impl ApplicationForm {
             unit_functions: self.unit_functions.clone(),
             category: opt(self.category),
             address: self.address.clone(),
-            postcode: opt(self.postcode.as_ref().map(|p| p.as_str())),
+            postcode: opt(self.postcode.as_ref().map(super::fields::Postcode::as_str)),
             site_name: self.site_name.clone(),
             site_intro: self.site_intro.clone(),
-            domain_cn: opt(self.domain_cn.as_ref().map(|d| d.unicode())),
-            domain_en: opt(self.domain_en.as_ref().map(|d| d.as_str())),
-            ips: self.ips.iter().map(|ip| ip.to_string()).collect::<Vec<_>>().join(", "),
+            domain_cn: opt(self.domain_cn.as_ref().map(super::fields::ChineseDomain::unicode)),
+            domain_en: opt(self.domain_en.as_ref().map(super::fields::HostName::as_str)),
+            ips: self.ips.iter().map(std::string::ToString::to_string).collect::<Vec<_>>().join(", "),
             principal_name: self.principal.name.clone(),
-            principal_phone: opt(self.principal.phone.as_ref().map(|p| p.as_str())),
-            principal_mobile: opt(self.principal.mobile.as_ref().map(|p| p.as_str())),
-            principal_email: opt(self.principal.email.as_ref().map(|p| p.as_str())),
+            principal_phone: opt(self.principal.phone.as_ref().map(super::fields::FixedPhone::as_str)),
+            principal_mobile: opt(self.principal.mobile.as_ref().map(super::fields::Mobile::as_str)),
+            principal_email: opt(self.principal.email.as_ref().map(super::fields::Email::as_str)),
             handler_name: self.handler.name.clone(),
-            handler_phone: opt(self.handler.phone.as_ref().map(|p| p.as_str())),
-            handler_mobile: opt(self.handler.mobile.as_ref().map(|p| p.as_str())),
-            handler_email: opt(self.handler.email.as_ref().map(|p| p.as_str())),
-            handler_id_number: opt(self.handler_id_number.as_ref().map(|p| p.as_str())),
-            credit_code: opt(self.credit_code.as_ref().map(|p| p.as_str())),
+            handler_phone: opt(self.handler.phone.as_ref().map(super::fields::FixedPhone::as_str)),
+            handler_mobile: opt(self.handler.mobile.as_ref().map(super::fields::Mobile::as_str)),
+            handler_email: opt(self.handler.email.as_ref().map(super::fields::Email::as_str)),
+            handler_id_number: opt(self.handler_id_number.as_ref().map(super::fields::IdNumber::as_str)),
+            credit_code: opt(self.credit_code.as_ref().map(super::fields::CreditCode::as_str)),
             recheck_code: opt(self.recheck_code.as_ref().map(BadgeCode::as_str)),
         }
     }

@@ -91,7 +91,7 @@ pub fn status_breakdown(all: &RegionCounts) -> String {
         if n == 0 || total == 0 {
             continue;
         }
-        let w = WIDTH as f64 * n as f64 / total as f64;
+        let w = f64::from(WIDTH) * n as f64 / total as f64;
         let _ = write!(
             out,
             "<rect x=\"{x:.1}\" y=\"0\" width=\"{w:.1}\" height=\"28\" fill=\"{}\"><title>{}：{n}</title></rect>",
@@ -127,11 +127,11 @@ pub fn trend(points: &[TrendPoint]) -> String {
     const LEFT: f64 = 48.0;
     const TOP: f64 = 16.0;
     const PLOT_H: f64 = 150.0;
-    let plot_w = WIDTH as f64 - LEFT - 24.0;
+    let plot_w = f64::from(WIDTH) - LEFT - 24.0;
     let mut out = String::new();
     open(&mut out, HEIGHT, "历次巡检合规率趋势");
     for pct in [0, 50, 100] {
-        let y = TOP + PLOT_H * (1.0 - pct as f64 / 100.0);
+        let y = TOP + PLOT_H * (1.0 - f64::from(pct) / 100.0);
         let _ = write!(
             out,
             "<line x1=\"{LEFT}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"#ddd\"/>\

@@ -102,7 +102,7 @@ pub fn render(input: &HtmlInput<'_>) -> anyhow::Result<String> {
         "status_chart": charts::status_breakdown(&all),
         "trend_chart": charts::trend(input.trend),
         "regions": region_rows,
-        "statuses": super::rows::STATUSES.map(|s| s.label()),
+        "statuses": super::rows::STATUSES.map(super::super::domain::site_status::SiteStatus::label),
         "offenders": offenders,
         "sightings": input.sightings,
         "sites": sites,

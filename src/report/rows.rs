@@ -119,7 +119,7 @@ impl SiteLine {
 
     /// Pages that do not carry the badge properly (checked pages minus compliant ones).
     pub fn failing_pages(&self) -> i64 {
-        self.result.as_ref().map(|r| r.pages - r.compliant).unwrap_or(0)
+        self.result.as_ref().map_or(0, |r| r.pages - r.compliant)
     }
 }
 
@@ -269,14 +269,14 @@ pub struct ReportData {
 pub fn outcome_label(outcome: &str) -> &str {
     match outcome {
         "ok" => "正常",
-        other => crate::crawl::fetch::Failure::parse(other).map(|f| f.label()).unwrap_or(other),
+        other => crate::crawl::fetch::Failure::parse(other).map_or(other, |f| f.label()),
     }
 }
 
 /// A page's verdict as supervisors read it.
 pub fn verdict_text(verdict: Option<&str>) -> &str {
     match verdict {
-        Some(v) => crate::check::Verdict::parse(v).map(crate::check::Verdict::label).unwrap_or(v),
+        Some(v) => crate::check::Verdict::parse(v).map_or(v, |v| v.label()),
         None => "",
     }
 }
@@ -286,7 +286,7 @@ pub fn warnings_text(warnings: &str) -> String {
     warnings
         .split(',')
         .filter(|w| !w.is_empty())
-        .map(|w| crate::check::Warning::parse(w).map(|w| w.label()).unwrap_or(w))
+        .map(|w| crate::check::Warning::parse(w).map_or(w, |w| w.label()))
         .collect::<Vec<_>>()
         .join("；")
 }
@@ -302,7 +302,7 @@ impl ReportData {
         for counts in by_region(lines).0 {
             let mut row =
                 vec![counts.region.clone(), region_name(&counts.region).to_owned(), counts.total().to_string()];
-            row.extend(counts.counts.iter().map(|c| c.to_string()));
+            row.extend(counts.counts.iter().map(std::string::ToString::to_string));
             row.push(format!("{:.1}%", counts.rate()));
             data.summary.push(row);
         }

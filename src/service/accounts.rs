@@ -151,13 +151,14 @@ pub async fn create_account(ctx: &Context, actor: &Actor, input: &AccountInput) 
     }
     let level = match input.level.trim() {
         "" => None,
-        l => match Level::parse(l) {
-            Some(level) => Some(level),
-            None => {
+        l => {
+            if let Some(level) = Level::parse(l) {
+                Some(level)
+            } else {
                 put(&mut errors, "level", "层级无效");
                 None
             }
-        },
+        }
     };
     let region = match input.region.trim() {
         "" => None,
@@ -171,17 +172,23 @@ pub async fn create_account(ctx: &Context, actor: &Actor, input: &AccountInput) 
     };
     let email = match input.email.trim() {
         "" => String::new(),
-        e => Email::parse(e).map(|e| e.as_str().to_owned()).unwrap_or_else(|m| {
-            put(&mut errors, "email", m);
-            String::new()
-        }),
+        e => Email::parse(e).map_or_else(
+            |m| {
+                put(&mut errors, "email", m);
+                String::new()
+            },
+            |e| e.as_str().to_owned(),
+        ),
     };
     let mobile = match input.mobile.trim() {
         "" => String::new(),
-        m => Mobile::parse(m).map(|m| m.as_str().to_owned()).unwrap_or_else(|message| {
-            put(&mut errors, "mobile", message);
-            String::new()
-        }),
+        m => Mobile::parse(m).map_or_else(
+            |message| {
+                put(&mut errors, "mobile", message);
+                String::new()
+            },
+            |m| m.as_str().to_owned(),
+        ),
     };
     if input.password.chars().count() < MIN_PASSWORD_CHARS {
         put(&mut errors, "password", "密码至少10个字符");

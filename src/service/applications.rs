@@ -283,12 +283,11 @@ async fn issue_badge(
     now: DateTime<Utc>,
 ) -> Result<(BadgeCode, DueDate), ServiceError> {
     let due = install_due(ctx, now);
-    let code = match (app.form.kind, &app.form.recheck_code) {
-        (ApplicationKind::Recheck, Some(code)) => code.clone(),
-        _ => {
-            let region = app.unit_region.unwrap_or(ctx.config.workflow.central_region_code);
-            badges::issue(tx, app.id, app.unit_id, &region, now, due.date).await?
-        }
+    let code = if let (ApplicationKind::Recheck, Some(code)) = (app.form.kind, &app.form.recheck_code) {
+        code.clone()
+    } else {
+        let region = app.unit_region.unwrap_or(ctx.config.workflow.central_region_code);
+        badges::issue(tx, app.id, app.unit_id, &region, now, due.date).await?
     };
     store::set_badge_code(tx, app.id, code.as_str()).await?;
     Ok((code, due))
@@ -337,8 +336,8 @@ pub fn handler_of(app: &Application) -> Recipient<'_> {
     let handler = &app.form.handler;
     Recipient {
         application_id: Some(app.id),
-        email: handler.email.as_ref().map(|e| e.as_str()),
-        mobile: handler.mobile.as_ref().map(|m| m.as_str()),
+        email: handler.email.as_ref().map(super::super::domain::fields::Email::as_str),
+        mobile: handler.mobile.as_ref().map(super::super::domain::fields::Mobile::as_str),
     }
 }
 

@@ -65,8 +65,7 @@ pub fn oversight(actor: &Actor, input: &FilterInput) -> Result<(Oversight, Field
             // Trailing zeros of a full code name the whole division (410900 is all of 濮阳市).
             let prefix = if region.len() == 6 {
                 crate::domain::region::RegionCode::parse(region)
-                    .map(|c| c.jurisdiction_prefix().to_owned())
-                    .unwrap_or_else(|_| region.to_owned())
+                    .map_or_else(|_| region.to_owned(), |c| c.jurisdiction_prefix().to_owned())
             } else {
                 region.to_owned()
             };

@@ -40,8 +40,7 @@ pub async fn run_due(ctx: &Context, now: DateTime<Utc>) -> anyhow::Result<usize>
     let start_of_day = china_offset()
         .from_local_datetime(&today.and_time(NaiveTime::MIN))
         .single()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(now);
+        .map_or(now, |t| t.with_timezone(&Utc));
     let mut due = Vec::new();
     for site in sweeps::sites(&ctx.pool, "").await? {
         if site.status != crate::domain::badge::BadgeStatus::Active || today > site.install_due {

@@ -86,9 +86,8 @@ pub async fn run(
     if sweep.kind != "self_check" {
         return Err(ServiceError::NotFound);
     }
-    let site = match own_site(ctx, actor, &sweep.scope).await {
-        Ok(site) => site,
-        Err(_) => return Err(ServiceError::NotFound),
+    let Ok(site) = own_site(ctx, actor, &sweep.scope).await else {
+        return Err(ServiceError::NotFound);
     };
     let pages = sweeps::pages(&ctx.pool, id, &site.code).await?;
     Ok((sweep, site, pages))

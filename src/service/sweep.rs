@@ -269,23 +269,20 @@ impl Progress {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         let pages = self.pages.fetch_add(pages, Ordering::Relaxed) + pages;
         let rate = pages as f64 / self.started.elapsed().as_secs_f64().max(0.001);
-        match &self.bar {
-            Some(bar) => {
-                bar.set_position(done as u64);
-                bar.set_message(format!("{pages} 个页面，{rate:.1} 页/秒"));
-            }
-            None => {
-                let mut last = self.last_line.lock().expect("progress lock");
-                if last.elapsed() >= Duration::from_secs(10) || done == self.total {
-                    *last = Instant::now();
-                    tracing::info!(
-                        sites.done = done,
-                        sites.total = self.total,
-                        pages,
-                        pages_per_second = format!("{rate:.1}"),
-                        "sweep progress"
-                    );
-                }
+        if let Some(bar) = &self.bar {
+            bar.set_position(done as u64);
+            bar.set_message(format!("{pages} 个页面，{rate:.1} 页/秒"));
+        } else {
+            let mut last = self.last_line.lock().expect("progress lock");
+            if last.elapsed() >= Duration::from_secs(10) || done == self.total {
+                *last = Instant::now();
+                tracing::info!(
+                    sites.done = done,
+                    sites.total = self.total,
+                    pages,
+                    pages_per_second = format!("{rate:.1}"),
+                    "sweep progress"
+                );
             }
         }
     }

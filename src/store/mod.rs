@@ -50,7 +50,7 @@ impl StoreError {
     }
 }
 
-/// Opens the database (creating a SQLite file and its directory if needed) and migrates it.
+/// Opens the database (creating a `SQLite` file and its directory if needed) and migrates it.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<SqlitePool> {
     if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         let path = path.split('?').next().unwrap_or_default();

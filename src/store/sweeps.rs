@@ -118,7 +118,7 @@ pub async fn done_codes(pool: &SqlitePool, sweep_id: i64) -> Result<Vec<String>,
         .await?)
 }
 
-/// Page rows written per INSERT statement (11 values each, well under SQLite's limit).
+/// Page rows written per INSERT statement (11 values each, well under `SQLite`'s limit).
 const PAGE_ROWS_PER_INSERT: usize = 64;
 
 /// One page's result, as stored.
@@ -166,7 +166,7 @@ pub async fn record_site(
     .bind(outcome.compliant)
     .bind(outcome.urls)
     .bind(first_failing.map(|r| r.url))
-    .bind(first_failing.and_then(|r| r.verdict).map(|v| v.as_str()))
+    .bind(first_failing.and_then(|r| r.verdict).map(super::super::check::Verdict::as_str))
     .bind(now)
     .execute(&mut *tx)
     .await
@@ -185,7 +185,7 @@ pub async fn record_site(
                 .push_bind(r.url.to_owned())
                 .push_bind(r.http_status.map(i64::from))
                 .push_bind(r.outcome.to_owned())
-                .push_bind(r.verdict.map(|v| v.as_str()))
+                .push_bind(r.verdict.map(super::super::check::Verdict::as_str))
                 .push_bind(warnings)
                 .push_bind(r.title.map(str::to_owned))
                 .push_bind(r.encoding.map(str::to_owned))

@@ -1,5 +1,5 @@
 //! The JSON API: the same operations as the pages, for bearer-token clients. Described by the
-//! OpenAPI document at `/api/openapi.json`.
+//! `OpenAPI` document at `/api/openapi.json`.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -95,7 +95,7 @@ pub async fn login(
     let a = &session.account;
     let body = json!({
         "token": session.token,
-        "account": { "id": a.id, "name": a.name, "role": a.role.as_str(), "level": a.level.map(|l| l.as_str()), "region": a.region.map(|r| r.to_string()) },
+        "account": { "id": a.id, "name": a.name, "role": a.role.as_str(), "level": a.level.map(super::super::domain::region::Level::as_str), "region": a.region.map(|r| r.to_string()) },
     });
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -267,7 +267,7 @@ pub async fn accounts(State(state): State<AppState>, user: ApiUser) -> ApiResult
         .map(|a| {
             json!({
                 "id": a.id, "name": a.name, "display_name": a.display_name, "role": a.role.as_str(),
-                "level": a.level.map(|l| l.as_str()), "region": a.region.map(|r| r.to_string()), "disabled": a.disabled,
+                "level": a.level.map(super::super::domain::region::Level::as_str), "region": a.region.map(|r| r.to_string()), "disabled": a.disabled,
             })
         })
         .collect();

@@ -1,5 +1,5 @@
 //! The badge endpoints hit on every page view of every badged site: the per-code script and
-//! image, served from the in-memory snapshot with strong ETags, 304s, gzip and brotli, and
+//! image, served from the in-memory snapshot with strong `ETags`, 304s, gzip and brotli, and
 //! cross-origin friendly; and the mismatch beacon.
 
 use axum::body::{Body, Bytes};

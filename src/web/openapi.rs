@@ -1,4 +1,4 @@
-//! The OpenAPI 3.1 description of the JSON API, served at `/api/openapi.json`.
+//! The `OpenAPI` 3.1 description of the JSON API, served at `/api/openapi.json`.
 
 use serde_json::{json, Value};
 

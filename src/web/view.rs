@@ -38,12 +38,21 @@ fn form_json(form: &ApplicationForm, full: bool) -> Value {
     let mut value = serde_json::to_value(&input).expect("strings serialise");
     value["kind_label"] = json!(form.kind.label());
     value["review_label"] = json!(form.kind.review_label());
-    value["domain_cn_ascii"] = json!(form.domain_cn.as_ref().map(|d| d.ascii()));
+    value["domain_cn_ascii"] = json!(form.domain_cn.as_ref().map(super::super::domain::fields::ChineseDomain::ascii));
     if !full {
         let mask = |v: &mut Value, masked: Option<String>| *v = json!(masked.unwrap_or_default());
-        mask(&mut value["handler_id_number"], form.handler_id_number.as_ref().map(|i| i.masked()));
-        mask(&mut value["principal_mobile"], form.principal.mobile.as_ref().map(|m| m.masked()));
-        mask(&mut value["handler_mobile"], form.handler.mobile.as_ref().map(|m| m.masked()));
+        mask(
+            &mut value["handler_id_number"],
+            form.handler_id_number.as_ref().map(super::super::domain::fields::IdNumber::masked),
+        );
+        mask(
+            &mut value["principal_mobile"],
+            form.principal.mobile.as_ref().map(super::super::domain::fields::Mobile::masked),
+        );
+        mask(
+            &mut value["handler_mobile"],
+            form.handler.mobile.as_ref().map(super::super::domain::fields::Mobile::masked),
+        );
         for field in ["principal_phone", "handler_phone", "principal_email", "handler_email"] {
             if value[field].as_str().is_some_and(|s| !s.is_empty()) {
                 value[field] = json!("（已隐去）");

@@ -1,4 +1,4 @@
-//! The badge endpoints over HTTP: script and image with ETags, 304s, gzip and brotli; unknown
+//! The badge endpoints over HTTP: script and image with `ETags`, 304s, gzip and brotli; unknown
 //! codes; the verification page and its Referer warning; the public look-up; no personal field
 //! anywhere public; sightings and their bounds.
 

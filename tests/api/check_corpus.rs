@@ -49,7 +49,7 @@ fn rfind(bytes: &[u8], needle: &str) -> Option<usize> {
     memchr::memmem::rfind(&lower, needle.as_bytes())
 }
 
-/// File prefix, title, ICP number, public-security number, SiteIDCode.
+/// File prefix, title, ICP number, public-security number, `SiteIDCode`.
 type Expected = (&'static str, Option<&'static str>, Option<&'static str>, Option<&'static str>, Option<&'static str>);
 
 #[test]

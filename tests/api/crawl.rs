@@ -220,18 +220,18 @@ async fn a_hostile_site_is_data_not_a_crash() {
         })
         .collect();
     let get = |p: &str| *by_path.get(p).unwrap_or_else(|| panic!("{p} not crawled: {:?}", by_path.keys()));
-    let verdict = |p: &str| get(p).verdict.map(|v| v.as_str());
+    let verdict = |p: &str| get(p).verdict.map(govbadge::check::Verdict::as_str);
 
     assert_eq!(verdict("/"), Some("compliant"), "{:?}", get("/"));
     // GBK by header only, and by meta only.
     let g = get("/gbk-header");
     assert_eq!(
-        (g.verdict.map(|v| v.as_str()), g.encoding, g.title.as_deref()),
+        (g.verdict.map(govbadge::check::Verdict::as_str), g.encoding, g.title.as_deref()),
         (Some("compliant"), Some("GBK"), Some("濮阳市编办"))
     );
     let g = get("/gbk-meta");
     assert_eq!(
-        (g.verdict.map(|v| v.as_str()), g.encoding, g.title.as_deref()),
+        (g.verdict.map(govbadge::check::Verdict::as_str), g.encoding, g.title.as_deref()),
         (Some("missing"), Some("GBK"), Some("清丰县人民政府"))
     );
     // Redirects are followed; loops are outcomes.
@@ -262,7 +262,7 @@ async fn a_hostile_site_is_data_not_a_crash() {
     // Off-site, mailto and fragment links are not followed; no URL is fetched twice.
     assert!(!results.iter().any(|r| r.url.contains("elsewhere") || r.url.starts_with("mailto")));
     let mut urls: Vec<&str> = results.iter().map(|r| r.url.as_str()).collect();
-    urls.sort();
+    urls.sort_unstable();
     let before = urls.len();
     urls.dedup();
     assert_eq!(before, urls.len());
@@ -356,7 +356,7 @@ async fn check_and_crawl_commands() {
     assert_eq!(summary["pages"].as_u64().unwrap() as usize, pages.iter().filter(|p| p["outcome"] == "ok").count());
 }
 
-/// A real TLS server with a self-signed certificate (openssl s_server), answering every request
+/// A real TLS server with a self-signed certificate (openssl `s_server`), answering every request
 /// with a small HTML status page.
 struct SelfSignedServer {
     port: u16,
@@ -423,7 +423,7 @@ async fn an_invalid_certificate_is_a_finding_and_the_page_is_still_checked() {
     let crawler = Crawler::new(&test_crawl_config(), Url::parse(BADGE_BASE).unwrap()).unwrap();
     let result = crawler.check_one(&url, CODE).await;
     assert_eq!(result.outcome, "ok", "{result:?}");
-    assert_eq!(result.verdict.map(|v| v.as_str()), Some("missing"));
+    assert_eq!(result.verdict.map(govbadge::check::Verdict::as_str), Some("missing"));
     assert!(
         result.certificate_problem.as_deref().is_some_and(|p| p.to_lowercase().contains("certificate")),
         "{result:?}"

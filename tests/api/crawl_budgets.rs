@@ -108,7 +108,7 @@ async fn an_hour_of_crawl_delay_or_retry_after_ends_with_the_site_budget() {
     assert!(summary.timed_out);
     // What was done is kept: the home page was checked before the budget ran out.
     let home = results.iter().find(|r| r.url == base.as_str()).expect("home page reported");
-    assert_eq!(home.verdict.map(|v| v.as_str()), Some("compliant"));
+    assert_eq!(home.verdict.map(govbadge::check::Verdict::as_str), Some("compliant"));
     let waiting: Vec<_> = results.iter().filter(|r| r.url != base.as_str()).map(|r| r.outcome).collect();
     assert!(!waiting.is_empty() && waiting.iter().all(|o| *o == "site_timeout"), "{results:?}");
     assert_eq!(summary.site_verdict.as_str(), "compliant", "the verdict is of the pages checked");

@@ -14,8 +14,7 @@ async fn api_login(client: &reqwest::Client, base: &str, name: &str, password: &
         .json(&json!({ "name": name, "password": password }))
         .send()
         .await
-        .map(|r| r.status().as_u16())
-        .unwrap_or(0)
+        .map_or(0, |r| r.status().as_u16())
 }
 
 #[tokio::test]

@@ -35,7 +35,7 @@ async fn two_reviewers_at_once_exactly_one_succeeds() {
             b.post(&path, serde_json::json!({ "version": version, "decision": "reject", "reason": "重复" })),
         );
         let mut statuses = [ra.0, rb.0];
-        statuses.sort();
+        statuses.sort_unstable();
         assert_eq!(statuses, [200, 409], "round {n}: {ra:?} {rb:?}");
         let loser = if ra.0 == 409 { &ra.1 } else { &rb.1 };
         assert!(loser["error"].as_str().unwrap().contains("已被他人处理或修改"));

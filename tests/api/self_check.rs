@@ -39,7 +39,7 @@ pub async fn setup(
     (app, issued)
 }
 
-/// Serves the test sites on `port` (serve_sites binds its own port; this forwards to it).
+/// Serves the test sites on `port` (`serve_sites` binds its own port; this forwards to it).
 async fn serve_sites_on(port: u16, codes: std::collections::BTreeMap<String, String>) {
     let (inner, _log) = serve_sites(codes).await;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();

@@ -30,7 +30,7 @@ async fn page(
                 "name": a.name,
                 "display_name": a.display_name,
                 "role_label": a.role.label(),
-                "level_label": a.level.map(|l| l.label()),
+                "level_label": a.level.map(crate::domain::region::Level::label),
                 "region": a.region.map(|r| r.to_string()),
                 "disabled": a.disabled,
             })

@@ -32,7 +32,7 @@ pub fn render(
             "display_name": u.account.display_name,
             "role": u.account.role.as_str(),
             "role_label": u.account.role.label(),
-            "level_label": u.account.level.map(|l| l.label()),
+            "level_label": u.account.level.map(super::super::domain::region::Level::label),
             "region": u.account.region.map(|r| r.to_string()),
         });
         data["csrf"] = json!(u.csrf);

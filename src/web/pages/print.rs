@@ -59,7 +59,7 @@ pub async fn letter(
         "count": apps.len(),
         "review_label": review_label,
         "contact": first.handler.name,
-        "phone": first.handler.phone.as_ref().map(|p| p.to_string()).or_else(|| first.handler.mobile.as_ref().map(|m| m.to_string())),
+        "phone": first.handler.phone.as_ref().map(std::string::ToString::to_string).or_else(|| first.handler.mobile.as_ref().map(std::string::ToString::to_string)),
         "unit_name": service::unit_display_name(&state.ctx, apps[0].unit_id).await?,
         "copies": state.ctx.config.workflow.paper_copies,
     });

@@ -62,7 +62,7 @@ fn page_json(
         None => Failure::parse(outcome).map_or_else(|| outcome.to_owned(), |f| format!("未能检查：{}", f.advice())),
     };
     let warning_advice: Vec<&str> =
-        warnings.iter().filter_map(|w| crate::check::Warning::parse(w)).map(|w| w.advice()).collect();
+        warnings.iter().filter_map(|w| crate::check::Warning::parse(w)).map(crate::check::Warning::advice).collect();
     json!({
         "url": url,
         "status": status,
@@ -85,7 +85,7 @@ pub async fn check_page(
                 &r.url,
                 r.outcome,
                 r.status.map(i64::from),
-                r.verdict.map(|v| v.as_str()),
+                r.verdict.map(crate::check::Verdict::as_str),
                 &warnings,
                 r.title.as_deref(),
             );
