@@ -16,6 +16,7 @@ mod helpers;
 mod notices;
 mod race;
 mod red_pages;
+mod rendered;
 mod report;
 mod self_check;
 mod sweep;
