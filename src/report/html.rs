@@ -69,9 +69,22 @@ pub fn scope_label(scope: &str) -> String {
     }
 }
 
-pub fn render(input: &HtmlInput<'_>) -> anyhow::Result<String> {
+/// The report's templates: `index.html` and the parts the web dashboard shares with it
+/// (`figures.html`). The web layer builds its environment on this one, so both show the same
+/// figures from one template.
+pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
-    env.add_template("index.html", include_str!("templates/index.html"))?;
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source).expect("embedded report templates compile");
+    }
+    env
+}
+
+const TEMPLATES: &[(&str, &str)] =
+    &[("index.html", include_str!("templates/index.html")), ("figures.html", include_str!("templates/figures.html"))];
+
+pub fn render(input: &HtmlInput<'_>) -> anyhow::Result<String> {
+    let env = environment();
     let (regions, all): (Vec<RegionCounts>, RegionCounts) = by_region(input.lines);
     let sites: Vec<serde_json::Value> = input
         .lines

@@ -34,8 +34,9 @@ pub const APP_CSS: &str = include_str!("templates/app.css");
 /// The portal's small script (copy buttons), served at `/static/app.js`.
 pub const APP_JS: &str = include_str!("templates/app.js");
 
+/// The web's templates on top of the report's (which brings the shared parts).
 pub fn environment() -> Environment<'static> {
-    let mut env = Environment::new();
+    let mut env = crate::report::html::environment();
     for (name, source) in TEMPLATES {
         env.add_template(name, source).expect("embedded templates compile");
     }
