@@ -120,8 +120,8 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    pub fn new(config: &CrawlConfig) -> anyhow::Result<Self> {
-        let build = |accept_invalid: bool| -> anyhow::Result<reqwest::Client> {
+    pub fn new(config: &CrawlConfig) -> Result<Self, reqwest::Error> {
+        let build = |accept_invalid: bool| -> Result<reqwest::Client, reqwest::Error> {
             let mut builder = reqwest::Client::builder()
                 .user_agent(&config.user_agent)
                 .redirect(reqwest::redirect::Policy::none())
@@ -136,7 +136,7 @@ impl Fetcher {
             for (host, addr) in &config.resolve {
                 builder = builder.resolve(host, *addr);
             }
-            Ok(builder.build()?)
+            builder.build()
         };
         let politeness = Politeness::new(config.per_host_rate, config.per_host_concurrency, config.global_concurrency);
         Ok(Self {

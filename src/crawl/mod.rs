@@ -199,7 +199,8 @@ const ROBOTS_CAP: usize = 500 * 1024;
 const MAX_SITEMAPS: usize = 50;
 
 impl Crawler {
-    pub fn new(config: &CrawlConfig, badge_base: Url) -> anyhow::Result<Self> {
+    /// Builds the HTTP clients; fails only when the TLS back end cannot start.
+    pub fn new(config: &CrawlConfig, badge_base: Url) -> Result<Self, reqwest::Error> {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         Ok(Self {
             fetcher: Fetcher::new(config)?,

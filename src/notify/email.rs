@@ -15,7 +15,7 @@ pub struct Mailer {
 }
 
 impl Mailer {
-    pub fn new(config: &MailConfig) -> anyhow::Result<Self> {
+    pub fn new(config: &MailConfig) -> Result<Self, super::NotifyError> {
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host).port(config.port);
         builder = match config.tls {
             SmtpTls::None => builder.tls(Tls::None),
@@ -29,7 +29,7 @@ impl Mailer {
         Ok(Self { transport, from: config.from.parse()? })
     }
 
-    pub async fn send(&self, to: &str, subject: &str, body: &str) -> anyhow::Result<()> {
+    pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), super::NotifyError> {
         let message = Message::builder()
             .from(self.from.clone())
             .to(to.parse()?)

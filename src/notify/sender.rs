@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 
 use super::email::Mailer;
 use super::sms::SmsGateway;
+use super::NotifyError;
 use crate::config::{Config, OutboxConfig};
 use crate::store::outbox::{self, Message};
 
@@ -23,7 +24,7 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn new(pool: Pool, config: &Config, wake: Arc<Notify>) -> anyhow::Result<Self> {
+    pub fn new(pool: Pool, config: &Config, wake: Arc<Notify>) -> Result<Self, NotifyError> {
         Ok(Self {
             pool,
             mailer: config.mail.enabled.then(|| Mailer::new(&config.mail)).transpose()?,
@@ -47,7 +48,7 @@ impl Sender {
     }
 
     /// Sends every message due now; returns how many were sent.
-    pub async fn drain(&self) -> anyhow::Result<usize> {
+    pub async fn drain(&self) -> Result<usize, crate::store::StoreError> {
         let mut sent = 0;
         loop {
             let batch = outbox::due(&self.pool, Utc::now(), 20).await?;
@@ -68,7 +69,7 @@ impl Sender {
                         let attempts = message.attempts + 1;
                         let retry_at =
                             (attempts < i64::from(self.config.max_attempts)).then(|| now + self.backoff(attempts));
-                        let error = redact(&format!("{error:#}"));
+                        let error = redact(&describe(&error));
                         outbox::mark_attempt_failed(&self.pool, message.id, &error, retry_at, now).await?;
                         tracing::warn!(outbox.id = message.id, outbox.channel = %message.channel, attempts, parked = retry_at.is_none(), %error, "notification not delivered");
                     }
@@ -86,19 +87,34 @@ impl Sender {
         chrono::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX))
     }
 
-    async fn deliver(&self, message: &Message) -> anyhow::Result<()> {
+    async fn deliver(&self, message: &Message) -> Result<(), NotifyError> {
         match message.channel.as_str() {
             "email" => match &self.mailer {
                 Some(m) => m.send(&message.recipient, &message.subject, &message.body).await,
-                None => anyhow::bail!("e-mail is not configured"),
+                None => Err(NotifyError::ChannelOff("e-mail")),
             },
             "sms" => match &self.sms {
                 Some(g) => g.send(&message.recipient, &message.body).await,
-                None => anyhow::bail!("SMS is not configured"),
+                None => Err(NotifyError::ChannelOff("SMS")),
             },
-            other => anyhow::bail!("unknown channel {other}"),
+            other => Err(NotifyError::UnknownChannel(other.to_owned())),
         }
     }
+}
+
+/// An error and its sources, one message after the other.
+fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        let part = e.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = e.source();
+    }
+    text
 }
 
 /// Removes e-mail addresses and phone numbers from an error text (an SMTP server's reply can

@@ -12,7 +12,7 @@ pub struct SmsGateway {
 }
 
 impl SmsGateway {
-    pub fn new(config: &SmsConfig) -> anyhow::Result<Self> {
+    pub fn new(config: &SmsConfig) -> Result<Self, super::NotifyError> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(config.timeout_seconds))
             .redirect(reqwest::redirect::Policy::none())
@@ -20,7 +20,7 @@ impl SmsGateway {
         Ok(Self { client, url: config.url.clone(), key: config.key.clone(), body: serde_json::to_value(&config.body)? })
     }
 
-    pub async fn send(&self, phone: &str, message: &str) -> anyhow::Result<()> {
+    pub async fn send(&self, phone: &str, message: &str) -> Result<(), super::NotifyError> {
         let body = fill(&self.body, &[("{phone}", phone), ("{message}", message), ("{key}", &self.key)]);
         let mut request = self.client.post(&self.url).json(&body);
         if !self.key.is_empty() {
@@ -29,7 +29,7 @@ impl SmsGateway {
         let response = request.send().await?;
         let status = response.status();
         if !status.is_success() {
-            anyhow::bail!("SMS gateway answered {status}");
+            return Err(super::NotifyError::Gateway(status.as_u16()));
         }
         Ok(())
     }

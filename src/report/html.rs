@@ -10,6 +10,7 @@ use serde_json::json;
 use super::charts;
 use super::figures::{worst_offenders, Figures, PageView, SiteView};
 use super::rows::{by_region, region_name, RegionCounts, SiteLine};
+use super::ReportError;
 use crate::store::sweeps::{PageRow, Sweep, TrendPoint};
 
 /// Failing pages listed per site, and in all, in the HTML report; the CSV and XLSX files have
@@ -83,7 +84,7 @@ pub fn environment() -> Environment<'static> {
 const TEMPLATES: &[(&str, &str)] =
     &[("index.html", include_str!("templates/index.html")), ("figures.html", include_str!("templates/figures.html"))];
 
-pub fn render(input: &HtmlInput<'_>) -> anyhow::Result<String> {
+pub fn render(input: &HtmlInput<'_>) -> Result<String, ReportError> {
     let env = environment();
     let (regions, all): (Vec<RegionCounts>, RegionCounts) = by_region(input.lines);
     let sites: Vec<serde_json::Value> = input

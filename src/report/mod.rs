@@ -10,6 +10,27 @@ pub mod html;
 pub mod rows;
 pub mod xlsx;
 
+/// Why a report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("reading the results: {0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("writing the report: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("rendering the HTML report: {0}")]
+    Template(#[from] minijinja::Error),
+    #[error("writing the spreadsheet: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error("writing JSON Lines: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl From<sqlx::Error> for ReportError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -33,7 +54,7 @@ pub const TREND_SWEEPS: i64 = 12;
 
 /// The site lines of a stored sweep, with statuses as of the day it finished, so that a report
 /// rendered again later reads the same.
-pub async fn sweep_lines(pool: &Pool, sweep: &Sweep) -> anyhow::Result<Vec<SiteLine>> {
+pub async fn sweep_lines(pool: &Pool, sweep: &Sweep) -> Result<Vec<SiteLine>, ReportError> {
     let as_of = today_in_china(sweep.finished_at.unwrap_or(sweep.started_at));
     rows::site_lines(pool, &sweep.scope, ResultSource::Sweep(sweep.id), as_of).await
 }
@@ -43,7 +64,7 @@ pub async fn counterfeit_sightings(
     pool: &Pool,
     scope: &str,
     until: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<Vec<html::CounterfeitSighting>> {
+) -> Result<Vec<html::CounterfeitSighting>, ReportError> {
     Ok(crate::store::sightings::list(pool, scope)
         .await?
         .into_iter()
@@ -54,7 +75,7 @@ pub async fn counterfeit_sightings(
 
 /// Writes every report of a sweep into `<out>/<date>-<scope>/`; returns the directory. Pages
 /// are streamed from the database into the files, one site at a time.
-pub async fn write_reports(pool: &Pool, sweep_id: i64, out: &Path) -> anyhow::Result<PathBuf> {
+pub async fn write_reports(pool: &Pool, sweep_id: i64, out: &Path) -> Result<PathBuf, ReportError> {
     let sweep = sweeps::get(pool, sweep_id).await?;
     let date = today_in_china(sweep.started_at);
     let scope = if sweep.scope.is_empty() { "all".to_owned() } else { sweep.scope.clone() };
@@ -87,7 +108,7 @@ pub async fn write_reports(pool: &Pool, sweep_id: i64, out: &Path) -> anyhow::Re
 }
 
 /// The failing pages of `lines` as the HTML report lists them.
-pub async fn failing_pages(pool: &Pool, lines: &[SiteLine]) -> anyhow::Result<html::FailingPages> {
+pub async fn failing_pages(pool: &Pool, lines: &[SiteLine]) -> Result<html::FailingPages, ReportError> {
     let mut failing = html::FailingPages::default();
     rows::for_each_page(pool, lines, |line, page| {
         failing.add(&line.site.code, page);
@@ -103,7 +124,7 @@ pub async fn render_html(
     sweep: &Sweep,
     lines: &[SiteLine],
     failing: &html::FailingPages,
-) -> anyhow::Result<String> {
+) -> Result<String, ReportError> {
     let trend = sweeps::trend(pool, &sweep.scope, sweep.id, TREND_SWEEPS).await?;
     let until = sweep.finished_at.unwrap_or(sweep.started_at);
     let sightings = counterfeit_sightings(pool, &sweep.scope, until).await?;

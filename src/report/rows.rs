@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crate::store::Pool;
 use chrono::NaiveDate;
 
+use super::ReportError;
 use crate::check::footer::Footer;
 use crate::domain::calendar::china_offset;
 use crate::domain::site_status::{site_status, SiteStatus};
@@ -146,7 +147,7 @@ pub async fn site_lines(
     scope: &str,
     source: ResultSource,
     today: NaiveDate,
-) -> anyhow::Result<Vec<SiteLine>> {
+) -> Result<Vec<SiteLine>, ReportError> {
     let mut lines = Vec::new();
     for site in sweeps::sites(pool, scope).await? {
         lines.push(site_line(pool, site, source, today).await?);
@@ -155,7 +156,12 @@ pub async fn site_lines(
 }
 
 /// One site with its result and status as of `today`.
-pub async fn site_line(pool: &Pool, site: SiteRow, source: ResultSource, today: NaiveDate) -> anyhow::Result<SiteLine> {
+pub async fn site_line(
+    pool: &Pool,
+    site: SiteRow,
+    source: ResultSource,
+    today: NaiveDate,
+) -> Result<SiteLine, ReportError> {
     let result = match source {
         ResultSource::Sweep(id) => sweeps::site_result(pool, id, &site.code).await?,
         ResultSource::Latest => sweeps::latest_result(pool, &site.code).await?,
@@ -329,8 +335,8 @@ pub fn page_cells(code: &str, p: &PageRow) -> Vec<String> {
 pub async fn for_each_page(
     pool: &Pool,
     lines: &[SiteLine],
-    mut each: impl FnMut(&SiteLine, &PageRow) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+    mut each: impl FnMut(&SiteLine, &PageRow) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
     for line in lines {
         let Some(result) = &line.result else { continue };
         for page in sweeps::pages(pool, result.sweep_id, &line.site.code).await? {

@@ -5,6 +5,7 @@
 use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook, Worksheet};
 
 use super::rows::{PAGE_COLUMNS, SITE_COLUMNS, SUMMARY_COLUMNS};
+use super::ReportError;
 use crate::domain::site_status::SiteStatus;
 
 fn status_format(status: SiteStatus) -> Format {
@@ -25,7 +26,7 @@ fn add_sheet<'b>(
     name: &str,
     columns: &[(&str, &str)],
     widths: &[f64],
-) -> anyhow::Result<&'b mut Worksheet> {
+) -> Result<&'b mut Worksheet, ReportError> {
     let sheet = book.add_worksheet_with_constant_memory()?.set_name(name)?;
     let header = header_format();
     for c in 0..columns.len() {
@@ -46,7 +47,7 @@ pub struct XlsxReport {
 }
 
 impl XlsxReport {
-    pub fn new(sites: &[Vec<String>], statuses: &[SiteStatus]) -> anyhow::Result<Self> {
+    pub fn new(sites: &[Vec<String>], statuses: &[SiteStatus]) -> Result<Self, ReportError> {
         let mut book = Workbook::new();
         let widths = [16.0, 24.0, 12.0, 10.0, 10.0, 24.0, 30.0, 12.0, 12.0];
         let sheet = add_sheet(&mut book, "站点", &SITE_COLUMNS, &widths)?;
@@ -65,7 +66,7 @@ impl XlsxReport {
         Ok(Self { book, pages: 0 })
     }
 
-    pub fn page_row(&mut self, cells: &[String]) -> anyhow::Result<()> {
+    pub fn page_row(&mut self, cells: &[String]) -> Result<(), ReportError> {
         self.pages += 1;
         let sheet = self.book.worksheet_from_index(1)?;
         for (c, cell) in cells.iter().enumerate() {
@@ -75,7 +76,7 @@ impl XlsxReport {
     }
 
     /// Adds the summary sheet; returns the workbook, ready to save.
-    pub fn finish(mut self, summary: &[Vec<String>]) -> anyhow::Result<Workbook> {
+    pub fn finish(mut self, summary: &[Vec<String>]) -> Result<Workbook, ReportError> {
         let pages = self.book.worksheet_from_index(1)?;
         pages.autofilter(0, 0, self.pages, (PAGE_COLUMNS.len() - 1) as u16)?;
         let sheet = add_sheet(&mut self.book, "汇总", &SUMMARY_COLUMNS, &[12.0, 14.0])?;

@@ -201,7 +201,7 @@ pub async fn create_account(ctx: &Context, actor: &Actor, input: &AccountInput) 
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
     }
-    let hash = ctx.passwords.hash(input.password.clone()).await?;
+    let hash = ctx.passwords.hash(input.password.clone()).await.map_err(anyhow::Error::from)?;
     let new = NewAccount {
         name: &name,
         display_name: &display_name,

@@ -69,7 +69,12 @@ fn decide(
 
 /// Runs the rules over every active badged site as of `today` (a China date; the messages are
 /// queued now); returns what was sent.
-pub async fn run(pool: &Pool, config: &Config, calendar: &WorkingCalendar, today: NaiveDate) -> anyhow::Result<Sent> {
+pub async fn run(
+    pool: &Pool,
+    config: &Config,
+    calendar: &WorkingCalendar,
+    today: NaiveDate,
+) -> Result<Sent, crate::store::StoreError> {
     let mut sent = Sent::default();
     if !config.notices.enabled {
         return Ok(sent);
@@ -150,7 +155,7 @@ async fn send_digests(
     config: &Config,
     overdue: &[(SiteRow, &'static str)],
     today: NaiveDate,
-) -> anyhow::Result<usize> {
+) -> Result<usize, crate::store::StoreError> {
     let dashboard_url = format!("{}/dashboard", config.server.public_base_url.trim_end_matches('/'));
     let mut sent = 0;
     for supervisor in notices::supervisors(pool).await? {
@@ -208,7 +213,7 @@ async fn send_once(
     to: &Recipient<'_>,
     notice: &Notice,
     digest_codes: &[&str],
-) -> anyhow::Result<bool> {
+) -> Result<bool, crate::store::StoreError> {
     let now = Utc::now();
     let mut tx = pool.begin().await?;
     let Some(id) = notices::claim(&mut tx, key, now).await? else {

@@ -92,6 +92,15 @@ impl From<StoreError> for ServiceError {
     }
 }
 
+impl From<crate::report::ReportError> for ServiceError {
+    fn from(e: crate::report::ReportError) -> Self {
+        match e {
+            crate::report::ReportError::Store(store) => store.into(),
+            other => ServiceError::Internal(other.into()),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ServiceError {
     fn from(e: sqlx::Error) -> Self {
         StoreError::from(e).into()

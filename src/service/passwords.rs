@@ -17,12 +17,25 @@ use tokio::sync::{mpsc, oneshot};
 #[error("password hashing is busy")]
 pub struct Busy;
 
+/// Why a new password could not be hashed.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("the password hashing threads stopped")]
+    Stopped,
+    #[error("argon2: {0}")]
+    Argon2(#[from] argon2::Error),
+    #[error("password hash: {0}")]
+    Phc(#[from] argon2::password_hash::Error),
+    #[error("memory cost too high")]
+    MemoryCost,
+}
+
 /// The largest Argon2 memory cost (in KiB blocks) a stored hash may ask for; a hash asking
 /// more is treated as not matching rather than allocating it.
 const MAX_MEMORY_BLOCKS: u32 = 64 * 1024;
 
 enum Job {
-    Hash { password: String, reply: oneshot::Sender<anyhow::Result<String>> },
+    Hash { password: String, reply: oneshot::Sender<Result<String, HashError>> },
     Verify { password: String, hash: String, reply: oneshot::Sender<bool> },
 }
 
@@ -54,13 +67,10 @@ impl PasswordHasher {
     }
 
     /// Hashes a new password (PHC string), waiting for a place in the queue.
-    pub async fn hash(&self, password: String) -> anyhow::Result<String> {
+    pub async fn hash(&self, password: String) -> Result<String, HashError> {
         let (reply, answer) = oneshot::channel();
-        self.jobs
-            .send(Job::Hash { password, reply })
-            .await
-            .map_err(|_| anyhow::anyhow!("password hashing threads stopped"))?;
-        answer.await.map_err(|_| anyhow::anyhow!("password hashing thread stopped"))?
+        self.jobs.send(Job::Hash { password, reply }).await.map_err(|_| HashError::Stopped)?;
+        answer.await.map_err(|_| HashError::Stopped)?
     }
 
     /// Verifies `password` against a stored PHC `hash`, or refuses at once when the queue is full.
@@ -99,22 +109,20 @@ fn blocks(memory: &mut Vec<Block>, params: &Params) -> Option<usize> {
     Some(needed)
 }
 
-fn hash_new(password: &str, memory: &mut Vec<Block>) -> anyhow::Result<String> {
+fn hash_new(password: &str, memory: &mut Vec<Block>) -> Result<String, HashError> {
     let params = Params::default();
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let salt = SaltString::generate(&mut OsRng);
     let mut salt_bytes = [0u8; 64];
-    let salt_raw = salt.decode_b64(&mut salt_bytes).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    let salt_raw = salt.decode_b64(&mut salt_bytes)?;
     let mut out = vec![0u8; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
-    let count = blocks(memory, &params).ok_or_else(|| anyhow::anyhow!("memory cost too high"))?;
-    argon
-        .hash_password_into_with_memory(password.as_bytes(), salt_raw, &mut out, &mut memory[..count])
-        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
-    let output = Output::new(&out).map_err(|e| anyhow::anyhow!("hash output: {e}"))?;
+    let count = blocks(memory, &params).ok_or(HashError::MemoryCost)?;
+    argon.hash_password_into_with_memory(password.as_bytes(), salt_raw, &mut out, &mut memory[..count])?;
+    let output = Output::new(&out)?;
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
-        params: (&params).try_into().map_err(|e| anyhow::anyhow!("params: {e}"))?,
+        params: (&params).try_into()?,
         salt: Some(salt.as_salt()),
         hash: Some(output),
     };

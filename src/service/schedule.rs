@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use super::Context;
 use crate::domain::calendar::{china_offset, today_in_china};
 use crate::domain::site_status::SiteVerdict;
-use crate::service::sweep::check_site;
+use crate::service::sweep::{check_site, SweepError};
 use crate::store::sweeps;
 
 /// Runs until the task is aborted.
@@ -35,7 +35,7 @@ pub async fn run(ctx: Context) {
 
 /// Checks every active, not yet compliant site whose check is due today (China time) and has not
 /// run today. Returns how many sites were checked.
-pub async fn run_due(ctx: &Context, now: DateTime<Utc>) -> anyhow::Result<usize> {
+pub async fn run_due(ctx: &Context, now: DateTime<Utc>) -> Result<usize, SweepError> {
     let today = today_in_china(now);
     let start_of_day = china_offset()
         .from_local_datetime(&today.and_time(NaiveTime::MIN))

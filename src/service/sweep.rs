@@ -15,6 +15,29 @@ use crate::crawl::{Crawler, PageResult, SiteSpec};
 use crate::domain::site_status::SiteVerdict;
 use crate::store::sweeps::{self, PageRecord, SiteOutcome, SiteRow};
 
+/// Why a sweep (or a scheduled check) could not run or record its results.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error("no unfinished sweep of this scope to resume")]
+    NothingToResume,
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+    #[error(transparent)]
+    Calendar(#[from] crate::domain::calendar::CalendarError),
+    #[error("rendering the red page: {0}")]
+    RedPage(#[from] minijinja::Error),
+    #[error("a site's task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl From<sqlx::Error> for SweepError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
 /// How a sweep ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SweepReport {
@@ -60,7 +83,7 @@ pub async fn check_site(
     row: &SiteRow,
     max_pages: usize,
     seed_scheme: &str,
-) -> anyhow::Result<usize> {
+) -> Result<usize, SweepError> {
     if let Some(verdict) = SiteVerdict::of_inactive(row.status) {
         record_detached(pool, sweep_id, &row.code, verdict, (0, 0, 0), Vec::new()).await?;
         return Ok(0);
@@ -105,7 +128,7 @@ async fn record_detached(
     verdict: SiteVerdict,
     counts: (i64, i64, i64),
     results: Vec<PageResult>,
-) -> anyhow::Result<()> {
+) -> Result<(), SweepError> {
     let pool = pool.clone();
     let code = code.to_owned();
     let (pages, compliant, urls) = counts;
@@ -135,7 +158,7 @@ pub async fn run_and_report(
     crawler: &Crawler,
     options: SweepOptions,
     reports_root: &std::path::Path,
-) -> anyhow::Result<Finished> {
+) -> Result<Finished, SweepError> {
     let sweep = run(pool, crawler, options).await?;
     if sweep.interrupted {
         return Ok(Finished { sweep, reports: None, notices: None });
@@ -163,7 +186,7 @@ fn page_record(r: &PageResult) -> PageRecord<'_> {
 }
 
 /// Runs (or resumes) a sweep over the badged sites under `options.scope`.
-pub async fn run(pool: &Pool, crawler: &Crawler, options: SweepOptions) -> anyhow::Result<SweepReport> {
+pub async fn run(pool: &Pool, crawler: &Crawler, options: SweepOptions) -> Result<SweepReport, SweepError> {
     let sites = sweeps::sites(pool, &options.scope).await?;
     let now = Utc::now();
     let (sweep_id, done) = match (options.resume, sweeps::unfinished(pool, &options.scope).await?) {
@@ -171,7 +194,7 @@ pub async fn run(pool: &Pool, crawler: &Crawler, options: SweepOptions) -> anyho
             sweeps::set_status(pool, previous.id, "running", now).await?;
             (previous.id, sweeps::done_codes(pool, previous.id).await?)
         }
-        (true, None) => anyhow::bail!("no unfinished sweep of this scope to resume"),
+        (true, None) => return Err(SweepError::NothingToResume),
         (false, _) => (sweeps::start(pool, "sweep", &options.scope, sites.len() as i64, now).await?, Vec::new()),
     };
     let todo: Vec<SiteRow> = sites.iter().filter(|s| !done.contains(&s.code)).cloned().collect();
@@ -203,7 +226,7 @@ pub async fn run(pool: &Pool, crawler: &Crawler, options: SweepOptions) -> anyho
                 pages.fetch_add(n, Ordering::Relaxed);
                 checked.fetch_add(1, Ordering::Relaxed);
                 progress.site_done(n);
-                anyhow::Ok(())
+                Ok::<(), SweepError>(())
             }
         })
         .buffer_unordered(options.site_concurrency.max(1));

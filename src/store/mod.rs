@@ -50,8 +50,19 @@ impl StoreError {
     }
 }
 
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot create the database directory: {0}")]
+    Directory(#[from] std::io::Error),
+    #[error("cannot open the database: {0}")]
+    Open(#[from] sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
 /// Opens the database (creating a `SQLite` file and its directory if needed) and migrates it.
-pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<SqlitePool> {
+pub async fn connect(url: &str, max_connections: u32) -> Result<SqlitePool, ConnectError> {
     if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         let path = path.split('?').next().unwrap_or_default();
         if let Some(dir) = std::path::Path::new(path).parent() {

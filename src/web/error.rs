@@ -69,6 +69,12 @@ impl From<anyhow::Error> for HttpError {
     }
 }
 
+impl From<crate::report::ReportError> for HttpError {
+    fn from(e: crate::report::ReportError) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
 impl From<crate::store::StoreError> for HttpError {
     fn from(e: crate::store::StoreError) -> Self {
         ServiceError::from(e).into()

@@ -115,14 +115,15 @@ pub async fn download(
         "sites.csv" => (csv::render(&SITE_COLUMNS, &data.sites), "text/csv; charset=utf-8"),
         "summary.csv" => (csv::render(&SUMMARY_COLUMNS, &data.summary), "text/csv; charset=utf-8"),
         "pages.csv" => {
-            let mut writer = csv::CsvWriter::new(Vec::new(), &PAGE_COLUMNS).map_err(anyhow::Error::from)?;
+            let mut writer =
+                csv::CsvWriter::new(Vec::new(), &PAGE_COLUMNS).map_err(crate::report::ReportError::from)?;
             for_each_page(pool, &lines, |line, page| Ok(writer.row(&page_cells(&line.site.code, page))?)).await?;
-            (writer.finish().map_err(anyhow::Error::from)?, "text/csv; charset=utf-8")
+            (writer.finish().map_err(crate::report::ReportError::from)?, "text/csv; charset=utf-8")
         }
         "report.xlsx" => {
             let mut book = xlsx::XlsxReport::new(&data.sites, &data.site_statuses)?;
             for_each_page(pool, &lines, |line, page| book.page_row(&page_cells(&line.site.code, page))).await?;
-            let bytes = book.finish(&data.summary)?.save_to_buffer().map_err(anyhow::Error::from)?;
+            let bytes = book.finish(&data.summary)?.save_to_buffer().map_err(crate::report::ReportError::from)?;
             (bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         }
         _ => return Err(HttpError::not_found()),
