@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::check::{self, PageInput, PageReport, Verdict};
 use crate::config::Config;
-use crate::crawl::{Crawler, PageResult, SiteSpec};
+use crate::crawl::{Crawler, PageOutcome, PageResult, SiteSpec};
 use crate::domain::badge::BadgeCode;
 use crate::domain::region::RegionCode;
 use crate::domain::site_status::SiteVerdict;
@@ -78,26 +78,29 @@ pub async fn check(
     } else {
         print_page(&result);
     }
-    match result.verdict {
+    match result.verdict() {
         Some(v) => Ok(exit_for(v == Verdict::Compliant)),
         None => Ok(ExitCode::from(2)),
     }
 }
 
 fn print_page(p: &PageResult) {
-    if let Some(v) = p.verdict {
-        let mark = if v == Verdict::Compliant { "✓" } else { "✗" };
-        println!("{mark} {} {}　{}", p.url, v.label(), p.title.as_deref().unwrap_or(""));
-        if v != Verdict::Compliant {
-            println!("    说明：{}", v.advice());
+    match &p.outcome {
+        PageOutcome::Checked(page) => {
+            let v = page.verdict;
+            let mark = if v == Verdict::Compliant { "✓" } else { "✗" };
+            println!("{mark} {} {}　{}", p.url, v.label(), page.title.as_deref().unwrap_or(""));
+            if v != Verdict::Compliant {
+                println!("    说明：{}", v.advice());
+            }
+            for w in &page.warnings {
+                println!("    提示：{}", w.advice());
+            }
         }
-        for w in p.warnings.iter().flatten() {
-            println!("    提示：{}", w.advice());
+        PageOutcome::Failed { failure, .. } => {
+            let status = p.status.map(|s| format!("（HTTP {s}）")).unwrap_or_default();
+            println!("- {} 未检查：{}{status}", p.url, failure.advice());
         }
-    } else {
-        let reason = crate::crawl::fetch::Failure::parse(p.outcome).map_or(p.outcome, |f| f.advice());
-        let status = p.status.map(|s| format!("（HTTP {s}）")).unwrap_or_default();
-        println!("- {} 未检查：{reason}{status}", p.url);
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod fetch;
 pub mod politeness;
+pub mod result;
 pub mod robots;
 pub mod sitemap;
 
@@ -12,16 +13,14 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
 use url::Url;
 
 use self::fetch::{Failure, FetchOutcome, Fetcher};
+pub use self::result::{CheckedPage, PageOutcome, PageResult, SiteSummary};
 use self::robots::Robots;
-use crate::check::footer::Footer;
 use crate::check::links;
-use crate::check::{self, PageInput, Verdict, Warning};
+use crate::check::{self, PageInput};
 use crate::config::CrawlConfig;
-use crate::domain::site_status::SiteVerdict;
 
 /// A site to crawl: where to start, which hosts belong to it, which badge it must carry.
 #[derive(Debug, Clone)]
@@ -75,111 +74,6 @@ impl SiteSpec {
             set.insert(h);
         }
         set
-    }
-}
-
-/// One fetched (or skipped) URL.
-#[derive(Debug, Clone, Serialize)]
-pub struct PageResult {
-    pub url: String,
-    pub status: Option<u16>,
-    /// `ok`, or the fetch failure.
-    pub outcome: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<Verdict>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub warnings: Option<Vec<Warning>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub encoding: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub codes_found: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub footer: Option<Footer>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub certificate_problem: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-    #[serde(skip)]
-    pub depth: usize,
-}
-
-impl PageResult {
-    fn failed(url: &Url, status: Option<u16>, failure: Failure, detail: Option<String>, depth: usize) -> Self {
-        Self {
-            url: url.to_string(),
-            status,
-            outcome: failure.as_str(),
-            verdict: None,
-            warnings: None,
-            title: None,
-            encoding: None,
-            codes_found: None,
-            footer: None,
-            certificate_problem: None,
-            detail,
-            depth,
-        }
-    }
-
-    /// The result of a page checked without fetching it (a red page govbadge serves).
-    pub fn checked(url: String, report: &check::PageReport) -> Self {
-        Self {
-            url,
-            status: None,
-            outcome: "ok",
-            verdict: Some(report.verdict),
-            warnings: Some(report.warnings.clone()),
-            title: report.title.clone(),
-            encoding: Some(report.encoding),
-            codes_found: Some(report.codes_found.clone()),
-            footer: Some(report.footer.clone()),
-            certificate_problem: None,
-            detail: None,
-            depth: 0,
-        }
-    }
-}
-
-/// The site's totals after a crawl.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct SiteSummary {
-    pub summary: bool,
-    /// The site's time budget (`crawl.max_site_seconds`) ran out; the results are partial.
-    pub timed_out: bool,
-    /// Checked HTML pages.
-    pub pages: usize,
-    pub compliant: usize,
-    /// URLs fetched or skipped, checked or not.
-    pub urls: usize,
-    /// Compliant when every checked page is; unreachable when no page could be checked.
-    pub site_verdict: SiteVerdict,
-    pub verdicts: std::collections::BTreeMap<&'static str, usize>,
-    pub outcomes: std::collections::BTreeMap<&'static str, usize>,
-}
-
-impl SiteSummary {
-    fn add(&mut self, page: &PageResult) {
-        self.urls += 1;
-        *self.outcomes.entry(page.outcome).or_default() += 1;
-        if let Some(v) = page.verdict {
-            self.pages += 1;
-            self.compliant += usize::from(v == Verdict::Compliant);
-            *self.verdicts.entry(v.as_str()).or_default() += 1;
-        }
-    }
-
-    fn finish(mut self) -> Self {
-        self.summary = true;
-        self.site_verdict = if self.pages == 0 {
-            SiteVerdict::Unreachable
-        } else if self.compliant == self.pages {
-            SiteVerdict::Compliant
-        } else {
-            SiteVerdict::NonCompliant
-        };
-        self
     }
 }
 
@@ -342,7 +236,7 @@ impl Crawler {
                 Some(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                 Some(Err(_)) => continue,
             };
-            if result.outcome == Failure::SiteTimeout.as_str() {
+            if result.failure() == Some(Failure::SiteTimeout) {
                 summary.timed_out = true;
             }
             for link in links {
@@ -465,18 +359,13 @@ impl Crawler {
         match outcome {
             FetchOutcome::Page(page) => {
                 let (report, links, page) = self.check_off_thread(page, code).await;
+                let mut checked = CheckedPage::from_report(report);
+                checked.certificate_problem = page.certificate_problem;
+                checked.redirected_to = (page.final_url != *url).then(|| format!("redirected to {}", page.final_url));
                 let result = PageResult {
                     url: url.to_string(),
                     status: Some(page.status),
-                    outcome: "ok",
-                    verdict: Some(report.verdict),
-                    warnings: Some(report.warnings),
-                    title: report.title,
-                    encoding: Some(report.encoding),
-                    codes_found: Some(report.codes_found),
-                    footer: Some(report.footer),
-                    certificate_problem: page.certificate_problem,
-                    detail: (page.final_url != *url).then(|| format!("redirected to {}", page.final_url)),
+                    outcome: PageOutcome::Checked(Box::new(checked)),
                     depth,
                 };
                 (result, links)

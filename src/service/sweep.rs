@@ -99,7 +99,7 @@ pub async fn check_site(
             badge_base: crawler.badge_base(),
         });
         let compliant = report.verdict == crate::check::Verdict::Compliant;
-        let result = PageResult::checked(format!("red-page:{}", row.code), &report);
+        let result = PageResult::checked(format!("red-page:{}", row.code), report);
         let verdict = if compliant { SiteVerdict::Compliant } else { SiteVerdict::NonCompliant };
         record_detached(pool, sweep_id, &row.code, verdict, (1, i64::from(compliant), 1), vec![result]).await?;
         return Ok(1);
@@ -172,16 +172,17 @@ pub async fn run_and_report(
 
 /// A crawled page as the store keeps it.
 fn page_record(r: &PageResult) -> PageRecord<'_> {
+    let page = r.page();
     PageRecord {
         url: &r.url,
         http_status: r.status,
-        outcome: r.outcome,
-        verdict: r.verdict,
-        warnings: r.warnings.as_deref().unwrap_or_default(),
-        title: r.title.as_deref(),
-        encoding: r.encoding,
-        footer: r.footer.as_ref(),
-        certificate_problem: r.certificate_problem.as_deref(),
+        outcome: r.outcome_str(),
+        verdict: r.verdict(),
+        warnings: page.map_or(&[], |p| p.warnings.as_slice()),
+        title: page.and_then(|p| p.title.as_deref()),
+        encoding: page.map(|p| p.encoding),
+        footer: page.map(|p| &p.footer),
+        certificate_problem: page.and_then(|p| p.certificate_problem.as_deref()),
     }
 }
 

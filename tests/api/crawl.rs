@@ -220,35 +220,43 @@ async fn a_hostile_site_is_data_not_a_crash() {
         })
         .collect();
     let get = |p: &str| *by_path.get(p).unwrap_or_else(|| panic!("{p} not crawled: {:?}", by_path.keys()));
-    let verdict = |p: &str| get(p).verdict.map(govbadge::check::Verdict::as_str);
+    let verdict = |p: &str| get(p).verdict().map(govbadge::check::Verdict::as_str);
 
     assert_eq!(verdict("/"), Some("compliant"), "{:?}", get("/"));
     // GBK by header only, and by meta only.
     let g = get("/gbk-header");
     assert_eq!(
-        (g.verdict.map(govbadge::check::Verdict::as_str), g.encoding, g.title.as_deref()),
+        (
+            g.verdict().map(govbadge::check::Verdict::as_str),
+            g.page().map(|p| p.encoding),
+            g.page().and_then(|p| p.title.as_deref())
+        ),
         (Some("compliant"), Some("GBK"), Some("濮阳市编办"))
     );
     let g = get("/gbk-meta");
     assert_eq!(
-        (g.verdict.map(govbadge::check::Verdict::as_str), g.encoding, g.title.as_deref()),
+        (
+            g.verdict().map(govbadge::check::Verdict::as_str),
+            g.page().map(|p| p.encoding),
+            g.page().and_then(|p| p.title.as_deref())
+        ),
         (Some("missing"), Some("GBK"), Some("清丰县人民政府"))
     );
     // Redirects are followed; loops are outcomes.
     assert_eq!(verdict("/redirect"), Some("compliant"));
-    assert!(get("/redirect").detail.as_deref().unwrap().contains("/final"));
-    assert_eq!(get("/loop/a").outcome, "redirect_loop");
+    assert!(get("/redirect").detail().unwrap().contains("/final"));
+    assert_eq!(get("/loop/a").outcome_str(), "redirect_loop");
     // robots.txt: the disallowed page is reported and never fetched.
-    assert_eq!(get("/private/secret").outcome, "robots_disallowed");
+    assert_eq!(get("/private/secret").outcome_str(), "robots_disallowed");
     assert_eq!(log.count("/private/secret"), 0);
     // The gzip-compressed sitemap behind the sitemap index leads to a page nothing links to.
     assert_eq!(verdict("/from-sitemap"), Some("compliant"));
     // Hostile bodies.
-    assert_eq!(get("/slow").outcome, "timeout");
-    assert_eq!(get("/huge").outcome, "too_large");
-    assert_eq!(get("/bomb").outcome, "too_large");
-    assert_eq!(get("/file.pdf").outcome, "not_html");
-    assert_eq!((get("/missing").outcome, get("/missing").status), ("http_error", Some(404)));
+    assert_eq!(get("/slow").outcome_str(), "timeout");
+    assert_eq!(get("/huge").outcome_str(), "too_large");
+    assert_eq!(get("/bomb").outcome_str(), "too_large");
+    assert_eq!(get("/file.pdf").outcome_str(), "not_html");
+    assert_eq!((get("/missing").outcome_str(), get("/missing").status), ("http_error", Some(404)));
     assert_eq!(verdict("/broken"), Some("wrong_code"));
     // 429 with Retry-After: waited, then fetched once more.
     assert_eq!(verdict("/busy"), Some("compliant"));
@@ -267,7 +275,7 @@ async fn a_hostile_site_is_data_not_a_crash() {
     urls.dedup();
     assert_eq!(before, urls.len());
     assert_eq!(summary.site_verdict.as_str(), "non_compliant");
-    assert_eq!(summary.pages, results.iter().filter(|r| r.verdict.is_some()).count());
+    assert_eq!(summary.pages, results.iter().filter(|r| r.verdict().is_some()).count());
 
     // Politeness: with Crawl-delay 0.2 s, no two requests to the host started closer than that
     // (a few milliseconds of scheduling slack allowed), so no window of one second saw more
@@ -288,9 +296,9 @@ async fn private_addresses_are_refused_unless_allowed() {
     let config = CrawlConfig { allow_private_addresses: false, ..test_crawl_config() };
     let crawler = Crawler::new(&config, Url::parse(BADGE_BASE).unwrap()).unwrap();
     let result = crawler.check_one(&base, CODE).await;
-    assert_eq!(result.outcome, "blocked_address");
+    assert_eq!(result.outcome_str(), "blocked_address");
     let localhost = Url::parse(&base.as_str().replace("127.0.0.1", "localhost")).unwrap();
-    assert_eq!(crawler.check_one(&localhost, CODE).await.outcome, "blocked_address");
+    assert_eq!(crawler.check_one(&localhost, CODE).await.outcome_str(), "blocked_address");
     assert!(log.paths().is_empty(), "nothing reached the server");
 }
 
@@ -422,15 +430,18 @@ async fn an_invalid_certificate_is_a_finding_and_the_page_is_still_checked() {
     let url = Url::parse(&format!("https://127.0.0.1:{}/", server.port)).unwrap();
     let crawler = Crawler::new(&test_crawl_config(), Url::parse(BADGE_BASE).unwrap()).unwrap();
     let result = crawler.check_one(&url, CODE).await;
-    assert_eq!(result.outcome, "ok", "{result:?}");
-    assert_eq!(result.verdict.map(govbadge::check::Verdict::as_str), Some("missing"));
+    assert_eq!(result.outcome_str(), "ok", "{result:?}");
+    assert_eq!(result.verdict().map(govbadge::check::Verdict::as_str), Some("missing"));
     assert!(
-        result.certificate_problem.as_deref().is_some_and(|p| p.to_lowercase().contains("certificate")),
+        result
+            .page()
+            .and_then(|p| p.certificate_problem.as_deref())
+            .is_some_and(|p| p.to_lowercase().contains("certificate")),
         "{result:?}"
     );
 
     let strict = CrawlConfig { check_invalid_certificates: false, ..test_crawl_config() };
     let crawler = Crawler::new(&strict, Url::parse(BADGE_BASE).unwrap()).unwrap();
     let result = crawler.check_one(&url, CODE).await;
-    assert_eq!((result.outcome, result.verdict), ("tls", None));
+    assert_eq!((result.outcome_str(), result.verdict()), ("tls", None));
 }

@@ -108,8 +108,8 @@ async fn an_hour_of_crawl_delay_or_retry_after_ends_with_the_site_budget() {
     assert!(summary.timed_out);
     // What was done is kept: the home page was checked before the budget ran out.
     let home = results.iter().find(|r| r.url == base.as_str()).expect("home page reported");
-    assert_eq!(home.verdict.map(govbadge::check::Verdict::as_str), Some("compliant"));
-    let waiting: Vec<_> = results.iter().filter(|r| r.url != base.as_str()).map(|r| r.outcome).collect();
+    assert_eq!(home.verdict().map(govbadge::check::Verdict::as_str), Some("compliant"));
+    let waiting: Vec<_> = results.iter().filter(|r| r.url != base.as_str()).map(PageResult::outcome_str).collect();
     assert!(!waiting.is_empty() && waiting.iter().all(|o| *o == "site_timeout"), "{results:?}");
     assert_eq!(summary.site_verdict.as_str(), "compliant", "the verdict is of the pages checked");
 
@@ -123,7 +123,7 @@ async fn an_hour_of_crawl_delay_or_retry_after_ends_with_the_site_budget() {
     let (results, summary) = crawl(&base, 50, budget).await;
     assert!(started.elapsed() < Duration::from_secs(20));
     assert!(summary.timed_out);
-    assert_eq!(results.iter().map(|r| r.outcome).collect::<Vec<_>>(), ["site_timeout"]);
+    assert_eq!(results.iter().map(PageResult::outcome_str).collect::<Vec<_>>(), ["site_timeout"]);
     assert_eq!(summary.site_verdict.as_str(), "unreachable");
 }
 
@@ -143,7 +143,7 @@ async fn a_robots_txt_past_500_kib_is_read_up_to_its_limit() {
     }))
     .await;
     let (results, _) = crawl(&base, 50, |_| {}).await;
-    let outcome = |suffix: &str| results.iter().find(|r| r.url.ends_with(suffix)).map(|r| r.outcome);
+    let outcome = |suffix: &str| results.iter().find(|r| r.url.ends_with(suffix)).map(PageResult::outcome_str);
     assert_eq!(outcome("/private/x"), Some("robots_disallowed"), "the first 500 KiB are obeyed, not ignored");
     assert_eq!(outcome("/late/y"), Some("ok"), "rules past 500 KiB are not read");
     assert!(!log.lock().unwrap().iter().any(|p| p.starts_with("/private/")));

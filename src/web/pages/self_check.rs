@@ -80,14 +80,15 @@ pub async fn check_page(
 ) -> Result<Response, HttpError> {
     match service::check_page(&state.ctx, &user.actor(), &form.code, &form.url).await {
         Ok(r) => {
-            let warnings: Vec<&str> = r.warnings.iter().flatten().map(|w| w.as_str()).collect();
+            let checked = r.page();
+            let warnings: Vec<&str> = checked.iter().flat_map(|p| &p.warnings).map(|w| w.as_str()).collect();
             let result = page_json(
                 &r.url,
-                r.outcome,
+                r.outcome_str(),
                 r.status.map(i64::from),
-                r.verdict.map(crate::check::Verdict::as_str),
+                r.verdict().map(crate::check::Verdict::as_str),
                 &warnings,
-                r.title.as_deref(),
+                checked.and_then(|p| p.title.as_deref()),
             );
             page(
                 &state,
