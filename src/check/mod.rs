@@ -36,15 +36,9 @@ pub enum Verdict {
     Hidden,
 }
 
+crate::domain::words!(Verdict);
+
 impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        text.parse().ok()
-    }
-
     /// A short label for tables.
     pub fn label(self) -> &'static str {
         match self {
@@ -82,6 +76,8 @@ pub enum Warning {
     MultipleBodyEndTags,
 }
 
+crate::domain::words!(Warning);
+
 impl Warning {
     /// A short label for tables.
     pub fn label(self) -> &'static str {
@@ -90,14 +86,6 @@ impl Warning {
             Warning::NotAtBottom => "标识不在页面底部",
             Warning::MultipleBodyEndTags => "存在多个</body>标签",
         }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        text.parse().ok()
     }
 
     pub fn advice(self) -> &'static str {

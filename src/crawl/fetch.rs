@@ -35,11 +35,9 @@ pub enum Failure {
     SiteTimeout,
 }
 
-impl Failure {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
+crate::domain::words!(Failure);
 
+impl Failure {
     /// How supervisors read the outcome.
     pub fn label(self) -> &'static str {
         match self {
@@ -55,10 +53,6 @@ impl Failure {
             Failure::BlockedAddress => "内网地址已拦截",
             Failure::SiteTimeout => "站点检查超时",
         }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        text.parse().ok()
     }
 
     pub fn advice(self) -> &'static str {

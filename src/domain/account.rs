@@ -19,16 +19,10 @@ pub enum Role {
     Admin,
 }
 
+crate::domain::words!(Role);
+
 impl Role {
     pub const ALL: [Role; 4] = [Role::Unit, Role::Reviewer, Role::Supervisor, Role::Admin];
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        text.parse().ok()
-    }
 
     pub fn label(self) -> &'static str {
         match self {

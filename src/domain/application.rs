@@ -25,15 +25,9 @@ pub enum ApplicationKind {
     Recheck,
 }
 
+crate::domain::words!(ApplicationKind);
+
 impl ApplicationKind {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        text.parse().ok()
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Self::New => "新开办网站申请",

@@ -92,6 +92,8 @@ pub enum BadgeStatus {
     Revoked,
 }
 
+crate::domain::words!(BadgeStatus);
+
 /// For reading stored rows.
 impl TryFrom<String> for BadgeStatus {
     type Error = strum::ParseError;
@@ -102,14 +104,6 @@ impl TryFrom<String> for BadgeStatus {
 }
 
 impl BadgeStatus {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        text.parse().ok()
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Self::Active => "有效",

@@ -110,16 +110,10 @@ pub enum Level {
     Central,
 }
 
+crate::domain::words!(Level);
+
 impl Level {
     pub const ALL: [Level; 4] = [Level::County, Level::City, Level::Province, Level::Central];
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        text.parse().ok()
-    }
 
     /// The Chinese name used in the UI.
     pub fn label(self) -> &'static str {

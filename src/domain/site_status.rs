@@ -21,11 +21,9 @@ pub enum SiteStatus {
     Revoked,
 }
 
-impl SiteStatus {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
+crate::domain::words!(SiteStatus);
 
+impl SiteStatus {
     pub fn label(self) -> &'static str {
         match self {
             SiteStatus::Compliant => "已合规",
@@ -57,15 +55,9 @@ pub enum SiteVerdict {
     Revoked,
 }
 
+crate::domain::words!(SiteVerdict);
+
 impl SiteVerdict {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        text.parse().ok()
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             SiteVerdict::Compliant => "合规",

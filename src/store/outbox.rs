@@ -14,11 +14,9 @@ pub enum Channel {
     Sms,
 }
 
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
+crate::domain::words!(Channel);
+
+impl Channel {}
 
 /// A message to send.
 #[derive(Debug, Clone)]
