@@ -13,7 +13,7 @@ use crate::store::{accounts, badges};
 pub async fn change_status(
     ctx: &Context,
     actor: &Actor,
-    code: &str,
+    code: &BadgeCode,
     to: BadgeStatus,
     reason: &str,
 ) -> Result<(), ServiceError> {
@@ -39,9 +39,8 @@ pub async fn change_status(
 async fn load_visible(
     ctx: &Context,
     actor: &Actor,
-    code: &str,
+    code: &BadgeCode,
 ) -> Result<(badges::Badge, Option<RegionCode>), ServiceError> {
-    let code = BadgeCode::parse(code).ok_or(ServiceError::NotFound)?;
     let badge = badges::get(&ctx.pool, code.as_str()).await?;
     let unit = accounts::get(&ctx.pool, badge.unit_id).await?;
     let visible = match actor.role {
@@ -60,7 +59,7 @@ async fn load_visible(
 pub async fn get(
     ctx: &Context,
     actor: &Actor,
-    code: &str,
+    code: &BadgeCode,
 ) -> Result<(badges::Badge, Vec<(String, String, String, chrono::DateTime<Utc>)>), ServiceError> {
     let (badge, _) = load_visible(ctx, actor, code).await?;
     let history = badges::status_history(&ctx.pool, badge.code.as_str()).await?;

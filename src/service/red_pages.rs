@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{Context, ServiceError};
 use crate::domain::account::{Actor, Role};
 use crate::domain::application::FieldErrors;
-use crate::domain::badge::BadgeStatus;
+use crate::domain::badge::{BadgeCode, BadgeStatus};
 use crate::domain::fields::{plain_text, FixedPhone};
 pub use crate::domain::red_page::RedPage;
 use crate::store::red_pages as store;
@@ -106,6 +106,6 @@ pub async fn save(ctx: &Context, actor: &Actor, input: &RedPageInput) -> Result<
 }
 
 /// A published red page, for the public.
-pub async fn published(ctx: &Context, code: &str) -> Result<Option<RedPage>, ServiceError> {
-    Ok(store::published(&ctx.pool, code).await?)
+pub async fn published(ctx: &Context, code: &BadgeCode) -> Result<Option<RedPage>, ServiceError> {
+    Ok(store::published(&ctx.pool, code.as_str()).await?)
 }

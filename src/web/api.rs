@@ -230,7 +230,7 @@ pub struct BadgeStatusBody {
 pub async fn badge_status(
     State(state): State<AppState>,
     user: ApiUser,
-    ApiPath(code): ApiPath<String>,
+    ApiPath(code): ApiPath<crate::domain::badge::BadgeCode>,
     ApiJson(body): ApiJson<BadgeStatusBody>,
 ) -> ApiResult {
     let to = BadgeStatus::parse(&body.status).ok_or_else(|| bad_request("status 应为 active、suspended 或 revoked"))?;

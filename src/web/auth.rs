@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use super::error::{ApiError, HttpError};
 use super::state::AppState;
 use crate::domain::account::{Actor, Role};
+use crate::domain::badge::BadgeCode;
 use crate::service::accounts;
 use crate::store::accounts::Account;
 
@@ -180,6 +181,21 @@ where
         serde_urlencoded::from_bytes(&bytes)
             .map(PageForm)
             .map_err(|_| HttpError::new(StatusCode::BAD_REQUEST, "提交的内容格式不正确"))
+    }
+}
+
+/// A badge code in the path, parsed (its check character verified) at the edge; anything else
+/// is the 404 page.
+pub struct CodePath(pub BadgeCode);
+
+impl<S: Send + Sync> FromRequestParts<S> for CodePath {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
+        let axum::extract::Path(text) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| HttpError::not_found())?;
+        BadgeCode::parse(&text).map(CodePath).ok_or_else(HttpError::not_found)
     }
 }
 

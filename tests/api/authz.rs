@@ -301,6 +301,14 @@ async fn api_errors_are_always_json() {
         assert_eq!(got, status, "{path}: {body}");
         assert!(body["error"].is_string(), "{path}: {body}");
     }
+    // A badge code whose check character is wrong never reaches the service.
+    let (got, body) = api
+        .post("/api/v1/badges/4109220000017/status", serde_json::json!({ "status": "suspended", "reason": "x" }))
+        .await;
+    assert_eq!(got, 400, "{body}");
+    assert!(body["error"].is_string(), "{body}");
+    let page = app.browser("清丰县编办.政务").await.get("/badges/4109220000017").await;
+    assert_eq!(page.status(), 404);
     let (got, body) = api.post("/api/v1/applications/1/review", serde_json::json!({ "version": "x" })).await;
     assert!(got == 400 || got == 422, "{got} {body}");
     assert!(body["error"].is_string(), "{body}");

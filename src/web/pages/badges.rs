@@ -1,7 +1,7 @@
 //! A badge's page for its unit and the offices covering it: status, history, and the
 //! reviewers' suspend / reinstate / revoke form.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -12,6 +12,7 @@ use crate::badge::snippet::install_snippet;
 use crate::domain::account::Role;
 use crate::domain::badge::BadgeStatus;
 use crate::service::badges as service;
+use crate::web::auth::CodePath;
 use crate::web::auth::{CsrfForm, User};
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
@@ -19,7 +20,7 @@ use crate::web::state::AppState;
 pub async fn show(
     State(state): State<AppState>,
     User(user): User,
-    Path(code): Path<String>,
+    CodePath(code): CodePath,
 ) -> Result<Html<String>, HttpError> {
     let (badge, history) = service::get(&state.ctx, &user.actor(), &code).await?;
     let history: Vec<_> = history
@@ -59,7 +60,7 @@ pub struct StatusForm {
 
 pub async fn change_status(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    CodePath(code): CodePath,
     CsrfForm { user, form }: CsrfForm<StatusForm>,
 ) -> Result<Response, HttpError> {
     let to = BadgeStatus::parse(&form.status)

@@ -16,6 +16,7 @@ use crate::report::rows::{
 use crate::report::{charts, csv, xlsx, TREND_SWEEPS};
 use crate::service::oversight::{self, FilterInput};
 use crate::store::sweeps;
+use crate::web::auth::CodePath;
 use crate::web::auth::User;
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
@@ -61,7 +62,7 @@ pub async fn index(
 pub async fn site(
     State(state): State<AppState>,
     User(user): User,
-    Path(code): Path<String>,
+    CodePath(code): CodePath,
 ) -> Result<Html<String>, HttpError> {
     let detail = oversight::site(&state.ctx, &user.actor(), &code).await?;
     let history: Vec<_> = detail

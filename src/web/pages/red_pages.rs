@@ -1,6 +1,6 @@
 //! Red pages: the public page at /red/{code}, and the unit's form in the portal.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -11,12 +11,13 @@ use super::render;
 use crate::domain::application::FieldErrors;
 use crate::service::red_pages::{self as service, RedPageInput};
 use crate::service::ServiceError;
+use crate::web::auth::CodePath;
 use crate::web::auth::{CsrfForm, SessionUser, User};
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
 
-pub async fn public(State(state): State<AppState>, Path(code): Path<String>) -> Result<Response, HttpError> {
-    let page = service::published(&state.ctx, &code.to_ascii_uppercase()).await?;
+pub async fn public(State(state): State<AppState>, CodePath(code): CodePath) -> Result<Response, HttpError> {
+    let page = service::published(&state.ctx, &code).await?;
     let Some(page) = page else { return Err(HttpError::not_found()) };
     let html = crate::badge::red_page::render(&page, &state.ctx.config.badge.base_url)?;
     let mut response = Html(html).into_response();
