@@ -57,13 +57,20 @@ pub fn paper_problem(a: &About<'_>, reason: &str) -> Notice {
     }
 }
 
-pub fn issued(a: &About<'_>, code: &str, deadline: NaiveDate, provisional: bool, snippet: &str) -> Notice {
+pub fn issued(
+    a: &About<'_>,
+    code: &str,
+    deadline: NaiveDate,
+    install_days: u32,
+    provisional: bool,
+    snippet: &str,
+) -> Notice {
     let note = if provisional { "（该年度节假日安排尚未公布，期限为暂定）" } else { "" };
     Notice {
         topic: "issued",
         subject: format!("【网站标识】“{}”网站标识代码：{code}", a.site_name),
         email: format!(
-            "{unit}：\n\n贵单位“{site}”的书面材料已确认，网站标识代码为：{code}\n\n请自收到本通知之日起5个工作日内，即于{deadline}{note}前，将网站标识加挂在网站所有页面底部中间显著位置：将下列代码复制并粘贴到网站所有页面代码的</body>前。\n\n{snippet}\n\n无自建网站的单位请通过网络红页完成挂标。详情请登录平台（{url}）查看。{SIGNATURE}",
+            "{unit}：\n\n贵单位“{site}”的书面材料已确认，网站标识代码为：{code}\n\n请自收到本通知之日起{install_days}个工作日内，即于{deadline}{note}前，将网站标识加挂在网站所有页面底部中间显著位置：将下列代码复制并粘贴到网站所有页面代码的</body>前。\n\n{snippet}\n\n无自建网站的单位请通过网络红页完成挂标。详情请登录平台（{url}）查看。{SIGNATURE}",
             unit = a.unit_name, site = a.site_name, url = a.portal_url
         ),
         sms: format!("【网站标识】贵单位“{}”网站标识代码为{code}，请于{deadline}{note}前将标识加挂在网站所有页面底部中间位置，代码详见邮件或登录平台获取。", a.site_name),

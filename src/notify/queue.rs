@@ -1,11 +1,12 @@
-//! Queuing a notice in the outbox for a recipient, by each channel that is enabled and has an
-//! address, inside the caller's transaction.
+//! Queuing a notice in the outbox for a recipient, by each channel the recipient has an address
+//! for, inside the caller's transaction. Every notice is recorded, whether its channel is on or
+//! not: the sender delivers what its enabled channels can, and a channel turned on later sends
+//! what is still waiting; the pages show which notices went out and which did not.
 
 use crate::store::Connection;
 use chrono::{DateTime, Utc};
 
 use super::messages::Notice;
-use crate::config::Config;
 use crate::store::outbox::{self, Channel, NewMessage};
 use crate::store::StoreError;
 
@@ -19,18 +20,14 @@ pub struct Recipient<'a> {
 /// Queues `notice`; returns how many messages were queued.
 pub async fn queue(
     conn: &mut Connection,
-    config: &Config,
     to: &Recipient<'_>,
     notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let mut queued = 0;
-    let channels = [
-        (config.mail.enabled, to.email, Channel::Email, &notice.email),
-        (config.sms.enabled, to.mobile, Channel::Sms, &notice.sms),
-    ];
-    for (enabled, address, channel, body) in channels {
-        let Some(address) = address.filter(|a| enabled && !a.is_empty()) else { continue };
+    let channels = [(to.email, Channel::Email, &notice.email), (to.mobile, Channel::Sms, &notice.sms)];
+    for (address, channel, body) in channels {
+        let Some(address) = address.filter(|a| !a.is_empty()) else { continue };
         let m = NewMessage {
             application_id: to.application_id,
             topic: notice.topic,

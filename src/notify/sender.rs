@@ -51,7 +51,7 @@ impl Sender {
     pub async fn drain(&self) -> Result<usize, crate::store::StoreError> {
         let mut sent = 0;
         loop {
-            let batch = outbox::due(&self.pool, Utc::now(), 20).await?;
+            let batch = outbox::due(&self.pool, Utc::now(), 20, self.mailer.is_some(), self.sms.is_some()).await?;
             if batch.is_empty() {
                 return Ok(sent);
             }

@@ -196,11 +196,10 @@ pub async fn review(
             } else {
                 format!("{}编办", level.label())
             };
-            enqueue(ctx, &mut tx, &app, &messages::rejected(&about, &step_name, &reason), now).await?;
+            enqueue(&mut tx, &app, &messages::rejected(&about, &step_name, &reason), now).await?;
         }
         (State::ApprovedOnline, _) => {
-            enqueue(ctx, &mut tx, &app, &messages::approved_online(&about, ctx.config.workflow.paper_copies), now)
-                .await?;
+            enqueue(&mut tx, &app, &messages::approved_online(&about, ctx.config.workflow.paper_copies), now).await?;
         }
         _ => {}
     }
@@ -244,7 +243,7 @@ pub async fn paper(
     let about = about(&app, &portal);
     let mut final_state = to;
     match to {
-        State::PaperProblem => enqueue(ctx, &mut tx, &app, &messages::paper_problem(&about, &reason), now).await?,
+        State::PaperProblem => enqueue(&mut tx, &app, &messages::paper_problem(&about, &reason), now).await?,
         State::Confirmed => {
             let confirmed = Subject { state: State::Confirmed, ..subject };
             final_state = apply(&confirmed, &Event::Issue, actor)?;
@@ -261,8 +260,15 @@ pub async fn paper(
             store::record_step(&mut tx, &step).await?;
             let (code, due) = issue_badge(ctx, &mut tx, &app, now).await?;
             let snippet = install_snippet(&ctx.config.badge.base_url, &code);
-            let notice = messages::issued(&about, code.as_str(), due.date, due.provisional, &snippet);
-            enqueue(ctx, &mut tx, &app, &notice, now).await?;
+            let notice = messages::issued(
+                &about,
+                code.as_str(),
+                due.date,
+                ctx.config.workflow.install_days,
+                due.provisional,
+                &snippet,
+            );
+            enqueue(&mut tx, &app, &notice, now).await?;
             tracing::info!(application.id = id, badge.code = %code, "badge issued");
         }
         _ => {}
@@ -319,15 +325,10 @@ pub fn about<'a>(app: &'a Application, portal_url: &'a str) -> About<'a> {
     }
 }
 
-/// Queues the notice to the handler by each enabled channel, in the caller's transaction.
-async fn enqueue(
-    ctx: &Context,
-    tx: &mut Tx,
-    app: &Application,
-    notice: &Notice,
-    now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    queue(tx, &ctx.config, &handler_of(app), notice, now).await?;
+/// Records the notice to the handler for each channel they have an address for, in the
+/// caller's transaction.
+async fn enqueue(tx: &mut Tx, app: &Application, notice: &Notice, now: DateTime<Utc>) -> Result<(), ServiceError> {
+    queue(tx, &handler_of(app), notice, now).await?;
     Ok(())
 }
 

@@ -134,7 +134,7 @@ pub async fn run(
             email: Some(contact.handler_email.as_str()),
             mobile: Some(contact.handler_mobile.as_str()),
         };
-        if send_once(pool, config, &key, &to, &notice, &[]).await? {
+        if send_once(pool, &key, &to, &notice, &[]).await? {
             match kind {
                 "reminder" => sent.reminders += 1,
                 "overdue" => sent.overdue += 1,
@@ -197,7 +197,7 @@ async fn send_digests(
             mobile: Some(supervisor.mobile.as_str()),
         };
         let codes: Vec<&str> = mine.iter().map(|(s, _)| s.code.as_str()).collect();
-        if send_once(pool, config, &key, &to, &notice, &codes).await? {
+        if send_once(pool, &key, &to, &notice, &codes).await? {
             sent += 1;
             tracing::info!(account.id = supervisor.id, sites = codes.len(), "supervisor digest queued");
         }
@@ -208,7 +208,6 @@ async fn send_digests(
 /// Records the event and queues its messages in one transaction, unless it was sent before.
 async fn send_once(
     pool: &Pool,
-    config: &Config,
     key: &NoticeKey<'_>,
     to: &Recipient<'_>,
     notice: &Notice,
@@ -219,7 +218,7 @@ async fn send_once(
     let Some(id) = notices::claim(&mut tx, key, now).await? else {
         return Ok(false);
     };
-    let queued = queue(&mut tx, config, to, notice, now).await?;
+    let queued = queue(&mut tx, to, notice, now).await?;
     notices::set_messages(&mut tx, id, queued).await?;
     for code in digest_codes {
         notices::add_digest_site(&mut tx, id, code).await?;

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod applications;
 pub mod badges;
 pub mod enforcement;
+pub mod outbox;
 pub mod oversight;
 pub mod passwords;
 pub mod red_pages;

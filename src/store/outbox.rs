@@ -43,6 +43,7 @@ pub struct Message {
     pub sent_at: Option<DateTime<Utc>>,
     pub failed_at: Option<DateTime<Utc>>,
     pub last_error: String,
+    pub created_at: DateTime<Utc>,
 }
 
 pub async fn enqueue(conn: &mut SqliteConnection, m: &NewMessage<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -64,18 +65,75 @@ pub async fn enqueue(conn: &mut SqliteConnection, m: &NewMessage<'_>, now: DateT
 }
 
 const COLUMNS: &str =
-    "id, application_id, topic, channel, recipient, subject, body, attempts, sent_at, failed_at, last_error";
+    "id, application_id, topic, channel, recipient, subject, body, attempts, sent_at, failed_at, last_error, created_at";
 
-/// Messages due for an attempt now, oldest first.
-pub async fn due(pool: &SqlitePool, now: DateTime<Utc>, limit: i64) -> Result<Vec<Message>, StoreError> {
+/// Messages of the channels that are on (`email`, `sms`), due for an attempt now, oldest first.
+/// A message of a channel that is off waits for the channel.
+pub async fn due(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+    limit: i64,
+    email_on: bool,
+    sms_on: bool,
+) -> Result<Vec<Message>, StoreError> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
+           AND ((channel = 'email' AND ?) OR (channel = 'sms' AND ?))
          ORDER BY next_attempt_at, id LIMIT ?"
     ))
     .bind(now)
+    .bind(email_on)
+    .bind(sms_on)
     .bind(limit)
     .fetch_all(pool)
     .await?)
+}
+
+/// What the admins' outbox page filters on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    All,
+    /// Not sent and not given up.
+    Waiting,
+    Sent,
+    /// Given up after the last attempt.
+    Failed,
+}
+
+/// The latest messages matching `filter` (and `channel`, when given), newest first.
+pub async fn list(
+    pool: &SqlitePool,
+    filter: Filter,
+    channel: Option<Channel>,
+    limit: i64,
+) -> Result<Vec<Message>, StoreError> {
+    let condition = match filter {
+        Filter::All => "1 = 1",
+        Filter::Waiting => "sent_at IS NULL AND failed_at IS NULL",
+        Filter::Sent => "sent_at IS NOT NULL",
+        Filter::Failed => "failed_at IS NOT NULL",
+    };
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE {condition} AND (? IS NULL OR channel = ?) ORDER BY id DESC LIMIT ?"
+    ))
+    .bind(channel.map(Channel::as_str))
+    .bind(channel.map(Channel::as_str))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Puts a message that was given up (or is waiting) back in line for an attempt now; a sent
+/// message stays sent. Returns whether it was requeued.
+pub async fn resend(pool: &SqlitePool, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE outbox SET failed_at = NULL, attempts = 0, next_attempt_at = ? WHERE id = ? AND sent_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn mark_sent(pool: &SqlitePool, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {

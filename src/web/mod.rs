@@ -20,7 +20,7 @@ use axum::{Json, Router};
 
 use self::error::{ApiError, HttpError};
 use self::pages::{
-    accounts, applications, badges, dashboard, home, print, red_pages, self_check, session, sightings, verify,
+    accounts, applications, badges, dashboard, home, outbox, print, red_pages, self_check, session, sightings, verify,
 };
 use self::state::AppState;
 
@@ -73,6 +73,8 @@ pub fn router(state: AppState) -> Router {
         .route("/self-check/runs/{id}", get(self_check::run))
         .route("/admin/accounts", get(accounts::list).post(accounts::create))
         .route("/admin/accounts/{id}/disabled", post(accounts::set_disabled))
+        .route("/admin/outbox", get(outbox::list))
+        .route("/admin/outbox/{id}/resend", post(outbox::resend))
         .route("/api/openapi.json", get(|| async { Json(openapi::document()) }))
         .nest("/api/v1", api)
         .fallback(|| async { HttpError::not_found() })

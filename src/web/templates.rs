@@ -26,6 +26,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard_site.html", include_str!("templates/dashboard_site.html")),
     ("red_page_form.html", include_str!("templates/red_page_form.html")),
     ("self_check_run.html", include_str!("templates/self_check_run.html")),
+    ("outbox.html", include_str!("templates/outbox.html")),
 ];
 
 /// The stylesheet served at `/static/app.css`.
@@ -33,6 +34,14 @@ pub const APP_CSS: &str = include_str!("templates/app.css");
 
 /// The portal's small script (copy buttons), served at `/static/app.js`.
 pub const APP_JS: &str = include_str!("templates/app.js");
+
+/// The web's templates on top of the report's (which brings the shared parts), with the
+/// settings pages quote (`install_days`).
+pub fn environment_for(config: &crate::config::Config) -> Environment<'static> {
+    let mut env = environment();
+    env.add_global("install_days", config.workflow.install_days);
+    env
+}
 
 /// The web's templates on top of the report's (which brings the shared parts).
 pub fn environment() -> Environment<'static> {

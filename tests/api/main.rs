@@ -14,6 +14,7 @@ mod fixture;
 mod hardening;
 mod helpers;
 mod notices;
+mod outbox;
 mod race;
 mod red_pages;
 mod rendered;

@@ -171,7 +171,8 @@ pub async fn detail(
 ) -> Result<Html<String>, HttpError> {
     let actor = user.actor();
     let view = service::view(&state.ctx, &actor, id).await?;
-    let data = json!({ "app": application_json(&actor, &view) });
+    let notices = crate::service::outbox::of_application(&state.ctx, &view).await?;
+    let data = json!({ "app": application_json(&actor, &view), "notices": notices });
     render(&state, Some(&user), "application.html", data)
 }
 

@@ -5,6 +5,7 @@ pub mod applications;
 pub mod badges;
 pub mod dashboard;
 pub mod home;
+pub mod outbox;
 pub mod print;
 pub mod red_pages;
 pub mod self_check;
