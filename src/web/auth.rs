@@ -88,23 +88,38 @@ where
 /// A signed-in user; anonymous requests are sent to the login page.
 pub struct User(pub SessionUser);
 
-pub struct LoginRedirect;
+/// To the login page, which returns to `next` (the page asked for) after signing in.
+pub struct LoginRedirect {
+    pub next: Option<String>,
+}
 
 impl IntoResponse for LoginRedirect {
     fn into_response(self) -> Response {
-        Redirect::to("/login").into_response()
+        match self.next.as_deref().filter(|n| is_local_path(n) && *n != "/") {
+            Some(next) => {
+                let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+                Redirect::to(&format!("/login?{query}")).into_response()
+            }
+            None => Redirect::to("/login").into_response(),
+        }
     }
 }
 
+/// A path of this site (`/…`, not `//host` nor a backslash trick), safe to redirect to.
+pub fn is_local_path(path: &str) -> bool {
+    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && path.len() <= 2000
+}
+
 pub enum UserRejection {
-    Login,
+    /// Not signed in; the page that was asked for.
+    Login(Option<String>),
     Error(HttpError),
 }
 
 impl IntoResponse for UserRejection {
     fn into_response(self) -> Response {
         match self {
-            UserRejection::Login => LoginRedirect.into_response(),
+            UserRejection::Login(next) => LoginRedirect { next }.into_response(),
             UserRejection::Error(e) => e.into_response(),
         }
     }
@@ -120,7 +135,13 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, UserRejection> {
         match MaybeUser::from_request_parts(parts, state).await {
             Ok(MaybeUser(Some(user))) => Ok(User(user)),
-            Ok(MaybeUser(None)) => Err(UserRejection::Login),
+            Ok(MaybeUser(None)) => {
+                // Only a page a GET can show again is worth returning to.
+                let next = (parts.method == axum::http::Method::GET)
+                    .then(|| parts.uri.path_and_query().map(|p| p.as_str().to_owned()))
+                    .flatten();
+                Err(UserRejection::Login(next))
+            }
             Err(e) => Err(UserRejection::Error(e)),
         }
     }
@@ -290,13 +311,15 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
     client
 }
 
-/// The response that signs a user in: the session cookie, then the home of their role.
-pub fn signed_in_response(token: &str, account: &Account, secure: bool, max_age: i64) -> Response {
-    let target = match account.role {
+/// The response that signs a user in: the session cookie, then the page they asked for (`next`,
+/// a path of this site) or the home of their role.
+pub fn signed_in_response(token: &str, account: &Account, secure: bool, max_age: i64, next: Option<&str>) -> Response {
+    let home = match account.role {
         Role::Unit => "/portal",
         Role::Reviewer | Role::Supervisor => "/applications",
         Role::Admin => "/admin/accounts",
     };
+    let target = next.filter(|n| is_local_path(n)).unwrap_or(home);
     let mut response = Redirect::to(target).into_response();
     let headers = response.headers_mut();
     headers.append(SET_COOKIE, set_cookie(SESSION_COOKIE, token, Some(max_age), secure));

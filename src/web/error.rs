@@ -87,15 +87,40 @@ impl From<minijinja::Error> for HttpError {
     }
 }
 
+/// The error a page answered with, kept on the response so that the `error_layout` middleware
+/// can render it inside the site's layout, with the signed-in user's navigation.
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    pub message: String,
+    pub fields: Vec<String>,
+}
+
+impl ErrorPage {
+    /// The page's heading for a status.
+    pub fn title(status: StatusCode) -> &'static str {
+        match status {
+            StatusCode::NOT_FOUND => "页面不存在",
+            StatusCode::FORBIDDEN => "无权访问",
+            StatusCode::TOO_MANY_REQUESTS => "请求过于频繁",
+            s if s.is_server_error() => "系统繁忙",
+            _ => "操作未完成",
+        }
+    }
+}
+
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
+        let page = ErrorPage { message: self.message.clone(), fields: self.fields.values().cloned().collect() };
+        let page_info = page;
         let fields: String = self.fields.values().map(|m| format!("<li>{}</li>", escape(m))).collect();
         let page = format!(
             "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"page\"><h1>{title}</h1><p class=\"error\">{message}</p><ul>{fields}</ul><p><a href=\"/\">返回首页</a></p></main></body></html>",
-            title = "操作未完成",
+            title = ErrorPage::title(self.status),
             message = escape(&self.message),
         );
-        (self.status, Html(page)).into_response()
+        let mut response = (self.status, Html(page)).into_response();
+        response.extensions_mut().insert(page_info);
+        response
     }
 }
 

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
-use self::error::{ApiError, HttpError};
+use self::error::{ApiError, ErrorPage, HttpError};
 use self::pages::{
     accounts, applications, badges, dashboard, home, outbox, print, red_pages, self_check, session, sightings, verify,
 };
@@ -78,8 +78,62 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(|| async { Json(openapi::document()) }))
         .nest("/api/v1", api)
         .fallback(|| async { HttpError::not_found() })
+        .layer(middleware::from_fn_with_state(state.clone(), error_layout))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
+}
+
+/// Renders a page's error ([`ErrorPage`] on the response) inside the site's layout, with the
+/// signed-in user's navigation and a way back. The JSON API's errors carry no `ErrorPage` and
+/// pass unchanged, as does everything else.
+async fn error_layout(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    // Kept as they came (cheap clones); read only when there is an error page to render.
+    let headers = request.headers();
+    let (cookie, referer, host) = (
+        headers.get(header::COOKIE).cloned(),
+        headers.get(header::REFERER).cloned(),
+        headers.get(header::HOST).cloned(),
+    );
+    let response = next.run(request).await;
+    let Some(page) = response.extensions().get::<ErrorPage>().cloned() else {
+        return response;
+    };
+    let mut seen = axum::http::HeaderMap::new();
+    if let Some(cookie) = cookie {
+        seen.insert(header::COOKIE, cookie);
+    }
+    let token = auth::cookie_value(&seen, auth::SESSION_COOKIE);
+    // A link back only to a page of this site.
+    let host = host.as_ref().and_then(|h| h.to_str().ok()).map(|h| h.split(':').next().unwrap_or(h).to_owned());
+    let back = referer
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .filter(|r| r.host_str().is_some() && r.host_str() == host.as_deref())
+        .map(|r| r[url::Position::BeforePath..].to_owned());
+    let user = match token {
+        Some(token) => match crate::service::accounts::session(&state.ctx, &token).await {
+            Ok(found) => found.map(|(account, csrf)| auth::SessionUser { account, csrf, token }),
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let status = response.status();
+    let data = serde_json::json!({
+        "title": ErrorPage::title(status), "message": page.message, "fields": page.fields, "back": back,
+    });
+    match pages::render(&state, user.as_ref(), "error.html", data) {
+        Ok(html) => {
+            let (mut parts, _) = response.into_parts();
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, axum::body::Body::from(html.0))
+        }
+        Err(_) => response,
+    }
 }
 
 /// Headers on every response: no sniffing, no framing, a strict CSP, and no caching of pages

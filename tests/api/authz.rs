@@ -76,9 +76,9 @@ async fn page_matrix() {
         }
         check(route, &got, want);
     }
-    // Anonymous requests for pages behind login go to the login page.
+    // Anonymous requests for pages behind login go to the login page, which returns there.
     let r = b[0].get(&format!("/applications/{id}")).await;
-    assert_eq!(r.headers()["location"], "/login");
+    assert_eq!(r.headers()["location"].to_str().unwrap(), format!("/login?next=%2Fapplications%2F{id}"));
 }
 
 #[tokio::test]

@@ -19,6 +19,7 @@ mod race;
 mod red_pages;
 mod rendered;
 mod report;
+mod screens;
 mod self_check;
 mod sweep;
 mod validation;

@@ -10,23 +10,41 @@ use serde_json::json;
 use super::render;
 use crate::service::{accounts, ServiceError};
 use crate::web::auth::{
-    constant_time_eq, cookie_value, set_cookie, signed_in_response, ClientAddress, CsrfForm, MaybeUser, PageForm,
-    LOGIN_CSRF_COOKIE, SESSION_COOKIE,
+    constant_time_eq, cookie_value, is_local_path, set_cookie, signed_in_response, ClientAddress, CsrfForm, MaybeUser,
+    PageForm, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
 };
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
 
 /// The login form; a fresh double-submit token guards it against cross-site posts.
-pub async fn login_page(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> Result<Response, HttpError> {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NextQuery {
+    next: String,
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    axum::extract::Query(query): axum::extract::Query<NextQuery>,
+) -> Result<Response, HttpError> {
     if user.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
-    login_form(&state, "", None, StatusCode::OK)
+    login_form(&state, "", &query.next, None, StatusCode::OK)
 }
 
-fn login_form(state: &AppState, name: &str, error: Option<&str>, status: StatusCode) -> Result<Response, HttpError> {
+fn login_form(
+    state: &AppState,
+    name: &str,
+    next: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, HttpError> {
     let token = accounts::random_token();
-    let html = render(state, None, "login.html", json!({ "login_csrf": token, "name": name, "error": error }))?;
+    let next = Some(next).filter(|n| is_local_path(n));
+    let data = json!({ "login_csrf": token, "name": name, "next": next, "error": error });
+    let html = render(state, None, "login.html", data)?;
     let cookie = set_cookie(LOGIN_CSRF_COOKIE, &token, Some(3600), state.ctx.config.server.secure_cookies);
     Ok((status, [(SET_COOKIE, cookie)], html).into_response())
 }
@@ -39,6 +57,9 @@ pub struct LoginForm {
     password: String,
     #[serde(default)]
     csrf: String,
+    /// The page to return to.
+    #[serde(default)]
+    next: String,
 }
 
 pub async fn login(
@@ -49,16 +70,23 @@ pub async fn login(
 ) -> Result<Response, HttpError> {
     let cookie = cookie_value(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if cookie.is_empty() || !constant_time_eq(cookie.as_bytes(), form.csrf.as_bytes()) {
-        return login_form(&state, &form.name, Some("页面已过期，请重新登录"), StatusCode::FORBIDDEN);
+        return login_form(&state, &form.name, &form.next, Some("页面已过期，请重新登录"), StatusCode::FORBIDDEN);
     }
     match accounts::login(&state.ctx, &form.name, &form.password, &address).await {
         Ok(session) => {
             let max_age = state.ctx.config.auth.session_hours * 3600;
-            Ok(signed_in_response(&session.token, &session.account, state.ctx.config.server.secure_cookies, max_age))
+            let next = Some(form.next.as_str()).filter(|n| !n.is_empty());
+            Ok(signed_in_response(
+                &session.token,
+                &session.account,
+                state.ctx.config.server.secure_cookies,
+                max_age,
+                next,
+            ))
         }
         Err(e @ (ServiceError::BadCredentials | ServiceError::Throttled | ServiceError::Busy)) => {
             let message = e.to_string();
-            login_form(&state, &form.name, Some(&message), HttpError::from(e).status)
+            login_form(&state, &form.name, &form.next, Some(&message), HttpError::from(e).status)
         }
         Err(e) => Err(e.into()),
     }

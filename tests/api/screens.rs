@@ -1,0 +1,64 @@
+//! What users see when something does not go their way: error pages inside the site's layout,
+//! the page asked for after signing in.
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn errors_are_pages_of_the_site_with_a_way_back() {
+    let app = spawn_app_with(|_| {}).await;
+    app.cast().await;
+    let reviewer = app.browser("清丰县编办.政务").await;
+    let r = reviewer.get("/no/such/page").await;
+    assert_eq!(r.status(), 404);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("页面不存在") && page.contains("返回首页"), "{page}");
+    assert!(page.contains("退出") || page.contains("清丰县编办"), "the layout with the user's navigation: {page}");
+    let r = reviewer.get("/admin/accounts").await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("无权访问"));
+    // The API's errors stay JSON.
+    let api = app.api("清丰县编办.政务").await;
+    let (status, body) = api.get("/api/v1/no-such-thing").await;
+    assert_eq!((status, body["error"].is_string()), (404, true));
+}
+
+#[tokio::test]
+async fn signing_in_returns_to_the_page_asked_for() {
+    let app = spawn_app_with(|_| {}).await;
+    app.cast().await;
+    let b = Browser::anonymous(&app.base);
+    let r = b.get("/dashboard?status=overdue").await;
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, "/login?next=%2Fdashboard%3Fstatus%3Doverdue");
+    let form = b.text(&location).await;
+    assert!(form.contains("name=\"next\"") && form.contains("dashboard?status=overdue"), "{form}");
+    let csrf = extract_csrf(&form).unwrap();
+    let r = b
+        .client
+        .post(format!("{}/login", app.base))
+        .form(&[
+            ("name", "濮阳市监督.政务"),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+            ("next", "/dashboard?status=overdue"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/dashboard?status=overdue");
+    // Never to another site.
+    let b = Browser::anonymous(&app.base);
+    let form = b.text("/login?next=//evil.example/").await;
+    assert!(!form.contains("evil.example"));
+    let csrf = extract_csrf(&form).unwrap();
+    let r = b
+        .client
+        .post(format!("{}/login", app.base))
+        .form(&[("name", "濮阳市监督.政务"), ("password", PASSWORD), ("csrf", &csrf), ("next", "//evil.example/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/applications");
+}
