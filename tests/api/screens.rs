@@ -62,3 +62,38 @@ async fn signing_in_returns_to_the_page_asked_for() {
         .unwrap();
     assert_eq!(r.headers()["location"], "/applications");
 }
+
+#[tokio::test]
+async fn a_refused_step_keeps_what_was_typed_and_a_done_one_says_so() {
+    let app = spawn_app_with(|_| {}).await;
+    app.cast().await;
+    let owner = app.browser("清丰县人民政府.政务").await;
+    let id = owner.create_application(&valid_input(), true).await;
+    let reviewer = app.browser("清丰县编办.政务").await;
+    let review = format!("/applications/{id}/review");
+
+    // Markup in the reason: the same page, the text kept, the message beside the field.
+    let version = app.version_of(id).await.to_string();
+    let r = reviewer.post(&review, &[("version", &version), ("decision", "reject"), ("reason", "材料<b>不全")]).await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("清丰县人民政府网") && page.contains("审核意见"), "the application page again");
+    assert!(page.contains("材料&lt;b&gt;不全") && page.contains("尖括号"), "{page}");
+    // No reason for a rejection: said beside the field, nothing changed.
+    let r = reviewer.post(&review, &[("version", &version), ("decision", "reject"), ("reason", "")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("class=\"error\" role=\"alert\""));
+    assert_eq!(app.state_of(id).await, "county_review");
+
+    // A rejection with its reason: the unit sees it at the top of its application.
+    let r = reviewer
+        .post(&review, &[("version", &version), ("decision", "reject"), ("reason", "网站名称与单位名称不符")])
+        .await;
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, format!("/applications/{id}?done=rejected"));
+    assert!(reviewer.text(&location).await.contains("已退回单位"));
+    let page = owner.text(&format!("/applications/{id}")).await;
+    let top = &page[..page.find("<h1>").unwrap()];
+    assert!(top.contains("申请未通过审核，已退回") && top.contains("网站名称与单位名称不符"), "{top}");
+}

@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -164,16 +164,84 @@ fn parse_version(text: &str) -> Result<i64, HttpError> {
     text.trim().parse().map_err(|_| HttpError::new(StatusCode::BAD_REQUEST, "缺少版本信息，请刷新页面后重试"))
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DoneQuery {
+    /// The step just done, for the message at the top (a fixed word: no text from the URL is shown).
+    done: String,
+}
+
+/// The message for a step just done.
+fn done_message(done: &str, state_label: &str) -> Option<String> {
+    Some(match done {
+        "saved" => "已保存".to_owned(),
+        "submitted" => format!("已提交，当前状态：{state_label}"),
+        "approved" => format!("已通过，当前状态：{state_label}"),
+        "rejected" => "已退回单位，单位可修改后重新提交".to_owned(),
+        "received" => "已接收书面材料".to_owned(),
+        "issued" => "书面材料已确认，网站标识已发放并通知单位".to_owned(),
+        "problem" => "已退回，单位须重新提交书面材料".to_owned(),
+        _ => return None,
+    })
+}
+
 pub async fn detail(
     State(state): State<AppState>,
     User(user): User,
     Path(id): Path<i64>,
-) -> Result<Html<String>, HttpError> {
+    axum::extract::Query(query): axum::extract::Query<DoneQuery>,
+) -> Result<Response, HttpError> {
+    let done = Some(query.done.as_str()).filter(|d| !d.is_empty());
+    detail_page(&state, &user, id, done, None, StatusCode::OK).await
+}
+
+/// A step that did not go through: its reason as typed and the message beside it.
+struct StepFailure<'a> {
+    reason: &'a str,
+    message: String,
+}
+
+/// The application's page; after a failed step, with the input kept and the message shown.
+async fn detail_page(
+    state: &AppState,
+    user: &SessionUser,
+    id: i64,
+    done: Option<&str>,
+    failure: Option<StepFailure<'_>>,
+    status: StatusCode,
+) -> Result<Response, HttpError> {
     let actor = user.actor();
     let view = service::view(&state.ctx, &actor, id).await?;
     let notices = crate::service::outbox::of_application(&state.ctx, &view).await?;
-    let data = json!({ "app": application_json(&actor, &view), "notices": notices });
-    render(&state, Some(&user), "application.html", data)
+    let flash = done.and_then(|d| done_message(d, view.app.state.label()));
+    let data = json!({
+        "app": application_json(&actor, &view),
+        "notices": notices,
+        "flash": flash,
+        "step": failure.as_ref().map(|f| json!({ "reason": f.reason, "error": f.message })),
+    });
+    Ok((status, render(state, Some(user), "application.html", data)?).into_response())
+}
+
+/// After a step: back to the application with its message, or, when refused for a reason the
+/// user can fix (a missing reason, a conflict, bad text), the same page with the input kept.
+async fn after_step(
+    state: &AppState,
+    user: &SessionUser,
+    id: i64,
+    reason: &str,
+    done: &str,
+    result: Result<impl Sized, ServiceError>,
+) -> Result<Response, HttpError> {
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/applications/{id}?done={done}")).into_response()),
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::Denied(_) | ServiceError::Conflict)) => {
+            let http = HttpError::from(e);
+            let message = http.fields.values().next().cloned().unwrap_or(http.message);
+            detail_page(state, user, id, None, Some(StepFailure { reason, message }), http.status).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A posted workflow step: the version seen, the button, an optional reason.
@@ -192,8 +260,8 @@ pub async fn submit(
     Path(id): Path<i64>,
     CsrfForm { user, form }: CsrfForm<StepForm>,
 ) -> Result<Response, HttpError> {
-    service::submit(&state.ctx, &user.actor(), id, parse_version(&form.version)?).await?;
-    Ok(Redirect::to(&format!("/applications/{id}")).into_response())
+    let result = service::submit(&state.ctx, &user.actor(), id, parse_version(&form.version)?).await;
+    after_step(&state, &user, id, "", "submitted", result).await
 }
 
 pub async fn review(
@@ -206,8 +274,10 @@ pub async fn review(
         "reject" => Decision::Reject,
         _ => return Err(HttpError::new(StatusCode::UNPROCESSABLE_ENTITY, "请选择审核意见")),
     };
-    service::review(&state.ctx, &user.actor(), id, parse_version(&form.version)?, decision, &form.reason).await?;
-    Ok(Redirect::to(&format!("/applications/{id}")).into_response())
+    let result =
+        service::review(&state.ctx, &user.actor(), id, parse_version(&form.version)?, decision, &form.reason).await;
+    let done = if decision == Decision::Approve { "approved" } else { "rejected" };
+    after_step(&state, &user, id, &form.reason, done, result).await
 }
 
 pub async fn paper(
@@ -221,6 +291,12 @@ pub async fn paper(
         "problem" => PaperAction::Problem,
         _ => return Err(HttpError::new(StatusCode::UNPROCESSABLE_ENTITY, "请选择操作")),
     };
-    service::paper(&state.ctx, &user.actor(), id, parse_version(&form.version)?, action, &form.reason).await?;
-    Ok(Redirect::to(&format!("/applications/{id}")).into_response())
+    let result =
+        service::paper(&state.ctx, &user.actor(), id, parse_version(&form.version)?, action, &form.reason).await;
+    let done = match action {
+        PaperAction::Receive => "received",
+        PaperAction::Confirm => "issued",
+        PaperAction::Problem => "problem",
+    };
+    after_step(&state, &user, id, &form.reason, done, result).await
 }
