@@ -299,7 +299,8 @@ pub async fn load(ctx: &Context) -> anyhow::Result<Option<String>> {
             (level, "") => format!(" [{level}]"),
             (level, region) => format!(" [{level} {region}]"),
         };
-        let _ = writeln!(out, "  {}  {}（{}）{scope}", a.name, a.display, a.role);
+        let role = crate::domain::account::Role::parse(a.role).map_or(a.role, crate::domain::account::Role::label);
+        let _ = writeln!(out, "  {}  {}（{role}）{scope}", a.name, a.display);
     }
     Ok(Some(out))
 }

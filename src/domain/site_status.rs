@@ -102,7 +102,9 @@ pub fn site_status(
     }
     match latest_verdict {
         Some(SiteVerdict::Compliant) => SiteStatus::Compliant,
-        Some(SiteVerdict::Unreachable) if today > install_due => SiteStatus::Unreachable,
+        // A site that cannot be reached (its domain does not resolve, its server does not
+        // answer) is 无法访问, within its grace period too: it is not simply waiting for a badge.
+        Some(SiteVerdict::Unreachable) => SiteStatus::Unreachable,
         _ if today > install_due => SiteStatus::Overdue,
         _ => SiteStatus::Pending,
     }
@@ -134,6 +136,11 @@ mod tests {
         assert_eq!(site_status(Active, Some(SiteVerdict::NonCompliant), due, after), SiteStatus::Overdue);
         assert_eq!(site_status(Active, None, due, after), SiteStatus::Overdue);
         assert_eq!(site_status(Active, Some(SiteVerdict::Unreachable), due, after), SiteStatus::Unreachable);
+        assert_eq!(
+            site_status(Active, Some(SiteVerdict::Unreachable), due, before),
+            SiteStatus::Unreachable,
+            "a site that does not resolve is unreachable, not waiting for its badge"
+        );
         assert_eq!(site_status(Suspended, Some(SiteVerdict::Compliant), due, after), SiteStatus::Suspended);
         assert_eq!(site_status(Revoked, None, due, before), SiteStatus::Revoked);
     }

@@ -59,14 +59,15 @@ pub fn region_bars(regions: &[RegionCounts]) -> String {
         let y = i as u32 * ROW + 6;
         let name = region_name(&r.region);
         let label = if name.is_empty() { r.region.clone() } else { format!("{name}（{}）", r.region) };
-        let rate = r.rate();
-        let in_force = r.total() - r.count(SiteStatus::Suspended) - r.count(SiteStatus::Revoked);
+        let rate = r.rate().unwrap_or(0.0);
+        let rate_text = r.rate_text();
+        let decided = r.decided();
         let _ = write!(
             out,
             "<text x=\"{x}\" y=\"{ty}\" text-anchor=\"end\">{label}</text>\
              <rect x=\"{LABEL}\" y=\"{y}\" width=\"{BAR}\" height=\"18\" fill=\"#f1f1f1\"/>\
              <rect x=\"{LABEL}\" y=\"{y}\" width=\"{w:.1}\" height=\"18\" fill=\"{fill}\"/>\
-             <text x=\"{tx}\" y=\"{ty}\">{rate:.1}%（{c}/{in_force}）</text>",
+             <text x=\"{tx}\" y=\"{ty}\">{rate_text}（{c}/{decided}）</text>",
             x = LABEL - 8.0,
             ty = y + 14,
             label = escape(&label),

@@ -17,7 +17,8 @@ pub struct Figures {
     pub pending: usize,
     pub overdue: usize,
     pub unreachable: usize,
-    /// Compliant sites as a share of those in force, e.g. "62.5%".
+    /// Compliant sites as a share of those decided (in force, not pending), e.g. "62.5%", or
+    /// "—" while every site is within its grace period.
     pub rate: String,
     pub pages: i64,
     pub failing_pages: i64,
@@ -32,7 +33,7 @@ impl Figures {
             pending: all.count(SiteStatus::Pending),
             overdue: all.count(SiteStatus::Overdue),
             unreachable: all.count(SiteStatus::Unreachable),
-            rate: format!("{:.1}%", all.rate()),
+            rate: all.rate_text(),
             pages: lines.iter().filter_map(|l| l.result.as_ref()).map(|r| r.pages).sum(),
             failing_pages: lines.iter().map(SiteLine::failing_pages).sum(),
         }

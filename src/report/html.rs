@@ -58,6 +58,21 @@ pub struct HtmlInput<'a> {
     pub sightings: &'a [CounterfeitSighting],
 }
 
+/// The scope a report speaks for: the sweep's own, or, for a sweep of every site, the narrowest
+/// province or city that holds all the sites it found (a city's server swept "all" of its own).
+pub fn covered_scope(scope: &str, lines: &[SiteLine]) -> String {
+    if !scope.is_empty() || lines.is_empty() {
+        return scope.to_owned();
+    }
+    for len in [4, 2] {
+        let first = &lines[0].site.region;
+        if first.len() >= len && lines.iter().all(|l| l.site.region.get(..len) == first.get(..len)) {
+            return first[..len].to_owned();
+        }
+    }
+    String::new()
+}
+
 /// The heading of a scope: its region's name, or 全国 for all.
 pub fn scope_label(scope: &str) -> String {
     if scope.is_empty() {
@@ -102,12 +117,12 @@ pub fn render(input: &HtmlInput<'_>) -> Result<String, ReportError> {
         .map(|r| {
             json!({
                 "region": r.region, "name": region_name(&r.region), "total": r.total(),
-                "counts": r.counts, "rate": format!("{:.1}%", r.rate()),
+                "counts": r.counts, "rate": r.rate_text(),
             })
         })
         .collect();
     let html = env.get_template("index.html")?.render(json!({
-        "title": format!("{}党政机关网站标识巡检报告", scope_label(&input.sweep.scope)),
+        "title": format!("{}党政机关网站标识巡检报告", scope_label(&covered_scope(&input.sweep.scope, input.lines))),
         "sweep_id": input.sweep.id,
         "started_at": super::rows::china_time(input.sweep.started_at),
         "finished_at": input.sweep.finished_at.map(super::rows::china_time),

@@ -235,14 +235,25 @@ impl RegionCounts {
         self.counts[status_index(status)]
     }
 
-    /// Compliant sites as a share of the sites whose badge is in force (percent).
-    pub fn rate(&self) -> f64 {
-        let in_force = self.total() - self.count(SiteStatus::Suspended) - self.count(SiteStatus::Revoked);
-        if in_force == 0 {
-            0.0
-        } else {
-            self.count(SiteStatus::Compliant) as f64 * 100.0 / in_force as f64
-        }
+    /// The sites whose compliance is decided: in force and not pending (a site within its
+    /// grace period that has no badge yet is not a failure).
+    pub fn decided(&self) -> usize {
+        self.total()
+            - self.count(SiteStatus::Suspended)
+            - self.count(SiteStatus::Revoked)
+            - self.count(SiteStatus::Pending)
+    }
+
+    /// Compliant sites as a share of the decided ones (percent); `None` when none is decided
+    /// yet (every site is still within its grace period).
+    pub fn rate(&self) -> Option<f64> {
+        let decided = self.decided();
+        (decided > 0).then(|| self.count(SiteStatus::Compliant) as f64 * 100.0 / decided as f64)
+    }
+
+    /// The rate as printed: `62.5%`, or `—` while nothing is decided.
+    pub fn rate_text(&self) -> String {
+        self.rate().map_or_else(|| "—".to_owned(), |r| format!("{r:.1}%"))
     }
 }
 
@@ -309,7 +320,7 @@ impl ReportData {
             let mut row =
                 vec![counts.region.clone(), region_name(&counts.region).to_owned(), counts.total().to_string()];
             row.extend(counts.counts.iter().map(std::string::ToString::to_string));
-            row.push(format!("{:.1}%", counts.rate()));
+            row.push(counts.rate_text());
             data.summary.push(row);
         }
         data
@@ -344,4 +355,20 @@ pub async fn for_each_page(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_leaves_out_sites_within_their_grace_period() {
+        // Compliant, pending, overdue, unreachable, suspended, revoked.
+        let all_pending = RegionCounts { region: "410922".into(), counts: [0, 3, 0, 0, 0, 0] };
+        assert_eq!(all_pending.rate(), None);
+        assert_eq!(all_pending.rate_text(), "—", "not 0.0% while every site is still within its deadline");
+        let mixed = RegionCounts { region: "410922".into(), counts: [1, 5, 2, 1, 1, 0] };
+        assert_eq!(mixed.decided(), 4);
+        assert_eq!(mixed.rate_text(), "25.0%");
+    }
 }

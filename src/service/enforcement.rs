@@ -59,7 +59,8 @@ fn decide(
     }
     match site_status(BadgeStatus::Active, Some(latest.site_verdict), site.install_due, today) {
         SiteStatus::Overdue => Some(Decision::Overdue),
-        SiteStatus::Pending => {
+        // Not yet compliant, or not reachable, within the grace period: remind near the deadline.
+        SiteStatus::Pending | SiteStatus::Unreachable if today <= site.install_due => {
             let left = calendar.working_days_between(today, site.install_due);
             (left <= reminder_days).then_some(Decision::Reminder { left })
         }

@@ -32,7 +32,10 @@ async fn own_site(ctx: &Context, actor: &Actor, code: &str) -> Result<SiteRow, S
 /// Checks one page of the unit's own site now.
 pub async fn check_page(ctx: &Context, actor: &Actor, code: &str, url: &str) -> Result<PageResult, ServiceError> {
     let site = own_site(ctx, actor, code).await?;
-    let url = Url::parse(url.trim())
+    // A unit may type the address as a browser shows it, without `http://`.
+    let typed = url.trim();
+    let url = if typed.contains("://") { typed.to_owned() } else { format!("http://{typed}") };
+    let url = Url::parse(&url)
         .map_err(|_| field_error("url", "请输入完整的网址，如 http://www.example.gov.cn/index.html"))?;
     if !matches!(url.scheme(), "http" | "https") || url.as_str().len() > ctx.config.crawl.max_url_length {
         return Err(field_error("url", "仅支持 http 或 https 网址"));

@@ -37,7 +37,9 @@ async fn reports_of_a_sweep_open_cleanly_in_spreadsheets() {
 
     let summary = String::from_utf8(std::fs::read(dir.join("summary.csv")).unwrap()[3..].to_vec()).unwrap();
     assert!(summary.contains("410922,清丰县,2,1,"), "{summary}");
-    assert!(summary.contains("50.0%"));
+    // The failing site is still within its grace period (待挂标): the rate is of the sites
+    // whose deadline has passed or that already carry the badge.
+    assert!(summary.contains("100.0%"), "{summary}");
     let pages = String::from_utf8(std::fs::read(dir.join("pages.csv")).unwrap()[3..].to_vec()).unwrap();
     assert_eq!(pages.split("\r\n").filter(|l| !l.is_empty()).count(), 1 + 8);
 
