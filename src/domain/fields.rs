@@ -11,20 +11,22 @@ use super::check_digits::{is_uscc_char, mod11_2_check, uscc_check};
 /// A field-level validation failure: the message is shown to the user beside the field.
 pub type FieldMessage = &'static str;
 
-/// Rejects text that carries markup or control characters, and text over `max` characters.
-pub fn plain_text(text: &str, max: usize, multiline: bool) -> Result<String, FieldMessage> {
+/// Rejects text that carries markup or control characters, and text over `max` characters
+/// (the message says the limit and how far over it the text is).
+pub fn plain_text(text: &str, max: usize, multiline: bool) -> Result<String, String> {
     let text = text.trim();
-    if text.chars().count() > max {
-        return Err("内容过长");
+    let count = text.chars().count();
+    if count > max {
+        return Err(format!("内容过长：最多{max}个字，现有{count}个字"));
     }
     if text.contains(['<', '>']) {
-        return Err("不得包含尖括号等标记或脚本字符");
+        return Err("不得包含尖括号等标记或脚本字符".into());
     }
     if text.chars().any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'))) {
-        return Err("不得包含控制字符");
+        return Err("不得包含控制字符".into());
     }
     if text.chars().any(is_reordering) {
-        return Err("不得包含改变文字显示方向或分行的特殊字符（如U+202E）");
+        return Err("不得包含改变文字显示方向或分行的特殊字符（如U+202E）".into());
     }
     Ok(text.to_owned())
 }
@@ -353,7 +355,7 @@ mod tests {
     fn plain_text_rules() {
         assert_eq!(plain_text("  清丰县  ", 10, false).unwrap(), "清丰县");
         assert!(plain_text("<b>x</b>", 100, false).is_err());
-        assert!(plain_text("一二三", 2, false).is_err());
+        assert_eq!(plain_text("一二三", 2, false).unwrap_err(), "内容过长：最多2个字，现有3个字");
         assert!(plain_text("a\nb", 10, false).is_err());
         assert!(plain_text("a\nb", 10, true).is_ok());
         for c in ['\u{202e}', '\u{202a}', '\u{2066}', '\u{2069}', '\u{2028}', '\u{2029}'] {

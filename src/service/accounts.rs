@@ -130,7 +130,7 @@ pub async fn create_account(ctx: &Context, actor: &Actor, input: &AccountInput) 
         }
         Ok(n) => n,
         Err(m) => {
-            put(&mut errors, "name", m);
+            put(&mut errors, "name", &m);
             String::new()
         }
     };
@@ -141,7 +141,7 @@ pub async fn create_account(ctx: &Context, actor: &Actor, input: &AccountInput) 
         }
         Ok(n) => n,
         Err(m) => {
-            put(&mut errors, "display_name", m);
+            put(&mut errors, "display_name", &m);
             String::new()
         }
     };

@@ -305,7 +305,7 @@ pub fn install_due(ctx: &Context, notice: DateTime<Utc>) -> DueDate {
 }
 
 fn clean_reason(reason: &str) -> Result<String, ServiceError> {
-    crate::domain::fields::plain_text(reason, 500, true).map_err(|m| field_error("reason", m))
+    crate::domain::fields::plain_text(reason, 500, true).map_err(|m| field_error("reason", &m))
 }
 
 fn subject_of(app: &Application) -> Subject<'_> {

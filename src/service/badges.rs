@@ -21,7 +21,7 @@ pub async fn change_status(
     if actor.role != Role::Reviewer || !actor.covers_region(unit_region.as_ref()) {
         return Err(ServiceError::Forbidden);
     }
-    let reason = crate::domain::fields::plain_text(reason, 500, true).map_err(|m| field_error("reason", m))?;
+    let reason = crate::domain::fields::plain_text(reason, 500, true).map_err(|m| field_error("reason", &m))?;
     if reason.is_empty() {
         return Err(Denied::ReasonRequired.into());
     }
