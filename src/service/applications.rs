@@ -135,6 +135,18 @@ pub async fn update(
 }
 
 /// Submits the stored form as it is.
+/// The unit deletes its own draft, never submitted.
+pub async fn delete_draft(ctx: &Context, actor: &Actor, id: i64, version: i64) -> Result<(), ServiceError> {
+    require_unit(actor)?;
+    let app = load_for_change(ctx, actor, id, version).await?;
+    if app.state != State::Draft {
+        return Err(ServiceError::Conflict);
+    }
+    store::delete_draft(&ctx.pool, id, version).await?;
+    tracing::info!(application.id = id, by = actor.account_id, "draft deleted");
+    Ok(())
+}
+
 pub async fn submit(ctx: &Context, actor: &Actor, id: i64, version: i64) -> Result<(), ServiceError> {
     let unit_level = require_unit(actor)?;
     let app = load_for_change(ctx, actor, id, version).await?;

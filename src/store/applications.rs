@@ -238,6 +238,23 @@ pub async fn update_form(
     Ok(())
 }
 
+/// Deletes a draft that was never submitted (it has no history, notices or badge); a changed
+/// or submitted application is a conflict.
+pub async fn delete_draft(pool: &SqlitePool, id: i64, version: i64) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "DELETE FROM applications WHERE id = ? AND version = ? AND state = 'draft'
+           AND NOT EXISTS (SELECT 1 FROM application_events e WHERE e.application_id = applications.id)",
+    )
+    .bind(id)
+    .bind(version)
+    .execute(pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
+}
+
 pub async fn get(pool: &SqlitePool, id: i64) -> Result<Application, StoreError> {
     let row: Option<Row> = sqlx::query_as(&select_sql("WHERE a.id = ?")).bind(id).fetch_optional(pool).await?;
     row.map(Application::try_from).transpose()?.ok_or(StoreError::NotFound)

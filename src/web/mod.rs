@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/applications/{id}", get(applications::detail))
         .route("/applications/{id}/edit", get(applications::edit_form).post(applications::update))
         .route("/applications/{id}/submit", post(applications::submit))
+        .route("/applications/{id}/delete", post(applications::delete))
         .route("/applications/{id}/review", post(applications::review))
         .route("/applications/{id}/paper", post(applications::paper))
         .route("/applications/{id}/print", get(print::form))

@@ -97,3 +97,26 @@ async fn a_refused_step_keeps_what_was_typed_and_a_done_one_says_so() {
     let top = &page[..page.find("<h1>").unwrap()];
     assert!(top.contains("申请未通过审核，已退回") && top.contains("网站名称与单位名称不符"), "{top}");
 }
+
+#[tokio::test]
+async fn a_unit_deletes_its_draft_but_nothing_submitted() {
+    let app = spawn_app_with(|_| {}).await;
+    app.cast().await;
+    let owner = app.browser("清丰县人民政府.政务").await;
+    let draft = owner.create_application(&valid_input(), false).await;
+    let page = owner.text(&format!("/applications/{draft}")).await;
+    assert!(page.contains("删除草稿"));
+    let version = app.version_of(draft).await.to_string();
+    let other = app.browser("南乐县教育局.政务").await;
+    assert_eq!(other.post(&format!("/applications/{draft}/delete"), &[("version", &version)]).await.status(), 404);
+    assert_eq!(owner.post(&format!("/applications/{draft}/delete"), &[("version", &version)]).await.status(), 303);
+    assert_eq!(owner.get(&format!("/applications/{draft}")).await.status(), 404);
+
+    let mut input = valid_input();
+    input.domain_en = "www2.qingfeng.gov.cn".into();
+    let submitted = owner.create_application(&input, true).await;
+    assert!(!owner.text(&format!("/applications/{submitted}")).await.contains("删除草稿"));
+    let version = app.version_of(submitted).await.to_string();
+    assert_eq!(owner.post(&format!("/applications/{submitted}/delete"), &[("version", &version)]).await.status(), 409);
+    assert_eq!(app.state_of(submitted).await, "county_review");
+}

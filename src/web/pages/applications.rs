@@ -264,6 +264,15 @@ pub async fn submit(
     after_step(&state, &user, id, "", "submitted", result).await
 }
 
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { user, form }: CsrfForm<StepForm>,
+) -> Result<Response, HttpError> {
+    service::delete_draft(&state.ctx, &user.actor(), id, parse_version(&form.version)?).await?;
+    Ok(Redirect::to("/portal").into_response())
+}
+
 pub async fn review(
     State(state): State<AppState>,
     Path(id): Path<i64>,
