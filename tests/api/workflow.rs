@@ -58,6 +58,7 @@ async fn county_application_through_every_level_to_an_issued_badge() {
     assert!(unit.text("/portal").await.contains("打印申请函（列入勾选的网站）"));
     let letter = unit.text(&format!("/print/letter?id={id}")).await;
     assert!(letter.contains("进行开办审核的函") && letter.contains("“清丰县人民政府网”等1个网站"));
+    assert!(letter.contains("清丰县委编办："), "addressed to the same-level office");
 
     // The county office receives and confirms the paper; the badge is issued.
     let county = app.browser("清丰县编办.政务").await;
