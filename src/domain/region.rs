@@ -54,6 +54,18 @@ impl RegionCode {
     }
 }
 
+/// The administrative divisions govbadge knows by name (`data/regions.tsv`), in code order:
+/// each province before its cities, each city before its counties.
+pub fn known_regions() -> impl Iterator<Item = (&'static str, &'static str)> {
+    const TABLE: &str = include_str!("../../data/regions.tsv");
+    TABLE.lines().filter_map(|l| l.split_once('\t'))
+}
+
+/// The name of a division, or "" when it is not in the table.
+pub fn region_name(code: &str) -> &'static str {
+    known_regions().find(|(c, _)| *c == code).map_or("", |(_, n)| n)
+}
+
 /// Why text is not a region code (the message is for people, in Chinese).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]

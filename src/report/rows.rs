@@ -74,8 +74,7 @@ pub const STATUSES: [SiteStatus; 6] = [
 
 /// Region names of the codes the service knows (data/regions.tsv).
 pub fn region_name(code: &str) -> &'static str {
-    const TABLE: &str = include_str!("../../data/regions.tsv");
-    TABLE.lines().find_map(|l| l.split_once('\t').filter(|(c, _)| *c == code).map(|(_, n)| n)).unwrap_or("")
+    crate::domain::region::region_name(code)
 }
 
 /// Where a report takes each site's result from.

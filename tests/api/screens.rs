@@ -120,3 +120,17 @@ async fn a_unit_deletes_its_draft_but_nothing_submitted() {
     assert_eq!(owner.post(&format!("/applications/{submitted}/delete"), &[("version", &version)]).await.status(), 409);
     assert_eq!(app.state_of(submitted).await, "county_review");
 }
+
+#[tokio::test]
+async fn regions_are_picked_by_name_within_the_jurisdiction() {
+    let app = spawn_app_with(|_| {}).await;
+    app.cast().await;
+    let supervisor = app.browser("濮阳市监督.政务").await;
+    let page = supervisor.text("/dashboard").await;
+    assert!(page.contains("<select name=\"region\">") && page.contains("清丰县") && page.contains("南乐县"), "{page}");
+    assert!(!page.contains("安阳市"), "only divisions of the supervisor's own city");
+    let admin = app.browser("admin").await.text("/admin/accounts").await;
+    assert!(
+        admin.contains("<select name=\"region\">") && admin.contains("北京市") && admin.contains("清丰县（410922）")
+    );
+}

@@ -32,13 +32,14 @@ async fn page(
                 "role_label": a.role.label(),
                 "level_label": a.level.map(crate::domain::region::Level::label),
                 "region": a.region.map(|r| r.to_string()),
+                "region_name": a.region.map(|r| crate::domain::region::region_name(r.as_str())),
                 "disabled": a.disabled,
             })
         })
         .collect();
     let mut input = input.clone();
     input.password.clear();
-    let data = json!({ "accounts": accounts, "input": input, "errors": errors });
+    let data = json!({ "accounts": accounts, "input": input, "errors": errors, "regions": super::region_options("") });
     Ok((status, render(state, Some(user), "accounts.html", data)?).into_response())
 }
 

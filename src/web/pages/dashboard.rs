@@ -40,6 +40,7 @@ pub async fn index(
     let area_label = crate::report::html::scope_label(&view.area);
     let data = json!({
         "area_label": area_label,
+        "regions": super::region_options(&view.area),
         "input": input,
         "query": input.query(),
         "errors": errors,

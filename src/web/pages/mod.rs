@@ -41,3 +41,20 @@ pub fn render(
     let html = state.templates.get_template(template)?.render(data)?;
     Ok(Html(html))
 }
+
+/// The divisions under `prefix` ("" for all) for a region picker, by name, indented by level.
+pub fn region_options(prefix: &str) -> Vec<Value> {
+    crate::domain::region::known_regions()
+        .filter(|(code, _)| code.starts_with(prefix))
+        .map(|(code, name)| {
+            let depth = if code.ends_with("0000") {
+                0
+            } else if code.ends_with("00") {
+                1
+            } else {
+                2
+            };
+            json!({ "code": code, "label": format!("{}{name}", "　".repeat(depth)) })
+        })
+        .collect()
+}
