@@ -20,7 +20,10 @@ pub struct Figures {
     /// Compliant sites as a share of those decided (in force, not pending), e.g. "62.5%", or
     /// "—" while every site is within its grace period.
     pub rate: String,
+    /// Pages fetched and checked (each has a verdict; pages.csv lists them and the URLs below).
     pub pages: i64,
+    /// URLs that could not be checked (timeouts, errors, robots.txt …), listed in pages.csv too.
+    pub unchecked_urls: i64,
     pub failing_pages: i64,
 }
 
@@ -35,6 +38,7 @@ impl Figures {
             unreachable: all.count(SiteStatus::Unreachable),
             rate: all.rate_text(),
             pages: lines.iter().filter_map(|l| l.result.as_ref()).map(|r| r.pages).sum(),
+            unchecked_urls: lines.iter().filter_map(|l| l.result.as_ref()).map(|r| r.urls - r.pages).sum(),
             failing_pages: lines.iter().map(SiteLine::failing_pages).sum(),
         }
     }

@@ -256,6 +256,7 @@ mod tests {
             site_verdict: SiteVerdict::parse(verdict).unwrap(),
             pages: 3,
             compliant: 0,
+            urls: 3,
             first_failing_url: None,
             first_failing_verdict: None,
             checked_at: "2026-11-25T02:00:00Z".parse().unwrap(),

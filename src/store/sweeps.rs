@@ -214,8 +214,11 @@ pub struct LatestResult {
     pub sweep_id: i64,
     #[sqlx(try_from = "String")]
     pub site_verdict: SiteVerdict,
+    /// Pages fetched and checked (a verdict each).
     pub pages: i64,
     pub compliant: i64,
+    /// Every URL looked at: the checked pages and those that could not be checked.
+    pub urls: i64,
     pub first_failing_url: Option<String>,
     pub first_failing_verdict: Option<String>,
     pub checked_at: DateTime<Utc>,
@@ -228,7 +231,7 @@ pub async fn latest_result(pool: &SqlitePool, code: &str) -> Result<Option<Lates
 /// A site's `n` latest results from any kind of run, newest first.
 pub async fn latest_results(pool: &SqlitePool, code: &str, n: i64) -> Result<Vec<LatestResult>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT sweep_id, site_verdict, pages, compliant, first_failing_url, first_failing_verdict, checked_at
+        "SELECT sweep_id, site_verdict, pages, compliant, urls, first_failing_url, first_failing_verdict, checked_at
          FROM sweep_sites WHERE badge_code = ? ORDER BY checked_at DESC, sweep_id DESC LIMIT ?",
     )
     .bind(code)
@@ -240,7 +243,7 @@ pub async fn latest_results(pool: &SqlitePool, code: &str, n: i64) -> Result<Vec
 /// A site's result in one sweep.
 pub async fn site_result(pool: &SqlitePool, sweep_id: i64, code: &str) -> Result<Option<LatestResult>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT sweep_id, site_verdict, pages, compliant, first_failing_url, first_failing_verdict, checked_at
+        "SELECT sweep_id, site_verdict, pages, compliant, urls, first_failing_url, first_failing_verdict, checked_at
          FROM sweep_sites WHERE sweep_id = ? AND badge_code = ?",
     )
     .bind(sweep_id)

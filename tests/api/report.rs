@@ -41,7 +41,15 @@ async fn reports_of_a_sweep_open_cleanly_in_spreadsheets() {
     // whose deadline has passed or that already carry the badge.
     assert!(summary.contains("100.0%"), "{summary}");
     let pages = String::from_utf8(std::fs::read(dir.join("pages.csv")).unwrap()[3..].to_vec()).unwrap();
-    assert_eq!(pages.split("\r\n").filter(|l| !l.is_empty()).count(), 1 + 8);
+    let page_rows = pages.split("\r\n").filter(|l| !l.is_empty()).count() - 1;
+    assert_eq!(page_rows, 8);
+    // One definition of a checked page: the report's figures add up to the rows of pages.csv.
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    let figure = |label: &str| -> usize {
+        let at = html.find(&format!("{label}<b>")).unwrap_or_else(|| panic!("{label} in index.html")) + label.len() + 3;
+        html[at..].split('<').next().unwrap().parse().unwrap()
+    };
+    assert_eq!(figure("检查页面") + figure("未能检查的网址"), page_rows);
 
     let mut book: Xlsx<_> = open_workbook(dir.join("report.xlsx")).unwrap();
     assert_eq!(book.sheet_names(), ["站点", "页面", "汇总"]);
