@@ -50,7 +50,15 @@ pub async fn check_page(ctx: &Context, actor: &Actor, code: &str, url: &str) -> 
         return Err(ServiceError::TooMany("检查过于频繁，请稍后再试"));
     }
     tracing::info!(account.id = actor.account_id, site.code = %site.code, "self-check of a page");
-    Ok(ctx.crawler.check_one(&url, &site.code).await)
+    let result = ctx.crawler.check_one(&url, &site.code).await;
+    // Kept as a run of its own, so the portal (and the offices) see what the unit saw.
+    let now = Utc::now();
+    let run = sweeps::start(&ctx.pool, "self_check", &site.code, 1, now).await?;
+    crate::service::sweep::record_page(&ctx.pool, run, &site.code, result.clone())
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?;
+    sweeps::set_status(&ctx.pool, run, "finished", Utc::now()).await?;
+    Ok(result)
 }
 
 /// Starts a check of the unit's whole site in the background; returns the run's id.

@@ -117,6 +117,17 @@ pub async fn check_site(
     Ok(checked)
 }
 
+/// Records one checked page as a site's whole result in run `sweep_id` (a unit's check of a
+/// page): compliant or not by that page, unreachable when it could not be checked.
+pub async fn record_page(pool: &Pool, sweep_id: i64, code: &str, result: PageResult) -> Result<(), SweepError> {
+    let (verdict, pages, compliant) = match result.verdict() {
+        Some(crate::check::Verdict::Compliant) => (SiteVerdict::Compliant, 1, 1),
+        Some(_) => (SiteVerdict::NonCompliant, 1, 0),
+        None => (SiteVerdict::Unreachable, 0, 0),
+    };
+    record_detached(pool, sweep_id, code, verdict, (pages, compliant, 1), vec![result]).await
+}
+
 /// Records a finished site in a task of its own, so that a sweep interrupted while the write is
 /// under way (Ctrl-C drops the site's future) still commits or rolls back that transaction at
 /// once instead of leaving it open on a pooled connection, where it would hold the write lock.

@@ -70,6 +70,12 @@ async fn a_unit_checks_its_own_page_only_and_within_limits() {
     let r = unit.post("/self-check/page", &[("code", &codes["bad2.test"]), ("url", "http://bad2.test/")]).await;
     let page = html_unescape(&r.text().await.unwrap());
     assert!(page.contains("检查结果：未加挂网站标识") && page.contains("</body>前"), "{page}");
+    // What the unit found shows on its portal.
+    let portal = html_unescape(&unit.text("/portal").await);
+    assert!(
+        portal.contains("最近一次检查发现问题：未加挂网站标识") && portal.contains("http://bad2.test/"),
+        "{portal}"
+    );
 
     // Another domain, even a registered one of another site, is refused before any request.
     let r = unit.post("/self-check/page", &[("code", &codes["good1.test"]), ("url", "http://bad2.test/")]).await;
@@ -78,8 +84,8 @@ async fn a_unit_checks_its_own_page_only_and_within_limits() {
     let r = unit.post("/self-check/page", &[("code", &codes["good1.test"]), ("url", "not a url")]).await;
     assert_eq!(r.status(), 422);
 
-    // The third real check is the last this hour.
-    let r = unit.post("/self-check/page", &[("code", &codes["good1.test"]), ("url", "http://www.good1.test/p2")]).await;
+    // The third real check is the last this hour (an address typed without http:// is taken).
+    let r = unit.post("/self-check/page", &[("code", &codes["good1.test"]), ("url", "www.good1.test/p2")]).await;
     assert_eq!(r.status(), 200);
     let r = unit.post("/self-check/page", &[("code", &codes["good1.test"]), ("url", "http://good1.test/p3")]).await;
     assert_eq!(r.status(), 429);

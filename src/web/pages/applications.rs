@@ -40,6 +40,8 @@ pub async fn portal(State(state): State<AppState>, User(user): User) -> Result<R
             "site_status": status.as_str(),
             "site_status_label": status.label(),
             "checked_at": latest.as_ref().map(|l| l.checked_at.to_rfc3339()),
+            "failing_url": latest.as_ref().and_then(|l| l.first_failing_url.clone()),
+            "failing_label": latest.as_ref().and_then(|l| l.first_failing_verdict.as_deref()).and_then(crate::check::Verdict::parse).map(crate::check::Verdict::label),
             "issued_at": b.issued_at.to_rfc3339(),
             "install_due": b.install_due.to_string(),
             "snippet": install_snippet(base, &b.code),
