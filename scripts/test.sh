@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of govbadge on a fresh machine: installs what the tests need
-# (the real SMTP server of the mail tests, openssl for the TLS test, chromium for the browser
-# test), then format, lints and the test suite.
+# (the real SMTP server of the mail tests, openssl for the TLS test, chromium and its WebDriver
+# for the browser tests, axe-core from npm for their accessibility checks), then format, lints
+# and the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,10 +12,14 @@ python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements
 missing=""
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
+[ -x /usr/bin/chromedriver ] || missing="$missing chromium-driver"
 fc-list 2>/dev/null | grep -qi "noto.*cjk" || missing="$missing fonts-noto-cjk"
 if [ -n "$missing" ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
 fi
+
+# axe-core, injected into pages by the browser journeys (the version pinned in package-lock.json).
+npm ci --prefix tests/browser --no-audit --no-fund --silent
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings

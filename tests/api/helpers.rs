@@ -140,6 +140,14 @@ impl TestApp {
             .unwrap()
     }
 
+    pub async fn badge_code_of(&self, id: i64) -> String {
+        sqlx::query_scalar("SELECT badge_code FROM applications WHERE id = ?")
+            .bind(id)
+            .fetch_one(&self.ctx.pool)
+            .await
+            .unwrap()
+    }
+
     pub async fn version_of(&self, id: i64) -> i64 {
         sqlx::query_scalar("SELECT version FROM applications WHERE id = ?")
             .bind(id)

@@ -13,6 +13,7 @@ mod dashboard;
 mod fixture;
 mod hardening;
 mod helpers;
+mod journeys;
 mod notices;
 mod outbox;
 mod race;

@@ -116,7 +116,10 @@ pub async fn create(
 ) -> Result<Response, HttpError> {
     let submit = form.action == "submit";
     match service::create(&state.ctx, &user.actor(), &form.input, submit).await {
-        Ok(id) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
+        Ok(id) => {
+            let done = if submit { "submitted" } else { "saved" };
+            Ok(Redirect::to(&format!("/applications/{id}?done={done}")).into_response())
+        }
         Err(ServiceError::Invalid(errors)) => {
             form_page(&state, &user, &form.input, &errors, None, StatusCode::UNPROCESSABLE_ENTITY)
         }
@@ -154,7 +157,10 @@ pub async fn update(
     let submit = form.action == "submit";
     let version = parse_version(&form.version)?;
     match service::update(&state.ctx, &user.actor(), id, version, &form.input, submit).await {
-        Ok(()) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
+        Ok(()) => {
+            let done = if submit { "submitted" } else { "saved" };
+            Ok(Redirect::to(&format!("/applications/{id}?done={done}")).into_response())
+        }
         Err(ServiceError::Invalid(errors)) => {
             form_page(&state, &user, &form.input, &errors, Some((id, version)), StatusCode::UNPROCESSABLE_ENTITY)
         }
