@@ -278,7 +278,7 @@ impl Browser {
         let r = self.post_pairs("/applications", pairs).await;
         assert_eq!(r.status(), 303, "create: {}", r.text().await.unwrap_or_default());
         let location = r.headers()["location"].to_str().unwrap().to_owned();
-        location.rsplit('/').next().unwrap().parse().unwrap()
+        location.split('?').next().unwrap().rsplit('/').next().unwrap().parse().unwrap()
     }
 }
 

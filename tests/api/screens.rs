@@ -134,3 +134,21 @@ async fn regions_are_picked_by_name_within_the_jurisdiction() {
         admin.contains("<select name=\"region\">") && admin.contains("北京市") && admin.contains("清丰县（410922）")
     );
 }
+
+#[tokio::test]
+async fn a_refused_badge_status_change_keeps_the_reason_typed() {
+    let app = spawn_app_with(|_| {}).await;
+    app.cast().await;
+    let code = issued_badge(&app, valid_input()).await;
+    let reviewer = app.browser("清丰县编办.政务").await;
+    // Revoked badges stay revoked; the reason typed comes back with the message beside it.
+    let path = format!("/badges/{code}/status");
+    assert_eq!(reviewer.post(&path, &[("status", "revoked"), ("reason", "网站关停")]).await.status(), 303);
+    let r = reviewer.post(&path, &[("status", "active"), ("reason", "已整改，申请恢复")]).await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("已整改，申请恢复") && page.contains("role=\"alert\"") && page.contains("标识状态管理"),
+        "{page}"
+    );
+}

@@ -22,7 +22,17 @@ pub async fn show(
     User(user): User,
     CodePath(code): CodePath,
 ) -> Result<Html<String>, HttpError> {
-    let (badge, history) = service::get(&state.ctx, &user.actor(), &code).await?;
+    page(&state, &user, &code, None).await
+}
+
+/// The badge's page; after a refused status change, with the reason as typed and the message.
+async fn page(
+    state: &AppState,
+    user: &crate::web::auth::SessionUser,
+    code: &crate::domain::badge::BadgeCode,
+    refused: Option<(&StatusForm, String)>,
+) -> Result<Html<String>, HttpError> {
+    let (badge, history) = service::get(&state.ctx, &user.actor(), code).await?;
     let history: Vec<_> = history
         .into_iter()
         .map(|(from, to, reason, at)| {
@@ -46,8 +56,10 @@ pub async fn show(
         "snippet": install_snippet(&state.ctx.config.badge.base_url, &badge.code),
         "history": history,
         "can_manage": user.account.role == Role::Reviewer,
+        "input": refused.as_ref().map(|(form, _)| json!({ "status": form.status, "reason": form.reason })),
+        "error": refused.as_ref().map(|(_, message)| message),
     });
-    render(&state, Some(&user), "badge.html", data)
+    render(state, Some(user), "badge.html", data)
 }
 
 #[derive(Deserialize)]
@@ -63,8 +75,18 @@ pub async fn change_status(
     CodePath(code): CodePath,
     CsrfForm { user, form }: CsrfForm<StatusForm>,
 ) -> Result<Response, HttpError> {
-    let to = BadgeStatus::parse(&form.status)
-        .ok_or_else(|| HttpError::new(StatusCode::UNPROCESSABLE_ENTITY, "请选择标识状态"))?;
-    service::change_status(&state.ctx, &user.actor(), &code, to, &form.reason).await?;
-    Ok(Redirect::to(&format!("/badges/{code}")).into_response())
+    let result = match BadgeStatus::parse(&form.status) {
+        Some(to) => service::change_status(&state.ctx, &user.actor(), &code, to, &form.reason).await,
+        None => Err(crate::service::field_error("status", "请选择标识状态")),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/badges/{code}")).into_response()),
+        Err(e @ (crate::service::ServiceError::Invalid(_) | crate::service::ServiceError::Denied(_))) => {
+            let http = HttpError::from(e);
+            let message = http.fields.values().next().cloned().unwrap_or(http.message);
+            let html = page(&state, &user, &code, Some((&form, message))).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
