@@ -67,6 +67,7 @@ async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--window-size=1280,1600",
+                "--host-resolver-rules=MAP www.qingfeng.gov.cn 127.0.0.1, MAP copycat.example 127.0.0.1",
                 format!("--user-data-dir={}", profile.display()),
             ],
         }),
@@ -76,6 +77,22 @@ async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
         .connect(&format!("http://127.0.0.1:{}", driver.port))
         .await
         .expect("a WebDriver session")
+}
+
+/// A unit's own page with the badge snippet before `</body>`, served on a free loopback port.
+async fn serve_site_page(snippet: String) -> u16 {
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>清丰县人民政府网</title></head>\
+         <body><main style=\"height:600px\">正文</main><footer>主办单位：清丰县人民政府办公室</footer>{snippet}</body></html>"
+    );
+    let app = axum::Router::new().fallback(move || {
+        let page = page.clone();
+        async move { axum::response::Html(page) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    port
 }
 
 fn screenshot_dir() -> PathBuf {
@@ -238,12 +255,44 @@ async fn the_main_journeys_in_chromium() {
     j.shot("issued").await;
     let code = app.badge_code_of(id).await;
 
-    // The public verifies the badge.
+    // The unit installs the snippet; a visitor clicks the badge on the genuine site and on a
+    // copy of it under another host, and the verification page tells them apart.
     j.client.delete_all_cookies().await.unwrap();
-    j.go(&format!("/verify/{code}")).await;
-    assert!(j.page().await.contains("清丰县人民政府网"));
-    j.shot("verify").await;
-    j.assert_accessible(&axe, "verification page").await;
+    let badge = govbadge::domain::badge::BadgeCode::parse(&code).unwrap();
+    let snippet = govbadge::badge::snippet::install_snippet(&app.base, &badge);
+    let site_port = serve_site_page(snippet).await;
+    for (host, warned) in [("www.qingfeng.gov.cn", false), ("copycat.example", true)] {
+        j.client.goto(&format!("http://{host}:{site_port}/")).await.unwrap();
+        j.shot(&format!("badge-on-{host}")).await;
+        let home = j.client.window().await.unwrap();
+        j.click("a[href*='/verify/']").await;
+        let mut opened = None;
+        for _ in 0..100 {
+            let windows = j.client.windows().await.unwrap();
+            if let Some(w) = windows.into_iter().find(|w| *w != home) {
+                opened = Some(w);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        j.client.switch_to_window(opened.expect("the badge opens the verification page")).await.unwrap();
+        let mut page = j.page().await;
+        for _ in 0..100 {
+            if page.contains("清丰县人民政府网") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            page = j.page().await;
+        }
+        assert!(page.contains("清丰县人民政府网"), "{host}: {page}");
+        assert_eq!(page.contains("copycat.example"), warned, "{host}: the warning names the other host");
+        j.shot(&format!("verify-from-{host}")).await;
+        if !warned {
+            j.assert_accessible(&axe, "verification page").await;
+        }
+        j.client.close_window().await.unwrap();
+        j.client.switch_to_window(home).await.unwrap();
+    }
 
     // The supervisor's dashboard and the admin's accounts and notices.
     j.sign_in("濮阳市监督.政务").await;
