@@ -29,7 +29,7 @@ fn host_page(snippet: &str, probe: bool) -> String {
 
 /// Serves the host page on 127.0.0.1 (reached in the browser under any host name mapped to it),
 /// with an optional Content-Security-Policy.
-async fn serve_page(body: String, csp: Option<String>) -> u16 {
+pub async fn serve_page(body: String, csp: Option<String>) -> u16 {
     let app = Router::new().fallback(move || {
         let body = body.clone();
         let csp = csp.clone();

@@ -85,14 +85,7 @@ async fn serve_site_page(snippet: String) -> u16 {
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>清丰县人民政府网</title></head>\
          <body><main style=\"height:600px\">正文</main><footer>主办单位：清丰县人民政府办公室</footer>{snippet}</body></html>"
     );
-    let app = axum::Router::new().fallback(move || {
-        let page = page.clone();
-        async move { axum::response::Html(page) }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    port
+    crate::browser::serve_page(page, None).await
 }
 
 fn screenshot_dir() -> PathBuf {
