@@ -96,6 +96,16 @@ async fn a_refused_step_keeps_what_was_typed_and_a_done_one_says_so() {
     let page = owner.text(&format!("/applications/{id}")).await;
     let top = &page[..page.find("<h1>").unwrap()];
     assert!(top.contains("申请未通过审核，已退回") && top.contains("网站名称与单位名称不符"), "{top}");
+
+    // Resubmitted and approved: each says where the application went.
+    let version = app.version_of(id).await.to_string();
+    let r = owner.post(&format!("/applications/{id}/submit"), &[("version", &version)]).await;
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(owner.text(&location).await.contains("已提交，已转至清丰县委编办审核"));
+    let version = app.version_of(id).await.to_string();
+    let r = reviewer.post(&review, &[("version", &version), ("decision", "approve"), ("reason", "")]).await;
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(reviewer.text(&location).await.contains("已通过，已转至濮阳市委编办"));
 }
 
 #[tokio::test]

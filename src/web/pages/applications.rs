@@ -11,6 +11,7 @@ use super::render;
 use crate::badge::snippet::install_snippet;
 use crate::domain::account::Role;
 use crate::domain::application::{ApplicationInput, FieldErrors, SYSTEM_CATEGORIES};
+use crate::domain::region::Level;
 use crate::domain::site_status::site_status;
 use crate::service::applications::{self as service, Decision, PaperAction};
 use crate::service::ServiceError;
@@ -180,15 +181,32 @@ pub struct DoneQuery {
 }
 
 /// The message for a step just done.
-fn done_message(done: &str, state_label: &str) -> Option<String> {
-    Some(match done {
-        "saved" => "已保存".to_owned(),
-        "submitted" => format!("已提交，当前状态：{state_label}"),
-        "approved" => format!("已通过，当前状态：{state_label}"),
-        "rejected" => "已退回单位，单位可修改后重新提交".to_owned(),
-        "received" => "已接收书面材料".to_owned(),
-        "issued" => "书面材料已确认，网站标识已发放并通知单位".to_owned(),
-        "problem" => "已退回，单位须重新提交书面材料".to_owned(),
+fn done_message(done: &str, app: &crate::store::applications::Application) -> Option<String> {
+    let state_label = app.state.label();
+    // The office the application went on to, by name (已通过，已转至濮阳市委编办).
+    let next_office = match app.state {
+        crate::domain::workflow::State::Review(Level::Central) => Some("中央编办".to_owned()),
+        crate::domain::workflow::State::Review(level) => app.unit_region.and_then(|region| {
+            let keep = match level {
+                Level::Province => 2,
+                Level::City => 4,
+                _ => 6,
+            };
+            let code = format!("{:0<6}", &region.as_str()[..keep]);
+            Some(crate::domain::region::region_name(&code)).filter(|n| !n.is_empty()).map(|n| format!("{n}委编办"))
+        }),
+        _ => None,
+    };
+    Some(match (done, next_office) {
+        ("saved", _) => "已保存".to_owned(),
+        ("submitted", Some(office)) => format!("已提交，已转至{office}审核"),
+        ("submitted", None) => format!("已提交，当前状态：{state_label}"),
+        ("approved", Some(office)) => format!("已通过，已转至{office}"),
+        ("approved", None) => format!("已通过，当前状态：{state_label}"),
+        ("rejected", _) => "已退回单位，单位可修改后重新提交".to_owned(),
+        ("received", _) => "已接收书面材料".to_owned(),
+        ("issued", _) => "书面材料已确认，网站标识已发放并通知单位".to_owned(),
+        ("problem", _) => "已退回，单位须重新提交书面材料".to_owned(),
         _ => return None,
     })
 }
@@ -221,7 +239,7 @@ async fn detail_page(
     let actor = user.actor();
     let view = service::view(&state.ctx, &actor, id).await?;
     let notices = crate::service::outbox::of_application(&state.ctx, &view).await?;
-    let flash = done.and_then(|d| done_message(d, view.app.state.label()));
+    let flash = done.and_then(|d| done_message(d, &view.app));
     let data = json!({
         "app": application_json(&actor, &view),
         "notices": notices,
