@@ -11,17 +11,24 @@ use super::tokenizer::{Token, Tokenizer};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
+    /// A byte-order mark.
     Bom,
+    /// The `Content-Type` header's charset.
     Header,
+    /// A `<meta>` in the first 1024 bytes.
     Meta,
+    /// chardetng's guess, informed by the top-level domain.
     Guess,
     /// The declared encoding could not decode the bytes, which are valid UTF-8.
     Utf8Fallback,
 }
 
+/// The encoding a page is read in, and why.
 #[derive(Debug, Clone, Copy)]
 pub struct Detected {
+    /// The encoding to decode with.
     pub encoding: &'static Encoding,
+    /// Where it came from.
     pub source: Source,
     /// What the header or `<meta>` declared, when it was overruled.
     pub declared: Option<&'static Encoding>,

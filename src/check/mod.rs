@@ -6,6 +6,8 @@
 //! Where it stands is read from byte offsets: inside `<head>`, in the body, after the last real
 //! `</body>` (or `</html>`), or only inside a comment.
 
+#![warn(missing_docs)]
+
 pub mod charset;
 pub mod footer;
 pub mod links;
@@ -27,12 +29,19 @@ use self::tokenizer::{Tag, TextKind, Token, Tokenizer};
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Verdict {
+    /// The site's badge stands, as real and visible markup, in the body.
     Compliant,
+    /// No badge at all.
     Missing,
+    /// A badge, but of another code.
     WrongCode,
+    /// The site's badge after the last `</body>` (or `</html>`).
     AfterBody,
+    /// The site's badge inside `<head>`.
     InHead,
+    /// The site's badge only inside an HTML comment.
     CommentedOut,
+    /// The site's badge hidden (`hidden`, `display:none`, `visibility:hidden`).
     Hidden,
 }
 
@@ -71,8 +80,11 @@ impl Verdict {
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Warning {
+    /// The page has no `</body>`: its end was taken as the body's.
     NoBodyEndTag,
+    /// Much visible text follows the badge.
     NotAtBottom,
+    /// More than one `</body>`: the last was taken.
     MultipleBodyEndTags,
 }
 
@@ -88,6 +100,7 @@ impl Warning {
         }
     }
 
+    /// What the finding means, in Chinese, for the unit.
     pub fn advice(self) -> &'static str {
         match self {
             Warning::NoBodyEndTag => "页面没有</body>结束标签，已按文档末尾判断。",
@@ -103,27 +116,36 @@ pub const BOTTOM_TEXT_LIMIT: usize = 2000;
 /// What the check needs besides the bytes.
 #[derive(Debug, Clone)]
 pub struct PageInput<'a> {
+    /// The page as served, in whatever encoding.
     pub bytes: &'a [u8],
+    /// The `Content-Type` header, for its charset.
     pub content_type: Option<&'a str>,
     /// Where the page was fetched from, for relative URLs; `None` for a local file.
     pub page_url: Option<&'a Url>,
+    /// The badge code the page must carry.
     pub expected_code: &'a str,
+    /// Where the badge service is (badge links must point there).
     pub badge_base: &'a Url,
 }
 
 /// The verdict and the facts behind it.
 #[derive(Debug, Clone, Serialize)]
 pub struct PageReport {
+    /// Whether, and how, the page carries its badge.
     pub verdict: Verdict,
     /// Badge codes found as real markup anywhere in the page, in order, without repeats.
     pub codes_found: Vec<String>,
+    /// Findings that are not failures, sorted.
     pub warnings: Vec<Warning>,
+    /// The page's `<title>`, white space folded.
     pub title: Option<String>,
     /// The encoding used to read the page, e.g. `UTF-8`, `GBK`.
     pub encoding: &'static str,
+    /// Where the encoding came from.
     pub encoding_source: charset::Source,
     /// The encoding the page declared, when its bytes overruled it.
     pub declared_encoding: Option<&'static str>,
+    /// The footer items found in the page's text.
     pub footer: Footer,
     /// Byte offset of the badge that decided the verdict, if any.
     pub badge_offset: Option<usize>,

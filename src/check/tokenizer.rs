@@ -15,22 +15,32 @@ use std::ops::Range;
 /// One token and where it stands in the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Token<'a> {
+    /// A start tag (closed by its `>`).
     StartTag(Tag<'a>),
+    /// An end tag: its lower-case name and where it stands.
     EndTag {
+        /// Lower case; borrowed from the input unless it had upper-case letters.
         name: Cow<'a, [u8]>,
+        /// From `<` to after `>`.
         span: Range<usize>,
     },
     /// The comment's content (without `<!--` and `-->`) and the whole comment's span.
     Comment {
+        /// The text between the delimiters.
         content: Range<usize>,
+        /// The whole comment.
         span: Range<usize>,
     },
     /// Character data: text, or the raw text of a script, style or RCDATA element.
     Text {
+        /// Where the text stands.
         span: Range<usize>,
+        /// What kind of character data it is.
         kind: TextKind,
     },
+    /// A `<!DOCTYPE …>`.
     Doctype {
+        /// From `<` to after `>`.
         span: Range<usize>,
     },
 }
@@ -46,12 +56,16 @@ pub enum TextKind {
     Rcdata,
 }
 
+/// A start tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag<'a> {
     /// Lower case; borrowed from the input unless it had upper-case letters.
     pub name: Cow<'a, [u8]>,
+    /// Lower-case names and raw values, the first of each name only.
     pub attrs: Vec<(Cow<'a, [u8]>, &'a [u8])>,
+    /// Written `<…/>` (which makes no element empty in HTML).
     pub self_closing: bool,
+    /// From `<` to after `>`.
     pub span: Range<usize>,
 }
 
@@ -61,6 +75,7 @@ impl Tag<'_> {
         self.attrs.iter().find(|(n, _)| n.as_ref() == name).map(|(_, v)| *v)
     }
 
+    /// Whether the tag has an attribute named `name` (lower case).
     pub fn has_attr(&self, name: &[u8]) -> bool {
         self.attrs.iter().any(|(n, _)| n.as_ref() == name)
     }
@@ -75,6 +90,7 @@ enum Mode {
     Plaintext,
 }
 
+/// The tokens of a page's bytes, in order.
 pub struct Tokenizer<'a> {
     input: &'a [u8],
     pos: usize,
@@ -87,6 +103,7 @@ pub struct Tokenizer<'a> {
 }
 
 impl<'a> Tokenizer<'a> {
+    /// Tokenizes a document from its start, in the data state.
     pub fn new(input: &'a [u8]) -> Self {
         Self { input, pos: 0, mode: Mode::Data, end_name: Vec::new(), pending: None, in_comment_content: false }
     }
