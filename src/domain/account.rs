@@ -22,8 +22,10 @@ pub enum Role {
 crate::domain::words!(Role);
 
 impl Role {
+    /// Every role, for pickers and checks.
     pub const ALL: [Role; 4] = [Role::Unit, Role::Reviewer, Role::Supervisor, Role::Admin];
 
+    /// The role's name in the UI.
     pub fn label(self) -> &'static str {
         match self {
             Role::Unit => "开办主体",
@@ -37,7 +39,9 @@ impl Role {
 /// The acting account as the rules see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
+    /// The account acting.
     pub account_id: i64,
+    /// Its role.
     pub role: Role,
     /// Level of a unit or a staffing office; `None` for admins.
     pub level: Option<Level>,
@@ -65,6 +69,7 @@ impl Actor {
         }
     }
 
+    /// Whether the actor is a reviewer at `level`.
     pub fn is_reviewer_at(&self, level: Level) -> bool {
         self.role == Role::Reviewer && self.level == Some(level)
     }

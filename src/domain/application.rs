@@ -28,6 +28,7 @@ pub enum ApplicationKind {
 crate::domain::words!(ApplicationKind);
 
 impl ApplicationKind {
+    /// The kind's name in the UI.
     pub fn label(self) -> &'static str {
         match self {
             Self::New => "新开办网站申请",
@@ -82,27 +83,49 @@ pub const FORM_FIELDS: [&str; 23] = [
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default)]
 pub struct ApplicationInput {
+    /// 申请类型: `new` (开办审核) or `recheck` (资格复核).
     pub kind: String,
+    /// 开办主体名称.
     pub unit_name: String,
+    /// 上级主管单位.
     pub parent_unit: String,
+    /// 开办主体职能.
     pub unit_functions: String,
+    /// 系统类别 (one of `SYSTEM_CATEGORIES`).
     pub category: String,
+    /// 通讯地址.
     pub address: String,
+    /// 邮编.
     pub postcode: String,
+    /// 网站名称.
     pub site_name: String,
+    /// 网站简介.
     pub site_intro: String,
+    /// 中文域名, e.g. 濮阳市编办.政务.
     pub domain_cn: String,
+    /// 英文域名, e.g. www.qingfeng.gov.cn.
     pub domain_en: String,
+    /// 网站IP地址.
     pub ips: String,
+    /// 网站主要负责人.
     pub principal_name: String,
+    /// 负责人固定电话.
     pub principal_phone: String,
+    /// 负责人手机.
     pub principal_mobile: String,
+    /// 负责人电子邮箱.
     pub principal_email: String,
+    /// 网站申请经办人.
     pub handler_name: String,
+    /// 经办人固定电话.
     pub handler_phone: String,
+    /// 经办人手机.
     pub handler_mobile: String,
+    /// 经办人电子邮箱.
     pub handler_email: String,
+    /// 经办人身份证号 (personal data).
     pub handler_id_number: String,
+    /// 统一社会信用代码.
     pub credit_code: String,
     /// For a re-check: the badge code of the site being re-checked.
     pub recheck_code: String,
@@ -111,31 +134,52 @@ pub struct ApplicationInput {
 /// Contact details of the site's responsible person or of the handler: personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Contact {
+    /// Name.
     pub name: String,
+    /// Fixed telephone.
     pub phone: Option<FixedPhone>,
+    /// Mobile number.
     pub mobile: Option<Mobile>,
+    /// E-mail address.
     pub email: Option<Email>,
 }
 
 /// The validated form. Optional fields are `None` only in a draft (or where the form allows).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplicationForm {
+    /// 申请类型: `new` (开办审核) or `recheck` (资格复核).
     pub kind: ApplicationKind,
+    /// 开办主体名称.
     pub unit_name: String,
+    /// 上级主管单位.
     pub parent_unit: String,
+    /// 开办主体职能.
     pub unit_functions: String,
+    /// 系统类别 (one of `SYSTEM_CATEGORIES`).
     pub category: Option<&'static str>,
+    /// 通讯地址.
     pub address: String,
+    /// 邮编.
     pub postcode: Option<Postcode>,
+    /// 网站名称.
     pub site_name: String,
+    /// 网站简介.
     pub site_intro: String,
+    /// 中文域名, e.g. 濮阳市编办.政务.
     pub domain_cn: Option<ChineseDomain>,
+    /// 英文域名, e.g. www.qingfeng.gov.cn.
     pub domain_en: Option<HostName>,
+    /// 网站IP地址.
     pub ips: Vec<IpAddr>,
+    /// 网站主要负责人 and their contact details.
     pub principal: Contact,
+    /// 网站申请经办人 and their contact details.
     pub handler: Contact,
+    /// 经办人身份证号 (personal data).
     pub handler_id_number: Option<IdNumber>,
+    /// 统一社会信用代码.
     pub credit_code: Option<CreditCode>,
+    /// 资格复核: the badge code the site already holds.
     pub recheck_code: Option<BadgeCode>,
 }
 

@@ -13,6 +13,7 @@ use super::region::RegionCode;
 /// The highest serial a region can issue.
 pub const MAX_SERIAL: u32 = 999_999;
 
+/// A website badge code (网站标识代码), its check character verified.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BadgeCode(String);
 
@@ -41,10 +42,12 @@ impl BadgeCode {
         Some(Self(t))
     }
 
+    /// The code as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// The region the code was issued in (its first six digits).
     pub fn region(&self) -> RegionCode {
         RegionCode::parse(&self.0[..6]).expect("checked at construction")
     }
@@ -87,8 +90,11 @@ impl Serialize for BadgeCode {
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum BadgeStatus {
+    /// In force.
     Active,
+    /// Suspended by the office (may be reinstated).
     Suspended,
+    /// Revoked for good.
     Revoked,
 }
 
@@ -104,6 +110,7 @@ impl TryFrom<String> for BadgeStatus {
 }
 
 impl BadgeStatus {
+    /// The status's name in the UI.
     pub fn label(self) -> &'static str {
         match self {
             Self::Active => "有效",

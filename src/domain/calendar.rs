@@ -38,15 +38,21 @@ struct YearFile {
 
 /// Why a year file was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[expect(missing_docs, reason = "each variant's message says what its fields are")]
 pub enum CalendarError {
+    /// The file is not the expected TOML.
     #[error("{file}: not valid holiday data: {message}")]
     Malformed { file: String, message: String },
+    /// A date outside the file's year.
     #[error("{file}: {date} is not in year {year}")]
     WrongYear { file: String, date: NaiveDate, year: i32 },
+    /// A date listed twice.
     #[error("{file}: {date} is listed twice")]
     Duplicate { file: String, date: NaiveDate },
+    /// A make-up working day that is a weekday already.
     #[error("{file}: make-up working day {date} is not a Saturday or Sunday")]
     MakeupNotWeekend { file: String, date: NaiveDate },
+    /// Two files for one year.
     #[error("{file}: year {year} is given twice")]
     DuplicateYear { file: String, year: i32 },
 }
@@ -60,6 +66,7 @@ struct YearData {
 /// A due date and whether it rests on years without published holiday data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DueDate {
+    /// The due date.
     pub date: NaiveDate,
     /// True when some day counted lies in a year with no data: weekends only were assumed.
     pub provisional: bool,

@@ -40,10 +40,12 @@ pub fn is_reordering(c: char) -> bool {
 
 macro_rules! string_newtype {
     ($name:ident) => {
+        /// A validated form field (see its `parse`).
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name(String);
 
         impl $name {
+            /// The value as text.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -65,6 +67,7 @@ string_newtype!(IdNumber);
 string_newtype!(CreditCode);
 
 impl Postcode {
+    /// Parses a six-digit postcode.
     pub fn parse(text: &str) -> Result<Self, FieldMessage> {
         let t = text.trim();
         if t.len() == 6 && t.bytes().all(|b| b.is_ascii_digit()) {
@@ -76,6 +79,7 @@ impl Postcode {
 }
 
 impl Mobile {
+    /// Parses a mainland mobile number: 11 digits starting with 1.
     pub fn parse(text: &str) -> Result<Self, FieldMessage> {
         let t = text.trim();
         if t.len() == 11 && t.starts_with('1') && t.bytes().all(|b| b.is_ascii_digit()) {
@@ -129,6 +133,7 @@ impl FixedPhone {
 }
 
 impl Email {
+    /// Parses an e-mail address.
     pub fn parse(text: &str) -> Result<Self, FieldMessage> {
         const MSG: &str = "电子邮箱格式不正确";
         let t = text.trim();
@@ -203,6 +208,7 @@ impl CreditCode {
 pub struct HostName(String);
 
 impl HostName {
+    /// Parses an 18-character unified social credit code (GB 32100), verifying its check character.
     pub fn parse(text: &str) -> Result<Self, FieldMessage> {
         const MSG: &str = "英文域名格式不正确，应如 www.example.gov.cn";
         let t = text.trim().trim_end_matches('.').to_ascii_lowercase();
@@ -230,6 +236,7 @@ impl HostName {
         Ok(Self(t))
     }
 
+    /// The host name as text (lower case, ASCII).
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -243,6 +250,7 @@ pub struct ChineseDomain {
 }
 
 impl ChineseDomain {
+    /// Parses a Chinese domain name such as 濮阳市编办.政务 (kept in both forms).
     pub fn parse(text: &str) -> Result<Self, FieldMessage> {
         const MSG: &str = "中文域名格式不正确，应如 濮阳市编办.政务";
         let t = text.trim().trim_end_matches(['.', '。']).replace('。', ".");
@@ -259,6 +267,7 @@ impl ChineseDomain {
         Ok(Self { unicode, ascii: host.0 })
     }
 
+    /// The name as people write it.
     pub fn unicode(&self) -> &str {
         &self.unicode
     }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 pub struct RegionCode([u8; 6]);
 
 impl RegionCode {
+    /// Parses a six-digit code (the message says what is wrong, in Chinese).
     pub fn parse(text: &str) -> Result<Self, &'static str> {
         let bytes = text.as_bytes();
         if bytes.len() != 6 || !bytes.iter().all(u8::is_ascii_digit) {
@@ -23,6 +24,7 @@ impl RegionCode {
         Ok(Self(code))
     }
 
+    /// The code as text.
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).expect("ASCII digits")
     }
@@ -116,15 +118,20 @@ impl<'de> Deserialize<'de> for RegionCode {
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Level {
+    /// A county, district or county-level city (县级).
     County,
+    /// A prefecture-level city (市级).
     City,
+    /// A province, autonomous region or municipality (省级).
     Province,
+    /// The central office (中央).
     Central,
 }
 
 crate::domain::words!(Level);
 
 impl Level {
+    /// Every level, lowest first.
     pub const ALL: [Level; 4] = [Level::County, Level::City, Level::Province, Level::Central];
 
     /// The Chinese name used in the UI.

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::badge::BadgeStatus;
 
+/// Where a badged site stands, as offices and supervisors read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -17,13 +18,16 @@ pub enum SiteStatus {
     Overdue,
     /// No page could be checked.
     Unreachable,
+    /// The badge is suspended.
     Suspended,
+    /// The badge is revoked.
     Revoked,
 }
 
 crate::domain::words!(SiteStatus);
 
 impl SiteStatus {
+    /// The status's name in the UI.
     pub fn label(self) -> &'static str {
         match self {
             SiteStatus::Compliant => "已合规",
@@ -58,6 +62,7 @@ pub enum SiteVerdict {
 crate::domain::words!(SiteVerdict);
 
 impl SiteVerdict {
+    /// The verdict's name in the UI.
     pub fn label(self) -> &'static str {
         match self {
             SiteVerdict::Compliant => "合规",

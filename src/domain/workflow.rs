@@ -15,18 +15,26 @@ use super::region::{Level, RegionCode};
 /// Where an application stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum State {
+    /// Being written by the unit, not yet submitted.
     Draft,
     /// Online review by the staffing office of this level.
     Review(Level),
+    /// Approved online by every level; the paper materials are awaited.
     ApprovedOnline,
+    /// The paper materials arrived; to be confirmed.
     PaperReceived,
+    /// The paper materials are confirmed.
     Confirmed,
+    /// The badge is issued.
     Issued,
+    /// Returned to the unit by a reviewer, with a reason.
     Rejected,
+    /// The paper materials were wrong; returned to the unit, with a reason.
     PaperProblem,
 }
 
 impl State {
+    /// Every state, for checks and the schema.
     pub const ALL: [State; 11] = [
         State::Draft,
         State::Review(Level::County),
@@ -58,10 +66,12 @@ impl State {
         }
     }
 
+    /// The state of a stored word.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
+    /// The state's name in the UI.
     pub fn label(self) -> &'static str {
         match self {
             State::Draft => "草稿",
@@ -93,14 +103,22 @@ impl fmt::Display for State {
 /// What somebody does to an application.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
+    /// The unit submits (again).
     Submit,
+    /// The reviewer at the current level approves.
     Approve,
+    /// The reviewer at the current level returns it to the unit.
     Reject {
+        /// Why, for the unit.
         reason: String,
     },
+    /// The office received the paper materials.
     ReceivePaper,
+    /// The office confirmed the paper materials: the badge is issued.
     ConfirmPaper,
+    /// The paper materials are wrong.
     PaperProblem {
+        /// What is wrong, for the unit.
         reason: String,
     },
     /// The system issues (or, for a re-check, re-confirms) the badge after confirmation.
@@ -108,6 +126,7 @@ pub enum Event {
 }
 
 impl Event {
+    /// The event's stored word.
     pub fn name(&self) -> &'static str {
         match self {
             Event::Submit => "submit",
@@ -120,6 +139,7 @@ impl Event {
         }
     }
 
+    /// The reason given with it, if any.
     pub fn reason(&self) -> Option<&str> {
         match self {
             Event::Reject { reason } | Event::PaperProblem { reason } => Some(reason),
@@ -131,10 +151,13 @@ impl Event {
 /// Why a step is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Denied {
+    /// The actor may not take this step.
     #[error("无权进行此操作")]
     NotPermitted,
+    /// The step is not possible in this state (its label).
     #[error("当前状态（{0}）不允许此操作")]
     WrongState(&'static str),
+    /// A rejection needs a reason.
     #[error("请填写原因")]
     ReasonRequired,
 }
@@ -153,8 +176,11 @@ pub fn review_chain(unit_level: Level, configured: &[Level]) -> Vec<Level> {
 /// The application as the rules need it.
 #[derive(Debug, Clone)]
 pub struct Subject<'a> {
+    /// Where the application stands.
     pub state: State,
+    /// The unit that owns it.
     pub owner_id: i64,
+    /// The unit's region.
     pub unit_region: Option<&'a RegionCode>,
     /// From [`review_chain`]; its first level also handles the paper materials.
     pub chain: &'a [Level],
