@@ -9,7 +9,7 @@
 //! - `badge`: the install snippet, the badge script and images, sightings;
 //! - `check` and `crawl`: the page check and the crawler, sweeps;
 //! - `report`: sweep reports (CSV, XLSX, HTML with SVG charts);
-//! - `markup`: escaping for HTML built without templates;
+//! - `markup`: escaping for HTML built without templates; `errors`: the text of an error chain;
 //! - `cli`: the command line and the output of its commands;
 //! - `app`: building and running the service, and its demo data.
 //!
@@ -23,6 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod crawl;
 pub mod domain;
+pub mod errors;
 pub mod markup;
 pub mod notify;
 pub mod report;

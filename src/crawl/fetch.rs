@@ -344,7 +344,7 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<
 /// carried inside an `io::Error`), else a connection failure.
 fn classify(e: &reqwest::Error) -> (Failure, String) {
     let failure = classify_chain(e, e.is_timeout());
-    (failure, describe_chain(e))
+    (failure, crate::errors::chain_text(e))
 }
 
 fn classify_chain(top: &(dyn std::error::Error + 'static), timed_out: bool) -> Failure {
@@ -381,20 +381,6 @@ fn classify_chain(top: &(dyn std::error::Error + 'static), timed_out: bool) -> F
         None if tls => Failure::Tls,
         None => Failure::Connect,
     }
-}
-
-/// The messages of an error and its sources, for the report's detail column.
-fn describe_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = Vec::new();
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = current {
-        let text = err.to_string();
-        if !parts.contains(&text) {
-            parts.push(text);
-        }
-        current = err.source();
-    }
-    parts.join(": ")
 }
 
 /// Retry-After as seconds or an HTTP date.
@@ -545,7 +531,10 @@ mod tests {
         // A message that merely mentions a certificate is not a TLS failure.
         let words = std::io::Error::other("certificate handshake dns timed out");
         assert_eq!(classify_chain(&Outer(Box::new(words)), false), Failure::Connect);
-        assert_eq!(describe_chain(&blocked), "outer: blocked address: intranet.example resolves to no public address");
+        assert_eq!(
+            crate::errors::chain_text(&blocked),
+            "outer: blocked address: intranet.example resolves to no public address"
+        );
     }
 
     #[test]

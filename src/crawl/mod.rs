@@ -89,6 +89,8 @@ pub struct Crawler {
 
 /// The part of a robots.txt that is read (RFC 9309 asks for at least 500 KiB).
 const ROBOTS_CAP: usize = 500 * 1024;
+/// The detail of a page cut off by its site's time budget.
+const SITE_TIMEOUT_DETAIL: &str = "site time budget used up";
 /// Sitemaps read per site at most (an index can list thousands).
 const MAX_SITEMAPS: usize = 50;
 
@@ -117,7 +119,7 @@ impl Crawler {
         let budget = Duration::from_secs(self.config().max_site_seconds);
         let result = match tokio::time::timeout(budget, self.fetch_and_check(url, code, None, 0)).await {
             Ok((result, _)) => result,
-            Err(_) => PageResult::failed(url, None, Failure::SiteTimeout, Some("site time budget used up".into()), 0),
+            Err(_) => PageResult::failed(url, None, Failure::SiteTimeout, Some(SITE_TIMEOUT_DETAIL.into()), 0),
         };
         self.fetcher.politeness().forget(&host);
         result
@@ -225,7 +227,7 @@ impl Crawler {
                     {
                         done
                     } else {
-                        let detail = "site time budget used up".to_owned();
+                        let detail = SITE_TIMEOUT_DETAIL.to_owned();
                         (PageResult::failed(&url, None, Failure::SiteTimeout, Some(detail), depth), Vec::new())
                     }
                 });

@@ -50,6 +50,19 @@ impl RegionCode {
         }
     }
 
+    /// The division at `level` that holds this one (`410922` at the city level is `410900`);
+    /// itself at its own level or below.
+    pub fn at_level(&self, level: Level) -> RegionCode {
+        let keep = match level {
+            Level::Province => 2,
+            Level::City => 4,
+            Level::County | Level::Central => 6,
+        };
+        let mut code = self.0;
+        code[keep..].fill(b'0');
+        RegionCode(code)
+    }
+
     /// Whether `other` lies within this division (or is it).
     pub fn contains(&self, other: &RegionCode) -> bool {
         other.as_str().starts_with(self.jurisdiction_prefix())
@@ -66,6 +79,17 @@ pub fn known_regions() -> impl Iterator<Item = (&'static str, &'static str)> {
 /// The name of a division, or "" when it is not in the table.
 pub fn region_name(code: &str) -> &'static str {
     known_regions().find(|(c, _)| *c == code).map_or("", |(_, n)| n)
+}
+
+/// The name of the staffing office at `level` for a unit of `region` (濮阳市委编办; 中央编办 for
+/// the central level or a unit without a region); `None` when the division has no known name.
+pub fn staffing_office(region: Option<RegionCode>, level: Level) -> Option<String> {
+    match (region, level) {
+        (_, Level::Central) | (None, _) => Some("中央编办".to_owned()),
+        (Some(region), level) => {
+            Some(region_name(region.at_level(level).as_str())).filter(|n| !n.is_empty()).map(|n| format!("{n}委编办"))
+        }
+    }
 }
 
 /// Why text is not a region code (the message is for people, in Chinese).
@@ -148,6 +172,18 @@ impl Level {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offices_by_level() {
+        let qingfeng = RegionCode::parse("410922").unwrap();
+        assert_eq!(qingfeng.at_level(Level::City).as_str(), "410900");
+        assert_eq!(qingfeng.at_level(Level::Province).as_str(), "410000");
+        assert_eq!(staffing_office(Some(qingfeng), Level::County).as_deref(), Some("清丰县委编办"));
+        assert_eq!(staffing_office(Some(qingfeng), Level::City).as_deref(), Some("濮阳市委编办"));
+        assert_eq!(staffing_office(Some(qingfeng), Level::Central).as_deref(), Some("中央编办"));
+        assert_eq!(staffing_office(None, Level::County).as_deref(), Some("中央编办"));
+        assert_eq!(staffing_office(Some(RegionCode::parse("419999").unwrap()), Level::County), None);
+    }
 
     #[test]
     fn levels_and_containment() {

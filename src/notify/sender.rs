@@ -69,7 +69,7 @@ impl Sender {
                         let attempts = message.attempts + 1;
                         let retry_at =
                             (attempts < i64::from(self.config.max_attempts)).then(|| now + self.backoff(attempts));
-                        let error = redact(&describe(&error));
+                        let error = redact(&crate::errors::chain_text(&error));
                         outbox::mark_attempt_failed(&self.pool, message.id, &error, retry_at, now).await?;
                         tracing::warn!(outbox.id = message.id, outbox.channel = %message.channel, attempts, parked = retry_at.is_none(), %error, "notification not delivered");
                     }
@@ -100,21 +100,6 @@ impl Sender {
             other => Err(NotifyError::UnknownChannel(other.to_owned())),
         }
     }
-}
-
-/// An error and its sources, one message after the other.
-fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        let part = e.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = e.source();
-    }
-    text
 }
 
 /// Removes e-mail addresses and phone numbers from an error text (an SMTP server's reply can

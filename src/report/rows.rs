@@ -73,9 +73,7 @@ pub const STATUSES: [SiteStatus; 6] = [
 ];
 
 /// Region names of the codes the service knows (data/regions.tsv).
-pub fn region_name(code: &str) -> &'static str {
-    crate::domain::region::region_name(code)
-}
+pub use crate::domain::region::region_name;
 
 /// Where a report takes each site's result from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -98,10 +98,7 @@ pub async fn check_site(
             expected_code: &row.code,
             badge_base: crawler.badge_base(),
         });
-        let compliant = report.verdict == crate::check::Verdict::Compliant;
-        let result = PageResult::checked(format!("red-page:{}", row.code), report);
-        let verdict = if compliant { SiteVerdict::Compliant } else { SiteVerdict::NonCompliant };
-        record_detached(pool, sweep_id, &row.code, verdict, (1, i64::from(compliant), 1), vec![result]).await?;
+        record_page(pool, sweep_id, &row.code, PageResult::checked(format!("red-page:{}", row.code), report)).await?;
         return Ok(1);
     }
     let Some(spec) = site_spec(row, seed_scheme) else {

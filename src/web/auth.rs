@@ -72,17 +72,21 @@ where
         if let Some(user) = parts.extensions.get::<SessionUser>() {
             return Ok(MaybeUser(Some(user.clone())));
         }
-        let state = AppState::from_ref(state);
-        let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) else {
-            return Ok(MaybeUser(None));
-        };
-        let found = accounts::session(&state.ctx, &token).await?;
-        let user = found.map(|(account, csrf)| SessionUser { account, csrf, token });
+        let user = session_user(&AppState::from_ref(state), &parts.headers).await?;
         if let Some(u) = &user {
             parts.extensions.insert(u.clone());
         }
         Ok(MaybeUser(user))
     }
+}
+
+/// The live session of the request's session cookie, if any.
+pub async fn session_user(state: &AppState, headers: &HeaderMap) -> Result<Option<SessionUser>, HttpError> {
+    let Some(token) = cookie_value(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let found = accounts::session(&state.ctx, &token).await?;
+    Ok(found.map(|(account, csrf)| SessionUser { account, csrf, token }))
 }
 
 /// A signed-in user; anonymous requests are sent to the login page.

@@ -27,6 +27,12 @@ impl HttpError {
         Self::new(StatusCode::NOT_FOUND, "您访问的页面不存在")
     }
 
+    /// What a form shows beside its field: the first field message, else the general one.
+    pub fn field_message(self) -> (StatusCode, String) {
+        let message = self.fields.into_values().next().unwrap_or(self.message);
+        (self.status, message)
+    }
+
     pub fn forbidden() -> Self {
         Self::new(StatusCode::FORBIDDEN, "无权访问")
     }

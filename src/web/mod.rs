@@ -107,7 +107,6 @@ async fn error_layout(
     if let Some(cookie) = cookie {
         seen.insert(header::COOKIE, cookie);
     }
-    let token = auth::cookie_value(&seen, auth::SESSION_COOKIE);
     // A link back only to a page of this site.
     let host = host.as_ref().and_then(|h| h.to_str().ok()).map(|h| h.split(':').next().unwrap_or(h).to_owned());
     let back = referer
@@ -116,13 +115,7 @@ async fn error_layout(
         .and_then(|r| url::Url::parse(r).ok())
         .filter(|r| r.host_str().is_some() && r.host_str() == host.as_deref())
         .map(|r| r[url::Position::BeforePath..].to_owned());
-    let user = match token {
-        Some(token) => match crate::service::accounts::session(&state.ctx, &token).await {
-            Ok(found) => found.map(|(account, csrf)| auth::SessionUser { account, csrf, token }),
-            Err(_) => None,
-        },
-        None => None,
-    };
+    let user = auth::session_user(&state, &seen).await.ok().flatten();
     let status = response.status();
     let data = serde_json::json!({
         "title": ErrorPage::title(status), "message": page.message, "fields": page.fields, "back": back,

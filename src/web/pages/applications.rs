@@ -11,7 +11,6 @@ use super::render;
 use crate::badge::snippet::install_snippet;
 use crate::domain::account::Role;
 use crate::domain::application::{ApplicationInput, FieldErrors, SYSTEM_CATEGORIES};
-use crate::domain::region::Level;
 use crate::domain::site_status::site_status;
 use crate::service::applications::{self as service, Decision, PaperAction};
 use crate::service::ServiceError;
@@ -185,16 +184,7 @@ fn done_message(done: &str, app: &crate::store::applications::Application) -> Op
     let state_label = app.state.label();
     // The office the application went on to, by name (已通过，已转至濮阳市委编办).
     let next_office = match app.state {
-        crate::domain::workflow::State::Review(Level::Central) => Some("中央编办".to_owned()),
-        crate::domain::workflow::State::Review(level) => app.unit_region.and_then(|region| {
-            let keep = match level {
-                Level::Province => 2,
-                Level::City => 4,
-                _ => 6,
-            };
-            let code = format!("{:0<6}", &region.as_str()[..keep]);
-            Some(crate::domain::region::region_name(&code)).filter(|n| !n.is_empty()).map(|n| format!("{n}委编办"))
-        }),
+        crate::domain::workflow::State::Review(level) => crate::domain::region::staffing_office(app.unit_region, level),
         _ => None,
     };
     Some(match (done, next_office) {
@@ -262,9 +252,8 @@ async fn after_step(
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/applications/{id}?done={done}")).into_response()),
         Err(e @ (ServiceError::Invalid(_) | ServiceError::Denied(_) | ServiceError::Conflict)) => {
-            let http = HttpError::from(e);
-            let message = http.fields.values().next().cloned().unwrap_or(http.message);
-            detail_page(state, user, id, None, Some(StepFailure { reason, message }), http.status).await
+            let (status, message) = HttpError::from(e).field_message();
+            detail_page(state, user, id, None, Some(StepFailure { reason, message }), status).await
         }
         Err(e) => Err(e.into()),
     }

@@ -82,8 +82,7 @@ pub async fn change_status(
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/badges/{code}")).into_response()),
         Err(e @ (crate::service::ServiceError::Invalid(_) | crate::service::ServiceError::Denied(_))) => {
-            let http = HttpError::from(e);
-            let message = http.fields.values().next().cloned().unwrap_or(http.message);
+            let (_, message) = HttpError::from(e).field_message();
             let html = page(&state, &user, &code, Some((&form, message))).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }

@@ -55,13 +55,10 @@ pub async fn letter(
         if kinds.len() == 1 { kinds.into_iter().next().unwrap_or("开办审核") } else { "开办审核/资格复核" };
     let first = &apps[0].form;
     // The letter goes to the staffing office of the unit's own level (同级编办).
-    let addressee = match apps[0].unit_region {
-        Some(region) => match crate::report::rows::region_name(region.as_str()) {
-            "" => "同级机构编制部门".to_owned(),
-            name => format!("{name}委编办"),
-        },
-        None => "中央编办".to_owned(),
-    };
+    let unit_region = apps[0].unit_region;
+    let own_level = unit_region.map_or(crate::domain::region::Level::Central, |r| r.level());
+    let addressee =
+        crate::domain::region::staffing_office(unit_region, own_level).unwrap_or_else(|| "同级机构编制部门".to_owned());
     let data = json!({
         "addressee": addressee,
         "sites": apps.iter().map(|a| a.form.site_name.clone()).collect::<Vec<_>>(),
