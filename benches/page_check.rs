@@ -3,6 +3,9 @@
 //! does first). Run with `cargo bench --bench page_check`, or `bench/page_check.sh`, which adds
 //! `grep -c` over the same bytes (written to `target/bench/`) and prints the ratios.
 
+// criterion's macros define public functions without docs.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use govbadge::check::{check, PageInput, Verdict};
 use url::Url;

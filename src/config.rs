@@ -9,22 +9,35 @@ use serde::Deserialize;
 
 use crate::domain::region::{Level, RegionCode};
 
+/// The whole configuration: `config.toml`, then `GOVBADGE_SECTION__KEY` variables over it.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// Listening address, cookies, proxies.
     pub server: ServerConfig,
+    /// Where the data lives.
     pub database: DatabaseConfig,
+    /// Review levels and deadlines.
     pub workflow: WorkflowConfig,
+    /// Login limits and sessions.
     pub auth: AuthConfig,
+    /// The public badge service.
     pub badge: BadgeConfig,
+    /// E-mail notices.
     pub mail: MailConfig,
+    /// SMS notices.
     pub sms: SmsConfig,
+    /// Delivery retries.
     pub outbox: OutboxConfig,
+    /// The crawler's politeness and budgets.
     pub crawl: CrawlConfig,
+    /// Units' own page checks.
     pub self_check: SelfCheckConfig,
+    /// Enforcement notices.
     pub notices: NoticesConfig,
 }
 
+/// `[server]`: how the service listens.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
@@ -63,6 +76,7 @@ impl Default for ServerConfig {
     }
 }
 
+/// `[database]`: where the data lives.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
@@ -70,6 +84,7 @@ pub struct DatabaseConfig {
     pub url: String,
     /// Directory for the default database, created on first start.
     pub data_dir: PathBuf,
+    /// Connections in the pool.
     pub max_connections: u32,
 }
 
@@ -90,6 +105,7 @@ impl DatabaseConfig {
     }
 }
 
+/// `[workflow]`: the review chain and its deadlines.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WorkflowConfig {
@@ -120,6 +136,7 @@ impl Default for WorkflowConfig {
     }
 }
 
+/// `[auth]`: login limits and sessions.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
@@ -127,7 +144,9 @@ pub struct AuthConfig {
     pub max_failures_per_account: u32,
     /// Failed logins per client address within the window.
     pub max_failures_per_address: u32,
+    /// The window, in minutes, over which failed logins are counted.
     pub failure_window_minutes: u64,
+    /// How long a session lasts without signing in again.
     pub session_hours: i64,
 }
 
@@ -137,6 +156,7 @@ impl Default for AuthConfig {
     }
 }
 
+/// `[badge]`: the public badge service.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BadgeConfig {
@@ -156,21 +176,33 @@ impl Default for BadgeConfig {
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum SmtpTls {
+    /// Plain SMTP (a local relay).
     None,
+    /// SMTP upgraded with STARTTLS.
     Starttls,
+    /// SMTP over TLS from the start (port 465).
     Tls,
 }
 
+/// `[mail]`: the SMTP server notices are sent through.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MailConfig {
+    /// Send e-mail (notices are recorded either way and sent when this is turned on).
     pub enabled: bool,
+    /// SMTP server host.
     pub host: String,
+    /// SMTP server port.
     pub port: u16,
+    /// How the connection is secured.
     pub tls: SmtpTls,
+    /// SMTP user name; empty for none.
     pub username: String,
+    /// SMTP password.
     pub password: String,
+    /// The `From` address.
     pub from: String,
+    /// Time allowed for one message, connection included.
     pub timeout_seconds: u64,
 }
 
@@ -189,9 +221,11 @@ impl Default for MailConfig {
     }
 }
 
+/// `[sms]`: the SMS gateway, reached over HTTP.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmsConfig {
+    /// Send SMS (notices are recorded either way and sent when this is turned on).
     pub enabled: bool,
     /// The gateway's HTTP endpoint; the body is `POSTed` as JSON.
     pub url: String,
@@ -199,6 +233,7 @@ pub struct SmsConfig {
     pub key: String,
     /// The JSON body; string values `{phone}`, `{message}` and `{key}` are replaced.
     pub body: toml::Table,
+    /// Time allowed for one gateway call.
     pub timeout_seconds: u64,
 }
 
@@ -211,6 +246,7 @@ impl Default for SmsConfig {
     }
 }
 
+/// `[outbox]`: how notices are retried.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutboxConfig {
@@ -218,6 +254,7 @@ pub struct OutboxConfig {
     pub poll_seconds: u64,
     /// First retry delay; doubles with each failure, capped at `max_backoff_seconds`.
     pub backoff_seconds: u64,
+    /// The longest delay between retries.
     pub max_backoff_seconds: u64,
     /// Attempts before a message is parked as failed (kept, visible to admins).
     pub max_attempts: u32,
@@ -229,6 +266,7 @@ impl Default for OutboxConfig {
     }
 }
 
+/// `[crawl]`: the crawler's politeness and budgets.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CrawlConfig {
@@ -240,17 +278,22 @@ pub struct CrawlConfig {
     pub per_host_concurrency: usize,
     /// Requests in flight in all.
     pub global_concurrency: usize,
+    /// Time allowed to connect (TCP and TLS).
     pub connect_timeout_seconds: u64,
     /// Whole request, headers and body.
     pub request_timeout_seconds: u64,
     /// Body cap in bytes, counted after decompression.
     pub max_body_bytes: usize,
+    /// Redirects followed for one URL.
     pub max_redirects: usize,
+    /// URLs fetched per site in a crawl or sweep.
     pub max_pages_per_site: usize,
     /// Time budget of one site in a crawl, sweep or check: past it the site's results are
     /// partial (outcome `site_timeout`), however slow the site or long its Crawl-delay.
     pub max_site_seconds: u64,
+    /// Links followed from the start page (0: the start page only).
     pub max_depth: usize,
+    /// Longer URLs are skipped (crawler traps grow them).
     pub max_url_length: usize,
     /// Respect robots.txt (supervisors may turn it off for their own sites).
     pub respect_robots: bool,
@@ -258,6 +301,7 @@ pub struct CrawlConfig {
     pub check_invalid_certificates: bool,
     /// Retries of a 429 or 503 answer, honouring Retry-After up to `max_retry_after_seconds`.
     pub max_retries: u32,
+    /// The longest Retry-After honoured; a longer one ends the URL's retries.
     pub max_retry_after_seconds: u64,
     /// Allow fetching private, loopback and link-local addresses (tests and lab set-ups only).
     pub allow_private_addresses: bool,
@@ -328,6 +372,7 @@ impl Default for SelfCheckConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NoticesConfig {
+    /// Send enforcement reminders, overdue notices and supervisors' digests.
     pub enabled: bool,
     /// Remind a unit whose site is not yet compliant this many working days before its deadline.
     pub reminder_working_days: u32,
@@ -348,6 +393,7 @@ pub struct BaseUrl {
 }
 
 impl BaseUrl {
+    /// Parses an http(s) URL with a host; the trailing slash is dropped.
     pub fn parse(text: &str) -> Result<Self, String> {
         let url = url::Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
@@ -357,10 +403,12 @@ impl BaseUrl {
         Ok(Self { url, text })
     }
 
+    /// The URL without a trailing slash.
     pub fn as_str(&self) -> &str {
         &self.text
     }
 
+    /// The parsed URL.
     pub fn url(&self) -> &url::Url {
         &self.url
     }
@@ -401,12 +449,25 @@ const ENV_PREFIX: &str = "GOVBADGE_";
 /// (read by the command line) and the log format.
 const RESERVED_ENV: [&str; 2] = ["GOVBADGE_CONFIG", "GOVBADGE_LOG_FORMAT"];
 
+/// Why the configuration could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file could not be read.
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A value is malformed; `origin` names the file or variable.
     #[error("{origin}: {message}")]
-    Invalid { origin: String, message: String },
+    Invalid {
+        /// The file or variable.
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl Config {

@@ -17,6 +17,7 @@ use crate::service::throttle::{KeyedWindow, LoginThrottle};
 use crate::service::Context;
 use crate::web::state::AppState;
 
+/// Installs the log subscriber on stderr: JSON lines when `GOVBADGE_LOG_FORMAT=json`, text otherwise, filtered by `RUST_LOG` (default `info,sqlx=warn`).
 pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));

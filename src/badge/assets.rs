@@ -18,9 +18,13 @@ const SCRIPT: &str = include_str!("../../badge-js/badge.js");
 /// Which image to draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Variant {
+    /// A party or government body's badge (the red one).
     Party,
+    /// A public institution's badge.
     Institution,
+    /// A suspended badge: grey, reading 已暂停.
     Suspended,
+    /// A revoked badge: grey, reading 已撤销.
     Revoked,
     /// Loaded on a host the badge is not registered for.
     Mismatch,
@@ -102,12 +106,16 @@ pub fn script(badge: &PublicBadge, base: &str) -> String {
 /// Content codings a client accepts, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Coding {
+    /// `br`.
     Brotli,
+    /// `gzip`.
     Gzip,
+    /// No coding.
     Identity,
 }
 
 impl Coding {
+    /// The best coding an `Accept-Encoding` header allows (brotli, then gzip, then none).
     pub fn negotiate(accept_encoding: &str) -> Self {
         let accepts = |name: &str| {
             accept_encoding.split(',').any(|part| {
@@ -126,6 +134,7 @@ impl Coding {
         }
     }
 
+    /// The `Content-Encoding` value, `None` for the identity.
     pub fn header(self) -> Option<&'static str> {
         match self {
             Coding::Brotli => Some("br"),
@@ -138,11 +147,13 @@ impl Coding {
 /// A representation ready to send.
 #[derive(Debug, Clone)]
 pub struct Encoded {
+    /// The encoded bytes.
     pub body: Bytes,
     /// Strong `ETag` of exactly these bytes.
     pub etag: String,
 }
 
+/// Encodes `plain` with `coding` at the best compression (done once per cache entry).
 pub fn encode(plain: &[u8], coding: Coding) -> Encoded {
     let body: Vec<u8> = match coding {
         Coding::Identity => plain.to_vec(),
@@ -182,6 +193,7 @@ struct CacheState {
 const CACHE_ENTRIES: usize = 20_000;
 
 impl AssetCache {
+    /// The cached encoding of `key`, made by `make` when absent or built for an older snapshot generation.
     pub fn get_or_insert(&self, generation: u64, key: (String, Coding), make: impl FnOnce() -> Encoded) -> Encoded {
         {
             let guard = self.entries.lock().expect("asset cache lock");

@@ -9,6 +9,7 @@ use crate::domain::red_page::RedPage;
 
 const TEMPLATE: &str = include_str!("templates/red_page.html");
 
+/// Renders a unit's red page (its public introduction) as a standalone HTML page.
 pub fn render(page: &RedPage, badge_base: &str) -> Result<String, minijinja::Error> {
     let mut env = Environment::new();
     env.add_template("red_page.html", TEMPLATE)?;

@@ -25,6 +25,7 @@ struct Pending {
     count: i64,
 }
 
+/// Hosts seen carrying each badge, counted in memory and flushed to the store in batches.
 #[derive(Default)]
 pub struct Sightings {
     pending: Mutex<HashMap<(String, String), Pending>>,

@@ -13,18 +13,29 @@ use crate::store::Pool;
 /// What the verification page and the badge show of one badge: public data only.
 #[derive(Debug, Clone, Serialize)]
 pub struct PublicBadge {
+    /// The badge code.
     pub code: String,
+    /// Active, suspended or revoked.
     pub status: BadgeStatus,
     /// `party` (党政机关, red) or `institution` (事业单位, blue).
     pub category: &'static str,
+    /// The unit's name as approved.
     pub unit_name: String,
+    /// The unit's category label (党政机关, 事业单位 …).
     pub unit_type: String,
+    /// The unit's address.
     pub address: String,
+    /// The unit's functions, as the verification page shows them.
     pub functions: String,
+    /// The website's name.
     pub site_name: String,
+    /// The Chinese domain name (`.政务`/`.公益`), as typed.
     pub domain_cn: String,
+    /// The English domain name.
     pub domain_en: String,
+    /// The office that issued the badge.
     pub issuer: String,
+    /// When the badge was issued.
     pub issued_at: DateTime<Utc>,
     /// Registered host names, ASCII (punycode) and lower case, without `www.` aliases.
     pub hosts: Vec<String>,
@@ -42,22 +53,27 @@ impl PublicBadge {
 /// The snapshot: by code, and by host for the public look-up.
 #[derive(Debug, Default)]
 pub struct Snapshot {
+    /// Every badge by code.
     pub by_code: HashMap<String, Arc<PublicBadge>>,
+    /// Registered host name (lower case, ASCII) to badge code.
     pub by_host: HashMap<String, String>,
     /// Bumped at every reload, so caches keyed on it go stale.
     pub generation: u64,
 }
 
+/// The badges as the public endpoints see them: one snapshot, swapped whole on reload.
 #[derive(Clone, Default)]
 pub struct BadgeDirectory {
     inner: Arc<RwLock<Arc<Snapshot>>>,
 }
 
 impl BadgeDirectory {
+    /// The snapshot in force (cheap: one `Arc` clone under a read lock).
     pub fn current(&self) -> Arc<Snapshot> {
         self.inner.read().expect("snapshot lock").clone()
     }
 
+    /// One badge of the snapshot in force.
     pub fn get(&self, code: &str) -> Option<Arc<PublicBadge>> {
         self.current().by_code.get(code).cloned()
     }

@@ -5,6 +5,7 @@ use crate::domain::badge::BadgeCode;
 
 /// Rendered size of the badge image, reserved in the markup so the page does not shift.
 pub const BADGE_WIDTH: u32 = 110;
+/// Nominal height of the badge image in CSS pixels.
 pub const BADGE_HEIGHT: u32 = 55;
 
 /// The snippet for `code`, served from `base` (no trailing slash needed).

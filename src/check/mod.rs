@@ -6,7 +6,6 @@
 //! Where it stands is read from byte offsets: inside `<head>`, in the body, after the last real
 //! `</body>` (or `</html>`), or only inside a comment.
 
-#![warn(missing_docs)]
 
 pub mod charset;
 pub mod footer;

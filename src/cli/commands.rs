@@ -45,6 +45,7 @@ fn print_report(target: &str, r: &PageReport) {
     );
 }
 
+/// `govbadge check`: checks one page (or a saved file) and prints the verdict; the exit code says compliant or not.
 pub async fn check(
     config: &Config,
     url: Option<String>,
@@ -104,6 +105,7 @@ fn print_page(p: &PageResult) {
     }
 }
 
+/// `govbadge crawl`: crawls one site and prints a line (or JSON object) per URL and a summary.
 pub async fn crawl(
     config: &Config,
     url: &str,

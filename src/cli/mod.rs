@@ -14,16 +14,19 @@ use crate::domain::badge::BadgeCode;
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::region::RegionCode;
 
+/// The `govbadge` command line.
 #[derive(Debug, Parser)]
 #[command(name = "govbadge", version, about = "党政机关网站标识管理：申请审核、标识发放、合规检查")]
 pub struct Cli {
     /// Configuration file.
     #[arg(long, global = true, default_value = "config.toml", env = "GOVBADGE_CONFIG")]
     pub config: PathBuf,
+    /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the application and approval service.
@@ -58,10 +61,12 @@ pub enum Command {
     },
     /// Crawl one site from URL and check every page for the badge of CODE.
     Crawl {
+        /// The site's start page.
         url: String,
         /// The badge code the site's pages must carry.
         #[arg(long)]
         code: BadgeCode,
+        /// The badge service's base URL (default: `badge.base_url` from the configuration).
         #[arg(long)]
         badge_base: Option<String>,
         /// Stop after this many URLs (also capped by `crawl.max_pages_per_site`).
@@ -88,6 +93,7 @@ pub enum Command {
     },
     /// Write the reports of a stored sweep again (default: the latest finished one).
     Report {
+        /// The sweep's number (default: the latest finished one).
         #[arg(long)]
         sweep: Option<i64>,
         /// Where to write (default: reports/).

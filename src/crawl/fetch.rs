@@ -20,14 +20,23 @@ use crate::config::CrawlConfig;
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Failure {
+    /// No answer within the request timeout.
     Timeout,
+    /// The name does not resolve.
     Dns,
+    /// The TLS handshake or certificate failed.
     Tls,
+    /// The connection was refused or reset.
     Connect,
+    /// The body was over `crawl.max_body_bytes` (after decompression).
     TooLarge,
+    /// Too many redirects, or a redirect back to a URL already seen.
     RedirectLoop,
+    /// Not an HTML page.
     NotHtml,
+    /// robots.txt disallows the URL.
     RobotsDisallowed,
+    /// An HTTP error status.
     HttpError,
     /// The host resolves to a private, loopback or link-local address.
     BlockedAddress,
@@ -55,6 +64,7 @@ impl Failure {
         }
     }
 
+    /// What the site's operator should do about the failure, in Chinese.
     pub fn advice(self) -> &'static str {
         match self {
             Failure::Timeout => "访问超时",
@@ -75,9 +85,13 @@ impl Failure {
 /// A fetched HTML page.
 #[derive(Debug, Clone)]
 pub struct Page {
+    /// The URL after redirects.
     pub final_url: Url,
+    /// The HTTP status.
     pub status: u16,
+    /// The `Content-Type` header.
     pub content_type: Option<String>,
+    /// The body, decompressed, at most `crawl.max_body_bytes`.
     pub body: Vec<u8>,
     /// Set when the page was fetched despite an invalid certificate.
     pub certificate_problem: Option<String>,
@@ -86,16 +100,24 @@ pub struct Page {
 /// The result of one fetch.
 #[derive(Debug, Clone)]
 pub enum FetchOutcome {
+    /// An HTML page.
     Page(Page),
+    /// The URL could not be fetched as a page.
     Failed {
+        /// Why.
         failure: Failure,
+        /// The HTTP status, when there was an answer.
         status: Option<u16>,
+        /// The URL after the redirects followed.
         final_url: Url,
+        /// The error chain's text.
         detail: String,
     },
     /// 429 or 503: try again after this long (from Retry-After, if given).
     RetryLater {
+        /// The status answered (429 or 503).
         status: u16,
+        /// The Retry-After delay, when the answer gave one.
         after: Option<Duration>,
     },
 }
@@ -104,6 +126,7 @@ pub enum FetchOutcome {
 /// How long an idle connection to a host is kept for reuse.
 const POOL_IDLE: Duration = Duration::from_secs(5);
 
+/// The crawler's HTTP client: politeness, redirects checked against private addresses, bounded bodies.
 #[derive(Clone)]
 pub struct Fetcher {
     strict: reqwest::Client,
@@ -114,6 +137,7 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
+    /// Builds the client from the crawl configuration.
     pub fn new(config: &CrawlConfig) -> Result<Self, reqwest::Error> {
         let build = |accept_invalid: bool| -> Result<reqwest::Client, reqwest::Error> {
             let mut builder = reqwest::Client::builder()
@@ -141,10 +165,12 @@ impl Fetcher {
         })
     }
 
+    /// The crawl configuration in use.
     pub fn config(&self) -> &CrawlConfig {
         &self.config
     }
 
+    /// The per-host limits shared by every fetch.
     pub fn politeness(&self) -> &Politeness {
         &self.politeness
     }
@@ -475,9 +501,18 @@ pub fn is_public(ip: IpAddr) -> bool {
 pub enum ResolveError {
     /// Every address of the name is private, loopback or link-local.
     #[error("blocked address: {host} resolves to no public address")]
-    Blocked { host: String },
+    Blocked {
+        /// The name looked up.
+        host: String,
+    },
+    /// The name could not be resolved.
     #[error("cannot resolve {host}: {source}")]
-    Lookup { host: String, source: std::io::Error },
+    Lookup {
+        /// The name looked up.
+        host: String,
+        /// The resolver's error.
+        source: std::io::Error,
+    },
 }
 
 /// DNS through the system resolver, refusing names that resolve only to non-public addresses.

@@ -25,9 +25,11 @@ use crate::config::CrawlConfig;
 /// A site to crawl: where to start, which hosts belong to it, which badge it must carry.
 #[derive(Debug, Clone)]
 pub struct SiteSpec {
+    /// Where the crawl starts.
     pub seeds: Vec<Url>,
     /// Host names of the site (ASCII, lower case); `www.` aliases are added.
     pub hosts: Vec<String>,
+    /// The badge code every page must carry.
     pub code: String,
 }
 
@@ -105,10 +107,12 @@ impl Crawler {
         })
     }
 
+    /// The crawl configuration in use.
     pub fn config(&self) -> &CrawlConfig {
         self.fetcher.config()
     }
 
+    /// The badge service's base URL, which badge links must point to.
     pub fn badge_base(&self) -> &Url {
         &self.badge_base
     }

@@ -31,6 +31,7 @@ pub struct Pass {
 }
 
 impl Politeness {
+    /// Limits of `per_host_rate` requests per second and `per_host_concurrency` in flight per host, `global_concurrency` in all.
     pub fn new(per_host_rate: f64, per_host_concurrency: usize, global_concurrency: usize) -> Self {
         Self {
             global: Arc::new(Semaphore::new(global_concurrency)),

@@ -13,9 +13,11 @@ use crate::domain::site_status::SiteVerdict;
 /// One fetched (or skipped) URL.
 #[derive(Debug, Clone)]
 pub struct PageResult {
+    /// The URL as fetched (before redirects).
     pub url: String,
     /// The HTTP status of the final answer, when there was one.
     pub status: Option<u16>,
+    /// Checked, or why not.
     pub outcome: PageOutcome,
     /// Links followed from the start to reach it.
     pub depth: usize,
@@ -27,18 +29,28 @@ pub enum PageOutcome {
     /// Fetched and checked.
     Checked(Box<CheckedPage>),
     /// Not checked: why, and what the fetch said.
-    Failed { failure: Failure, detail: Option<String> },
+    Failed {
+        /// Why.
+        failure: Failure,
+        /// The error's text, when there was one.
+        detail: Option<String>,
+    },
 }
 
 /// A checked page's findings.
 #[derive(Debug, Clone)]
 pub struct CheckedPage {
+    /// The page's verdict.
     pub verdict: Verdict,
+    /// Things to fix that do not make the page non-compliant.
     pub warnings: Vec<Warning>,
+    /// The page's `<title>`.
     pub title: Option<String>,
     /// The encoding the page was read in, e.g. `GBK`.
     pub encoding: &'static str,
+    /// Badge codes found on the page, whether of this site or not.
     pub codes_found: Vec<String>,
+    /// The footer items found (sponsor, ICP record …).
     pub footer: Footer,
     /// Set when the page was fetched despite an invalid certificate.
     pub certificate_problem: Option<String>,
@@ -63,6 +75,7 @@ impl CheckedPage {
 }
 
 impl PageResult {
+    /// A result for a URL that could not be checked.
     pub fn failed(url: &url::Url, status: Option<u16>, failure: Failure, detail: Option<String>, depth: usize) -> Self {
         Self { url: url.to_string(), status, outcome: PageOutcome::Failed { failure, detail }, depth }
     }
@@ -93,6 +106,7 @@ impl PageResult {
         self.failure().map_or("ok", Failure::as_str)
     }
 
+    /// The verdict, when the page was checked.
     pub fn verdict(&self) -> Option<Verdict> {
         self.page().map(|p| p.verdict)
     }
@@ -153,17 +167,21 @@ impl Serialize for PageResult {
 /// The site's totals after a crawl.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SiteSummary {
+    /// Always `true`: marks the summary line among JSON Lines of pages.
     pub summary: bool,
     /// The site's time budget (`crawl.max_site_seconds`) ran out; the results are partial.
     pub timed_out: bool,
     /// Checked HTML pages.
     pub pages: usize,
+    /// Checked pages that were compliant.
     pub compliant: usize,
     /// URLs fetched or skipped, checked or not.
     pub urls: usize,
     /// Compliant when every checked page is; unreachable when no page could be checked.
     pub site_verdict: SiteVerdict,
+    /// Checked pages by verdict.
     pub verdicts: BTreeMap<&'static str, usize>,
+    /// URLs by outcome (checked or the failure).
     pub outcomes: BTreeMap<&'static str, usize>,
 }
 

@@ -3,10 +3,13 @@
 
 use std::time::Duration;
 
+/// The rules of one robots.txt for our user agent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Robots {
     rules: Vec<(bool, String)>,
+    /// The Crawl-delay asked for, if any.
     pub crawl_delay: Option<Duration>,
+    /// Sitemap URLs listed.
     pub sitemaps: Vec<String>,
 }
 

@@ -7,6 +7,7 @@ use std::io::Write;
 
 /// The sitemap protocol's limits for one file.
 pub const MAX_URLS_PER_FILE: usize = 50_000;
+/// The most bytes read of one sitemap file (the sitemaps.org limit), after decompression.
 pub const MAX_BYTES_PER_FILE: usize = 50 * 1024 * 1024;
 
 /// A `<loc>` longer than this is skipped (no crawler follows such URLs).
@@ -15,6 +16,7 @@ const MAX_LOC_BYTES: usize = 4096;
 /// What a sitemap lists.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Sitemap {
+    /// Page URLs found, in order, up to the cap.
     pub pages: Vec<String>,
     /// Further sitemaps, from a sitemap index.
     pub sitemaps: Vec<String>,

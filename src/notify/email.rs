@@ -9,12 +9,14 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{MailConfig, SmtpTls};
 
+/// Sends e-mail through the configured SMTP server.
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
 }
 
 impl Mailer {
+    /// Builds the SMTP transport from the mail configuration.
     pub fn new(config: &MailConfig) -> Result<Self, super::NotifyError> {
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host).port(config.port);
         builder = match config.tls {
@@ -29,6 +31,7 @@ impl Mailer {
         Ok(Self { transport, from: config.from.parse()? })
     }
 
+    /// Sends one plain-text message.
     pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), super::NotifyError> {
         let message = Message::builder()
             .from(self.from.clone())

@@ -4,23 +4,31 @@ use chrono::NaiveDate;
 
 /// A notice: the e-mail subject, the e-mail body and the (shorter) SMS text.
 pub struct Notice {
+    /// The notice's kind, stored with each message.
     pub topic: &'static str,
+    /// The e-mail subject.
     pub subject: String,
+    /// The e-mail body.
     pub email: String,
+    /// The SMS text.
     pub sms: String,
 }
 
 /// What every notice names.
 pub struct About<'a> {
+    /// The unit's name.
     pub unit_name: &'a str,
+    /// The website's name.
     pub site_name: &'a str,
     /// 开办审核 or 资格复核.
     pub review_label: &'a str,
+    /// The service's base URL, for links.
     pub portal_url: &'a str,
 }
 
 const SIGNATURE: &str = "\n\n党政机关网站标识管理平台（本邮件由系统自动发送，请勿回复）";
 
+/// The application was sent back at `step`, with the reviewer's reason.
 pub fn rejected(a: &About<'_>, step: &str, reason: &str) -> Notice {
     Notice {
         topic: "rejected",
@@ -33,6 +41,7 @@ pub fn rejected(a: &About<'_>, step: &str, reason: &str) -> Notice {
     }
 }
 
+/// The online review passed: print and hand in `copies` copies of the letter and form.
 pub fn approved_online(a: &About<'_>, copies: u32) -> Notice {
     Notice {
         topic: "approved_online",
@@ -45,6 +54,7 @@ pub fn approved_online(a: &About<'_>, copies: u32) -> Notice {
     }
 }
 
+/// The paper materials have a problem.
 pub fn paper_problem(a: &About<'_>, reason: &str) -> Notice {
     Notice {
         topic: "paper_problem",
@@ -57,6 +67,7 @@ pub fn paper_problem(a: &About<'_>, reason: &str) -> Notice {
     }
 }
 
+/// The badge was issued: its code and the install deadline.
 pub fn issued(
     a: &About<'_>,
     code: &str,
@@ -79,7 +90,9 @@ pub fn issued(
 
 /// Why a site is not compliant, for the notices: the first failing page and its verdict.
 pub struct Finding<'a> {
+    /// The page that failed.
     pub url: &'a str,
+    /// Its verdict, in Chinese.
     pub reason: &'a str,
 }
 
@@ -90,6 +103,7 @@ fn finding_text(f: Option<&Finding<'_>>) -> String {
     }
 }
 
+/// The install deadline is near and the site is not yet compliant.
 pub fn install_reminder(a: &About<'_>, code: &str, deadline: NaiveDate, left: u32, f: Option<&Finding<'_>>) -> Notice {
     Notice {
         topic: "install_reminder",
@@ -102,6 +116,7 @@ pub fn install_reminder(a: &About<'_>, code: &str, deadline: NaiveDate, left: u3
     }
 }
 
+/// The install deadline passed and the site is not compliant.
 pub fn overdue(a: &About<'_>, code: &str, deadline: NaiveDate, f: Option<&Finding<'_>>) -> Notice {
     Notice {
         topic: "overdue",
@@ -114,6 +129,7 @@ pub fn overdue(a: &About<'_>, code: &str, deadline: NaiveDate, f: Option<&Findin
     }
 }
 
+/// A site that was compliant is no longer.
 pub fn regression(a: &About<'_>, code: &str, f: Option<&Finding<'_>>) -> Notice {
     Notice {
         topic: "regression",
@@ -128,13 +144,19 @@ pub fn regression(a: &About<'_>, code: &str, f: Option<&Finding<'_>>) -> Notice 
 
 /// A line of a supervisors' digest.
 pub struct DigestLine<'a> {
+    /// The badge code.
     pub code: &'a str,
+    /// The unit's name.
     pub unit_name: &'a str,
+    /// The website's name.
     pub site_name: &'a str,
+    /// The install deadline.
     pub deadline: NaiveDate,
+    /// The site's status, in Chinese.
     pub status_label: &'a str,
 }
 
+/// A supervisor's daily digest of the sites of their area that need attention.
 pub fn supervisor_digest(date: NaiveDate, lines: &[DigestLine<'_>], dashboard_url: &str) -> Notice {
     let list: String = lines
         .iter()

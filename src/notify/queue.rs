@@ -12,8 +12,11 @@ use crate::store::StoreError;
 
 /// Where a notice goes: an e-mail address and a mobile number, either possibly absent.
 pub struct Recipient<'a> {
+    /// The application the notice is about, if any.
     pub application_id: Option<i64>,
+    /// Where to e-mail it.
     pub email: Option<&'a str>,
+    /// Where to text it.
     pub mobile: Option<&'a str>,
 }
 

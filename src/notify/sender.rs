@@ -15,6 +15,7 @@ use super::NotifyError;
 use crate::config::{Config, OutboxConfig};
 use crate::store::outbox::{self, Message};
 
+/// Delivers the outbox: due messages by channel, with retries and back-off.
 pub struct Sender {
     pool: Pool,
     mailer: Option<Mailer>,
@@ -24,6 +25,7 @@ pub struct Sender {
 }
 
 impl Sender {
+    /// A sender over `pool`, woken early by `wake` when a notice is queued.
     pub fn new(pool: Pool, config: &Config, wake: Arc<Notify>) -> Result<Self, NotifyError> {
         Ok(Self {
             pool,

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::config::SmsConfig;
 
+/// Sends SMS through the configured HTTP gateway.
 pub struct SmsGateway {
     client: reqwest::Client,
     url: String,
@@ -12,6 +13,7 @@ pub struct SmsGateway {
 }
 
 impl SmsGateway {
+    /// Builds the gateway client from the SMS configuration.
     pub fn new(config: &SmsConfig) -> Result<Self, super::NotifyError> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(config.timeout_seconds))
@@ -20,6 +22,7 @@ impl SmsGateway {
         Ok(Self { client, url: config.url.clone(), key: config.key.clone(), body: serde_json::to_value(&config.body)? })
     }
 
+    /// Sends one text message.
     pub async fn send(&self, phone: &str, message: &str) -> Result<(), super::NotifyError> {
         let body = fill(&self.body, &[("{phone}", phone), ("{message}", message), ("{key}", &self.key)]);
         let mut request = self.client.post(&self.url).json(&body);

@@ -19,10 +19,12 @@ impl<W: Write> CsvWriter<W> {
         Ok(writer)
     }
 
+    /// Writes one row, quoting cells as RFC 4180 asks.
     pub fn row(&mut self, cells: &[String]) -> io::Result<()> {
         self.write_fields(cells.iter().map(String::as_str))
     }
 
+    /// Flushes and returns the writer.
     pub fn finish(mut self) -> io::Result<W> {
         self.out.flush()?;
         Ok(self.out)

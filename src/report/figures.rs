@@ -10,12 +10,17 @@ use crate::store::sweeps::PageRow;
 /// The headline figures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Figures {
+    /// Sites with a badge in the scope.
     pub sites: usize,
     /// Sites whose badge is in force (not suspended or revoked).
     pub in_force: usize,
+    /// Sites whose every checked page is compliant.
     pub compliant: usize,
+    /// Sites still within their install period and not yet compliant.
     pub pending: usize,
+    /// Sites past their install deadline and not compliant.
     pub overdue: usize,
+    /// Sites none of whose pages could be fetched.
     pub unreachable: usize,
     /// Compliant sites as a share of those decided (in force, not pending), e.g. "62.5%", or
     /// "—" while every site is within its grace period.
@@ -24,10 +29,12 @@ pub struct Figures {
     pub pages: i64,
     /// URLs that could not be checked (timeouts, errors, robots.txt …), listed in pages.csv too.
     pub unchecked_urls: i64,
+    /// Checked pages that were not compliant.
     pub failing_pages: i64,
 }
 
 impl Figures {
+    /// The figures of a scope: `all` counts its sites by status, `lines` carries their results.
     pub fn of(all: &RegionCounts, lines: &[SiteLine]) -> Figures {
         Figures {
             sites: all.total(),
@@ -47,20 +54,35 @@ impl Figures {
 /// A site as the tables of reports and the dashboard show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct SiteView {
+    /// The badge code.
     pub code: String,
+    /// The unit's name.
     pub unit: String,
+    /// The region code.
     pub region: String,
+    /// The region's name.
     pub region_name: &'static str,
+    /// The unit's category.
     pub category: String,
+    /// The website's name.
     pub site_name: String,
+    /// The site's domains, space separated.
     pub domains: String,
+    /// The site's status (`compliant`, `overdue` …).
     pub status: &'static str,
+    /// The status in Chinese.
     pub status_label: &'static str,
+    /// The install deadline.
     pub deadline: String,
+    /// Pages checked in the latest run.
     pub pages: Option<i64>,
+    /// Compliant pages in the latest run.
     pub compliant: Option<i64>,
+    /// The first page that failed.
     pub first_failing_url: Option<String>,
+    /// Its verdict in Chinese.
     pub failing_label: &'static str,
+    /// When the site was last checked (China time).
     pub checked_at: Option<String>,
 }
 
@@ -117,13 +139,21 @@ pub fn worst_offenders(lines: &[SiteLine], n: usize) -> Vec<&SiteLine> {
 /// A checked page as the tables show it: labels in Chinese, the verdict key kept for styling.
 #[derive(Debug, Clone, Serialize)]
 pub struct PageView {
+    /// The URL.
     pub url: String,
+    /// The HTTP status.
     pub http_status: Option<i64>,
+    /// Checked or the failure.
     pub outcome: String,
+    /// The verdict, when checked.
     pub verdict: Option<String>,
+    /// The verdict (or failure) in Chinese.
     pub verdict_label: String,
+    /// The warnings, comma separated.
     pub warnings: String,
+    /// The page's title.
     pub title: Option<String>,
+    /// The page's character encoding.
     pub encoding: Option<String>,
 }
 

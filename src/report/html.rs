@@ -16,6 +16,7 @@ use crate::store::sweeps::{PageRow, Sweep, TrendPoint};
 /// Failing pages listed per site, and in all, in the HTML report; the CSV and XLSX files have
 /// every page.
 pub const FAILING_PER_SITE: usize = 50;
+/// Failing pages listed in the HTML report at most; the CSV lists all.
 pub const FAILING_IN_ALL: usize = 10_000;
 
 /// The pages that failed (not compliant, or not fetched), per site, as many as the HTML
@@ -27,6 +28,7 @@ pub struct FailingPages {
 }
 
 impl FailingPages {
+    /// Counts a page of site `code`, keeping it when it fails and the list has room.
     pub fn add(&mut self, code: &str, page: &PageRow) {
         if page.verdict.as_deref() == Some("compliant") {
             return;
@@ -44,17 +46,25 @@ impl FailingPages {
 /// An unregistered host seen showing a badge of the scope.
 #[derive(Debug, Clone, Serialize)]
 pub struct CounterfeitSighting {
+    /// The badge code seen.
     pub code: String,
+    /// The unregistered host that carried it.
     pub host: String,
+    /// When it was first seen (China time).
     pub first_seen: String,
 }
 
 /// What the report shows beside the site lines.
 pub struct HtmlInput<'a> {
+    /// The sweep reported.
     pub sweep: &'a Sweep,
+    /// Its sites with their results.
     pub lines: &'a [SiteLine],
+    /// The failing pages listed.
     pub failing: &'a FailingPages,
+    /// The compliance rate of earlier sweeps.
     pub trend: &'a [TrendPoint],
+    /// Badges seen on hosts they are not registered for.
     pub sightings: &'a [CounterfeitSighting],
 }
 
@@ -99,6 +109,7 @@ pub fn environment() -> Environment<'static> {
 const TEMPLATES: &[(&str, &str)] =
     &[("index.html", include_str!("templates/index.html")), ("figures.html", include_str!("templates/figures.html"))];
 
+/// Renders the self-contained HTML report (inline CSS and SVG charts).
 pub fn render(input: &HtmlInput<'_>) -> Result<String, ReportError> {
     let env = environment();
     let (regions, all): (Vec<RegionCounts>, RegionCounts) = by_region(input.lines);

@@ -13,14 +13,19 @@ pub mod xlsx;
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
+    /// Reading the sweep failed.
     #[error("reading the results: {0}")]
     Store(#[from] crate::store::StoreError),
+    /// Writing a file failed.
     #[error("writing the report: {0}")]
     Io(#[from] std::io::Error),
+    /// The HTML template failed.
     #[error("rendering the HTML report: {0}")]
     Template(#[from] minijinja::Error),
+    /// The XLSX writer failed.
     #[error("writing the spreadsheet: {0}")]
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    /// The JSON summary could not be written.
     #[error("writing JSON Lines: {0}")]
     Json(#[from] serde_json::Error),
 }

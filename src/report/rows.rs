@@ -13,6 +13,7 @@ use crate::domain::calendar::china_offset;
 use crate::domain::site_status::{site_status, SiteStatus};
 use crate::store::sweeps::{self, LatestResult, PageRow, SiteRow};
 
+/// The sites file's columns: key and Chinese heading.
 pub const SITE_COLUMNS: [(&str, &str); 23] = [
     ("code", "标识代码"),
     ("unit", "开办主体"),
@@ -39,6 +40,7 @@ pub const SITE_COLUMNS: [(&str, &str); 23] = [
     ("checked_at", "检查时间"),
 ];
 
+/// The pages file's columns: key and Chinese heading.
 pub const PAGE_COLUMNS: [(&str, &str); 8] = [
     ("code", "标识代码"),
     ("url", "网址"),
@@ -50,6 +52,7 @@ pub const PAGE_COLUMNS: [(&str, &str); 8] = [
     ("encoding", "编码"),
 ];
 
+/// The summary's columns (one row per region): key and Chinese heading.
 pub const SUMMARY_COLUMNS: [(&str, &str); 10] = [
     ("region", "行政区划代码"),
     ("region_name", "行政区划"),
@@ -63,6 +66,7 @@ pub const SUMMARY_COLUMNS: [(&str, &str); 10] = [
     ("compliance_rate", "合规率"),
 ];
 
+/// The statuses in the order the summary and charts show them.
 pub const STATUSES: [SiteStatus; 6] = [
     SiteStatus::Compliant,
     SiteStatus::Pending,
@@ -87,15 +91,20 @@ pub enum ResultSource {
 /// One badged site with its result and status, before it becomes cells or a chart.
 #[derive(Debug, Clone)]
 pub struct SiteLine {
+    /// The site's registration.
     pub site: SiteRow,
+    /// Its status on the report's day.
     pub status: SiteStatus,
+    /// Its latest (or the report's sweep's) result.
     pub result: Option<LatestResult>,
     /// Pages per verdict in the result's run.
     pub verdicts: BTreeMap<String, i64>,
+    /// Footer items found on its start page.
     pub footer: Footer,
 }
 
 impl SiteLine {
+    /// The Chinese and English domains, space separated.
     pub fn domains(&self) -> String {
         [self.site.domain_cn.as_str(), self.site.domain_en.as_str()]
             .iter()
@@ -126,11 +135,14 @@ impl SiteLine {
 pub struct SiteFilter {
     /// A region code prefix inside the scope ("" for the whole scope).
     pub region: String,
+    /// Only sites of this status.
     pub status: Option<SiteStatus>,
+    /// Only sites of this category.
     pub category: Option<String>,
 }
 
 impl SiteFilter {
+    /// Whether `line` passes the filter.
     pub fn accepts(&self, line: &SiteLine) -> bool {
         line.site.region.starts_with(&self.region)
             && self.status.is_none_or(|s| s == line.status)
@@ -218,16 +230,19 @@ pub fn china_time(at: chrono::DateTime<chrono::Utc>) -> String {
 /// The sites of one region by status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionCounts {
+    /// The region code ("" for the total).
     pub region: String,
     /// Parallel to [`STATUSES`].
     pub counts: [usize; 6],
 }
 
 impl RegionCounts {
+    /// All the region's sites.
     pub fn total(&self) -> usize {
         self.counts.iter().sum()
     }
 
+    /// The region's sites of `status`.
     pub fn count(&self, status: SiteStatus) -> usize {
         self.counts[status_index(status)]
     }
@@ -273,9 +288,11 @@ pub fn by_region(lines: &[SiteLine]) -> (Vec<RegionCounts>, RegionCounts) {
 /// The site-level cells of the CSV and XLSX files (pages are streamed: [`for_each_page`]).
 #[derive(Debug, Default)]
 pub struct ReportData {
+    /// One row of cells per site.
     pub sites: Vec<Vec<String>>,
     /// The status of each site row (for colouring), parallel to `sites`.
     pub site_statuses: Vec<SiteStatus>,
+    /// One row of cells per region, then the total.
     pub summary: Vec<Vec<String>>,
 }
 

@@ -47,6 +47,7 @@ pub struct XlsxReport {
 }
 
 impl XlsxReport {
+    /// A workbook with the sites sheet written and the pages sheet open for rows.
     pub fn new(sites: &[Vec<String>], statuses: &[SiteStatus]) -> Result<Self, ReportError> {
         let mut book = Workbook::new();
         let widths = [16.0, 24.0, 12.0, 10.0, 10.0, 24.0, 30.0, 12.0, 12.0];
@@ -66,6 +67,7 @@ impl XlsxReport {
         Ok(Self { book, pages: 0 })
     }
 
+    /// Appends one row to the pages sheet.
     pub fn page_row(&mut self, cells: &[String]) -> Result<(), ReportError> {
         self.pages += 1;
         let sheet = self.book.worksheet_from_index(1)?;

@@ -17,17 +17,22 @@ use crate::store::sessions;
 
 /// A new session: the token goes to the client once; only its hash is stored.
 pub struct NewSession {
+    /// The session token, for the cookie or the API client.
     pub token: String,
+    /// The session's CSRF token, for forms.
     pub csrf: String,
+    /// Who signed in.
     pub account: Account,
 }
 
+/// 32 random bytes, URL-safe base64: session and CSRF tokens.
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The SHA-256 of a token, hex: what the sessions table stores.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
@@ -37,6 +42,7 @@ pub fn token_hash(token: &str) -> String {
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0Gk3k3iJk2Rr3xT4+Jm3f6wqkq8CkK7mHk3iHqO2XKc";
 
+/// Signs in: throttled per account and address, the password checked off the async threads; a session is created on success.
 pub async fn login(ctx: &Context, name: &str, password: &str, address: &str) -> Result<NewSession, ServiceError> {
     let name = name.trim();
     if name.is_empty() || password.is_empty() || name.chars().count() > 100 || password.len() > 1024 {
@@ -83,6 +89,7 @@ pub async fn login(ctx: &Context, name: &str, password: &str, address: &str) -> 
     Ok(NewSession { token, csrf, account })
 }
 
+/// Ends the session of `token`.
 pub async fn logout(ctx: &Context, token: &str) -> Result<(), ServiceError> {
     sessions::delete(&ctx.pool, &token_hash(token)).await?;
     Ok(())
@@ -97,14 +104,21 @@ pub async fn session(ctx: &Context, token: &str) -> Result<Option<(Account, Stri
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct AccountInput {
+    /// The login name.
     pub name: String,
+    /// The name shown in the UI and the audit trail.
     pub display_name: String,
+    /// `unit`, `reviewer`, `supervisor` or `admin`.
     pub role: String,
+    /// The office level of reviewers and supervisors.
     pub level: String,
+    /// The six-digit region code.
     pub region: String,
+    /// The initial password (at least [`MIN_PASSWORD_CHARS`] characters).
     pub password: String,
     /// Optional contact for notices (supervisors receive the daily digest).
     pub email: String,
+    /// Optional mobile number for SMS notices.
     pub mobile: String,
 }
 
@@ -112,8 +126,10 @@ fn put(errors: &mut FieldErrors, field: &'static str, message: &str) {
     errors.insert(field, message.to_owned());
 }
 
+/// The shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
+/// Creates an account (admins only), with every field's problem reported at once.
 pub async fn create_account(ctx: &Context, actor: &Actor, input: &AccountInput) -> Result<i64, ServiceError> {
     if actor.role != Role::Admin {
         return Err(ServiceError::Forbidden);
@@ -222,6 +238,7 @@ pub async fn create_account(ctx: &Context, actor: &Actor, input: &AccountInput) 
     }
 }
 
+/// Disables or enables an account (admins only; not their own).
 pub async fn set_disabled(ctx: &Context, actor: &Actor, id: i64, disabled: bool) -> Result<(), ServiceError> {
     if actor.role != Role::Admin {
         return Err(ServiceError::Forbidden);
@@ -233,6 +250,7 @@ pub async fn set_disabled(ctx: &Context, actor: &Actor, id: i64, disabled: bool)
     Ok(())
 }
 
+/// Every account (admins only).
 pub async fn list(ctx: &Context, actor: &Actor) -> Result<Vec<Account>, ServiceError> {
     if actor.role != Role::Admin {
         return Err(ServiceError::Forbidden);

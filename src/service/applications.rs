@@ -147,6 +147,7 @@ pub async fn delete_draft(ctx: &Context, actor: &Actor, id: i64, version: i64) -
     Ok(())
 }
 
+/// Submits a draft or a returned application to the first review level (the unit only).
 pub async fn submit(ctx: &Context, actor: &Actor, id: i64, version: i64) -> Result<(), ServiceError> {
     let unit_level = require_unit(actor)?;
     let app = load_for_change(ctx, actor, id, version).await?;
@@ -176,10 +177,13 @@ async fn submit_in(
 /// A reviewer's decision on the online review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
+    /// Pass the step.
     Approve,
+    /// Send the application back to the unit, with a reason.
     Reject,
 }
 
+/// An online review step by a reviewer of the level the application waits at.
 pub async fn review(
     ctx: &Context,
     actor: &Actor,
@@ -224,8 +228,11 @@ pub async fn review(
 /// What the office does with the paper materials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaperAction {
+    /// The paper materials arrived.
     Receive,
+    /// The paper is in order: the badge is issued.
     Confirm,
+    /// The paper has a problem: the unit is told what to fix.
     Problem,
 }
 
@@ -324,10 +331,12 @@ fn subject_of(app: &Application) -> Subject<'_> {
     Subject { state: app.state, owner_id: app.unit_id, unit_region: app.unit_region.as_ref(), chain: &app.chain }
 }
 
+/// The service's base URL, for links in notices.
 pub fn portal_url(ctx: &Context) -> String {
     format!("{}/portal", ctx.config.server.public_base_url.trim_end_matches('/'))
 }
 
+/// What notices say about an application: its unit, site and the portal's URL.
 pub fn about<'a>(app: &'a Application, portal_url: &'a str) -> About<'a> {
     About {
         unit_name: &app.form.unit_name,
@@ -356,12 +365,17 @@ pub fn handler_of(app: &Application) -> Recipient<'_> {
 
 /// An application with what its readers need beside it.
 pub struct ApplicationView {
+    /// The application.
     pub app: Application,
+    /// Its audit trail, oldest first.
     pub history: Vec<AuditEntry>,
+    /// The deadline of the step it waits at, if any.
     pub due: Option<DueDate>,
+    /// Whether that deadline has passed.
     pub overdue: bool,
 }
 
+/// One application, as its unit or a reviewer or supervisor of its chain may see it.
 pub async fn view(ctx: &Context, actor: &Actor, id: i64) -> Result<ApplicationView, ServiceError> {
     let app = load_visible(ctx, actor, id).await?;
     let history = store::history(&ctx.pool, id).await?;

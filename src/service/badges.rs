@@ -10,6 +10,7 @@ use crate::domain::region::RegionCode;
 use crate::domain::workflow::Denied;
 use crate::store::{accounts, badges};
 
+/// Suspends, restores or revokes a badge of the actor's area, with a reason.
 pub async fn change_status(
     ctx: &Context,
     actor: &Actor,

@@ -21,13 +21,18 @@ use crate::store::sweeps::{self, LatestResult, SiteRow};
 /// How many notices of each kind one run of the rules sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sent {
+    /// Reminders before the install deadline.
     pub reminders: usize,
+    /// Notices of a passed deadline.
     pub overdue: usize,
+    /// Notices that a compliant site no longer is.
     pub regressions: usize,
+    /// Supervisors' digests.
     pub digests: usize,
 }
 
 impl Sent {
+    /// All notices sent.
     pub fn total(&self) -> usize {
         self.reminders + self.overdue + self.regressions + self.digests
     }

@@ -28,11 +28,15 @@ use crate::store::StoreError;
 /// Everything an operation needs.
 #[derive(Clone)]
 pub struct Context {
+    /// The database.
     pub pool: Pool,
+    /// The configuration, read once at start-up.
     pub config: Arc<Config>,
+    /// The working-day calendar, for deadlines.
     pub calendar: Arc<WorkingCalendar>,
     /// Wakes the outbox sender after a commit that queued messages.
     pub outbox_wake: Arc<Notify>,
+    /// Failed-login counts per account and address.
     pub throttle: Arc<throttle::LoginThrottle>,
     /// Password hashing on a bounded pool of its own.
     pub passwords: passwords::PasswordHasher,
@@ -40,9 +44,11 @@ pub struct Context {
     pub crawler: crate::crawl::Crawler,
     /// Self-check limits per unit: pages per hour, whole sites per day.
     pub self_check_pages: Arc<throttle::KeyedWindow>,
+    /// Whole-site self-checks per unit and day.
     pub self_check_sites: Arc<throttle::KeyedWindow>,
     /// Public badge data in memory, reloaded after issuance and status changes.
     pub badges: crate::badge::snapshot::BadgeDirectory,
+    /// Hosts seen carrying each badge.
     pub sightings: Arc<crate::badge::sightings::Sightings>,
     /// Mismatch beacons per client address.
     pub beacons: Arc<throttle::KeyedWindow>,
@@ -61,24 +67,34 @@ impl Context {
 /// Why an operation did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
+    /// Fields are missing or malformed; each field's message.
     #[error("输入有误")]
     Invalid(FieldErrors),
+    /// The workflow does not allow the step.
     #[error("{0}")]
     Denied(#[from] Denied),
+    /// The actor may not do this.
     #[error("无权访问")]
     Forbidden,
+    /// No such record (or not one the actor may see).
     #[error("未找到")]
     NotFound,
+    /// Someone else changed the record first.
     #[error("该记录已被他人处理或修改，请刷新后重试")]
     Conflict,
+    /// The name or password is wrong.
     #[error("账号或密码错误")]
     BadCredentials,
+    /// Too many failed logins for the account.
     #[error("登录失败次数过多，账号已暂时锁定，请稍后再试")]
     Throttled,
+    /// The password hashing queue is full.
     #[error("登录请求过多，请稍候再试")]
     Busy,
+    /// A rate limit was reached; the message says which.
     #[error("{0}")]
     TooMany(&'static str),
+    /// An unexpected failure (database, I/O); logged, never shown in detail.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

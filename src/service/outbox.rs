@@ -14,6 +14,7 @@ use crate::store::outbox::{self, Channel, Filter, Message};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeState {
+    /// Delivered.
     Sent,
     /// Waiting for its first attempt or a retry.
     Waiting,
@@ -24,6 +25,7 @@ pub enum NoticeState {
 }
 
 impl NoticeState {
+    /// The state in Chinese.
     pub fn label(self) -> &'static str {
         match self {
             NoticeState::Sent => "已发送",
@@ -37,19 +39,29 @@ impl NoticeState {
 /// A notice as a page shows it: no personal data beyond a masked address.
 #[derive(Debug, Clone, Serialize)]
 pub struct NoticeView {
+    /// The message's id.
     pub id: i64,
+    /// The application it concerns, if any.
     pub application_id: Option<i64>,
+    /// The notice's kind.
     pub topic: String,
+    /// 邮件 or 短信.
     pub channel_label: &'static str,
     /// The address, masked (`138****5678`, `zh***@example.gov.cn`).
     pub recipient: String,
+    /// The e-mail subject (the SMS has none).
     pub subject: String,
+    /// Where delivery stands.
     pub state: NoticeState,
+    /// The state in Chinese.
     pub state_label: &'static str,
+    /// Delivery attempts so far.
     pub attempts: i64,
     /// The last delivery error (already cleared of addresses and numbers when stored).
     pub reason: String,
+    /// When the notice was queued.
     pub created_at: DateTime<Utc>,
+    /// When it was delivered.
     pub sent_at: Option<DateTime<Utc>>,
 }
 

@@ -17,8 +17,11 @@ use crate::store::sweeps::{self, HistoryEntry, PageRow};
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct FilterInput {
+    /// A region code prefix.
     pub region: String,
+    /// A site status word, or empty for all.
     pub status: String,
+    /// A unit category, or empty for all.
     pub category: String,
 }
 
@@ -38,6 +41,7 @@ impl FilterInput {
 pub struct Oversight {
     /// The jurisdiction: a region code prefix ("" for central staff).
     pub area: String,
+    /// The filter the actor chose, within the area.
     pub filter: SiteFilter,
 }
 
@@ -112,9 +116,13 @@ pub async fn lines(ctx: &Context, view: &Oversight) -> Result<(Vec<SiteLine>, Ve
 
 /// One site as the drill-down shows it.
 pub struct SiteDetail {
+    /// The site and its latest result.
     pub line: SiteLine,
+    /// The pages of its latest run.
     pub pages: Vec<PageRow>,
+    /// Its results in earlier runs.
     pub history: Vec<HistoryEntry>,
+    /// Enforcement notices about it.
     pub notices: Vec<crate::store::notices::SiteNotice>,
 }
 

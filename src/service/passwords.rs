@@ -20,12 +20,16 @@ pub struct Busy;
 /// Why a new password could not be hashed.
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
+    /// The hashing threads are gone (the service is shutting down).
     #[error("the password hashing threads stopped")]
     Stopped,
+    /// Argon2 refused the input.
     #[error("argon2: {0}")]
     Argon2(#[from] argon2::Error),
+    /// The stored hash is not a valid PHC string.
     #[error("password hash: {0}")]
     Phc(#[from] argon2::password_hash::Error),
+    /// The stored hash asks for more memory than the pool's buffers hold.
     #[error("memory cost too high")]
     MemoryCost,
 }

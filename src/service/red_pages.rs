@@ -16,13 +16,21 @@ use crate::store::red_pages as store;
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct RedPageInput {
+    /// The badge code.
     pub code: String,
+    /// The page's title.
     pub title: String,
+    /// The unit's introduction.
     pub introduction: String,
+    /// The unit's functions.
     pub functions: String,
+    /// The unit's address.
     pub address: String,
+    /// The public telephone number.
     pub public_phone: String,
+    /// Links to online services, one `name url` per line.
     pub service_links: String,
+    /// Whether the page is public.
     pub published: String,
 }
 

@@ -18,16 +18,22 @@ use crate::store::sweeps::{self, PageRecord, SiteOutcome, SiteRow};
 /// Why a sweep (or a scheduled check) could not run or record its results.
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
+    /// `--resume` found no unfinished sweep of the scope.
     #[error("no unfinished sweep of this scope to resume")]
     NothingToResume,
+    /// The database failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// The reports could not be written.
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    /// The working-day calendar does not cover the date.
     #[error(transparent)]
     Calendar(#[from] crate::domain::calendar::CalendarError),
+    /// The red page could not be rendered.
     #[error("rendering the red page: {0}")]
     RedPage(#[from] minijinja::Error),
+    /// A site's task panicked or was cancelled.
     #[error("a site's task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
 }
@@ -41,12 +47,17 @@ impl From<sqlx::Error> for SweepError {
 /// How a sweep ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SweepReport {
+    /// The sweep's number.
     pub sweep_id: i64,
+    /// Sites in the sweep's scope.
     pub sites_total: usize,
     /// Sites done in this run (not counting those a resumed run found done).
     pub sites_checked: usize,
+    /// Sites skipped (no crawlable domain).
     pub sites_skipped: usize,
+    /// Page results recorded in this run.
     pub pages: usize,
+    /// The run was stopped before every site was done.
     pub interrupted: bool,
 }
 
@@ -65,10 +76,15 @@ pub fn site_spec(row: &SiteRow, seed_scheme: &str) -> Option<SiteSpec> {
 
 /// Options of one run.
 pub struct SweepOptions {
+    /// The region code prefix swept ("" for all).
     pub scope: String,
+    /// Continue the last unfinished sweep of the scope.
     pub resume: bool,
+    /// Sites crawled at once.
     pub site_concurrency: usize,
+    /// URLs per site.
     pub max_pages: usize,
+    /// `https` or `http`, for the start URL of each site.
     pub seed_scheme: String,
     /// Becomes `true` to stop: no new sites start, sites in flight are dropped (and redone on
     /// resume).
@@ -151,6 +167,7 @@ async fn record_detached(
 
 /// A sweep run through the whole pipeline: crawl, reports, notices.
 pub struct Finished {
+    /// The sweep's outcome.
     pub sweep: SweepReport,
     /// Where the reports went (`None` when the sweep was interrupted).
     pub reports: Option<std::path::PathBuf>,

@@ -16,10 +16,12 @@ pub struct KeyedWindow {
 const MAX_KEYS: usize = 100_000;
 
 impl KeyedWindow {
+    /// At most `limit` events per key within `window`.
     pub fn new(window: Duration, limit: u32) -> Self {
         Self { window, limit: limit as usize, events: Mutex::new(HashMap::new()) }
     }
 
+    /// Counts an event of `key` at `now`.
     pub fn record(&self, key: &str, now: Instant) {
         let mut map = self.events.lock().expect("throttle lock");
         self.push(&mut map, key, now);
@@ -70,6 +72,7 @@ impl KeyedWindow {
         }
     }
 
+    /// Forgets `key`'s events.
     pub fn clear(&self, key: &str) {
         self.events.lock().expect("throttle lock").remove(key);
     }
@@ -99,6 +102,7 @@ pub struct Attempt {
 }
 
 impl LoginThrottle {
+    /// Counts failed logins per account and per address over `window`.
     pub fn new(window: Duration, per_account: u32, per_address: u32) -> Self {
         Self {
             per_account: KeyedWindow::new(window, per_account),

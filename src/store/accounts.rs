@@ -10,20 +10,30 @@ use crate::domain::region::{Level, RegionCode};
 /// An account as stored.
 #[derive(Debug, Clone)]
 pub struct Account {
+    /// The row id.
     pub id: i64,
+    /// The login name.
     pub name: String,
+    /// The name shown.
     pub display_name: String,
+    /// What the account may do.
     pub role: Role,
+    /// The office level (reviewers and supervisors).
     pub level: Option<Level>,
+    /// The region (none for central staff and admins).
     pub region: Option<RegionCode>,
+    /// The Argon2id PHC string.
     pub password_hash: String,
+    /// A disabled account cannot sign in.
     pub disabled: bool,
     /// Contact for notices ('' when not given).
     pub email: String,
+    /// Mobile number for notices ('' when not given).
     pub mobile: String,
 }
 
 impl Account {
+    /// The account as the workflow's rules see it.
     pub fn actor(&self) -> Actor {
         Actor { account_id: self.id, role: self.role, level: self.level, region: self.region }
     }
@@ -72,16 +82,25 @@ const COLUMNS: &str = "id, name, display_name, role, level, region, password_has
 
 /// A new account's fields.
 pub struct NewAccount<'a> {
+    /// The login name.
     pub name: &'a str,
+    /// The name shown.
     pub display_name: &'a str,
+    /// What the account may do.
     pub role: Role,
+    /// The office level.
     pub level: Option<Level>,
+    /// The region.
     pub region: Option<&'a RegionCode>,
+    /// The Argon2id PHC string.
     pub password_hash: &'a str,
+    /// E-mail for notices, or ''.
     pub email: &'a str,
+    /// Mobile number for notices, or ''.
     pub mobile: &'a str,
 }
 
+/// Inserts an account; a taken name is a conflict.
 pub async fn create(pool: &SqlitePool, new: &NewAccount<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
     let id = sqlx::query_scalar(
         "INSERT INTO accounts (name, display_name, role, level, region, password_hash, email, mobile, created_at)
@@ -102,6 +121,7 @@ pub async fn create(pool: &SqlitePool, new: &NewAccount<'_>, now: DateTime<Utc>)
     Ok(id)
 }
 
+/// The account of a login name.
 pub async fn find_by_name(pool: &SqlitePool, name: &str) -> Result<Option<Account>, StoreError> {
     let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE name = ?"))
         .bind(name)
@@ -110,12 +130,14 @@ pub async fn find_by_name(pool: &SqlitePool, name: &str) -> Result<Option<Accoun
     row.map(Account::try_from).transpose()
 }
 
+/// The account of an id.
 pub async fn get(pool: &SqlitePool, id: i64) -> Result<Account, StoreError> {
     let row: Option<Row> =
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?")).bind(id).fetch_optional(pool).await?;
     row.map(Account::try_from).transpose()?.ok_or(StoreError::NotFound)
 }
 
+/// Every account, by id.
 pub async fn list(pool: &SqlitePool) -> Result<Vec<Account>, StoreError> {
     let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts ORDER BY role, level, region, id"))
         .fetch_all(pool)
@@ -123,10 +145,12 @@ pub async fn list(pool: &SqlitePool) -> Result<Vec<Account>, StoreError> {
     rows.into_iter().map(Account::try_from).collect()
 }
 
+/// How many accounts exist (zero before the demo or the first admin).
 pub async fn count(pool: &SqlitePool) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(pool).await?)
 }
 
+/// Sets an account's disabled flag.
 pub async fn set_disabled(pool: &SqlitePool, id: i64, disabled: bool) -> Result<(), StoreError> {
     let done =
         sqlx::query("UPDATE accounts SET disabled = ? WHERE id = ?").bind(disabled).bind(id).execute(pool).await?;

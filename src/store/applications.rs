@@ -12,36 +12,60 @@ use crate::domain::workflow::{Event, State};
 /// An application with its unit's scope.
 #[derive(Debug, Clone)]
 pub struct Application {
+    /// The row id.
     pub id: i64,
+    /// The unit's account id.
     pub unit_id: i64,
+    /// The unit's login name.
     pub unit_account: String,
+    /// The unit's level.
     pub unit_level: Level,
+    /// The unit's region.
     pub unit_region: Option<RegionCode>,
+    /// Where the workflow stands.
     pub state: State,
+    /// Bumped by every write (optimistic concurrency).
     pub version: i64,
+    /// Submission round: bumped when a returned application is submitted again.
     pub round: i64,
     /// The chain fixed at the last submission (empty for a draft never submitted).
     pub chain: Vec<Level>,
+    /// When the application entered its state (deadlines count from it).
     pub state_since: DateTime<Utc>,
+    /// The form as filled in.
     pub form: ApplicationForm,
+    /// The badge code once issued.
     pub badge_code: Option<String>,
+    /// When the draft was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last written.
     pub updated_at: DateTime<Utc>,
 }
 
 /// One audited step.
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct AuditEntry {
+    /// The row id.
     pub id: i64,
+    /// The submission round.
     pub round: i64,
+    /// Who acted.
     pub actor_id: i64,
+    /// Their display name then.
     pub actor_name: String,
+    /// Their role then.
     pub actor_role: String,
+    /// Their level then.
     pub actor_level: Option<String>,
+    /// What happened (`submit`, `approve` …).
     pub event: String,
+    /// The state before.
     pub from_state: String,
+    /// The state after.
     pub to_state: String,
+    /// The reason given, if any.
     pub reason: String,
+    /// When.
     pub at: DateTime<Utc>,
 }
 
@@ -191,6 +215,7 @@ fn select_sql(filter: &str) -> String {
     )
 }
 
+/// Creates a draft for a unit.
 pub async fn create_draft(
     conn: &mut SqliteConnection,
     unit_id: i64,
@@ -255,11 +280,13 @@ pub async fn delete_draft(pool: &SqlitePool, id: i64, version: i64) -> Result<()
     Ok(())
 }
 
+/// One application.
 pub async fn get(pool: &SqlitePool, id: i64) -> Result<Application, StoreError> {
     let row: Option<Row> = sqlx::query_as(&select_sql("WHERE a.id = ?")).bind(id).fetch_optional(pool).await?;
     row.map(Application::try_from).transpose()?.ok_or(StoreError::NotFound)
 }
 
+/// A unit's applications, newest first.
 pub async fn list_for_unit(pool: &SqlitePool, unit_id: i64) -> Result<Vec<Application>, StoreError> {
     let rows: Vec<Row> =
         sqlx::query_as(&select_sql("WHERE a.unit_id = ? ORDER BY a.id DESC")).bind(unit_id).fetch_all(pool).await?;
@@ -292,12 +319,19 @@ pub async fn domain_taken(pool: &SqlitePool, domain_en: &str, except_id: Option<
 
 /// A workflow step to record.
 pub struct Step<'a> {
+    /// The application.
     pub id: i64,
+    /// The version it was read at; the write fails as a conflict if it moved.
     pub version: i64,
+    /// The state it was read in.
     pub from: State,
+    /// The state it goes to.
     pub to: State,
+    /// What happened.
     pub event: &'a Event,
+    /// Who did it.
     pub actor: &'a Actor,
+    /// When.
     pub at: DateTime<Utc>,
     /// Set on submission: the new round's chain.
     pub new_chain: Option<&'a [Level]>,
@@ -346,11 +380,13 @@ pub async fn record_step(conn: &mut SqliteConnection, step: &Step<'_>) -> Result
     Ok(step.version + 1)
 }
 
+/// Records the badge code issued for an application.
 pub async fn set_badge_code(conn: &mut SqliteConnection, id: i64, code: &str) -> Result<(), StoreError> {
     sqlx::query("UPDATE applications SET badge_code = ? WHERE id = ?").bind(code).bind(id).execute(conn).await?;
     Ok(())
 }
 
+/// An application's audit trail, oldest first.
 pub async fn history(pool: &SqlitePool, id: i64) -> Result<Vec<AuditEntry>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT e.id, e.round, e.actor_id, a.display_name AS actor_name, e.actor_role, e.actor_level,

@@ -7,14 +7,22 @@ use super::StoreError;
 use crate::domain::badge::{BadgeCode, BadgeStatus};
 use crate::domain::region::RegionCode;
 
+/// A badge as stored.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Badge {
+    /// The code.
     pub code: BadgeCode,
+    /// The application it was issued for.
     pub application_id: i64,
+    /// The unit's account id.
     pub unit_id: i64,
+    /// Active, suspended or revoked.
     pub status: BadgeStatus,
+    /// When it was issued.
     pub issued_at: DateTime<Utc>,
+    /// The last day to install it.
     pub install_due: NaiveDate,
+    /// When its status last changed.
     pub status_changed_at: DateTime<Utc>,
 }
 
@@ -76,11 +84,13 @@ pub async fn issue(
     Ok(code)
 }
 
+/// One badge.
 pub async fn get(pool: &SqlitePool, code: &str) -> Result<Badge, StoreError> {
     let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE code = ?")).bind(code).fetch_optional(pool).await?;
     row.map(from_row).transpose()?.ok_or(StoreError::NotFound)
 }
 
+/// A unit's badges, newest first.
 pub async fn list_for_unit(pool: &SqlitePool, unit_id: i64) -> Result<Vec<Badge>, StoreError> {
     let rows: Vec<Row> =
         sqlx::query_as(&format!("{SELECT} WHERE unit_id = ? ORDER BY issued_at")).bind(unit_id).fetch_all(pool).await?;
@@ -91,18 +101,30 @@ pub async fn list_for_unit(pool: &SqlitePool, unit_id: i64) -> Result<Vec<Badge>
 /// public fields and who issued it.
 #[derive(sqlx::FromRow)]
 pub struct PublicRow {
+    /// The code.
     pub code: String,
+    /// Active, suspended or revoked.
     #[sqlx(try_from = "String")]
     pub status: BadgeStatus,
+    /// When it was issued.
     pub issued_at: DateTime<Utc>,
+    /// The unit's name.
     pub unit_name: String,
+    /// The unit's category.
     pub category: String,
+    /// The unit's address.
     pub address: String,
+    /// The unit's functions.
     pub unit_functions: String,
+    /// The website's name.
     pub site_name: String,
+    /// The Chinese domain, as typed.
     pub domain_cn: String,
+    /// The Chinese domain in punycode.
     pub domain_cn_ascii: String,
+    /// The English domain.
     pub domain_en: String,
+    /// The office that issued it.
     pub issuer: Option<String>,
 }
 

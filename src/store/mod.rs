@@ -33,10 +33,13 @@ pub enum StoreError {
     /// refused the write.
     #[error("the record was changed by someone else")]
     Conflict,
+    /// No such row.
     #[error("not found")]
     NotFound,
+    /// A stored value does not parse.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// The database failed.
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -53,10 +56,13 @@ impl StoreError {
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
+    /// The data directory could not be created.
     #[error("cannot create the database directory: {0}")]
     Directory(#[from] std::io::Error),
+    /// The database could not be opened.
     #[error("cannot open the database: {0}")]
     Open(#[from] sqlx::Error),
+    /// A migration failed.
     #[error("cannot migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

@@ -8,10 +8,15 @@ use super::StoreError;
 
 /// An event's key and what it is about.
 pub struct NoticeKey<'a> {
+    /// The notice's kind (`reminder`, `overdue`, `regression`, `digest`).
     pub kind: &'a str,
+    /// Its subject.
     pub subject: &'a str,
+    /// The period it covers, which makes it unique (one reminder per day and site …).
     pub period: &'a str,
+    /// The site it is about (none for a digest).
     pub badge_code: Option<&'a str>,
+    /// The supervisor a digest goes to.
     pub account_id: Option<i64>,
 }
 
@@ -36,6 +41,7 @@ pub async fn claim(
     .await?)
 }
 
+/// Records how many messages a notice queued.
 pub async fn set_messages(conn: &mut SqliteConnection, id: i64, messages: i64) -> Result<(), StoreError> {
     sqlx::query("UPDATE enforcement_notices SET messages = ? WHERE id = ?")
         .bind(messages)
@@ -45,6 +51,7 @@ pub async fn set_messages(conn: &mut SqliteConnection, id: i64, messages: i64) -
     Ok(())
 }
 
+/// Lists a site in a digest.
 pub async fn add_digest_site(conn: &mut SqliteConnection, id: i64, code: &str) -> Result<(), StoreError> {
     sqlx::query("INSERT OR IGNORE INTO enforcement_digest_sites (notice_id, badge_code) VALUES (?, ?)")
         .bind(id)
@@ -57,12 +64,17 @@ pub async fn add_digest_site(conn: &mut SqliteConnection, id: i64, code: &str) -
 /// A notice about a site, directly or in a digest.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct SiteNotice {
+    /// The notice's kind.
     pub kind: String,
+    /// The period it covers.
     pub period: String,
+    /// Messages queued.
     pub messages: i64,
+    /// When it was recorded.
     pub created_at: DateTime<Utc>,
 }
 
+/// The notices about a site, directly or in digests, newest first.
 pub async fn for_site(pool: &SqlitePool, code: &str) -> Result<Vec<SiteNotice>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT kind, period, messages, created_at FROM enforcement_notices WHERE badge_code = ?
@@ -80,10 +92,15 @@ pub async fn for_site(pool: &SqlitePool, code: &str) -> Result<Vec<SiteNotice>, 
 /// A supervisor who receives digests.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Supervisor {
+    /// The account id.
     pub id: i64,
+    /// Their office level.
     pub level: Option<String>,
+    /// Their region.
     pub region: Option<String>,
+    /// E-mail, or ''.
     pub email: String,
+    /// Mobile number, or ''.
     pub mobile: String,
 }
 
@@ -99,14 +116,21 @@ pub async fn supervisors(pool: &SqlitePool) -> Result<Vec<Supervisor>, StoreErro
 /// Who a site's notices address: the unit, the site and the application's handler.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UnitContact {
+    /// The site's latest issued application.
     pub application_id: i64,
+    /// The unit's category.
     pub kind: String,
+    /// The unit's name.
     pub unit_name: String,
+    /// The website's name.
     pub site_name: String,
+    /// The handler's e-mail.
     pub handler_email: String,
+    /// The handler's mobile number.
     pub handler_mobile: String,
 }
 
+/// Who the notices of an application's site go to.
 pub async fn unit_contact(pool: &SqlitePool, application_id: i64) -> Result<UnitContact, StoreError> {
     sqlx::query_as(
         "SELECT id AS application_id, kind, unit_name, site_name, handler_email, handler_mobile

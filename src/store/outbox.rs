@@ -10,7 +10,9 @@ use super::StoreError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
 #[strum(serialize_all = "snake_case")]
 pub enum Channel {
+    /// E-mail.
     Email,
+    /// SMS.
     Sms,
 }
 
@@ -21,31 +23,50 @@ impl Channel {}
 /// A message to send.
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
+    /// The application it concerns, if any.
     pub application_id: Option<i64>,
+    /// The notice's kind.
     pub topic: &'a str,
+    /// E-mail or SMS.
     pub channel: Channel,
+    /// The address or number.
     pub recipient: &'a str,
+    /// The subject (e-mail).
     pub subject: &'a str,
+    /// The text.
     pub body: &'a str,
 }
 
 /// A queued message.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Message {
+    /// The row id.
     pub id: i64,
+    /// The application it concerns, if any.
     pub application_id: Option<i64>,
+    /// The notice's kind.
     pub topic: String,
+    /// `email` or `sms`.
     pub channel: String,
+    /// The address or number.
     pub recipient: String,
+    /// The subject (e-mail).
     pub subject: String,
+    /// The text.
     pub body: String,
+    /// Delivery attempts so far.
     pub attempts: i64,
+    /// When it was delivered.
     pub sent_at: Option<DateTime<Utc>>,
+    /// When it was given up.
     pub failed_at: Option<DateTime<Utc>>,
+    /// The last delivery error.
     pub last_error: String,
+    /// When it was queued.
     pub created_at: DateTime<Utc>,
 }
 
+/// Queues a message in the caller's transaction, due at once.
 pub async fn enqueue(conn: &mut SqliteConnection, m: &NewMessage<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO outbox (application_id, topic, channel, recipient, subject, body, next_attempt_at, created_at)
@@ -92,9 +113,11 @@ pub async fn due(
 /// What the admins' outbox page filters on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Filter {
+    /// Every message.
     All,
     /// Not sent and not given up.
     Waiting,
+    /// Delivered.
     Sent,
     /// Given up after the last attempt.
     Failed,
@@ -136,6 +159,7 @@ pub async fn resend(pool: &SqlitePool, id: i64, now: DateTime<Utc>) -> Result<bo
     Ok(done.rows_affected() == 1)
 }
 
+/// Marks a message delivered.
 pub async fn mark_sent(pool: &SqlitePool, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
     sqlx::query("UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ?")
         .bind(now)

@@ -6,6 +6,7 @@ use sqlx::SqlitePool;
 use super::accounts::{self, Account};
 use super::StoreError;
 
+/// Stores a new session by its token's hash.
 pub async fn create(
     pool: &SqlitePool,
     token_hash: &str,
@@ -47,6 +48,7 @@ pub async fn find(
     Ok((!account.disabled).then_some((account, csrf)))
 }
 
+/// Deletes a session.
 pub async fn delete(pool: &SqlitePool, token_hash: &str) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(pool).await?;
     Ok(())

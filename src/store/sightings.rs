@@ -10,13 +10,19 @@ use super::Tx;
 /// A sighting counted in memory, to be stored.
 #[derive(Debug, Clone)]
 pub struct Observed<'a> {
+    /// The badge code.
     pub code: &'a str,
+    /// The host that carried it.
     pub host: &'a str,
+    /// Whether the host is registered for the badge.
     pub registered: bool,
     /// `referer` (the badge was loaded from the host) or `beacon` (the script reported it).
     pub source: &'static str,
+    /// First seen in the batch.
     pub first: DateTime<Utc>,
+    /// Last seen in the batch.
     pub last: DateTime<Utc>,
+    /// Times seen in the batch.
     pub count: i64,
 }
 
@@ -25,6 +31,7 @@ pub struct Observed<'a> {
 pub enum Stored {
     /// The host was known: its count and last time moved on.
     Updated,
+    /// The host was new and there was room.
     Inserted,
     /// The code was at its bound: the lowest-ranked host made room.
     EvictedLowest,
@@ -145,12 +152,19 @@ async fn count_bound(
 /// A stored sighting.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Sighting {
+    /// The badge code.
     pub code: String,
+    /// The host.
     pub host: String,
+    /// Whether it is registered for the badge.
     pub registered: bool,
+    /// `referer` or `beacon`.
     pub source: String,
+    /// First seen.
     pub first_seen: DateTime<Utc>,
+    /// Last seen.
     pub last_seen: DateTime<Utc>,
+    /// Times seen.
     pub count: i64,
 }
 
@@ -170,9 +184,13 @@ pub async fn list(pool: &SqlitePool, prefix: &str) -> Result<Vec<Sighting>, sqlx
 /// What the per-code bound did to a badge's sightings.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct BoundCount {
+    /// The badge code.
     pub code: String,
+    /// Hosts evicted to make room.
     pub evicted: i64,
+    /// Sightings dropped because the code was full of better-ranked hosts.
     pub dropped: i64,
+    /// When the bound last acted.
     pub last_at: DateTime<Utc>,
 }
 

@@ -12,19 +12,32 @@ use crate::domain::site_status::SiteVerdict;
 /// A badged site as the crawler needs it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SiteRow {
+    /// The badge code.
     pub code: String,
+    /// The application it was issued for.
     pub application_id: i64,
+    /// Active, suspended or revoked.
     #[sqlx(try_from = "String")]
     pub status: BadgeStatus,
+    /// The last day to install the badge.
     pub install_due: NaiveDate,
+    /// When it was issued.
     pub issued_at: DateTime<Utc>,
+    /// The unit's account id.
     pub unit_id: i64,
+    /// The badge's region code.
     pub region: String,
+    /// The English domain.
     pub domain_en: String,
+    /// The Chinese domain in punycode.
     pub domain_cn_ascii: String,
+    /// The Chinese domain, as typed.
     pub domain_cn: String,
+    /// The website's name.
     pub site_name: String,
+    /// The unit's name.
     pub unit_name: String,
+    /// The unit's category.
     pub category: String,
 }
 
@@ -40,6 +53,7 @@ pub async fn sites(pool: &SqlitePool, prefix: &str) -> Result<Vec<SiteRow>, Stor
         .await?)
 }
 
+/// One badged site.
 pub async fn site(pool: &SqlitePool, code: &str) -> Result<SiteRow, StoreError> {
     sqlx::query_as(&format!("{SITE_SELECT} WHERE b.code = ?"))
         .bind(code)
@@ -56,17 +70,26 @@ pub async fn sites_of_unit(pool: &SqlitePool, unit_id: i64) -> Result<Vec<SiteRo
         .await?)
 }
 
+/// A run of checks: a sweep, a scheduled check or a self-check.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Sweep {
+    /// The run's number.
     pub id: i64,
+    /// `sweep`, `scheduled` or `self_check`.
     pub kind: String,
+    /// The region code prefix covered (the badge code of a self-check).
     pub scope: String,
+    /// `running` until it is `finished`.
     pub status: String,
+    /// Sites in scope.
     pub sites_total: i64,
+    /// When it started.
     pub started_at: DateTime<Utc>,
+    /// When it finished.
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// Starts a run and returns its number.
 pub async fn start(
     pool: &SqlitePool,
     kind: &str,
@@ -95,10 +118,12 @@ pub async fn unfinished(pool: &SqlitePool, scope: &str) -> Result<Option<Sweep>,
     .await?)
 }
 
+/// One run.
 pub async fn get(pool: &SqlitePool, id: i64) -> Result<Sweep, StoreError> {
     sqlx::query_as("SELECT * FROM sweeps WHERE id = ?").bind(id).fetch_optional(pool).await?.ok_or(StoreError::NotFound)
 }
 
+/// Sets a run's status (`finished` records the time).
 pub async fn set_status(pool: &SqlitePool, id: i64, status: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
     let finished = (status == "finished").then_some(now);
     sqlx::query("UPDATE sweeps SET status = ?, finished_at = ? WHERE id = ?")
@@ -124,28 +149,43 @@ const PAGE_ROWS_PER_INSERT: usize = 64;
 /// One page's result, as stored.
 #[derive(Debug, Clone)]
 pub struct PageRecord<'a> {
+    /// The URL.
     pub url: &'a str,
+    /// The HTTP status, when there was an answer.
     pub http_status: Option<u16>,
     /// `ok`, or why no page could be checked (the crawler's failure word).
     pub outcome: &'a str,
+    /// The verdict, when checked.
     pub verdict: Option<Verdict>,
+    /// The warnings.
     pub warnings: &'a [Warning],
+    /// The page's title.
     pub title: Option<&'a str>,
+    /// The page's encoding.
     pub encoding: Option<&'a str>,
+    /// The footer items found.
     pub footer: Option<&'a Footer>,
+    /// A certificate problem tolerated to check the page.
     pub certificate_problem: Option<&'a str>,
 }
 
 /// A finished site: its outcome and every page, in one transaction.
 pub struct SiteOutcome<'a> {
+    /// The badge code.
     pub code: &'a str,
+    /// The site's verdict.
     pub site_verdict: SiteVerdict,
+    /// Pages checked.
     pub pages: i64,
+    /// Pages compliant.
     pub compliant: i64,
+    /// URLs looked at.
     pub urls: i64,
+    /// Every URL's result.
     pub results: &'a [PageRecord<'a>],
 }
 
+/// Records a finished site and its pages in one transaction.
 pub async fn record_site(
     pool: &SqlitePool,
     sweep_id: i64,
@@ -211,19 +251,26 @@ pub async fn latest_finished(pool: &SqlitePool) -> Result<Option<i64>, StoreErro
 /// The latest result of a site, from any kind of run.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LatestResult {
+    /// The run.
     pub sweep_id: i64,
+    /// The site's verdict.
     #[sqlx(try_from = "String")]
     pub site_verdict: SiteVerdict,
     /// Pages fetched and checked (a verdict each).
     pub pages: i64,
+    /// Pages compliant.
     pub compliant: i64,
     /// Every URL looked at: the checked pages and those that could not be checked.
     pub urls: i64,
+    /// The first page that failed.
     pub first_failing_url: Option<String>,
+    /// Its verdict.
     pub first_failing_verdict: Option<String>,
+    /// When the site was checked.
     pub checked_at: DateTime<Utc>,
 }
 
+/// A site's latest result, from any kind of run.
 pub async fn latest_result(pool: &SqlitePool, code: &str) -> Result<Option<LatestResult>, StoreError> {
     Ok(latest_results(pool, code, 1).await?.pop())
 }
@@ -255,15 +302,23 @@ pub async fn site_result(pool: &SqlitePool, sweep_id: i64, code: &str) -> Result
 /// A stored page result.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct PageRow {
+    /// The URL.
     pub url: String,
+    /// The HTTP status.
     pub http_status: Option<i64>,
+    /// `ok` or the failure.
     pub outcome: String,
+    /// The verdict, when checked.
     pub verdict: Option<String>,
+    /// The warnings, comma separated.
     pub warnings: String,
+    /// The page's title.
     pub title: Option<String>,
+    /// The page's encoding.
     pub encoding: Option<String>,
 }
 
+/// The pages of a site in a run.
 pub async fn pages(pool: &SqlitePool, sweep_id: i64, code: &str) -> Result<Vec<PageRow>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT url, http_status, outcome, verdict, warnings, title, encoding FROM sweep_pages
@@ -315,9 +370,13 @@ pub async fn first_footer(pool: &SqlitePool, sweep_id: i64, code: &str) -> Resul
 /// them were compliant (sites with a suspended or revoked badge are not counted).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct TrendPoint {
+    /// The sweep.
     pub sweep_id: i64,
+    /// When it started.
     pub started_at: DateTime<Utc>,
+    /// Sites of the area it checked.
     pub sites: i64,
+    /// Of them compliant.
     pub compliant: i64,
 }
 
@@ -349,13 +408,20 @@ pub async fn trend(pool: &SqlitePool, area: &str, up_to: i64, limit: i64) -> Res
 /// A site's result in one run, for its history.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct HistoryEntry {
+    /// The run.
     pub sweep_id: i64,
+    /// `sweep`, `scheduled` or `self_check`.
     pub kind: String,
+    /// The site's verdict.
     #[sqlx(try_from = "String")]
     pub site_verdict: SiteVerdict,
+    /// Pages checked.
     pub pages: i64,
+    /// Pages compliant.
     pub compliant: i64,
+    /// The first page that failed.
     pub first_failing_url: Option<String>,
+    /// When.
     pub checked_at: DateTime<Utc>,
 }
 

@@ -80,12 +80,14 @@ where
     }
 }
 
+/// `POST /api/sessions`: name and password.
 #[derive(Deserialize)]
 pub struct LoginBody {
     name: String,
     password: String,
 }
 
+/// `POST /api/sessions`: signs in and answers the bearer token.
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
@@ -100,6 +102,7 @@ pub async fn login(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+/// `DELETE /api/sessions`: ends the caller's session.
 pub async fn logout(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
@@ -114,6 +117,7 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `GET /api/applications`: the applications the caller may see.
 pub async fn list(State(state): State<AppState>, user: ApiUser) -> ApiResult {
     let actor = user.actor();
     let views = service::list(&state.ctx, &actor).await?;
@@ -121,6 +125,7 @@ pub async fn list(State(state): State<AppState>, user: ApiUser) -> ApiResult {
     Ok(Json(json!({ "items": items })))
 }
 
+/// `POST /api/applications`: the form, and whether to submit it at once.
 #[derive(Deserialize)]
 pub struct CreateBody {
     #[serde(flatten)]
@@ -129,6 +134,7 @@ pub struct CreateBody {
     submit: bool,
 }
 
+/// `POST /api/applications`: creates a draft (units), submitted when `submit` is true.
 pub async fn create(
     State(state): State<AppState>,
     user: ApiUser,
@@ -140,12 +146,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(application_json(&actor, &view))).into_response())
 }
 
+/// `GET /api/applications/{id}`: one application with its history.
 pub async fn get(State(state): State<AppState>, user: ApiUser, ApiPath(id): ApiPath<i64>) -> ApiResult {
     let actor = user.actor();
     let view = service::view(&state.ctx, &actor, id).await?;
     Ok(Json(application_json(&actor, &view)))
 }
 
+/// `PUT /api/applications/{id}`: the form, the version it was read at, and whether to submit.
 #[derive(Deserialize)]
 pub struct UpdateBody {
     #[serde(flatten)]
@@ -155,6 +163,7 @@ pub struct UpdateBody {
     submit: bool,
 }
 
+/// `PUT /api/applications/{id}`: saves a draft or returned application.
 pub async fn update(
     State(state): State<AppState>,
     user: ApiUser,
@@ -166,11 +175,13 @@ pub async fn update(
     get(State(state), user, ApiPath(id)).await
 }
 
+/// The version an application was read at.
 #[derive(Deserialize)]
 pub struct VersionBody {
     version: i64,
 }
 
+/// `POST /api/applications/{id}/submit`: submits it for review.
 pub async fn submit(
     State(state): State<AppState>,
     user: ApiUser,
@@ -181,6 +192,7 @@ pub async fn submit(
     get(State(state), user, ApiPath(id)).await
 }
 
+/// A review or paper step: version, decision and the reason of a refusal.
 #[derive(Deserialize)]
 pub struct StepBody {
     version: i64,
@@ -189,6 +201,7 @@ pub struct StepBody {
     reason: String,
 }
 
+/// `POST /api/applications/{id}/review`: approves or rejects an online review step.
 pub async fn review(
     State(state): State<AppState>,
     user: ApiUser,
@@ -204,6 +217,7 @@ pub async fn review(
     get(State(state), user, ApiPath(id)).await
 }
 
+/// `POST /api/applications/{id}/paper`: records the paper step (receive, confirm, problem).
 pub async fn paper(
     State(state): State<AppState>,
     user: ApiUser,
@@ -220,6 +234,7 @@ pub async fn paper(
     get(State(state), user, ApiPath(id)).await
 }
 
+/// The badge status to set and why.
 #[derive(Deserialize)]
 pub struct BadgeStatusBody {
     status: String,
@@ -227,6 +242,7 @@ pub struct BadgeStatusBody {
     reason: String,
 }
 
+/// `POST /api/badges/{code}/status`: suspends, restores or revokes a badge.
 pub async fn badge_status(
     State(state): State<AppState>,
     user: ApiUser,
@@ -239,6 +255,7 @@ pub async fn badge_status(
     Ok(Json(json!({ "code": badge.code, "status": badge.status })))
 }
 
+/// A start date and a number of working days.
 #[derive(Deserialize)]
 pub struct DeadlineQuery {
     date: String,
@@ -284,6 +301,7 @@ pub async fn create_account(
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
+/// Whether the account is to be disabled.
 #[derive(Deserialize)]
 pub struct DisabledBody {
     disabled: bool,

@@ -19,23 +19,30 @@ use crate::domain::badge::BadgeCode;
 use crate::service::accounts;
 use crate::store::accounts::Account;
 
+/// The session cookie's name.
 pub const SESSION_COOKIE: &str = "govbadge_session";
+/// The cookie carrying the login form's CSRF token (before any session exists).
 pub const LOGIN_CSRF_COOKIE: &str = "govbadge_login_csrf";
 
 /// A signed-in user of the pages.
 #[derive(Clone)]
 pub struct SessionUser {
+    /// The account signed in.
     pub account: Account,
+    /// The session's CSRF token, put in every form.
     pub csrf: String,
+    /// The session token (to end the session).
     pub token: String,
 }
 
 impl SessionUser {
+    /// The account as the workflow's rules see it.
     pub fn actor(&self) -> Actor {
         self.account.actor()
     }
 }
 
+/// The value of cookie `name` in the request, if present.
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
@@ -47,6 +54,7 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
+/// A `Set-Cookie` value: `HttpOnly`, `SameSite=Lax`, `Secure` when asked, expiring after `max_age` seconds if given.
 pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> HeaderValue {
     let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
     if let Some(age) = max_age {
@@ -94,6 +102,7 @@ pub struct User(pub SessionUser);
 
 /// To the login page, which returns to `next` (the page asked for) after signing in.
 pub struct LoginRedirect {
+    /// The local path to return to.
     pub next: Option<String>,
 }
 
@@ -114,9 +123,11 @@ pub fn is_local_path(path: &str) -> bool {
     path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && path.len() <= 2000
 }
 
+/// Why a page for signed-in users was not served.
 pub enum UserRejection {
     /// Not signed in; the page that was asked for.
     Login(Option<String>),
+    /// The session could not be read.
     Error(HttpError),
 }
 
@@ -151,9 +162,15 @@ where
     }
 }
 
+/// A form with no fields but its CSRF token (a button: log out, resend).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
 /// A form posted by a signed-in user, with its CSRF token checked against the session.
 pub struct CsrfForm<T> {
+    /// Who posted it.
     pub user: SessionUser,
+    /// The form's fields.
     pub form: T,
 }
 
@@ -233,6 +250,7 @@ pub fn form_field(body: &[u8], name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// Compares two secrets in time independent of where they differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -241,6 +259,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub struct ApiUser(pub Account);
 
 impl ApiUser {
+    /// The account as the workflow's rules see it.
     pub fn actor(&self) -> Actor {
         self.0.actor()
     }

@@ -19,6 +19,7 @@ use crate::web::state::AppState;
 /// badge service never slows the pages that carry the badge.
 const CACHE: &str = "public, max-age=300, stale-while-revalidate=86400";
 
+/// The cache-busting version parameter of badge asset URLs.
 #[derive(Deserialize)]
 pub struct AssetQuery {
     #[serde(default)]

@@ -11,18 +11,24 @@ use crate::domain::application::FieldErrors;
 use crate::markup::escape;
 use crate::service::ServiceError;
 
+/// A page's error: the status, a message and each field's message, rendered as an HTML page.
 #[derive(Debug)]
 pub struct HttpError {
+    /// The HTTP status.
     pub status: StatusCode,
+    /// The message at the top.
     pub message: String,
+    /// Each field's message.
     pub fields: FieldErrors,
 }
 
 impl HttpError {
+    /// An error with a status and a message.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self { status, message: message.into(), fields: FieldErrors::new() }
     }
 
+    /// 404 页面不存在.
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "您访问的页面不存在")
     }
@@ -33,6 +39,7 @@ impl HttpError {
         (self.status, message)
     }
 
+    /// 403 无权访问.
     pub fn forbidden() -> Self {
         Self::new(StatusCode::FORBIDDEN, "无权访问")
     }
@@ -97,7 +104,9 @@ impl From<minijinja::Error> for HttpError {
 /// can render it inside the site's layout, with the signed-in user's navigation.
 #[derive(Debug, Clone)]
 pub struct ErrorPage {
+    /// The message at the top.
     pub message: String,
+    /// The fields' messages, listed below it.
     pub fields: Vec<String>,
 }
 
@@ -137,10 +146,12 @@ impl IntoResponse for HttpError {
 pub struct ApiError(pub HttpError);
 
 impl ApiError {
+    /// An error with a status and a message, as JSON.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self(HttpError::new(status, message))
     }
 
+    /// 400 with a message, as JSON.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }

@@ -24,6 +24,7 @@ use self::pages::{
 };
 use self::state::AppState;
 
+/// Every route: the JSON API under `/api`, the pages, the badge endpoints, and the middleware.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/sessions", post(api::login).delete(api::logout))

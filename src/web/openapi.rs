@@ -20,6 +20,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/accounts/{id}/disabled"),
 ];
 
+/// The `OpenAPI` 3.1 description of the JSON API, served at `/api/openapi.json`.
 pub fn document() -> Value {
     let form_fields = crate::domain::application::FORM_FIELDS;
     let form_props: serde_json::Map<String, Value> =

@@ -125,6 +125,7 @@ fn render(actor: &Actor, view: &ApplicationView, full: bool) -> Value {
     })
 }
 
+/// An audit event in Chinese.
 pub fn event_label(event: &str) -> &'static str {
     match event {
         "submit" => "提交申请",

@@ -43,10 +43,12 @@ async fn page(
     Ok((status, render(state, Some(user), "accounts.html", data)?).into_response())
 }
 
+/// `GET /admin/accounts`: the accounts and the form for a new one (admins).
 pub async fn list(State(state): State<AppState>, User(user): User) -> Result<Response, HttpError> {
     page(&state, &user, &AccountInput::default(), &FieldErrors::new(), StatusCode::OK).await
 }
 
+/// `POST /admin/accounts`: creates an account, or shows the form again with each field's problem.
 pub async fn create(
     State(state): State<AppState>,
     CsrfForm { user, form }: CsrfForm<AccountInput>,
@@ -60,12 +62,14 @@ pub async fn create(
     }
 }
 
+/// The disable/enable button's form.
 #[derive(Deserialize)]
 pub struct DisableForm {
     #[serde(default)]
     disabled: String,
 }
 
+/// `POST /admin/accounts/{id}/disabled`: disables or enables an account.
 pub async fn set_disabled(
     State(state): State<AppState>,
     Path(id): Path<i64>,

@@ -91,6 +91,7 @@ fn form_page(
     Ok((status, render(state, Some(user), "application_form.html", data)?).into_response())
 }
 
+/// `GET /applications/new`: the empty form (units).
 pub async fn new_form(State(state): State<AppState>, User(user): User) -> Result<Response, HttpError> {
     if user.account.role != Role::Unit {
         return Err(HttpError::forbidden());
@@ -110,6 +111,7 @@ pub struct PostedForm {
     version: String,
 }
 
+/// `POST /applications`: saves a draft, or shows the form again with each field's problem.
 pub async fn create(
     State(state): State<AppState>,
     CsrfForm { user, form }: CsrfForm<PostedForm>,
@@ -127,6 +129,7 @@ pub async fn create(
     }
 }
 
+/// `GET /applications/{id}/edit`: the form of a draft or returned application.
 pub async fn edit_form(
     State(state): State<AppState>,
     User(user): User,
@@ -149,6 +152,7 @@ pub async fn edit_form(
     )
 }
 
+/// `POST /applications/{id}/edit`: saves it, or shows the form again with each field's problem.
 pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -172,6 +176,7 @@ fn parse_version(text: &str) -> Result<i64, HttpError> {
     text.trim().parse().map_err(|_| HttpError::new(StatusCode::BAD_REQUEST, "缺少版本信息，请刷新页面后重试"))
 }
 
+/// The query of a page reached after a step.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct DoneQuery {
@@ -201,6 +206,7 @@ fn done_message(done: &str, app: &crate::store::applications::Application) -> Op
     })
 }
 
+/// `GET /applications/{id}`: the application, its history, deadline and the actions open to the user.
 pub async fn detail(
     State(state): State<AppState>,
     User(user): User,
@@ -270,6 +276,7 @@ pub struct StepForm {
     reason: String,
 }
 
+/// `POST /applications/{id}/submit`: submits it for review.
 pub async fn submit(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -279,6 +286,7 @@ pub async fn submit(
     after_step(&state, &user, id, "", "submitted", result).await
 }
 
+/// `POST /applications/{id}/delete`: deletes a draft.
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -288,6 +296,7 @@ pub async fn delete(
     Ok(Redirect::to("/portal").into_response())
 }
 
+/// `POST /applications/{id}/review`: an online review step.
 pub async fn review(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -304,6 +313,7 @@ pub async fn review(
     after_step(&state, &user, id, &form.reason, done, result).await
 }
 
+/// `POST /applications/{id}/paper`: a paper step.
 pub async fn paper(
     State(state): State<AppState>,
     Path(id): Path<i64>,

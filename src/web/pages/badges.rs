@@ -17,6 +17,7 @@ use crate::web::auth::{CsrfForm, User};
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
 
+/// `GET /badges/{code}`: the badge, its snippet and install state.
 pub async fn show(
     State(state): State<AppState>,
     User(user): User,
@@ -62,6 +63,7 @@ async fn page(
     render(state, Some(user), "badge.html", data)
 }
 
+/// The status form: the new status and the reason.
 #[derive(Deserialize)]
 pub struct StatusForm {
     #[serde(default)]
@@ -70,6 +72,7 @@ pub struct StatusForm {
     reason: String,
 }
 
+/// `POST /badges/{code}/status`: suspends, restores or revokes the badge.
 pub async fn change_status(
     State(state): State<AppState>,
     CodePath(code): CodePath,

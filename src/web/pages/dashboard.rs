@@ -24,6 +24,7 @@ use crate::web::state::AppState;
 /// Sites listed on the dashboard page; the downloads have them all.
 const LISTED_SITES: usize = 500;
 
+/// `GET /dashboard`: the supervisor's figures, charts and sites of their area.
 pub async fn index(
     State(state): State<AppState>,
     User(user): User,
@@ -60,6 +61,7 @@ pub async fn index(
     render(&state, Some(&user), "dashboard.html", data)
 }
 
+/// `GET /dashboard/sites/{code}`: one site's pages, history and notices.
 pub async fn site(
     State(state): State<AppState>,
     User(user): User,

@@ -8,10 +8,11 @@ use serde_json::json;
 use super::render;
 use crate::service::outbox as service;
 use crate::store::outbox::{Channel, Filter};
-use crate::web::auth::{CsrfForm, User};
+use crate::web::auth::{CsrfForm, NoFields, User};
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
 
+/// The outbox page's filters.
 #[derive(Debug, Default, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct OutboxFilter {
@@ -21,6 +22,7 @@ pub struct OutboxFilter {
 
 const STATUSES: [(&str, &str); 4] = [("", "全部"), ("waiting", "未发送"), ("failed", "发送失败"), ("sent", "已发送")];
 
+/// `GET /admin/outbox`: the messages, filtered by state and channel (admins).
 pub async fn list(
     State(state): State<AppState>,
     User(user): User,
@@ -42,13 +44,11 @@ pub async fn list(
     render(&state, Some(&user), "outbox.html", data)
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
+/// `POST /admin/outbox/{id}/resend`: queues a given-up message again.
 pub async fn resend(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    CsrfForm { user, .. }: CsrfForm<Empty>,
+    CsrfForm { user, .. }: CsrfForm<NoFields>,
 ) -> Result<Response, HttpError> {
     service::resend(&state.ctx, &user.actor(), id).await?;
     Ok(Redirect::to("/admin/outbox?status=waiting").into_response())

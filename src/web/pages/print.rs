@@ -11,6 +11,7 @@ use crate::web::auth::User;
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
 
+/// `GET /applications/{id}/print`: the printable form.
 pub async fn form(
     State(state): State<AppState>,
     User(user): User,
@@ -43,6 +44,7 @@ fn letter_ids(query: Option<&str>) -> Result<Vec<i64>, HttpError> {
         .collect()
 }
 
+/// `GET /print/letter`: the printable letter.
 pub async fn letter(
     State(state): State<AppState>,
     User(user): User,

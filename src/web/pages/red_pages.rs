@@ -16,6 +16,7 @@ use crate::web::auth::{CsrfForm, SessionUser, User};
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
 
+/// `GET /red/{code}`: the unit's public red page.
 pub async fn public(State(state): State<AppState>, CodePath(code): CodePath) -> Result<Response, HttpError> {
     let page = service::published(&state.ctx, &code).await?;
     let Some(page) = page else { return Err(HttpError::not_found()) };
@@ -31,6 +32,7 @@ pub async fn public(State(state): State<AppState>, CodePath(code): CodePath) -> 
     Ok(response)
 }
 
+/// Which badge's red page to edit.
 #[derive(Deserialize)]
 pub struct CodeQuery {
     #[serde(default)]
@@ -54,6 +56,7 @@ async fn form_page(
     Ok((status, render(state, Some(user), "red_page_form.html", data)?).into_response())
 }
 
+/// `GET /portal/red-page`: the red page's form (units).
 pub async fn edit(
     State(state): State<AppState>,
     User(user): User,
@@ -80,6 +83,7 @@ pub async fn edit(
     form_page(&state, &user, &input, &FieldErrors::new(), StatusCode::OK).await
 }
 
+/// `POST /portal/red-page`: saves it, or shows the form again with each field's problem.
 pub async fn save(
     State(state): State<AppState>,
     CsrfForm { user, form }: CsrfForm<RedPageInput>,

@@ -35,10 +35,12 @@ async fn page(state: &AppState, user: &SessionUser, data: Value, status: StatusC
     Ok((status, render(state, Some(user), "self_check.html", data)?).into_response())
 }
 
+/// `GET /self-check`: the unit's self-check form and recent runs.
 pub async fn form(State(state): State<AppState>, User(user): User) -> Result<Response, HttpError> {
     page(&state, &user, json!({}), StatusCode::OK).await
 }
 
+/// The self-check form: the badge and a page URL.
 #[derive(Deserialize)]
 pub struct CheckForm {
     #[serde(default)]
@@ -74,6 +76,7 @@ fn page_json(
     })
 }
 
+/// `POST /self-check/page`: checks one page of the unit's site.
 pub async fn check_page(
     State(state): State<AppState>,
     CsrfForm { user, form }: CsrfForm<CheckForm>,
@@ -106,6 +109,7 @@ pub async fn check_page(
     }
 }
 
+/// `POST /self-check/site`: starts a check of the whole site.
 pub async fn check_site(
     State(state): State<AppState>,
     CsrfForm { user, form }: CsrfForm<CheckForm>,
@@ -125,6 +129,7 @@ pub async fn check_site(
     }
 }
 
+/// `GET /self-check/runs/{id}`: a self-check run's pages.
 pub async fn run(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, HttpError> {
     let (sweep, site, pages) = service::run(&state.ctx, &user.actor(), id).await?;
     let rows: Vec<Value> = pages

@@ -11,7 +11,7 @@ use super::render;
 use crate::service::{accounts, ServiceError};
 use crate::web::auth::{
     constant_time_eq, cookie_value, is_local_path, set_cookie, signed_in_response, ClientAddress, CsrfForm, MaybeUser,
-    PageForm, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
+    NoFields, PageForm, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
 };
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
@@ -23,6 +23,7 @@ pub struct NextQuery {
     next: String,
 }
 
+/// `GET /login`: the login form, with its CSRF cookie.
 pub async fn login_page(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
@@ -49,6 +50,7 @@ fn login_form(
     Ok((status, [(SET_COOKIE, cookie)], html).into_response())
 }
 
+/// The login form.
 #[derive(Deserialize)]
 pub struct LoginForm {
     #[serde(default)]
@@ -62,6 +64,7 @@ pub struct LoginForm {
     next: String,
 }
 
+/// `POST /login`: signs in and returns to the page asked for.
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
@@ -92,12 +95,10 @@ pub async fn login(
     }
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
+/// `POST /logout`: ends the session.
 pub async fn logout(
     State(state): State<AppState>,
-    CsrfForm { user, .. }: CsrfForm<Empty>,
+    CsrfForm { user, .. }: CsrfForm<NoFields>,
 ) -> Result<Response, HttpError> {
     accounts::logout(&state.ctx, &user.token).await?;
     let mut response = Redirect::to("/").into_response();

@@ -10,6 +10,7 @@ use crate::web::auth::User;
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
 
+/// `GET /sightings`: hosts seen carrying badges of the user's area, unregistered first.
 pub async fn list(State(state): State<AppState>, User(user): User) -> Result<Html<String>, HttpError> {
     let actor = user.actor();
     let prefix = actor.oversight_prefix().ok_or_else(HttpError::forbidden)?;

@@ -74,6 +74,7 @@ pub async fn verify(
     Ok(response)
 }
 
+/// The domain looked up.
 #[derive(Deserialize)]
 pub struct LookupQuery {
     #[serde(default)]
