@@ -54,6 +54,7 @@ fn bench(c: &mut Criterion) {
             content_type: Some("text/html"),
             page_url: Some(&page_url),
             expected_code: CODE,
+            legacy: None,
             badge_base: &base,
         })
     };
@@ -150,6 +151,7 @@ fn adversarial(c: &mut Criterion) {
                     content_type: Some("text/html; charset=utf-8"),
                     page_url: Some(&page_url),
                     expected_code: CODE,
+                    legacy: None,
                     badge_base: &base,
                 }))
             });

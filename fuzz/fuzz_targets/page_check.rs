@@ -16,6 +16,7 @@ fuzz_target!(|bytes: &[u8]| {
             content_type: None,
             page_url: None,
             expected_code: "4109220000016",
+            legacy: None,
             badge_base: &base,
         })
     };

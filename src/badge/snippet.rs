@@ -47,6 +47,7 @@ mod tests {
             content_type: None,
             page_url: None,
             expected_code: code.as_str(),
+            legacy: None,
             badge_base: &base,
         });
         assert_eq!(r.verdict, Verdict::Compliant);

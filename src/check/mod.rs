@@ -5,7 +5,11 @@
 //! resolves to `<base>/badge/C.js` or an `<a>` whose `href` resolves to `<base>/verify/C`.
 //! Where it stands is read from byte offsets: inside `<head>`, in the body, after the last real
 //! `</body>` (or `</html>`), or only inside a comment.
-
+//!
+//! The national badge that came before (CONAC) is read too, for sites registered with a legacy
+//! code: its script from `dcs.conac.cn/js/…/CA….js` (as a tag, or written by an inline
+//! `document.write`) and its static copy linking to `bszs.conac.cn/sitename?method=show&id=…`.
+//! The same placement rules apply to it.
 
 pub mod charset;
 pub mod footer;
@@ -85,6 +89,9 @@ pub enum Warning {
     NotAtBottom,
     /// More than one `</body>`: the last was taken.
     MultipleBodyEndTags,
+    /// The site's legacy badge is a static copy whose link carries a verification id that
+    /// could not be matched to the site's code (no id is registered for the site).
+    LegacyIdUnverified,
 }
 
 crate::domain::words!(Warning);
@@ -96,6 +103,7 @@ impl Warning {
             Warning::NoBodyEndTag => "缺少</body>结束标签",
             Warning::NotAtBottom => "标识不在页面底部",
             Warning::MultipleBodyEndTags => "存在多个</body>标签",
+            Warning::LegacyIdUnverified => "原标识静态链接未能核对",
         }
     }
 
@@ -105,8 +113,57 @@ impl Warning {
             Warning::NoBodyEndTag => "页面没有</body>结束标签，已按文档末尾判断。",
             Warning::NotAtBottom => "网站标识之后还有大量可见内容，标识应位于页面底部中间。",
             Warning::MultipleBodyEndTags => "页面有多个</body>结束标签，已按最后一个判断。",
+            Warning::LegacyIdUnverified => {
+                "页面加挂的是原网站标识的静态复制链接，其验证编号未登记，无法与本网站的标识代码核对。建议改用标识脚本。"
+            }
         }
     }
+}
+
+/// Which badge markup decided the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum BadgeKind {
+    /// The badge script of this service (`<base>/badge/C.js`).
+    Script,
+    /// A link to this service's verification page (`<base>/verify/C`).
+    Link,
+    /// The national badge's script tag (`dcs.conac.cn/js/…/CA….js`).
+    ConacScript,
+    /// The national badge's script written by an inline script (`document.write(unescape(…))`).
+    ConacWritten,
+    /// A static copy of the national badge, linking to `bszs.conac.cn/sitename?method=show&id=…`.
+    ConacLink,
+}
+
+crate::domain::words!(BadgeKind);
+
+impl BadgeKind {
+    /// The badge's name in reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            BadgeKind::Script => "本系统标识脚本",
+            BadgeKind::Link => "本系统标识链接",
+            BadgeKind::ConacScript => "原网站标识脚本",
+            BadgeKind::ConacWritten => "原网站标识脚本（document.write写入）",
+            BadgeKind::ConacLink => "原网站标识静态链接",
+        }
+    }
+
+    /// Whether this is the national badge that came before.
+    pub fn is_legacy(self) -> bool {
+        matches!(self, BadgeKind::ConacScript | BadgeKind::ConacWritten | BadgeKind::ConacLink)
+    }
+}
+
+/// The legacy (CONAC) badge a site registered before govbadge may carry instead of ours.
+#[derive(Debug, Clone, Copy)]
+pub struct LegacyBadge<'a> {
+    /// The site's legacy code (`CA` and 21 digits).
+    pub code: &'a str,
+    /// The id of its static verification link (`bszs.conac.cn/…&id=…`), when registered.
+    pub link_id: Option<&'a str>,
 }
 
 /// Visible body text after the badge, in characters, beyond which it is not at the bottom.
@@ -121,8 +178,11 @@ pub struct PageInput<'a> {
     pub content_type: Option<&'a str>,
     /// Where the page was fetched from, for relative URLs; `None` for a local file.
     pub page_url: Option<&'a Url>,
-    /// The badge code the page must carry.
+    /// The badge code the page must carry: a govbadge code, or the legacy code of a site that
+    /// has no govbadge code yet.
     pub expected_code: &'a str,
+    /// The site's legacy badge, accepted beside `expected_code`, if it has one.
+    pub legacy: Option<LegacyBadge<'a>>,
     /// Where the badge service is (badge links must point there).
     pub badge_base: &'a Url,
 }
@@ -146,6 +206,8 @@ pub struct PageReport {
     pub declared_encoding: Option<&'static str>,
     /// The footer items found in the page's text.
     pub footer: Footer,
+    /// Which badge markup decided the verdict, if any.
+    pub badge: Option<BadgeKind>,
     /// Byte offset of the badge that decided the verdict, if any.
     pub badge_offset: Option<usize>,
     /// Byte offset of the end of the body (the last real `</body>`), if any.
@@ -162,7 +224,10 @@ enum Place {
 
 #[derive(Debug, Clone)]
 struct Sighting {
+    /// The code, upper case; empty for a static legacy link, which carries only `link_id`.
     code: String,
+    link_id: Option<String>,
+    kind: BadgeKind,
     offset: usize,
     end: usize,
     hidden: bool,
@@ -240,8 +305,28 @@ fn check_page(input: &PageInput<'_>, collect_links: bool) -> (PageReport, Vec<Ur
         }
     };
     let expected = input.expected_code.trim().to_ascii_uppercase();
-    let ours: Vec<(&Sighting, Place)> =
-        scan.sightings.iter().filter(|s| s.code == expected).map(|s| (s, place(s))).collect();
+    let legacy_code = input.legacy.map(|l| l.code.trim().to_ascii_uppercase());
+    let link_id = input.legacy.and_then(|l| l.link_id).map(|id| id.trim().to_ascii_uppercase());
+    // Legacy badges count, for or against, only on sites registered with a legacy code.
+    let legacy_registered = legacy_code.is_some() || expected.starts_with("CA");
+    let code_is_ours = |code: &String| *code == expected || legacy_code.as_ref() == Some(code);
+    // A static copy's opaque id is matched to a registered id; with none registered it is taken
+    // as the site's own unless a badge of another code on the page says otherwise.
+    let other_code_present =
+        scan.sightings.iter().any(|s| !s.in_comment && !s.code.is_empty() && !code_is_ours(&s.code));
+    let is_ours = |s: &Sighting| {
+        if !s.code.is_empty() {
+            code_is_ours(&s.code)
+        } else {
+            legacy_registered
+                && match &link_id {
+                    Some(id) => s.link_id.as_ref() == Some(id),
+                    None => !other_code_present,
+                }
+        }
+    };
+    let counts_against = |s: &Sighting| !s.in_comment && !is_ours(s) && (legacy_registered || !s.kind.is_legacy());
+    let ours: Vec<(&Sighting, Place)> = scan.sightings.iter().filter(|s| is_ours(s)).map(|s| (s, place(s))).collect();
     let pick =
         |wanted: Place, hidden: bool| ours.iter().find(|(s, p)| *p == wanted && s.hidden == hidden).map(|(s, _)| *s);
     let (verdict, decisive) = if let Some(s) = pick(Place::Body, false) {
@@ -254,7 +339,7 @@ fn check_page(input: &PageInput<'_>, collect_links: bool) -> (PageReport, Vec<Ur
         (Verdict::InHead, Some(*s))
     } else if let Some((s, _)) = ours.iter().find(|(_, p)| *p == Place::Comment) {
         (Verdict::CommentedOut, Some(*s))
-    } else if scan.sightings.iter().any(|s| !s.in_comment) {
+    } else if scan.sightings.iter().any(counts_against) {
         (Verdict::WrongCode, None)
     } else {
         (Verdict::Missing, None)
@@ -266,6 +351,9 @@ fn check_page(input: &PageInput<'_>, collect_links: bool) -> (PageReport, Vec<Ur
     }
     if scan.body_end_count > 1 {
         warnings.push(Warning::MultipleBodyEndTags);
+    }
+    if decisive.is_some_and(|s| s.code.is_empty()) && link_id.is_none() {
+        warnings.push(Warning::LegacyIdUnverified);
     }
     if let (Verdict::Compliant, Some(badge)) = (verdict, decisive) {
         let limit = body_end.unwrap_or(bytes.len());
@@ -283,7 +371,7 @@ fn check_page(input: &PageInput<'_>, collect_links: bool) -> (PageReport, Vec<Ur
 
     let mut codes_found: Vec<String> = Vec::new();
     let mut codes_seen: HashSet<&str> = HashSet::new();
-    for s in scan.sightings.iter().filter(|s| !s.in_comment) {
+    for s in scan.sightings.iter().filter(|s| !s.in_comment && !s.code.is_empty()) {
         if codes_seen.insert(&s.code) {
             codes_found.push(s.code.clone());
         }
@@ -303,6 +391,7 @@ fn check_page(input: &PageInput<'_>, collect_links: bool) -> (PageReport, Vec<Ur
         encoding_source: detected.source,
         declared_encoding: detected.declared.map(Encoding::name),
         footer,
+        badge: decisive.map(|s| s.kind),
         badge_offset: decisive.map(|s| s.offset),
         body_end,
     };
@@ -416,9 +505,15 @@ impl<'b> Scan<'b> {
                     let inner = &bytes[content.clone()];
                     if memchr::memmem::find(inner, b"/badge/").is_some()
                         || memchr::memmem::find(inner, b"/verify/").is_some()
+                        || memchr::memmem::find(inner, b"conac.cn").is_some()
                     {
                         self.run(inner, origin + content.start, true);
+                        // A commented-out inline script: its text is not script data here.
+                        self.written_legacy_badge(inner, origin + content.start, true);
                     }
+                }
+                Token::Text { span, kind: TextKind::RawText } if self.in_script() => {
+                    self.written_legacy_badge(&bytes[span.clone()], span.start + origin, in_comment);
                 }
                 Token::Text { span, kind } if !in_comment => {
                     if self.in_title && kind == TextKind::Rcdata && self.title.is_none() {
@@ -477,18 +572,21 @@ impl<'b> Scan<'b> {
         // Only a URL that can name the badge service's paths is resolved (the words may hide
         // behind character references, hence `&`).
         let may_be_badge = |raw: &[u8]| {
-            raw.contains(&b'&') || contains_ignore_case(raw, b"verify") || contains_ignore_case(raw, b"badge")
+            raw.contains(&b'&')
+                || contains_ignore_case(raw, b"verify")
+                || contains_ignore_case(raw, b"badge")
+                || contains_ignore_case(raw, b"conac")
         };
         if let Some(raw) = url_attr.filter(|raw| may_be_badge(raw)) {
             let want_script = name == b"script";
-            if let Some(code) = self
-                .page_base
-                .join(self.attr_text(raw).trim())
-                .ok()
-                .and_then(|url| badge_code_in(&url, self.badge_base, want_script))
-            {
+            let found = self.page_base.join(self.attr_text(raw).trim()).ok().and_then(|url| {
+                let ours = badge_code_in(&url, self.badge_base, want_script);
+                let kind = if want_script { BadgeKind::Script } else { BadgeKind::Link };
+                ours.map(|code| (code, None, kind)).or_else(|| legacy_badge_in(&url, want_script))
+            });
+            if let Some((code, link_id, kind)) = found {
                 let hidden = hidden_here || self.hidden_open > 0;
-                self.sightings.push(Sighting { code, offset, end, hidden, in_comment });
+                self.sightings.push(Sighting { code, link_id, kind, offset, end, hidden, in_comment });
             }
         }
         // Past the depth a browser builds (Blink's parser stops nesting at 512), elements are
@@ -523,6 +621,28 @@ impl<'b> Scan<'b> {
                 }
             }
         }
+    }
+
+    /// Whether the innermost open element is a `<script>` (its text is script data).
+    fn in_script(&self) -> bool {
+        self.stack.last().is_some_and(|(name, _)| name.as_ref() == b"script")
+    }
+
+    /// A legacy badge script written by inline script text (`document.write(unescape(…))` of a
+    /// `dcs.conac.cn/js/…/CA….js` tag): it stands where the inline script stands.
+    fn written_legacy_badge(&mut self, text: &[u8], offset: usize, in_comment: bool) {
+        let Some(code) = written_legacy_code(text) else { return };
+        let hidden = self.hidden_open > 0;
+        let end = offset + text.len();
+        self.sightings.push(Sighting {
+            code,
+            link_id: None,
+            kind: BadgeKind::ConacWritten,
+            offset,
+            end,
+            hidden,
+            in_comment,
+        });
     }
 
     fn attr_text(&self, raw: &[u8]) -> String {
@@ -569,6 +689,54 @@ pub fn badge_code_in(url: &Url, base: &Url, script: bool) -> Option<String> {
     };
     let valid = code.len() == 13 && code.bytes().all(|b| b.is_ascii_digit() || b == b'X' || b == b'x');
     valid.then(|| code.to_ascii_uppercase())
+}
+
+/// A legacy badge in `url`: the script `…conac.cn/js/…/CA<21 digits>.js`, or a static link to
+/// `…conac.cn/sitename?method=show&id=…` (its id: a legacy code, or an opaque verification id).
+fn legacy_badge_in(url: &Url, script: bool) -> Option<(String, Option<String>, BadgeKind)> {
+    let host = url.host_str()?;
+    if !matches!(url.scheme(), "http" | "https") || !(host == "conac.cn" || host.ends_with(".conac.cn")) {
+        return None;
+    }
+    if script {
+        let file = url.path().strip_prefix("/js/")?.rsplit('/').next()?;
+        let code = crate::domain::badge::LegacyCode::parse(file.strip_suffix(".js")?)?;
+        return Some((code.as_str().to_owned(), None, BadgeKind::ConacScript));
+    }
+    if !url.path().eq_ignore_ascii_case("/sitename") {
+        return None;
+    }
+    let id = url.query_pairs().find(|(k, _)| k == "id").map(|(_, v)| v.trim().to_ascii_uppercase())?;
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    match crate::domain::badge::LegacyCode::parse(&id) {
+        Some(code) => Some((code.as_str().to_owned(), None, BadgeKind::ConacLink)),
+        None => Some((String::new(), Some(id), BadgeKind::ConacLink)),
+    }
+}
+
+/// The legacy code an inline script writes a badge script for: `conac.cn/js/` followed, within
+/// the same URL, by `CA<21 digits>.js`. Only the first is taken.
+fn written_legacy_code(text: &[u8]) -> Option<String> {
+    /// Bytes after `conac.cn/js/` searched for the file name (the real paths are ~40 bytes).
+    const PATH_WINDOW: usize = 160;
+    for at in memchr::memmem::find_iter(text, b"conac.cn/js/") {
+        let rest = &text[at..(at + PATH_WINDOW).min(text.len())];
+        let url_end =
+            rest.iter().position(|&b| matches!(b, b'\'' | b'"' | b' ' | b'%' | b'<' | b'>')).unwrap_or(rest.len());
+        let url = &rest[..url_end];
+        if let Some(dot) = memchr::memmem::rfind(url, b".js") {
+            let name = &url[..dot];
+            let start = name.len().saturating_sub(23);
+            if let Some(code) =
+                std::str::from_utf8(&name[start..]).ok().and_then(crate::domain::badge::LegacyCode::parse)
+            {
+                return Some(code.as_str().to_owned());
+            }
+        }
+    }
+    None
 }
 
 /// The longest character reference name decoded (`#x10FFFF`, `#1114111`), before its `;`.

@@ -18,7 +18,14 @@ fn run(html: &str) -> PageReport {
 
 fn run_bytes(bytes: &[u8], content_type: Option<&str>) -> PageReport {
     let page = Url::parse("https://www.qingfeng.gov.cn/news/index.html").unwrap();
-    check(&PageInput { bytes, content_type, page_url: Some(&page), expected_code: CODE, badge_base: &base() })
+    check(&PageInput {
+        bytes,
+        content_type,
+        page_url: Some(&page),
+        expected_code: CODE,
+        legacy: None,
+        badge_base: &base(),
+    })
 }
 
 fn script(code: &str) -> String {
@@ -213,6 +220,7 @@ fn links_read_with_the_check_equal_a_separate_extraction() {
             content_type: None,
             page_url: Some(&page),
             expected_code: CODE,
+            legacy: None,
             badge_base: &base(),
         };
         let (report, links) = check_with_links(&input);

@@ -9,7 +9,7 @@ use url::Url;
 use crate::check::{self, PageInput, PageReport, Verdict};
 use crate::config::Config;
 use crate::crawl::{Crawler, PageOutcome, PageResult, SiteSpec};
-use crate::domain::badge::BadgeCode;
+use crate::domain::badge::SiteCode;
 use crate::domain::region::RegionCode;
 use crate::domain::site_status::SiteVerdict;
 
@@ -26,7 +26,10 @@ fn badge_base(config: &Config, given: Option<&str>) -> anyhow::Result<Url> {
 fn print_report(target: &str, r: &PageReport) {
     println!("页面：{target}");
     println!("编码：{}　标题：{}", r.encoding, r.title.as_deref().unwrap_or("（无）"));
-    println!("结论：{}", r.verdict.label());
+    match r.badge {
+        Some(kind) => println!("结论：{}（{}）", r.verdict.label(), kind.label()),
+        None => println!("结论：{}", r.verdict.label()),
+    }
     if !r.codes_found.is_empty() {
         println!("页面上的标识代码：{}", r.codes_found.join("、"));
     }
@@ -50,7 +53,7 @@ pub async fn check(
     config: &Config,
     url: Option<String>,
     file: Option<std::path::PathBuf>,
-    code: &BadgeCode,
+    code: &SiteCode,
     base: Option<&str>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
@@ -62,6 +65,7 @@ pub async fn check(
             content_type: None,
             page_url: None,
             expected_code: code.as_str(),
+            legacy: None,
             badge_base: &base,
         });
         if json {
@@ -90,7 +94,8 @@ fn print_page(p: &PageResult) {
         PageOutcome::Checked(page) => {
             let v = page.verdict;
             let mark = if v == Verdict::Compliant { "✓" } else { "✗" };
-            println!("{mark} {} {}　{}", p.url, v.label(), page.title.as_deref().unwrap_or(""));
+            let kind = page.badge.filter(|k| k.is_legacy()).map(|k| format!("（{}）", k.label())).unwrap_or_default();
+            println!("{mark} {} {}{kind}　{}", p.url, v.label(), page.title.as_deref().unwrap_or(""));
             if v != Verdict::Compliant {
                 println!("    说明：{}", v.advice());
             }
@@ -109,7 +114,7 @@ fn print_page(p: &PageResult) {
 pub async fn crawl(
     config: &Config,
     url: &str,
-    code: &BadgeCode,
+    code: &SiteCode,
     base: Option<&str>,
     max_pages: Option<usize>,
     json: bool,

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
-use crate::domain::badge::BadgeCode;
+use crate::domain::badge::SiteCode;
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::region::RegionCode;
 
@@ -49,9 +49,10 @@ pub enum Command {
         /// A saved page instead of a URL.
         #[arg(long)]
         file: Option<std::path::PathBuf>,
-        /// The badge code the page must carry (its check character is verified).
+        /// The badge code the page must carry: a govbadge code (its check character is verified)
+        /// or a national legacy code (CA and 21 digits).
         #[arg(long)]
-        code: BadgeCode,
+        code: SiteCode,
         /// The badge service's base URL (default: `badge.base_url` from the configuration).
         #[arg(long)]
         badge_base: Option<String>,
@@ -63,9 +64,9 @@ pub enum Command {
     Crawl {
         /// The site's start page.
         url: String,
-        /// The badge code the site's pages must carry.
+        /// The badge code the site's pages must carry (govbadge or legacy CA code).
         #[arg(long)]
-        code: BadgeCode,
+        code: SiteCode,
         /// The badge service's base URL (default: `badge.base_url` from the configuration).
         #[arg(long)]
         badge_base: Option<String>,

@@ -399,6 +399,7 @@ impl Crawler {
                 content_type: page.content_type.as_deref(),
                 page_url: Some(&page.final_url),
                 expected_code: &code,
+                legacy: None,
                 badge_base: &badge_base,
             });
             (report, links, page)

@@ -50,6 +50,8 @@ pub struct CheckedPage {
     pub encoding: &'static str,
     /// Badge codes found on the page, whether of this site or not.
     pub codes_found: Vec<String>,
+    /// Which badge markup decided the verdict (ours, or the site's legacy national badge).
+    pub badge: Option<crate::check::BadgeKind>,
     /// The footer items found (sponsor, ICP record …).
     pub footer: Footer,
     /// Set when the page was fetched despite an invalid certificate.
@@ -67,6 +69,7 @@ impl CheckedPage {
             title: report.title,
             encoding: report.encoding,
             codes_found: report.codes_found,
+            badge: report.badge,
             footer: report.footer,
             certificate_problem: None,
             redirected_to: None,
@@ -140,6 +143,8 @@ impl Serialize for PageResult {
             #[serde(skip_serializing_if = "Option::is_none")]
             codes_found: Option<&'a [String]>,
             #[serde(skip_serializing_if = "Option::is_none")]
+            badge: Option<crate::check::BadgeKind>,
+            #[serde(skip_serializing_if = "Option::is_none")]
             footer: Option<&'a Footer>,
             #[serde(skip_serializing_if = "Option::is_none")]
             certificate_problem: Option<&'a str>,
@@ -156,6 +161,7 @@ impl Serialize for PageResult {
             title: page.and_then(|p| p.title.as_deref()),
             encoding: page.map(|p| p.encoding),
             codes_found: page.map(|p| p.codes_found.as_slice()),
+            badge: page.and_then(|p| p.badge),
             footer: page.map(|p| &p.footer),
             certificate_problem: page.and_then(|p| p.certificate_problem.as_deref()),
             detail: self.detail(),

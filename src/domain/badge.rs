@@ -85,6 +85,76 @@ impl Serialize for BadgeCode {
     }
 }
 
+/// A badge code of the national system that came before (CONAC): `CA` and 21 digits, e.g.
+/// `CA010000000604412140001` (a region part, an 8-digit unit part, a 4-digit website number).
+/// Sites registered before govbadge keep theirs as their legacy code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LegacyCode(String);
+
+impl LegacyCode {
+    /// Parses a legacy code (`ca` is taken as `CA`).
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim();
+        let digits = t.strip_prefix("CA").or_else(|| t.strip_prefix("ca"))?;
+        (digits.len() == 21 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| Self(format!("CA{digits}")))
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for LegacyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The code a site's pages must carry: a govbadge code, or the legacy code of a site registered
+/// before govbadge that has none yet.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SiteCode {
+    /// A govbadge code.
+    Badge(BadgeCode),
+    /// A national (CONAC) code.
+    Legacy(LegacyCode),
+}
+
+impl SiteCode {
+    /// Parses either form.
+    pub fn parse(text: &str) -> Option<Self> {
+        BadgeCode::parse(text).map(Self::Badge).or_else(|| LegacyCode::parse(text).map(Self::Legacy))
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Badge(c) => c.as_str(),
+            Self::Legacy(c) => c.as_str(),
+        }
+    }
+}
+
+/// Why text is neither a badge code nor a legacy code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a badge code: a 13-character govbadge code (6-digit region, 6-digit serial, check character) or a national code (CA and 21 digits)")]
+pub struct InvalidSiteCode;
+
+impl std::str::FromStr for SiteCode {
+    type Err = InvalidSiteCode;
+
+    fn from_str(text: &str) -> Result<Self, InvalidSiteCode> {
+        Self::parse(text).ok_or(InvalidSiteCode)
+    }
+}
+
+impl fmt::Display for SiteCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Status of an issued badge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "snake_case")]
@@ -150,6 +220,19 @@ mod tests {
         }
         assert_eq!(BadgeCode::new(&region, 0), None);
         assert_eq!(BadgeCode::new(&region, 1_000_000), None);
+    }
+
+    #[test]
+    fn legacy_codes_are_ca_and_21_digits() {
+        let code = LegacyCode::parse(" ca010000000604412140001 ").unwrap();
+        assert_eq!(code.as_str(), "CA010000000604412140001");
+        assert_eq!(LegacyCode::parse("CA01000000060441214000"), None);
+        assert_eq!(LegacyCode::parse("CA01000000060441214000X"), None);
+        assert_eq!(LegacyCode::parse("CB010000000604412140001"), None);
+        assert!(matches!(SiteCode::parse("CA010000000604412140001"), Some(SiteCode::Legacy(_))));
+        let ours = BadgeCode::new(&RegionCode::parse("410922").unwrap(), 1).unwrap();
+        assert_eq!(SiteCode::parse(ours.as_str()), Some(SiteCode::Badge(ours)));
+        assert_eq!(SiteCode::parse("4109220000019"), None);
     }
 
     #[test]

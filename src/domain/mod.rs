@@ -1,7 +1,6 @@
 //! Pure types and rules, no I/O: validated form fields, the workflow state machine, badge
 //! codes, accounts and regions, and the working-day calendar.
 
-
 pub mod account;
 pub mod application;
 pub mod badge;

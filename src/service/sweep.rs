@@ -112,6 +112,7 @@ pub async fn check_site(
             content_type: Some("text/html; charset=utf-8"),
             page_url: None,
             expected_code: &row.code,
+            legacy: None,
             badge_base: crawler.badge_base(),
         });
         record_page(pool, sweep_id, &row.code, PageResult::checked(format!("red-page:{}", row.code), report)).await?;

@@ -212,6 +212,7 @@ fn check_is_total_and_deterministic_on_random_pages() {
             content_type: None,
             page_url: Some(&page_url),
             expected_code: CODE,
+            legacy: None,
             badge_base: &base,
         })
     };
@@ -242,6 +243,7 @@ fn a_comment_opener_inside_a_comment_does_not_hide_the_badge_in_it() {
         content_type: None,
         page_url: None,
         expected_code: CODE,
+        legacy: None,
         badge_base: &base,
     });
     assert_eq!(report.verdict, Verdict::CommentedOut);

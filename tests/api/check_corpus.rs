@@ -2,7 +2,7 @@
 //! copied from the shared corpus): no crash, the right titles and footer items, and the badge
 //! judged by where it is put.
 
-use govbadge::check::{check, PageInput, Verdict, Warning};
+use govbadge::check::{check, BadgeKind, LegacyBadge, PageInput, Verdict, Warning};
 use url::Url;
 
 const CODE: &str = "4109220000016";
@@ -34,6 +34,7 @@ fn run(bytes: &[u8]) -> govbadge::check::PageReport {
         content_type: Some("text/html"),
         page_url: Some(&page),
         expected_code: CODE,
+        legacy: None,
         badge_base: &base(),
     })
 }
@@ -105,8 +106,9 @@ fn the_snippet_before_the_last_body_end_is_compliant_everywhere() {
             None => [bytes.as_slice(), SNIPPET.as_bytes()].concat(),
         };
         let r = run(&page);
-        assert_eq!(r.verdict, Verdict::Compliant, "{name}");
-        assert_eq!(r.codes_found, [CODE], "{name}");
+        assert_eq!((r.verdict, r.badge), (Verdict::Compliant, Some(BadgeKind::Link)), "{name}");
+        // Legacy codes on the page are listed too, ours last (it was put at the end).
+        assert_eq!(r.codes_found.last().map(String::as_str), Some(CODE), "{name}");
     }
 }
 
@@ -148,6 +150,7 @@ fn real_gbk_bytes_decode_by_meta() {
             content_type: None,
             page_url: Some(&page),
             expected_code: CODE,
+            legacy: None,
             badge_base: &base(),
         });
         assert_eq!((r.encoding, r.title.as_deref()), ("GBK", Some(title)), "{name}");
@@ -155,4 +158,96 @@ fn real_gbk_bytes_decode_by_meta() {
         let r = run(&fixture(name));
         assert_eq!((r.encoding, r.declared_encoding), ("UTF-8", Some("GBK")), "{name}");
     }
+}
+
+fn run_legacy(bytes: &[u8], code: &str, legacy: Option<LegacyBadge<'_>>) -> govbadge::check::PageReport {
+    let page = Url::parse("https://www.example.gov.cn/index.html").unwrap();
+    check(&PageInput {
+        bytes,
+        content_type: Some("text/html"),
+        page_url: Some(&page),
+        expected_code: code,
+        legacy,
+        badge_base: &base(),
+    })
+}
+
+/// The legacy code of each real page that carries the national badge's script.
+const LEGACY_SCRIPTS: [(&str, &str, BadgeKind); 6] = [
+    ("01-ccgp-gov-cn.html", "CA330000000604258890010", BadgeKind::ConacWritten),
+    ("02-ustc-edu-cn.html", "CA330000000604442030001", BadgeKind::ConacWritten),
+    ("03-most-gov-cn.html", "CA330000000604774680002", BadgeKind::ConacWritten),
+    // 04 and 08 carry the written script and a rendered copy (span + script tag) after it.
+    ("04-zyyfy-hospital.html", "CA190000000607952170004", BadgeKind::ConacWritten),
+    ("08-ccgp-hebei-award.html", "CA050000000608497830001", BadgeKind::ConacWritten),
+    ("11-stats-gov-cn.html", "CA330000000604091310003", BadgeKind::ConacWritten),
+];
+
+/// The verification id of the static copies on www.gov.cn (05 and 10).
+const GOV_CN_LINK_ID: &str = "081D1D6883441A53E053012819AC0DAA";
+
+#[test]
+fn real_legacy_badges_are_compliant_for_their_own_legacy_code() {
+    for (name, code, kind) in LEGACY_SCRIPTS {
+        let bytes = fixture(name);
+        // A site registered with that legacy code only.
+        let r = run_legacy(&bytes, code, None);
+        assert_eq!((r.verdict, r.badge), (Verdict::Compliant, Some(kind)), "{name}");
+        assert!(r.codes_found.contains(&code.to_owned()), "{name}: {:?}", r.codes_found);
+        // A site with a govbadge code that keeps that legacy code: the legacy badge still counts.
+        let r = run_legacy(&bytes, CODE, Some(LegacyBadge { code, link_id: None }));
+        assert_eq!(r.verdict, Verdict::Compliant, "{name}");
+        // Another site's legacy code.
+        let r = run_legacy(&bytes, "CA110000000600000000001", None);
+        assert_eq!((r.verdict, r.badge), (Verdict::WrongCode, None), "{name}");
+        // A govbadge-only site: the old badge neither passes nor counts as a wrong code.
+        assert_eq!(run(&bytes).verdict, Verdict::Missing, "{name}");
+    }
+    // 04 also has the rendered copy as a real script tag: with the inline script gone, the tag
+    // decides.
+    let hospital = String::from_utf8(fixture("04-zyyfy-hospital.html")).unwrap();
+    let start = hospital.find("document.write(unescape(").unwrap();
+    let end = start + hospital[start..].find(";").unwrap() + 1;
+    let without_inline = format!("{}{}", &hospital[..start], &hospital[end..]);
+    let r = run_legacy(without_inline.as_bytes(), "CA190000000607952170004", None);
+    assert_eq!((r.verdict, r.badge), (Verdict::Compliant, Some(BadgeKind::ConacScript)));
+}
+
+#[test]
+fn static_legacy_copies_are_matched_by_their_verification_id() {
+    for name in ["05-www-gov-cn.html", "10-www-gov-cn-home.html"] {
+        let bytes = fixture(name);
+        let code = "CA010000000600000000001";
+        let registered = Some(LegacyBadge { code, link_id: Some(GOV_CN_LINK_ID) });
+        let r = run_legacy(&bytes, code, registered);
+        assert_eq!((r.verdict, r.badge), (Verdict::Compliant, Some(BadgeKind::ConacLink)), "{name}");
+        assert!(!r.warnings.contains(&Warning::LegacyIdUnverified), "{name}");
+        // No id registered: accepted, with a warning that it could not be matched.
+        let r = run_legacy(&bytes, code, None);
+        assert_eq!(r.verdict, Verdict::Compliant, "{name}");
+        assert!(r.warnings.contains(&Warning::LegacyIdUnverified), "{name}");
+        // Another site's id.
+        let other = Some(LegacyBadge { code, link_id: Some("57F5E9CA841A5ACDE053022819ACEAD1") });
+        assert_eq!(run_legacy(&bytes, code, other).verdict, Verdict::WrongCode, "{name}");
+    }
+}
+
+#[test]
+fn legacy_badges_follow_the_placement_rules() {
+    let code = "CA330000000604091310003";
+    let stats = String::from_utf8(fixture("11-stats-gov-cn.html")).unwrap();
+    let start = stats.find("<script type=\"text/javascript\">document.write(unescape(").unwrap();
+    let end = start + stats[start..].find("</script>").unwrap() + "</script>".len();
+    let snippet = &stats[start..end];
+    let bare = format!("{}{}", &stats[..start], &stats[end..]);
+    assert_eq!(run_legacy(bare.as_bytes(), code, None).verdict, Verdict::Missing);
+    let commented = format!("{}<!--{snippet}-->{}", &stats[..start], &stats[end..]);
+    assert_eq!(run_legacy(commented.as_bytes(), code, None).verdict, Verdict::CommentedOut);
+    let hidden = format!("{}<div style=\"display:none\">{snippet}</div>{}", &stats[..start], &stats[end..]);
+    assert_eq!(run_legacy(hidden.as_bytes(), code, None).verdict, Verdict::Hidden);
+    let after = format!("{bare}{snippet}");
+    assert_eq!(run_legacy(after.as_bytes(), code, None).verdict, Verdict::AfterBody);
+    let head_at = bare.find("</head>").unwrap();
+    let in_head = format!("{}{snippet}{}", &bare[..head_at], &bare[head_at..]);
+    assert_eq!(run_legacy(in_head.as_bytes(), code, None).verdict, Verdict::InHead);
 }

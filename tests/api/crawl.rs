@@ -445,3 +445,19 @@ async fn an_invalid_certificate_is_a_finding_and_the_page_is_still_checked() {
     let result = crawler.check_one(&url, CODE).await;
     assert_eq!((result.outcome_str(), result.verdict()), ("tls", None));
 }
+
+#[test]
+fn check_takes_a_legacy_code_and_says_which_badge() {
+    let page = "tests/fixtures/real-pages/02-ustc-edu-cn.html";
+    let (code, out) = govbadge(&["check", "--file", page, "--code", "CA330000000604442030001", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((code, v["verdict"].as_str(), v["badge"].as_str()), (0, Some("compliant"), Some("conac_written")));
+    let (code, out) = govbadge(&["check", "--file", page, "--code", "CA330000000604442030001"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("合规（原网站标识脚本（document.write写入））"), "{out}");
+    let (code, out) = govbadge(&["check", "--file", page, "--code", "CA110000000600000000001"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("标识代码不符"), "{out}");
+    // Neither form: a usage error.
+    assert_eq!(govbadge(&["check", "--file", page, "--code", "CA3300000006044420300"]).0, 2);
+}
