@@ -1,7 +1,7 @@
 //! The canonical install snippet for a badge code: a static link and image that works without
 //! JavaScript, plus an async script that upgrades it. Pasted just before `</body>`.
 
-use crate::domain::badge::BadgeCode;
+use crate::domain::badge::{BadgeCode, SiteCode};
 
 /// Rendered size of the badge image, reserved in the markup so the page does not shift.
 pub const BADGE_WIDTH: u32 = 110;
@@ -16,6 +16,15 @@ pub fn install_snippet(base: &str, code: &BadgeCode) -> String {
 <img src=\"{base}/badge/{code}.svg\" alt=\"党政机关网站标识\" width=\"{BADGE_WIDTH}\" height=\"{BADGE_HEIGHT}\" style=\"border:0\"></a>\
 <script async src=\"{base}/badge/{code}.js\"></script></div>"
     )
+}
+
+/// The snippet for a site's code; `None` for a national legacy code, whose badge the site keeps
+/// as it was issued (govbadge serves no badge for it).
+pub fn snippet_for(base: &str, code: &SiteCode) -> Option<String> {
+    match code {
+        SiteCode::Badge(code) => Some(install_snippet(base, code)),
+        SiteCode::Legacy(_) => None,
+    }
 }
 
 #[cfg(test)]

@@ -31,13 +31,32 @@ pub struct SiteSpec {
     pub hosts: Vec<String>,
     /// The badge code every page must carry.
     pub code: String,
+    /// The site's national legacy badge, accepted beside `code`, if it has one.
+    pub legacy: Option<LegacyIds>,
+}
+
+/// A site's national legacy badge as registered: its code and, when known, the id its static
+/// verification link carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyIds {
+    /// `CA` and 21 digits.
+    pub code: String,
+    /// The `id` of `bszs.conac.cn/sitename?method=show&id=…`.
+    pub link_id: Option<String>,
+}
+
+impl LegacyIds {
+    /// As the page check takes it.
+    pub fn as_badge(&self) -> check::LegacyBadge<'_> {
+        check::LegacyBadge { code: &self.code, link_id: self.link_id.as_deref() }
+    }
 }
 
 impl SiteSpec {
     /// The site of one start URL: its host and the `www.` alias.
     pub fn from_url(url: Url, code: &str) -> Self {
         let hosts = url.host_str().map(|h| vec![h.to_owned()]).unwrap_or_default();
-        Self { seeds: vec![url], hosts, code: code.to_owned() }
+        Self { seeds: vec![url], hosts, code: code.to_owned(), legacy: None }
     }
 
     /// Whether `host` is one of the site's hosts (or a `www.` alias).
@@ -119,9 +138,14 @@ impl Crawler {
 
     /// Fetches and checks one page (no links followed).
     pub async fn check_one(&self, url: &Url, code: &str) -> PageResult {
+        self.check_one_with_legacy(url, code, None).await
+    }
+
+    /// [`Crawler::check_one`] for a site that may carry its national legacy badge instead.
+    pub async fn check_one_with_legacy(&self, url: &Url, code: &str, legacy: Option<&LegacyIds>) -> PageResult {
         let host = url.host_str().unwrap_or_default().to_owned();
         let budget = Duration::from_secs(self.config().max_site_seconds);
-        let result = match tokio::time::timeout(budget, self.fetch_and_check(url, code, None, 0)).await {
+        let result = match tokio::time::timeout(budget, self.fetch_and_check(url, code, legacy, None, 0)).await {
             Ok((result, _)) => result,
             Err(_) => PageResult::failed(url, None, Failure::SiteTimeout, Some(SITE_TIMEOUT_DETAIL.into()), 0),
         };
@@ -221,13 +245,17 @@ impl Crawler {
                     continue;
                 }
                 let code = site.code.clone();
+                let legacy = site.legacy.clone();
                 let delay = if config.respect_robots { rules.crawl_delay } else { None };
                 let crawler = self.clone();
                 in_flight.spawn(async move {
                     // Waits for the host's turn, Retry-After sleeps and the fetch itself all end
                     // when the site's budget does.
-                    if let Ok(done) =
-                        tokio::time::timeout_at(deadline, crawler.fetch_and_check(&url, &code, delay, depth)).await
+                    if let Ok(done) = tokio::time::timeout_at(
+                        deadline,
+                        crawler.fetch_and_check(&url, &code, legacy.as_ref(), delay, depth),
+                    )
+                    .await
                     {
                         done
                     } else {
@@ -338,6 +366,7 @@ impl Crawler {
         &self,
         url: &Url,
         code: &str,
+        legacy: Option<&LegacyIds>,
         delay: Option<Duration>,
         depth: usize,
     ) -> (PageResult, Vec<Url>) {
@@ -364,7 +393,7 @@ impl Crawler {
         };
         match outcome {
             FetchOutcome::Page(page) => {
-                let (report, links, page) = self.check_off_thread(page, code).await;
+                let (report, links, page) = self.check_off_thread(page, code, legacy.cloned()).await;
                 let mut checked = CheckedPage::from_report(report);
                 checked.certificate_problem = page.certificate_problem;
                 checked.redirected_to = (page.final_url != *url).then(|| format!("redirected to {}", page.final_url));
@@ -388,7 +417,12 @@ impl Crawler {
 
 impl Crawler {
     /// Checks a fetched page on the blocking pool, within the check limit.
-    async fn check_off_thread(&self, page: fetch::Page, code: &str) -> (check::PageReport, Vec<Url>, fetch::Page) {
+    async fn check_off_thread(
+        &self,
+        page: fetch::Page,
+        code: &str,
+        legacy: Option<LegacyIds>,
+    ) -> (check::PageReport, Vec<Url>, fetch::Page) {
         let permit = self.checks.clone().acquire_owned().await.expect("never closed");
         let badge_base = self.badge_base.clone();
         let code = code.to_owned();
@@ -399,7 +433,7 @@ impl Crawler {
                 content_type: page.content_type.as_deref(),
                 page_url: Some(&page.final_url),
                 expected_code: &code,
-                legacy: None,
+                legacy: legacy.as_ref().map(LegacyIds::as_badge),
                 badge_base: &badge_base,
             });
             (report, links, page)

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use super::badge::BadgeCode;
+use super::badge::SiteCode;
 
 use super::fields::{
     parse_ip_list, plain_text, ChineseDomain, CreditCode, Email, FieldMessage, FixedPhone, HostName, IdNumber, Mobile,
@@ -41,6 +41,29 @@ impl ApplicationKind {
         match self {
             Self::New => "开办审核",
             Self::Recheck => "资格复核",
+        }
+    }
+}
+
+/// What the office decided, on a re-check, about the site's national legacy code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum LegacyDecision {
+    /// The legacy code stays the site's code; its badge stays on the pages.
+    Keep,
+    /// A new govbadge code replaces it; the unit installs the new badge.
+    Replace,
+}
+
+crate::domain::words!(LegacyDecision);
+
+impl LegacyDecision {
+    /// The decision's name in the UI.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Keep => "保留原网站标识代码",
+            Self::Replace => "换发新网站标识代码",
         }
     }
 }
@@ -179,8 +202,9 @@ pub struct ApplicationForm {
     pub handler_id_number: Option<IdNumber>,
     /// 统一社会信用代码.
     pub credit_code: Option<CreditCode>,
-    /// 资格复核: the badge code the site already holds.
-    pub recheck_code: Option<BadgeCode>,
+    /// 资格复核: the code the site already holds, a govbadge code or a national legacy code
+    /// (`CA` and 21 digits); none for a site opened before either was issued to it.
+    pub recheck_code: Option<SiteCode>,
 }
 
 /// Field limits, in characters.
@@ -256,10 +280,13 @@ impl ApplicationInput {
         let recheck_code = match self.recheck_code.trim() {
             "" => None,
             code => {
-                if let Some(code) = BadgeCode::parse(code) {
+                if let Some(code) = SiteCode::parse(code) {
                     Some(code)
                 } else {
-                    c.errors.insert("recheck_code", "网站标识代码应为13位，且末位校验码须正确".to_owned());
+                    c.errors.insert(
+                        "recheck_code",
+                        "网站标识代码应为13位且末位校验码正确，或为原网站标识代码（CA加21位数字）".to_owned(),
+                    );
                     None
                 }
             }
@@ -340,14 +367,11 @@ impl ApplicationInput {
             ("handler_id_number", &self.handler_id_number, "请填写经办人身份证号"),
             ("credit_code", &self.credit_code, "请填写统一社会信用代码"),
         ];
-        let mut missing: Vec<_> = required
+        let missing: Vec<_> = required
             .into_iter()
             .filter(|(_, value, _)| value.trim().is_empty())
             .map(|(field, _, message)| (field, message))
             .collect();
-        if self.kind.trim() == "recheck" && self.recheck_code.trim().is_empty() {
-            missing.push(("recheck_code", "资格复核须填写已取得的网站标识代码"));
-        }
         missing
     }
 }
@@ -379,7 +403,7 @@ impl ApplicationForm {
             handler_email: opt(self.handler.email.as_ref().map(super::fields::Email::as_str)),
             handler_id_number: opt(self.handler_id_number.as_ref().map(super::fields::IdNumber::as_str)),
             credit_code: opt(self.credit_code.as_ref().map(super::fields::CreditCode::as_str)),
-            recheck_code: opt(self.recheck_code.as_ref().map(BadgeCode::as_str)),
+            recheck_code: opt(self.recheck_code.as_ref().map(SiteCode::as_str)),
         }
     }
 }
@@ -454,9 +478,16 @@ mod tests {
     }
 
     #[test]
-    fn recheck_needs_the_badge_code() {
+    fn recheck_takes_either_code_or_none() {
         let mut input = complete_input();
         input.kind = "recheck".into();
+        // A site opened before any badge was issued to it.
+        assert!(input.parse_complete().unwrap().recheck_code.is_none());
+        input.recheck_code = "CA410000000600000000001".into();
+        assert!(matches!(input.parse_complete().unwrap().recheck_code, Some(SiteCode::Legacy(_))));
+        input.recheck_code = "4109220000016".into();
+        assert!(matches!(input.parse_complete().unwrap().recheck_code, Some(SiteCode::Badge(_))));
+        input.recheck_code = "4109220000017".into();
         assert!(input.parse_complete().unwrap_err().contains_key("recheck_code"));
     }
 }

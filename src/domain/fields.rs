@@ -208,7 +208,8 @@ impl CreditCode {
 pub struct HostName(String);
 
 impl HostName {
-    /// Parses an 18-character unified social credit code (GB 32100), verifying its check character.
+    /// Parses a host name: dot-separated labels of letters, digits and hyphens, an alphabetic
+    /// (or punycode) top-level label; lower-cased, a trailing dot dropped.
     pub fn parse(text: &str) -> Result<Self, FieldMessage> {
         const MSG: &str = "英文域名格式不正确，应如 www.example.gov.cn";
         let t = text.trim().trim_end_matches('.').to_ascii_lowercase();

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use super::{field_error, Context, ServiceError};
 use crate::badge::snippet::install_snippet;
 use crate::domain::account::{Actor, Role};
-use crate::domain::application::{ApplicationForm, ApplicationInput, ApplicationKind};
-use crate::domain::badge::{BadgeCode, BadgeStatus};
+use crate::domain::application::{ApplicationForm, ApplicationInput, ApplicationKind, LegacyDecision};
+use crate::domain::badge::{BadgeStatus, SiteCode};
 use crate::domain::calendar::{today_in_china, DueDate};
 use crate::domain::region::Level;
 use crate::domain::workflow::{apply, review_chain, Denied, Event, State, Subject};
@@ -72,9 +72,11 @@ async fn validate(
         }
     }
     if let Some(code) = &form.recheck_code {
+        // A govbadge code must be one of the unit's badges; a legacy code may be one the
+        // register does not hold yet, but not another unit's.
         let owned = match badges::get(&ctx.pool, code.as_str()).await {
             Ok(b) => b.unit_id == actor.account_id && b.status != BadgeStatus::Revoked,
-            Err(crate::store::StoreError::NotFound) => false,
+            Err(crate::store::StoreError::NotFound) => matches!(code, SiteCode::Legacy(_)),
             Err(e) => return Err(e.into()),
         };
         if !owned {
@@ -230,8 +232,12 @@ pub async fn review(
 pub enum PaperAction {
     /// The paper materials arrived.
     Receive,
-    /// The paper is in order: the badge is issued.
+    /// The paper is in order: the badge is issued. A re-check of a site with a national
+    /// legacy code keeps that code as the site's code.
     Confirm,
+    /// As `Confirm`, but a legacy code is replaced by a new govbadge code (the legacy badge
+    /// record, if the register holds one, is revoked).
+    ConfirmWithNewCode,
     /// The paper has a problem: the unit is told what to fix.
     Problem,
 }
@@ -249,7 +255,7 @@ pub async fn paper(
     let reason = clean_reason(reason)?;
     let event = match action {
         PaperAction::Receive => Event::ReceivePaper,
-        PaperAction::Confirm => Event::ConfirmPaper,
+        PaperAction::Confirm | PaperAction::ConfirmWithNewCode => Event::ConfirmPaper,
         PaperAction::Problem => Event::PaperProblem { reason: reason.clone() },
     };
     let subject = subject_of(&app);
@@ -277,8 +283,12 @@ pub async fn paper(
                 new_chain: None,
             };
             store::record_step(&mut tx, &step).await?;
-            let (code, due) = issue_badge(ctx, &mut tx, &app, now).await?;
-            let snippet = install_snippet(&ctx.config.badge.base_url, &code);
+            let replace_legacy = action == PaperAction::ConfirmWithNewCode;
+            let (code, due) = issue_badge(ctx, &mut tx, &app, actor, replace_legacy, now).await?;
+            let snippet = match &code {
+                SiteCode::Badge(code) => install_snippet(&ctx.config.badge.base_url, code),
+                SiteCode::Legacy(_) => LEGACY_KEPT_SNIPPET.to_owned(),
+            };
             let notice = messages::issued(
                 &about,
                 code.as_str(),
@@ -300,19 +310,36 @@ pub async fn paper(
     Ok(final_state)
 }
 
-/// A new site gets a new code; a re-check keeps the code it re-checks.
+/// What the issue notice says in place of the snippet when a re-check keeps a legacy code.
+const LEGACY_KEPT_SNIPPET: &str = "本网站继续使用原网站标识代码，请保持页面底部原网站标识加挂不变。";
+
+/// A new site gets a new code; a re-check keeps the code it re-checks, except a legacy code
+/// the office replaces (`replace_legacy`) by a new govbadge code.
 async fn issue_badge(
     ctx: &Context,
     tx: &mut Tx,
     app: &Application,
+    actor: &Actor,
+    replace_legacy: bool,
     now: DateTime<Utc>,
-) -> Result<(BadgeCode, DueDate), ServiceError> {
+) -> Result<(SiteCode, DueDate), ServiceError> {
     let due = install_due(ctx, now);
-    let code = if let (ApplicationKind::Recheck, Some(code)) = (app.form.kind, &app.form.recheck_code) {
-        code.clone()
-    } else {
-        let region = app.unit_region.unwrap_or(ctx.config.workflow.central_region_code);
-        badges::issue(tx, app.id, app.unit_id, &region, now, due.date).await?
+    let region = app.unit_region.unwrap_or(ctx.config.workflow.central_region_code);
+    let code = match (app.form.kind, &app.form.recheck_code) {
+        (ApplicationKind::Recheck, Some(SiteCode::Badge(code))) => SiteCode::Badge(code.clone()),
+        (ApplicationKind::Recheck, Some(SiteCode::Legacy(legacy))) => {
+            let decision = if replace_legacy { LegacyDecision::Replace } else { LegacyDecision::Keep };
+            store::set_legacy(tx, app.id, legacy.as_str(), decision).await?;
+            if replace_legacy {
+                let reason = "资格复核换发新网站标识代码";
+                badges::retire_legacy(tx, legacy.as_str(), app.unit_id, actor.account_id, reason, now).await?;
+                SiteCode::Badge(badges::issue(tx, app.id, app.unit_id, &region, now, due.date).await?)
+            } else {
+                badges::keep_legacy(tx, legacy, app.id, app.unit_id, &region, now, due.date).await?;
+                SiteCode::Legacy(legacy.clone())
+            }
+        }
+        _ => SiteCode::Badge(badges::issue(tx, app.id, app.unit_id, &region, now, due.date).await?),
     };
     store::set_badge_code(tx, app.id, code.as_str()).await?;
     Ok((code, due))

@@ -5,7 +5,7 @@ use chrono::Utc;
 
 use super::{field_error, Context, ServiceError};
 use crate::domain::account::{Actor, Role};
-use crate::domain::badge::{BadgeCode, BadgeStatus};
+use crate::domain::badge::{BadgeStatus, SiteCode};
 use crate::domain::region::RegionCode;
 use crate::domain::workflow::Denied;
 use crate::store::{accounts, badges};
@@ -14,7 +14,7 @@ use crate::store::{accounts, badges};
 pub async fn change_status(
     ctx: &Context,
     actor: &Actor,
-    code: &BadgeCode,
+    code: &SiteCode,
     to: BadgeStatus,
     reason: &str,
 ) -> Result<(), ServiceError> {
@@ -40,7 +40,7 @@ pub async fn change_status(
 async fn load_visible(
     ctx: &Context,
     actor: &Actor,
-    code: &BadgeCode,
+    code: &SiteCode,
 ) -> Result<(badges::Badge, Option<RegionCode>), ServiceError> {
     let badge = badges::get(&ctx.pool, code.as_str()).await?;
     let unit = accounts::get(&ctx.pool, badge.unit_id).await?;
@@ -60,7 +60,7 @@ async fn load_visible(
 pub async fn get(
     ctx: &Context,
     actor: &Actor,
-    code: &BadgeCode,
+    code: &SiteCode,
 ) -> Result<(badges::Badge, Vec<(String, String, String, chrono::DateTime<Utc>)>), ServiceError> {
     let (badge, _) = load_visible(ctx, actor, code).await?;
     let history = badges::status_history(&ctx.pool, badge.code.as_str()).await?;

@@ -252,6 +252,8 @@ mod tests {
             site_name: "示例".into(),
             unit_name: "示例单位".into(),
             category: "政府门户网站".into(),
+            legacy_code: None,
+            legacy_link_id: None,
         }
     }
 

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{Context, FieldErrors, ServiceError};
 use crate::domain::account::Actor;
-use crate::domain::badge::BadgeCode;
+use crate::domain::badge::SiteCode;
 use crate::domain::calendar::today_in_china;
 use crate::domain::site_status::SiteStatus;
 use crate::report::rows::{self, ResultSource, SiteFilter, SiteLine, STATUSES};
@@ -127,7 +127,7 @@ pub struct SiteDetail {
 }
 
 /// A site of the actor's area: its latest pages, its runs and the notices sent about it.
-pub async fn site(ctx: &Context, actor: &Actor, code: &BadgeCode) -> Result<SiteDetail, ServiceError> {
+pub async fn site(ctx: &Context, actor: &Actor, code: &SiteCode) -> Result<SiteDetail, ServiceError> {
     let code = code.as_str();
     let area = actor.oversight_prefix().ok_or(ServiceError::Forbidden)?;
     let row = match sweeps::site(&ctx.pool, code).await {

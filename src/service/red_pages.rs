@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{Context, ServiceError};
 use crate::domain::account::{Actor, Role};
 use crate::domain::application::FieldErrors;
-use crate::domain::badge::{BadgeCode, BadgeStatus};
+use crate::domain::badge::{BadgeStatus, SiteCode};
 use crate::domain::fields::{plain_text, FixedPhone};
 pub use crate::domain::red_page::RedPage;
 use crate::store::red_pages as store;
@@ -114,6 +114,6 @@ pub async fn save(ctx: &Context, actor: &Actor, input: &RedPageInput) -> Result<
 }
 
 /// A published red page, for the public.
-pub async fn published(ctx: &Context, code: &BadgeCode) -> Result<Option<RedPage>, ServiceError> {
+pub async fn published(ctx: &Context, code: &SiteCode) -> Result<Option<RedPage>, ServiceError> {
     Ok(store::published(&ctx.pool, code.as_str()).await?)
 }

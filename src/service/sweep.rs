@@ -71,7 +71,9 @@ pub fn site_spec(row: &SiteRow, seed_scheme: &str) -> Option<SiteSpec> {
     }
     let seed_host = hosts.first()?;
     let seed = Url::parse(&format!("{seed_scheme}://{seed_host}/")).ok()?;
-    Some(SiteSpec { seeds: vec![seed], hosts, code: row.code.clone() })
+    let legacy =
+        row.legacy_code.clone().map(|code| crate::crawl::LegacyIds { code, link_id: row.legacy_link_id.clone() });
+    Some(SiteSpec { seeds: vec![seed], hosts, code: row.code.clone(), legacy })
 }
 
 /// Options of one run.

@@ -5,7 +5,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use super::StoreError;
 use crate::domain::account::Actor;
-use crate::domain::application::{ApplicationForm, ApplicationInput, FORM_FIELDS};
+use crate::domain::application::{ApplicationForm, ApplicationInput, LegacyDecision, FORM_FIELDS};
 use crate::domain::region::{Level, RegionCode};
 use crate::domain::workflow::{Event, State};
 
@@ -378,6 +378,22 @@ pub async fn record_step(conn: &mut SqliteConnection, step: &Step<'_>) -> Result
     .execute(&mut *conn)
     .await?;
     Ok(step.version + 1)
+}
+
+/// Records a re-check's legacy code and the office's decision on it.
+pub async fn set_legacy(
+    conn: &mut SqliteConnection,
+    id: i64,
+    legacy_code: &str,
+    decision: LegacyDecision,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE applications SET legacy_code = ?, legacy_decision = ? WHERE id = ?")
+        .bind(legacy_code)
+        .bind(decision.as_str())
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Records the badge code issued for an application.

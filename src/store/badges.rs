@@ -4,14 +4,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::StoreError;
-use crate::domain::badge::{BadgeCode, BadgeStatus};
+use crate::domain::badge::{BadgeCode, BadgeStatus, LegacyCode, SiteCode};
 use crate::domain::region::RegionCode;
 
 /// A badge as stored.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Badge {
-    /// The code.
-    pub code: BadgeCode,
+    /// The code: a govbadge code, or the national legacy code of a site that keeps it.
+    pub code: SiteCode,
     /// The application it was issued for.
     pub application_id: i64,
     /// The unit's account id.
@@ -31,7 +31,7 @@ type Row = (String, i64, i64, String, DateTime<Utc>, NaiveDate, DateTime<Utc>);
 fn from_row(r: Row) -> Result<Badge, StoreError> {
     let corrupt = || StoreError::Corrupt(format!("badge {}", r.0));
     Ok(Badge {
-        code: BadgeCode::parse(&r.0).ok_or_else(corrupt)?,
+        code: SiteCode::parse(&r.0).ok_or_else(corrupt)?,
         application_id: r.1,
         unit_id: r.2,
         status: BadgeStatus::parse(&r.3).ok_or_else(corrupt)?,
@@ -82,6 +82,93 @@ pub async fn issue(
     .await
     .map_err(StoreError::from_write)?;
     Ok(code)
+}
+
+/// Makes a legacy code the site's badge for `application_id`: the register's record of it when
+/// the unit's (imported earlier), else a new record. A legacy badge takes no serial of its
+/// region: it stores the negated application id, which keeps `(region, serial)` unique.
+pub async fn keep_legacy(
+    conn: &mut SqliteConnection,
+    code: &LegacyCode,
+    application_id: i64,
+    unit_id: i64,
+    region: &RegionCode,
+    at: DateTime<Utc>,
+    install_due: NaiveDate,
+) -> Result<(), StoreError> {
+    let owner: Option<i64> = sqlx::query_scalar("SELECT unit_id FROM badges WHERE code = ?")
+        .bind(code.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    match owner {
+        Some(owner) if owner == unit_id => Ok(()),
+        Some(_) => Err(StoreError::Conflict),
+        None => insert_legacy(conn, code, application_id, unit_id, region, at, install_due).await,
+    }
+}
+
+/// Stores a new record of a legacy badge (see [`keep_legacy`] for its serial).
+pub async fn insert_legacy(
+    conn: &mut SqliteConnection,
+    code: &LegacyCode,
+    application_id: i64,
+    unit_id: i64,
+    region: &RegionCode,
+    at: DateTime<Utc>,
+    install_due: NaiveDate,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO badges (code, application_id, unit_id, region, serial, status, issued_at, install_due, status_changed_at)
+         VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?)",
+    )
+    .bind(code.as_str())
+    .bind(application_id)
+    .bind(unit_id)
+    .bind(region.as_str())
+    .bind(-application_id)
+    .bind(at)
+    .bind(install_due)
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map_err(StoreError::from_write)?;
+    Ok(())
+}
+
+/// Revokes the unit's record of a legacy badge that a new govbadge code replaces (nothing when
+/// the register holds none), with its audit entry.
+pub async fn retire_legacy(
+    conn: &mut SqliteConnection,
+    code: &str,
+    unit_id: i64,
+    actor_id: i64,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let from: Option<String> = sqlx::query_scalar(
+        "UPDATE badges SET status = 'revoked', status_changed_at = ?
+         WHERE code = ? AND unit_id = ? AND status <> 'revoked'
+         RETURNING (SELECT status FROM badges WHERE code = ?)",
+    )
+    .bind(at)
+    .bind(code)
+    .bind(unit_id)
+    .bind(code)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(from) = from {
+        sqlx::query(
+            "INSERT INTO badge_events (code, actor_id, from_status, to_status, reason, at) VALUES (?, ?, ?, 'revoked', ?, ?)",
+        )
+        .bind(code)
+        .bind(actor_id)
+        .bind(from)
+        .bind(reason)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// One badge.
@@ -144,7 +231,7 @@ pub async fn public_rows(pool: &SqlitePool) -> Result<Vec<PublicRow>, sqlx::Erro
 /// Changes the status if it is still `from`, and audits the change.
 pub async fn change_status(
     pool: &SqlitePool,
-    code: &BadgeCode,
+    code: &SiteCode,
     from: BadgeStatus,
     to: BadgeStatus,
     actor_id: i64,

@@ -227,6 +227,7 @@ pub async fn paper(
     let action = match body.decision.as_str() {
         "receive" => PaperAction::Receive,
         "confirm" => PaperAction::Confirm,
+        "confirm_new_code" => PaperAction::ConfirmWithNewCode,
         "problem" => PaperAction::Problem,
         _ => return Err(bad_request("decision 应为 receive、confirm 或 problem")),
     };
@@ -246,7 +247,7 @@ pub struct BadgeStatusBody {
 pub async fn badge_status(
     State(state): State<AppState>,
     user: ApiUser,
-    ApiPath(code): ApiPath<crate::domain::badge::BadgeCode>,
+    ApiPath(code): ApiPath<crate::domain::badge::SiteCode>,
     ApiJson(body): ApiJson<BadgeStatusBody>,
 ) -> ApiResult {
     let to = BadgeStatus::parse(&body.status).ok_or_else(|| bad_request("status 应为 active、suspended 或 revoked"))?;

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use super::error::{ApiError, HttpError};
 use super::state::AppState;
 use crate::domain::account::{Actor, Role};
-use crate::domain::badge::BadgeCode;
+use crate::domain::badge::SiteCode;
 use crate::service::accounts;
 use crate::store::accounts::Account;
 
@@ -226,9 +226,9 @@ where
     }
 }
 
-/// A badge code in the path, parsed (its check character verified) at the edge; anything else
-/// is the 404 page.
-pub struct CodePath(pub BadgeCode);
+/// A site's code in the path, parsed at the edge (a govbadge code with its check character
+/// verified, or a national legacy code); anything else is the 404 page.
+pub struct CodePath(pub SiteCode);
 
 impl<S: Send + Sync> FromRequestParts<S> for CodePath {
     type Rejection = HttpError;
@@ -237,7 +237,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CodePath {
         let axum::extract::Path(text) = axum::extract::Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| HttpError::not_found())?;
-        BadgeCode::parse(&text).map(CodePath).ok_or_else(HttpError::not_found)
+        SiteCode::parse(&text).map(CodePath).ok_or_else(HttpError::not_found)
     }
 }
 

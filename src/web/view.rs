@@ -38,6 +38,7 @@ fn form_json(form: &ApplicationForm, full: bool) -> Value {
     let mut value = serde_json::to_value(&input).expect("strings serialise");
     value["kind_label"] = json!(form.kind.label());
     value["review_label"] = json!(form.kind.review_label());
+    value["recheck_legacy"] = json!(matches!(form.recheck_code, Some(crate::domain::badge::SiteCode::Legacy(_))));
     value["domain_cn_ascii"] = json!(form.domain_cn.as_ref().map(super::super::domain::fields::ChineseDomain::ascii));
     if !full {
         let mask = |v: &mut Value, masked: Option<String>| *v = json!(masked.unwrap_or_default());

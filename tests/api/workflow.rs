@@ -313,3 +313,62 @@ async fn notices_wait_in_the_outbox_while_the_mail_server_is_down() {
     assert!(texts[0]["content"].as_str().unwrap().contains("材料不全"));
     assert_eq!(texts.len(), 1, "delivered once");
 }
+
+/// Runs a submitted application through the four online reviews and the paper receipt.
+async fn to_paper_confirmation(app: &TestApp, id: i64) {
+    for r in ["清丰县编办.政务", "濮阳市编办.政务", "河南省编办.政务", "中央编办.政务"] {
+        assert_eq!(app.api(r).await.step(id, "review", "approve", "").await.0, 200);
+    }
+    assert_eq!(app.api("清丰县编办.政务").await.step(id, "paper", "receive", "").await.0, 200);
+}
+
+#[tokio::test]
+async fn recheck_of_a_site_with_a_legacy_code_keeps_or_replaces_it_as_the_office_decides() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let unit = app.api("清丰县人民政府.政务").await;
+    let county = app.api("清丰县编办.政务").await;
+    let legacy = "CA410000000600000000001";
+
+    // Kept: the legacy code becomes the site's badge code; no govbadge serial is used.
+    let mut recheck = as_object(valid_input());
+    recheck["kind"] = json!("recheck");
+    recheck["recheck_code"] = json!(legacy);
+    recheck["submit"] = json!(true);
+    let (status, body) = unit.post("/api/v1/applications", recheck.clone()).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    to_paper_confirmation(&app, id).await;
+    let page = app.browser("清丰县编办.政务").await;
+    let html = page.text(&format!("/applications/{id}")).await;
+    assert!(html.contains("保留原网站标识代码") && html.contains("换发新网站标识代码"), "{html}");
+    let (status, done) = county.step(id, "paper", "confirm", "").await;
+    assert_eq!((status, done["state"].as_str(), done["badge_code"].as_str()), (200, Some("issued"), Some(legacy)));
+    assert_eq!(app.count("region_serials").await, 0);
+    let owner = app.browser("清丰县人民政府.政务").await;
+    let html = owner.text(&format!("/badges/{legacy}")).await;
+    assert!(html.contains("本网站使用原网站标识代码"), "{html}");
+    assert!(!html.contains("/badge/CA"), "no govbadge snippet for a legacy code");
+    let site = govbadge::store::sweeps::site(&app.ctx.pool, legacy).await.unwrap();
+    assert_eq!(site.legacy_code.as_deref(), Some(legacy));
+
+    // Another unit cannot take that legacy code.
+    let other = app.api("南乐县教育局.政务").await;
+    let (status, body) = other.post("/api/v1/applications", recheck.clone()).await;
+    assert_eq!(status, 422, "{body}");
+
+    // A second re-check, replaced: a new govbadge code, the legacy record revoked.
+    let (status, body) = unit.post("/api/v1/applications", recheck).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    to_paper_confirmation(&app, id).await;
+    let (status, done) = county.step(id, "paper", "confirm_new_code", "").await;
+    assert_eq!(status, 200, "{done}");
+    let code = done["badge_code"].as_str().unwrap();
+    assert!(govbadge::domain::badge::BadgeCode::parse(code).is_some(), "{code}");
+    let (status,): (String,) =
+        sqlx::query_as("SELECT status FROM badges WHERE code = ?").bind(legacy).fetch_one(&app.ctx.pool).await.unwrap();
+    assert_eq!(status, "revoked");
+    let site = govbadge::store::sweeps::site(&app.ctx.pool, code).await.unwrap();
+    assert_eq!(site.legacy_code, None, "a replaced legacy badge no longer counts");
+}

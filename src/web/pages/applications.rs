@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::render;
-use crate::badge::snippet::install_snippet;
+use crate::badge::snippet::snippet_for;
 use crate::domain::account::Role;
 use crate::domain::application::{ApplicationInput, FieldErrors, SYSTEM_CATEGORIES};
 use crate::domain::site_status::site_status;
@@ -44,7 +44,7 @@ pub async fn portal(State(state): State<AppState>, User(user): User) -> Result<R
             "failing_label": latest.as_ref().and_then(|l| l.first_failing_verdict.as_deref()).and_then(crate::check::Verdict::parse).map(crate::check::Verdict::label),
             "issued_at": b.issued_at.to_rfc3339(),
             "install_due": b.install_due.to_string(),
-            "snippet": install_snippet(base, &b.code),
+            "snippet": snippet_for(base, &b.code),
         }));
     }
     let can_print_letter =
@@ -322,6 +322,7 @@ pub async fn paper(
     let action = match form.decision.as_str() {
         "receive" => PaperAction::Receive,
         "confirm" => PaperAction::Confirm,
+        "confirm_new_code" => PaperAction::ConfirmWithNewCode,
         "problem" => PaperAction::Problem,
         _ => return Err(HttpError::new(StatusCode::UNPROCESSABLE_ENTITY, "请选择操作")),
     };
@@ -329,7 +330,7 @@ pub async fn paper(
         service::paper(&state.ctx, &user.actor(), id, parse_version(&form.version)?, action, &form.reason).await;
     let done = match action {
         PaperAction::Receive => "received",
-        PaperAction::Confirm => "issued",
+        PaperAction::Confirm | PaperAction::ConfirmWithNewCode => "issued",
         PaperAction::Problem => "problem",
     };
     after_step(&state, &user, id, &form.reason, done, result).await

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::render;
-use crate::badge::snippet::install_snippet;
+use crate::badge::snippet::snippet_for;
 use crate::domain::account::Role;
 use crate::domain::badge::BadgeStatus;
 use crate::service::badges as service;
@@ -30,7 +30,7 @@ pub async fn show(
 async fn page(
     state: &AppState,
     user: &crate::web::auth::SessionUser,
-    code: &crate::domain::badge::BadgeCode,
+    code: &crate::domain::badge::SiteCode,
     refused: Option<(&StatusForm, String)>,
 ) -> Result<Html<String>, HttpError> {
     let (badge, history) = service::get(&state.ctx, &user.actor(), code).await?;
@@ -54,7 +54,7 @@ async fn page(
             "install_due": badge.install_due.to_string(),
             "application_id": badge.application_id,
         },
-        "snippet": install_snippet(&state.ctx.config.badge.base_url, &badge.code),
+        "snippet": snippet_for(&state.ctx.config.badge.base_url, &badge.code),
         "history": history,
         "can_manage": user.account.role == Role::Reviewer,
         "input": refused.as_ref().map(|(form, _)| json!({ "status": form.status, "reason": form.reason })),
