@@ -216,3 +216,56 @@ pub async fn report(config: Config, sweep: Option<i64>, out: Option<std::path::P
     println!("巡检报告（编号 {id}）已写入 {}", dir.display());
     Ok(ExitCode::SUCCESS)
 }
+
+/// `govbadge import register`: plans the import of a register file, prints each row's action
+/// and every problem, and with `apply` writes all rows or none.
+pub async fn import_register(
+    config: Config,
+    file: &std::path::Path,
+    apply: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    use crate::service::register;
+    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let ctx = crate::app::build(config).await?;
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let plan = register::plan(&ctx, None, &bytes, &name).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let applied = if apply && plan.problems.is_empty() {
+        Some(register::apply(&ctx, None, &plan).await.map_err(|e| anyhow::anyhow!("{e}"))?)
+    } else {
+        None
+    };
+    let (added, updated, unchanged) = plan.counts();
+    if json {
+        println!("{}", serde_json::json!({ "plan": plan, "applied": applied }));
+    } else {
+        for row in &plan.rows {
+            let fields = match &row.action {
+                register::RowAction::Update(keys) => {
+                    let names: Vec<&str> = keys.iter().map(|k| crate::domain::register::heading(k)).collect();
+                    format!("（{}）", names.join("、"))
+                }
+                _ => String::new(),
+            };
+            println!("第{}行　{}　{}　{}{fields}", row.row, row.code, row.site_name, row.action.label());
+        }
+        for p in &plan.problems {
+            let field = if p.field.is_empty() { String::new() } else { format!("【{}】", p.field) };
+            println!("第{}行　{field}{}", p.row, p.reason);
+        }
+        println!(
+            "共{}行：新增{added}，更新{updated}，无变化{unchanged}，有错误的行{}。",
+            plan.rows_total,
+            plan.problems.iter().map(|p| p.row).collect::<std::collections::BTreeSet<_>>().len()
+        );
+        match (&applied, apply) {
+            (Some(a), _) => println!(
+                "已导入：新增{}个网站，更新{}个网站，新建单位账号{}个（未启用，须由管理员激活）。",
+                a.added, a.updated, a.accounts
+            ),
+            (None, true) => println!("文件中有错误，未导入任何数据；请改正后重新导入。"),
+            (None, false) => println!("以上为试运行结果，未写入任何数据；确认无误后加 --apply 导入。"),
+        }
+    }
+    Ok(if plan.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

@@ -104,6 +104,9 @@ pub enum Command {
         #[arg(long)]
         database: Option<String>,
     },
+    /// Take in data from elsewhere.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Print the date N working days after DATE (the day itself is not counted).
     Deadline {
         /// The day of notice, YYYY-MM-DD.
@@ -111,6 +114,27 @@ pub enum Command {
         /// Working days to add.
         #[arg(long, default_value_t = 5)]
         days: u32,
+    },
+}
+
+/// What `govbadge import` takes in.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// The register of existing sites (CSV or XLSX; columns in README): a dry run with a
+    /// per-row report unless --apply, which writes every row or none (exit 0 done, 1 problems
+    /// found, 2 usage or I/O error).
+    Register {
+        /// The register file (.csv or .xlsx).
+        file: std::path::PathBuf,
+        /// Write the rows (all or nothing); without it nothing is written.
+        #[arg(long)]
+        apply: bool,
+        /// Print the plan (and what was written) as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Database URL (overrides database.url).
+        #[arg(long)]
+        database: Option<String>,
     },
 }
 
@@ -148,6 +172,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(commands::report(config, sweep, out))
+        }
+        Command::Import(ImportCommand::Register { file, apply, json, database }) => {
+            let mut config = Config::load(&cli.config)?;
+            if let Some(url) = database {
+                config.database.url = url;
+            }
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(commands::import_register(config, &file, apply, json))
         }
         Command::Crawl { url, code, badge_base, max_pages, json } => {
             let config = Config::load(&cli.config)?;

@@ -9,6 +9,7 @@ pub mod check_digits;
 pub mod fields;
 pub mod red_page;
 pub mod region;
+pub mod register;
 pub mod site_status;
 pub mod workflow;
 

@@ -9,6 +9,7 @@ pub mod outbox;
 pub mod oversight;
 pub mod passwords;
 pub mod red_pages;
+pub mod register;
 pub mod schedule;
 pub mod self_check;
 pub mod sweep;

@@ -7,6 +7,7 @@ pub mod badges;
 pub mod notices;
 pub mod outbox;
 pub mod red_pages;
+pub mod register;
 pub mod sessions;
 pub mod sightings;
 pub mod sweeps;

@@ -18,6 +18,7 @@ mod notices;
 mod outbox;
 mod race;
 mod red_pages;
+mod register;
 mod rendered;
 mod report;
 mod screens;

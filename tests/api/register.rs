@@ -1,0 +1,211 @@
+//! Taking in the register of existing sites: the command's dry run and --apply (all or
+//! nothing, idempotent), CSV and XLSX alike, per-row problems in Chinese, disabled unit
+//! accounts, and an imported site swept against its real national badge.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::http::{header, HeaderMap};
+use axum::response::IntoResponse;
+use axum::Router;
+use govbadge::service::register::{self, RowAction};
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const REGISTER: &str = "tests/fixtures/register/register.csv";
+const WITH_ERRORS: &str = "tests/fixtures/register/register-with-errors.csv";
+
+fn govbadge(args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_govbadge"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap())
+}
+
+async fn count(url: &str, sql: &str) -> i64 {
+    let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+    let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+    pool.close().await;
+    n
+}
+
+#[tokio::test]
+async fn the_command_dry_runs_then_applies_all_or_nothing_and_again_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("register.db").display());
+    let db = ["--database", url.as_str()];
+
+    // The dry run reports each row and writes nothing.
+    let (code, out) = govbadge(&[&["import", "register", REGISTER][..], &db[..]].concat());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("第2行　CA410000000600000000001　清丰县人民政府　新增"), "{out}");
+    assert!(out.contains("共3行：新增3，更新0，无变化0，有错误的行0。"), "{out}");
+    assert!(out.contains("未写入任何数据"), "{out}");
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM applications").await, 0);
+
+    // Applied: three sites, three disabled unit accounts, badges of their legacy codes.
+    let (code, out) = govbadge(&[&["import", "register", REGISTER, "--apply"][..], &db[..]].concat());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("已导入：新增3个网站，更新0个网站，新建单位账号3个"), "{out}");
+    assert_eq!(
+        count(&url, "SELECT COUNT(*) FROM applications WHERE origin = 'imported' AND state = 'issued'").await,
+        3
+    );
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM accounts WHERE role = 'unit' AND disabled = 1").await, 3);
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM badges WHERE code LIKE 'CA%' AND serial < 0").await, 3);
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM region_serials").await, 0, "no govbadge serial used");
+
+    // Again: nothing changes, and the run is recorded.
+    let (code, out) = govbadge(&[&["import", "register", REGISTER, "--apply", "--json"][..], &db[..]].concat());
+    assert_eq!(code, 0, "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["applied"], serde_json::json!({ "added": 0, "updated": 0, "unchanged": 3, "accounts": 0 }));
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM applications").await, 3);
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM register_imports").await, 2);
+
+    // A file with problems: every one by row and column, and nothing written, not even the
+    // good row.
+    let (code, out) = govbadge(&[&["import", "register", WITH_ERRORS, "--apply"][..], &db[..]].concat());
+    assert_eq!(code, 1, "{out}");
+    for expected in [
+        "第3行　【统一社会信用代码】统一社会信用代码校验码不正确",
+        "第3行　【系统类别】系统类别应为以下之一",
+        "第3行　【行政区划】未找到行政区划“火星”",
+        "第3行　【网站名称】请填写网站名称",
+        "第3行　【网站标识代码】网站标识代码应为CA加21位数字",
+        "第4行　【网站标识代码】与第2行重复",
+        "第4行　【英文域名】与第2行重复",
+        "文件中有错误，未导入任何数据",
+        // Row 2 is the site already imported; the file lacks some columns, which it leaves as
+        // they are.
+        "第2行　CA410000000600000000001　清丰县人民政府　无变化",
+    ] {
+        assert!(out.contains(expected), "{expected}\n{out}");
+    }
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM register_imports").await, 2);
+}
+
+/// The register file as an XLSX workbook, numbers as numbers.
+fn as_xlsx(csv_text: &str) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, line) in csv_text.lines().enumerate() {
+        for (c, cell) in line.split(',').enumerate() {
+            let (r, c) = (u32::try_from(r).unwrap(), u16::try_from(c).unwrap());
+            match cell.parse::<f64>() {
+                Ok(n) if cell.len() == 6 => sheet.write_number(r, c, n).unwrap(),
+                _ => sheet.write_string(r, c, cell).unwrap(),
+            };
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+#[tokio::test]
+async fn xlsx_and_csv_plan_alike_and_a_changed_row_updates_its_site() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let csv = std::fs::read_to_string(format!("{}/{REGISTER}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let from_csv = register::plan(&app.ctx, None, csv.as_bytes(), "register.csv").await.unwrap();
+    let from_xlsx = register::plan(&app.ctx, None, &as_xlsx(&csv), "register.xlsx").await.unwrap();
+    assert!(from_csv.problems.is_empty() && from_xlsx.problems.is_empty(), "{:?}", from_xlsx.problems);
+    let actions =
+        |p: &register::Plan| p.rows.iter().map(|r| (r.row, r.code.clone(), r.action.clone())).collect::<Vec<_>>();
+    assert_eq!(actions(&from_csv), actions(&from_xlsx));
+    let applied = register::apply(&app.ctx, None, &from_xlsx).await.unwrap();
+    assert_eq!((applied.added, applied.accounts), (3, 3));
+
+    // Only admins import from the pages.
+    let reviewer = govbadge::store::accounts::find_by_name(&app.ctx.pool, "清丰县编办.政务").await.unwrap().unwrap();
+    assert!(register::plan(&app.ctx, Some(&reviewer.actor()), csv.as_bytes(), "r.csv").await.is_err());
+
+    let renamed = csv.replace("中国政府网,", "中国政府网（新版）,");
+    let plan = register::plan(&app.ctx, None, renamed.as_bytes(), "register.csv").await.unwrap();
+    let changed: BTreeMap<String, RowAction> = plan.rows.iter().map(|r| (r.code.clone(), r.action.clone())).collect();
+    assert_eq!(changed["CA010000000600000000001"], RowAction::Update(vec!["site_name"]));
+    assert_eq!(changed["CA330000000604442030001"], RowAction::Unchanged);
+    register::apply(&app.ctx, None, &plan).await.unwrap();
+    let site = govbadge::store::sweeps::site(&app.ctx.pool, "CA010000000600000000001").await.unwrap();
+    assert_eq!(site.site_name, "中国政府网（新版）");
+    assert_eq!(site.legacy_link_id.as_deref(), Some("081D1D6883441A53E053012819AC0DAA"));
+
+    // The imported sites are public: the verification page knows them.
+    let page = reqwest::get(format!("{}/verify/CA330000000604442030001", app.base)).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("中国科学技术大学"));
+}
+
+/// Serves the real pages by Host: the two sites' own home pages with their national badges.
+async fn serve_real_sites() -> u16 {
+    let pages: BTreeMap<&str, &str> = [
+        ("www.ustc.edu.cn", "02-ustc-edu-cn.html"),
+        ("www.gov.cn", "10-www-gov-cn-home.html"),
+        ("www.qingfeng.gov.cn", "09-sxmu-edu-cn.html"),
+    ]
+    .into();
+    let app = Router::new().fallback(move |headers: HeaderMap, uri: axum::http::Uri| async move {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+        let host = host.split(':').next().unwrap_or_default().to_owned();
+        match (uri.path(), pages.get(host.as_str())) {
+            ("/", Some(file)) => {
+                let body =
+                    std::fs::read(format!("{}/tests/fixtures/real-pages/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+                ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+            }
+            _ => axum::http::StatusCode::NOT_FOUND.into_response(),
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    port
+}
+
+#[tokio::test]
+async fn an_imported_site_is_swept_against_its_national_badge() {
+    let port = serve_real_sites().await;
+    let app = spawn_app_with(|c| {
+        c.crawl.allow_private_addresses = true;
+        c.crawl.max_depth = 0;
+        c.crawl.respect_robots = false;
+        for host in ["www.ustc.edu.cn", "www.gov.cn", "www.qingfeng.gov.cn"] {
+            c.crawl.resolve.insert(host.to_owned(), format!("127.0.0.1:{port}").parse().unwrap());
+        }
+    })
+    .await;
+    let csv = std::fs::read(format!("{}/{REGISTER}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let plan = register::plan(&app.ctx, None, &csv, "register.csv").await.unwrap();
+    register::apply(&app.ctx, None, &plan).await.unwrap();
+
+    let (_stop, stop) = tokio::sync::watch::channel(false);
+    let options = govbadge::service::sweep::SweepOptions {
+        scope: String::new(),
+        resume: false,
+        site_concurrency: 3,
+        max_pages: 1,
+        seed_scheme: "http".into(),
+        stop,
+    };
+    let run = tokio::time::timeout(
+        Duration::from_secs(60),
+        govbadge::service::sweep::run(&app.ctx.pool, &app.ctx.crawler, options),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let pages: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT badge_code, outcome, verdict FROM sweep_pages WHERE sweep_id = ? ORDER BY badge_code")
+            .bind(run.sweep_id)
+            .fetch_all(&app.ctx.pool)
+            .await
+            .unwrap();
+    let verdicts: BTreeMap<String, Option<String>> = pages.into_iter().map(|(code, _, v)| (code, v)).collect();
+    // USTC's own national badge script; www.gov.cn's static copy with its registered id; the
+    // county's site serves a page with no national badge at all.
+    assert_eq!(verdicts["CA330000000604442030001"].as_deref(), Some("compliant"));
+    assert_eq!(verdicts["CA010000000600000000001"].as_deref(), Some("compliant"));
+    assert_eq!(verdicts["CA410000000600000000001"].as_deref(), Some("missing"));
+}
