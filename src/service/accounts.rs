@@ -246,7 +246,26 @@ pub async fn set_disabled(ctx: &Context, actor: &Actor, id: i64, disabled: bool)
     if actor.account_id == id {
         return Err(field_error("account", "不能停用自己的账号"));
     }
+    if !disabled && accounts::get(&ctx.pool, id).await?.password_hash == crate::store::register::NO_PASSWORD {
+        return Err(field_error("password", "该账号由注册库导入，尚未设置密码，请设置初始密码后启用"));
+    }
     accounts::set_disabled(&ctx.pool, id, disabled).await?;
+    Ok(())
+}
+
+/// Activates an account (admins only): sets its initial password and enables it, as an office
+/// does for the unit accounts the register import created disabled.
+pub async fn activate(ctx: &Context, actor: &Actor, id: i64, password: &str) -> Result<(), ServiceError> {
+    if actor.role != Role::Admin {
+        return Err(ServiceError::Forbidden);
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(field_error("password", "密码至少10个字符"));
+    }
+    accounts::get(&ctx.pool, id).await?;
+    let hash = ctx.passwords.hash(password.to_owned()).await.map_err(anyhow::Error::from)?;
+    accounts::activate(&ctx.pool, id, &hash).await?;
+    tracing::info!(account.id = id, by = actor.account_id, "account activated");
     Ok(())
 }
 

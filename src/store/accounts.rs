@@ -162,3 +162,16 @@ pub async fn set_disabled(pool: &SqlitePool, id: i64, disabled: bool) -> Result<
     }
     Ok(())
 }
+
+/// Sets an account's password hash and enables it.
+pub async fn activate(pool: &SqlitePool, id: i64, password_hash: &str) -> Result<(), StoreError> {
+    let done = sqlx::query("UPDATE accounts SET password_hash = ?, disabled = 0 WHERE id = ?")
+        .bind(password_hash)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

@@ -276,3 +276,30 @@ async fn update_site(
         .await?;
     Ok(())
 }
+
+/// One import run as recorded.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct ImportRun {
+    /// The file's name.
+    pub file_name: String,
+    /// Data rows in the file.
+    pub rows_total: i64,
+    /// Sites added.
+    pub added: i64,
+    /// Sites updated.
+    pub updated: i64,
+    /// Rows unchanged.
+    pub unchanged: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The latest `limit` import runs, newest first.
+pub async fn recent_runs(pool: &SqlitePool, limit: i64) -> Result<Vec<ImportRun>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT file_name, rows_total, added, updated, unchanged, at FROM register_imports ORDER BY id DESC LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}

@@ -20,7 +20,8 @@ use axum::{Json, Router};
 
 use self::error::{ApiError, ErrorPage, HttpError};
 use self::pages::{
-    accounts, applications, badges, dashboard, home, outbox, print, red_pages, self_check, session, sightings, verify,
+    accounts, applications, badges, dashboard, home, outbox, print, red_pages, register, self_check, session,
+    sightings, verify,
 };
 use self::state::AppState;
 
@@ -75,6 +76,14 @@ pub fn router(state: AppState) -> Router {
         .route("/self-check/runs/{id}", get(self_check::run))
         .route("/admin/accounts", get(accounts::list).post(accounts::create))
         .route("/admin/accounts/{id}/disabled", post(accounts::set_disabled))
+        .route("/admin/accounts/{id}/activate", post(accounts::activate))
+        .route(
+            "/admin/register",
+            get(register::form)
+                .post(register::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(register::MAX_FILE_BYTES + 64 * 1024)),
+        )
+        .route("/admin/register/template.csv", get(register::template))
         .route("/admin/outbox", get(outbox::list))
         .route("/admin/outbox/{id}/resend", post(outbox::resend))
         .route("/api/openapi.json", get(|| async { Json(openapi::document()) }))

@@ -27,6 +27,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("red_page_form.html", include_str!("templates/red_page_form.html")),
     ("self_check_run.html", include_str!("templates/self_check_run.html")),
     ("outbox.html", include_str!("templates/outbox.html")),
+    ("register.html", include_str!("templates/register.html")),
     ("error.html", include_str!("templates/error.html")),
 ];
 

@@ -67,6 +67,8 @@ async fn page_matrix() {
         (format!("/print/letter?ids={id}"), [303, 409, 404, 403, 403, 403, 403, 403, 403, 403, 403]),
         ("/admin/accounts".into(), [303, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200]),
         ("/admin/outbox".into(), [303, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200]),
+        ("/admin/register".into(), [303, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200]),
+        ("/admin/register/template.csv".into(), [303, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200]),
         ("/no/such/page".into(), [404; 11]),
     ];
     for (route, want) in &gets {

@@ -209,3 +209,61 @@ async fn an_imported_site_is_swept_against_its_national_badge() {
     assert_eq!(verdicts["CA010000000600000000001"].as_deref(), Some("compliant"));
     assert_eq!(verdicts["CA410000000600000000001"].as_deref(), Some("missing"));
 }
+
+#[tokio::test]
+async fn admins_import_from_the_page_and_activate_the_unit_accounts() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let admin = app.browser("admin").await;
+    let page = admin.text("/admin/register").await;
+    assert!(page.contains("网站注册库导入") && page.contains("下载导入模板"), "{page}");
+    let template = admin.get("/admin/register/template.csv").await;
+    assert_eq!(template.headers()["content-type"], "text/csv; charset=utf-8");
+    let template = template.text().await.unwrap();
+    assert!(template.starts_with("\u{feff}单位名称,统一社会信用代码,系统类别,行政区划"), "{template}");
+
+    let csv = std::fs::read(format!("{}/{REGISTER}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    // No CSRF token: refused, nothing read.
+    let r = admin.post_file("/admin/register", &[("apply", "1")], "register.csv", csv.clone()).await;
+    assert_eq!(r.status(), 403);
+    let csrf = admin.csrf().await;
+    // The dry run shows each row and writes nothing.
+    let r = admin.post_file("/admin/register", &[("csrf", &csrf)], "register.csv", csv.clone()).await;
+    assert_eq!(r.status(), 200);
+    let html = html_unescape(&r.text().await.unwrap());
+    assert!(html.contains("试运行结果：register.csv") && html.contains("新增3"), "{html}");
+    assert_eq!(app.count("badges").await, 0);
+    // Applied.
+    let r = admin.post_file("/admin/register", &[("csrf", &csrf), ("apply", "1")], "register.csv", csv).await;
+    let html = html_unescape(&r.text().await.unwrap());
+    assert!(html.contains("已导入：新增3个网站"), "{html}");
+    assert_eq!(app.count("badges").await, 3);
+    // A file with problems: listed by row and column; nothing written.
+    let bad = std::fs::read(format!("{}/{WITH_ERRORS}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let r = admin.post_file("/admin/register", &[("csrf", &csrf), ("apply", "1")], "bad.csv", bad).await;
+    assert_eq!(r.status(), 422);
+    let html = html_unescape(&r.text().await.unwrap());
+    assert!(html.contains("<td>第3行</td><td>系统类别</td>") && html.contains("未导入任何数据"), "{html}");
+    assert_eq!(app.count("register_imports").await, 1);
+
+    // The imported unit's account waits for activation: enabling without a password is refused.
+    let accounts = admin.text("/admin/accounts").await;
+    assert!(accounts.contains("待激活（注册库导入）"), "{accounts}");
+    let id: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE name = '114109220055291383'")
+        .fetch_one(&app.ctx.pool)
+        .await
+        .unwrap();
+    let unit = Browser::anonymous(&app.base);
+    assert_eq!(unit.try_login("114109220055291383", "!imported").await.status(), 401, "no sign-in before activation");
+    let r = admin.post(&format!("/admin/accounts/{id}/disabled"), &[("disabled", "0")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(html_unescape(&r.text().await.unwrap()).contains("尚未设置密码"));
+    let r = admin.post(&format!("/admin/accounts/{id}/activate"), &[("password", "short")]).await;
+    assert_eq!(r.status(), 422);
+    let r = admin.post(&format!("/admin/accounts/{id}/activate"), &[("password", "清丰县办公室2026年")]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(unit.try_login("114109220055291383", "清丰县办公室2026年").await.status(), 303);
+    // The unit sees its imported site, with its national badge kept.
+    let portal = unit.text("/portal").await;
+    assert!(portal.contains("CA410000000600000000001") && portal.contains("本网站使用原网站标识代码"), "{portal}");
+}

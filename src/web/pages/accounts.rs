@@ -34,6 +34,7 @@ async fn page(
                 "region": a.region.map(|r| r.to_string()),
                 "region_name": a.region.map(|r| crate::domain::region::region_name(r.as_str())),
                 "disabled": a.disabled,
+                "needs_password": a.password_hash == crate::store::register::NO_PASSWORD,
             })
         })
         .collect();
@@ -76,5 +77,23 @@ pub async fn set_disabled(
     CsrfForm { user, form }: CsrfForm<DisableForm>,
 ) -> Result<Response, HttpError> {
     service::set_disabled(&state.ctx, &user.actor(), id, form.disabled == "1").await?;
+    Ok(Redirect::to("/admin/accounts").into_response())
+}
+
+/// The activation form: the initial password.
+#[derive(Deserialize)]
+pub struct ActivateForm {
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /admin/accounts/{id}/activate`: sets an imported account's initial password and
+/// enables it.
+pub async fn activate(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { user, form }: CsrfForm<ActivateForm>,
+) -> Result<Response, HttpError> {
+    service::activate(&state.ctx, &user.actor(), id, &form.password).await?;
     Ok(Redirect::to("/admin/accounts").into_response())
 }

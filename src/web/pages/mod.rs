@@ -8,6 +8,7 @@ pub mod home;
 pub mod outbox;
 pub mod print;
 pub mod red_pages;
+pub mod register;
 pub mod self_check;
 pub mod session;
 pub mod sightings;
