@@ -8,6 +8,7 @@ pub mod enforcement;
 pub mod outbox;
 pub mod oversight;
 pub mod passwords;
+pub mod public_sites;
 pub mod red_pages;
 pub mod register;
 pub mod schedule;

@@ -274,3 +274,87 @@ pub async fn status_history(
         .fetch_all(pool)
         .await?)
 }
+
+/// The public list's filters: free text in names, a domain, a region prefix, a category.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublicFilter {
+    /// Part of the website's or the unit's name.
+    pub name: String,
+    /// Part of a domain (English, or Chinese as typed).
+    pub domain: String,
+    /// A region code prefix ("" for all).
+    pub region: String,
+    /// A category, exactly ("" for all).
+    pub category: String,
+}
+
+/// One approved site as the public list shows it: public fields only.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct PublicSite {
+    /// The badge code.
+    pub code: String,
+    /// Active or suspended.
+    pub status: String,
+    /// The region code.
+    pub region: String,
+    /// When the badge was issued.
+    pub issued_at: DateTime<Utc>,
+    /// The unit's name.
+    pub unit_name: String,
+    /// The unit's category.
+    pub category: String,
+    /// The website's name.
+    pub site_name: String,
+    /// The Chinese domain, as typed.
+    pub domain_cn: String,
+    /// The English domain.
+    pub domain_en: String,
+}
+
+/// `text` as a LIKE pattern matching it anywhere, its wildcards escaped (with `\`).
+fn contains_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+const PUBLIC_WHERE: &str = "FROM badges b JOIN applications a ON a.id = b.application_id
+     WHERE b.status <> 'revoked'
+       AND (?1 = '' OR a.site_name LIKE ?2 ESCAPE '\\' OR a.unit_name LIKE ?2 ESCAPE '\\')
+       AND (?3 = '' OR a.domain_en LIKE ?4 ESCAPE '\\' OR a.domain_cn LIKE ?4 ESCAPE '\\')
+       AND b.region LIKE ?5 || '%'
+       AND (?6 = '' OR a.category = ?6)";
+
+/// Approved sites (badges not revoked) matching `filter`, in region and code order: `limit`
+/// of them from `offset`, and how many match in all.
+pub async fn public_list(
+    pool: &SqlitePool,
+    filter: &PublicFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<PublicSite>, i64), StoreError> {
+    let (name, domain) = (contains_pattern(&filter.name), contains_pattern(&filter.domain));
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {PUBLIC_WHERE}"))
+        .bind(&filter.name)
+        .bind(&name)
+        .bind(&filter.domain)
+        .bind(&domain)
+        .bind(&filter.region)
+        .bind(&filter.category)
+        .fetch_one(pool)
+        .await?;
+    let rows = sqlx::query_as(&format!(
+        "SELECT b.code, b.status, b.region, b.issued_at, a.unit_name, a.category, a.site_name, a.domain_cn, a.domain_en
+         {PUBLIC_WHERE} ORDER BY b.region, b.code LIMIT ?7 OFFSET ?8"
+    ))
+    .bind(&filter.name)
+    .bind(&name)
+    .bind(&filter.domain)
+    .bind(&domain)
+    .bind(&filter.region)
+    .bind(&filter.category)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    Ok((rows, total))
+}

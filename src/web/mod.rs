@@ -21,7 +21,7 @@ use axum::{Json, Router};
 use self::error::{ApiError, ErrorPage, HttpError};
 use self::pages::{
     accounts, applications, badges, dashboard, home, outbox, print, red_pages, register, self_check, session,
-    sightings, verify,
+    sightings, sites, verify,
 };
 use self::state::AppState;
 
@@ -49,6 +49,8 @@ pub fn router(state: AppState) -> Router {
         .route("/badge/{code}/sighting", post(badge::sighting))
         .route("/verify/{file}", get(verify::verify))
         .route("/lookup", get(verify::lookup))
+        .route("/sites", get(sites::list))
+        .route("/sites.csv", get(sites::download))
         .route("/sightings", get(sightings::list))
         .route("/dashboard", get(dashboard::index))
         .route("/dashboard/sites/{code}", get(dashboard::site))

@@ -28,6 +28,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("self_check_run.html", include_str!("templates/self_check_run.html")),
     ("outbox.html", include_str!("templates/outbox.html")),
     ("register.html", include_str!("templates/register.html")),
+    ("sites.html", include_str!("templates/sites.html")),
     ("error.html", include_str!("templates/error.html")),
 ];
 

@@ -16,6 +16,7 @@ mod helpers;
 mod journeys;
 mod notices;
 mod outbox;
+mod public_sites;
 mod race;
 mod red_pages;
 mod register;

@@ -1,0 +1,101 @@
+//! The public list of approved websites (已开办网站名录) that the 管理办法 asks offices to
+//! publish: search by name, domain, region and category, a page at a time or all matching
+//! rows as CSV. Public fields only; no sign-in.
+
+use serde::Deserialize;
+
+use super::{Context, ServiceError};
+use crate::domain::application::SYSTEM_CATEGORIES;
+use crate::domain::region::{region_name, RegionCode};
+use crate::store::badges::{self, PublicFilter, PublicSite};
+
+/// Sites on one page.
+pub const PAGE_SIZE: i64 = 20;
+
+/// Rows in one CSV download at most.
+pub const MAX_DOWNLOAD_ROWS: i64 = 100_000;
+
+/// The search as the form sends it; anything malformed is ignored, never an error.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct Search {
+    /// Part of the website's or unit's name.
+    pub q: String,
+    /// Part of a domain.
+    pub domain: String,
+    /// A region code (its whole area is searched).
+    pub region: String,
+    /// A category.
+    pub category: String,
+    /// The page, from 1.
+    pub page: String,
+}
+
+impl Search {
+    /// The filter the search stands for: text trimmed and cut to 50 characters, an unknown
+    /// region or category dropped.
+    pub fn filter(&self) -> PublicFilter {
+        let cut = |t: &str| t.trim().chars().filter(|c| !c.is_control()).take(50).collect::<String>();
+        PublicFilter {
+            name: cut(&self.q),
+            domain: cut(&self.domain).to_lowercase(),
+            region: RegionCode::parse(self.region.trim())
+                .map(|r| r.jurisdiction_prefix().to_owned())
+                .unwrap_or_default(),
+            category: SYSTEM_CATEGORIES
+                .iter()
+                .find(|c| **c == self.category.trim())
+                .map(|c| (*c).to_owned())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The page asked for (1 when absent or malformed).
+    pub fn page(&self) -> i64 {
+        self.page.trim().parse::<i64>().ok().filter(|p| (1..=100_000).contains(p)).unwrap_or(1)
+    }
+}
+
+/// One page of the list.
+pub struct SitesPage {
+    /// The sites on it.
+    pub sites: Vec<PublicSite>,
+    /// Sites matching in all.
+    pub total: i64,
+    /// This page's number.
+    pub page: i64,
+    /// The last page's number.
+    pub pages: i64,
+}
+
+/// A page of approved sites matching `search`.
+pub async fn page(ctx: &Context, search: &Search) -> Result<SitesPage, ServiceError> {
+    let page = search.page();
+    let (sites, total) = badges::public_list(&ctx.pool, &search.filter(), PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    Ok(SitesPage { sites, total, page, pages })
+}
+
+/// Every approved site matching `search` (up to [`MAX_DOWNLOAD_ROWS`]) as CSV, UTF-8 with a
+/// BOM so that Excel reads the Chinese headings.
+pub async fn csv(ctx: &Context, search: &Search) -> Result<Vec<u8>, ServiceError> {
+    let (sites, _) = badges::public_list(&ctx.pool, &search.filter(), MAX_DOWNLOAD_ROWS, 0).await?;
+    let mut out = csv::Writer::from_writer(b"\xef\xbb\xbf".to_vec());
+    let write = |out: &mut csv::Writer<Vec<u8>>, cells: &[&str]| {
+        out.write_record(cells).map_err(|e| ServiceError::Internal(e.into()))
+    };
+    write(
+        &mut out,
+        &["网站标识代码", "网站名称", "开办主体", "系统类别", "行政区划", "中文域名", "英文域名", "发放日期", "状态"],
+    )?;
+    for s in &sites {
+        let issued = s.issued_at.with_timezone(&crate::domain::calendar::china_offset()).date_naive().to_string();
+        let region = format!("{}（{}）", region_name(&s.region), s.region);
+        let status = if s.status == "active" { "有效" } else { "暂停" };
+        write(
+            &mut out,
+            &[&s.code, &s.site_name, &s.unit_name, &s.category, &region, &s.domain_cn, &s.domain_en, &issued, status],
+        )?;
+    }
+    out.into_inner().map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))
+}
