@@ -19,6 +19,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// Review levels and deadlines.
     pub workflow: WorkflowConfig,
+    /// Which domain names each category of website may use (`[[domain_policy.rules]]`).
+    pub domain_policy: crate::domain::domain_policy::DomainPolicy,
     /// Login limits and sessions.
     pub auth: AuthConfig,
     /// The public badge service.

@@ -6,6 +6,7 @@ pub mod application;
 pub mod badge;
 pub mod calendar;
 pub mod check_digits;
+pub mod domain_policy;
 pub mod fields;
 pub mod red_page;
 pub mod region;

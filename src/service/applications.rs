@@ -66,6 +66,12 @@ async fn validate(
     id: Option<i64>,
 ) -> Result<ApplicationForm, ServiceError> {
     let form = if complete { input.parse_complete() } else { input.parse() }.map_err(ServiceError::Invalid)?;
+    if let Some(category) = form.category {
+        let problems = ctx.config.domain_policy.check(category, form.domain_cn.as_ref(), form.domain_en.as_ref());
+        if !problems.is_empty() {
+            return Err(ServiceError::Invalid(problems.into_iter().collect()));
+        }
+    }
     if let (ApplicationKind::New, Some(domain)) = (form.kind, &form.domain_en) {
         if store::domain_taken(&ctx.pool, domain.as_str(), id).await? {
             return Err(field_error("domain_en", "该域名已有开办审核申请，一个网站只能提交一份申请"));

@@ -149,3 +149,45 @@ async fn login_errors_and_throttling() {
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+#[tokio::test]
+async fn domain_names_follow_the_policy_of_the_category_and_the_policy_is_configurable() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let unit = app.api("清丰县人民政府.政务").await;
+    let mut hospital = serde_json::to_value(valid_input()).unwrap();
+    hospital["category"] = json!("事业单位");
+    hospital["domain_cn"] = json!("清丰县人民医院.政务");
+    hospital["domain_en"] = json!("yy.qingfeng.gov.cn");
+    let (status, body) = unit.post("/api/v1/applications", hospital.clone()).await;
+    assert_eq!(status, 422, "{body}");
+    let cn = body["fields"]["domain_cn"].as_str().unwrap();
+    let en = body["fields"]["domain_en"].as_str().unwrap();
+    assert!(cn.contains("应以“.公益”或“.公益.cn”结尾") && cn.contains("依据"), "{cn}");
+    assert!(en.contains("不得使用以“.gov.cn”结尾的英文域名"), "{en}");
+    hospital["domain_cn"] = json!("清丰县人民医院.公益");
+    hospital["domain_en"] = json!("www.qfxrmyy.cn");
+    assert_eq!(unit.post("/api/v1/applications", hospital).await.0, 201);
+
+    let mut government = serde_json::to_value(valid_input()).unwrap();
+    government["domain_en"] = json!("www.qingfeng.com.cn");
+    let (status, body) = unit.post("/api/v1/applications", government.clone()).await;
+    assert_eq!(status, 422);
+    assert!(body["fields"]["domain_en"].as_str().unwrap().contains("“.gov.cn”"), "{body}");
+
+    // A province that lets government sites keep other English domains says so in its policy.
+    let relaxed = spawn_app_with(|c| {
+        c.domain_policy = toml::from_str(
+            r#"[[rules]]
+               categories = ["政府"]
+               chinese_suffixes = [".政务"]
+               basis = "本省规定"
+            "#,
+        )
+        .unwrap();
+    })
+    .await;
+    relaxed.cast().await;
+    let unit = relaxed.api("清丰县人民政府.政务").await;
+    assert_eq!(unit.post("/api/v1/applications", government).await.0, 201);
+}
