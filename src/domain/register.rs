@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use super::application::SYSTEM_CATEGORIES;
 use super::badge::LegacyCode;
 use super::fields::{plain_text, ChineseDomain, CreditCode, Email, HostName, Mobile};
-use super::region::{known_regions, RegionCode};
+use super::region::{resolve_region, RegionCode};
 
 /// One column of the register: its key, its heading in the file, whether it must be filled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,15 +197,7 @@ fn keep<T, E: ToString>(errors: &mut Vec<CellError>, key: &'static str, parsed: 
 
 /// A region by its six-digit code, or by its name in the region table.
 fn region_of(text: &str) -> Result<RegionCode, String> {
-    if text.bytes().all(|b| b.is_ascii_digit()) {
-        return RegionCode::parse(text).map_err(str::to_owned);
-    }
-    let mut found = known_regions().filter(|(_, name)| *name == text);
-    match (found.next(), found.next()) {
-        (Some((code, _)), None) => RegionCode::parse(code).map_err(str::to_owned),
-        (Some(_), Some(_)) => Err(format!("行政区划“{text}”有重名，请填写6位行政区划代码")),
-        (None, _) => Err(format!("未找到行政区划“{text}”，请填写6位行政区划代码")),
-    }
+    resolve_region(text).map_err(|m| m.replace("请从列表中选择", "请填写6位行政区划代码"))
 }
 
 /// `2018-06-30`, `2018/6/30` or `2018.6.30`.

@@ -11,7 +11,7 @@ use super::{field_error, Context, ServiceError};
 use crate::domain::account::{check_account_scope, Actor, Role};
 use crate::domain::application::FieldErrors;
 use crate::domain::fields::{plain_text, Email, Mobile};
-use crate::domain::region::{Level, RegionCode};
+use crate::domain::region::Level;
 use crate::store::accounts::{self, Account, NewAccount};
 use crate::store::sessions;
 
@@ -178,10 +178,10 @@ pub async fn create_account(ctx: &Context, actor: &Actor, input: &AccountInput) 
     };
     let region = match input.region.trim() {
         "" => None,
-        r => match RegionCode::parse(r) {
+        r => match crate::domain::region::resolve_region(r) {
             Ok(code) => Some(code),
             Err(m) => {
-                put(&mut errors, "region", m);
+                put(&mut errors, "region", &m);
                 None
             }
         },

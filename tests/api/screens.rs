@@ -139,10 +139,33 @@ async fn regions_are_picked_by_name_within_the_jurisdiction() {
     let page = supervisor.text("/dashboard").await;
     assert!(page.contains("<select name=\"region\">") && page.contains("清丰县") && page.contains("南乐县"), "{page}");
     assert!(!page.contains("安阳市"), "only divisions of the supervisor's own city");
-    let admin = app.browser("admin").await.text("/admin/accounts").await;
+    let admin_browser = app.browser("admin").await;
+    let admin = admin_browser.text("/admin/accounts").await;
+    // Every GB/T 2260 division, offered by name as the admin types.
+    assert!(admin.contains("list=\"region-list\"") && admin.contains("<option value=\"东城区（110101）\">"));
     assert!(
-        admin.contains("<select name=\"region\">") && admin.contains("北京市") && admin.contains("清丰县（410922）")
+        admin.contains("<option value=\"清丰县（410922）\">") && admin.contains("<option value=\"万州区（500101）\">")
     );
+    let form = |name: &'static str, region: &'static str| {
+        vec![
+            ("name", name),
+            ("display_name", "南乐县审核员"),
+            ("role", "reviewer"),
+            ("level", "county"),
+            ("region", region),
+            ("password", "a long enough password"),
+        ]
+    };
+    assert_eq!(admin_browser.post("/admin/accounts", &form("nanle-1", "南乐县")).await.status(), 303);
+    assert_eq!(admin_browser.post("/admin/accounts", &form("nanle-2", "南乐县（410923）")).await.status(), 303);
+    let r = admin_browser.post("/admin/accounts", &form("nanle-3", "朝阳区")).await;
+    assert_eq!(r.status(), 422, "朝阳区 is in both Beijing and Changchun");
+    assert!(html_unescape(&r.text().await.unwrap()).contains("行政区划“朝阳区”有重名"));
+    let regions: Vec<String> = sqlx::query_scalar("SELECT region FROM accounts WHERE name LIKE 'nanle-%'")
+        .fetch_all(&app.ctx.pool)
+        .await
+        .unwrap();
+    assert_eq!(regions, ["410923", "410923"]);
 }
 
 #[tokio::test]

@@ -41,7 +41,7 @@ pub async fn index(
     let area_label = crate::report::html::scope_label(&view.area);
     let data = json!({
         "area_label": area_label,
-        "regions": super::region_options(&view.area),
+        "regions": super::region_options(&view.area, if view.area.is_empty() { 1 } else { 2 }, &input.region),
         "input": input,
         "query": input.query(),
         "errors": errors,

@@ -44,11 +44,13 @@ pub fn render(
     Ok(Html(html))
 }
 
-/// The divisions under `prefix` ("" for all) for a region picker, by name, indented by level.
-pub fn region_options(prefix: &str) -> Vec<Value> {
+/// The divisions under `prefix` ("" for all) down to `max_depth` (0 provinces, 1 cities,
+/// 2 counties) for a region picker, by name, indented by level; `keep` (the one chosen) is
+/// offered whatever its depth.
+pub fn region_options(prefix: &str, max_depth: usize, keep: &str) -> Vec<Value> {
     crate::domain::region::known_regions()
-        .filter(|(code, _)| code.starts_with(prefix))
-        .map(|(code, name)| {
+        .filter(|(code, _)| code.starts_with(prefix) && *code != "100000")
+        .filter_map(|(code, name)| {
             let depth = if code.ends_with("0000") {
                 0
             } else if code.ends_with("00") {
@@ -56,7 +58,8 @@ pub fn region_options(prefix: &str) -> Vec<Value> {
             } else {
                 2
             };
-            json!({ "code": code, "label": format!("{}{name}", "　".repeat(depth)) })
+            (depth <= max_depth || code == keep)
+                .then(|| json!({ "code": code, "label": format!("{}{name}", "　".repeat(depth)) }))
         })
         .collect()
 }

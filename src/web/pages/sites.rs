@@ -46,7 +46,7 @@ pub async fn list(
     let data = json!({
         "sites": sites, "total": page.total, "page": page.page, "pages": page.pages,
         "search": search, "query": query_of(&search),
-        "regions": region_options(""), "categories": SYSTEM_CATEGORIES,
+        "regions": region_options("", 1, search.region.trim()), "categories": SYSTEM_CATEGORIES,
     });
     Ok(render(&state, user.as_ref(), "sites.html", data)?.into_response())
 }
