@@ -249,7 +249,6 @@ pub async fn load(ctx: &Context) -> anyhow::Result<Option<String>> {
             postcode: "457000",
         },
     ];
-    let fail = |e: crate::service::ServiceError| anyhow::anyhow!("demo workflow: {e:?}");
 
     // 1. Through every level to an issued badge.
     let id = workflow::create(ctx, &qf_gov, &input(&sites[0], "410922", 1), true).await.map_err(fail)?;
@@ -290,6 +289,8 @@ pub async fn load(ctx: &Context) -> anyhow::Result<Option<String>> {
         workflow::review(ctx, reviewer, id, v, Decision::Approve, "").await.map_err(fail)?;
     }
     let _ = nl_office;
+    // 8. Sites of the existing register, with their national badges.
+    import_register(ctx).await?;
 
     let mut out = String::from("演示数据已加载。演示账号（密码均为 ");
     let _ = writeln!(out, "{DEMO_PASSWORD}）：");
@@ -302,7 +303,38 @@ pub async fn load(ctx: &Context) -> anyhow::Result<Option<String>> {
         let role = crate::domain::account::Role::parse(a.role).map_or(a.role, crate::domain::account::Role::label);
         let _ = writeln!(out, "  {}  {}（{role}）{scope}", a.name, a.display);
     }
+    let _ = writeln!(
+        out,
+        "  {DEMO_IMPORTED_UNIT}  濮阳市教育局（开办主体，由网站注册库导入，原网站标识代码 CA410000000609000010001）"
+    );
     Ok(Some(out))
+}
+
+/// The demo's register of sites opened before govbadge, with their national badge codes.
+const DEMO_REGISTER: &str = "单位名称,统一社会信用代码,系统类别,行政区划,单位地址,单位职能,网站名称,中文域名,英文域名,网站标识代码,标识发放日期
+濮阳市教育局,11410900MB0009001J,政府,410900,濮阳市华龙区开州路,全市教育事业管理,濮阳市教育局,濮阳市教育局.政务,jyj.puyang.gov.cn,CA410000000609000010001,2016-04-12
+濮阳市第一中学,12410900MB0009002J,事业单位,410900,濮阳市华龙区京开大道,普通高中教育,濮阳市第一中学,濮阳市第一中学.公益,www.pyyz.cn,CA410000000609000020001,2017-09-01
+";
+
+/// The login name of the imported unit the demo activates (its credit code).
+const DEMO_IMPORTED_UNIT: &str = "11410900MB0009001J";
+
+/// Takes in the demo register as an office would, and activates one of its unit accounts.
+async fn import_register(ctx: &Context) -> anyhow::Result<()> {
+    use crate::service::register;
+    let plan = register::plan(ctx, None, DEMO_REGISTER.as_bytes(), "濮阳市网站注册库.csv").await.map_err(fail)?;
+    anyhow::ensure!(plan.problems.is_empty(), "demo register: {:?}", plan.problems);
+    register::apply(ctx, None, &plan).await.map_err(fail)?;
+    let admin = actor(ctx, "admin").await?;
+    let unit = account_store::find_by_name(&ctx.pool, DEMO_IMPORTED_UNIT)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("imported unit"))?;
+    crate::service::accounts::activate(ctx, &admin, unit.id, DEMO_PASSWORD).await.map_err(fail)?;
+    Ok(())
+}
+
+fn fail(e: crate::service::ServiceError) -> anyhow::Error {
+    anyhow::anyhow!("demo workflow: {e:?}")
 }
 
 async fn current_version(ctx: &Context, id: i64) -> anyhow::Result<i64> {

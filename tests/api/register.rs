@@ -267,3 +267,20 @@ async fn admins_import_from_the_page_and_activate_the_unit_accounts() {
     let portal = unit.text("/portal").await;
     assert!(portal.contains("CA410000000600000000001") && portal.contains("本网站使用原网站标识代码"), "{portal}");
 }
+
+#[tokio::test]
+async fn the_demo_world_holds_an_imported_site_with_its_national_badge() {
+    let app = spawn_app().await;
+    let printed = govbadge::app::demo::load(&app.ctx).await.unwrap().expect("an empty database takes the demo");
+    assert!(printed.contains("11410900MB0009001J"), "{printed}");
+    assert!(govbadge::app::demo::load(&app.ctx).await.unwrap().is_none(), "loaded once only");
+    let public = Browser::anonymous(&app.base);
+    let verify = public.text("/verify/CA410000000609000010001").await;
+    assert!(verify.contains("濮阳市教育局"), "{verify}");
+    let list = html_unescape(&public.text("/sites?region=410900").await);
+    assert!(list.contains("CA410000000609000020001") && list.contains("濮阳市第一中学"), "{list}");
+    let unit = Browser::anonymous(&app.base);
+    assert_eq!(unit.try_login("11410900MB0009001J", govbadge::app::demo::DEMO_PASSWORD).await.status(), 303);
+    let portal = unit.text("/portal").await;
+    assert!(portal.contains("CA410000000609000010001") && portal.contains("本网站使用原网站标识代码"), "{portal}");
+}
