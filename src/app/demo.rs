@@ -330,6 +330,26 @@ async fn import_register(ctx: &Context) -> anyhow::Result<()> {
         .await?
         .ok_or_else(|| anyhow::anyhow!("imported unit"))?;
     crate::service::accounts::activate(ctx, &admin, unit.id, DEMO_PASSWORD).await.map_err(fail)?;
+    // A change waiting for the city office, and a site closed last term.
+    use crate::domain::badge::SiteCode;
+    use crate::service::site_requests;
+    let code = |c: &str| SiteCode::parse(c).ok_or_else(|| anyhow::anyhow!("demo code {c}"));
+    let edu = unit.actor();
+    let changes = std::collections::BTreeMap::from([("site_name".to_owned(), "濮阳教育网".to_owned())]);
+    site_requests::request_change(ctx, &edu, &code("CA410000000609000010001")?, &changes, "网站更名")
+        .await
+        .map_err(fail)?;
+    let school =
+        account_store::find_by_name(&ctx.pool, "12410900MB0009002J").await?.ok_or_else(|| anyhow::anyhow!("school"))?;
+    let id = site_requests::request_cancel(
+        ctx,
+        &school.actor(),
+        &code("CA410000000609000020001")?,
+        "网站整合至市教育局网站",
+    )
+    .await
+    .map_err(fail)?;
+    site_requests::decide(ctx, &actor(ctx, "濮阳市编办.政务").await?, id, true, "").await.map_err(fail)?;
     Ok(())
 }
 

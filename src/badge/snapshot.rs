@@ -37,6 +37,8 @@ pub struct PublicBadge {
     pub issuer: String,
     /// When the badge was issued.
     pub issued_at: DateTime<Utc>,
+    /// When the site was closed (注销), if it was.
+    pub closed_at: Option<DateTime<Utc>>,
     /// Registered host names, ASCII (punycode) and lower case, without `www.` aliases.
     pub hosts: Vec<String>,
 }
@@ -109,6 +111,7 @@ impl BadgeDirectory {
                 domain_en: r.domain_en,
                 issuer: r.issuer.unwrap_or_default(),
                 issued_at: r.issued_at,
+                closed_at: r.closed_at,
                 hosts,
             };
             snapshot.by_code.insert(r.code, Arc::new(badge));

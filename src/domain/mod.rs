@@ -11,6 +11,7 @@ pub mod fields;
 pub mod red_page;
 pub mod region;
 pub mod register;
+pub mod site_request;
 pub mod site_status;
 pub mod workflow;
 

@@ -88,6 +88,24 @@ pub fn issued(
     }
 }
 
+/// The office decided a change or cancellation request of a site (`kind`: 变更申请 or 注销申请).
+pub fn site_request_decided(
+    unit_name: &str,
+    site_name: &str,
+    code: &str,
+    kind: &str,
+    approved: bool,
+    reason: &str,
+) -> Notice {
+    let outcome = if approved { "已审核通过".to_owned() } else { format!("未通过审核，原因：{reason}") };
+    Notice {
+        topic: "site_request",
+        subject: format!("【网站标识】“{site_name}”{kind}{}", if approved { "已通过" } else { "未通过" }),
+        email: format!("{unit_name}：\n\n贵单位“{site_name}”（网站标识代码{code}）的{kind}{outcome}。{SIGNATURE}"),
+        sms: format!("【网站标识】贵单位“{site_name}”的{kind}{outcome}。"),
+    }
+}
+
 /// Why a site is not compliant, for the notices: the first failing page and its verdict.
 pub struct Finding<'a> {
     /// The page that failed.

@@ -13,6 +13,7 @@ pub mod red_pages;
 pub mod register;
 pub mod schedule;
 pub mod self_check;
+pub mod site_requests;
 pub mod sweep;
 pub mod throttle;
 

@@ -213,15 +213,18 @@ pub struct PublicRow {
     pub domain_en: String,
     /// The office that issued it.
     pub issuer: Option<String>,
+    /// When the site was closed (注销), if it was.
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 /// Every badge's public data.
 pub async fn public_rows(pool: &SqlitePool) -> Result<Vec<PublicRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT b.code, b.status, b.issued_at, a.unit_name, a.category, a.address, a.unit_functions, a.site_name,
-                a.domain_cn, a.domain_cn_ascii, a.domain_en,
-                (SELECT ac.display_name FROM application_events e JOIN accounts ac ON ac.id = e.actor_id
-                  WHERE e.application_id = b.application_id AND e.event = 'issue' ORDER BY e.id DESC LIMIT 1) AS issuer
+                a.domain_cn, a.domain_cn_ascii, a.domain_en, b.closed_at,
+                COALESCE((SELECT ac.display_name FROM application_events e JOIN accounts ac ON ac.id = e.actor_id
+                  WHERE e.application_id = b.application_id AND e.event = 'issue' ORDER BY e.id DESC LIMIT 1),
+                  CASE WHEN a.origin = 'imported' THEN '原网站标识（由网站注册库导入）' END) AS issuer
          FROM badges b JOIN applications a ON a.id = b.application_id",
     )
     .fetch_all(pool)

@@ -10,6 +10,7 @@ pub mod red_pages;
 pub mod register;
 pub mod sessions;
 pub mod sightings;
+pub mod site_requests;
 pub mod sweeps;
 
 use std::str::FromStr;

@@ -50,9 +50,10 @@ const SITE_SELECT: &str = "SELECT b.code, b.application_id, b.status, b.install_
         CASE WHEN a.legacy_decision = 'replace' THEN NULL ELSE a.legacy_code END AS legacy_code, a.legacy_link_id
      FROM badges b JOIN applications a ON a.id = b.application_id";
 
-/// Badged sites whose region code starts with `prefix` ("" for all), in code order.
+/// Badged sites whose region code starts with `prefix` ("" for all), in code order; closed
+/// (注销) sites are left out.
 pub async fn sites(pool: &SqlitePool, prefix: &str) -> Result<Vec<SiteRow>, StoreError> {
-    Ok(sqlx::query_as(&format!("{SITE_SELECT} WHERE b.region LIKE ? || '%' ORDER BY b.code"))
+    Ok(sqlx::query_as(&format!("{SITE_SELECT} WHERE b.region LIKE ? || '%' AND b.closed_at IS NULL ORDER BY b.code"))
         .bind(prefix)
         .fetch_all(pool)
         .await?)

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::domain::application::ApplicationInput;
 use crate::domain::badge::BadgeStatus;
 use crate::service::applications::{self as service, Decision, PaperAction};
-use crate::service::{accounts, badges};
+use crate::service::{accounts, badges, site_requests};
 use crate::web::auth::{ApiUser, ClientAddress};
 use crate::web::error::ApiError;
 use crate::web::state::AppState;
@@ -317,4 +317,83 @@ pub async fn set_account_disabled(
 ) -> ApiResult<StatusCode> {
     accounts::set_disabled(&state.ctx, &user.actor(), id, body.disabled).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A change request: field → new value, and why.
+#[derive(Deserialize)]
+pub struct ChangeBody {
+    #[serde(default)]
+    changes: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /api/v1/badges/{code}/change`: the unit asks to change its site's name, domains or
+/// contacts.
+pub async fn request_change(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiPath(code): ApiPath<crate::domain::badge::SiteCode>,
+    ApiJson(body): ApiJson<ChangeBody>,
+) -> ApiResult<Response> {
+    let id = site_requests::request_change(&state.ctx, &user.actor(), &code, &body.changes, &body.reason).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+/// A reason, alone or with a decision.
+#[derive(Deserialize)]
+pub struct ReasonBody {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /api/v1/badges/{code}/cancel`: the unit asks to close its site.
+pub async fn request_cancel(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiPath(code): ApiPath<crate::domain::badge::SiteCode>,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> ApiResult<Response> {
+    let id = site_requests::request_cancel(&state.ctx, &user.actor(), &code, &body.reason).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+/// `GET /api/v1/badges/{code}/requests`: the site's change and cancellation requests.
+pub async fn site_request_list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiPath(code): ApiPath<crate::domain::badge::SiteCode>,
+) -> ApiResult {
+    let requests = site_requests::for_site(&state.ctx, &user.actor(), &code).await?;
+    let items: Vec<Value> = requests
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id, "kind": r.kind, "state": r.state, "reason": r.reason,
+                "changes": serde_json::from_str::<Value>(&r.changes).unwrap_or_default(),
+                "previous": serde_json::from_str::<Value>(&r.previous).unwrap_or_default(),
+                "decider": r.decider, "decision_reason": r.decision_reason,
+                "created_at": r.created_at, "decided_at": r.decided_at,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+/// `POST /api/v1/site-requests/{id}/decision`: the office approves or refuses.
+pub async fn decide_site_request(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> ApiResult {
+    let approve = match body.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(bad_request("decision 应为 approve 或 reject")),
+    };
+    site_requests::decide(&state.ctx, &user.actor(), id, approve, &body.reason).await?;
+    Ok(Json(json!({ "id": id, "state": if approve { "approved" } else { "rejected" } })))
 }

@@ -21,7 +21,7 @@ use axum::{Json, Router};
 use self::error::{ApiError, ErrorPage, HttpError};
 use self::pages::{
     accounts, applications, badges, dashboard, home, outbox, print, red_pages, register, self_check, session,
-    sightings, sites, verify,
+    sightings, site_requests, sites, verify,
 };
 use self::state::AppState;
 
@@ -35,6 +35,10 @@ pub fn router(state: AppState) -> Router {
         .route("/applications/{id}/review", post(api::review))
         .route("/applications/{id}/paper", post(api::paper))
         .route("/badges/{code}/status", post(api::badge_status))
+        .route("/badges/{code}/change", post(api::request_change))
+        .route("/badges/{code}/cancel", post(api::request_cancel))
+        .route("/badges/{code}/requests", get(api::site_request_list))
+        .route("/site-requests/{id}/decision", post(api::decide_site_request))
         .route("/deadline", get(api::deadline))
         .route("/accounts", get(api::accounts).post(api::create_account))
         .route("/accounts/{id}/disabled", post(api::set_account_disabled))
@@ -72,6 +76,9 @@ pub fn router(state: AppState) -> Router {
         .route("/print/letter", get(print::letter))
         .route("/badges/{code}", get(badges::show))
         .route("/badges/{code}/status", post(badges::change_status))
+        .route("/badges/{code}/change", post(site_requests::change))
+        .route("/badges/{code}/cancel", post(site_requests::cancel))
+        .route("/site-requests/{id}/decision", post(site_requests::decide))
         .route("/self-check", get(self_check::form))
         .route("/self-check/page", post(self_check::check_page))
         .route("/self-check/site", post(self_check::check_site))

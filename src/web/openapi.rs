@@ -14,6 +14,10 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/applications/{id}/review"),
     ("post", "/api/v1/applications/{id}/paper"),
     ("post", "/api/v1/badges/{code}/status"),
+    ("post", "/api/v1/badges/{code}/change"),
+    ("post", "/api/v1/badges/{code}/cancel"),
+    ("get", "/api/v1/badges/{code}/requests"),
+    ("post", "/api/v1/site-requests/{id}/decision"),
     ("get", "/api/v1/deadline"),
     ("get", "/api/v1/accounts"),
     ("post", "/api/v1/accounts"),
@@ -92,6 +96,31 @@ pub fn document() -> Value {
                 "post": { "summary": "暂停、恢复或撤销网站标识", "security": auth, "requestBody": { "required": true, "content": { "application/json": { "schema": {
                     "type": "object", "required": ["status", "reason"], "properties": { "status": { "enum": ["active", "suspended", "revoked"] }, "reason": { "type": "string" } } } } } },
                     "responses": { "200": { "description": "新状态" }, "403": error, "422": error } }
+            },
+            "/api/v1/badges/{code}/change": {
+                "parameters": [{ "name": "code", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "post": { "summary": "申请变更网站名称、域名或联系人（开办主体；经本级机构编制部门审核后生效）", "security": auth,
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["changes"], "properties": {
+                        "changes": { "type": "object", "additionalProperties": { "type": "string" }, "description": "字段 → 新值：site_name、domain_cn、domain_en、principal_*、handler_*" },
+                        "reason": { "type": "string" } } } } } },
+                    "responses": { "201": { "description": "已提交" }, "404": error, "422": error } }
+            },
+            "/api/v1/badges/{code}/cancel": {
+                "parameters": [{ "name": "code", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "post": { "summary": "申请注销网站（开办主体）", "security": auth,
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["reason"], "properties": { "reason": { "type": "string" } } } } } },
+                    "responses": { "201": { "description": "已提交" }, "404": error, "422": error } }
+            },
+            "/api/v1/badges/{code}/requests": {
+                "parameters": [{ "name": "code", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "get": { "summary": "网站的变更与注销申请记录", "security": auth, "responses": { "200": { "description": "列表" }, "404": error } }
+            },
+            "/api/v1/site-requests/{id}/decision": {
+                "parameters": [id_param],
+                "post": { "summary": "审核变更或注销申请（本级机构编制部门）", "security": auth,
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["decision"], "properties": {
+                        "decision": { "enum": ["approve", "reject"] }, "reason": { "type": "string" } } } } } },
+                    "responses": { "200": { "description": "已审核" }, "403": error, "404": error, "422": error } }
             },
             "/api/v1/accounts": {
                 "get": { "summary": "账号列表（系统管理员）", "security": auth, "responses": { "200": { "description": "列表" }, "403": error } },

@@ -24,6 +24,7 @@ mod rendered;
 mod report;
 mod screens;
 mod self_check;
+mod site_requests;
 mod sweep;
 mod validation;
 mod workflow;

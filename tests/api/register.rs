@@ -277,8 +277,14 @@ async fn the_demo_world_holds_an_imported_site_with_its_national_badge() {
     let public = Browser::anonymous(&app.base);
     let verify = public.text("/verify/CA410000000609000010001").await;
     assert!(verify.contains("濮阳市教育局"), "{verify}");
+    // The school's site was closed (注销) in the demo; the bureau's change waits for the city.
     let list = html_unescape(&public.text("/sites?region=410900").await);
-    assert!(list.contains("CA410000000609000020001") && list.contains("濮阳市第一中学"), "{list}");
+    assert!(list.contains("CA410000000609000010001") && !list.contains("濮阳市第一中学"), "{list}");
+    assert!(public.text("/verify/CA410000000609000020001").await.contains("注销"));
+    let city = Browser::anonymous(&app.base);
+    assert_eq!(city.try_login("濮阳市编办.政务", govbadge::app::demo::DEMO_PASSWORD).await.status(), 303);
+    let city = html_unescape(&city.text("/applications").await);
+    assert!(city.contains("变更申请") && city.contains("濮阳市教育局"), "{city}");
     let unit = Browser::anonymous(&app.base);
     assert_eq!(unit.try_login("11410900MB0009001J", govbadge::app::demo::DEMO_PASSWORD).await.status(), 303);
     let portal = unit.text("/portal").await;

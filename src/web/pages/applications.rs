@@ -69,8 +69,16 @@ pub async fn list(State(state): State<AppState>, User(user): User) -> Result<Res
             others.push(row);
         }
     }
-    Ok(render(&state, Some(&user), "applications.html", json!({ "waiting": waiting, "others": others }))?
-        .into_response())
+    let site_requests: Vec<_> = crate::service::site_requests::queue_of(&state.ctx, &actor)
+        .await?
+        .into_iter()
+        .map(|r| {
+            json!({ "code": r.badge_code, "kind": r.kind.label(), "site_name": r.site_name, "unit_name": r.unit_name,
+                    "created_at": r.created_at.to_rfc3339() })
+        })
+        .collect();
+    let data = json!({ "waiting": waiting, "others": others, "site_requests": site_requests });
+    Ok(render(&state, Some(&user), "applications.html", data)?.into_response())
 }
 
 fn form_page(

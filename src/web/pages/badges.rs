@@ -23,17 +23,26 @@ pub async fn show(
     User(user): User,
     CodePath(code): CodePath,
 ) -> Result<Html<String>, HttpError> {
-    page(&state, &user, &code, None).await
+    page_with(&state, &user, &code, None, None).await
 }
 
-/// The badge's page; after a refused status change, with the reason as typed and the message.
-async fn page(
+/// A refused change or cancellation request: the fields as typed and each one's message.
+pub type RefusedRequest<'a> =
+    (&'a std::collections::BTreeMap<String, String>, &'a crate::domain::application::FieldErrors);
+
+/// The badge's page; after a refused status change, with the reason as typed and the message;
+/// after a refused request, with its form refilled and the messages beside the fields.
+pub async fn page_with(
     state: &AppState,
     user: &crate::web::auth::SessionUser,
     code: &crate::domain::badge::SiteCode,
     refused: Option<(&StatusForm, String)>,
+    refused_request: Option<RefusedRequest<'_>>,
 ) -> Result<Html<String>, HttpError> {
     let (badge, history) = service::get(&state.ctx, &user.actor(), code).await?;
+    let no_errors = crate::domain::application::FieldErrors::new();
+    let (typed, errors) = refused_request.map_or((None, &no_errors), |(t, e)| (Some(t), e));
+    let requests = super::site_requests::section(state, user, code, badge.unit_id, typed, errors).await?;
     let history: Vec<_> = history
         .into_iter()
         .map(|(from, to, reason, at)| {
@@ -59,6 +68,7 @@ async fn page(
         "can_manage": user.account.role == Role::Reviewer,
         "input": refused.as_ref().map(|(form, _)| json!({ "status": form.status, "reason": form.reason })),
         "error": refused.as_ref().map(|(_, message)| message),
+        "requests": requests,
     });
     render(state, Some(user), "badge.html", data)
 }
@@ -86,7 +96,7 @@ pub async fn change_status(
         Ok(()) => Ok(Redirect::to(&format!("/badges/{code}")).into_response()),
         Err(e @ (crate::service::ServiceError::Invalid(_) | crate::service::ServiceError::Denied(_))) => {
             let (_, message) = HttpError::from(e).field_message();
-            let html = page(&state, &user, &code, Some((&form, message))).await?;
+            let html = page_with(&state, &user, &code, Some((&form, message)), None).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
         Err(e) => Err(e.into()),

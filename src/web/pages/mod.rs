@@ -12,6 +12,7 @@ pub mod register;
 pub mod self_check;
 pub mod session;
 pub mod sightings;
+pub mod site_requests;
 pub mod sites;
 pub mod verify;
 

@@ -31,6 +31,7 @@ fn public_json(b: &PublicBadge) -> serde_json::Value {
         "domain_en": b.domain_en,
         "issuer": b.issuer,
         "issued_on": b.issued_at.with_timezone(&china_offset()).date_naive().to_string(),
+        "closed_on": b.closed_at.map(|t| t.with_timezone(&china_offset()).date_naive().to_string()),
     })
 }
 

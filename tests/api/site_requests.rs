@@ -1,0 +1,150 @@
+//! Changes (变更) and cancellations (注销) of a badged site: asked by its unit, decided by the
+//! office of the unit's own level, in force only on approval, with history; a closed site's
+//! verification page says so and sweeps pass it by.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_change_takes_effect_on_approval_by_the_unit_own_level_office() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let code = issued_badge(&app, valid_input()).await;
+    let unit = app.api("清丰县人民政府.政务").await;
+    let change = format!("/api/v1/badges/{code}/change");
+
+    // Checked as the form checks: fields, the category's domain policy, nothing changed.
+    let (status, body) = unit.post(&change, json!({ "changes": { "handler_email": "x@" } })).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["fields"]["handler_email"].is_string(), "{body}");
+    let (status, body) = unit.post(&change, json!({ "changes": { "domain_en": "www.qingfeng.com.cn" } })).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["fields"]["domain_en"].as_str().unwrap().contains(".gov.cn"), "{body}");
+    let (status, body) = unit.post(&change, json!({ "changes": { "site_name": "" } })).await;
+    assert_eq!((status, body["fields"]["site_name"].as_str()), (422, Some("网站名称不能为空")));
+    let (status, body) = unit.post(&change, json!({ "changes": { "site_name": valid_input().site_name } })).await;
+    assert_eq!((status, body["fields"]["site_name"].as_str()), (422, Some("未修改任何内容")));
+    // Another unit cannot ask for this site.
+    let other = app.api("南乐县教育局.政务").await;
+    assert_eq!(other.post(&change, json!({ "changes": { "site_name": "冒名" } })).await.0, 404);
+
+    let asked = json!({ "changes": { "site_name": "清丰县人民政府门户网站", "handler_mobile": "13803930002" }, "reason": "网站改版" });
+    let (status, body) = unit.post(&change, asked.clone()).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    let (status, body) = unit.post(&change, asked).await;
+    assert_eq!(status, 422);
+    assert!(body["fields"]["reason"].as_str().unwrap().contains("待审核"), "one open request at a time");
+    // Not in force yet.
+    let verify = reqwest::get(format!("{}/verify/{code}.json", app.base))
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(verify["site_name"], valid_input().site_name);
+
+    // Only the county office of the unit decides; a refusal needs a reason.
+    let decision = format!("/api/v1/site-requests/{id}/decision");
+    let approve = json!({ "decision": "approve" });
+    assert_eq!(app.api("濮阳市编办.政务").await.post(&decision, approve.clone()).await.0, 403);
+    assert_eq!(app.api("南乐县编办.政务").await.post(&decision, approve.clone()).await.0, 404);
+    assert_eq!(unit.post(&decision, approve.clone()).await.0, 403, "a unit does not decide its own request");
+    let county = app.api("清丰县编办.政务").await;
+    assert_eq!(county.post(&decision, json!({ "decision": "reject", "reason": "" })).await.0, 422);
+    assert_eq!(county.post(&decision, approve.clone()).await.0, 200);
+    assert_eq!(county.post(&decision, approve).await.0, 422, "decided once");
+
+    let verify = reqwest::get(format!("{}/verify/{code}.json", app.base))
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(verify["site_name"], "清丰县人民政府门户网站");
+    let (_, list) = unit.get(&format!("/api/v1/badges/{code}/requests")).await;
+    let item = &list["items"][0];
+    assert_eq!(
+        (item["state"].as_str(), item["previous"]["site_name"].as_str()),
+        (Some("approved"), Some(valid_input().site_name.as_str()))
+    );
+    assert_eq!(item["changes"]["handler_mobile"], "13803930002");
+    // The unit was told, at the handler's new number.
+    let (recipient,): (String,) =
+        sqlx::query_as("SELECT recipient FROM outbox WHERE topic = 'site_request' AND channel = 'sms'")
+            .fetch_one(&app.ctx.pool)
+            .await
+            .unwrap();
+    assert_eq!(recipient, "13803930002");
+}
+
+#[tokio::test]
+async fn a_cancelled_site_is_closed_everywhere() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let code = issued_badge(&app, valid_input()).await;
+    let unit = app.api("清丰县人民政府.政务").await;
+    let cancel = format!("/api/v1/badges/{code}/cancel");
+    let (status, body) = unit.post(&cancel, json!({ "reason": "" })).await;
+    assert_eq!((status, body["fields"]["reason"].as_str()), (422, Some("请填写原因")));
+    let (status, body) = unit.post(&cancel, json!({ "reason": "机构改革，网站整合至市政府门户" })).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    assert_eq!(govbadge::store::sweeps::sites(&app.ctx.pool, "").await.unwrap().len(), 1, "open until approved");
+    let county = app.api("清丰县编办.政务").await;
+    assert_eq!(
+        county.post(&format!("/api/v1/site-requests/{id}/decision"), json!({ "decision": "approve" })).await.0,
+        200
+    );
+
+    let verify = Browser::anonymous(&app.base).text(&format!("/verify/{code}")).await;
+    assert!(verify.contains("注销，网站标识已撤销"), "{verify}");
+    assert!(govbadge::store::sweeps::sites(&app.ctx.pool, "").await.unwrap().is_empty(), "no more sweeps");
+    let (status, reason): (String, String) = sqlx::query_as(
+        "SELECT b.status, e.reason FROM badges b JOIN badge_events e ON e.code = b.code WHERE b.code = ? AND b.closed_at IS NOT NULL",
+    )
+    .bind(&code)
+    .fetch_one(&app.ctx.pool)
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), reason.as_str()), ("revoked", "网站注销"));
+    let (status, _) = unit.post(&cancel, json!({ "reason": "再次" })).await;
+    assert_eq!(status, 422, "a closed site takes no more requests");
+}
+
+#[tokio::test]
+async fn the_badge_page_carries_the_forms_and_refills_a_refused_one() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let code = issued_badge(&app, valid_input()).await;
+    let unit = app.browser("清丰县人民政府.政务").await;
+    let page = unit.text(&format!("/badges/{code}")).await;
+    assert!(page.contains("申请变更网站名称、域名或联系人") && page.contains("申请注销网站"), "{page}");
+    let r = unit
+        .post(
+            &format!("/badges/{code}/change"),
+            &[("site_name", "新名称"), ("handler_email", "not-an-email"), ("reason", "改版")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let html = html_unescape(&r.text().await.unwrap());
+    assert!(html.contains("value=\"新名称\"") && html.contains("改版"), "typed values kept");
+    assert!(html.contains("role=\"alert\""), "the message beside the field");
+    let r = unit.post(&format!("/badges/{code}/change"), &[("site_name", "新名称"), ("reason", "改版")]).await;
+    assert_eq!(r.status(), 303);
+    let office = app.browser("清丰县编办.政务").await;
+    let queue = html_unescape(&office.text("/applications").await);
+    assert!(queue.contains("待审核的变更、注销申请（1）") && queue.contains(&format!("/badges/{code}")), "{queue}");
+    let city = html_unescape(&app.browser("濮阳市编办.政务").await.text("/applications").await);
+    assert!(!city.contains("待审核的变更、注销申请"), "the city office does not decide a county unit's requests");
+    let page = html_unescape(&office.text(&format!("/badges/{code}")).await);
+    assert!(page.contains("网站名称：") && page.contains("→ 新名称") && page.contains("审核通过"), "{page}");
+    let id: i64 = sqlx::query_scalar("SELECT id FROM site_requests").fetch_one(&app.ctx.pool).await.unwrap();
+    let r = office
+        .post(&format!("/site-requests/{id}/decision"), &[("decision", "reject"), ("reason", "名称不规范")])
+        .await;
+    assert_eq!(r.status(), 303);
+    let page = html_unescape(&unit.text(&format!("/badges/{code}")).await);
+    assert!(page.contains("未通过") && page.contains("名称不规范"), "{page}");
+}
