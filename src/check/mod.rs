@@ -92,6 +92,9 @@ pub enum Warning {
     /// The site's legacy badge is a static copy whose link carries a verification id that
     /// could not be matched to the site's code (no id is registered for the site).
     LegacyIdUnverified,
+    /// The page declares a government website identifier (`SiteIDCode`) other than the one
+    /// registered for the site (the crawler compares; the page alone cannot know).
+    SiteIdMismatch,
 }
 
 crate::domain::words!(Warning);
@@ -104,6 +107,7 @@ impl Warning {
             Warning::NotAtBottom => "标识不在页面底部",
             Warning::MultipleBodyEndTags => "存在多个</body>标签",
             Warning::LegacyIdUnverified => "原标识静态链接未能核对",
+            Warning::SiteIdMismatch => "网站标识码与登记不符",
         }
     }
 
@@ -115,6 +119,9 @@ impl Warning {
             Warning::MultipleBodyEndTags => "页面有多个</body>结束标签，已按最后一个判断。",
             Warning::LegacyIdUnverified => {
                 "页面加挂的是原网站标识的静态复制链接，其验证编号未登记，无法与本网站的标识代码核对。建议改用标识脚本。"
+            }
+            Warning::SiteIdMismatch => {
+                "页面声明的网站标识码（SiteIDCode）与登记的不一致，请核对页面的<meta name=\"SiteIDCode\">。"
             }
         }
     }

@@ -33,6 +33,9 @@ pub struct SiteSpec {
     pub code: String,
     /// The site's national legacy badge, accepted beside `code`, if it has one.
     pub legacy: Option<LegacyIds>,
+    /// The site's registered government website identifier (网站标识码), cross-checked against
+    /// the `SiteIDCode` its pages declare.
+    pub site_id_code: Option<String>,
 }
 
 /// A site's national legacy badge as registered: its code and, when known, the id its static
@@ -56,7 +59,7 @@ impl SiteSpec {
     /// The site of one start URL: its host and the `www.` alias.
     pub fn from_url(url: Url, code: &str) -> Self {
         let hosts = url.host_str().map(|h| vec![h.to_owned()]).unwrap_or_default();
-        Self { seeds: vec![url], hosts, code: code.to_owned(), legacy: None }
+        Self { seeds: vec![url], hosts, code: code.to_owned(), legacy: None, site_id_code: None }
     }
 
     /// Whether `host` is one of the site's hosts (or a `www.` alias).
@@ -264,7 +267,7 @@ impl Crawler {
                     }
                 });
             }
-            let (result, links) = match in_flight.join_next().await {
+            let (mut result, links) = match in_flight.join_next().await {
                 None => break,
                 Some(Ok(done)) => done,
                 Some(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
@@ -273,6 +276,7 @@ impl Crawler {
             if result.failure() == Some(Failure::SiteTimeout) {
                 summary.timed_out = true;
             }
+            result.flag_site_id(site.site_id_code.as_deref());
             for link in links {
                 admit(link, result.depth + 1, &mut seen, &mut frontier);
             }

@@ -109,6 +109,19 @@ impl PageResult {
         self.failure().map_or("ok", Failure::as_str)
     }
 
+    /// Adds [`Warning::SiteIdMismatch`] when the page declares a government website identifier
+    /// (`SiteIDCode`) other than the one registered for the site.
+    pub fn flag_site_id(&mut self, registered: Option<&str>) {
+        let (PageOutcome::Checked(page), Some(registered)) = (&mut self.outcome, registered) else { return };
+        let declared = page.footer.site_id_code.as_deref();
+        if declared.is_some_and(|d| !d.eq_ignore_ascii_case(registered.trim()))
+            && !page.warnings.contains(&Warning::SiteIdMismatch)
+        {
+            page.warnings.push(Warning::SiteIdMismatch);
+            page.warnings.sort();
+        }
+    }
+
     /// The verdict, when the page was checked.
     pub fn verdict(&self) -> Option<Verdict> {
         self.page().map(|p| p.verdict)

@@ -254,6 +254,7 @@ mod tests {
             category: "政府门户网站".into(),
             legacy_code: None,
             legacy_link_id: None,
+            site_id_code: String::new(),
         }
     }
 

@@ -50,7 +50,8 @@ pub async fn check_page(ctx: &Context, actor: &Actor, code: &str, url: &str) -> 
         return Err(ServiceError::TooMany("检查过于频繁，请稍后再试"));
     }
     tracing::info!(account.id = actor.account_id, site.code = %site.code, "self-check of a page");
-    let result = ctx.crawler.check_one_with_legacy(&url, &site.code, spec.legacy.as_ref()).await;
+    let mut result = ctx.crawler.check_one_with_legacy(&url, &site.code, spec.legacy.as_ref()).await;
+    result.flag_site_id(spec.site_id_code.as_deref());
     // Kept as a run of its own, so the portal (and the offices) see what the unit saw.
     let now = Utc::now();
     let run = sweeps::start(&ctx.pool, "self_check", &site.code, 1, now).await?;

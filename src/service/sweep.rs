@@ -73,7 +73,8 @@ pub fn site_spec(row: &SiteRow, seed_scheme: &str) -> Option<SiteSpec> {
     let seed = Url::parse(&format!("{seed_scheme}://{seed_host}/")).ok()?;
     let legacy =
         row.legacy_code.clone().map(|code| crate::crawl::LegacyIds { code, link_id: row.legacy_link_id.clone() });
-    Some(SiteSpec { seeds: vec![seed], hosts, code: row.code.clone(), legacy })
+    let site_id_code = Some(row.site_id_code.clone()).filter(|c| !c.is_empty());
+    Some(SiteSpec { seeds: vec![seed], hosts, code: row.code.clone(), legacy, site_id_code })
 }
 
 /// Options of one run.

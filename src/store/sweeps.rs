@@ -43,11 +43,14 @@ pub struct SiteRow {
     pub legacy_code: Option<String>,
     /// The id of the legacy badge's static verification link, when registered.
     pub legacy_link_id: Option<String>,
+    /// The registered government website identifier (网站标识码), "" when none.
+    pub site_id_code: String,
 }
 
 const SITE_SELECT: &str = "SELECT b.code, b.application_id, b.status, b.install_due, b.issued_at, b.unit_id, b.region,
         a.domain_en, a.domain_cn_ascii, a.domain_cn, a.site_name, a.unit_name, a.category,
-        CASE WHEN a.legacy_decision = 'replace' THEN NULL ELSE a.legacy_code END AS legacy_code, a.legacy_link_id
+        CASE WHEN a.legacy_decision = 'replace' THEN NULL ELSE a.legacy_code END AS legacy_code, a.legacy_link_id,
+        a.site_id_code
      FROM badges b JOIN applications a ON a.id = b.application_id";
 
 /// Badged sites whose region code starts with `prefix` ("" for all), in code order; closed

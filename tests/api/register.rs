@@ -176,8 +176,10 @@ async fn an_imported_site_is_swept_against_its_national_badge() {
         }
     })
     .await;
-    let csv = std::fs::read(format!("{}/{REGISTER}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    let plan = register::plan(&app.ctx, None, &csv, "register.csv").await.unwrap();
+    // www.gov.cn's page declares SiteIDCode bm01000001; the register says otherwise.
+    let csv = std::fs::read_to_string(format!("{}/{REGISTER}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let csv = csv.replace("bm01000001", "bm01000002");
+    let plan = register::plan(&app.ctx, None, csv.as_bytes(), "register.csv").await.unwrap();
     register::apply(&app.ctx, None, &plan).await.unwrap();
 
     let (_stop, stop) = tokio::sync::watch::channel(false);
@@ -196,13 +198,17 @@ async fn an_imported_site_is_swept_against_its_national_badge() {
     .await
     .unwrap()
     .unwrap();
-    let pages: Vec<(String, String, Option<String>)> =
-        sqlx::query_as("SELECT badge_code, outcome, verdict FROM sweep_pages WHERE sweep_id = ? ORDER BY badge_code")
-            .bind(run.sweep_id)
-            .fetch_all(&app.ctx.pool)
-            .await
-            .unwrap();
-    let verdicts: BTreeMap<String, Option<String>> = pages.into_iter().map(|(code, _, v)| (code, v)).collect();
+    let pages: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT badge_code, outcome, verdict, warnings FROM sweep_pages WHERE sweep_id = ? ORDER BY badge_code",
+    )
+    .bind(run.sweep_id)
+    .fetch_all(&app.ctx.pool)
+    .await
+    .unwrap();
+    let warnings: BTreeMap<String, String> = pages.iter().map(|(code, _, _, w)| (code.clone(), w.clone())).collect();
+    assert!(warnings["CA010000000600000000001"].contains("site_id_mismatch"), "{warnings:?}");
+    assert!(!warnings["CA330000000604442030001"].contains("site_id_mismatch"), "no identifier registered");
+    let verdicts: BTreeMap<String, Option<String>> = pages.into_iter().map(|(code, _, v, _)| (code, v)).collect();
     // USTC's own national badge script; www.gov.cn's static copy with its registered id; the
     // county's site serves a page with no national badge at all.
     assert_eq!(verdicts["CA330000000604442030001"].as_deref(), Some("compliant"));
