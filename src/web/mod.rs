@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .route("/print/letter", get(print::letter))
         .route("/badges/{code}", get(badges::show))
         .route("/badges/{code}/status", post(badges::change_status))
+        .route("/badges/{code}/certificate", get(print::certificate))
         .route("/badges/{code}/change", post(site_requests::change))
         .route("/badges/{code}/cancel", post(site_requests::cancel))
         .route("/site-requests/{id}/decision", post(site_requests::decide))

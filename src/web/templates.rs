@@ -29,6 +29,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("outbox.html", include_str!("templates/outbox.html")),
     ("register.html", include_str!("templates/register.html")),
     ("sites.html", include_str!("templates/sites.html")),
+    ("print_certificate.html", include_str!("templates/print_certificate.html")),
     ("error.html", include_str!("templates/error.html")),
 ];
 

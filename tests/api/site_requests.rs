@@ -148,3 +148,21 @@ async fn the_badge_page_carries_the_forms_and_refills_a_refused_one() {
     let page = html_unescape(&unit.text(&format!("/badges/{code}")).await);
     assert!(page.contains("未通过") && page.contains("名称不规范"), "{page}");
 }
+
+#[tokio::test]
+async fn the_certificate_prints_for_a_badge_in_force_only() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let code = issued_badge(&app, valid_input()).await;
+    let unit = app.browser("清丰县人民政府.政务").await;
+    let page = html_unescape(&unit.text(&format!("/badges/{code}/certificate")).await);
+    assert!(
+        page.contains("党政机关网站标识证书") && page.contains(&code) && page.contains(&valid_input().site_name),
+        "{page}"
+    );
+    assert!(page.contains(&format!("/verify/{code}")), "the verification address is printed");
+    assert_eq!(app.browser("南乐县教育局.政务").await.get(&format!("/badges/{code}/certificate")).await.status(), 404);
+    let county = app.api("清丰县编办.政务").await;
+    county.post(&format!("/api/v1/badges/{code}/status"), json!({ "status": "suspended", "reason": "整改" })).await;
+    assert_eq!(unit.get(&format!("/badges/{code}/certificate")).await.status(), 409);
+}

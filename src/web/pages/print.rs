@@ -73,3 +73,37 @@ pub async fn letter(
     });
     render(&state, Some(&user), "print_letter.html", data)
 }
+
+/// `GET /badges/{code}/certificate`: the printable 网站标识证书 of a badge in force, for its unit
+/// and the offices covering it.
+pub async fn certificate(
+    State(state): State<AppState>,
+    User(user): User,
+    crate::web::auth::CodePath(code): crate::web::auth::CodePath,
+) -> Result<Html<String>, HttpError> {
+    let (badge, _) = crate::service::badges::get(&state.ctx, &user.actor(), &code).await?;
+    if badge.status != crate::domain::badge::BadgeStatus::Active {
+        return Err(HttpError::new(
+            StatusCode::CONFLICT,
+            format!("该网站标识已{}，不能打印证书", badge.status.label()),
+        ));
+    }
+    let public = state.ctx.badges.get(code.as_str()).ok_or_else(HttpError::not_found)?;
+    let base = &state.ctx.config.badge.base_url;
+    let china = crate::domain::calendar::china_offset();
+    let data = json!({
+        "code": code.as_str(),
+        "legacy": matches!(code, crate::domain::badge::SiteCode::Legacy(_)),
+        "site_name": public.site_name,
+        "unit_name": public.unit_name,
+        "unit_type": public.unit_type,
+        "domain_cn": public.domain_cn,
+        "domain_en": public.domain_en,
+        "issuer": public.issuer,
+        "issued_on": public.issued_at.with_timezone(&china).format("%Y年%-m月%-d日").to_string(),
+        "image": format!("{base}/badge/{}.svg", code.as_str()),
+        "verify_url": format!("{base}/verify/{}", code.as_str()),
+        "printed_on": chrono::Utc::now().with_timezone(&china).format("%Y年%-m月%-d日").to_string(),
+    });
+    render(&state, Some(&user), "print_certificate.html", data)
+}
