@@ -15,6 +15,9 @@ use crate::domain::calendar::WorkingCalendar;
 use crate::notify::sender::Sender;
 use crate::service::throttle::{KeyedWindow, LoginThrottle};
 use crate::service::Context;
+
+/// Public reports (举报) accepted per client address and hour.
+const TIPOFFS_PER_HOUR: u32 = 5;
 use crate::web::state::AppState;
 
 /// Installs the log subscriber on stderr: JSON lines when `GOVBADGE_LOG_FORMAT=json`, text otherwise, filtered by `RUST_LOG` (default `info,sqlx=warn`).
@@ -47,6 +50,7 @@ pub async fn build(config: Config) -> anyhow::Result<Context> {
         badges,
         sightings: Default::default(),
         beacons: Arc::new(KeyedWindow::new(Duration::from_secs(60), config.badge.beacons_per_minute)),
+        tipoffs: Arc::new(KeyedWindow::new(Duration::from_secs(3600), TIPOFFS_PER_HOUR)),
         crawler,
         self_check_pages: Arc::new(KeyedWindow::new(Duration::from_secs(3600), limits.page_checks_per_hour)),
         self_check_sites: Arc::new(KeyedWindow::new(Duration::from_secs(86_400), limits.site_checks_per_day)),

@@ -16,6 +16,7 @@ pub mod self_check;
 pub mod site_requests;
 pub mod sweep;
 pub mod throttle;
+pub mod tipoffs;
 
 use std::sync::Arc;
 
@@ -55,6 +56,8 @@ pub struct Context {
     pub sightings: Arc<crate::badge::sightings::Sightings>,
     /// Mismatch beacons per client address.
     pub beacons: Arc<throttle::KeyedWindow>,
+    /// Public reports (举报) per client address and hour.
+    pub tipoffs: Arc<throttle::KeyedWindow>,
 }
 
 impl Context {

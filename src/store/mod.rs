@@ -12,6 +12,7 @@ pub mod sessions;
 pub mod sightings;
 pub mod site_requests;
 pub mod sweeps;
+pub mod tipoffs;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -21,7 +21,7 @@ use axum::{Json, Router};
 use self::error::{ApiError, ErrorPage, HttpError};
 use self::pages::{
     accounts, applications, badges, dashboard, home, outbox, print, red_pages, register, self_check, session,
-    sightings, site_requests, sites, verify,
+    sightings, site_requests, sites, tipoffs, verify,
 };
 use self::state::AppState;
 
@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/badge/{file}", get(badge::asset))
         .route("/badge/{code}/sighting", post(badge::sighting))
         .route("/verify/{file}", get(verify::verify))
+        .route("/verify/{code}/report", get(tipoffs::form).post(tipoffs::submit))
         .route("/lookup", get(verify::lookup))
         .route("/sites", get(sites::list))
         .route("/sites.csv", get(sites::download))

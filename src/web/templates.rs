@@ -30,6 +30,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("register.html", include_str!("templates/register.html")),
     ("sites.html", include_str!("templates/sites.html")),
     ("print_certificate.html", include_str!("templates/print_certificate.html")),
+    ("tipoff.html", include_str!("templates/tipoff.html")),
     ("error.html", include_str!("templates/error.html")),
 ];
 

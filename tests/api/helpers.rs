@@ -282,6 +282,11 @@ impl Browser {
         self.client.post(format!("{}{path}", self.base)).form(&body).send().await.unwrap()
     }
 
+    /// Posts exactly these fields (a sessionless form carries its own token).
+    pub async fn post_raw(&self, path: &str, pairs: &[(String, String)]) -> reqwest::Response {
+        self.client.post(format!("{}{path}", self.base)).form(pairs).send().await.unwrap()
+    }
+
     pub async fn post_pairs(&self, path: &str, pairs: Vec<(String, String)>) -> reqwest::Response {
         let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         self.post(path, &refs).await

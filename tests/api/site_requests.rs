@@ -166,3 +166,67 @@ async fn the_certificate_prints_for_a_badge_in_force_only() {
     county.post(&format!("/api/v1/badges/{code}/status"), json!({ "status": "suspended", "reason": "整改" })).await;
     assert_eq!(unit.get(&format!("/badges/{code}/certificate")).await.status(), 409);
 }
+
+#[tokio::test]
+async fn a_public_report_reaches_the_region_supervisors_only() {
+    let app = spawn_app().await;
+    app.cast().await;
+    app.account_with_contact(
+        "安阳市监督.政务",
+        govbadge::domain::account::Role::Supervisor,
+        Some(govbadge::domain::region::Level::City),
+        Some("410500"),
+        "ay@example.gov.cn",
+        "",
+    )
+    .await;
+    sqlx::query("UPDATE accounts SET email = 'py@example.gov.cn' WHERE name = '濮阳市监督.政务'")
+        .execute(&app.ctx.pool)
+        .await
+        .unwrap();
+    let code = issued_badge(&app, valid_input()).await;
+    let public = Browser::anonymous(&app.base);
+    let verify = html_unescape(&public.text(&format!("/verify/{code}")).await);
+    assert!(verify.contains(&format!("/verify/{code}/report")), "the verification page links the form");
+    let form = public.text(&format!("/verify/{code}/report")).await;
+    let csrf = extract_csrf(&form).unwrap();
+    let path = format!("/verify/{code}/report");
+    // Without the form's token: refused.
+    let r = Browser::anonymous(&app.base).post_raw(&path, &[("url".into(), "http://fake.example.com/".into())]).await;
+    assert_eq!(r.status(), 403);
+    // Each field's problem.
+    let bad: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf.clone()),
+        ("url".into(), "javascript:alert(1)".into()),
+        ("description".into(), String::new()),
+    ];
+    let r = public.post_raw(&path, &bad).await;
+    assert_eq!(r.status(), 422);
+    let html = html_unescape(&r.text().await.unwrap());
+    assert!(html.contains("请填写发现该标识的网页地址") && html.contains("请填写举报内容"), "{html}");
+    // The form comes back with a fresh token, as a browser would post it.
+    let csrf = extract_csrf(&html).unwrap();
+    let good: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf),
+        ("url".into(), "http://fake-qingfeng.example.com/index.html".into()),
+        ("description".into(), "该网站冒用清丰县人民政府的网站标识".into()),
+        ("contact".into(), "13900000000".into()),
+    ];
+    let r = public.post_raw(&path, &good).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("举报已提交"));
+    // The region's supervisor sees it, with the contact; the public pages never show it.
+    let page = html_unescape(&app.browser("濮阳市监督.政务").await.text("/sightings").await);
+    assert!(
+        page.contains("公众举报（1）") && page.contains("fake-qingfeng.example.com") && page.contains("13900000000"),
+        "{page}"
+    );
+    let other = html_unescape(&app.browser("安阳市监督.政务").await.text("/sightings").await);
+    assert!(other.contains("公众举报（0）"), "another city's supervisor does not");
+    assert!(!public.text(&format!("/verify/{code}")).await.contains("13900000000"));
+    let recipients: Vec<String> = sqlx::query_scalar("SELECT recipient FROM outbox WHERE topic = 'tipoff'")
+        .fetch_all(&app.ctx.pool)
+        .await
+        .unwrap();
+    assert_eq!(recipients, ["py@example.gov.cn"]);
+}

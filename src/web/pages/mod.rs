@@ -14,6 +14,7 @@ pub mod session;
 pub mod sightings;
 pub mod site_requests;
 pub mod sites;
+pub mod tipoffs;
 pub mod verify;
 
 use axum::response::Html;

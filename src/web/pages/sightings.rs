@@ -32,5 +32,7 @@ pub async fn list(State(state): State<AppState>, User(user): User) -> Result<Htm
         .map(|b| json!({ "code": b.code, "evicted": b.evicted, "dropped": b.dropped, "last_at": b.last_at.to_rfc3339() }))
         .collect();
     let cap = crate::badge::sightings::MAX_HOSTS_PER_CODE;
-    render(&state, Some(&user), "sightings.html", json!({ "sightings": rows, "bounds": bounds, "cap": cap }))
+    let tipoffs = crate::service::tipoffs::list(&state.ctx, &prefix).await?;
+    let data = json!({ "sightings": rows, "bounds": bounds, "cap": cap, "tipoffs": tipoffs });
+    render(&state, Some(&user), "sightings.html", data)
 }
