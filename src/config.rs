@@ -111,7 +111,12 @@ impl DatabaseConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WorkflowConfig {
-    /// Local levels that review online, lowest first; 中央编办 always re-reviews last.
+    /// The online review before 中央编办: `same_level` (the unit's own office, as the seed has
+    /// it) or `every_level` (the `review_levels` from the unit's own up).
+    pub review_chain: crate::domain::workflow::ChainKind,
+    /// Provinces with a chain of their own: province code (e.g. `"410000"`) → chain.
+    pub province_chains: std::collections::BTreeMap<String, crate::domain::workflow::ChainKind>,
+    /// Local levels of an `every_level` chain, lowest first; 中央编办 always re-reviews last.
     pub review_levels: Vec<Level>,
     /// Working days for each online review step.
     pub online_review_days: u32,
@@ -128,6 +133,8 @@ pub struct WorkflowConfig {
 impl Default for WorkflowConfig {
     fn default() -> Self {
         Self {
+            review_chain: crate::domain::workflow::ChainKind::SameLevel,
+            province_chains: std::collections::BTreeMap::new(),
             review_levels: vec![Level::County, Level::City, Level::Province],
             online_review_days: 5,
             paper_review_days: 10,
@@ -517,6 +524,14 @@ impl Config {
     fn check(&self) -> Result<(), String> {
         if self.workflow.review_levels.contains(&Level::Central) {
             return Err("workflow.review_levels lists local levels only; the central re-review is always last".into());
+        }
+        if let Some(bad) = self
+            .workflow
+            .province_chains
+            .keys()
+            .find(|code| RegionCode::parse(code).map_or(true, |r| r.level() != Level::Province))
+        {
+            return Err(format!("workflow.province_chains: `{bad}` is not a province code such as \"410000\""));
         }
         if self.workflow.paper_copies == 0 || self.workflow.paper_copies > 10 {
             return Err("workflow.paper_copies must be between 1 and 10".into());

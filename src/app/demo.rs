@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use crate::domain::account::Actor;
 use crate::domain::application::ApplicationInput;
 use crate::domain::check_digits::{mod11_2_check, uscc_check};
+use crate::domain::region::Level;
 use crate::service::accounts::{create_account, AccountInput};
 use crate::service::applications::{self as workflow, Decision, PaperAction};
 use crate::service::Context;
@@ -174,8 +175,6 @@ pub async fn load(ctx: &Context) -> anyhow::Result<Option<String>> {
     let qf_office = actor(ctx, "清丰县编办.政务").await?;
     let nl_office = actor(ctx, "南乐县编办.政务").await?;
     let city = actor(ctx, "濮阳市编办.政务").await?;
-    let province = actor(ctx, "河南省编办.政务").await?;
-    let central = actor(ctx, "中央编办.政务").await?;
 
     let sites = [
         Site {
@@ -250,22 +249,18 @@ pub async fn load(ctx: &Context) -> anyhow::Result<Option<String>> {
         },
     ];
 
-    // 1. Through every level to an issued badge.
+    // The online reviews follow each application's chain (the configured one: by default the
+    // unit's own office, then 中央编办).
+    // 1. Through its chain to an issued badge.
     let id = workflow::create(ctx, &qf_gov, &input(&sites[0], "410922", 1), true).await.map_err(fail)?;
-    for reviewer in [&qf_office, &city, &province, &central] {
-        let v = current_version(ctx, id).await?;
-        workflow::review(ctx, reviewer, id, v, Decision::Approve, "").await.map_err(fail)?;
-    }
+    review_until(ctx, id, None).await?;
     for action in [PaperAction::Receive, PaperAction::Confirm] {
         let v = current_version(ctx, id).await?;
         workflow::paper(ctx, &qf_office, id, v, action, "").await.map_err(fail)?;
     }
     // 2. Waiting for the central re-review.
     let id = workflow::create(ctx, &qf_gov, &input(&sites[1], "410922", 2), true).await.map_err(fail)?;
-    for reviewer in [&qf_office, &city, &province] {
-        let v = current_version(ctx, id).await?;
-        workflow::review(ctx, reviewer, id, v, Decision::Approve, "").await.map_err(fail)?;
-    }
+    review_until(ctx, id, Some(Level::Central)).await?;
     // 3. Rejected by the county office.
     let id = workflow::create(ctx, &qf_hosp, &input(&sites[2], "410922", 3), true).await.map_err(fail)?;
     let v = current_version(ctx, id).await?;
@@ -278,16 +273,13 @@ pub async fn load(ctx: &Context) -> anyhow::Result<Option<String>> {
     let mut draft = input(&sites[4], "410923", 5);
     draft.handler_id_number.clear();
     workflow::create(ctx, &nl_edu, &draft, false).await.map_err(fail)?;
-    // 6. A city unit at the province (it skipped the county).
+    // 6. A city unit past its own office (it skipped the county), at the next step.
     let id = workflow::create(ctx, &py_gov, &input(&sites[5], "410900", 6), true).await.map_err(fail)?;
     let v = current_version(ctx, id).await?;
     workflow::review(ctx, &city, id, v, Decision::Approve, "").await.map_err(fail)?;
     // 7. Approved online: the unit prints and hands in the paper.
     let id = workflow::create(ctx, &py_gov, &input(&sites[6], "410900", 7), true).await.map_err(fail)?;
-    for reviewer in [&city, &province, &central] {
-        let v = current_version(ctx, id).await?;
-        workflow::review(ctx, reviewer, id, v, Decision::Approve, "").await.map_err(fail)?;
-    }
+    review_until(ctx, id, None).await?;
     let _ = nl_office;
     // 8. Sites of the existing register, with their national badges.
     import_register(ctx).await?;
@@ -351,6 +343,36 @@ async fn import_register(ctx: &Context) -> anyhow::Result<()> {
     .map_err(fail)?;
     site_requests::decide(ctx, &actor(ctx, "濮阳市编办.政务").await?, id, true, "").await.map_err(fail)?;
     Ok(())
+}
+
+/// The demo office reviewing at `level` for a unit of `region`.
+async fn office(
+    ctx: &Context,
+    level: Level,
+    region: Option<crate::domain::region::RegionCode>,
+) -> anyhow::Result<Actor> {
+    let name = match level {
+        Level::Central => "中央编办.政务",
+        Level::Province => "河南省编办.政务",
+        Level::City => "濮阳市编办.政务",
+        Level::County if region.is_some_and(|r| r.as_str() == "410923") => "南乐县编办.政务",
+        Level::County => "清丰县编办.政务",
+    };
+    actor(ctx, name).await
+}
+
+/// Approves the application's online reviews in its chain's order until it waits at `stop`
+/// (or has passed them all).
+async fn review_until(ctx: &Context, id: i64, stop: Option<Level>) -> anyhow::Result<()> {
+    loop {
+        let app = crate::store::applications::get(&ctx.pool, id).await?;
+        let crate::domain::workflow::State::Review(level) = app.state else { return Ok(()) };
+        if Some(level) == stop {
+            return Ok(());
+        }
+        let reviewer = office(ctx, level, app.unit_region).await?;
+        workflow::review(ctx, &reviewer, id, app.version, Decision::Approve, "").await.map_err(fail)?;
+    }
 }
 
 fn fail(e: crate::service::ServiceError) -> anyhow::Error {

@@ -162,11 +162,41 @@ pub enum Denied {
     ReasonRequired,
 }
 
-/// The review chain of a unit: the configured local levels from the unit's own level up, then
-/// the central re-review. Central units go straight to the central step.
-pub fn review_chain(unit_level: Level, configured: &[Level]) -> Vec<Level> {
-    let mut chain: Vec<Level> =
-        configured.iter().copied().filter(|l| *l != Level::Central && *l >= unit_level).collect();
+/// How a province's applications are reviewed online before 中央编办's re-review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChainKind {
+    /// The seed's procedure: the staffing office of the unit's own level, then 中央编办.
+    #[default]
+    SameLevel,
+    /// Every configured local level from the unit's own up (county → city → province), then
+    /// 中央编办; municipalities directly under the central government (直辖市) have no city level.
+    EveryLevel,
+}
+
+/// The provinces that are municipalities (北京, 天津, 上海, 重庆): their districts sit directly
+/// under the province level.
+pub fn is_municipality(region: &RegionCode) -> bool {
+    matches!(&region.as_str()[..2], "11" | "12" | "31" | "50")
+}
+
+/// The review chain of a unit: its own level (or, for [`ChainKind::EveryLevel`], the
+/// configured local levels from its own up, without a city level in a municipality), then the
+/// central re-review. Central units go straight to the central step.
+pub fn review_chain(
+    unit_level: Level,
+    unit_region: Option<&RegionCode>,
+    kind: ChainKind,
+    local_levels: &[Level],
+) -> Vec<Level> {
+    let mut chain: Vec<Level> = match kind {
+        ChainKind::SameLevel => vec![unit_level],
+        ChainKind::EveryLevel => {
+            let municipality = unit_region.is_some_and(is_municipality);
+            local_levels.iter().copied().filter(|l| *l >= unit_level && !(municipality && *l == Level::City)).collect()
+        }
+    };
+    chain.retain(|l| *l != Level::Central);
     chain.sort();
     chain.dedup();
     chain.push(Level::Central);
@@ -329,7 +359,8 @@ mod tests {
 
     #[test]
     fn exhaustive_transition_table() {
-        let chain = review_chain(Level::County, &[Level::County, Level::City, Level::Province]);
+        let chain =
+            review_chain(Level::County, None, ChainKind::EveryLevel, &[Level::County, Level::City, Level::Province]);
         let unit_region = region("410922");
         let mut accepted = 0;
         for state in State::ALL {
@@ -349,22 +380,52 @@ mod tests {
     fn chains_by_unit_level() {
         let configured = [Level::County, Level::City, Level::Province];
         assert_eq!(
-            review_chain(Level::County, &configured),
+            review_chain(Level::County, None, ChainKind::EveryLevel, &configured),
             [Level::County, Level::City, Level::Province, Level::Central]
         );
-        assert_eq!(review_chain(Level::City, &configured), [Level::City, Level::Province, Level::Central]);
-        assert_eq!(review_chain(Level::Province, &configured), [Level::Province, Level::Central]);
-        assert_eq!(review_chain(Level::Central, &configured), [Level::Central]);
+        assert_eq!(
+            review_chain(Level::City, None, ChainKind::EveryLevel, &configured),
+            [Level::City, Level::Province, Level::Central]
+        );
+        assert_eq!(
+            review_chain(Level::Province, None, ChainKind::EveryLevel, &configured),
+            [Level::Province, Level::Central]
+        );
+        assert_eq!(review_chain(Level::Central, None, ChainKind::EveryLevel, &configured), [Level::Central]);
         // A province that skips the city step.
         assert_eq!(
-            review_chain(Level::County, &[Level::County, Level::Province]),
+            review_chain(Level::County, None, ChainKind::EveryLevel, &[Level::County, Level::Province]),
             [Level::County, Level::Province, Level::Central]
         );
     }
 
     #[test]
+    fn the_seed_chain_and_municipalities() {
+        let configured = [Level::County, Level::City, Level::Province];
+        let qingfeng = RegionCode::parse("410922").unwrap();
+        // The seed: the unit's own level, then 中央编办.
+        assert_eq!(
+            review_chain(Level::County, Some(&qingfeng), ChainKind::SameLevel, &configured),
+            [Level::County, Level::Central]
+        );
+        assert_eq!(
+            review_chain(Level::Province, None, ChainKind::SameLevel, &configured),
+            [Level::Province, Level::Central]
+        );
+        assert_eq!(review_chain(Level::Central, None, ChainKind::SameLevel, &configured), [Level::Central]);
+        // A district of Beijing goes to the municipality without a city level.
+        let dongcheng = RegionCode::parse("110101").unwrap();
+        assert_eq!(
+            review_chain(Level::County, Some(&dongcheng), ChainKind::EveryLevel, &configured),
+            [Level::County, Level::Province, Level::Central]
+        );
+        assert!(is_municipality(&RegionCode::parse("500101").unwrap()) && !is_municipality(&qingfeng));
+    }
+
+    #[test]
     fn city_unit_skips_county_and_hands_paper_to_the_city() {
-        let chain = review_chain(Level::City, &[Level::County, Level::City, Level::Province]);
+        let chain =
+            review_chain(Level::City, None, ChainKind::EveryLevel, &[Level::County, Level::City, Level::Province]);
         let unit_region = region("410900");
         let owner = actor(OWNER, Role::Unit, Some(Level::City), Some("410900"));
         let city = actor(5, Role::Reviewer, Some(Level::City), Some("410900"));
@@ -378,7 +439,8 @@ mod tests {
 
     #[test]
     fn central_unit_goes_straight_to_central() {
-        let chain = review_chain(Level::Central, &[Level::County, Level::City, Level::Province]);
+        let chain =
+            review_chain(Level::Central, None, ChainKind::EveryLevel, &[Level::County, Level::City, Level::Province]);
         let owner = actor(OWNER, Role::Unit, Some(Level::Central), None);
         let central = actor(8, Role::Reviewer, Some(Level::Central), None);
         let province = actor(7, Role::Reviewer, Some(Level::Province), Some("410000"));
@@ -393,7 +455,8 @@ mod tests {
 
     #[test]
     fn reasons_are_required() {
-        let chain = review_chain(Level::County, &[Level::County, Level::City, Level::Province]);
+        let chain =
+            review_chain(Level::County, None, ChainKind::EveryLevel, &[Level::County, Level::City, Level::Province]);
         let unit_region = region("410922");
         let county = actor(3, Role::Reviewer, Some(Level::County), Some("410922"));
         let s = Subject {

@@ -51,9 +51,15 @@ async fn load_visible(ctx: &Context, actor: &Actor, id: i64) -> Result<Applicati
     }
 }
 
-/// The unit's review chain under the current configuration.
-fn chain_for(ctx: &Context, unit_level: Level) -> Vec<Level> {
-    review_chain(unit_level, &ctx.config.workflow.review_levels)
+/// The unit's review chain under the current configuration: its province's chain, else the
+/// default one.
+fn chain_for(ctx: &Context, unit_level: Level, unit_region: Option<&crate::domain::region::RegionCode>) -> Vec<Level> {
+    let workflow = &ctx.config.workflow;
+    let kind = unit_region
+        .and_then(|r| workflow.province_chains.get(r.at_level(Level::Province).as_str()))
+        .copied()
+        .unwrap_or(workflow.review_chain);
+    review_chain(unit_level, unit_region, kind, &workflow.review_levels)
 }
 
 /// Validates the input for saving (draft) or submitting, including the checks that need the
@@ -108,7 +114,7 @@ pub async fn create(ctx: &Context, actor: &Actor, input: &ApplicationInput, subm
     let mut tx = ctx.pool.begin().await?;
     let id = store::create_draft(&mut tx, actor.account_id, &form, now).await?;
     if submit {
-        let chain = chain_for(ctx, unit_level);
+        let chain = chain_for(ctx, unit_level, actor.region.as_ref());
         submit_in(&mut tx, actor, id, 1, State::Draft, &chain, now).await?;
     }
     tx.commit().await?;
@@ -135,7 +141,7 @@ pub async fn update(
     let mut tx = ctx.pool.begin().await?;
     store::update_form(&mut tx, id, version, &form, now).await?;
     if submit {
-        let chain = chain_for(ctx, unit_level);
+        let chain = chain_for(ctx, unit_level, actor.region.as_ref());
         submit_in(&mut tx, actor, id, version + 1, app.state, &chain, now).await?;
     }
     tx.commit().await?;
@@ -161,7 +167,8 @@ pub async fn submit(ctx: &Context, actor: &Actor, id: i64, version: i64) -> Resu
     let app = load_for_change(ctx, actor, id, version).await?;
     app.form.to_input().parse_complete().map_err(ServiceError::Invalid)?;
     let mut tx = ctx.pool.begin().await?;
-    submit_in(&mut tx, actor, id, version, app.state, &chain_for(ctx, unit_level), Utc::now()).await?;
+    submit_in(&mut tx, actor, id, version, app.state, &chain_for(ctx, unit_level, actor.region.as_ref()), Utc::now())
+        .await?;
     tx.commit().await?;
     Ok(())
 }

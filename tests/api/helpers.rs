@@ -54,6 +54,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     config.outbox.poll_seconds = 1;
     config.outbox.backoff_seconds = 1;
     config.outbox.max_backoff_seconds = 1;
+    // The cast exercises the longest chain (county → city → province → central); tests of the
+    // seed's default chain (own level → central) set it back.
+    config.workflow.review_chain = govbadge::domain::workflow::ChainKind::EveryLevel;
     configure(&mut config);
     let ctx = govbadge::app::build(config).await.unwrap();
     tokio::spawn(govbadge::app::run_on(ctx.clone(), listener, false));

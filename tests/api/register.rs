@@ -276,7 +276,8 @@ async fn admins_import_from_the_page_and_activate_the_unit_accounts() {
 
 #[tokio::test]
 async fn the_demo_world_holds_an_imported_site_with_its_national_badge() {
-    let app = spawn_app().await;
+    // The demo runs on the default configuration: the seed's chain (own office, then central).
+    let app = spawn_app_with(|c| c.workflow.review_chain = govbadge::domain::workflow::ChainKind::SameLevel).await;
     let printed = govbadge::app::demo::load(&app.ctx).await.unwrap().expect("an empty database takes the demo");
     assert!(printed.contains("11410900MB0009001J"), "{printed}");
     assert!(govbadge::app::demo::load(&app.ctx).await.unwrap().is_none(), "loaded once only");

@@ -2,7 +2,9 @@
 //! issued badge, the notices received by a real SMTP server and the SMS gateway, rejection and
 //! resubmission, the paper-problem path, re-check and suspension, and the audit log.
 
+use govbadge::domain::account::Role;
 use govbadge::domain::badge::BadgeCode;
+use govbadge::domain::region::Level;
 use serde_json::json;
 
 use crate::helpers::*;
@@ -371,4 +373,55 @@ async fn recheck_of_a_site_with_a_legacy_code_keeps_or_replaces_it_as_the_office
     assert_eq!(status, "revoked");
     let site = govbadge::store::sweeps::site(&app.ctx.pool, code).await.unwrap();
     assert_eq!(site.legacy_code, None, "a replaced legacy badge no longer counts");
+}
+
+/// The state after each approval of a fresh application of `unit`, until it leaves online review.
+async fn states_through_the_chain(app: &TestApp, unit: &str, reviewers: &[&str]) -> Vec<String> {
+    let owner = app.api(unit).await;
+    let (status, body) = owner.post("/api/v1/applications", submitted(valid_input())).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    let mut states = vec![app.state_of(id).await];
+    for r in reviewers {
+        let (status, body) = app.api(r).await.step(id, "review", "approve", "").await;
+        assert_eq!(status, 200, "{r}: {body}");
+        states.push(app.state_of(id).await);
+    }
+    states
+}
+
+#[tokio::test]
+async fn review_chains_follow_the_configuration_by_province() {
+    use govbadge::domain::workflow::ChainKind;
+    // The seed's chain: the unit's own office, then 中央编办.
+    let app = spawn_app_with(|c| c.workflow.review_chain = ChainKind::SameLevel).await;
+    app.cast().await;
+    let states = states_through_the_chain(&app, "清丰县人民政府.政务", &["清丰县编办.政务", "中央编办.政务"]).await;
+    assert_eq!(states, ["county_review", "central_review", "approved_online"]);
+
+    // Henan keeps every level while the default is the seed's.
+    let app = spawn_app_with(|c| {
+        c.workflow.review_chain = ChainKind::SameLevel;
+        c.workflow.province_chains.insert("410000".into(), ChainKind::EveryLevel);
+    })
+    .await;
+    app.cast().await;
+    let states = states_through_the_chain(
+        &app,
+        "清丰县人民政府.政务",
+        &["清丰县编办.政务", "濮阳市编办.政务", "河南省编办.政务", "中央编办.政务"],
+    )
+    .await;
+    assert_eq!(states, ["county_review", "city_review", "province_review", "central_review", "approved_online"]);
+
+    // A district of Beijing: no city level, even on the every-level chain.
+    let app = spawn_app().await;
+    app.cast().await;
+    app.account("东城区人民政府.政务", Role::Unit, Some(Level::County), Some("110101")).await;
+    app.account("东城区编办.政务", Role::Reviewer, Some(Level::County), Some("110101")).await;
+    app.account("北京市编办.政务", Role::Reviewer, Some(Level::Province), Some("110000")).await;
+    let states =
+        states_through_the_chain(&app, "东城区人民政府.政务", &["东城区编办.政务", "北京市编办.政务", "中央编办.政务"])
+            .await;
+    assert_eq!(states, ["county_review", "province_review", "central_review", "approved_online"]);
 }
