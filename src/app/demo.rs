@@ -8,6 +8,7 @@ use crate::domain::account::Actor;
 use crate::domain::application::ApplicationInput;
 use crate::domain::check_digits::{mod11_2_check, uscc_check};
 use crate::domain::region::Level;
+use crate::domain::workflow::{PAPER_CHECKLIST, REVIEW_CHECKLIST};
 use crate::service::accounts::{create_account, AccountInput};
 use crate::service::applications::{self as workflow, Decision, PaperAction};
 use crate::service::Context;
@@ -256,7 +257,7 @@ pub async fn load(ctx: &Context) -> anyhow::Result<Option<String>> {
     review_until(ctx, id, None).await?;
     for action in [PaperAction::Receive, PaperAction::Confirm] {
         let v = current_version(ctx, id).await?;
-        workflow::paper(ctx, &qf_office, id, v, action, "").await.map_err(fail)?;
+        workflow::paper(ctx, &qf_office, id, v, action, "", &all_checked(PAPER_CHECKLIST)).await.map_err(fail)?;
     }
     // 2. Waiting for the central re-review.
     let id = workflow::create(ctx, &qf_gov, &input(&sites[1], "410922", 2), true).await.map_err(fail)?;
@@ -264,7 +265,7 @@ pub async fn load(ctx: &Context) -> anyhow::Result<Option<String>> {
     // 3. Rejected by the county office.
     let id = workflow::create(ctx, &qf_hosp, &input(&sites[2], "410922", 3), true).await.map_err(fail)?;
     let v = current_version(ctx, id).await?;
-    workflow::review(ctx, &qf_office, id, v, Decision::Reject, "英文域名不是本单位注册的域名，请核实后重新提交。")
+    workflow::review(ctx, &qf_office, id, v, Decision::Reject, "英文域名不是本单位注册的域名，请核实后重新提交。", &[])
         .await
         .map_err(fail)?;
     // 4. Waiting at the county office.
@@ -276,7 +277,7 @@ pub async fn load(ctx: &Context) -> anyhow::Result<Option<String>> {
     // 6. A city unit past its own office (it skipped the county), at the next step.
     let id = workflow::create(ctx, &py_gov, &input(&sites[5], "410900", 6), true).await.map_err(fail)?;
     let v = current_version(ctx, id).await?;
-    workflow::review(ctx, &city, id, v, Decision::Approve, "").await.map_err(fail)?;
+    workflow::review(ctx, &city, id, v, Decision::Approve, "", &all_checked(REVIEW_CHECKLIST)).await.map_err(fail)?;
     // 7. Approved online: the unit prints and hands in the paper.
     let id = workflow::create(ctx, &py_gov, &input(&sites[6], "410900", 7), true).await.map_err(fail)?;
     review_until(ctx, id, None).await?;
@@ -371,8 +372,15 @@ async fn review_until(ctx: &Context, id: i64, stop: Option<Level>) -> anyhow::Re
             return Ok(());
         }
         let reviewer = office(ctx, level, app.unit_region).await?;
-        workflow::review(ctx, &reviewer, id, app.version, Decision::Approve, "").await.map_err(fail)?;
+        workflow::review(ctx, &reviewer, id, app.version, Decision::Approve, "", &all_checked(REVIEW_CHECKLIST))
+            .await
+            .map_err(fail)?;
     }
+}
+
+/// Every item of a checklist, as a reviewer who checked them all.
+fn all_checked(list: [(&str, &str); 4]) -> Vec<String> {
+    list.iter().map(|(key, _)| (*key).to_owned()).collect()
 }
 
 fn fail(e: crate::service::ServiceError) -> anyhow::Error {

@@ -162,6 +162,33 @@ pub enum Denied {
     ReasonRequired,
 }
 
+/// What an online reviewer checks before approving (the seed's four items): key and label.
+pub const REVIEW_CHECKLIST: [(&str, &str); 4] =
+    [("qualification", "开办主体资质"), ("contacts", "联系人信息"), ("site_name", "网站名称"), ("domain", "域名名称")];
+
+/// The paper materials the office checks on receipt: key and label.
+pub const PAPER_CHECKLIST: [(&str, &str); 4] = [
+    ("letter", "申请函（加盖公章）"),
+    ("form", "申请表（加盖公章）"),
+    ("id_copy", "申请经办人身份证复印件"),
+    ("credit_certificate", "统一社会信用代码证书原件及复印件"),
+];
+
+/// The checklist a step asks for: the review items to approve, the materials to receive the
+/// paper; none for other steps.
+pub fn checklist_for(event: &Event) -> &'static [(&'static str, &'static str)] {
+    match event {
+        Event::Approve => &REVIEW_CHECKLIST,
+        Event::ReceivePaper => &PAPER_CHECKLIST,
+        _ => &[],
+    }
+}
+
+/// The items of `list` not among `checked`, by label (empty: all checked).
+pub fn unchecked(list: &[(&'static str, &'static str)], checked: &[String]) -> Vec<&'static str> {
+    list.iter().filter(|(key, _)| !checked.iter().any(|c| c == key)).map(|(_, label)| *label).collect()
+}
+
 /// How a province's applications are reviewed online before 中央编办's re-review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]

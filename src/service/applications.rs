@@ -184,7 +184,8 @@ async fn submit_in(
 ) -> Result<(), ServiceError> {
     let subject = Subject { state: from, owner_id: actor.account_id, unit_region: actor.region.as_ref(), chain };
     let to = apply(&subject, &Event::Submit, actor)?;
-    let step = Step { id, version, from, to, event: &Event::Submit, actor, at: now, new_chain: Some(chain) };
+    let step =
+        Step { id, version, from, to, event: &Event::Submit, actor, at: now, checklist: &[], new_chain: Some(chain) };
     store::record_step(tx, &step).await?;
     Ok(())
 }
@@ -206,6 +207,7 @@ pub async fn review(
     version: i64,
     decision: Decision,
     reason: &str,
+    checked: &[String],
 ) -> Result<State, ServiceError> {
     let app = load_for_change(ctx, actor, id, version).await?;
     let reason = clean_reason(reason)?;
@@ -214,9 +216,11 @@ pub async fn review(
         Decision::Reject => Event::Reject { reason: reason.clone() },
     };
     let to = apply(&subject_of(&app), &event, actor)?;
+    let checked = &require_checklist(&event, checked)?;
     let now = Utc::now();
     let mut tx = ctx.pool.begin().await?;
-    let step = Step { id, version, from: app.state, to, event: &event, actor, at: now, new_chain: None };
+    let step =
+        Step { id, version, from: app.state, to, event: &event, actor, at: now, checklist: checked, new_chain: None };
     store::record_step(&mut tx, &step).await?;
     let about_url = portal_url(ctx);
     let about = about(&app, &about_url);
@@ -263,6 +267,7 @@ pub async fn paper(
     version: i64,
     action: PaperAction,
     reason: &str,
+    checked: &[String],
 ) -> Result<State, ServiceError> {
     let app = load_for_change(ctx, actor, id, version).await?;
     let reason = clean_reason(reason)?;
@@ -273,9 +278,11 @@ pub async fn paper(
     };
     let subject = subject_of(&app);
     let to = apply(&subject, &event, actor)?;
+    let checked = &require_checklist(&event, checked)?;
     let now = Utc::now();
     let mut tx = ctx.pool.begin().await?;
-    let step = Step { id, version, from: app.state, to, event: &event, actor, at: now, new_chain: None };
+    let step =
+        Step { id, version, from: app.state, to, event: &event, actor, at: now, checklist: checked, new_chain: None };
     let version = store::record_step(&mut tx, &step).await?;
     let portal = portal_url(ctx);
     let about = about(&app, &portal);
@@ -293,6 +300,7 @@ pub async fn paper(
                 event: &Event::Issue,
                 actor,
                 at: now,
+                checklist: &[],
                 new_chain: None,
             };
             store::record_step(&mut tx, &step).await?;
@@ -361,6 +369,18 @@ async fn issue_badge(
 /// The day the unit must have the badge installed by: N working days after the notice.
 pub fn install_due(ctx: &Context, notice: DateTime<Utc>) -> DueDate {
     ctx.calendar.add_working_days(today_in_china(notice), ctx.config.workflow.install_days)
+}
+
+/// Refuses a step whose checklist (the review's four items, the paper materials) is not all
+/// checked, naming what is missing; the items of the step's own checklist, to record.
+fn require_checklist(event: &Event, checked: &[String]) -> Result<Vec<String>, ServiceError> {
+    let list = crate::domain::workflow::checklist_for(event);
+    let missing = crate::domain::workflow::unchecked(list, checked);
+    if missing.is_empty() {
+        Ok(list.iter().map(|(key, _)| (*key).to_owned()).collect())
+    } else {
+        Err(field_error("checklist", &format!("请逐项核对后再办理，尚未核对：{}", missing.join("、"))))
+    }
 }
 
 fn clean_reason(reason: &str) -> Result<String, ServiceError> {

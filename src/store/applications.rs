@@ -67,6 +67,8 @@ pub struct AuditEntry {
     pub reason: String,
     /// When.
     pub at: DateTime<Utc>,
+    /// The checklist items checked at this step (comma-separated keys).
+    pub checklist: String,
 }
 
 /// The form's columns, named as its fields.
@@ -333,6 +335,8 @@ pub struct Step<'a> {
     pub actor: &'a Actor,
     /// When.
     pub at: DateTime<Utc>,
+    /// The checklist items the actor checked at this step.
+    pub checklist: &'a [String],
     /// Set on submission: the new round's chain.
     pub new_chain: Option<&'a [Level]>,
 }
@@ -362,8 +366,8 @@ pub async fn record_step(conn: &mut SqliteConnection, step: &Step<'_>) -> Result
     let round = round.ok_or(StoreError::Conflict)?;
     sqlx::query(
         "INSERT INTO application_events
-           (application_id, round, actor_id, actor_role, actor_level, event, from_state, to_state, reason, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+           (application_id, round, actor_id, actor_role, actor_level, event, from_state, to_state, reason, at, checklist)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(step.id)
     .bind(round)
@@ -375,6 +379,7 @@ pub async fn record_step(conn: &mut SqliteConnection, step: &Step<'_>) -> Result
     .bind(step.to.as_str())
     .bind(step.event.reason().unwrap_or_default())
     .bind(step.at)
+    .bind(step.checklist.join(","))
     .execute(&mut *conn)
     .await?;
     Ok(step.version + 1)
@@ -406,7 +411,7 @@ pub async fn set_badge_code(conn: &mut SqliteConnection, id: i64, code: &str) ->
 pub async fn history(pool: &SqlitePool, id: i64) -> Result<Vec<AuditEntry>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT e.id, e.round, e.actor_id, a.display_name AS actor_name, e.actor_role, e.actor_level,
-                e.event, e.from_state, e.to_state, e.reason, e.at
+                e.event, e.from_state, e.to_state, e.reason, e.at, e.checklist
          FROM application_events e JOIN accounts a ON a.id = e.actor_id
          WHERE e.application_id = ? ORDER BY e.id",
     )

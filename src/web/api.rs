@@ -199,6 +199,10 @@ pub struct StepBody {
     decision: String,
     #[serde(default)]
     reason: String,
+    /// The checklist items checked (to approve: the review's four; to receive the paper: the
+    /// four materials).
+    #[serde(default)]
+    checklist: Vec<String>,
 }
 
 /// `POST /api/applications/{id}/review`: approves or rejects an online review step.
@@ -213,7 +217,7 @@ pub async fn review(
         "reject" => Decision::Reject,
         _ => return Err(bad_request("decision 应为 approve 或 reject")),
     };
-    service::review(&state.ctx, &user.actor(), id, body.version, decision, &body.reason).await?;
+    service::review(&state.ctx, &user.actor(), id, body.version, decision, &body.reason, &body.checklist).await?;
     get(State(state), user, ApiPath(id)).await
 }
 
@@ -231,7 +235,7 @@ pub async fn paper(
         "problem" => PaperAction::Problem,
         _ => return Err(bad_request("decision 应为 receive、confirm 或 problem")),
     };
-    service::paper(&state.ctx, &user.actor(), id, body.version, action, &body.reason).await?;
+    service::paper(&state.ctx, &user.actor(), id, body.version, action, &body.reason, &body.checklist).await?;
     get(State(state), user, ApiPath(id)).await
 }
 

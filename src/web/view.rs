@@ -81,6 +81,15 @@ pub fn application_row(actor: &Actor, view: &ApplicationView) -> Value {
     row
 }
 
+/// The labels of the checklist keys recorded with a step.
+fn checked_labels(keys: &str) -> Vec<&'static str> {
+    use crate::domain::workflow::{PAPER_CHECKLIST, REVIEW_CHECKLIST};
+    keys.split(',')
+        .filter_map(|k| REVIEW_CHECKLIST.iter().chain(PAPER_CHECKLIST.iter()).find(|(key, _)| *key == k))
+        .map(|(_, label)| *label)
+        .collect()
+}
+
 fn render(actor: &Actor, view: &ApplicationView, full: bool) -> Value {
     let app = &view.app;
     let history: Vec<Value> = view
@@ -98,6 +107,7 @@ fn render(actor: &Actor, view: &ApplicationView, full: bool) -> Value {
                 "to_state": h.to_state,
                 "to_state_label": State::parse(&h.to_state).map(State::label),
                 "reason": h.reason,
+                "checked": checked_labels(&h.checklist),
                 "at": h.at.to_rfc3339(),
             })
         })

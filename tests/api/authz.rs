@@ -91,7 +91,9 @@ async fn only_the_reviewer_in_charge_can_act_and_nothing_changes_otherwise() {
     let id = b[1].create_application(&valid_input(), true).await;
     let version = app.version_of(id).await.to_string();
     let review = format!("/applications/{id}/review");
-    let approve = [("version", version.as_str()), ("decision", "approve"), ("reason", "")];
+    let mut approve = vec![("version", version.as_str()), ("decision", "approve"), ("reason", "")];
+    let checks = all_checklist_fields();
+    approve.extend(checks.iter().map(|(k, v)| (k.as_str(), v.as_str())));
 
     // Everybody but the county office of the owner is refused; the application is untouched.
     let mut got = Vec::new();
@@ -125,7 +127,9 @@ async fn only_the_reviewer_in_charge_can_act_and_nothing_changes_otherwise() {
 
     // Now at the city: the county office is past its step, another city is out of region.
     let version = app.version_of(id).await.to_string();
-    let approve = [("version", version.as_str()), ("decision", "approve"), ("reason", "")];
+    let mut approve = vec![("version", version.as_str()), ("decision", "approve"), ("reason", "")];
+    let checks = all_checklist_fields();
+    approve.extend(checks.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     for i in [1, 3, 6, 7, 8, 9] {
         let s = b[i].post(&review, &approve).await.status().as_u16();
         assert!(s == 403 || s == 404, "{:?} got {s}", ROLES[i]);

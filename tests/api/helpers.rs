@@ -334,12 +334,15 @@ impl Api {
     }
 
     /// Takes a review or paper step at the application's current version.
+    /// A review or paper step at the application's current version, as a reviewer who
+    /// checked every item of the step's checklist.
     pub async fn step(&self, id: i64, kind: &str, decision: &str, reason: &str) -> (u16, Value) {
         let (_, app) = self.get(&format!("/api/v1/applications/{id}")).await;
         let version = app["version"].as_i64().unwrap_or(0);
+        let checklist = all_checklist_keys();
         self.post(
             &format!("/api/v1/applications/{id}/{kind}"),
-            serde_json::json!({ "version": version, "decision": decision, "reason": reason }),
+            serde_json::json!({ "version": version, "decision": decision, "reason": reason, "checklist": checklist }),
         )
         .await
     }
@@ -522,4 +525,15 @@ pub async fn issued_badge(app: &TestApp, input: ApplicationInput) -> String {
     county.step(id, "paper", "receive", "").await;
     let (_, issued) = county.step(id, "paper", "confirm", "").await;
     issued["badge_code"].as_str().unwrap().to_owned()
+}
+
+/// Every key of the review and paper checklists.
+pub fn all_checklist_keys() -> Vec<&'static str> {
+    use govbadge::domain::workflow::{PAPER_CHECKLIST, REVIEW_CHECKLIST};
+    REVIEW_CHECKLIST.iter().chain(PAPER_CHECKLIST.iter()).map(|(key, _)| *key).collect()
+}
+
+/// The checklist boxes of a page form, all ticked.
+pub fn all_checklist_fields() -> Vec<(String, String)> {
+    all_checklist_keys().into_iter().map(|key| (format!("checklist.{key}"), "1".to_owned())).collect()
 }

@@ -235,6 +235,10 @@ async fn the_main_journeys_in_chromium() {
     {
         j.sign_in(office).await;
         j.go(&application).await;
+        // Each of the four review items is ticked before approving.
+        for key in ["qualification", "contacts", "site_name", "domain"] {
+            j.click(&format!("form[action$='/review'] input[name='checklist.{key}']")).await;
+        }
         j.submit("form[action$='/review'] button[value=approve]", "已通过").await;
         j.shot(&format!("approved-{}", office.trim_end_matches(".政务"))).await;
     }
@@ -242,6 +246,9 @@ async fn the_main_journeys_in_chromium() {
     // The paper: received, confirmed; the badge is issued and its notice recorded.
     j.sign_in("清丰县编办.政务").await;
     j.go(&application).await;
+    for key in ["letter", "form", "id_copy", "credit_certificate"] {
+        j.click(&format!("form[action$='/paper'] input[name='checklist.{key}']")).await;
+    }
     j.submit("form[action$='/paper'] button[value=receive]", "已接收书面材料").await;
     let page = j.submit("form[action$='/paper'] button[value=confirm]", "网站标识已发放").await;
     assert!(page.contains("通知记录"), "issued, with its notices");

@@ -31,7 +31,10 @@ async fn two_reviewers_at_once_exactly_one_succeeds() {
         let path = format!("/api/v1/applications/{id}/review");
         // One approves, the other rejects, at the same version and the same moment.
         let (ra, rb) = tokio::join!(
-            a.post(&path, serde_json::json!({ "version": version, "decision": "approve" })),
+            a.post(
+                &path,
+                serde_json::json!({ "version": version, "decision": "approve", "checklist": all_checklist_keys() })
+            ),
             b.post(&path, serde_json::json!({ "version": version, "decision": "reject", "reason": "重复" })),
         );
         let mut statuses = [ra.0, rb.0];

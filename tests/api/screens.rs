@@ -103,7 +103,14 @@ async fn a_refused_step_keeps_what_was_typed_and_a_done_one_says_so() {
     let location = r.headers()["location"].to_str().unwrap().to_owned();
     assert!(owner.text(&location).await.contains("已提交，已转至清丰县委编办审核"));
     let version = app.version_of(id).await.to_string();
+    // Approving without the review items checked is refused, naming them.
     let r = reviewer.post(&review, &[("version", &version), ("decision", "approve"), ("reason", "")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(html_unescape(&r.text().await.unwrap()).contains("尚未核对：开办主体资质、联系人信息、网站名称、域名名称"));
+    let mut fields =
+        vec![("version".to_owned(), version), ("decision".into(), "approve".into()), ("reason".into(), String::new())];
+    fields.extend(all_checklist_fields());
+    let r = reviewer.post_pairs(&review, fields).await;
     let location = r.headers()["location"].to_str().unwrap().to_owned();
     assert!(reviewer.text(&location).await.contains("已通过，已转至濮阳市委编办"));
 }

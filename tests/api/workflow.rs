@@ -14,9 +14,10 @@ async fn approve_page(b: &Browser, id: i64) {
     let page = b.text(&format!("/applications/{id}")).await;
     assert!(page.contains("审核通过"), "reviewer sees the approve button");
     let version = current_version(&page);
-    let r = b
-        .post(&format!("/applications/{id}/review"), &[("version", &version), ("decision", "approve"), ("reason", "")])
-        .await;
+    let mut fields =
+        vec![("version".to_owned(), version), ("decision".into(), "approve".into()), ("reason".into(), String::new())];
+    fields.extend(all_checklist_fields());
+    let r = b.post_pairs(&format!("/applications/{id}/review"), fields).await;
     assert_eq!(r.status(), 303);
 }
 
@@ -66,10 +67,14 @@ async fn county_application_through_every_level_to_an_issued_badge() {
     let county = app.browser("清丰县编办.政务").await;
     for decision in ["receive", "confirm"] {
         let page = county.text(&format!("/applications/{id}")).await;
+        if decision == "receive" {
+            assert!(page.contains("申请经办人身份证复印件"), "the materials' checklist");
+        }
         let v = current_version(&page);
-        let r = county
-            .post(&format!("/applications/{id}/paper"), &[("version", &v), ("decision", decision), ("reason", "")])
-            .await;
+        let mut fields =
+            vec![("version".to_owned(), v), ("decision".into(), decision.into()), ("reason".into(), String::new())];
+        fields.extend(all_checklist_fields());
+        let r = county.post_pairs(&format!("/applications/{id}/paper"), fields).await;
         assert_eq!(r.status(), 303, "{decision}");
     }
     assert_eq!(app.state_of(id).await, "issued");

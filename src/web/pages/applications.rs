@@ -249,6 +249,8 @@ async fn detail_page(
         "notices": notices,
         "flash": flash,
         "step": failure.as_ref().map(|f| json!({ "reason": f.reason, "error": f.message })),
+        "review_checklist": crate::domain::workflow::REVIEW_CHECKLIST,
+        "paper_checklist": crate::domain::workflow::PAPER_CHECKLIST,
     });
     Ok((status, render(state, Some(user), "application.html", data)?).into_response())
 }
@@ -282,6 +284,16 @@ pub struct StepForm {
     decision: String,
     #[serde(default)]
     reason: String,
+    /// The checklist's boxes (`checklist.<key>`) and anything else posted.
+    #[serde(flatten)]
+    other: std::collections::BTreeMap<String, String>,
+}
+
+impl StepForm {
+    /// The keys of the checklist boxes ticked.
+    fn checked(&self) -> Vec<String> {
+        self.other.keys().filter_map(|k| k.strip_prefix("checklist.")).map(str::to_owned).collect()
+    }
 }
 
 /// `POST /applications/{id}/submit`: submits it for review.
@@ -315,8 +327,16 @@ pub async fn review(
         "reject" => Decision::Reject,
         _ => return Err(HttpError::new(StatusCode::UNPROCESSABLE_ENTITY, "请选择审核意见")),
     };
-    let result =
-        service::review(&state.ctx, &user.actor(), id, parse_version(&form.version)?, decision, &form.reason).await;
+    let result = service::review(
+        &state.ctx,
+        &user.actor(),
+        id,
+        parse_version(&form.version)?,
+        decision,
+        &form.reason,
+        &form.checked(),
+    )
+    .await;
     let done = if decision == Decision::Approve { "approved" } else { "rejected" };
     after_step(&state, &user, id, &form.reason, done, result).await
 }
@@ -334,8 +354,16 @@ pub async fn paper(
         "problem" => PaperAction::Problem,
         _ => return Err(HttpError::new(StatusCode::UNPROCESSABLE_ENTITY, "请选择操作")),
     };
-    let result =
-        service::paper(&state.ctx, &user.actor(), id, parse_version(&form.version)?, action, &form.reason).await;
+    let result = service::paper(
+        &state.ctx,
+        &user.actor(),
+        id,
+        parse_version(&form.version)?,
+        action,
+        &form.reason,
+        &form.checked(),
+    )
+    .await;
     let done = match action {
         PaperAction::Receive => "received",
         PaperAction::Confirm | PaperAction::ConfirmWithNewCode => "issued",
