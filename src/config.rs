@@ -126,6 +126,9 @@ pub struct WorkflowConfig {
     pub install_days: u32,
     /// Copies of the letter and form to hand in.
     pub paper_copies: u32,
+    /// The paper materials are filed with the provincial office (省编办备案) before the office
+    /// confirms them.
+    pub provincial_filing: bool,
     /// Region part of the badge codes of central bodies, which have no local region.
     pub central_region_code: RegionCode,
 }
@@ -140,6 +143,7 @@ impl Default for WorkflowConfig {
             paper_review_days: 10,
             install_days: 5,
             paper_copies: 4,
+            provincial_filing: false,
             central_region_code: RegionCode::parse("100000").expect("a region code"),
         }
     }

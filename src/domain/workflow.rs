@@ -123,6 +123,9 @@ pub enum Event {
     },
     /// The system issues (or, for a re-check, re-confirms) the badge after confirmation.
     Issue,
+    /// The provincial office files the received paper materials (省编办备案), where the
+    /// configuration asks for it before confirmation.
+    FilePaper,
 }
 
 impl Event {
@@ -136,6 +139,7 @@ impl Event {
             Event::ConfirmPaper => "confirm_paper",
             Event::PaperProblem { .. } => "paper_problem",
             Event::Issue => "issue",
+            Event::FilePaper => "file_paper",
         }
     }
 
@@ -160,6 +164,9 @@ pub enum Denied {
     /// A rejection needs a reason.
     #[error("请填写原因")]
     ReasonRequired,
+    /// Confirmation waits for the provincial filing.
+    #[error("书面材料须经省级机构编制部门备案后方可确认")]
+    FilingRequired,
 }
 
 /// What an online reviewer checks before approving (the seed's four items): key and label.
@@ -241,6 +248,20 @@ pub struct Subject<'a> {
     pub unit_region: Option<&'a RegionCode>,
     /// From [`review_chain`]; its first level also handles the paper materials.
     pub chain: &'a [Level],
+    /// Whether the paper must be filed with the provincial office before confirmation.
+    pub filing: Filing,
+}
+
+/// The provincial filing (省编办备案) of the paper materials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Filing {
+    /// Not asked for (the configuration's default).
+    #[default]
+    NotRequired,
+    /// Asked for, not yet done.
+    Pending,
+    /// Done in this round.
+    Done,
 }
 
 impl Subject<'_> {
@@ -297,11 +318,23 @@ pub fn apply(subject: &Subject<'_>, event: &Event, actor: &Actor) -> Result<Stat
             }
             match (event, subject.state) {
                 (Event::ReceivePaper, State::ApprovedOnline) => Ok(State::PaperReceived),
+                (Event::ConfirmPaper, State::PaperReceived) if subject.filing == Filing::Pending => {
+                    Err(Denied::FilingRequired)
+                }
                 (Event::ConfirmPaper, State::PaperReceived) => Ok(State::Confirmed),
                 (Event::PaperProblem { reason }, State::ApprovedOnline | State::PaperReceived) => {
                     need_reason(reason)?;
                     Ok(State::PaperProblem)
                 }
+                _ => Err(wrong_state()),
+            }
+        }
+        Event::FilePaper => {
+            if !subject.reviewer_in_charge(actor, Level::Province) {
+                return Err(Denied::NotPermitted);
+            }
+            match (subject.state, subject.filing) {
+                (State::PaperReceived, Filing::Pending) => Ok(State::PaperReceived),
                 _ => Err(wrong_state()),
             }
         }
@@ -391,7 +424,13 @@ mod tests {
         let unit_region = region("410922");
         let mut accepted = 0;
         for state in State::ALL {
-            let subject = Subject { state, owner_id: OWNER, unit_region: Some(&unit_region), chain: &chain };
+            let subject = Subject {
+                state,
+                owner_id: OWNER,
+                unit_region: Some(&unit_region),
+                chain: &chain,
+                filing: Filing::NotRequired,
+            };
             for event in events() {
                 for (who, actor) in cast() {
                     let got = apply(&subject, &event, &actor).ok();
@@ -457,7 +496,13 @@ mod tests {
         let owner = actor(OWNER, Role::Unit, Some(Level::City), Some("410900"));
         let city = actor(5, Role::Reviewer, Some(Level::City), Some("410900"));
         let county = actor(3, Role::Reviewer, Some(Level::County), Some("410922"));
-        let draft = Subject { state: State::Draft, owner_id: OWNER, unit_region: Some(&unit_region), chain: &chain };
+        let draft = Subject {
+            state: State::Draft,
+            owner_id: OWNER,
+            unit_region: Some(&unit_region),
+            chain: &chain,
+            filing: Filing::NotRequired,
+        };
         assert_eq!(apply(&draft, &Event::Submit, &owner), Ok(State::Review(Level::City)));
         let approved = Subject { state: State::ApprovedOnline, ..draft.clone() };
         assert_eq!(apply(&approved, &Event::ReceivePaper, &city), Ok(State::PaperReceived));
@@ -471,7 +516,13 @@ mod tests {
         let owner = actor(OWNER, Role::Unit, Some(Level::Central), None);
         let central = actor(8, Role::Reviewer, Some(Level::Central), None);
         let province = actor(7, Role::Reviewer, Some(Level::Province), Some("410000"));
-        let s = Subject { state: State::Draft, owner_id: OWNER, unit_region: None, chain: &chain };
+        let s = Subject {
+            state: State::Draft,
+            owner_id: OWNER,
+            unit_region: None,
+            chain: &chain,
+            filing: Filing::NotRequired,
+        };
         assert_eq!(apply(&s, &Event::Submit, &owner), Ok(State::Review(Level::Central)));
         let s = Subject { state: State::Review(Level::Central), ..s };
         assert_eq!(apply(&s, &Event::Approve, &province), Err(Denied::NotPermitted));
@@ -491,10 +542,37 @@ mod tests {
             owner_id: OWNER,
             unit_region: Some(&unit_region),
             chain: &chain,
+            filing: Filing::NotRequired,
         };
         assert_eq!(apply(&s, &Event::Reject { reason: "  ".into() }, &county), Err(Denied::ReasonRequired));
         let s = Subject { state: State::PaperReceived, ..s };
         assert_eq!(apply(&s, &Event::PaperProblem { reason: String::new() }, &county), Err(Denied::ReasonRequired));
+    }
+
+    #[test]
+    fn the_provincial_filing_comes_before_confirmation_when_asked_for() {
+        let chain = review_chain(Level::County, None, ChainKind::SameLevel, &[]);
+        let unit_region = region("410922");
+        let county = actor(3, Role::Reviewer, Some(Level::County), Some("410922"));
+        let province = actor(4, Role::Reviewer, Some(Level::Province), Some("410000"));
+        let other_province = actor(5, Role::Reviewer, Some(Level::Province), Some("420000"));
+        let s = Subject {
+            state: State::PaperReceived,
+            owner_id: OWNER,
+            unit_region: Some(&unit_region),
+            chain: &chain,
+            filing: Filing::Pending,
+        };
+        assert_eq!(apply(&s, &Event::ConfirmPaper, &county), Err(Denied::FilingRequired));
+        assert_eq!(apply(&s, &Event::FilePaper, &county), Err(Denied::NotPermitted));
+        assert_eq!(apply(&s, &Event::FilePaper, &other_province), Err(Denied::NotPermitted));
+        assert_eq!(apply(&s, &Event::FilePaper, &province), Ok(State::PaperReceived));
+        let filed = Subject { filing: Filing::Done, ..s.clone() };
+        assert!(apply(&filed, &Event::FilePaper, &province).is_err(), "filed once");
+        assert_eq!(apply(&filed, &Event::ConfirmPaper, &county), Ok(State::Confirmed));
+        let not_asked = Subject { filing: Filing::NotRequired, ..s };
+        assert_eq!(apply(&not_asked, &Event::ConfirmPaper, &county), Ok(State::Confirmed));
+        assert!(apply(&not_asked, &Event::FilePaper, &province).is_err());
     }
 
     #[test]

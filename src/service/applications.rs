@@ -10,7 +10,7 @@ use crate::domain::application::{ApplicationForm, ApplicationInput, ApplicationK
 use crate::domain::badge::{BadgeStatus, SiteCode};
 use crate::domain::calendar::{today_in_china, DueDate};
 use crate::domain::region::Level;
-use crate::domain::workflow::{apply, review_chain, Denied, Event, State, Subject};
+use crate::domain::workflow::{apply, review_chain, Denied, Event, Filing, State, Subject};
 use crate::notify::messages::{self, About, Notice};
 use crate::notify::queue::{queue, Recipient};
 use crate::store::applications::{self as store, Application, AuditEntry, Step};
@@ -25,7 +25,9 @@ pub fn can_view(actor: &Actor, app: &Application) -> bool {
                 && actor.covers_region(app.unit_region.as_ref())
                 && (actor.role == Role::Supervisor
                     || actor.level == Some(Level::Central)
-                    || actor.level.is_some_and(|l| app.chain.contains(&l)))
+                    || actor.level.is_some_and(|l| app.chain.contains(&l))
+                    // The provincial office that files the paper (省编办备案).
+                    || (actor.level == Some(Level::Province) && app.filing != Filing::NotRequired))
         }
         Role::Admin => false,
     }
@@ -115,7 +117,16 @@ pub async fn create(ctx: &Context, actor: &Actor, input: &ApplicationInput, subm
     let id = store::create_draft(&mut tx, actor.account_id, &form, now).await?;
     if submit {
         let chain = chain_for(ctx, unit_level, actor.region.as_ref());
-        submit_in(&mut tx, actor, id, 1, State::Draft, &chain, now).await?;
+        submit_in(
+            &mut tx,
+            actor,
+            id,
+            1,
+            State::Draft,
+            &NewRound { chain: &chain, filing_required: ctx.config.workflow.provincial_filing },
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     tracing::info!(application.id = id, submitted = submit, "application created");
@@ -142,7 +153,16 @@ pub async fn update(
     store::update_form(&mut tx, id, version, &form, now).await?;
     if submit {
         let chain = chain_for(ctx, unit_level, actor.region.as_ref());
-        submit_in(&mut tx, actor, id, version + 1, app.state, &chain, now).await?;
+        submit_in(
+            &mut tx,
+            actor,
+            id,
+            version + 1,
+            app.state,
+            &NewRound { chain: &chain, filing_required: ctx.config.workflow.provincial_filing },
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -167,10 +187,27 @@ pub async fn submit(ctx: &Context, actor: &Actor, id: i64, version: i64) -> Resu
     let app = load_for_change(ctx, actor, id, version).await?;
     app.form.to_input().parse_complete().map_err(ServiceError::Invalid)?;
     let mut tx = ctx.pool.begin().await?;
-    submit_in(&mut tx, actor, id, version, app.state, &chain_for(ctx, unit_level, actor.region.as_ref()), Utc::now())
-        .await?;
+    let chain = chain_for(ctx, unit_level, actor.region.as_ref());
+    submit_in(
+        &mut tx,
+        actor,
+        id,
+        version,
+        app.state,
+        &NewRound { chain: &chain, filing_required: ctx.config.workflow.provincial_filing },
+        Utc::now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// What a submission fixes for the round it starts.
+struct NewRound<'a> {
+    /// The review chain.
+    chain: &'a [Level],
+    /// Whether the paper is filed with the provincial office before confirmation.
+    filing_required: bool,
 }
 
 async fn submit_in(
@@ -179,13 +216,30 @@ async fn submit_in(
     id: i64,
     version: i64,
     from: State,
-    chain: &[Level],
+    round: &NewRound<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let subject = Subject { state: from, owner_id: actor.account_id, unit_region: actor.region.as_ref(), chain };
+    let NewRound { chain, filing_required } = *round;
+    let subject = Subject {
+        state: from,
+        owner_id: actor.account_id,
+        unit_region: actor.region.as_ref(),
+        chain,
+        filing: Filing::NotRequired,
+    };
     let to = apply(&subject, &Event::Submit, actor)?;
-    let step =
-        Step { id, version, from, to, event: &Event::Submit, actor, at: now, checklist: &[], new_chain: Some(chain) };
+    let step = Step {
+        id,
+        version,
+        from,
+        to,
+        event: &Event::Submit,
+        actor,
+        at: now,
+        checklist: &[],
+        filing_required,
+        new_chain: Some(chain),
+    };
     store::record_step(tx, &step).await?;
     Ok(())
 }
@@ -219,8 +273,18 @@ pub async fn review(
     let checked = &require_checklist(&event, checked)?;
     let now = Utc::now();
     let mut tx = ctx.pool.begin().await?;
-    let step =
-        Step { id, version, from: app.state, to, event: &event, actor, at: now, checklist: checked, new_chain: None };
+    let step = Step {
+        id,
+        version,
+        from: app.state,
+        to,
+        event: &event,
+        actor,
+        at: now,
+        checklist: checked,
+        filing_required: false,
+        new_chain: None,
+    };
     store::record_step(&mut tx, &step).await?;
     let about_url = portal_url(ctx);
     let about = about(&app, &about_url);
@@ -257,6 +321,8 @@ pub enum PaperAction {
     ConfirmWithNewCode,
     /// The paper has a problem: the unit is told what to fix.
     Problem,
+    /// The provincial office files the received paper (省编办备案).
+    File,
 }
 
 /// Records the paper step; confirming also issues the badge in the same transaction.
@@ -274,6 +340,7 @@ pub async fn paper(
     let event = match action {
         PaperAction::Receive => Event::ReceivePaper,
         PaperAction::Confirm | PaperAction::ConfirmWithNewCode => Event::ConfirmPaper,
+        PaperAction::File => Event::FilePaper,
         PaperAction::Problem => Event::PaperProblem { reason: reason.clone() },
     };
     let subject = subject_of(&app);
@@ -281,8 +348,18 @@ pub async fn paper(
     let checked = &require_checklist(&event, checked)?;
     let now = Utc::now();
     let mut tx = ctx.pool.begin().await?;
-    let step =
-        Step { id, version, from: app.state, to, event: &event, actor, at: now, checklist: checked, new_chain: None };
+    let step = Step {
+        id,
+        version,
+        from: app.state,
+        to,
+        event: &event,
+        actor,
+        at: now,
+        checklist: checked,
+        filing_required: false,
+        new_chain: None,
+    };
     let version = store::record_step(&mut tx, &step).await?;
     let portal = portal_url(ctx);
     let about = about(&app, &portal);
@@ -301,6 +378,7 @@ pub async fn paper(
                 actor,
                 at: now,
                 checklist: &[],
+                filing_required: false,
                 new_chain: None,
             };
             store::record_step(&mut tx, &step).await?;
@@ -388,7 +466,13 @@ fn clean_reason(reason: &str) -> Result<String, ServiceError> {
 }
 
 fn subject_of(app: &Application) -> Subject<'_> {
-    Subject { state: app.state, owner_id: app.unit_id, unit_region: app.unit_region.as_ref(), chain: &app.chain }
+    Subject {
+        state: app.state,
+        owner_id: app.unit_id,
+        unit_region: app.unit_region.as_ref(),
+        chain: &app.chain,
+        filing: app.filing,
+    }
 }
 
 /// The service's base URL, for links in notices.
@@ -489,6 +573,7 @@ pub fn review_steps(actor: &Actor, app: &Application) -> Vec<&'static str> {
         Event::ReceivePaper,
         Event::ConfirmPaper,
         Event::PaperProblem { reason: "-".into() },
+        Event::FilePaper,
     ];
     probes.iter().filter(|e| apply(&subject, e, actor).is_ok()).map(Event::name).collect()
 }

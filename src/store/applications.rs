@@ -7,7 +7,7 @@ use super::StoreError;
 use crate::domain::account::Actor;
 use crate::domain::application::{ApplicationForm, ApplicationInput, LegacyDecision, FORM_FIELDS};
 use crate::domain::region::{Level, RegionCode};
-use crate::domain::workflow::{Event, State};
+use crate::domain::workflow::{Event, Filing, State};
 
 /// An application with its unit's scope.
 #[derive(Debug, Clone)]
@@ -30,6 +30,8 @@ pub struct Application {
     pub round: i64,
     /// The chain fixed at the last submission (empty for a draft never submitted).
     pub chain: Vec<Level>,
+    /// The provincial filing of this round's paper.
+    pub filing: Filing,
     /// When the application entered its state (deadlines count from it).
     pub state_since: DateTime<Utc>,
     /// The form as filled in.
@@ -114,6 +116,7 @@ struct Row {
     version: i64,
     round: i64,
     chain: String,
+    filing: Option<String>,
     state_since: DateTime<Utc>,
     badge_code: Option<String>,
     created_at: DateTime<Utc>,
@@ -198,6 +201,12 @@ impl TryFrom<Row> for Application {
             version: r.version,
             round: r.round,
             chain,
+            filing: match r.filing.as_deref() {
+                None => Filing::NotRequired,
+                Some("pending") => Filing::Pending,
+                Some("done") => Filing::Done,
+                Some(_) => return Err(corrupt("filing")),
+            },
             state_since: r.state_since,
             form: input.parse().map_err(|_| corrupt("form"))?,
             badge_code: r.badge_code,
@@ -210,7 +219,7 @@ impl TryFrom<Row> for Application {
 fn select_sql(filter: &str) -> String {
     format!(
         "SELECT a.id, a.unit_id, u.name AS unit_account, u.level AS unit_level, u.region AS unit_region,
-                a.state, a.version, a.round, a.chain, a.state_since, a.badge_code, a.created_at,
+                a.state, a.version, a.round, a.chain, a.filing, a.state_since, a.badge_code, a.created_at,
                 a.updated_at, a.{}
          FROM applications a JOIN accounts u ON u.id = a.unit_id {filter}",
         FORM_COLUMNS.join(", a.")
@@ -337,6 +346,8 @@ pub struct Step<'a> {
     pub at: DateTime<Utc>,
     /// The checklist items the actor checked at this step.
     pub checklist: &'a [String],
+    /// On submission: whether this round's paper must be filed with the provincial office.
+    pub filing_required: bool,
     /// Set on submission: the new round's chain.
     pub new_chain: Option<&'a [Level]>,
 }
@@ -349,7 +360,8 @@ pub async fn record_step(conn: &mut SqliteConnection, step: &Step<'_>) -> Result
         "UPDATE applications
          SET state = ?, version = version + 1, state_since = ?, updated_at = ?,
              round = round + CASE WHEN ? THEN 1 ELSE 0 END,
-             chain = COALESCE(?, chain)
+             chain = COALESCE(?, chain),
+             filing = CASE WHEN ? = 'file_paper' THEN 'done' WHEN ? THEN ? ELSE filing END
          WHERE id = ? AND version = ? AND state = ?
          RETURNING round",
     )
@@ -358,6 +370,9 @@ pub async fn record_step(conn: &mut SqliteConnection, step: &Step<'_>) -> Result
     .bind(step.at)
     .bind(step.new_chain.is_some())
     .bind(chain)
+    .bind(step.event.name())
+    .bind(step.new_chain.is_some())
+    .bind(step.filing_required.then_some("pending"))
     .bind(step.id)
     .bind(step.version)
     .bind(step.from.as_str())

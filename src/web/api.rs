@@ -232,6 +232,7 @@ pub async fn paper(
         "receive" => PaperAction::Receive,
         "confirm" => PaperAction::Confirm,
         "confirm_new_code" => PaperAction::ConfirmWithNewCode,
+        "file" => PaperAction::File,
         "problem" => PaperAction::Problem,
         _ => return Err(bad_request("decision 应为 receive、confirm 或 problem")),
     };

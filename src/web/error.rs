@@ -51,9 +51,10 @@ impl From<ServiceError> for HttpError {
             ServiceError::Invalid(_) | ServiceError::Denied(crate::domain::workflow::Denied::ReasonRequired) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ServiceError::Denied(crate::domain::workflow::Denied::WrongState(_)) | ServiceError::Conflict => {
-                StatusCode::CONFLICT
-            }
+            ServiceError::Denied(
+                crate::domain::workflow::Denied::WrongState(_) | crate::domain::workflow::Denied::FilingRequired,
+            )
+            | ServiceError::Conflict => StatusCode::CONFLICT,
             ServiceError::Denied(_) | ServiceError::Forbidden => StatusCode::FORBIDDEN,
             ServiceError::NotFound => StatusCode::NOT_FOUND,
             ServiceError::BadCredentials => StatusCode::UNAUTHORIZED,

@@ -132,6 +132,11 @@ fn render(actor: &Actor, view: &ApplicationView, full: bool) -> Value {
         "form": form_json(&app.form, full),
         "history": history,
         "actions": available_actions(actor, view),
+        "filing": match app.filing {
+            crate::domain::workflow::Filing::NotRequired => None,
+            crate::domain::workflow::Filing::Pending => Some("pending"),
+            crate::domain::workflow::Filing::Done => Some("done"),
+        },
         "updated_at": app.updated_at.to_rfc3339(),
     })
 }
@@ -146,6 +151,7 @@ pub fn event_label(event: &str) -> &'static str {
         "confirm_paper" => "确认书面材料",
         "paper_problem" => "书面材料有误",
         "issue" => "发放网站标识",
+        "file_paper" => "省编办备案",
         _ => "其他",
     }
 }

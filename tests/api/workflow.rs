@@ -430,3 +430,40 @@ async fn review_chains_follow_the_configuration_by_province() {
             .await;
     assert_eq!(states, ["county_review", "province_review", "central_review", "approved_online"]);
 }
+
+#[tokio::test]
+async fn where_asked_the_province_files_the_paper_before_the_office_confirms() {
+    let app = spawn_app_with(|c| {
+        c.workflow.review_chain = govbadge::domain::workflow::ChainKind::SameLevel;
+        c.workflow.provincial_filing = true;
+    })
+    .await;
+    app.cast().await;
+    let owner = app.api("清丰县人民政府.政务").await;
+    let (_, body) = owner.post("/api/v1/applications", submitted(valid_input())).await;
+    let id = body["id"].as_i64().unwrap();
+    for r in ["清丰县编办.政务", "中央编办.政务"] {
+        assert_eq!(app.api(r).await.step(id, "review", "approve", "").await.0, 200);
+    }
+    let county = app.api("清丰县编办.政务").await;
+    assert_eq!(county.step(id, "paper", "receive", "").await.0, 200);
+    let (status, body) = county.step(id, "paper", "confirm", "").await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("省级机构编制部门备案"), "{body}");
+    // Only the province covering the unit files.
+    assert_eq!(county.step(id, "paper", "file", "").await.0, 403);
+    let province = app.browser("河南省编办.政务").await;
+    let page = province.text(&format!("/applications/{id}")).await;
+    assert!(page.contains("已备案") && page.contains("待备案"), "{page}");
+    let (status, _) = app.api("河南省编办.政务").await.step(id, "paper", "file", "").await;
+    assert_eq!(status, 200);
+    let (status, done) = county.step(id, "paper", "confirm", "").await;
+    assert_eq!((status, done["state"].as_str()), (200, Some("issued")));
+    let events: Vec<String> =
+        sqlx::query_scalar("SELECT event FROM application_events WHERE application_id = ? ORDER BY id")
+            .bind(id)
+            .fetch_all(&app.ctx.pool)
+            .await
+            .unwrap();
+    assert_eq!(events, ["submit", "approve", "approve", "receive_paper", "file_paper", "confirm_paper", "issue"]);
+}

@@ -208,6 +208,7 @@ fn done_message(done: &str, app: &crate::store::applications::Application) -> Op
         ("approved", None) => format!("已通过，当前状态：{state_label}"),
         ("rejected", _) => "已退回单位，单位可修改后重新提交".to_owned(),
         ("received", _) => "已接收书面材料".to_owned(),
+        ("filed", _) => "已备案，同级机构编制部门可确认书面材料".to_owned(),
         ("issued", _) => "书面材料已确认，网站标识已发放并通知单位".to_owned(),
         ("problem", _) => "已退回，单位须重新提交书面材料".to_owned(),
         _ => return None,
@@ -351,6 +352,7 @@ pub async fn paper(
         "receive" => PaperAction::Receive,
         "confirm" => PaperAction::Confirm,
         "confirm_new_code" => PaperAction::ConfirmWithNewCode,
+        "file" => PaperAction::File,
         "problem" => PaperAction::Problem,
         _ => return Err(HttpError::new(StatusCode::UNPROCESSABLE_ENTITY, "请选择操作")),
     };
@@ -367,6 +369,7 @@ pub async fn paper(
     let done = match action {
         PaperAction::Receive => "received",
         PaperAction::Confirm | PaperAction::ConfirmWithNewCode => "issued",
+        PaperAction::File => "filed",
         PaperAction::Problem => "problem",
     };
     after_step(&state, &user, id, &form.reason, done, result).await
