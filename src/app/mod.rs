@@ -18,6 +18,9 @@ use crate::service::Context;
 
 /// Public reports (举报) accepted per client address and hour.
 const TIPOFFS_PER_HOUR: u32 = 5;
+
+/// Password reset codes sent per account, and asked per client address, each hour.
+const RESETS_PER_HOUR: u32 = 5;
 use crate::web::state::AppState;
 
 /// Installs the log subscriber on stderr: JSON lines when `GOVBADGE_LOG_FORMAT=json`, text otherwise, filtered by `RUST_LOG` (default `info,sqlx=warn`).
@@ -51,6 +54,7 @@ pub async fn build(config: Config) -> anyhow::Result<Context> {
         sightings: Default::default(),
         beacons: Arc::new(KeyedWindow::new(Duration::from_secs(60), config.badge.beacons_per_minute)),
         tipoffs: Arc::new(KeyedWindow::new(Duration::from_secs(3600), TIPOFFS_PER_HOUR)),
+        password_resets: Arc::new(KeyedWindow::new(Duration::from_secs(3600), RESETS_PER_HOUR)),
         crawler,
         self_check_pages: Arc::new(KeyedWindow::new(Duration::from_secs(3600), limits.page_checks_per_hour)),
         self_check_sites: Arc::new(KeyedWindow::new(Duration::from_secs(86_400), limits.site_checks_per_day)),

@@ -7,6 +7,7 @@ pub mod badges;
 pub mod enforcement;
 pub mod outbox;
 pub mod oversight;
+pub mod password_reset;
 pub mod passwords;
 pub mod public_sites;
 pub mod red_pages;
@@ -58,6 +59,8 @@ pub struct Context {
     pub beacons: Arc<throttle::KeyedWindow>,
     /// Public reports (举报) per client address and hour.
     pub tipoffs: Arc<throttle::KeyedWindow>,
+    /// Password reset codes asked per account and per address, by the hour.
+    pub password_resets: Arc<throttle::KeyedWindow>,
 }
 
 impl Context {

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod badges;
 pub mod notices;
 pub mod outbox;
+pub mod password_resets;
 pub mod red_pages;
 pub mod register;
 pub mod sessions;

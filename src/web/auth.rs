@@ -250,10 +250,7 @@ pub fn form_field(body: &[u8], name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-/// Compares two secrets in time independent of where they differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+pub use crate::service::accounts::constant_time_eq;
 
 /// An API caller, identified by `Authorization: Bearer <token>` (no cookies, so no CSRF).
 pub struct ApiUser(pub Account);

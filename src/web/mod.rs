@@ -20,8 +20,8 @@ use axum::{Json, Router};
 
 use self::error::{ApiError, ErrorPage, HttpError};
 use self::pages::{
-    accounts, applications, badges, dashboard, home, outbox, print, red_pages, register, self_check, session,
-    sightings, site_requests, sites, tipoffs, verify,
+    accounts, applications, badges, dashboard, home, outbox, password_reset, print, red_pages, register, self_check,
+    session, sightings, site_requests, sites, tipoffs, verify,
 };
 use self::state::AppState;
 
@@ -64,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         .route("/portal/red-page", get(red_pages::edit).post(red_pages::save))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
+        .route("/password/reset", get(password_reset::form).post(password_reset::ask))
+        .route("/password/reset/confirm", post(password_reset::confirm))
         .route("/portal", get(applications::portal))
         .route("/applications", get(applications::list).post(applications::create))
         .route("/applications/new", get(applications::new_form))

@@ -31,6 +31,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("sites.html", include_str!("templates/sites.html")),
     ("print_certificate.html", include_str!("templates/print_certificate.html")),
     ("tipoff.html", include_str!("templates/tipoff.html")),
+    ("password_reset.html", include_str!("templates/password_reset.html")),
     ("error.html", include_str!("templates/error.html")),
 ];
 

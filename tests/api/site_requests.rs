@@ -230,3 +230,95 @@ async fn a_public_report_reaches_the_region_supervisors_only() {
         .unwrap();
     assert_eq!(recipients, ["py@example.gov.cn"]);
 }
+
+/// The six-digit code of the latest reset message to `recipient`.
+async fn reset_code(app: &TestApp, recipient: &str) -> String {
+    let body: String = sqlx::query_scalar(
+        "SELECT body FROM outbox WHERE topic = 'password_reset' AND recipient = ? ORDER BY id DESC LIMIT 1",
+    )
+    .bind(recipient)
+    .fetch_one(&app.ctx.pool)
+    .await
+    .unwrap();
+    let at = body.find("验证码为").unwrap() + "验证码为".len();
+    body[at..].chars().filter(char::is_ascii_digit).take(6).collect()
+}
+
+#[tokio::test]
+async fn a_forgotten_password_is_reset_by_a_code_to_the_registered_mobile() {
+    let app = spawn_app().await;
+    app.account_with_contact(
+        "清丰县人民政府.政务",
+        govbadge::domain::account::Role::Unit,
+        Some(govbadge::domain::region::Level::County),
+        Some("410922"),
+        "",
+        "13803930009",
+    )
+    .await;
+    let signed_in = app.browser("清丰县人民政府.政务").await;
+    let login = Browser::anonymous(&app.base);
+    assert!(login.text("/login").await.contains("/password/reset"), "the login page links it");
+    let form = Browser::anonymous(&app.base);
+    let page = form.text("/password/reset").await;
+    let csrf = extract_csrf(&page).unwrap();
+    // The same answer for an account that does not exist, and nothing sent.
+    let r =
+        form.post_raw("/password/reset", &[("csrf".into(), csrf.clone()), ("name".into(), "无此账号".into())]).await;
+    let answer = r.text().await.unwrap();
+    assert!(answer.contains("如该账号存在且登记了手机或电子邮箱"), "{answer}");
+    assert_eq!(app.count("password_resets").await, 0);
+    let csrf = extract_csrf(&answer).unwrap();
+    let r =
+        form.post_raw("/password/reset", &[("csrf".into(), csrf), ("name".into(), "清丰县人民政府.政务".into())]).await;
+    let page = r.text().await.unwrap();
+    assert!(page.contains("如该账号存在且登记了手机或电子邮箱"));
+    let code = reset_code(&app, "13803930009").await;
+    assert_eq!(code.len(), 6);
+
+    let confirm = |page: &str, code: &str, password: &str| {
+        let fields: Vec<(String, String)> = vec![
+            ("csrf".into(), extract_csrf(page).unwrap()),
+            ("name".into(), "清丰县人民政府.政务".into()),
+            ("code".into(), code.into()),
+            ("password".into(), password.into()),
+        ];
+        let form = &form;
+        async move { form.post_raw("/password/reset/confirm", &fields).await }
+    };
+    let r = confirm(&page, &code, "short").await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("密码至少10个字符"));
+    // Five wrong guesses end the code, even for the right one afterwards.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let mut page = page;
+    for _ in 0..5 {
+        let r = confirm(&page, wrong, "a brand new password").await;
+        assert_eq!(r.status(), 422);
+        page = r.text().await.unwrap();
+        assert!(page.contains("验证码不正确或已失效"));
+    }
+    let r = confirm(&page, &code, "a brand new password").await;
+    assert_eq!(r.status(), 422, "the code is spent after five wrong guesses");
+    // A fresh code works once; the old password and the open sessions end.
+    let page = form.text("/password/reset").await;
+    form.post_raw(
+        "/password/reset",
+        &[("csrf".into(), extract_csrf(&page).unwrap()), ("name".into(), "清丰县人民政府.政务".into())],
+    )
+    .await;
+    let code = reset_code(&app, "13803930009").await;
+    let page = form.text("/password/reset").await;
+    let r = confirm(&page, &code, "a brand new password").await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("密码已重置"));
+    assert_eq!(Browser::anonymous(&app.base).try_login("清丰县人民政府.政务", PASSWORD).await.status(), 401);
+    assert_eq!(
+        Browser::anonymous(&app.base).try_login("清丰县人民政府.政务", "a brand new password").await.status(),
+        303
+    );
+    assert_eq!(signed_in.get("/portal").await.status(), 303, "the old session ended");
+    let page = form.text("/password/reset").await;
+    assert_eq!(confirm(&page, &code, "another new password").await.status(), 422, "a code works once");
+}

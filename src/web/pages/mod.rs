@@ -6,6 +6,7 @@ pub mod badges;
 pub mod dashboard;
 pub mod home;
 pub mod outbox;
+pub mod password_reset;
 pub mod print;
 pub mod red_pages;
 pub mod register;
