@@ -134,9 +134,127 @@ fn put(errors: &mut FieldErrors, field: &'static str, message: &str) {
 /// The shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
-/// Creates an account (admins only), with every field's problem reported at once.
+/// An account's fields, checked, before its password is hashed.
+struct CheckedAccount {
+    name: String,
+    display_name: String,
+    role: Role,
+    level: Option<Level>,
+    region: Option<crate::domain::region::RegionCode>,
+    email: String,
+    mobile: String,
+    /// `None`: no password yet (a unit sets its own through 找回密码).
+    password: Option<String>,
+}
+
+/// Creates an account, with every field's problem reported at once. Admins create any
+/// account; staffing offices (reviewers) create unit accounts in their own area, with a
+/// password or, given a mobile or e-mail, without one (the unit sets it through 找回密码).
 pub async fn create_account(ctx: &Context, actor: &Actor, input: &AccountInput) -> Result<i64, ServiceError> {
-    if actor.role != Role::Admin {
+    let checked = check_account(actor, input)?;
+    let hash = match &checked.password {
+        Some(p) => ctx.passwords.hash(p.clone()).await.map_err(anyhow::Error::from)?,
+        None => crate::store::register::NO_PASSWORD.to_owned(),
+    };
+    let new = NewAccount {
+        name: &checked.name,
+        display_name: &checked.display_name,
+        role: checked.role,
+        level: checked.level,
+        region: checked.region.as_ref(),
+        password_hash: &hash,
+        email: &checked.email,
+        mobile: &checked.mobile,
+    };
+    match accounts::create(&ctx.pool, &new, Utc::now()).await {
+        Ok(id) => {
+            tracing::info!(account.id = id, by = actor.account_id, "account created");
+            Ok(id)
+        }
+        Err(crate::store::StoreError::Conflict) => Err(field_error("name", "该账号名称已存在")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One problem of a bulk account file: the file's row, the field and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowProblem {
+    /// The file's row number (1 is the heading row).
+    pub row: usize,
+    /// The field's name.
+    pub field: &'static str,
+    /// What is wrong, in Chinese.
+    pub reason: String,
+}
+
+/// Creates unit accounts in bulk (an office's file): every row checked as one account is,
+/// names unique within the file and not yet taken; all are created or none. Rows come with
+/// their file row numbers. Accounts created without a password set it through 找回密码.
+pub async fn create_units(
+    ctx: &Context,
+    actor: &Actor,
+    rows: &[(usize, AccountInput)],
+) -> Result<usize, Vec<RowProblem>> {
+    let mut problems = Vec::new();
+    let mut checked = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for (row, input) in rows {
+        let mut input = input.clone();
+        input.role = "unit".into();
+        match check_account(actor, &input) {
+            Ok(c) if c.password.is_some() => problems.push(RowProblem {
+                row: *row,
+                field: "password",
+                reason: "批量导入不设密码，单位通过“找回密码”自行设置".to_owned(),
+            }),
+            Ok(c) => {
+                if let Some(first) = seen.insert(c.name.clone(), *row) {
+                    problems.push(RowProblem { row: *row, field: "name", reason: format!("与第{first}行重复") });
+                } else if accounts::find_by_name(&ctx.pool, &c.name).await.ok().flatten().is_some() {
+                    problems
+                        .push(RowProblem { row: *row, field: "name", reason: "该账号名称已存在".to_owned() });
+                } else {
+                    checked.push(c);
+                }
+            }
+            Err(ServiceError::Invalid(errors)) => {
+                problems.extend(errors.into_iter().map(|(field, reason)| RowProblem { row: *row, field, reason }));
+            }
+            Err(ServiceError::Forbidden) => {
+                problems.push(RowProblem { row: *row, field: "region", reason: "无权新建该账号".to_owned() });
+            }
+            Err(e) => problems.push(RowProblem { row: *row, field: "name", reason: e.to_string() }),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let new: Vec<NewAccount<'_>> = checked
+        .iter()
+        .map(|c| NewAccount {
+            name: &c.name,
+            display_name: &c.display_name,
+            role: c.role,
+            level: c.level,
+            region: c.region.as_ref(),
+            password_hash: crate::store::register::NO_PASSWORD,
+            email: &c.email,
+            mobile: &c.mobile,
+        })
+        .collect();
+    match accounts::create_many(&ctx.pool, &new, Utc::now()).await {
+        Ok(n) => {
+            tracing::info!(accounts = n, by = actor.account_id, "unit accounts created in bulk");
+            Ok(n)
+        }
+        Err(e) => Err(vec![RowProblem { row: 1, field: "name", reason: format!("未能创建账号：{e}") }]),
+    }
+}
+
+/// Checks an account's fields and whether `actor` may create it.
+fn check_account(actor: &Actor, input: &AccountInput) -> Result<CheckedAccount, ServiceError> {
+    let office = actor.role == Role::Reviewer;
+    if actor.role != Role::Admin && !office {
         return Err(ServiceError::Forbidden);
     }
     let mut errors = FieldErrors::new();
@@ -211,9 +329,37 @@ pub async fn create_account(ctx: &Context, actor: &Actor, input: &AccountInput) 
             |m| m.as_str().to_owned(),
         ),
     };
-    if input.password.chars().count() < MIN_PASSWORD_CHARS {
-        put(&mut errors, "password", "密码至少10个字符");
+    // A unit of an office's own area: its level follows its region when not given.
+    let level = match (office, level, &region) {
+        (true, None, Some(r)) => Some(r.level()),
+        _ => level,
+    };
+    if office {
+        if role.is_some_and(|r| r != Role::Unit) {
+            // Offices create unit accounts only: any other is not theirs to create.
+            return Err(ServiceError::Forbidden);
+        }
+        if region.is_none() && !errors.contains_key("region") {
+            put(&mut errors, "region", "请选择单位所在行政区划");
+        }
+        if region.as_ref().is_some_and(|r| !actor.covers_region(Some(r))) {
+            put(&mut errors, "region", "只能新建本辖区的单位账号");
+        }
     }
+    let no_password_allowed = role == Some(Role::Unit) && (!email.is_empty() || !mobile.is_empty());
+    let password = match input.password.as_str() {
+        "" if no_password_allowed => None,
+        p if p.chars().count() < MIN_PASSWORD_CHARS => {
+            let message = if role == Some(Role::Unit) {
+                "密码至少10个字符（单位账号登记了手机或邮箱时可不设，由单位通过“找回密码”设置）"
+            } else {
+                "密码至少10个字符"
+            };
+            put(&mut errors, "password", message);
+            None
+        }
+        p => Some(p.to_owned()),
+    };
     if let (Some(role), true) = (role, !errors.contains_key("level") && !errors.contains_key("region")) {
         if let Err(m) = check_account_scope(role, level, region.as_ref()) {
             put(&mut errors, "region", m);
@@ -222,25 +368,16 @@ pub async fn create_account(ctx: &Context, actor: &Actor, input: &AccountInput) 
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
     }
-    let hash = ctx.passwords.hash(input.password.clone()).await.map_err(anyhow::Error::from)?;
-    let new = NewAccount {
-        name: &name,
-        display_name: &display_name,
+    Ok(CheckedAccount {
+        name,
+        display_name,
         role: role.expect("checked above"),
         level,
-        region: region.as_ref(),
-        password_hash: &hash,
-        email: &email,
-        mobile: &mobile,
-    };
-    match accounts::create(&ctx.pool, &new, Utc::now()).await {
-        Ok(id) => {
-            tracing::info!(account.id = id, by = actor.account_id, "account created");
-            Ok(id)
-        }
-        Err(crate::store::StoreError::Conflict) => Err(field_error("name", "该账号名称已存在")),
-        Err(e) => Err(e.into()),
-    }
+        region,
+        email,
+        mobile,
+        password,
+    })
 }
 
 /// Disables or enables an account (admins only; not their own).
@@ -280,4 +417,16 @@ pub async fn list(ctx: &Context, actor: &Actor) -> Result<Vec<Account>, ServiceE
         return Err(ServiceError::Forbidden);
     }
     Ok(accounts::list(&ctx.pool).await?)
+}
+
+/// The unit accounts of an office's area (a reviewer's region; all for 中央编办).
+pub async fn units_in_area(ctx: &Context, actor: &Actor) -> Result<Vec<Account>, ServiceError> {
+    if actor.role != Role::Reviewer {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(accounts::list(&ctx.pool)
+        .await?
+        .into_iter()
+        .filter(|a| a.role == Role::Unit && actor.covers_region(a.region.as_ref()))
+        .collect())
 }

@@ -121,6 +121,31 @@ pub async fn create(pool: &SqlitePool, new: &NewAccount<'_>, now: DateTime<Utc>)
     Ok(id)
 }
 
+/// Inserts accounts in one transaction: all or none (a taken name is a conflict).
+pub async fn create_many(pool: &SqlitePool, new: &[NewAccount<'_>], now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut tx = pool.begin().await?;
+    for n in new {
+        sqlx::query(
+            "INSERT INTO accounts (name, display_name, role, level, region, password_hash, email, mobile, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(n.name)
+        .bind(n.display_name)
+        .bind(n.role.as_str())
+        .bind(n.level.map(Level::as_str))
+        .bind(n.region.map(|r| r.as_str().to_owned()))
+        .bind(n.password_hash)
+        .bind(n.email)
+        .bind(n.mobile)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from_write)?;
+    }
+    tx.commit().await?;
+    Ok(new.len())
+}
+
 /// The account of a login name.
 pub async fn find_by_name(pool: &SqlitePool, name: &str) -> Result<Option<Account>, StoreError> {
     let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE name = ?"))

@@ -20,8 +20,8 @@ use axum::{Json, Router};
 
 use self::error::{ApiError, ErrorPage, HttpError};
 use self::pages::{
-    accounts, applications, badges, dashboard, home, outbox, password_reset, print, red_pages, register, self_check,
-    session, sightings, site_requests, sites, tipoffs, verify,
+    accounts, applications, badges, dashboard, home, office_units, outbox, password_reset, print, red_pages, register,
+    self_check, session, sightings, site_requests, sites, tipoffs, verify,
 };
 use self::state::AppState;
 
@@ -97,6 +97,12 @@ pub fn router(state: AppState) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::max(register::MAX_FILE_BYTES + 64 * 1024)),
         )
         .route("/admin/register/template.csv", get(register::template))
+        .route("/office/units", get(office_units::list).post(office_units::create))
+        .route(
+            "/office/units/import",
+            post(office_units::import)
+                .layer(axum::extract::DefaultBodyLimit::max(register::MAX_FILE_BYTES + 64 * 1024)),
+        )
         .route("/admin/outbox", get(outbox::list))
         .route("/admin/outbox/{id}/resend", post(outbox::resend))
         .route("/api/openapi.json", get(|| async { Json(openapi::document()) }))

@@ -32,6 +32,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("print_certificate.html", include_str!("templates/print_certificate.html")),
     ("tipoff.html", include_str!("templates/tipoff.html")),
     ("password_reset.html", include_str!("templates/password_reset.html")),
+    ("office_units.html", include_str!("templates/office_units.html")),
     ("error.html", include_str!("templates/error.html")),
 ];
 

@@ -322,3 +322,92 @@ async fn a_forgotten_password_is_reset_by_a_code_to_the_registered_mobile() {
     let page = form.text("/password/reset").await;
     assert_eq!(confirm(&page, &code, "another new password").await.status(), 422, "a code works once");
 }
+
+#[tokio::test]
+async fn offices_create_the_unit_accounts_of_their_area_one_by_one_or_from_a_file() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let office = app.browser("濮阳市编办.政务").await;
+    let page = office.text("/office/units").await;
+    assert!(
+        page.contains("本辖区单位账号") && page.contains("清丰县人民政府.政务") && !page.contains("安阳"),
+        "{page}"
+    );
+    // Without a password, given a mobile: the unit sets it through 找回密码.
+    let r = office
+        .post(
+            "/office/units",
+            &[
+                ("name", "清丰县水利局.政务"),
+                ("display_name", "清丰县水利局"),
+                ("region", "清丰县"),
+                ("mobile", "13803930011"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(office.text("/office/units").await.contains("待单位设置密码"));
+    // Not in another city, and never another role.
+    let r = office
+        .post(
+            "/office/units",
+            &[("name", "安阳某局.政务"), ("display_name", "安阳某局"), ("region", "410500"), ("mobile", "13803930012")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(html_unescape(&r.text().await.unwrap()).contains("只能新建本辖区的单位账号"));
+    let r = office
+        .post("/office/units", &[("name", "无联系方式.政务"), ("display_name", "某局"), ("region", "清丰县")])
+        .await;
+    assert_eq!(r.status(), 422, "no password and no contact");
+    assert_eq!(app.browser("清丰县人民政府.政务").await.get("/office/units").await.status(), 403);
+
+    // A file: any problem, and nothing is created.
+    let csrf = office.csrf().await;
+    let bad = "账号,单位名称,行政区划,联系邮箱,联系手机\n南乐县水利局.政务,南乐县水利局,南乐县,,13803930021\n南乐县水利局.政务,重复,南乐县,,13803930022\n安阳县水利局.政务,安阳县水利局,410522,,13803930023\n";
+    let r = office.post_file("/office/units/import", &[("csrf", &csrf)], "units.csv", bad.as_bytes().to_vec()).await;
+    assert_eq!(r.status(), 422);
+    let html = html_unescape(&r.text().await.unwrap());
+    assert!(html.contains("与第2行重复") && html.contains("只能新建本辖区的单位账号"), "{html}");
+    let units = || async {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE name LIKE '%水利局.政务'")
+            .fetch_one(&app.ctx.pool)
+            .await
+            .unwrap();
+        n
+    };
+    assert_eq!(units().await, 1, "only the one created by hand");
+    let good = "账号,单位名称,行政区划,联系邮箱,联系手机\n南乐县水利局.政务,南乐县水利局,南乐县,,13803930021\n范县水利局.政务,范县水利局,范县,fx@example.gov.cn,\n";
+    let r = office.post_file("/office/units/import", &[("csrf", &csrf)], "units.csv", good.as_bytes().to_vec()).await;
+    assert_eq!(r.status(), 200);
+    assert!(html_unescape(&r.text().await.unwrap()).contains("已创建2个单位账号"));
+    assert_eq!(units().await, 3);
+    let (level, region): (String, String) =
+        sqlx::query_as("SELECT level, region FROM accounts WHERE name = '范县水利局.政务'")
+            .fetch_one(&app.ctx.pool)
+            .await
+            .unwrap();
+    assert_eq!((level.as_str(), region.as_str()), ("county", "410926"));
+    // Such a unit sets its password with a code and signs in.
+    assert_eq!(Browser::anonymous(&app.base).try_login("南乐县水利局.政务", "!imported").await.status(), 401);
+    let form = Browser::anonymous(&app.base);
+    let page = form.text("/password/reset").await;
+    form.post_raw(
+        "/password/reset",
+        &[("csrf".into(), extract_csrf(&page).unwrap()), ("name".into(), "南乐县水利局.政务".into())],
+    )
+    .await;
+    let code = reset_code(&app, "13803930021").await;
+    let page = form.text("/password/reset").await;
+    let fields: Vec<(String, String)> = vec![
+        ("csrf".into(), extract_csrf(&page).unwrap()),
+        ("name".into(), "南乐县水利局.政务".into()),
+        ("code".into(), code),
+        ("password".into(), "南乐县水利局的新密码".into()),
+    ];
+    assert_eq!(form.post_raw("/password/reset/confirm", &fields).await.status(), 200);
+    assert_eq!(
+        Browser::anonymous(&app.base).try_login("南乐县水利局.政务", "南乐县水利局的新密码").await.status(),
+        303
+    );
+}

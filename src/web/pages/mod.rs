@@ -5,6 +5,7 @@ pub mod applications;
 pub mod badges;
 pub mod dashboard;
 pub mod home;
+pub mod office_units;
 pub mod outbox;
 pub mod password_reset;
 pub mod print;

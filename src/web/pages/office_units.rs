@@ -1,0 +1,170 @@
+//! The staffing offices' page for the unit accounts of their area: the list, a new account
+//! (with a password, or without one for the unit to set through 找回密码), and a file of
+//! accounts created all at once.
+
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::{json, Value};
+
+use super::render;
+use crate::domain::account::Role;
+use crate::domain::application::FieldErrors;
+use crate::domain::region::{region_label, region_name};
+use crate::service::accounts::{self as service, AccountInput, RowProblem};
+use crate::service::register::table;
+use crate::service::ServiceError;
+use crate::web::auth::{constant_time_eq, CsrfForm, SessionUser, User};
+use crate::web::error::HttpError;
+use crate::web::state::AppState;
+
+/// The bulk file's columns: heading and the field it fills.
+const COLUMNS: [(&str, &str); 5] = [
+    ("账号", "name"),
+    ("单位名称", "display_name"),
+    ("行政区划", "region"),
+    ("联系邮箱", "email"),
+    ("联系手机", "mobile"),
+];
+
+async fn page(
+    state: &AppState,
+    user: &SessionUser,
+    input: &AccountInput,
+    errors: &FieldErrors,
+    bulk: Value,
+    status: StatusCode,
+) -> Result<Response, HttpError> {
+    let actor = user.actor();
+    let units: Vec<Value> = service::units_in_area(&state.ctx, &actor)
+        .await?
+        .iter()
+        .map(|a| {
+            let region = a.region.map(|r| r.to_string()).unwrap_or_default();
+            json!({
+                "name": a.name, "display_name": a.display_name, "region_name": region_name(&region),
+                "disabled": a.disabled, "no_password": a.password_hash == crate::store::register::NO_PASSWORD,
+            })
+        })
+        .collect();
+    let prefix = actor.oversight_prefix().unwrap_or_default();
+    let regions: Vec<String> = crate::domain::region::known_regions()
+        .filter(|(code, _)| code.starts_with(&prefix) && *code != "100000")
+        .map(|(code, _)| region_label(code))
+        .collect();
+    let mut input = input.clone();
+    input.password.clear();
+    let headings: Vec<&str> = COLUMNS.iter().map(|(h, _)| *h).collect();
+    let data = json!({
+        "units": units, "input": input, "errors": errors, "regions": regions, "bulk": bulk, "headings": headings,
+    });
+    Ok((status, render(state, Some(user), "office_units.html", data)?).into_response())
+}
+
+fn office_only(user: &SessionUser) -> Result<(), HttpError> {
+    if user.account.role == Role::Reviewer {
+        Ok(())
+    } else {
+        Err(HttpError::forbidden())
+    }
+}
+
+/// `GET /office/units`: the unit accounts of the office's area and the forms (offices).
+pub async fn list(State(state): State<AppState>, User(user): User) -> Result<Response, HttpError> {
+    office_only(&user)?;
+    page(&state, &user, &AccountInput::default(), &FieldErrors::new(), Value::Null, StatusCode::OK).await
+}
+
+/// `POST /office/units`: creates one unit account, or shows the form again with each
+/// field's problem.
+pub async fn create(
+    State(state): State<AppState>,
+    CsrfForm { user, form }: CsrfForm<AccountInput>,
+) -> Result<Response, HttpError> {
+    office_only(&user)?;
+    let mut input = form;
+    input.role = "unit".into();
+    match service::create_account(&state.ctx, &user.actor(), &input).await {
+        Ok(_) => Ok(Redirect::to("/office/units").into_response()),
+        Err(ServiceError::Invalid(errors)) => {
+            page(&state, &user, &input, &errors, Value::Null, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /office/units/import`: a CSV or XLSX of unit accounts, all created or none.
+pub async fn import(
+    State(state): State<AppState>,
+    User(user): User,
+    mut multipart: Multipart,
+) -> Result<Response, HttpError> {
+    office_only(&user)?;
+    let malformed = || HttpError::new(StatusCode::BAD_REQUEST, "上传的内容格式不正确，请重新选择文件上传");
+    let (mut csrf, mut name, mut bytes) = (String::new(), String::new(), Vec::new());
+    while let Some(field) = multipart.next_field().await.map_err(|_| malformed())? {
+        match field.name().unwrap_or_default() {
+            "csrf" => csrf = field.text().await.map_err(|_| malformed())?,
+            "file" => {
+                name = field.file_name().unwrap_or_default().to_owned();
+                bytes = field.bytes().await.map_err(|_| malformed())?.to_vec();
+            }
+            _ => {}
+        }
+    }
+    if !constant_time_eq(csrf.as_bytes(), user.csrf.as_bytes()) {
+        return Err(HttpError::new(StatusCode::FORBIDDEN, "页面已过期或请求来源无效，请刷新页面后重试"));
+    }
+    let refused = |problems: Vec<RowProblem>| {
+        json!({ "problems": problems.iter().map(|p| json!({
+        "row": p.row, "field": COLUMNS.iter().find(|(_, f)| *f == p.field).map_or(p.field, |(h, _)| *h), "reason": p.reason,
+    })).collect::<Vec<_>>() })
+    };
+    let table = match table::read(&bytes, &name) {
+        Ok(t) => t,
+        Err(e) => {
+            let bulk = refused(vec![RowProblem { row: 1, field: "name", reason: e.to_string() }]);
+            return page(
+                &state,
+                &user,
+                &AccountInput::default(),
+                &FieldErrors::new(),
+                bulk,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let index = |heading: &str| table.headings.iter().position(|h| h.trim().trim_start_matches('\u{feff}') == heading);
+    let columns: Vec<(Option<usize>, &str)> = COLUMNS.iter().map(|(h, f)| (index(h), *f)).collect();
+    let rows: Vec<(usize, AccountInput)> = table
+        .rows
+        .iter()
+        .zip(&table.numbers)
+        .map(|(row, number)| {
+            let cell = |field: &str| {
+                columns
+                    .iter()
+                    .find(|(_, f)| *f == field)
+                    .and_then(|(i, _)| *i)
+                    .and_then(|i| row.get(i))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let input = AccountInput {
+                name: cell("name"),
+                display_name: cell("display_name"),
+                region: cell("region"),
+                email: cell("email"),
+                mobile: cell("mobile"),
+                ..AccountInput::default()
+            };
+            (*number, input)
+        })
+        .collect();
+    let (bulk, status) = match service::create_units(&state.ctx, &user.actor(), &rows).await {
+        Ok(created) => (json!({ "created": created }), StatusCode::OK),
+        Err(problems) => (refused(problems), StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    page(&state, &user, &AccountInput::default(), &FieldErrors::new(), bulk, status).await
+}
