@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use super::application::SYSTEM_CATEGORIES;
 use super::badge::LegacyCode;
-use super::fields::{plain_text, ChineseDomain, CreditCode, Email, HostName, Mobile};
+use super::fields::{parse_site_id_code, plain_text, ChineseDomain, CreditCode, Email, HostName, Mobile};
 use super::region::{resolve_region, RegionCode};
 
 /// One column of the register: its key, its heading in the file, whether it must be filled.
@@ -146,14 +146,7 @@ pub fn read_row<'a>(cell: impl Fn(&str) -> &'a str) -> Result<RegisterEntry, Vec
         }
         ok.then(|| t.to_ascii_uppercase())
     });
-    let site_id_code = optional("site_id_code").and_then(|t| {
-        let bm = t.len() == 10 && t[..2].eq_ignore_ascii_case("bm") && t[2..].bytes().all(|b| b.is_ascii_digit());
-        let local = t.len() == 10 && t.bytes().all(|b| b.is_ascii_digit());
-        if !(bm || local) {
-            errors.push(("site_id_code", "网站标识码应为10位数字，中央部门为bm加8位数字".to_owned()));
-        }
-        (bm || local).then(|| t.to_ascii_lowercase())
-    });
+    let site_id_code = optional("site_id_code").and_then(|t| keep(&mut errors, "site_id_code", parse_site_id_code(t)));
     let email = optional("email").and_then(|t| keep(&mut errors, "email", Email::parse(t)));
     let mobile = optional("mobile").and_then(|t| keep(&mut errors, "mobile", Mobile::parse(t)));
     let issued_on = optional("issued_on").and_then(|t| {

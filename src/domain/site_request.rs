@@ -55,9 +55,9 @@ impl RequestState {
     }
 }
 
-/// The form fields a change may touch, with their labels: the site's name, its domains, and
-/// the contacts.
-pub const CHANGEABLE_FIELDS: [(&str, &str); 11] = [
+/// The fields a change may touch, with their labels: the site's name, its domains, the
+/// contacts, and its government website identifier (网站标识码).
+pub const CHANGEABLE_FIELDS: [(&str, &str); 12] = [
     ("site_name", "网站名称"),
     ("domain_cn", "中文域名"),
     ("domain_en", "英文域名"),
@@ -69,6 +69,7 @@ pub const CHANGEABLE_FIELDS: [(&str, &str); 11] = [
     ("handler_phone", "经办人固定电话"),
     ("handler_mobile", "经办人手机"),
     ("handler_email", "经办人电子邮箱"),
+    ("site_id_code", "网站标识码"),
 ];
 
 /// The label of a changeable field.

@@ -93,6 +93,20 @@ async fn checked_changes(
             }
         }
     }
+    let mut changed = changed;
+    if let Some(asked_id) = asked.get("site_id_code").map(|t| t.trim()) {
+        match asked_id {
+            "" if !app.site_id_code.is_empty() => changed.push(("site_id_code", String::new())),
+            "" => {}
+            text => match crate::domain::fields::parse_site_id_code(text) {
+                Ok(id) if id != app.site_id_code => changed.push(("site_id_code", id)),
+                Ok(_) => {}
+                Err(m) => {
+                    errors.insert("site_id_code", m.to_owned());
+                }
+            },
+        }
+    }
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
     }
@@ -100,6 +114,15 @@ async fn checked_changes(
         return Err(field_error("site_name", "未修改任何内容"));
     }
     Ok((changed, normalised))
+}
+
+/// A changeable field's current value: the form's, or the registered 网站标识码.
+fn site_value<'a>(app: &'a Application, input: &'a ApplicationInput, field: &str) -> &'a str {
+    if field == "site_id_code" {
+        &app.site_id_code
+    } else {
+        get_field(input, field)
+    }
 }
 
 fn get_field<'a>(input: &'a ApplicationInput, field: &str) -> &'a str {
@@ -212,7 +235,8 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: i64, approve: bool, reason
             let asked: BTreeMap<String, String> = serde_json::from_str(&request.changes).unwrap_or_default();
             let (changed, normalised) = checked_changes(ctx, &app, &request.badge_code, &asked).await?;
             let before = app.form.to_input();
-            let previous: BTreeMap<&str, &str> = changed.iter().map(|(f, _)| (*f, get_field(&before, f))).collect();
+            let previous: BTreeMap<&str, &str> =
+                changed.iter().map(|(f, _)| (*f, site_value(&app, &before, f))).collect();
             let previous = serde_json::to_string(&previous).expect("strings");
             let ascii = changed.iter().any(|(f, _)| *f == "domain_cn").then(|| {
                 crate::domain::fields::ChineseDomain::parse(&normalised.domain_cn)
@@ -286,7 +310,7 @@ pub async fn change_form(
     match own_open_site(ctx, actor, code).await {
         Ok((_, app)) => {
             let input = app.form.to_input();
-            Ok(Some(CHANGEABLE_FIELDS.iter().map(|(f, l)| (*f, *l, get_field(&input, f).to_owned())).collect()))
+            Ok(Some(CHANGEABLE_FIELDS.iter().map(|(f, l)| (*f, *l, site_value(&app, &input, f).to_owned())).collect()))
         }
         Err(ServiceError::NotFound | ServiceError::Invalid(_)) => Ok(None),
         Err(e) => Err(e),
@@ -303,6 +327,7 @@ pub async fn decides_for(ctx: &Context, actor: &Actor, unit_id: i64) -> Result<b
 /// call after [`for_site`] has authorised the reader.
 pub async fn current_values(ctx: &Context, code: &SiteCode) -> Result<BTreeMap<&'static str, String>, ServiceError> {
     let badge = badges::get(&ctx.pool, code.as_str()).await?;
-    let input = applications::get(&ctx.pool, badge.application_id).await?.form.to_input();
-    Ok(CHANGEABLE_FIELDS.iter().map(|(f, _)| (*f, get_field(&input, f).to_owned())).collect())
+    let app = applications::get(&ctx.pool, badge.application_id).await?;
+    let input = app.form.to_input();
+    Ok(CHANGEABLE_FIELDS.iter().map(|(f, _)| (*f, site_value(&app, &input, f).to_owned())).collect())
 }

@@ -38,6 +38,8 @@ pub struct Application {
     pub form: ApplicationForm,
     /// The badge code once issued.
     pub badge_code: Option<String>,
+    /// The site's registered government website identifier (网站标识码), "" when none.
+    pub site_id_code: String,
     /// When the draft was created.
     pub created_at: DateTime<Utc>,
     /// When it was last written.
@@ -119,6 +121,7 @@ struct Row {
     filing: Option<String>,
     state_since: DateTime<Utc>,
     badge_code: Option<String>,
+    site_id_code: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     #[sqlx(flatten)]
@@ -210,6 +213,7 @@ impl TryFrom<Row> for Application {
             state_since: r.state_since,
             form: input.parse().map_err(|_| corrupt("form"))?,
             badge_code: r.badge_code,
+            site_id_code: r.site_id_code,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -219,7 +223,7 @@ impl TryFrom<Row> for Application {
 fn select_sql(filter: &str) -> String {
     format!(
         "SELECT a.id, a.unit_id, u.name AS unit_account, u.level AS unit_level, u.region AS unit_region,
-                a.state, a.version, a.round, a.chain, a.filing, a.state_since, a.badge_code, a.created_at,
+                a.state, a.version, a.round, a.chain, a.filing, a.state_since, a.badge_code, a.site_id_code, a.created_at,
                 a.updated_at, a.{}
          FROM applications a JOIN accounts u ON u.id = a.unit_id {filter}",
         FORM_COLUMNS.join(", a.")

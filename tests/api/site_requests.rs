@@ -29,7 +29,10 @@ async fn a_change_takes_effect_on_approval_by_the_unit_own_level_office() {
     let other = app.api("南乐县教育局.政务").await;
     assert_eq!(other.post(&change, json!({ "changes": { "site_name": "冒名" } })).await.0, 404);
 
-    let asked = json!({ "changes": { "site_name": "清丰县人民政府门户网站", "handler_mobile": "13803930002" }, "reason": "网站改版" });
+    let (status, body) = unit.post(&change, json!({ "changes": { "site_id_code": "12345" } })).await;
+    assert_eq!(status, 422);
+    assert!(body["fields"]["site_id_code"].as_str().unwrap().contains("10位数字"), "{body}");
+    let asked = json!({ "changes": { "site_name": "清丰县人民政府门户网站", "handler_mobile": "13803930002", "site_id_code": "4109220001" }, "reason": "网站改版" });
     let (status, body) = unit.post(&change, asked.clone()).await;
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_i64().unwrap();
@@ -70,6 +73,9 @@ async fn a_change_takes_effect_on_approval_by_the_unit_own_level_office() {
         (Some("approved"), Some(valid_input().site_name.as_str()))
     );
     assert_eq!(item["changes"]["handler_mobile"], "13803930002");
+    // The registered 网站标识码, now cross-checked by the sweeps.
+    let site = govbadge::store::sweeps::site(&app.ctx.pool, &code).await.unwrap();
+    assert_eq!(site.site_id_code, "4109220001");
     // The unit was told, at the handler's new number.
     let (recipient,): (String,) =
         sqlx::query_as("SELECT recipient FROM outbox WHERE topic = 'site_request' AND channel = 'sms'")
