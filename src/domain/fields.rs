@@ -297,6 +297,22 @@ pub fn parse_ip_list(text: &str) -> Result<Vec<IpAddr>, FieldMessage> {
     Ok(out)
 }
 
+/// A government website identifier (网站标识码, `<meta name="SiteIDCode">`): 10 digits (a
+/// 6-digit region code and 4 digits), or `bm` and 8 digits for central departments; lower-cased.
+pub fn parse_site_id_code(text: &str) -> Result<String, FieldMessage> {
+    let t = text.trim();
+    let bm = t.len() == 10
+        && t.is_ascii()
+        && t[..2].eq_ignore_ascii_case("bm")
+        && t[2..].bytes().all(|b| b.is_ascii_digit());
+    let local = t.len() == 10 && t.bytes().all(|b| b.is_ascii_digit());
+    if bm || local {
+        Ok(t.to_ascii_lowercase())
+    } else {
+        Err("网站标识码应为10位数字，中央部门为bm加8位数字")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,21 +387,5 @@ mod tests {
         for c in ['\u{202e}', '\u{202a}', '\u{2066}', '\u{2069}', '\u{2028}', '\u{2029}'] {
             assert!(plain_text(&format!("清丰{c}县"), 100, true).is_err(), "{c:?}");
         }
-    }
-}
-
-/// A government website identifier (网站标识码, `<meta name="SiteIDCode">`): 10 digits (a
-/// 6-digit region code and 4 digits), or `bm` and 8 digits for central departments; lower-cased.
-pub fn parse_site_id_code(text: &str) -> Result<String, FieldMessage> {
-    let t = text.trim();
-    let bm = t.len() == 10
-        && t.is_ascii()
-        && t[..2].eq_ignore_ascii_case("bm")
-        && t[2..].bytes().all(|b| b.is_ascii_digit());
-    let local = t.len() == 10 && t.bytes().all(|b| b.is_ascii_digit());
-    if bm || local {
-        Ok(t.to_ascii_lowercase())
-    } else {
-        Err("网站标识码应为10位数字，中央部门为bm加8位数字")
     }
 }
