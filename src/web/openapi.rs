@@ -37,7 +37,9 @@ pub fn document() -> Value {
             "required": true,
             "content": { "application/json": { "schema": {
                 "type": "object", "required": ["version", "decision"],
-                "properties": { "version": { "type": "integer" }, "decision": { "enum": decisions }, "reason": { "type": "string" } }
+                "properties": { "version": { "type": "integer" }, "decision": { "enum": decisions }, "reason": { "type": "string" },
+                    "checklist": { "type": "array", "items": { "type": "string" },
+                        "description": "通过须全部核对：qualification、contacts、site_name、domain；接收书面材料须全部核对：letter、form、id_copy、credit_certificate" } }
             } } }
         })
     };
@@ -89,7 +91,7 @@ pub fn document() -> Value {
             },
             "/api/v1/applications/{id}/paper": {
                 "parameters": [id_param],
-                "post": { "summary": "书面材料：接收、确认（发放标识）或退回", "security": auth, "requestBody": step(&["receive", "confirm", "problem"]), "responses": { "200": app, "403": error, "409": error, "422": error } }
+                "post": { "summary": "书面材料：接收、确认（发放标识）或退回", "security": auth, "requestBody": step(&["receive", "confirm", "confirm_new_code", "problem", "file"]), "responses": { "200": app, "403": error, "409": error, "422": error } }
             },
             "/api/v1/badges/{code}/status": {
                 "parameters": [{ "name": "code", "in": "path", "required": true, "schema": { "type": "string" } }],
