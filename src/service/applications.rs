@@ -273,18 +273,7 @@ pub async fn review(
     let checked = &require_checklist(&event, checked)?;
     let now = Utc::now();
     let mut tx = ctx.pool.begin().await?;
-    let step = Step {
-        id,
-        version,
-        from: app.state,
-        to,
-        event: &event,
-        actor,
-        at: now,
-        checklist: checked,
-        filing_required: false,
-        new_chain: None,
-    };
+    let step = reviewer_step(&app, version, to, &event, actor, now, checked);
     store::record_step(&mut tx, &step).await?;
     let about_url = portal_url(ctx);
     let about = about(&app, &about_url);
@@ -348,18 +337,7 @@ pub async fn paper(
     let checked = &require_checklist(&event, checked)?;
     let now = Utc::now();
     let mut tx = ctx.pool.begin().await?;
-    let step = Step {
-        id,
-        version,
-        from: app.state,
-        to,
-        event: &event,
-        actor,
-        at: now,
-        checklist: checked,
-        filing_required: false,
-        new_chain: None,
-    };
+    let step = reviewer_step(&app, version, to, &event, actor, now, checked);
     let version = store::record_step(&mut tx, &step).await?;
     let portal = portal_url(ctx);
     let about = about(&app, &portal);
@@ -447,6 +425,30 @@ async fn issue_badge(
 /// The day the unit must have the badge installed by: N working days after the notice.
 pub fn install_due(ctx: &Context, notice: DateTime<Utc>) -> DueDate {
     ctx.calendar.add_working_days(today_in_china(notice), ctx.config.workflow.install_days)
+}
+
+/// An office's step on an application read at `version`.
+fn reviewer_step<'a>(
+    app: &Application,
+    version: i64,
+    to: State,
+    event: &'a Event,
+    actor: &'a Actor,
+    at: DateTime<Utc>,
+    checklist: &'a [String],
+) -> Step<'a> {
+    Step {
+        id: app.id,
+        version,
+        from: app.state,
+        to,
+        event,
+        actor,
+        at,
+        checklist,
+        filing_required: false,
+        new_chain: None,
+    }
 }
 
 /// Refuses a step whose checklist (the review's four items, the paper materials) is not all
