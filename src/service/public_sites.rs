@@ -76,26 +76,40 @@ pub async fn page(ctx: &Context, search: &Search) -> Result<SitesPage, ServiceEr
     Ok(SitesPage { sites, total, page, pages })
 }
 
-/// Every approved site matching `search` (up to [`MAX_DOWNLOAD_ROWS`]) as CSV, UTF-8 with a
-/// BOM so that Excel reads the Chinese headings.
+/// The CSV's columns: key and Chinese heading.
+const CSV_COLUMNS: [(&str, &str); 9] = [
+    ("code", "网站标识代码"),
+    ("site_name", "网站名称"),
+    ("unit_name", "开办主体"),
+    ("category", "系统类别"),
+    ("region", "行政区划"),
+    ("domain_cn", "中文域名"),
+    ("domain_en", "英文域名"),
+    ("issued_on", "发放日期"),
+    ("status", "状态"),
+];
+
+/// Every approved site matching `search` (up to [`MAX_DOWNLOAD_ROWS`]) as CSV, written as the
+/// sweep reports are (UTF-8 with a BOM for Excel, CRLF, cells that a spreadsheet would take for
+/// a formula quoted as text: names come from units).
 pub async fn csv(ctx: &Context, search: &Search) -> Result<Vec<u8>, ServiceError> {
     let (sites, _) = badges::public_list(&ctx.pool, &search.filter(), MAX_DOWNLOAD_ROWS, 0).await?;
-    let mut out = csv::Writer::from_writer(b"\xef\xbb\xbf".to_vec());
-    let write = |out: &mut csv::Writer<Vec<u8>>, cells: &[&str]| {
-        out.write_record(cells).map_err(|e| ServiceError::Internal(e.into()))
-    };
-    write(
-        &mut out,
-        &["网站标识代码", "网站名称", "开办主体", "系统类别", "行政区划", "中文域名", "英文域名", "发放日期", "状态"],
-    )?;
-    for s in &sites {
-        let issued = s.issued_at.with_timezone(&crate::domain::calendar::china_offset()).date_naive().to_string();
-        let region = format!("{}（{}）", region_name(&s.region), s.region);
-        let status = if s.status == "active" { "有效" } else { "暂停" };
-        write(
-            &mut out,
-            &[&s.code, &s.site_name, &s.unit_name, &s.category, &region, &s.domain_cn, &s.domain_en, &issued, status],
-        )?;
-    }
-    out.into_inner().map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))
+    let china = crate::domain::calendar::china_offset();
+    let rows: Vec<Vec<String>> = sites
+        .iter()
+        .map(|s| {
+            vec![
+                s.code.clone(),
+                s.site_name.clone(),
+                s.unit_name.clone(),
+                s.category.clone(),
+                format!("{}（{}）", region_name(&s.region), s.region),
+                s.domain_cn.clone(),
+                s.domain_en.clone(),
+                s.issued_at.with_timezone(&china).date_naive().to_string(),
+                if s.status == "active" { "有效" } else { "暂停" }.to_owned(),
+            ]
+        })
+        .collect();
+    Ok(crate::report::csv::render(&CSV_COLUMNS, &rows))
 }

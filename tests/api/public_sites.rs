@@ -72,6 +72,16 @@ async fn the_public_list_searches_pages_and_downloads() {
     assert!(rows.iter().any(|r| r.get(0) == Some(code.as_str())));
     assert!(rows.iter().all(|r| r.get(4).is_some_and(|region| region.contains("清丰县"))));
 
+    // A name a spreadsheet would run as a formula is written as text.
+    sqlx::query("UPDATE applications SET site_name = '=HYPERLINK(\"http://evil.example\")' WHERE badge_code = ?")
+        .bind(&code)
+        .execute(&app.ctx.pool)
+        .await
+        .unwrap();
+    let text = public.get("/sites.csv?region=410922").await.text().await.unwrap();
+    assert!(text.contains("\"'=HYPERLINK(\"\"http://evil.example\"\")\""), "{text}");
+    assert!(text.contains("\r\n"), "CRLF as the reports");
+
     // A revoked badge leaves the list.
     let county = app.api("清丰县编办.政务").await;
     let path = format!("/api/v1/badges/{code}/status");
