@@ -395,16 +395,19 @@ pub async fn set_disabled(ctx: &Context, actor: &Actor, id: i64, disabled: bool)
     Ok(())
 }
 
-/// Activates an account (admins only): sets its initial password and enables it, as an office
-/// does for the unit accounts the register import created disabled.
+/// Activates an account: sets its initial password and enables it, as an office does for the
+/// unit accounts of its area that the register import created disabled (admins: any account).
 pub async fn activate(ctx: &Context, actor: &Actor, id: i64, password: &str) -> Result<(), ServiceError> {
-    if actor.role != Role::Admin {
-        return Err(ServiceError::Forbidden);
+    let account = accounts::get(&ctx.pool, id).await?;
+    // Admins activate any account; a staffing office the unit accounts of its area.
+    let office_unit =
+        actor.role == Role::Reviewer && account.role == Role::Unit && actor.covers_region(account.region.as_ref());
+    if actor.role != Role::Admin && !office_unit {
+        return Err(if actor.role == Role::Reviewer { ServiceError::NotFound } else { ServiceError::Forbidden });
     }
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(field_error("password", "密码至少10个字符"));
     }
-    accounts::get(&ctx.pool, id).await?;
     let hash = ctx.passwords.hash(password.to_owned()).await.map_err(anyhow::Error::from)?;
     accounts::activate(&ctx.pool, id, &hash).await?;
     tracing::info!(account.id = id, by = actor.account_id, "account activated");

@@ -98,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/register/template.csv", get(register::template))
         .route("/office/units", get(office_units::list).post(office_units::create))
+        .route("/office/units/{id}/activate", post(office_units::activate))
         .route(
             "/office/units/import",
             post(office_units::import)

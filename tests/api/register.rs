@@ -266,6 +266,14 @@ async fn admins_import_from_the_page_and_activate_the_unit_accounts() {
     assert!(html_unescape(&r.text().await.unwrap()).contains("尚未设置密码"));
     let r = admin.post(&format!("/admin/accounts/{id}/activate"), &[("password", "short")]).await;
     assert_eq!(r.status(), 422);
+    // The county office of the unit may activate it too; another county's may not.
+    let other = app.browser("南乐县编办.政务").await;
+    assert_eq!(
+        other.post(&format!("/office/units/{id}/activate"), &[("password", "清丰县办公室2026年")]).await.status(),
+        404
+    );
+    let county = app.browser("清丰县编办.政务").await;
+    assert!(county.text("/office/units").await.contains("待激活（注册库导入）"));
     let r = admin.post(&format!("/admin/accounts/{id}/activate"), &[("password", "清丰县办公室2026年")]).await;
     assert_eq!(r.status(), 303);
     assert_eq!(unit.try_login("114109220055291383", "清丰县办公室2026年").await.status(), 303);

@@ -42,7 +42,7 @@ async fn page(
         .map(|a| {
             let region = a.region.map(|r| r.to_string()).unwrap_or_default();
             json!({
-                "name": a.name, "display_name": a.display_name, "region_name": region_name(&region),
+                "id": a.id, "name": a.name, "display_name": a.display_name, "region_name": region_name(&region),
                 "disabled": a.disabled, "no_password": a.password_hash == crate::store::register::NO_PASSWORD,
             })
         })
@@ -167,4 +167,23 @@ pub async fn import(
         Err(problems) => (refused(problems), StatusCode::UNPROCESSABLE_ENTITY),
     };
     page(&state, &user, &AccountInput::default(), &FieldErrors::new(), bulk, status).await
+}
+
+/// The activation form: the initial password.
+#[derive(serde::Deserialize)]
+pub struct ActivateForm {
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /office/units/{id}/activate`: sets an imported unit account's initial password and
+/// enables it.
+pub async fn activate(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    CsrfForm { user, form }: CsrfForm<ActivateForm>,
+) -> Result<Response, HttpError> {
+    office_only(&user)?;
+    service::activate(&state.ctx, &user.actor(), id, &form.password).await?;
+    Ok(Redirect::to("/office/units").into_response())
 }
