@@ -195,21 +195,27 @@ const CACHE_ENTRIES: usize = 20_000;
 impl AssetCache {
     /// The cached encoding of `key`, made by `make` when absent or built for an older snapshot generation.
     pub fn get_or_insert(&self, generation: u64, key: (String, Coding), make: impl FnOnce() -> Encoded) -> Encoded {
-        {
-            let guard = self.entries.lock().expect("asset cache lock");
-            if guard.generation == generation {
-                if let Some(hit) = guard.map.get(&key) {
-                    return hit.clone();
-                }
-            }
+        if let Some(hit) = self.get(generation, &key) {
+            return hit;
         }
         let value = make();
+        self.insert(generation, key, value.clone());
+        value
+    }
+
+    /// The entry of `key` made for snapshot `generation`, if cached.
+    pub fn get(&self, generation: u64, key: &(String, Coding)) -> Option<Encoded> {
+        let guard = self.entries.lock().expect("asset cache lock");
+        (guard.generation == generation).then(|| guard.map.get(key).cloned()).flatten()
+    }
+
+    /// Caches `value` for snapshot `generation` (older entries, or a full cache, are dropped).
+    pub fn insert(&self, generation: u64, key: (String, Coding), value: Encoded) {
         let mut guard = self.entries.lock().expect("asset cache lock");
         if guard.generation != generation || guard.map.len() >= CACHE_ENTRIES {
             *guard = CacheState { generation, map: HashMap::new() };
         }
-        guard.map.insert(key, value.clone());
-        value
+        guard.map.insert(key, value);
     }
 }
 

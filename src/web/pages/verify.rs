@@ -5,11 +5,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::render;
+use crate::badge::assets::{Coding, Encoded};
 use crate::badge::snapshot::PublicBadge;
 use crate::domain::calendar::china_offset;
 use crate::web::auth::MaybeUser;
@@ -35,7 +35,30 @@ fn public_json(b: &PublicBadge) -> serde_json::Value {
     })
 }
 
-/// `GET /verify/{code}` and `GET /verify/{code}.json`.
+/// Stands for the Referer's host in the cached warning page, replaced by the escaped host at
+/// each request (letters only: HTML escaping leaves it as it is).
+const REFERER_MARK: &str = "GOVBADGEFOREIGNREFERERHOSTMARK";
+
+/// A page that depends only on the badge (and the snapshot it came from), rendered once per
+/// snapshot generation and kept in the asset cache under `key`.
+fn cached(
+    state: &AppState,
+    generation: u64,
+    key: String,
+    render: impl FnOnce() -> Result<String, HttpError>,
+) -> Result<axum::body::Bytes, HttpError> {
+    let key = (key, Coding::Identity);
+    if let Some(hit) = state.assets.get(generation, &key) {
+        return Ok(hit.body);
+    }
+    let body = axum::body::Bytes::from(render()?);
+    state.assets.insert(generation, key, Encoded { etag: String::new(), body: body.clone() });
+    Ok(body)
+}
+
+/// `GET /verify/{code}` and `GET /verify/{code}.json`. A genuine badge's page (with or without
+/// the counterfeit warning) and its JSON are rendered once per snapshot; only the Referer's
+/// host is put in per request.
 pub async fn verify(
     State(state): State<AppState>,
     Path(file): Path<String>,
@@ -45,15 +68,22 @@ pub async fn verify(
         Some(c) => (c.to_ascii_uppercase(), true),
         None => (file.to_ascii_uppercase(), false),
     };
-    let badge = state.ctx.badges.get(&code);
+    let snapshot = state.ctx.badges.current();
+    let generation = snapshot.generation;
+    let badge = snapshot.by_code.get(&code).cloned();
+    drop(snapshot);
     if as_json {
-        let (status, body) = match &badge {
-            Some(b) => (StatusCode::OK, public_json(b)),
-            None => {
-                (StatusCode::NOT_FOUND, json!({ "error": "该网站标识不是真实有效的党政机关网站标识", "code": code }))
-            }
+        let (status, body) = if let Some(b) = &badge {
+            let body = cached(&state, generation, format!("verify.json:{code}"), || {
+                Ok(serde_json::to_string(&public_json(b)).expect("JSON values serialise"))
+            })?;
+            (StatusCode::OK, body)
+        } else {
+            let body = json!({ "error": "该网站标识不是真实有效的党政机关网站标识", "code": code });
+            (StatusCode::NOT_FOUND, axum::body::Bytes::from(body.to_string()))
         };
-        let mut response = (status, Json(body)).into_response();
+        let mut response =
+            (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
         let h = response.headers_mut();
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
@@ -65,8 +95,22 @@ pub async fn verify(
     };
     let own = own_host(&state);
     let foreign = referer_host(&headers).filter(|h| Some(h.as_str()) != own && !badge.is_registered_host(h));
-    let data = json!({ "genuine": true, "badge": public_json(&badge), "foreign_referer": foreign });
-    let mut response = render(&state, None, "verify.html", data)?.into_response();
+    let page = |warning: bool| {
+        let data = json!({ "genuine": true, "badge": public_json(&badge), "foreign_referer": warning.then_some(REFERER_MARK) });
+        render(&state, None, "verify.html", data).map(|html| html.0)
+    };
+    let body = match foreign {
+        None => cached(&state, generation, format!("verify:{code}"), || page(false))?,
+        Some(host) => {
+            let template = cached(&state, generation, format!("verify-warning:{code}"), || page(true))?;
+            let text = std::str::from_utf8(&template)
+                .map_err(|_| HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "页面生成失败"))?;
+            axum::body::Bytes::from(text.replace(REFERER_MARK, &crate::markup::escape(&host)))
+        }
+    };
+    let mut response =
+        (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], body)
+            .into_response();
     // The page depends on the Referer: private caches only, briefly, and kept apart per Referer
     // (a click on a counterfeit right after one on the genuine badge must still warn).
     let h = response.headers_mut();
