@@ -74,8 +74,8 @@ pub async fn run_on(ctx: Context, listener: TcpListener, shutdown_on_signal: boo
     let sender_task = tokio::spawn(sender.run());
     let schedule_task = tokio::spawn(crate::service::schedule::run(ctx.clone()));
     let sightings_task = tokio::spawn(flush_sightings(ctx.clone()));
-    let templates = Arc::new(crate::web::templates::environment_for(&ctx.config));
-    let state = AppState { ctx, templates, assets: Default::default() };
+    let templates = crate::web::templates::environment_for(&ctx.config);
+    let state = AppState::new(ctx, templates);
     let app = crate::web::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app);
     let result = if shutdown_on_signal {
