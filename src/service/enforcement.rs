@@ -165,14 +165,7 @@ async fn send_digests(
     let dashboard_url = format!("{}/dashboard", config.server.public_base_url.trim_end_matches('/'));
     let mut sent = 0;
     for supervisor in notices::supervisors(pool).await? {
-        let prefix = match (supervisor.level.as_deref(), &supervisor.region) {
-            (Some("central"), _) => String::new(),
-            (_, Some(region)) => match crate::domain::region::RegionCode::parse(region) {
-                Ok(code) => code.jurisdiction_prefix().to_owned(),
-                Err(_) => continue,
-            },
-            _ => continue,
-        };
+        let Some(prefix) = supervisor.area_prefix() else { continue };
         let mine: Vec<&(SiteRow, &str)> = overdue.iter().filter(|(s, _)| s.region.starts_with(&prefix)).collect();
         if mine.is_empty() {
             continue;

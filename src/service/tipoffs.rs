@@ -79,10 +79,7 @@ pub async fn submit(ctx: &Context, code: &str, input: &TipoffInput, address: &st
     };
     let mut conn = ctx.pool.acquire().await.map_err(crate::store::StoreError::from)?;
     for s in crate::store::notices::supervisors(&ctx.pool).await? {
-        let area = s.region.as_deref().and_then(|r| crate::domain::region::RegionCode::parse(r).ok());
-        let covers =
-            s.level.as_deref() == Some("central") || area.is_some_and(|a| region.starts_with(a.jurisdiction_prefix()));
-        if covers {
+        if s.area_prefix().is_some_and(|prefix| region.starts_with(&prefix)) {
             let to = Recipient { application_id: None, email: Some(&s.email), mobile: Some(&s.mobile) };
             queue(&mut conn, &to, &notice, now).await?;
         }

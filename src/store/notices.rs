@@ -104,6 +104,20 @@ pub struct Supervisor {
     pub mobile: String,
 }
 
+impl Supervisor {
+    /// The region code prefix the supervisor oversees ("" for central staff); `None` when the
+    /// stored scope does not name one.
+    pub fn area_prefix(&self) -> Option<String> {
+        match (self.level.as_deref(), &self.region) {
+            (Some("central"), _) => Some(String::new()),
+            (_, Some(region)) => {
+                crate::domain::region::RegionCode::parse(region).ok().map(|c| c.jurisdiction_prefix().to_owned())
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Supervisors whose accounts are enabled.
 pub async fn supervisors(pool: &SqlitePool) -> Result<Vec<Supervisor>, StoreError> {
     Ok(sqlx::query_as(
