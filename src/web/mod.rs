@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod pages;
 pub mod state;
 pub mod templates;
+pub mod upload;
 pub mod view;
 
 use axum::extract::Request;
@@ -94,7 +95,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/register",
             get(register::form)
                 .post(register::upload)
-                .layer(axum::extract::DefaultBodyLimit::max(register::MAX_FILE_BYTES + 64 * 1024)),
+                .layer(axum::extract::DefaultBodyLimit::max(crate::web::upload::MAX_FILE_BYTES + 64 * 1024)),
         )
         .route("/admin/register/template.csv", get(register::template))
         .route("/office/units", get(office_units::list).post(office_units::create))
@@ -102,7 +103,7 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/office/units/import",
             post(office_units::import)
-                .layer(axum::extract::DefaultBodyLimit::max(register::MAX_FILE_BYTES + 64 * 1024)),
+                .layer(axum::extract::DefaultBodyLimit::max(crate::web::upload::MAX_FILE_BYTES + 64 * 1024)),
         )
         .route("/admin/outbox", get(outbox::list))
         .route("/admin/outbox/{id}/resend", post(outbox::resend))

@@ -14,14 +14,6 @@ use crate::web::auth::{CsrfForm, SessionUser, User};
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
 
-/// Every division as the picker offers it, `清丰县（410922）`.
-fn region_labels() -> Vec<String> {
-    crate::domain::region::known_regions()
-        .filter(|(code, _)| *code != "100000")
-        .map(|(code, _)| crate::domain::region::region_label(code))
-        .collect()
-}
-
 async fn page(
     state: &AppState,
     user: &SessionUser,
@@ -48,7 +40,7 @@ async fn page(
         .collect();
     let mut input = input.clone();
     input.password.clear();
-    let data = json!({ "accounts": accounts, "input": input, "errors": errors, "regions": region_labels() });
+    let data = json!({ "accounts": accounts, "input": input, "errors": errors, "regions": super::region_labels("") });
     Ok((status, render(state, Some(user), "accounts.html", data)?).into_response())
 }
 

@@ -48,6 +48,15 @@ pub fn render(
     Ok(Html(html))
 }
 
+/// The divisions under `prefix` ("" for all) as a name picker offers them, `清丰县（410922）`
+/// (the central pseudo-region left out).
+pub fn region_labels(prefix: &str) -> Vec<String> {
+    crate::domain::region::known_regions()
+        .filter(|(code, _)| code.starts_with(prefix) && *code != "100000")
+        .map(|(code, _)| crate::domain::region::region_label(code))
+        .collect()
+}
+
 /// The divisions under `prefix` ("" for all) down to `max_depth` (0 provinces, 1 cities,
 /// 2 counties) for a region picker, by name, indented by level; `keep` (the one chosen) is
 /// offered whatever its depth.

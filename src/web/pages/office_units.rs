@@ -10,11 +10,11 @@ use serde_json::{json, Value};
 use super::render;
 use crate::domain::account::Role;
 use crate::domain::application::FieldErrors;
-use crate::domain::region::{region_label, region_name};
+use crate::domain::region::region_name;
 use crate::service::accounts::{self as service, AccountInput, RowProblem};
 use crate::service::register::table;
 use crate::service::ServiceError;
-use crate::web::auth::{constant_time_eq, CsrfForm, SessionUser, User};
+use crate::web::auth::{CsrfForm, SessionUser, User};
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
 
@@ -47,11 +47,7 @@ async fn page(
             })
         })
         .collect();
-    let prefix = actor.oversight_prefix().unwrap_or_default();
-    let regions: Vec<String> = crate::domain::region::known_regions()
-        .filter(|(code, _)| code.starts_with(&prefix) && *code != "100000")
-        .map(|(code, _)| region_label(code))
-        .collect();
+    let regions = super::region_labels(&actor.oversight_prefix().unwrap_or_default());
     let mut input = input.clone();
     input.password.clear();
     let headings: Vec<&str> = COLUMNS.iter().map(|(h, _)| *h).collect();
@@ -97,30 +93,16 @@ pub async fn create(
 pub async fn import(
     State(state): State<AppState>,
     User(user): User,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, HttpError> {
     office_only(&user)?;
-    let malformed = || HttpError::new(StatusCode::BAD_REQUEST, "上传的内容格式不正确，请重新选择文件上传");
-    let (mut csrf, mut name, mut bytes) = (String::new(), String::new(), Vec::new());
-    while let Some(field) = multipart.next_field().await.map_err(|_| malformed())? {
-        match field.name().unwrap_or_default() {
-            "csrf" => csrf = field.text().await.map_err(|_| malformed())?,
-            "file" => {
-                name = field.file_name().unwrap_or_default().to_owned();
-                bytes = field.bytes().await.map_err(|_| malformed())?.to_vec();
-            }
-            _ => {}
-        }
-    }
-    if !constant_time_eq(csrf.as_bytes(), user.csrf.as_bytes()) {
-        return Err(HttpError::new(StatusCode::FORBIDDEN, "页面已过期或请求来源无效，请刷新页面后重试"));
-    }
+    let upload = crate::web::upload::read(&user, multipart).await?;
     let refused = |problems: Vec<RowProblem>| {
         json!({ "problems": problems.iter().map(|p| json!({
         "row": p.row, "field": COLUMNS.iter().find(|(_, f)| *f == p.field).map_or(p.field, |(h, _)| *h), "reason": p.reason,
     })).collect::<Vec<_>>() })
     };
-    let table = match table::read(&bytes, &name) {
+    let table = match table::read(&upload.bytes, &upload.file_name) {
         Ok(t) => t,
         Err(e) => {
             let bulk = refused(vec![RowProblem { row: 1, field: "name", reason: e.to_string() }]);

@@ -11,12 +11,11 @@ use super::render;
 use crate::domain::account::Role;
 use crate::domain::register::{heading, COLUMNS};
 use crate::service::register::{self as service, RowAction};
-use crate::web::auth::{constant_time_eq, SessionUser, User};
+use crate::web::auth::{SessionUser, User};
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
 
-/// The largest register file accepted (the national register as CSV is a few megabytes).
-pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+use crate::web::upload::MAX_FILE_BYTES;
 
 fn admin_only(user: &SessionUser) -> Result<(), HttpError> {
     if user.account.role == Role::Admin {
@@ -51,47 +50,6 @@ pub async fn template(User(user): User) -> Result<Response, HttpError> {
         .into_response())
 }
 
-/// The upload's parts.
-#[derive(Default)]
-struct Upload {
-    csrf: String,
-    apply: bool,
-    file_name: String,
-    bytes: Vec<u8>,
-}
-
-async fn read_upload(mut multipart: Multipart) -> Result<Upload, HttpError> {
-    let too_large =
-        || HttpError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("文件不能超过{}MB", MAX_FILE_BYTES / 1024 / 1024));
-    let malformed = || HttpError::new(StatusCode::BAD_REQUEST, "上传的内容格式不正确，请重新选择文件上传");
-    let mut upload = Upload::default();
-    while let Some(field) = multipart.next_field().await.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large()
-        } else {
-            malformed()
-        }
-    })? {
-        match field.name().unwrap_or_default() {
-            "csrf" => upload.csrf = field.text().await.map_err(|_| malformed())?,
-            "apply" => upload.apply = field.text().await.map_err(|_| malformed())? == "1",
-            "file" => {
-                upload.file_name = field.file_name().unwrap_or_default().to_owned();
-                let bytes = field.bytes().await.map_err(|e| {
-                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                        too_large()
-                    } else {
-                        malformed()
-                    }
-                })?;
-                upload.bytes = bytes.to_vec();
-            }
-            _ => {}
-        }
-    }
-    Ok(upload)
-}
-
 /// `POST /admin/register`: plans the uploaded file and, when 确认导入 is ticked and the file
 /// has no problems, imports it (all rows or none).
 pub async fn upload(
@@ -100,18 +58,15 @@ pub async fn upload(
     multipart: Multipart,
 ) -> Result<Response, HttpError> {
     admin_only(&user)?;
-    let upload = read_upload(multipart).await?;
-    if !constant_time_eq(upload.csrf.as_bytes(), user.csrf.as_bytes()) {
-        tracing::warn!(account.id = user.account.id, "register upload refused: CSRF token missing or wrong");
-        return Err(HttpError::new(StatusCode::FORBIDDEN, "页面已过期或请求来源无效，请刷新页面后重试"));
-    }
+    let upload = crate::web::upload::read(&user, multipart).await?;
+    let asked_to_apply = upload.ticked("apply");
     if upload.bytes.is_empty() {
         let result = json!({ "error": "请选择要导入的CSV或XLSX文件" });
         return page(&state, &user, result, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let actor = user.actor();
     let plan = service::plan(&state.ctx, Some(&actor), &upload.bytes, &upload.file_name).await?;
-    let applied = if upload.apply && plan.problems.is_empty() {
+    let applied = if asked_to_apply && plan.problems.is_empty() {
         Some(service::apply(&state.ctx, Some(&actor), &plan).await?)
     } else {
         None
@@ -135,7 +90,7 @@ pub async fn upload(
         "added": added, "updated": updated, "unchanged": unchanged,
         "rows": rows,
         "problems": plan.problems,
-        "asked_to_apply": upload.apply,
+        "asked_to_apply": asked_to_apply,
         "applied": applied,
     });
     page(&state, &user, result, status).await
