@@ -252,6 +252,20 @@ pub fn form_field(body: &[u8], name: &str) -> Option<String> {
 
 pub use crate::service::accounts::constant_time_eq;
 
+/// A sessionless form's CSRF token (login, 举报, 找回密码): a fresh token for the form, and the
+/// `Set-Cookie` that carries the same token for an hour (double submit).
+pub fn issue_form_token(cookie: &str, secure: bool) -> (String, HeaderValue) {
+    let token = crate::service::accounts::random_token();
+    let header = set_cookie(cookie, &token, Some(3600), secure);
+    (token, header)
+}
+
+/// Whether a sessionless form's token matches its cookie (an absent cookie never does).
+pub fn form_token_matches(headers: &HeaderMap, cookie: &str, given: &str) -> bool {
+    let expected = cookie_value(headers, cookie).unwrap_or_default();
+    !expected.is_empty() && constant_time_eq(expected.as_bytes(), given.as_bytes())
+}
+
 /// An API caller, identified by `Authorization: Bearer <token>` (no cookies, so no CSRF).
 pub struct ApiUser(pub Account);
 

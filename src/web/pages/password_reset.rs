@@ -9,10 +9,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::render;
-use crate::service::accounts::random_token;
 use crate::service::password_reset as service;
 use crate::service::ServiceError;
-use crate::web::auth::{constant_time_eq, cookie_value, set_cookie, ClientAddress, PageForm};
+use crate::web::auth::{form_token_matches, issue_form_token, ClientAddress, PageForm};
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
 
@@ -20,11 +19,10 @@ use crate::web::state::AppState;
 const RESET_CSRF_COOKIE: &str = "govbadge_reset_csrf";
 
 fn page(state: &AppState, data: serde_json::Value, status: StatusCode) -> Result<Response, HttpError> {
-    let token = random_token();
+    let (token, cookie) = issue_form_token(RESET_CSRF_COOKIE, state.ctx.config.server.secure_cookies);
     let mut data = data;
     data["csrf_token"] = json!(token);
     let html = render(state, None, "password_reset.html", data)?;
-    let cookie = set_cookie(RESET_CSRF_COOKIE, &token, Some(3600), state.ctx.config.server.secure_cookies);
     Ok((status, [(SET_COOKIE, cookie)], html).into_response())
 }
 
@@ -47,8 +45,7 @@ pub struct ResetForm {
 }
 
 fn csrf_ok(headers: &HeaderMap, form: &ResetForm) -> bool {
-    let cookie = cookie_value(headers, RESET_CSRF_COOKIE).unwrap_or_default();
-    !cookie.is_empty() && constant_time_eq(cookie.as_bytes(), form.csrf.as_bytes())
+    form_token_matches(headers, RESET_CSRF_COOKIE, &form.csrf)
 }
 
 fn expired() -> HttpError {

@@ -10,8 +10,8 @@ use serde_json::json;
 use super::render;
 use crate::service::{accounts, ServiceError};
 use crate::web::auth::{
-    constant_time_eq, cookie_value, is_local_path, set_cookie, signed_in_response, ClientAddress, CsrfForm, MaybeUser,
-    NoFields, PageForm, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
+    form_token_matches, is_local_path, issue_form_token, set_cookie, signed_in_response, ClientAddress, CsrfForm,
+    MaybeUser, NoFields, PageForm, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
 };
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
@@ -42,11 +42,10 @@ fn login_form(
     error: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, HttpError> {
-    let token = accounts::random_token();
+    let (token, cookie) = issue_form_token(LOGIN_CSRF_COOKIE, state.ctx.config.server.secure_cookies);
     let next = Some(next).filter(|n| is_local_path(n));
     let data = json!({ "login_csrf": token, "name": name, "next": next, "error": error });
     let html = render(state, None, "login.html", data)?;
-    let cookie = set_cookie(LOGIN_CSRF_COOKIE, &token, Some(3600), state.ctx.config.server.secure_cookies);
     Ok((status, [(SET_COOKIE, cookie)], html).into_response())
 }
 
@@ -71,8 +70,7 @@ pub async fn login(
     headers: HeaderMap,
     PageForm(form): PageForm<LoginForm>,
 ) -> Result<Response, HttpError> {
-    let cookie = cookie_value(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if cookie.is_empty() || !constant_time_eq(cookie.as_bytes(), form.csrf.as_bytes()) {
+    if !form_token_matches(&headers, LOGIN_CSRF_COOKIE, &form.csrf) {
         return login_form(&state, &form.name, &form.next, Some("页面已过期，请重新登录"), StatusCode::FORBIDDEN);
     }
     match accounts::login(&state.ctx, &form.name, &form.password, &address).await {

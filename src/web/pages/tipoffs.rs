@@ -9,10 +9,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::render;
-use crate::service::accounts::random_token;
 use crate::service::tipoffs::{self as service, TipoffInput};
 use crate::service::ServiceError;
-use crate::web::auth::{constant_time_eq, cookie_value, set_cookie, ClientAddress, CodePath, PageForm};
+use crate::web::auth::{form_token_matches, issue_form_token, ClientAddress, CodePath, PageForm};
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
 
@@ -28,12 +27,11 @@ fn form_page(
     status: StatusCode,
 ) -> Result<Response, HttpError> {
     let badge = state.ctx.badges.get(code).ok_or_else(HttpError::not_found)?;
-    let token = random_token();
+    let (token, cookie) = issue_form_token(TIPOFF_CSRF_COOKIE, state.ctx.config.server.secure_cookies);
     let data = json!({
         "code": code, "site_name": badge.site_name, "input": input, "errors": errors, "done": done, "csrf_token": token,
     });
     let html = render(state, None, "tipoff.html", data)?;
-    let cookie = set_cookie(TIPOFF_CSRF_COOKIE, &token, Some(3600), state.ctx.config.server.secure_cookies);
     Ok((status, [(SET_COOKIE, cookie)], html).into_response())
 }
 
@@ -63,8 +61,7 @@ pub async fn submit(
     headers: HeaderMap,
     PageForm(form): PageForm<TipoffForm>,
 ) -> Result<Response, HttpError> {
-    let cookie = cookie_value(&headers, TIPOFF_CSRF_COOKIE).unwrap_or_default();
-    if cookie.is_empty() || !constant_time_eq(cookie.as_bytes(), form.csrf.as_bytes()) {
+    if !form_token_matches(&headers, TIPOFF_CSRF_COOKIE, &form.csrf) {
         return Err(HttpError::new(StatusCode::FORBIDDEN, "页面已过期，请刷新页面后重新提交"));
     }
     let input = TipoffInput { url: form.url, description: form.description, contact: form.contact };
