@@ -16,7 +16,7 @@ port=$(free_port)
 nginx_port=$(free_port)
 base="http://127.0.0.1:$port"
 GOVBADGE_BADGE__BASE_URL="$base" GOVBADGE_SERVER__PUBLIC_BASE_URL="$base" RUST_LOG=warn \
-    "$GOVBADGE" --config "$ROOT/config.toml" serve --demo --bind "127.0.0.1:$port" \
+    ${BENCH_WRAP:-} "$GOVBADGE" --config "$ROOT/config.toml" serve --demo --bind "127.0.0.1:$port" \
     --database "sqlite://$run/bench.db" >"$run/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; stop_nginx' EXIT

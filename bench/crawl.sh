@@ -2,13 +2,15 @@
 # Crawler, one large site: a generated site of realistic government pages (30-80 KB, UTF-8
 # and GBK, navigation, pagination, footers, ~5 % non-compliant) served by nginx on loopback,
 # crawled with politeness off by `govbadge crawl` (which also checks every page), spider_cli
-# and `wget --spider -r`, several runs each: pages found, pages per second, peak RSS.
+# and `wget --spider -r`, several runs each: pages found, pages per second, peak RSS; then
+# nginx's own serving rate for the same pages (wrk, as many connections as the crawl uses),
+# the ceiling a crawler on this machine is measured against.
 # Usage: bench/crawl.sh [runs] [pages]
 source "$(dirname "$0")/common.sh"
 RUNS="${1:-5}"
 PAGES="${2:-10000}"
 CODE=4109220000016
-need_packages nginx:nginx-light wget:wget curl:curl
+need_packages nginx:nginx-light wget:wget curl:curl wrk:wrk
 build_release
 SPIDER="$TOOLS/bin/spider"
 if [ ! -x "$SPIDER" ]; then
@@ -44,6 +46,7 @@ found_wget() { grep -c ' URL:' "$run/out"; }
 echo "# $PAGES-page site ($(du -sh --exclude=.pages "$site" | cut -f1)), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 printf '| %-9s | %3s | %7s | %8s | %9s | %12s | %8s | %8s |\n' tool run found seconds "pages/s" "peak RSS MB" "CPU s" "nginx s"
 printf '|%s|\n' "-----------|-----|---------|----------|-----------|--------------|----------|---------"
+GOVBADGE_RATES=()
 for tool in govbadge spider wget; do
     for r in $(seq 1 "$RUNS"); do
         nginx_before=$(nginx_cpu)
@@ -51,7 +54,22 @@ for tool in govbadge spider wget; do
         nginx_used=$(python3 -c "print(f'{$(nginx_cpu) - $nginx_before:.1f}')")
         found=$("found_$tool")
         rate=$(python3 -c "print(f'{$found / max($secs, 0.01):.0f}')")
+        [ "$tool" = govbadge ] && GOVBADGE_RATES+=("$rate")
         printf '| %-9s | %3s | %7s | %8s | %9s | %12s | %8s | %8s |\n' "$tool" "$r" "$found" "$secs" "$rate" \
             "$(python3 -c "print(f'{$kb / 1024:.1f}')")" "$(python3 -c "print(f'{$user + $sys:.1f}')")" "$nginx_used"
     done
 done
+
+# nginx's own rate for the same pages: wrk requests every page in turn over 32 connections
+# (govbadge's requests in flight), 2 threads, 10 s, in this same run.
+(cd "$site" && find . -name '*.html' | sed 's|^\.||') >"$run/pages"
+echo / >>"$run/pages"
+nginx_rate=$(PAGES_FILE="$run/pages" wrk -t2 -c32 -d10s -s "$ROOT/bench/nginx_pages.lua" "$url" \
+    | awk '/^Requests\/sec:/ {print $2}')
+echo
+echo "nginx serving the same pages (wrk -t2 -c32 -d10s over all $(wc -l <"$run/pages") URLs): $nginx_rate pages/s"
+echo "govbadge crawl / nginx serving: $(python3 -c "
+import statistics, sys
+rates = [float(r) for r in sys.argv[2:]]
+print(f'{statistics.median(rates) / float(sys.argv[1]):.2f} (median of {len(rates)} runs)')
+" "$nginx_rate" "${GOVBADGE_RATES[@]}")"

@@ -25,6 +25,7 @@ pub mod crawl;
 pub mod domain;
 pub mod errors;
 pub mod markup;
+pub mod memory;
 pub mod notify;
 pub mod report;
 pub mod service;

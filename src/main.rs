@@ -5,7 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use govbadge::cli::{run, Cli};
 
+#[global_allocator]
+static ALLOCATOR: govbadge::memory::Allocator = govbadge::memory::Allocator {};
+
 fn main() -> ExitCode {
+    govbadge::memory::limit_glibc_arenas();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

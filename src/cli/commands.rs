@@ -158,7 +158,7 @@ pub async fn sweep(
 ) -> anyhow::Result<ExitCode> {
     use crate::service::sweep::{self, SweepOptions};
     let scope = region.map_or_else(String::new, |r| r.jurisdiction_prefix().to_owned());
-    let pool = crate::store::connect(&config.database.effective_url(), config.database.max_connections).await?;
+    let pool = crate::store::connect_batch(&config.database.effective_url(), config.database.max_connections).await?;
     let crawler = Crawler::new(&config.crawl, badge_base(&config, None)?)?;
     let options = SweepOptions {
         scope: scope.clone(),
@@ -204,7 +204,7 @@ pub async fn sweep(
 
 /// `govbadge report`: the reports of a sweep (the latest finished one by default), again.
 pub async fn report(config: Config, sweep: Option<i64>, out: Option<std::path::PathBuf>) -> anyhow::Result<ExitCode> {
-    let pool = crate::store::connect(&config.database.effective_url(), config.database.max_connections).await?;
+    let pool = crate::store::connect_batch(&config.database.effective_url(), config.database.max_connections).await?;
     let id = match sweep {
         Some(id) => id,
         None => crate::store::sweeps::latest_finished(&pool)

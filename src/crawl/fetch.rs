@@ -122,7 +122,6 @@ pub enum FetchOutcome {
     },
 }
 
-/// HTTP clients configured from the crawl settings.
 /// How long an idle connection to a host is kept for reuse.
 const POOL_IDLE: Duration = Duration::from_secs(5);
 
@@ -139,30 +138,23 @@ pub struct Fetcher {
 impl Fetcher {
     /// Builds the client from the crawl configuration.
     pub fn new(config: &CrawlConfig) -> Result<Self, reqwest::Error> {
-        let build = |accept_invalid: bool| -> Result<reqwest::Client, reqwest::Error> {
-            let mut builder = reqwest::Client::builder()
-                .user_agent(&config.user_agent)
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(Duration::from_secs(config.connect_timeout_seconds))
-                .timeout(Duration::from_secs(config.request_timeout_seconds))
-                .danger_accept_invalid_certs(accept_invalid)
-                .pool_max_idle_per_host(config.per_host_concurrency)
-                // A sweep moves from site to site: a finished site's connections (and their
-                // buffers) are let go soon, so memory does not grow with the sites swept.
-                .pool_idle_timeout(POOL_IDLE)
-                .dns_resolver(Arc::new(GuardedResolver { allow_private: config.allow_private_addresses }));
-            for (host, addr) in &config.resolve {
-                builder = builder.resolve(host, *addr);
-            }
-            builder.build()
-        };
         let politeness = Politeness::new(config.per_host_rate, config.per_host_concurrency, config.global_concurrency);
         Ok(Self {
-            strict: build(false)?,
-            lenient: build(true)?,
+            strict: build_client(config, false)?,
+            lenient: build_client(config, true)?,
             config: Arc::new(config.clone()),
             politeness: Arc::new(politeness),
         })
+    }
+
+    /// A fetcher for one site's crawl: the same settings and politeness, but a connection pool
+    /// of its own, dropped with it when the site is done. A sweep moving from site to site then
+    /// holds the connections (and their buffers) of the sites in progress only, however many
+    /// it has swept, instead of every host's idle connections until they time out. (The lenient
+    /// client, used after a certificate failure, stays shared.)
+    pub fn for_site(&self) -> Self {
+        let strict = build_client(&self.config, false).unwrap_or_else(|_| self.strict.clone());
+        Self { strict, ..self.clone() }
     }
 
     /// The crawl configuration in use.
@@ -341,6 +333,24 @@ impl Fetcher {
     }
 }
 
+/// One HTTP client of the crawler (`accept_invalid`: for the second try after a certificate
+/// failure, when `crawl.check_invalid_certificates` allows it).
+fn build_client(config: &CrawlConfig, accept_invalid: bool) -> Result<reqwest::Client, reqwest::Error> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(&config.user_agent)
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(config.connect_timeout_seconds))
+        .timeout(Duration::from_secs(config.request_timeout_seconds))
+        .danger_accept_invalid_certs(accept_invalid)
+        .pool_max_idle_per_host(config.per_host_concurrency)
+        .pool_idle_timeout(POOL_IDLE)
+        .dns_resolver(Arc::new(GuardedResolver { allow_private: config.allow_private_addresses }));
+    for (host, addr) in &config.resolve {
+        builder = builder.resolve(host, *addr);
+    }
+    builder.build()
+}
+
 fn redirect_target(current: &Url, response: &reqwest::Response) -> Option<Url> {
     let location = response.headers().get(LOCATION)?.to_str().ok()?;
     let mut next = current.join(location).ok()?;
@@ -353,9 +363,16 @@ enum ReadError {
     Http(reqwest::Error),
 }
 
+/// The most a body buffer is sized ahead from its Content-Length.
+const PRESIZE_MAX: usize = 1024 * 1024;
+
 /// Reads the (decompressed) body, stopping as soon as it passes `cap`.
 async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, ReadError> {
-    let mut body = Vec::new();
+    // Sized once from Content-Length when it is given (and believable): a body grown by
+    // doubling holds up to twice its size while it is read and checked.
+    // Only up to PRESIZE_MAX, so a hostile header cannot reserve the cap for a body that drips.
+    let announced = response.content_length().and_then(|n| usize::try_from(n).ok()).filter(|&n| n <= cap);
+    let mut body = Vec::with_capacity(announced.unwrap_or(0).min(PRESIZE_MAX));
     while let Some(chunk) = response.chunk().await.map_err(ReadError::Http)? {
         if body.len() + chunk.len() > cap {
             return Err(ReadError::TooLarge);

@@ -160,7 +160,15 @@ impl Crawler {
     /// The whole crawl, robots.txt and sitemaps included, stays within the site's time budget
     /// (`crawl.max_site_seconds`): past it, pages in flight or still waiting are reported
     /// `site_timeout`, and the summary says the results are partial.
-    pub async fn crawl_site(
+    ///
+    /// The site is crawled over connections of its own, closed when it is done (see
+    /// [`Fetcher::for_site`]).
+    pub async fn crawl_site(&self, site: &SiteSpec, max_pages: usize, on_page: impl FnMut(&PageResult)) -> SiteSummary {
+        let own_connections = Self { fetcher: self.fetcher.for_site(), ..self.clone() };
+        own_connections.crawl_site_here(site, max_pages, on_page).await
+    }
+
+    async fn crawl_site_here(
         &self,
         site: &SiteSpec,
         max_pages: usize,

@@ -1,7 +1,8 @@
 //! `index.html`: the self-contained report of a sweep (styles, charts and the table search are
 //! inline; nothing is fetched), for supervisors to open from disk or show in a meeting.
 
-use std::collections::BTreeMap;
+use std::collections::HashSet;
+use std::io::{Read, Write};
 
 use minijinja::Environment;
 use serde::Serialize;
@@ -19,29 +20,67 @@ pub const FAILING_PER_SITE: usize = 50;
 /// Failing pages listed in the HTML report at most; the CSV lists all.
 pub const FAILING_IN_ALL: usize = 10_000;
 
-/// The pages that failed (not compliant, or not fetched), per site, as many as the HTML
-/// report lists, and how many more there are.
-#[derive(Debug, Default)]
-pub struct FailingPages {
-    by_site: BTreeMap<String, (Vec<PageView>, usize)>,
+/// The failing pages (not compliant, or not fetched) of a report, rendered site by site into
+/// `out` as the pages stream past: at most [`FAILING_PER_SITE`] per site and
+/// [`FAILING_IN_ALL`] in all, the rest counted. Only the site being read is held in memory, so
+/// a report's memory does not grow with the pages that failed.
+pub struct FailingSections<W: Write> {
+    out: W,
+    env: Environment<'static>,
+    /// The site being read: its code, its view, its listed pages, how many more.
+    current: Option<(String, SiteView, Vec<PageView>, usize)>,
     listed: usize,
+    /// The sites that have a section (the site table links to them).
+    sections: HashSet<String>,
 }
 
-impl FailingPages {
-    /// Counts a page of site `code`, keeping it when it fails and the list has room.
-    pub fn add(&mut self, code: &str, page: &PageRow) {
-        if page.verdict.as_deref() == Some("compliant") {
-            return;
+impl<W: Write> FailingSections<W> {
+    /// Sections written to `out`.
+    pub fn new(out: W) -> Self {
+        Self { out, env: environment(), current: None, listed: 0, sections: HashSet::new() }
+    }
+
+    /// Counts a page of `line`'s site, listing it when it fails and the lists have room. The
+    /// pages of a site come together.
+    pub fn add(&mut self, line: &SiteLine, page: &PageRow) -> Result<(), ReportError> {
+        if self.current.as_ref().is_none_or(|(code, ..)| *code != line.site.code) {
+            self.write_current()?;
+            self.current = Some((line.site.code.clone(), SiteView::from(line), Vec::new(), 0));
         }
-        let (listed, more) = self.by_site.entry(code.to_owned()).or_default();
-        if listed.len() < FAILING_PER_SITE && self.listed < FAILING_IN_ALL {
-            listed.push(PageView::from(page));
+        if page.verdict.as_deref() == Some("compliant") {
+            return Ok(());
+        }
+        let Some((_, _, pages, more)) = &mut self.current else { return Ok(()) };
+        if pages.len() < FAILING_PER_SITE && self.listed < FAILING_IN_ALL {
+            pages.push(PageView::from(page));
             self.listed += 1;
         } else {
             *more += 1;
         }
+        Ok(())
+    }
+
+    fn write_current(&mut self) -> Result<(), ReportError> {
+        if let Some((code, site, pages, more)) = self.current.take() {
+            if !pages.is_empty() {
+                let context = json!({ "s": site, "pages": pages, "more_pages": more });
+                let section = self.env.get_template("failing_site.html")?.render(context)?;
+                self.out.write_all(section.as_bytes())?;
+                self.sections.insert(code);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the last site's section; returns the output and the codes of the sites with one.
+    pub fn finish(mut self) -> Result<(W, HashSet<String>), ReportError> {
+        self.write_current()?;
+        Ok((self.out, self.sections))
     }
 }
+
+/// Where `index.html` takes the failing-page sections (a comment no escaped value can form).
+const SECTIONS_MARK: &str = "<!--govbadge:failing-sections-->";
 
 /// An unregistered host seen showing a badge of the scope.
 #[derive(Debug, Clone, Serialize)]
@@ -60,8 +99,8 @@ pub struct HtmlInput<'a> {
     pub sweep: &'a Sweep,
     /// Its sites with their results.
     pub lines: &'a [SiteLine],
-    /// The failing pages listed.
-    pub failing: &'a FailingPages,
+    /// The sites whose failing pages have a section ([`FailingSections::finish`]).
+    pub sections: &'a HashSet<String>,
     /// The compliance rate of earlier sweeps.
     pub trend: &'a [TrendPoint],
     /// Badges seen on hosts they are not registered for.
@@ -106,21 +145,31 @@ pub fn environment() -> Environment<'static> {
     env
 }
 
-const TEMPLATES: &[(&str, &str)] =
-    &[("index.html", include_str!("templates/index.html")), ("figures.html", include_str!("templates/figures.html"))];
+const TEMPLATES: &[(&str, &str)] = &[
+    ("index.html", include_str!("templates/index.html")),
+    ("figures.html", include_str!("templates/figures.html")),
+    ("failing_site.html", include_str!("templates/failing_site.html")),
+];
 
-/// Renders the self-contained HTML report (inline CSS and SVG charts).
-pub fn render(input: &HtmlInput<'_>) -> Result<String, ReportError> {
+/// Writes the self-contained HTML report (inline CSS and SVG charts) to `out`, copying the
+/// failing-page sections written by [`FailingSections`] from `sections` into their place.
+pub fn write(input: &HtmlInput<'_>, sections: &mut impl Read, out: &mut impl Write) -> Result<(), ReportError> {
+    let page = render(input)?;
+    let (head, tail) = page.split_once(SECTIONS_MARK).unwrap_or((page.as_str(), ""));
+    out.write_all(head.as_bytes())?;
+    std::io::copy(sections, out)?;
+    out.write_all(tail.as_bytes())?;
+    Ok(())
+}
+
+/// The report without its failing-page sections (a mark in their place).
+fn render(input: &HtmlInput<'_>) -> Result<String, ReportError> {
     let env = environment();
     let (regions, all): (Vec<RegionCounts>, RegionCounts) = by_region(input.lines);
     let sites: Vec<serde_json::Value> = input
         .lines
         .iter()
-        .map(|line| {
-            let (pages, more) =
-                input.failing.by_site.get(&line.site.code).map(|(p, m)| (p.as_slice(), *m)).unwrap_or_default();
-            json!({ "site": SiteView::from(line), "pages": pages, "more_pages": more })
-        })
+        .map(|line| json!({ "site": SiteView::from(line), "listed": input.sections.contains(&line.site.code) }))
         .collect();
     let offenders: Vec<SiteView> = worst_offenders(input.lines, 10).into_iter().map(SiteView::from).collect();
     let region_rows: Vec<serde_json::Value> = regions
@@ -147,6 +196,7 @@ pub fn render(input: &HtmlInput<'_>) -> Result<String, ReportError> {
         "sightings": input.sightings,
         "sites": sites,
         "pages_per_site": FAILING_PER_SITE,
+        "sections_mark": SECTIONS_MARK,
     }))?;
     Ok(html)
 }

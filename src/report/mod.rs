@@ -94,44 +94,53 @@ pub async fn write_reports(pool: &Pool, sweep_id: i64, out: &Path) -> Result<Pat
     let mut pages_csv = csv::CsvWriter::new(create("pages.csv")?, &rows::PAGE_COLUMNS)?;
     let mut jsonl = create("pages.jsonl")?;
     let mut book = xlsx::XlsxReport::new(&data.sites, &data.site_statuses)?;
-    let mut failing = html::FailingPages::default();
+    // The HTML report's failing-page sections are spooled to a file beside it as the pages
+    // pass, then copied into place: memory stays flat however many pages failed.
+    let spool_path = dir.join(".index.html.sections");
+    let mut failing = html::FailingSections::new(BufWriter::new(File::create(&spool_path)?));
     rows::for_each_page(pool, &lines, |line, page| {
         let cells = rows::page_cells(&line.site.code, page);
         pages_csv.row(&cells)?;
         book.page_row(&cells)?;
         serde_json::to_writer(&mut jsonl, &JsonPage { code: &line.site.code, page })?;
         jsonl.write_all(b"\n")?;
-        failing.add(&line.site.code, page);
-        Ok(())
+        failing.add(line, page)
     })
     .await?;
     pages_csv.finish()?;
     jsonl.flush()?;
     book.finish(&data.summary)?.save(dir.join("report.xlsx"))?;
-    std::fs::write(dir.join("index.html"), render_html(pool, &sweep, &lines, &failing).await?)?;
+    let (spool, sections) = failing.finish()?;
+    spool.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+    let mut index = create("index.html")?;
+    write_html(pool, &sweep, &lines, &sections, &mut File::open(&spool_path)?, &mut index).await?;
+    index.flush()?;
+    std::fs::remove_file(&spool_path)?;
     Ok(dir)
 }
 
-/// The failing pages of `lines` as the HTML report lists them.
-pub async fn failing_pages(pool: &Pool, lines: &[SiteLine]) -> Result<html::FailingPages, ReportError> {
-    let mut failing = html::FailingPages::default();
-    rows::for_each_page(pool, lines, |line, page| {
-        failing.add(&line.site.code, page);
-        Ok(())
-    })
-    .await?;
-    Ok(failing)
+/// The `index.html` of a sweep, rendered in memory (pages read again from the database).
+pub async fn render_html(pool: &Pool, sweep: &Sweep, lines: &[SiteLine]) -> Result<String, ReportError> {
+    let mut failing = html::FailingSections::new(Vec::new());
+    rows::for_each_page(pool, lines, |line, page| failing.add(line, page)).await?;
+    let (spooled, sections) = failing.finish()?;
+    let mut out = Vec::new();
+    write_html(pool, sweep, lines, &sections, &mut spooled.as_slice(), &mut out).await?;
+    String::from_utf8(out).map_err(|e| ReportError::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
 }
 
-/// The `index.html` of a sweep.
-pub async fn render_html(
+/// Writes the `index.html` of a sweep to `out`, with the failing-page sections read from
+/// `spooled` (written by [`html::FailingSections`] for the sites in `sections`).
+async fn write_html(
     pool: &Pool,
     sweep: &Sweep,
     lines: &[SiteLine],
-    failing: &html::FailingPages,
-) -> Result<String, ReportError> {
+    sections: &std::collections::HashSet<String>,
+    spooled: &mut impl std::io::Read,
+    out: &mut impl Write,
+) -> Result<(), ReportError> {
     let trend = sweeps::trend(pool, &sweep.scope, sweep.id, TREND_SWEEPS).await?;
     let until = sweep.finished_at.unwrap_or(sweep.started_at);
     let sightings = counterfeit_sightings(pool, &sweep.scope, until).await?;
-    html::render(&html::HtmlInput { sweep, lines, failing, trend: &trend, sightings: &sightings })
+    html::write(&html::HtmlInput { sweep, lines, sections, trend: &trend, sightings: &sightings }, spooled, out)
 }

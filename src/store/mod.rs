@@ -73,6 +73,26 @@ pub enum ConnectError {
 
 /// Opens the database (creating a `SQLite` file and its directory if needed) and migrates it.
 pub async fn connect(url: &str, max_connections: u32) -> Result<SqlitePool, ConnectError> {
+    open(url, max_connections, None).await
+}
+
+/// Connections of a batch command (a sweep, a report) at most: `SQLite` takes one writer at a
+/// time and a report reads through one connection, so more would only add page caches and
+/// worker threads.
+pub const BATCH_CONNECTIONS: u32 = 2;
+/// The page cache of each batch connection, KiB (`SQLite`'s default is 2,000): enough for the
+/// B-tree pages that sweep writes and report reads go through, and a fixed ceiling, so a
+/// sweep's memory does not grow with the database.
+const BATCH_CACHE_KIB: u32 = 1024;
+
+/// [`connect`] for a batch command: at most [`BATCH_CONNECTIONS`], each with a small page
+/// cache. A 200-site sweep peaked at 66-68 MB with the server's eight connections and 56-59 MB
+/// with these (BENCHMARKS.md §3).
+pub async fn connect_batch(url: &str, max_connections: u32) -> Result<SqlitePool, ConnectError> {
+    open(url, max_connections.min(BATCH_CONNECTIONS), Some(BATCH_CACHE_KIB)).await
+}
+
+async fn open(url: &str, max_connections: u32, cache_kib: Option<u32>) -> Result<SqlitePool, ConnectError> {
     if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         let path = path.split('?').next().unwrap_or_default();
         if let Some(dir) = std::path::Path::new(path).parent() {
@@ -81,12 +101,16 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<SqlitePool, Conn
             }
         }
     }
-    let options = SqliteConnectOptions::from_str(url)?
+    let mut options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
+    if let Some(kib) = cache_kib {
+        // A negative cache_size is in KiB.
+        options = options.pragma("cache_size", format!("-{kib}"));
+    }
     let pool = SqlitePoolOptions::new().max_connections(max_connections.max(1)).connect_with(options).await?;
     sqlx::migrate!("./migrations").run(&pool).await?;
     Ok(pool)

@@ -129,6 +129,51 @@ async fn reports_of_a_fixed_sweep_match_their_snapshots() {
 }
 
 #[tokio::test]
+async fn the_html_report_lists_fifty_failing_pages_a_site_and_counts_the_rest() {
+    let (_dir, pool, _, second) = fixed_database().await;
+    // One site of the sweep gets 60 more failing pages, and as many compliant ones.
+    let code: String = sqlx::query_scalar(
+        "SELECT badge_code FROM sweep_pages WHERE sweep_id = ? AND verdict = 'missing' ORDER BY badge_code LIMIT 1",
+    )
+    .bind(second)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    for n in 0..120 {
+        let verdict = if n % 2 == 0 { "missing" } else { "compliant" };
+        sqlx::query(
+            "INSERT INTO sweep_pages (sweep_id, badge_code, url, http_status, outcome, verdict, warnings)
+             VALUES (?, ?, ?, 200, 'ok', ?, '')",
+        )
+        .bind(second)
+        .bind(&code)
+        .bind(format!("http://extra.test/page-{n:03}.html"))
+        .bind(verdict)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let dir = govbadge::report::write_reports(&pool, second, out.path()).await.unwrap();
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    // 61 failing pages: the first 50 listed (in the order stored), 11 counted.
+    let section =
+        html.split(&format!("<details id=\"site-{code}\"")).nth(1).unwrap().split("</details>").next().unwrap();
+    assert_eq!(section.matches("<td class=\"url\">").count(), 50);
+    assert!(section.contains("另有 11 个不合规页面未列出"), "{section}");
+    assert!(!section.contains("page-001.html"), "compliant pages are not listed");
+    // The site table links to the section; the spool beside the report is gone.
+    assert!(html.contains(&format!("<a href=\"#site-{code}\">{code}</a>")));
+    let files: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert!(files.iter().all(|f| !f.starts_with('.')), "{files:?}");
+    // Rendered again in memory (the dashboard's path), the report is the same.
+    let sweep = govbadge::store::sweeps::get(&pool, second).await.unwrap();
+    let lines = govbadge::report::sweep_lines(&pool, &sweep).await.unwrap();
+    assert_eq!(govbadge::report::render_html(&pool, &sweep, &lines).await.unwrap(), html);
+}
+
+#[tokio::test]
 async fn the_trend_follows_the_regions_sweeps() {
     let (_dir, pool, first, second) = fixed_database().await;
     let trend = govbadge::store::sweeps::trend(&pool, "4109", second, 12).await.unwrap();
@@ -145,8 +190,7 @@ async fn the_trend_follows_the_regions_sweeps() {
         async move {
             let sweep = govbadge::store::sweeps::get(&pool, id).await.unwrap();
             let lines = govbadge::report::sweep_lines(&pool, &sweep).await.unwrap();
-            let failing = govbadge::report::failing_pages(&pool, &lines).await.unwrap();
-            govbadge::report::render_html(&pool, &sweep, &lines, &failing).await.unwrap()
+            govbadge::report::render_html(&pool, &sweep, &lines).await.unwrap()
         }
     };
     let early = report(first).await;
