@@ -106,8 +106,9 @@ impl SiteSpec {
 pub struct Crawler {
     fetcher: Fetcher,
     badge_base: Arc<Url>,
-    /// Page checks run on the blocking pool, at most this many at once: a big page never
-    /// holds an async worker (the server's other requests go on), and many never pile up.
+    /// Checks of big pages run on the blocking pool, at most this many at once: a big page
+    /// never holds an async worker (the server's other requests go on), and many never pile
+    /// up.
     checks: Arc<tokio::sync::Semaphore>,
 }
 
@@ -427,27 +428,41 @@ impl Crawler {
     }
 }
 
+/// Pages up to this size are checked on the async worker that fetched them (about 0.2 ms of
+/// work at the check's speed); larger ones go to the blocking pool. Handing every page to the
+/// pool and back cost two thread wake-ups per page: a fifth of a crawl's CPU was the kernel's
+/// scheduler (BENCHMARKS.md §2).
+const INLINE_CHECK_MAX: usize = 128 * 1024;
+
 impl Crawler {
-    /// Checks a fetched page on the blocking pool, within the check limit.
+    /// Checks a fetched page: a small one here, a big one on the blocking pool within the
+    /// check limit.
     async fn check_off_thread(
         &self,
         page: fetch::Page,
         code: &str,
         legacy: Option<LegacyIds>,
     ) -> (check::PageReport, Vec<Url>, fetch::Page) {
+        let check = |page: &fetch::Page, code: &str, legacy: Option<&LegacyIds>, badge_base: &Url| {
+            check::check_with_links(&PageInput {
+                bytes: &page.body,
+                content_type: page.content_type.as_deref(),
+                page_url: Some(&page.final_url),
+                expected_code: code,
+                legacy: legacy.map(LegacyIds::as_badge),
+                badge_base,
+            })
+        };
+        if page.body.len() <= INLINE_CHECK_MAX {
+            let (report, links) = check(&page, code, legacy.as_ref(), &self.badge_base);
+            return (report, links, page);
+        }
         let permit = self.checks.clone().acquire_owned().await.expect("never closed");
         let badge_base = self.badge_base.clone();
         let code = code.to_owned();
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let (report, links) = check::check_with_links(&PageInput {
-                bytes: &page.body,
-                content_type: page.content_type.as_deref(),
-                page_url: Some(&page.final_url),
-                expected_code: &code,
-                legacy: legacy.as_ref().map(LegacyIds::as_badge),
-                badge_base: &badge_base,
-            });
+            let (report, links) = check(&page, &code, legacy.as_ref(), &badge_base);
             (report, links, page)
         });
         match task.await {
