@@ -52,6 +52,8 @@ pub struct ServerConfig {
     /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed.
     #[serde(deserialize_with = "ip_networks")]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The bearer token `/metrics` is answered to; without one, `/metrics` does not exist.
+    pub metrics_token: Option<String>,
 }
 
 /// Addresses (`10.0.0.5`) or ranges (`10.0.0.0/8`) as networks.
@@ -74,6 +76,7 @@ impl Default for ServerConfig {
             public_base_url: BaseUrl::parse("http://127.0.0.1:8080").expect("a URL"),
             secure_cookies: false,
             trusted_proxies: Vec::new(),
+            metrics_token: None,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod badge;
 pub mod error;
+pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod state;
@@ -48,6 +49,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(home::home))
         .route("/healthz", get(home::health))
+        .route("/readyz", get(metrics::ready))
+        .route("/metrics", get(metrics::metrics))
         .route("/static/app.css", get(home::stylesheet))
         .route("/static/app.js", get(home::script))
         .route("/badge/{file}", get(badge::asset))
@@ -112,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { HttpError::not_found() })
         .layer(middleware::from_fn_with_state(state.clone(), error_layout))
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
         .with_state(state)
 }
 

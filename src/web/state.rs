@@ -21,12 +21,19 @@ pub struct Shared {
     pub templates: Environment<'static>,
     /// Rendered and compressed badge scripts and images, and verification pages.
     pub assets: crate::badge::assets::AssetCache,
+    /// Requests served, for `/metrics`.
+    pub http_metrics: super::metrics::HttpMetrics,
 }
 
 impl AppState {
     /// The state of a service context and its templates, with an empty asset cache.
     pub fn new(ctx: Context, templates: Environment<'static>) -> Self {
-        Self(Arc::new(Shared { ctx, templates, assets: crate::badge::assets::AssetCache::default() }))
+        Self(Arc::new(Shared {
+            ctx,
+            templates,
+            assets: crate::badge::assets::AssetCache::default(),
+            http_metrics: super::metrics::HttpMetrics::default(),
+        }))
     }
 }
 

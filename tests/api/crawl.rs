@@ -277,12 +277,14 @@ async fn a_hostile_site_is_data_not_a_crash() {
     assert_eq!(summary.site_verdict.as_str(), "non_compliant");
     assert_eq!(summary.pages, results.iter().filter(|r| r.verdict().is_some()).count());
 
-    // Politeness: with Crawl-delay 0.2 s, no two requests to the host started closer than that
-    // (a few milliseconds of scheduling slack allowed), so no window of one second saw more
-    // than five.
+    // Politeness: with Crawl-delay 0.2 s, no two requests to the host started closer than that,
+    // so no window of one second saw more than five. The crawler spaces the starts; this
+    // server sees arrivals, which a loaded machine (the whole suite at once) can delay by tens
+    // of milliseconds for one request and not the next: 50 ms of slack (without the delay,
+    // requests come a millisecond apart).
     let times: Vec<Instant> = log.requests.lock().unwrap().iter().map(|(t, _)| *t).collect();
     for w in times.windows(2).skip(1) {
-        assert!(w[1] - w[0] >= Duration::from_millis(180), "requests {:?} apart", w[1] - w[0]);
+        assert!(w[1] - w[0] >= Duration::from_millis(150), "requests {:?} apart", w[1] - w[0]);
     }
     for (i, t) in times.iter().enumerate() {
         let in_window = times[i..].iter().take_while(|u| **u - *t < Duration::from_secs(1)).count();

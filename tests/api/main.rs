@@ -15,6 +15,7 @@ mod hardening;
 mod helpers;
 mod journeys;
 mod notices;
+mod observability;
 mod outbox;
 mod public_sites;
 mod race;

@@ -1,0 +1,265 @@
+//! Observability endpoints: `/metrics` in the Prometheus text format (requests by route and
+//! status, latency histograms, the outbox, sweeps under way, the badge snapshot) and
+//! `/readyz` (the database answers). `/healthz` (the process answers) is in `pages::home`.
+//!
+//! `/metrics` is answered only to a bearer of `server.metrics_token`; without one configured
+//! it does not exist (404), so nothing internal is public by default.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::state::AppState;
+
+/// Upper bounds (seconds) of the latency histogram's buckets.
+const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+
+/// How long `/readyz` waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Methods with series of their own; anything else is `OTHER` (a client can send any token
+/// as a method: it must not make series without end).
+const METHODS: [&str; 8] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "OTHER"];
+
+/// Status codes counted one by one (100-599); others count as 599.
+const STATUS_FIRST: u16 = 100;
+const STATUS_LAST: u16 = 599;
+
+/// The counters of one route and method: plain atomics, no lock or allocation per request.
+struct Series {
+    /// Answers by status code, from [`STATUS_FIRST`].
+    statuses: Box<[AtomicU64]>,
+    /// Requests per latency bucket (the last is +Inf).
+    buckets: [AtomicU64; BUCKETS.len() + 1],
+    /// Total latency, microseconds.
+    sum_micros: AtomicU64,
+}
+
+impl Default for Series {
+    fn default() -> Self {
+        Self {
+            statuses: (STATUS_FIRST..=STATUS_LAST).map(|_| AtomicU64::new(0)).collect(),
+            buckets: Default::default(),
+            sum_micros: AtomicU64::new(0),
+        }
+    }
+}
+
+/// A route's series, one per method, made on first use.
+#[derive(Default)]
+struct RouteSeries {
+    by_method: [OnceLock<Series>; METHODS.len()],
+}
+
+/// Requests served, by route template (`/badge/{file}`, never the raw path: the label set
+/// stays as small as the router) and method.
+#[derive(Default)]
+pub struct HttpMetrics {
+    routes: RwLock<HashMap<String, Arc<RouteSeries>>>,
+}
+
+impl HttpMetrics {
+    /// Counts one answered request (`method`: an index into [`METHODS`]).
+    fn observe(&self, route: &str, method: usize, status: u16, elapsed: Duration) {
+        let routes = self.routes.read().expect("metrics lock");
+        if let Some(route) = routes.get(route) {
+            Self::count(route, method, status, elapsed);
+            return;
+        }
+        drop(routes);
+        let route = self.routes.write().expect("metrics lock").entry(route.to_owned()).or_default().clone();
+        Self::count(&route, method, status, elapsed);
+    }
+
+    fn count(route: &RouteSeries, method: usize, status: u16, elapsed: Duration) {
+        let series = route.by_method[method.min(METHODS.len() - 1)].get_or_init(Series::default);
+        let seconds = elapsed.as_secs_f64();
+        let bucket = BUCKETS.iter().position(|&b| seconds <= b).unwrap_or(BUCKETS.len());
+        series.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        series.sum_micros.fetch_add(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        let status = status.clamp(STATUS_FIRST, STATUS_LAST);
+        series.statuses[usize::from(status - STATUS_FIRST)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The counters in the Prometheus text format.
+    fn render(&self, out: &mut String) {
+        let routes = self.routes.read().expect("metrics lock");
+        let mut names: Vec<&String> = routes.keys().collect();
+        names.sort();
+        let series: Vec<(String, &Series)> = names
+            .iter()
+            .flat_map(|name| {
+                let route = &routes[*name];
+                METHODS.iter().zip(&route.by_method).filter_map(move |(method, s)| {
+                    s.get().map(|s| (format!("route=\"{}\",method=\"{method}\"", label(name)), s))
+                })
+            })
+            .collect();
+        out.push_str("# HELP govbadge_http_requests_total Requests answered, by route, method and status.\n");
+        out.push_str("# TYPE govbadge_http_requests_total counter\n");
+        for (labels, s) in &series {
+            for (status, n) in (STATUS_FIRST..).zip(s.statuses.iter()) {
+                let n = n.load(Ordering::Relaxed);
+                if n > 0 {
+                    let _ = writeln!(out, "govbadge_http_requests_total{{{labels},status=\"{status}\"}} {n}");
+                }
+            }
+        }
+        out.push_str("# HELP govbadge_http_request_duration_seconds Time to answer, by route and method.\n");
+        out.push_str("# TYPE govbadge_http_request_duration_seconds histogram\n");
+        for (labels, s) in &series {
+            let mut cumulative = 0;
+            for (i, n) in s.buckets.iter().enumerate() {
+                cumulative += n.load(Ordering::Relaxed);
+                let le = BUCKETS.get(i).map_or_else(|| "+Inf".to_owned(), f64::to_string);
+                let _ =
+                    writeln!(out, "govbadge_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}");
+            }
+            let sum = s.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+            let _ = writeln!(out, "govbadge_http_request_duration_seconds_sum{{{labels}}} {sum}");
+            let _ = writeln!(out, "govbadge_http_request_duration_seconds_count{{{labels}}} {cumulative}");
+        }
+    }
+}
+
+/// A label value with `\`, `"` and line ends escaped, as the text format asks.
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// The method's index in [`METHODS`].
+fn method_index(method: &axum::http::Method) -> usize {
+    METHODS.iter().position(|m| *m == method.as_str()).unwrap_or(METHODS.len() - 1)
+}
+
+/// Middleware: times every routed request and counts its answer.
+pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    // A clone of the router's own `Arc<str>`, not a copy of the path.
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = method_index(request.method());
+    let response = next.run(request).await;
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    state.http_metrics.observe(route, method, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// `GET /metrics`: for the bearer of `server.metrics_token` only.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(token) = state.ctx.config.server.metrics_token.as_deref() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !crate::service::accounts::constant_time_eq(given.as_bytes(), token.as_bytes()) {
+        return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "unauthorized\n").into_response();
+    }
+    let mut out = String::with_capacity(16 * 1024);
+    state.http_metrics.render(&mut out);
+    let snapshot = state.ctx.badges.current();
+    out.push_str("# HELP govbadge_badges_published Badges in the public snapshot.\n");
+    out.push_str("# TYPE govbadge_badges_published gauge\n");
+    let _ = writeln!(out, "govbadge_badges_published {}", snapshot.by_code.len());
+    let _ = writeln!(out, "# HELP govbadge_badge_snapshot_generation Reloads of the public snapshot.");
+    let _ = writeln!(out, "# TYPE govbadge_badge_snapshot_generation counter");
+    let _ = writeln!(out, "govbadge_badge_snapshot_generation {}", snapshot.generation);
+    let pool = &state.ctx.pool;
+    let database_up = match database_gauges(pool, &mut out).await {
+        Ok(()) => 1,
+        Err(error) => {
+            tracing::warn!(%error, "metrics: database gauges unavailable");
+            0
+        }
+    };
+    out.push_str("# HELP govbadge_database_up Whether the database answered this scrape.\n");
+    out.push_str("# TYPE govbadge_database_up gauge\n");
+    let _ = writeln!(out, "govbadge_database_up {database_up}");
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], out)
+        .into_response()
+}
+
+async fn database_gauges(pool: &crate::store::Pool, out: &mut String) -> Result<(), crate::store::StoreError> {
+    let outbox = crate::store::gauges::outbox(pool).await?;
+    let sweeps = crate::store::gauges::running_sweeps(pool).await?;
+    out.push_str("# HELP govbadge_outbox_messages Notices in the outbox, by state.\n");
+    out.push_str("# TYPE govbadge_outbox_messages gauge\n");
+    for (state, n) in
+        [("pending", outbox.pending), ("retrying", outbox.retrying), ("sent", outbox.sent), ("failed", outbox.failed)]
+    {
+        let _ = writeln!(out, "govbadge_outbox_messages{{state=\"{state}\"}} {n}");
+    }
+    out.push_str("# HELP govbadge_sweeps_running Sweeps under way.\n");
+    out.push_str("# TYPE govbadge_sweeps_running gauge\n");
+    let _ = writeln!(out, "govbadge_sweeps_running {}", sweeps.len());
+    out.push_str("# HELP govbadge_sweep_sites Sites of a sweep under way: its total and those done.\n");
+    out.push_str("# TYPE govbadge_sweep_sites gauge\n");
+    for s in &sweeps {
+        let labels = format!("sweep=\"{}\",kind=\"{}\"", s.id, label(&s.kind));
+        let _ = writeln!(out, "govbadge_sweep_sites{{{labels},state=\"total\"}} {}", s.sites_total);
+        let _ = writeln!(out, "govbadge_sweep_sites{{{labels},state=\"done\"}} {}", s.sites_done);
+    }
+    out.push_str("# HELP govbadge_sweep_pages Pages recorded by a sweep under way.\n");
+    out.push_str("# TYPE govbadge_sweep_pages gauge\n");
+    for s in &sweeps {
+        let _ =
+            writeln!(out, "govbadge_sweep_pages{{sweep=\"{}\",kind=\"{}\"}} {}", s.id, label(&s.kind), s.pages_done);
+    }
+    Ok(())
+}
+
+/// `GET /readyz`: 200 when the database answers within two seconds, else 503 (a load
+/// balancer takes the instance out of rotation). Public, and says nothing more.
+pub async fn ready(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(READY_TIMEOUT, crate::store::gauges::ping(&state.ctx.pool)).await {
+        Ok(Ok(())) => (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], "ready\n").into_response(),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "not ready: the database did not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::CACHE_CONTROL, "no-store")], "database unavailable\n")
+                .into_response()
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, [(header::CACHE_CONTROL, "no-store")], "database timed out\n")
+            .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latencies_fall_in_cumulative_buckets_and_labels_are_escaped() {
+        let metrics = HttpMetrics::default();
+        metrics.observe("/badge/{file}", 0, 200, Duration::from_micros(300));
+        metrics.observe("/badge/{file}", 0, 200, Duration::from_millis(3));
+        metrics.observe("/badge/{file}", 0, 404, Duration::from_secs(9));
+        metrics.observe("/odd\"route", 0, 200, Duration::from_micros(1));
+        metrics.observe("/odd\"route", 7, 1000, Duration::from_micros(1));
+        let mut out = String::new();
+        metrics.render(&mut out);
+        assert!(out.contains("govbadge_http_requests_total{route=\"/badge/{file}\",method=\"GET\",status=\"200\"} 2\n"));
+        assert!(out.contains("govbadge_http_requests_total{route=\"/badge/{file}\",method=\"GET\",status=\"404\"} 1\n"));
+        let bucket = |le: &str| {
+            format!("govbadge_http_request_duration_seconds_bucket{{route=\"/badge/{{file}}\",method=\"GET\",le=\"{le}\"}} ")
+        };
+        assert!(out.contains(&format!("{}1\n", bucket("0.0005"))), "{out}");
+        assert!(out.contains(&format!("{}1\n", bucket("0.0025"))));
+        assert!(out.contains(&format!("{}2\n", bucket("0.005"))));
+        assert!(out.contains(&format!("{}2\n", bucket("5"))));
+        assert!(out.contains(&format!("{}3\n", bucket("+Inf"))));
+        assert!(
+            out.contains("govbadge_http_request_duration_seconds_count{route=\"/badge/{file}\",method=\"GET\"} 3\n")
+        );
+        assert!(out.contains("route=\"/odd\\\"route\""), "{out}");
+        assert!(out.contains("route=\"/odd\\\"route\",method=\"OTHER\",status=\"599\"} 1\n"), "{out}");
+    }
+}
