@@ -659,7 +659,20 @@ impl<'b> Scan<'b> {
 
 /// Whether `needle` (lower case ASCII) occurs in `hay`, ignoring ASCII case.
 fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    hay.len() >= needle.len() && hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    // Candidates are found by their first letter in either case (memchr), then compared.
+    let mut from = 0;
+    while let Some(off) = memchr::memchr2(first, first.to_ascii_uppercase(), &hay[from..]) {
+        let at = from + off;
+        match hay.get(at + 1..at + needle.len()) {
+            Some(tail) if tail.eq_ignore_ascii_case(rest) => return true,
+            Some(_) => from = at + 1,
+            None => return false,
+        }
+    }
+    false
 }
 
 /// `hidden` attribute, or an inline style that hides the element.

@@ -231,3 +231,15 @@ fn links_read_with_the_check_equal_a_separate_extraction() {
     }
     assert!(pages >= 5, "the real pages have links");
 }
+
+#[test]
+fn case_blind_search_finds_words_anywhere_and_only_whole() {
+    use super::contains_ignore_case as has;
+    assert!(has(b"https://bs.example.gov.cn/VERIFY/4109", b"verify"));
+    assert!(has(b"vverify", b"verify"), "a false start before the match");
+    assert!(has(b"/Badge/", b"badge") && has(b"badge", b"badge"));
+    assert!(has(b"display:NONE", b"none"), "at the very end");
+    assert!(!has(b"/verif", b"verify"), "cut off at the end");
+    assert!(!has(b"", b"conac") && !has(b"conA", b"conac"));
+    assert!(!has(b"v-e-r-i-f-y", b"verify"));
+}

@@ -449,8 +449,7 @@ impl<'a> Iterator for Tokenizer<'a> {
     fn next(&mut self) -> Option<Token<'a>> {
         if let Some(t) = self.pending.take() {
             if let Token::StartTag(tag) = &t {
-                let tag = tag.clone();
-                self.enter_content_of(&tag);
+                self.enter_content_of(tag);
             }
             return Some(t);
         }
@@ -467,8 +466,7 @@ impl<'a> Iterator for Tokenizer<'a> {
             }
         };
         if let Some(Token::StartTag(tag)) = &token {
-            let tag = tag.clone();
-            self.enter_content_of(&tag);
+            self.enter_content_of(tag);
         }
         token
     }
