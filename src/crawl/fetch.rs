@@ -151,7 +151,8 @@ impl Fetcher {
     /// of its own, dropped with it when the site is done. A sweep moving from site to site then
     /// holds the connections (and their buffers) of the sites in progress only, however many
     /// it has swept, instead of every host's idle connections until they time out. (The lenient
-    /// client, used after a certificate failure, stays shared.)
+    /// client, used after a certificate failure, stays shared; should a new client fail to
+    /// build, which only a broken TLS back end does, the shared one serves.)
     pub fn for_site(&self) -> Self {
         let strict = build_client(&self.config, false).unwrap_or_else(|_| self.strict.clone());
         Self { strict, ..self.clone() }
@@ -368,9 +369,9 @@ const PRESIZE_MAX: usize = 1024 * 1024;
 
 /// Reads the (decompressed) body, stopping as soon as it passes `cap`.
 async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, ReadError> {
-    // Sized once from Content-Length when it is given (and believable): a body grown by
-    // doubling holds up to twice its size while it is read and checked.
-    // Only up to PRESIZE_MAX, so a hostile header cannot reserve the cap for a body that drips.
+    // Sized once from Content-Length when it is given (a body grown by doubling holds up to
+    // twice its size while it is read and checked), but only up to PRESIZE_MAX: a hostile
+    // header must not reserve the whole cap for a body that never comes.
     let announced = response.content_length().and_then(|n| usize::try_from(n).ok()).filter(|&n| n <= cap);
     let mut body = Vec::with_capacity(announced.unwrap_or(0).min(PRESIZE_MAX));
     while let Some(chunk) = response.chunk().await.map_err(ReadError::Http)? {

@@ -406,7 +406,7 @@ impl Crawler {
         };
         match outcome {
             FetchOutcome::Page(page) => {
-                let (report, links, page) = self.check_off_thread(page, code, legacy.cloned()).await;
+                let (report, links, page) = self.check_fetched(page, code, legacy.cloned()).await;
                 let mut checked = CheckedPage::from_report(report);
                 checked.certificate_problem = page.certificate_problem;
                 checked.redirected_to = (page.final_url != *url).then(|| format!("redirected to {}", page.final_url));
@@ -437,7 +437,7 @@ const INLINE_CHECK_MAX: usize = 128 * 1024;
 impl Crawler {
     /// Checks a fetched page: a small one here, a big one on the blocking pool within the
     /// check limit.
-    async fn check_off_thread(
+    async fn check_fetched(
         &self,
         page: fetch::Page,
         code: &str,
