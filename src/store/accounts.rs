@@ -1,7 +1,7 @@
 //! Accounts: units, reviewers, supervisors, admins.
 
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
 use super::StoreError;
 use crate::domain::account::{Actor, Role};
@@ -102,7 +102,23 @@ pub struct NewAccount<'a> {
 
 /// Inserts an account; a taken name is a conflict.
 pub async fn create(pool: &SqlitePool, new: &NewAccount<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
-    let id = sqlx::query_scalar(
+    let mut conn = pool.acquire().await?;
+    insert(&mut conn, new, now).await
+}
+
+/// Inserts accounts in one transaction: all or none (a taken name is a conflict).
+pub async fn create_many(pool: &SqlitePool, new: &[NewAccount<'_>], now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut tx = pool.begin().await?;
+    for n in new {
+        insert(&mut tx, n, now).await?;
+    }
+    tx.commit().await?;
+    Ok(new.len())
+}
+
+/// The one INSERT of an account, on a connection or in a transaction.
+async fn insert(conn: &mut SqliteConnection, new: &NewAccount<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    sqlx::query_scalar(
         "INSERT INTO accounts (name, display_name, role, level, region, password_hash, email, mobile, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
@@ -115,35 +131,9 @@ pub async fn create(pool: &SqlitePool, new: &NewAccount<'_>, now: DateTime<Utc>)
     .bind(new.email)
     .bind(new.mobile)
     .bind(now)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await
-    .map_err(StoreError::from_write)?;
-    Ok(id)
-}
-
-/// Inserts accounts in one transaction: all or none (a taken name is a conflict).
-pub async fn create_many(pool: &SqlitePool, new: &[NewAccount<'_>], now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let mut tx = pool.begin().await?;
-    for n in new {
-        sqlx::query(
-            "INSERT INTO accounts (name, display_name, role, level, region, password_hash, email, mobile, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(n.name)
-        .bind(n.display_name)
-        .bind(n.role.as_str())
-        .bind(n.level.map(Level::as_str))
-        .bind(n.region.map(|r| r.as_str().to_owned()))
-        .bind(n.password_hash)
-        .bind(n.email)
-        .bind(n.mobile)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from_write)?;
-    }
-    tx.commit().await?;
-    Ok(new.len())
+    .map_err(StoreError::from_write)
 }
 
 /// The account of a login name.
