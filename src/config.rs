@@ -334,6 +334,20 @@ pub struct CrawlConfig {
     pub scheduled_check_pages: usize,
     /// How often the server looks for scheduled checks that are due.
     pub schedule_poll_minutes: u64,
+    /// When pages are also loaded in headless chromium and the badge judged as seen:
+    /// `never`, `when_needed` (static verdict `missing` or `hidden` on a page with scripts) or
+    /// `always`.
+    pub render: crate::render::RenderMode,
+    /// The browser run for rendered checks (Debian's chromium).
+    pub render_browser: PathBuf,
+    /// Browser tabs open at once for rendered checks.
+    pub render_tabs: usize,
+    /// Time budget of one page's rendered check, load and scripts included.
+    pub render_page_seconds: u64,
+    /// The JavaScript heap of a rendered page, in MiB (a page past it is stopped).
+    pub render_memory_mb: u64,
+    /// Screenshots kept per site of a sweep (of non-compliant rendered pages).
+    pub render_screenshots_per_site: usize,
 }
 
 impl Default for CrawlConfig {
@@ -362,6 +376,12 @@ impl Default for CrawlConfig {
             reminder_check_days: vec![2],
             scheduled_check_pages: 50,
             schedule_poll_minutes: 10,
+            render: crate::render::RenderMode::WhenNeeded,
+            render_browser: PathBuf::from("/usr/bin/chromium"),
+            render_tabs: 2,
+            render_page_seconds: 20,
+            render_memory_mb: 256,
+            render_screenshots_per_site: 10,
         }
     }
 }

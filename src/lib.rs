@@ -27,6 +27,7 @@ pub mod errors;
 pub mod markup;
 pub mod memory;
 pub mod notify;
+pub mod render;
 pub mod report;
 pub mod service;
 pub mod store;

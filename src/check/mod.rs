@@ -219,6 +219,9 @@ pub struct PageReport {
     pub badge_offset: Option<usize>,
     /// Byte offset of the end of the body (the last real `</body>`), if any.
     pub body_end: Option<usize>,
+    /// The page has a `<script>` element (outside comments): what it shows may differ from
+    /// its markup, which is when the rendered check is worth running.
+    pub has_scripts: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -401,6 +404,7 @@ fn check_page(input: &PageInput<'_>, collect_links: bool) -> (PageReport, Vec<Ur
         badge: decisive.map(|s| s.kind),
         badge_offset: decisive.map(|s| s.offset),
         body_end,
+        has_scripts: scan.has_scripts,
     };
     (report, scan.links.unwrap_or_default())
 }
@@ -473,6 +477,7 @@ struct Scan<'b> {
     visible_text: Vec<std::ops::Range<usize>>,
     /// The page's links, when asked for.
     links: Option<Vec<Url>>,
+    has_scripts: bool,
 }
 
 impl<'b> Scan<'b> {
@@ -496,6 +501,7 @@ impl<'b> Scan<'b> {
             site_id_meta: None,
             visible_text: Vec::new(),
             links: None,
+            has_scripts: false,
         }
     }
 
@@ -558,6 +564,7 @@ impl<'b> Scan<'b> {
                     }
                 }
                 b"title" => self.in_title = true,
+                b"script" => self.has_scripts = true,
                 _ => {}
             }
             if self.head_start.is_some() && self.head_end.is_none() && !HEAD_CONTENT.contains(&name) && name != b"head"

@@ -48,16 +48,27 @@ fn print_report(target: &str, r: &PageReport) {
     );
 }
 
+/// What `govbadge check` looks at and where its screenshot goes.
+#[derive(Debug, Default)]
+pub struct CheckTarget {
+    /// The page to fetch.
+    pub url: Option<String>,
+    /// A saved page instead.
+    pub file: Option<std::path::PathBuf>,
+    /// Where to write the rendered check's screenshot of a non-compliant page.
+    pub screenshot: Option<std::path::PathBuf>,
+}
+
 /// `govbadge check`: checks one page (or a saved file) and prints the verdict; the exit code says compliant or not.
 pub async fn check(
     config: &Config,
-    url: Option<String>,
-    file: Option<std::path::PathBuf>,
+    target: CheckTarget,
     code: &SiteCode,
     base: Option<&str>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let base = badge_base(config, base)?;
+    let CheckTarget { url, file, screenshot } = target;
     if let Some(path) = file {
         let bytes = std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let report = check::check(&PageInput {
@@ -78,13 +89,20 @@ pub async fn check(
     let url = Url::parse(url.as_deref().unwrap_or_default()).map_err(|e| anyhow::anyhow!("URL: {e}"))?;
     let crawler = Crawler::new(&config.crawl, base)?;
     let result = crawler.check_one(&url, code.as_str()).await;
+    let shot = result.page().and_then(|p| p.rendered.as_ref()).and_then(|r| r.screenshot.as_deref());
+    if let (Some(path), Some(png)) = (&screenshot, shot) {
+        std::fs::write(path, png).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
     if json {
         println!("{}", serde_json::to_string(&result)?);
     } else {
         print_page(&result);
+        if let (Some(path), Some(_)) = (&screenshot, shot) {
+            println!("    截图：{}", path.display());
+        }
     }
-    match result.verdict() {
-        Some(v) => Ok(exit_for(v == Verdict::Compliant)),
+    match result.page() {
+        Some(_) => Ok(exit_for(result.compliant())),
         None => Ok(ExitCode::from(2)),
     }
 }
@@ -93,14 +111,21 @@ fn print_page(p: &PageResult) {
     match &p.outcome {
         PageOutcome::Checked(page) => {
             let v = page.verdict;
-            let mark = if v == Verdict::Compliant { "✓" } else { "✗" };
+            let mark = if page.compliant() { "✓" } else { "✗" };
             let kind = page.badge.filter(|k| k.is_legacy()).map(|k| format!("（{}）", k.label())).unwrap_or_default();
             println!("{mark} {} {}{kind}　{}", p.url, v.label(), page.title.as_deref().unwrap_or(""));
-            if v != Verdict::Compliant {
+            if v != Verdict::Compliant && page.rendered.as_ref().is_none_or(|r| !r.verdict.is_compliant()) {
                 println!("    说明：{}", v.advice());
             }
             for w in &page.warnings {
                 println!("    提示：{}", w.advice());
+            }
+            if let Some(r) = &page.rendered {
+                let inserted = if r.script_inserted { "（标识由页面脚本写入）" } else { "" };
+                println!("    渲染检查：{}{inserted}　{}", r.verdict.label(), r.verdict.advice());
+                if let Some(detail) = &r.detail {
+                    println!("    渲染说明：{detail}");
+                }
             }
         }
         PageOutcome::Failed { failure, .. } => {

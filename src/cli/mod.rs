@@ -56,6 +56,13 @@ pub enum Command {
         /// The badge service's base URL (default: `badge.base_url` from the configuration).
         #[arg(long)]
         badge_base: Option<String>,
+        /// Also load the page in headless chromium and judge the badge as a visitor sees it
+        /// (visible, full size, bottom centre, not covered), whatever `crawl.render` says.
+        #[arg(long, conflicts_with = "file")]
+        render: bool,
+        /// Where to write a PNG of the page's bottom when the rendered check fails.
+        #[arg(long, requires = "render")]
+        screenshot: Option<std::path::PathBuf>,
         /// Print one JSON object instead of a summary.
         #[arg(long)]
         json: bool,
@@ -151,10 +158,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { url, file, code, badge_base, json } => {
-            let config = Config::load(&cli.config)?;
+        Command::Check { url, file, code, badge_base, render, screenshot, json } => {
+            let mut config = Config::load(&cli.config)?;
+            if render {
+                config.crawl.render = crate::render::RenderMode::Always;
+            }
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(commands::check(&config, url, file, &code, badge_base.as_deref(), json))
+            let target = commands::CheckTarget { url, file, screenshot };
+            runtime.block_on(commands::check(&config, target, &code, badge_base.as_deref(), json))
         }
         Command::Sweep { region, resume, out, database } => {
             let mut config = Config::load(&cli.config)?;

@@ -10,6 +10,7 @@ pub mod sitemap;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ use self::robots::Robots;
 use crate::check::links;
 use crate::check::{self, PageInput};
 use crate::config::CrawlConfig;
+use crate::render::{Expected, RenderMode, RenderRequest, Renderer};
 
 /// A site to crawl: where to start, which hosts belong to it, which badge it must carry.
 #[derive(Debug, Clone)]
@@ -110,6 +112,26 @@ pub struct Crawler {
     /// never holds an async worker (the server's other requests go on), and many never pile
     /// up.
     checks: Arc<tokio::sync::Semaphore>,
+    /// The rendered check's browser tabs, unless `crawl.render` is `never`.
+    renderer: Option<Arc<Renderer>>,
+}
+
+/// What the rendered checks of one site's pages share: the hosts its pages may load from and
+/// the screenshots still to take.
+struct SiteRender {
+    hosts: Vec<String>,
+    screenshots_left: AtomicUsize,
+}
+
+impl SiteRender {
+    fn new(hosts: Vec<String>, screenshots: usize) -> Arc<Self> {
+        Arc::new(Self { hosts, screenshots_left: AtomicUsize::new(screenshots) })
+    }
+
+    /// Takes one screenshot from the site's allowance, if any is left.
+    fn take_screenshot(&self) -> bool {
+        self.screenshots_left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok()
+    }
 }
 
 /// The part of a robots.txt that is read (RFC 9309 asks for at least 500 KiB).
@@ -123,11 +145,19 @@ impl Crawler {
     /// Builds the HTTP clients; fails only when the TLS back end cannot start.
     pub fn new(config: &CrawlConfig, badge_base: Url) -> Result<Self, reqwest::Error> {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let renderer =
+            (config.render != RenderMode::Never).then(|| Arc::new(Renderer::new(config, badge_base.clone())));
         Ok(Self {
             fetcher: Fetcher::new(config)?,
             badge_base: Arc::new(badge_base),
             checks: Arc::new(tokio::sync::Semaphore::new(cores)),
+            renderer,
         })
+    }
+
+    /// The rendered check's renderer, when `crawl.render` is not `never`.
+    pub fn renderer(&self) -> Option<&Renderer> {
+        self.renderer.as_deref()
     }
 
     /// The crawl configuration in use.
@@ -149,7 +179,9 @@ impl Crawler {
     pub async fn check_one_with_legacy(&self, url: &Url, code: &str, legacy: Option<&LegacyIds>) -> PageResult {
         let host = url.host_str().unwrap_or_default().to_owned();
         let budget = Duration::from_secs(self.config().max_site_seconds);
-        let result = match tokio::time::timeout(budget, self.fetch_and_check(url, code, legacy, None, 0)).await {
+        let render = SiteRender::new(vec![host.clone()], 1);
+        let checking = self.fetch_and_check(url, code, legacy, None, 0, &render);
+        let result = match tokio::time::timeout(budget, checking).await {
             Ok((result, _)) => result,
             Err(_) => PageResult::failed(url, None, Failure::SiteTimeout, Some(SITE_TIMEOUT_DETAIL.into()), 0),
         };
@@ -184,6 +216,7 @@ impl Crawler {
         let mut frontier: VecDeque<(Url, usize)> = VecDeque::new();
         let mut summary = SiteSummary::default();
         let max_pages = max_pages.min(config.max_pages_per_site).max(1);
+        let render = SiteRender::new(hosts.iter().cloned().collect(), config.render_screenshots_per_site);
 
         let admit = |url: Url, depth: usize, seen: &mut HashSet<u64>, frontier: &mut VecDeque<(Url, usize)>| {
             let Some(url) = links::canonical(url) else {
@@ -260,12 +293,13 @@ impl Crawler {
                 let legacy = site.legacy.clone();
                 let delay = if config.respect_robots { rules.crawl_delay } else { None };
                 let crawler = self.clone();
+                let render = render.clone();
                 in_flight.spawn(async move {
                     // Waits for the host's turn, Retry-After sleeps and the fetch itself all end
                     // when the site's budget does.
                     if let Ok(done) = tokio::time::timeout_at(
                         deadline,
-                        crawler.fetch_and_check(&url, &code, legacy.as_ref(), delay, depth),
+                        crawler.fetch_and_check(&url, &code, legacy.as_ref(), delay, depth, &render),
                     )
                     .await
                     {
@@ -374,7 +408,8 @@ impl Crawler {
         pages
     }
 
-    /// One URL: wait for the host, fetch with retries on 429/503, check, extract links.
+    /// One URL: wait for the host, fetch with retries on 429/503, check, extract links; render
+    /// the page too when `crawl.render` asks for it.
     async fn fetch_and_check(
         &self,
         url: &Url,
@@ -382,6 +417,7 @@ impl Crawler {
         legacy: Option<&LegacyIds>,
         delay: Option<Duration>,
         depth: usize,
+        render: &SiteRender,
     ) -> (PageResult, Vec<Url>) {
         let config = self.config();
         let mut attempt = 0;
@@ -407,7 +443,12 @@ impl Crawler {
         match outcome {
             FetchOutcome::Page(page) => {
                 let (report, links, page) = self.check_fetched(page, code, legacy.cloned()).await;
+                let wants_render = config.render.wants(report.verdict, report.has_scripts);
                 let mut checked = CheckedPage::from_report(report);
+                if let (Some(renderer), true) = (&self.renderer, wants_render) {
+                    checked.rendered =
+                        Some(render_page(renderer, &page.final_url, code, legacy, &checked, render).await);
+                }
                 checked.certificate_problem = page.certificate_problem;
                 checked.redirected_to = (page.final_url != *url).then(|| format!("redirected to {}", page.final_url));
                 let result = PageResult {
@@ -470,6 +511,37 @@ impl Crawler {
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
     }
+}
+
+/// Renders a checked page and judges its badge as a visitor sees it; takes a screenshot of a
+/// non-compliant page while the site's allowance lasts.
+async fn render_page(
+    renderer: &Renderer,
+    url: &Url,
+    code: &str,
+    legacy: Option<&LegacyIds>,
+    checked: &CheckedPage,
+    site: &SiteRender,
+) -> crate::render::RenderedCheck {
+    let code = code.trim().to_ascii_uppercase();
+    let screenshot = site.take_screenshot();
+    let rendered = renderer
+        .render(&RenderRequest {
+            url,
+            hosts: &site.hosts,
+            expected: Expected {
+                code: &code,
+                legacy_code: legacy.map(|l| l.code.as_str()),
+                legacy_link_id: legacy.and_then(|l| l.link_id.as_deref()),
+            },
+            static_verdict: checked.verdict,
+            screenshot,
+        })
+        .await;
+    if screenshot && rendered.screenshot.is_none() {
+        site.screenshots_left.fetch_add(1, Ordering::Relaxed);
+    }
+    rendered
 }
 
 /// robots.txt is per scheme, host and port (RFC 9309).

@@ -9,6 +9,7 @@ use super::fetch::Failure;
 use crate::check::footer::Footer;
 use crate::check::{PageReport, Verdict, Warning};
 use crate::domain::site_status::SiteVerdict;
+use crate::render::{page_compliant, RenderedCheck};
 
 /// One fetched (or skipped) URL.
 #[derive(Debug, Clone)]
@@ -58,6 +59,8 @@ pub struct CheckedPage {
     pub certificate_problem: Option<String>,
     /// Where redirects led, when elsewhere.
     pub redirected_to: Option<String>,
+    /// The rendered check, when the page was also loaded in the browser (`crawl.render`).
+    pub rendered: Option<RenderedCheck>,
 }
 
 impl CheckedPage {
@@ -73,7 +76,13 @@ impl CheckedPage {
             footer: report.footer,
             certificate_problem: None,
             redirected_to: None,
+            rendered: None,
         }
+    }
+
+    /// Whether the page complies ([`page_compliant`]).
+    pub fn compliant(&self) -> bool {
+        page_compliant(self.verdict, self.rendered.as_ref().map(|r| r.verdict))
     }
 }
 
@@ -127,6 +136,11 @@ impl PageResult {
         self.page().map(|p| p.verdict)
     }
 
+    /// Whether the page was checked and complies ([`CheckedPage::compliant`]).
+    pub fn compliant(&self) -> bool {
+        self.page().is_some_and(CheckedPage::compliant)
+    }
+
     /// The fetch failure's detail, or where a checked page's redirects led.
     pub fn detail(&self) -> Option<&str> {
         match &self.outcome {
@@ -163,6 +177,10 @@ impl Serialize for PageResult {
             certificate_problem: Option<&'a str>,
             #[serde(skip_serializing_if = "Option::is_none")]
             detail: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            compliant: Option<bool>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            rendered: Option<&'a RenderedCheck>,
         }
         let page = self.page();
         Flat {
@@ -178,6 +196,8 @@ impl Serialize for PageResult {
             footer: page.map(|p| &p.footer),
             certificate_problem: page.and_then(|p| p.certificate_problem.as_deref()),
             detail: self.detail(),
+            compliant: page.map(CheckedPage::compliant),
+            rendered: page.and_then(|p| p.rendered.as_ref()),
         }
         .serialize(s)
     }
@@ -202,16 +222,22 @@ pub struct SiteSummary {
     pub verdicts: BTreeMap<&'static str, usize>,
     /// URLs by outcome (checked or the failure).
     pub outcomes: BTreeMap<&'static str, usize>,
+    /// Rendered pages by rendered verdict.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub rendered: BTreeMap<&'static str, usize>,
 }
 
 impl SiteSummary {
     pub(super) fn add(&mut self, page: &PageResult) {
         self.urls += 1;
         *self.outcomes.entry(page.outcome_str()).or_default() += 1;
-        if let Some(v) = page.verdict() {
+        if let Some(checked) = page.page() {
             self.pages += 1;
-            self.compliant += usize::from(v == Verdict::Compliant);
-            *self.verdicts.entry(v.as_str()).or_default() += 1;
+            self.compliant += usize::from(checked.compliant());
+            *self.verdicts.entry(checked.verdict.as_str()).or_default() += 1;
+            if let Some(rendered) = &checked.rendered {
+                *self.rendered.entry(rendered.verdict.as_str()).or_default() += 1;
+            }
         }
     }
 

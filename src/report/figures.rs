@@ -155,6 +155,13 @@ pub struct PageView {
     pub title: Option<String>,
     /// The page's character encoding.
     pub encoding: Option<String>,
+    /// Whether the page complies (static and rendered checks together).
+    pub compliant: bool,
+    /// The rendered check's verdict in Chinese, when the page was rendered; "标识由脚本写入"
+    /// is added where a script wrote the badge.
+    pub rendered_label: Option<String>,
+    /// The screenshot of the page's bottom, when one was kept.
+    pub screenshot_id: Option<i64>,
 }
 
 impl From<&PageRow> for PageView {
@@ -168,6 +175,19 @@ impl From<&PageRow> for PageView {
             warnings: warnings_text(&p.warnings),
             title: p.title.clone(),
             encoding: p.encoding.clone(),
+            compliant: p.compliant(),
+            rendered_label: rendered_text(p),
+            screenshot_id: p.screenshot_id,
         }
     }
+}
+
+/// The rendered verdict in Chinese, and whether a script wrote the badge.
+fn rendered_text(p: &PageRow) -> Option<String> {
+    let verdict = crate::render::RenderVerdict::parse(p.rendered.as_deref()?)?;
+    Some(if p.script_inserted() {
+        format!("{}（标识由脚本写入）", verdict.label())
+    } else {
+        verdict.label().to_owned()
+    })
 }

@@ -47,7 +47,7 @@ impl<W: Write> FailingSections<W> {
             self.write_current()?;
             self.current = Some((line.site.code.clone(), SiteView::from(line), Vec::new(), 0));
         }
-        if page.verdict.as_deref() == Some("compliant") {
+        if page.compliant() {
             return Ok(());
         }
         let Some((_, _, pages, more)) = &mut self.current else { return Ok(()) };

@@ -112,6 +112,13 @@ pub async fn write_reports(pool: &Pool, sweep_id: i64, out: &Path) -> Result<Pat
     book.finish(&data.summary)?.save(dir.join("report.xlsx"))?;
     let (spool, sections) = failing.finish()?;
     spool.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+    // Screenshots of non-compliant rendered pages, which the failing-page sections link to.
+    let shots = dir.join("screenshots");
+    sweeps::for_each_screenshot(pool, sweep.id, |id, png| {
+        std::fs::create_dir_all(&shots)?;
+        Ok::<_, ReportError>(std::fs::write(shots.join(format!("{id}.png")), png)?)
+    })
+    .await?;
     let mut index = create("index.html")?;
     write_html(pool, &sweep, &lines, &sections, &mut File::open(&spool_path)?, &mut index).await?;
     index.flush()?;

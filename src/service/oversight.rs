@@ -149,6 +149,21 @@ pub async fn site(ctx: &Context, actor: &Actor, code: &SiteCode) -> Result<SiteD
     Ok(SiteDetail { line, pages, history, notices })
 }
 
+/// The screenshot `id` the rendered check kept of a page of the site `code`, for a supervisor
+/// of the site's area (others get not found, as for the site itself).
+pub async fn screenshot(ctx: &Context, actor: &Actor, code: &SiteCode, id: i64) -> Result<Vec<u8>, ServiceError> {
+    let area = actor.oversight_prefix().ok_or(ServiceError::Forbidden)?;
+    let row = match sweeps::site(&ctx.pool, code.as_str()).await {
+        Ok(row) => row,
+        Err(crate::store::StoreError::NotFound) => return Err(ServiceError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    if !row.region.starts_with(&area) {
+        return Err(ServiceError::NotFound);
+    }
+    sweeps::screenshot(&ctx.pool, code.as_str(), id).await?.ok_or(ServiceError::NotFound)
+}
+
 /// The system categories present among `lines`, for the filter's choices.
 pub fn categories(lines: &[SiteLine]) -> Vec<String> {
     let mut all: Vec<String> = lines.iter().map(|l| l.site.category.clone()).filter(|c| !c.is_empty()).collect();

@@ -137,8 +137,8 @@ pub async fn check_site(
 /// Records one checked page as a site's whole result in run `sweep_id` (a unit's check of a
 /// page): compliant or not by that page, unreachable when it could not be checked.
 pub async fn record_page(pool: &Pool, sweep_id: i64, code: &str, result: PageResult) -> Result<(), SweepError> {
-    let (verdict, pages, compliant) = match result.verdict() {
-        Some(crate::check::Verdict::Compliant) => (SiteVerdict::Compliant, 1, 1),
+    let (verdict, pages, compliant) = match result.page() {
+        Some(page) if page.compliant() => (SiteVerdict::Compliant, 1, 1),
         Some(_) => (SiteVerdict::NonCompliant, 1, 0),
         None => (SiteVerdict::Unreachable, 0, 0),
     };
@@ -212,6 +212,7 @@ fn page_record(r: &PageResult) -> PageRecord<'_> {
         encoding: page.map(|p| p.encoding),
         footer: page.map(|p| &p.footer),
         certificate_problem: page.and_then(|p| p.certificate_problem.as_deref()),
+        rendered: page.and_then(|p| p.rendered.as_ref()),
     }
 }
 

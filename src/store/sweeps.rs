@@ -8,6 +8,7 @@ use crate::check::footer::Footer;
 use crate::check::{Verdict, Warning};
 use crate::domain::badge::BadgeStatus;
 use crate::domain::site_status::SiteVerdict;
+use crate::render::{page_compliant, RenderVerdict, RenderedCheck};
 
 /// A badged site as the crawler needs it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -152,7 +153,7 @@ pub async fn done_codes(pool: &SqlitePool, sweep_id: i64) -> Result<Vec<String>,
         .await?)
 }
 
-/// Page rows written per INSERT statement (11 values each, well under `SQLite`'s limit).
+/// Page rows written per INSERT statement (13 values each, well under `SQLite`'s limit).
 const PAGE_ROWS_PER_INSERT: usize = 64;
 
 /// One page's result, as stored.
@@ -176,6 +177,8 @@ pub struct PageRecord<'a> {
     pub footer: Option<&'a Footer>,
     /// A certificate problem tolerated to check the page.
     pub certificate_problem: Option<&'a str>,
+    /// The rendered check, when the page was rendered.
+    pub rendered: Option<&'a RenderedCheck>,
 }
 
 /// A finished site: its outcome and every page, in one transaction.
@@ -201,7 +204,8 @@ pub async fn record_site(
     outcome: &SiteOutcome<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let first_failing = outcome.results.iter().find(|r| r.verdict.is_some_and(|v| v != Verdict::Compliant));
+    let first_failing =
+        outcome.results.iter().find(|r| r.verdict.is_some_and(|v| !page_compliant(v, r.rendered.map(|c| c.verdict))));
     let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO sweep_sites (sweep_id, badge_code, site_verdict, pages, compliant, urls, first_failing_url,
@@ -224,7 +228,7 @@ pub async fn record_site(
     for chunk in outcome.results.chunks(PAGE_ROWS_PER_INSERT) {
         let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "INSERT INTO sweep_pages (sweep_id, badge_code, url, http_status, outcome, verdict, warnings, title,
-                                      encoding, footer, certificate_problem) ",
+                                      encoding, footer, certificate_problem, rendered, rendered_detail) ",
         );
         insert.push_values(chunk, |mut row, r| {
             let warnings = r.warnings.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(",");
@@ -239,10 +243,25 @@ pub async fn record_site(
                 .push_bind(r.title.map(str::to_owned))
                 .push_bind(r.encoding.map(str::to_owned))
                 .push_bind(footer)
-                .push_bind(r.certificate_problem.map(str::to_owned));
+                .push_bind(r.certificate_problem.map(str::to_owned))
+                .push_bind(r.rendered.map(|c| c.verdict.as_str()))
+                .push_bind(r.rendered.map(|c| serde_json::to_string(c).unwrap_or_default()));
         });
         insert.push(" ON CONFLICT (sweep_id, badge_code, url) DO NOTHING");
         insert.build().execute(&mut *tx).await?;
+    }
+    for r in outcome.results {
+        let Some(png) = r.rendered.and_then(|c| c.screenshot.as_deref()) else { continue };
+        sqlx::query(
+            "INSERT INTO sweep_screenshots (sweep_id, badge_code, url, png) VALUES (?, ?, ?, ?)
+             ON CONFLICT (sweep_id, badge_code, url) DO NOTHING",
+        )
+        .bind(sweep_id)
+        .bind(outcome.code)
+        .bind(r.url)
+        .bind(png)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -325,18 +344,70 @@ pub struct PageRow {
     pub title: Option<String>,
     /// The page's encoding.
     pub encoding: Option<String>,
+    /// The rendered verdict, when the page was rendered.
+    pub rendered: Option<String>,
+    /// The rendered check's measurements (JSON), when rendered.
+    pub rendered_detail: Option<String>,
+    /// The id of the screenshot of the page's bottom, when one was kept.
+    pub screenshot_id: Option<i64>,
+}
+
+impl PageRow {
+    /// Whether the page was checked and complies (static verdict and rendered check together,
+    /// as [`page_compliant`] says).
+    pub fn compliant(&self) -> bool {
+        let rendered = self.rendered.as_deref().and_then(RenderVerdict::parse);
+        self.verdict.as_deref().and_then(Verdict::parse).is_some_and(|v| page_compliant(v, rendered))
+    }
+
+    /// Whether the rendered check found the badge written by a script (not in the markup).
+    pub fn script_inserted(&self) -> bool {
+        self.rendered_detail
+            .as_deref()
+            .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+            .and_then(|d| d.get("script_inserted").and_then(serde_json::Value::as_bool))
+            .unwrap_or(false)
+    }
 }
 
 /// The pages of a site in a run.
 pub async fn pages(pool: &SqlitePool, sweep_id: i64, code: &str) -> Result<Vec<PageRow>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT url, http_status, outcome, verdict, warnings, title, encoding FROM sweep_pages
-         WHERE sweep_id = ? AND badge_code = ? ORDER BY id",
+        "SELECT p.url, p.http_status, p.outcome, p.verdict, p.warnings, p.title, p.encoding, p.rendered,
+                p.rendered_detail, s.id AS screenshot_id
+         FROM sweep_pages p
+         LEFT JOIN sweep_screenshots s ON s.sweep_id = p.sweep_id AND s.badge_code = p.badge_code AND s.url = p.url
+         WHERE p.sweep_id = ? AND p.badge_code = ? ORDER BY p.id",
     )
     .bind(sweep_id)
     .bind(code)
     .fetch_all(pool)
     .await?)
+}
+
+/// The screenshot `id` of a page of the site `code` (PNG bytes), if it exists.
+pub async fn screenshot(pool: &SqlitePool, code: &str, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT png FROM sweep_screenshots WHERE id = ? AND badge_code = ?")
+        .bind(id)
+        .bind(code)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// The screenshots of a run, one at a time: `each` gets the id and the PNG.
+pub async fn for_each_screenshot<E: From<StoreError>>(
+    pool: &SqlitePool,
+    sweep_id: i64,
+    mut each: impl FnMut(i64, &[u8]) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut rows =
+        sqlx::query_as::<_, (i64, Vec<u8>)>("SELECT id, png FROM sweep_screenshots WHERE sweep_id = ? ORDER BY id")
+            .bind(sweep_id)
+            .fetch(pool);
+    while let Some((id, png)) = futures_util::TryStreamExt::try_next(&mut rows).await.map_err(StoreError::from)? {
+        each(id, &png)?;
+    }
+    Ok(())
 }
 
 /// Scheduled checks already run for a site on a China-time date.

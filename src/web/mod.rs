@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sightings", get(sightings::list))
         .route("/dashboard", get(dashboard::index))
         .route("/dashboard/sites/{code}", get(dashboard::site))
+        .route("/dashboard/sites/{code}/screenshots/{id}", get(dashboard::screenshot))
         .route("/dashboard/download/{file}", get(dashboard::download))
         .route("/red/{code}", get(red_pages::public))
         .route("/portal/red-page", get(red_pages::edit).post(red_pages::save))

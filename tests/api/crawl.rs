@@ -198,6 +198,8 @@ pub fn test_crawl_config() -> CrawlConfig {
         max_pages_per_site: 200,
         max_retry_after_seconds: 5,
         allow_private_addresses: true,
+        // The browser is started only by the tests of the rendered check (tests/api/render_check.rs).
+        render: govbadge::render::RenderMode::Never,
         ..CrawlConfig::default()
     }
 }

@@ -57,6 +57,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     // The cast exercises the longest chain (county → city → province → central); tests of the
     // seed's default chain (own level → central) set it back.
     config.workflow.review_chain = govbadge::domain::workflow::ChainKind::EveryLevel;
+    // The browser is started only by the tests of the rendered check (tests/api/render_check.rs).
+    config.crawl.render = govbadge::render::RenderMode::Never;
     configure(&mut config);
     let ctx = govbadge::app::build(config).await.unwrap();
     tokio::spawn(govbadge::app::run_on(ctx.clone(), listener, false));

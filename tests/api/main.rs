@@ -21,6 +21,7 @@ mod public_sites;
 mod race;
 mod red_pages;
 mod register;
+mod render_check;
 mod rendered;
 mod report;
 mod screens;

@@ -104,6 +104,24 @@ pub async fn site(
     render(&state, Some(&user), "dashboard_site.html", data)
 }
 
+/// `GET /dashboard/sites/{code}/screenshots/{id}`: the bottom of a page as the rendered check
+/// saw it (PNG), for supervisors of the site's area.
+pub async fn screenshot(
+    State(state): State<AppState>,
+    User(user): User,
+    Path((code, id)): Path<(String, String)>,
+) -> Result<Response, HttpError> {
+    let code = crate::domain::badge::SiteCode::parse(&code).ok_or_else(HttpError::not_found)?;
+    let id: i64 = id.parse().map_err(|_| HttpError::not_found())?;
+    let png = oversight::screenshot(&state.ctx, &user.actor(), &code, id).await?;
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
+        (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600")),
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+    ];
+    Ok((headers, png).into_response())
+}
+
 /// `sites.csv`, `pages.csv`, `summary.csv` or `report.xlsx` of the filtered view.
 pub async fn download(
     State(state): State<AppState>,

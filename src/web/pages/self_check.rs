@@ -11,6 +11,7 @@ use crate::check::Verdict;
 use crate::crawl::fetch::Failure;
 use crate::domain::account::Role;
 use crate::domain::application::FieldErrors;
+use crate::render::{page_compliant, RenderVerdict};
 use crate::service::{self_check as service, ServiceError};
 use crate::store::sweeps;
 use crate::web::auth::{CsrfForm, SessionUser, User};
@@ -57,19 +58,31 @@ fn page_json(
     verdict: Option<&str>,
     warnings: &[&str],
     title: Option<&str>,
+    rendered: Option<(RenderVerdict, bool)>,
 ) -> Value {
     let verdict = verdict.and_then(Verdict::parse);
-    let advice = match verdict {
-        Some(v) => v.advice().to_owned(),
-        None => Failure::parse(outcome).map_or_else(|| outcome.to_owned(), |f| format!("未能检查：{}", f.advice())),
+    let ok = verdict.is_some_and(|v| page_compliant(v, rendered.map(|r| r.0)));
+    // Where the browser's view decides (a footer written by script, a badge off centre), the
+    // unit reads that; otherwise the static verdict.
+    let decisive = rendered.filter(|(r, _)| {
+        *r != RenderVerdict::RenderFailed
+            && matches!(verdict, Some(Verdict::Compliant | Verdict::Missing | Verdict::Hidden))
+    });
+    let (label, advice) = match (verdict, decisive) {
+        (Some(_), Some((r, true))) => (Some(format!("{}（标识由脚本写入）", r.label())), r.advice().to_owned()),
+        (Some(_), Some((r, false))) => (Some(r.label().to_owned()), r.advice().to_owned()),
+        (Some(v), None) => (Some(v.label().to_owned()), v.advice().to_owned()),
+        (None, _) => {
+            (None, Failure::parse(outcome).map_or_else(|| outcome.to_owned(), |f| format!("未能检查：{}", f.advice())))
+        }
     };
     let warning_advice: Vec<&str> =
         warnings.iter().filter_map(|w| crate::check::Warning::parse(w)).map(crate::check::Warning::advice).collect();
     json!({
         "url": url,
         "status": status,
-        "ok": verdict == Some(Verdict::Compliant),
-        "verdict_label": verdict.map(crate::check::Verdict::label),
+        "ok": ok,
+        "verdict_label": label,
         "advice": advice,
         "warnings": warning_advice,
         "title": title,
@@ -92,6 +105,7 @@ pub async fn check_page(
                 r.verdict().map(crate::check::Verdict::as_str),
                 &warnings,
                 checked.and_then(|p| p.title.as_deref()),
+                checked.and_then(|p| p.rendered.as_ref()).map(|r| (r.verdict, r.script_inserted)),
             );
             page(
                 &state,
@@ -136,7 +150,8 @@ pub async fn run(State(state): State<AppState>, User(user): User, Path(id): Path
         .iter()
         .map(|p| {
             let warnings: Vec<&str> = p.warnings.split(',').filter(|w| !w.is_empty()).collect();
-            page_json(&p.url, &p.outcome, p.http_status, p.verdict.as_deref(), &warnings, p.title.as_deref())
+            let rendered = p.rendered.as_deref().and_then(RenderVerdict::parse).map(|r| (r, p.script_inserted()));
+            page_json(&p.url, &p.outcome, p.http_status, p.verdict.as_deref(), &warnings, p.title.as_deref(), rendered)
         })
         .collect();
     let checked = rows.iter().filter(|r| r["verdict_label"].is_string()).count();

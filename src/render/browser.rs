@@ -1,0 +1,152 @@
+//! Starting Debian's headless chromium for the rendered check: a private profile directory, no
+//! extensions, background traffic or downloads, a JavaScript heap cap, the crawler's own host
+//! mappings, and its `DevTools` WebSocket read from stderr. The process is killed and its profile
+//! removed when the [`Browser`] is dropped.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use super::cdp::{CdpError, Connection};
+use crate::config::CrawlConfig;
+
+/// How long chromium may take to start and print its `DevTools` address.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// The window every page is laid out in (a common desktop size).
+pub const VIEWPORT: (u32, u32) = (1280, 800);
+
+/// A running chromium and its `DevTools` connection.
+pub struct Browser {
+    /// The `DevTools` connection.
+    pub connection: Arc<Connection>,
+    child: Child,
+    profile: PathBuf,
+}
+
+/// Why the browser could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// The executable could not be run.
+    #[error("starting {path}: {source}")]
+    Spawn {
+        /// The configured executable.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// It ran but never printed its `DevTools` address.
+    #[error("chromium printed no DevTools address within {0:?}")]
+    NoDevTools(Duration),
+    /// Its `DevTools` WebSocket could not be opened.
+    #[error(transparent)]
+    Connect(#[from] CdpError),
+}
+
+impl Browser {
+    /// Starts chromium as `crawl.render_browser` says.
+    pub async fn launch(config: &CrawlConfig) -> Result<Self, LaunchError> {
+        let profile =
+            std::env::temp_dir().join(format!("govbadge-render-{}-{}", std::process::id(), rand::random::<u64>()));
+        let mut command = Command::new(&config.render_browser);
+        command
+            .args([
+                "--headless",
+                "--remote-debugging-port=0",
+                "--remote-debugging-address=127.0.0.1",
+                "--no-first-run",
+                "--no-default-browser-check",
+                "--disable-gpu",
+                "--disable-extensions",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-default-apps",
+                "--disable-dev-shm-usage",
+                "--disable-features=Translate,MediaRouter,OptimizationHints,AutofillServerCommunication",
+                "--mute-audio",
+                "--hide-scrollbars",
+                "--force-device-scale-factor=1",
+                "--no-pings",
+                "--deny-permission-prompts",
+            ])
+            .arg(format!("--window-size={},{}", VIEWPORT.0, VIEWPORT.1))
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(format!("--js-flags=--max-old-space-size={}", config.render_memory_mb.max(16)))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        if running_as_root() {
+            // chromium's sandbox cannot run as root; the page runs in its renderer without it.
+            command.arg("--no-sandbox");
+        }
+        if let Some(rules) = resolver_rules(config) {
+            command.arg(format!("--host-resolver-rules={rules}"));
+        }
+        let mut child = command
+            .spawn()
+            .map_err(|source| LaunchError::Spawn { path: config.render_browser.display().to_string(), source })?;
+        let stderr = child.stderr.take().expect("piped");
+        let mut lines = BufReader::new(stderr).lines();
+        let ws_url = tokio::time::timeout(START_TIMEOUT, async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(at) = line.find("ws://") {
+                    return Some(line[at..].trim().to_owned());
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some(ws_url) = ws_url else {
+            let _ = std::fs::remove_dir_all(&profile);
+            return Err(LaunchError::NoDevTools(START_TIMEOUT));
+        };
+        // The rest of stderr is read and dropped, so chromium never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let connection = match Connection::connect(&ws_url).await {
+            Ok(connection) => connection,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&profile);
+                return Err(e.into());
+            }
+        };
+        Ok(Self { connection, child, profile })
+    }
+
+    /// The process id, for memory figures.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// `/proc/self` belongs to the process's effective user.
+fn running_as_root() -> bool {
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// The crawler's fixed host addresses (`crawl.resolve`) as chromium's resolver rules, so the
+/// browser reaches the same servers the crawler fetched from (a port of 0 keeps the URL's).
+fn resolver_rules(config: &CrawlConfig) -> Option<String> {
+    let rules: Vec<String> = config
+        .resolve
+        .iter()
+        .map(|(host, addr)| match addr.port() {
+            0 => format!("MAP {host} {}", addr.ip()),
+            _ => format!("MAP {host} {addr}"),
+        })
+        .collect();
+    (!rules.is_empty()).then(|| rules.join(", "))
+}
