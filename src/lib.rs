@@ -7,14 +7,15 @@
 //! - `web`: the axum pages (Simplified Chinese) and JSON API;
 //! - `notify`: the outbox sender for e-mail and SMS;
 //! - `badge`: the install snippet, the badge script and images, sightings;
-//! - `check` and `crawl`: the page check and the crawler, sweeps;
+//! - `check` and `crawl`: the page check and the crawler, sweeps; `render`: the rendered check
+//!   (the page in headless chromium, the badge as a visitor sees it);
 //! - `report`: sweep reports (CSV, XLSX, HTML with SVG charts);
 //! - `markup`: escaping for HTML built without templates; `errors`: the text of an error chain;
 //! - `cli`: the command line and the output of its commands;
 //! - `app`: building and running the service, and its demo data.
 //!
 //! Imports point down these layers: `app` → `cli`/`web` → `service` → `report`, `badge`,
-//! `notify` → `store`, `crawl` → `check`, `domain`, `config`. Only `store` speaks SQL.
+//! `notify` → `store`, `crawl` → `render` → `check`, `domain`, `config`. Only `store` speaks SQL.
 
 pub mod app;
 pub mod badge;

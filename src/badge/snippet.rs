@@ -3,10 +3,8 @@
 
 use crate::domain::badge::{BadgeCode, SiteCode};
 
-/// Rendered size of the badge image, reserved in the markup so the page does not shift.
-pub const BADGE_WIDTH: u32 = 110;
-/// Nominal height of the badge image in CSS pixels.
-pub const BADGE_HEIGHT: u32 = 55;
+/// The badge image's size, reserved in the markup so the page does not shift.
+pub use crate::domain::badge::{BADGE_HEIGHT, BADGE_WIDTH};
 
 /// The snippet for `code`, served from `base` (no trailing slash needed).
 pub fn install_snippet(base: &str, code: &BadgeCode) -> String {

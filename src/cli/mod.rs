@@ -145,6 +145,14 @@ pub enum ImportCommand {
     },
 }
 
+/// Logs of `check` and `crawl` go to stderr only when `RUST_LOG` asks for them: their output
+/// is the report.
+fn init_tracing_if_asked() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        crate::app::init_tracing();
+    }
+}
+
 /// Runs one command; `Err` is a usage or I/O error (exit 2).
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -163,6 +171,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if render {
                 config.crawl.render = crate::render::RenderMode::Always;
             }
+            init_tracing_if_asked();
             let runtime = tokio::runtime::Runtime::new()?;
             let target = commands::CheckTarget { url, file, screenshot };
             runtime.block_on(commands::check(&config, target, &code, badge_base.as_deref(), json))
@@ -194,6 +203,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Crawl { url, code, badge_base, max_pages, json } => {
             let config = Config::load(&cli.config)?;
+            init_tracing_if_asked();
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(commands::crawl(&config, &url, &code, badge_base.as_deref(), max_pages, json))
         }

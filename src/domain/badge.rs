@@ -13,6 +13,12 @@ use super::region::RegionCode;
 /// The highest serial a region can issue.
 pub const MAX_SERIAL: u32 = 999_999;
 
+/// The badge's nominal width on a page, in CSS pixels (the install snippet reserves it, the
+/// rendered check holds pages to it).
+pub const BADGE_WIDTH: u32 = 110;
+/// The badge's nominal height on a page, in CSS pixels.
+pub const BADGE_HEIGHT: u32 = 55;
+
 /// A website badge code (网站标识代码), its check character verified.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BadgeCode(String);

@@ -4,17 +4,17 @@
 //! reference for "before `</body>`": it tells a footer written by script from a missing badge,
 //! and a badge that is present but tiny, off to one side or covered from a good one.
 //!
-//! Each page gets a fresh tab in a fresh browser context (no cookies or storage shared between
-//! sites), a time budget, a JavaScript heap cap, no downloads, no pop-ups, and requests only to
-//! the site's hosts and the badge service: anything else is failed before it leaves the browser.
-//! Tabs are pooled by a semaphore (`crawl.render_tabs`); the browser starts on first use and
-//! again if it dies.
+//! Pages are rendered in a pool of at most `crawl.render_tabs` tabs, each in a browser context
+//! of its own, reused page after page and replaced after a failure or [`PAGES_PER_TAB`] pages.
+//! Each page gets a time budget, a JavaScript heap cap, no downloads, no pop-ups, and requests
+//! only to the site's hosts and the badge service: anything else is failed before it leaves the
+//! browser. The browser starts on first use and again if it dies.
 
 pub mod browser;
 pub mod cdp;
 pub mod verdict;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -127,7 +127,10 @@ pub struct RenderRequest<'a> {
 /// The height of a screenshot of the page's bottom, in CSS pixels.
 const SCREENSHOT_HEIGHT: f64 = 600.0;
 /// The network is taken as settled after this long without a request in flight.
-const NETWORK_IDLE: Duration = Duration::from_millis(500);
+const NETWORK_IDLE: Duration = Duration::from_millis(300);
+/// A tab (and its browser context) is closed and a fresh one opened after this many pages, so
+/// that what pages leave behind (caches, service workers, leaks) stays bounded.
+const PAGES_PER_TAB: usize = 50;
 /// After the load event, scripts get at most this long to finish their requests.
 const SETTLE_MAX: Duration = Duration::from_secs(3);
 /// Closing a tab and its context, at most.
@@ -138,6 +141,8 @@ pub struct Renderer {
     config: CrawlConfig,
     badge_base: Url,
     tabs: Semaphore,
+    /// Tabs between pages, ready for the next one.
+    idle: std::sync::Mutex<Vec<Tab>>,
     browser: Mutex<Option<Arc<Browser>>>,
 }
 
@@ -149,6 +154,7 @@ impl Renderer {
             config: config.clone(),
             badge_base,
             tabs: Semaphore::new(config.render_tabs.max(1)),
+            idle: std::sync::Mutex::new(Vec::new()),
             browser: Mutex::new(None),
         }
     }
@@ -161,24 +167,52 @@ impl Renderer {
     /// Renders and judges one page; never fails (a page that cannot be rendered is
     /// [`RenderVerdict::RenderFailed`] with the reason).
     pub async fn render(&self, request: &RenderRequest<'_>) -> RenderedCheck {
-        let Ok(_tab) = self.tabs.acquire().await else { return RenderedCheck::failed("renderer closed") };
-        let browser = match self.running_browser().await {
-            Ok(browser) => browser,
-            Err(e) => return RenderedCheck::failed(e),
+        let Ok(_slot) = self.tabs.acquire().await else { return RenderedCheck::failed("renderer closed") };
+        let started = Instant::now();
+        let mut tab = match self.idle_tab() {
+            Some(tab) => tab,
+            None => match self.running_browser().await {
+                Ok(browser) => match Tab::open(&browser.connection).await {
+                    Ok(tab) => tab,
+                    Err(e) => return RenderedCheck::failed(e.to_string()),
+                },
+                Err(e) => return RenderedCheck::failed(e),
+            },
         };
-        let connection = browser.connection.clone();
-        let tab = match Tab::open(&connection).await {
-            Ok(tab) => tab,
-            Err(e) => return RenderedCheck::failed(e.to_string()),
-        };
+        let opened = started.elapsed();
         let budget = Duration::from_secs(self.config.render_page_seconds.max(1));
         let outcome = tokio::time::timeout(budget, self.render_in(&tab, request)).await;
-        tab.close().await;
-        match outcome {
+        tab.pages += 1;
+        tracing::debug!(
+            url = %request.url,
+            open_ms = opened.as_millis(),
+            render_ms = (started.elapsed() - opened).as_millis(),
+            "page rendered"
+        );
+        let check = match outcome {
             Ok(Ok(check)) => check,
             Ok(Err(e)) => RenderedCheck::failed(e.to_string()),
             Err(_) => RenderedCheck::failed(format!("not rendered within {} s", budget.as_secs())),
+        };
+        // A tab that failed (a page still spinning, a crashed renderer) or has served its
+        // share of pages is closed with its context; the others wait for the next page.
+        if check.verdict == RenderVerdict::RenderFailed || tab.pages >= PAGES_PER_TAB {
+            tab.close().await;
+        } else {
+            self.idle.lock().expect("not poisoned").push(tab);
         }
+        check
+    }
+
+    /// A tab left by an earlier page, if its browser still runs.
+    fn idle_tab(&self) -> Option<Tab> {
+        let mut idle = self.idle.lock().expect("not poisoned");
+        while let Some(tab) = idle.pop() {
+            if tab.connection.is_open() {
+                return Some(tab);
+            }
+        }
+        None
     }
 
     async fn running_browser(&self) -> Result<Arc<Browser>, String> {
@@ -201,52 +235,42 @@ impl Renderer {
         }
         allowed.extend(request.url.host_str().map(str::to_owned));
         allowed.extend(self.badge_base.host_str().map(str::to_owned));
-        let (state_tx, mut state) = watch::channel(TabState::default());
-        let events = tab.connection.subscribe(&tab.session);
-        let watcher = tokio::spawn(watch_tab(tab.connection.clone(), tab.session.clone(), events, allowed, state_tx));
-        let result = async {
-            tab.call("Fetch.enable", json!({ "patterns": [{ "urlPattern": "*", "requestStage": "Request" }] })).await?;
-            tab.call("Network.enable", json!({})).await?;
-            tab.call("Page.enable", json!({})).await?;
-            tab.call(
-                "Page.addScriptToEvaluateOnNewDocument",
-                json!({ "source": "window.open = function () { return null; };" }),
-            )
-            .await?;
-            tab.call(
-                "Emulation.setDeviceMetricsOverride",
-                json!({ "width": VIEWPORT.0, "height": VIEWPORT.1, "deviceScaleFactor": 1, "mobile": false }),
-            )
-            .await?;
-            let navigated = tab.call("Page.navigate", json!({ "url": request.url.as_str() })).await?;
-            if let Some(error) = navigated.get("errorText").and_then(Value::as_str) {
-                return Ok(RenderedCheck::failed(format!("navigation failed: {error}")));
-            }
-            wait_until_settled(&mut state).await;
-            if state.borrow().crashed {
-                return Ok(RenderedCheck::failed("the page's renderer crashed (memory budget?)"));
-            }
-            let measurement = self.measure(tab).await?;
-            let (verdict, badge) = verdict::decide(&measurement, &request.expected);
-            let screenshot = if request.screenshot && !verdict.is_compliant() {
-                screenshot(tab, &measurement, badge.as_ref()).await
-            } else {
-                None
-            };
-            Ok(RenderedCheck {
-                verdict,
-                script_inserted: badge.is_some() && request.static_verdict == Verdict::Missing,
-                badge,
-                page_size: Some((measurement.page_width, measurement.page_height)),
-                blocked_requests: state.borrow().blocked,
-                detail: None,
-                screenshot,
-            })
+        tab.state.send_replace(TabState { allowed, ..TabState::default() });
+        let mut state = tab.state.subscribe();
+        let navigated = tab.call("Page.navigate", json!({ "url": request.url.as_str() })).await?;
+        if let Some(error) = navigated.get("errorText").and_then(Value::as_str) {
+            return Ok(RenderedCheck::failed(format!("navigation failed: {error}")));
         }
-        .await;
-        tab.connection.unsubscribe(&tab.session);
-        watcher.abort();
-        result
+        let navigated_at = Instant::now();
+        wait_until_settled(&mut state).await;
+        let settled_at = Instant::now();
+        if state.borrow().crashed {
+            return Ok(RenderedCheck::failed("the page's renderer crashed (memory budget?)"));
+        }
+        let measurement = self.measure(tab).await?;
+        let (verdict, badge) = verdict::decide(&measurement, &request.expected);
+        let measured_at = Instant::now();
+        let screenshot = if request.screenshot && !verdict.is_compliant() {
+            screenshot(tab, &measurement, badge.as_ref()).await
+        } else {
+            None
+        };
+        tracing::debug!(
+            settle_ms = (settled_at - navigated_at).as_millis(),
+            measure_ms = (measured_at - settled_at).as_millis(),
+            screenshot_ms = measured_at.elapsed().as_millis(),
+            "rendered page's phases"
+        );
+        let blocked_requests = state.borrow().blocked;
+        Ok(RenderedCheck {
+            verdict,
+            script_inserted: badge.is_some() && request.static_verdict == Verdict::Missing,
+            badge,
+            page_size: Some((measurement.page_width, measurement.page_height)),
+            blocked_requests,
+            detail: None,
+            screenshot,
+        })
     }
 
     async fn measure(&self, tab: &Tab) -> Result<Measurement, CdpError> {
@@ -276,11 +300,13 @@ async fn screenshot(tab: &Tab, m: &Measurement, badge: Option<&MeasuredBadge>) -
     base64::engine::general_purpose::STANDARD.decode(answer.get("data")?.as_str()?).ok()
 }
 
-/// What the tab's event watcher has seen.
+/// What the tab's event watcher has seen of the page being rendered (reset for each page).
 #[derive(Debug, Clone, Default)]
 struct TabState {
+    /// Hosts the page may load from.
+    allowed: HashSet<String>,
     loaded: bool,
-    in_flight: usize,
+    in_flight: HashSet<String>,
     last_activity: Option<Instant>,
     blocked: usize,
     crashed: bool,
@@ -294,7 +320,7 @@ async fn wait_until_settled(state: &mut watch::Receiver<TabState>) {
     loop {
         let (quiet_since, crashed) = {
             let s = state.borrow_and_update();
-            let quiet = (s.in_flight == 0).then(|| s.last_activity.unwrap_or_else(Instant::now));
+            let quiet = s.in_flight.is_empty().then(|| s.last_activity.unwrap_or_else(Instant::now));
             (quiet, s.crashed)
         };
         if crashed || Instant::now() >= settle_deadline {
@@ -309,23 +335,21 @@ async fn wait_until_settled(state: &mut watch::Receiver<TabState>) {
     }
 }
 
-/// Answers the tab's paused requests (the site and the badge service only), counts requests in
-/// flight, and notes the load event, crashes and dialogs.
+/// Answers the tab's paused requests (the allowed hosts only), follows requests in flight, and
+/// notes the load event, crashes and dialogs. Runs as long as the tab.
 async fn watch_tab(
     connection: Arc<Connection>,
     session: String,
     mut events: tokio::sync::mpsc::UnboundedReceiver<cdp::Event>,
-    allowed: HashSet<String>,
-    state: watch::Sender<TabState>,
+    state: Arc<watch::Sender<TabState>>,
 ) {
-    let mut in_flight: HashMap<String, ()> = HashMap::new();
     while let Some(event) = events.recv().await {
         let p = &event.params;
         let request_id = || p.get("requestId").and_then(Value::as_str).unwrap_or_default().to_owned();
         match event.method.as_str() {
             "Fetch.requestPaused" => {
                 let url = p.pointer("/request/url").and_then(Value::as_str).unwrap_or_default();
-                if request_allowed(url, &allowed) {
+                if request_allowed(url, &state.borrow().allowed) {
                     connection.send(&session, "Fetch.continueRequest", json!({ "requestId": request_id() }));
                 } else {
                     connection.send(
@@ -336,26 +360,20 @@ async fn watch_tab(
                     state.send_modify(|s| s.blocked += 1);
                 }
             }
-            "Network.requestWillBeSent" => {
-                in_flight.insert(request_id(), ());
-                let n = in_flight.len();
-                state.send_modify(|s| {
-                    s.in_flight = n;
-                    s.last_activity = Some(Instant::now());
-                });
-            }
-            "Network.loadingFinished" | "Network.loadingFailed" => {
-                in_flight.remove(&request_id());
-                let n = in_flight.len();
-                state.send_modify(|s| {
-                    s.in_flight = n;
-                    s.last_activity = Some(Instant::now());
-                });
-            }
+            "Network.requestWillBeSent" => state.send_modify(|s| {
+                s.in_flight.insert(request_id());
+                s.last_activity = Some(Instant::now());
+            }),
+            "Network.loadingFinished" | "Network.loadingFailed" => state.send_modify(|s| {
+                s.in_flight.remove(&request_id());
+                s.last_activity = Some(Instant::now());
+            }),
             "Page.loadEventFired" => state.send_modify(|s| s.loaded = true),
             "Inspector.targetCrashed" => state.send_modify(|s| s.crashed = true),
             "Page.javascriptDialogOpening" => {
-                connection.send(&session, "Page.handleJavaScriptDialog", json!({ "accept": false }));
+                // Leaving a page is allowed (`beforeunload`); alerts and prompts are dismissed.
+                let leaving = p.get("type").and_then(Value::as_str) == Some("beforeunload");
+                connection.send(&session, "Page.handleJavaScriptDialog", json!({ "accept": leaving }));
             }
             _ => {}
         }
@@ -376,18 +394,23 @@ fn request_allowed(url: &str, allowed: &HashSet<String>) -> bool {
     }
 }
 
-/// A tab of its own browser context, attached over the browser's connection.
+/// A tab in a browser context of its own, attached over the browser's connection, with its
+/// event watcher. It renders pages one after another until it is closed.
 struct Tab {
     connection: Arc<Connection>,
     context: String,
     session: String,
+    state: Arc<watch::Sender<TabState>>,
+    watcher: tokio::task::JoinHandle<()>,
+    /// Pages rendered in it so far.
+    pages: usize,
 }
 
 impl Tab {
     async fn open(connection: &Arc<Connection>) -> Result<Self, CdpError> {
         let context = connection.call(None, "Target.createBrowserContext", json!({ "disposeOnDetach": true })).await?;
         let context = context.get("browserContextId").and_then(Value::as_str).unwrap_or_default().to_owned();
-        let opened = async {
+        let attached = async {
             connection
                 .call(None, "Browser.setDownloadBehavior", json!({ "behavior": "deny", "browserContextId": context }))
                 .await?;
@@ -404,14 +427,44 @@ impl Tab {
             Ok::<_, CdpError>(attached.get("sessionId").and_then(Value::as_str).unwrap_or_default().to_owned())
         }
         .await;
-        match opened {
-            Ok(session) => Ok(Self { connection: connection.clone(), context, session }),
+        let session = match attached {
+            Ok(session) => session,
             Err(e) => {
                 let _ =
                     connection.call(None, "Target.disposeBrowserContext", json!({ "browserContextId": context })).await;
+                return Err(e);
+            }
+        };
+        let state = Arc::new(watch::channel(TabState::default()).0);
+        let events = connection.subscribe(&session);
+        let watcher = tokio::spawn(watch_tab(connection.clone(), session.clone(), events, state.clone()));
+        let tab = Self { connection: connection.clone(), context, session, state, watcher, pages: 0 };
+        match tab.prepare().await {
+            Ok(()) => Ok(tab),
+            Err(e) => {
+                tab.close().await;
                 Err(e)
             }
         }
+    }
+
+    /// Every request paused for the allow list, network and page events on, pop-ups off, the
+    /// desktop window size.
+    async fn prepare(&self) -> Result<(), CdpError> {
+        self.call("Fetch.enable", json!({ "patterns": [{ "urlPattern": "*", "requestStage": "Request" }] })).await?;
+        self.call("Network.enable", json!({})).await?;
+        self.call("Page.enable", json!({})).await?;
+        self.call(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": "window.open = function () { return null; };" }),
+        )
+        .await?;
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": VIEWPORT.0, "height": VIEWPORT.1, "deviceScaleFactor": 1, "mobile": false }),
+        )
+        .await?;
+        Ok(())
     }
 
     async fn call(&self, method: &str, params: Value) -> Result<Value, CdpError> {
@@ -420,6 +473,8 @@ impl Tab {
 
     /// Closes the tab with its context (cookies, storage, any window it opened).
     async fn close(self) {
+        self.connection.unsubscribe(&self.session);
+        self.watcher.abort();
         let dispose =
             self.connection.call(None, "Target.disposeBrowserContext", json!({ "browserContextId": self.context }));
         let _ = tokio::time::timeout(CLOSE_TIMEOUT, dispose).await;

@@ -91,7 +91,10 @@
       x: x, y: y, width: box.width, height: box.height,
       displayed: displayed, visible: visible, opacity: opacity,
       shown_fraction: area > 0 ? shown / area : 0,
-      covered_by: coveredBy
+      covered_by: coveredBy,
+      // An image that did not load (the badge service unreachable) is drawn as its alt text:
+      // its size says nothing of the page's markup.
+      image_failed: t.tagName === "IMG" && t.complete && t.naturalWidth === 0
     });
   }
   return {

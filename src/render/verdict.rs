@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::badge::snippet::{BADGE_HEIGHT, BADGE_WIDTH};
 use crate::check::Verdict;
+use crate::domain::badge::{BADGE_HEIGHT, BADGE_WIDTH};
 
 /// The rendered check's verdict, beside the static one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString)]
@@ -98,6 +98,10 @@ pub struct MeasuredBadge {
     pub shown_fraction: f64,
     /// The element found at its centre instead of it (`tag#id.class`), when covered.
     pub covered_by: Option<String>,
+    /// The badge image did not load (the badge service was unreachable): its size is not
+    /// judged.
+    #[serde(default)]
+    pub image_failed: bool,
 }
 
 /// What the probe returns.
@@ -183,6 +187,7 @@ fn problem(m: &Measurement, b: &MeasuredBadge) -> RenderVerdict {
         return RenderVerdict::Covered;
     }
     if b.kind == "govbadge"
+        && !b.image_failed
         && (b.width + SIZE_SLACK < f64::from(BADGE_WIDTH) || b.height + SIZE_SLACK < f64::from(BADGE_HEIGHT))
     {
         return RenderVerdict::TooSmall;
@@ -260,6 +265,7 @@ mod tests {
             opacity: 1.0,
             shown_fraction: 1.0,
             covered_by: None,
+            image_failed: false,
         }
     }
 
@@ -276,6 +282,8 @@ mod tests {
         assert_eq!(v(badge(10.0, 1420.0, 110.0, 55.0)), RenderVerdict::NotCentred);
         assert_eq!(v(badge(585.0, 100.0, 110.0, 55.0)), RenderVerdict::NotAtBottom);
         assert_eq!(v(badge(585.0, 1420.0, 10.0, 5.0)), RenderVerdict::TooSmall);
+        let unloaded = MeasuredBadge { image_failed: true, ..badge(585.0, 1420.0, 80.0, 24.0) };
+        assert_eq!(v(unloaded), RenderVerdict::RenderedCompliant, "an image the badge service did not serve");
         assert_eq!(
             v(MeasuredBadge { covered_by: Some("div#banner".into()), ..badge(585.0, 1420.0, 110.0, 55.0) }),
             RenderVerdict::Covered

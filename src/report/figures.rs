@@ -183,7 +183,7 @@ impl From<&PageRow> for PageView {
 }
 
 /// The rendered verdict in Chinese, and whether a script wrote the badge.
-fn rendered_text(p: &PageRow) -> Option<String> {
+pub fn rendered_text(p: &PageRow) -> Option<String> {
     let verdict = crate::render::RenderVerdict::parse(p.rendered.as_deref()?)?;
     Some(if p.script_inserted() {
         format!("{}（标识由脚本写入）", verdict.label())

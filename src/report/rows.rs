@@ -41,12 +41,13 @@ pub const SITE_COLUMNS: [(&str, &str); 23] = [
 ];
 
 /// The pages file's columns: key and Chinese heading.
-pub const PAGE_COLUMNS: [(&str, &str); 8] = [
+pub const PAGE_COLUMNS: [(&str, &str); 9] = [
     ("code", "标识代码"),
     ("url", "网址"),
     ("http_status", "HTTP状态"),
     ("outcome", "访问结果"),
     ("verdict", "判定"),
+    ("rendered", "渲染检查"),
     ("warnings", "提示"),
     ("title", "页面标题"),
     ("encoding", "编码"),
@@ -349,6 +350,7 @@ pub fn page_cells(code: &str, p: &PageRow) -> Vec<String> {
         p.http_status.map(|s| s.to_string()).unwrap_or_default(),
         outcome_label(&p.outcome).to_owned(),
         verdict_text(p.verdict.as_deref()).to_owned(),
+        super::figures::rendered_text(p).unwrap_or_default(),
         warnings_text(&p.warnings),
         p.title.clone().unwrap_or_default(),
         p.encoding.clone().unwrap_or_default(),

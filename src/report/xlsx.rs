@@ -63,7 +63,7 @@ impl XlsxReport {
             }
         }
         sheet.autofilter(0, 0, sites.len() as u32, (SITE_COLUMNS.len() - 1) as u16)?;
-        add_sheet(&mut book, "页面", &PAGE_COLUMNS, &[16.0, 50.0, 10.0, 12.0, 14.0, 20.0, 36.0, 10.0])?;
+        add_sheet(&mut book, "页面", &PAGE_COLUMNS, &[16.0, 50.0, 10.0, 12.0, 14.0, 16.0, 20.0, 36.0, 10.0])?;
         Ok(Self { book, pages: 0 })
     }
 

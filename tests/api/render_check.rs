@@ -245,6 +245,8 @@ async fn a_sweep_keeps_rendered_verdicts_and_screenshots_for_the_area_supervisor
     assert!(png.starts_with(b"\x89PNG"));
     let index = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert!(index.contains(&format!("screenshots/{shot}.png")), "the failing page links its screenshot");
+    let csv = String::from_utf8(std::fs::read(dir.join("pages.csv")).unwrap()).unwrap();
+    assert!(csv.contains("渲染检查") && csv.contains("渲染后合规（标识由脚本写入）") && csv.contains("渲染后仍无标识"));
 }
 
 #[test]
@@ -278,4 +280,72 @@ fn check_render_prints_the_rendered_verdict_and_writes_the_screenshot() {
     assert!(text.contains("标识尺寸过小"), "{text}");
     assert!(std::fs::read(shot.path()).unwrap().starts_with(b"\x89PNG"), "the screenshot of the failing page");
     drop(runtime);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_pages_use_up_their_own_budget_and_nothing_else() {
+    let (app, code, parts) = badged_site().await;
+    let (tracker_port, tracker_hits) = serve(BTreeMap::new()).await;
+    let tracker = format!("http://{TRACKER}:{tracker_port}");
+    let snippet = &parts["snippet"];
+    let pages = BTreeMap::from([
+        (
+            "/",
+            page(
+                "首页",
+                "",
+                &format!("<a href=\"/spin\">1</a><a href=\"/hog\">2</a><a href=\"/escape\">3</a>{snippet}"),
+            ),
+        ),
+        // Scripts that never end, and that eat memory until the heap cap stops them.
+        ("/spin", page("死循环", "", &format!("{snippet}<script>for(;;){{}}</script>"))),
+        (
+            "/hog",
+            page(
+                "耗尽内存",
+                "",
+                &format!("{snippet}<script>var a=[];for(;;){{a.push(new Array(1e6).fill(Math.random()));}}</script>"),
+            ),
+        ),
+        // A page that tries to reach elsewhere: a pop-up, a frame, an image, a beacon.
+        (
+            "/escape",
+            page(
+                "外部请求",
+                "",
+                &format!(
+                    "<iframe src=\"{tracker}/frame\"></iframe><img src=\"{tracker}/pixel.gif\">\
+<script>window.open('{tracker}/popup');navigator.sendBeacon('{tracker}/beacon','x');</script>{snippet}"
+                ),
+            ),
+        ),
+    ]);
+    let (port, _) = serve(pages).await;
+    let mut config = render_config(RenderMode::Always, port, tracker_port);
+    config.render_page_seconds = 5;
+    config.render_memory_mb = 64;
+    let crawler = Crawler::new(&config, Url::parse(&app.base).unwrap()).unwrap();
+    let site = SiteSpec::from_url(Url::parse(&format!("http://{HOST}:{port}/")).unwrap(), &code);
+    let mut results = BTreeMap::new();
+    crawler
+        .crawl_site(&site, 10, |p| {
+            results.insert(Url::parse(&p.url).unwrap().path().to_owned(), p.clone());
+        })
+        .await;
+    for path in ["/spin", "/hog"] {
+        let (result, check) = rendered(&results, path);
+        assert_eq!(check.verdict, RenderVerdict::RenderFailed, "{path}: {check:?}");
+        assert!(check.detail.is_some(), "{path}: the reason is reported");
+        // A page the browser could not render keeps its static verdict (compliant here).
+        assert_eq!(result.verdict(), Some(Verdict::Compliant), "{path}");
+        assert!(result.compliant(), "{path}");
+    }
+    let (_, escape) = rendered(&results, "/escape");
+    assert_eq!(escape.verdict, RenderVerdict::RenderedCompliant, "{escape:?}");
+    assert!(escape.blocked_requests >= 2, "{escape:?}");
+    assert!(tracker_hits.lock().unwrap().is_empty(), "nothing left the browser: {:?}", tracker_hits.lock().unwrap());
+    // The browser lives on after the hostile pages: the next page renders.
+    let again = crawler.check_one(&Url::parse(&format!("http://{HOST}:{port}/")).unwrap(), &code).await;
+    let check = again.page().and_then(|p| p.rendered.as_ref()).unwrap();
+    assert_eq!(check.verdict, RenderVerdict::RenderedCompliant, "{check:?}");
 }
