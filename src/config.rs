@@ -381,7 +381,7 @@ impl Default for CrawlConfig {
             render_tabs: 2,
             render_page_seconds: 20,
             render_memory_mb: 256,
-            render_screenshots_per_site: 10,
+            render_screenshots_per_site: 50,
         }
     }
 }

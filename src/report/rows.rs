@@ -158,9 +158,16 @@ pub async fn site_lines(
     source: ResultSource,
     today: NaiveDate,
 ) -> Result<Vec<SiteLine>, ReportError> {
+    // Two queries for the whole list: the sites, and their results with the counts and
+    // footer kept beside them (older results without those are read page by page).
+    let mut results = match source {
+        ResultSource::Sweep(id) => sweeps::results_of(pool, id).await?,
+        ResultSource::Latest => sweeps::latest_results_in(pool, scope).await?,
+    };
     let mut lines = Vec::new();
     for site in sweeps::sites(pool, scope).await? {
-        lines.push(site_line(pool, site, source, today).await?);
+        let result = results.remove(&site.code);
+        lines.push(line_of(pool, site, result, today).await?);
     }
     Ok(lines)
 }
@@ -176,16 +183,33 @@ pub async fn site_line(
         ResultSource::Sweep(id) => sweeps::site_result(pool, id, &site.code).await?,
         ResultSource::Latest => sweeps::latest_result(pool, &site.code).await?,
     };
+    line_of(pool, site, result, today).await
+}
+
+async fn line_of(
+    pool: &Pool,
+    site: SiteRow,
+    result: Option<LatestResult>,
+    today: NaiveDate,
+) -> Result<SiteLine, ReportError> {
     let badge = site.status;
     let status = site_status(badge, result.as_ref().map(|r| r.site_verdict), site.install_due, today);
     let (verdicts, footer) = match &result {
-        Some(r) => (
-            sweeps::verdict_counts(pool, r.sweep_id, &site.code).await?.into_iter().collect(),
-            sweeps::first_footer(pool, r.sweep_id, &site.code)
-                .await?
-                .and_then(|f| serde_json::from_str(&f).ok())
-                .unwrap_or_default(),
-        ),
+        Some(r) => {
+            let verdicts = match r.verdict_counts.as_deref().and_then(|c| serde_json::from_str(c).ok()) {
+                Some(counts) => counts,
+                None => sweeps::verdict_counts(pool, r.sweep_id, &site.code).await?.into_iter().collect(),
+            };
+            let footer = match (&r.footer, r.verdict_counts.is_some()) {
+                (Some(f), _) => serde_json::from_str(f).unwrap_or_default(),
+                (None, true) => Footer::default(),
+                (None, false) => sweeps::first_footer(pool, r.sweep_id, &site.code)
+                    .await?
+                    .and_then(|f| serde_json::from_str(&f).ok())
+                    .unwrap_or_default(),
+            };
+            (verdicts, footer)
+        }
         None => (BTreeMap::new(), Footer::default()),
     };
     Ok(SiteLine { site, status, result, verdicts, footer })

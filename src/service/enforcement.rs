@@ -261,6 +261,9 @@ mod tests {
             first_failing_url: None,
             first_failing_verdict: None,
             checked_at: "2026-11-25T02:00:00Z".parse().unwrap(),
+            badge_code: String::new(),
+            verdict_counts: None,
+            footer: None,
         }
     }
 

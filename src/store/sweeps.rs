@@ -206,11 +206,17 @@ pub async fn record_site(
 ) -> Result<(), StoreError> {
     let first_failing =
         outcome.results.iter().find(|r| r.verdict.is_some_and(|v| !page_compliant(v, r.rendered.map(|c| c.verdict))));
+    // Kept with the result so that lists of sites never count pages (see migration 0014).
+    let mut verdict_counts: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for verdict in outcome.results.iter().filter_map(|r| r.verdict) {
+        *verdict_counts.entry(verdict.as_str()).or_default() += 1;
+    }
+    let footer = outcome.results.iter().find_map(|r| r.footer).map(|f| serde_json::to_string(f).unwrap_or_default());
     let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO sweep_sites (sweep_id, badge_code, site_verdict, pages, compliant, urls, first_failing_url,
-                                  first_failing_verdict, checked_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                  first_failing_verdict, checked_at, verdict_counts, footer)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(sweep_id)
     .bind(outcome.code)
@@ -221,6 +227,8 @@ pub async fn record_site(
     .bind(first_failing.map(|r| r.url))
     .bind(first_failing.and_then(|r| r.verdict).map(super::super::check::Verdict::as_str))
     .bind(now)
+    .bind(serde_json::to_string(&verdict_counts).unwrap_or_default())
+    .bind(footer)
     .execute(&mut *tx)
     .await
     .map_err(StoreError::from_write)?;
@@ -296,19 +304,68 @@ pub struct LatestResult {
     pub first_failing_verdict: Option<String>,
     /// When the site was checked.
     pub checked_at: DateTime<Utc>,
+    /// The site.
+    pub badge_code: String,
+    /// Checked pages per verdict (JSON object), when recorded with the result.
+    pub verdict_counts: Option<String>,
+    /// The footer findings of the first page that had them (JSON), when recorded with the
+    /// result.
+    pub footer: Option<String>,
 }
 
-/// A site's latest result, from any kind of run.
+/// The columns of a [`LatestResult`] in `sweep_sites s`.
+const RESULT_COLUMNS: &str = "s.sweep_id, s.site_verdict, s.pages, s.compliant, s.urls, s.first_failing_url,
+    s.first_failing_verdict, s.checked_at, s.badge_code, s.verdict_counts, s.footer";
+
+/// A site's latest result, from any kind of run (a key lookup in `site_latest`).
 pub async fn latest_result(pool: &SqlitePool, code: &str) -> Result<Option<LatestResult>, StoreError> {
-    Ok(latest_results(pool, code, 1).await?.pop())
+    Ok(sqlx::query_as(&format!(
+        "SELECT {RESULT_COLUMNS} FROM site_latest l
+         JOIN sweep_sites s ON s.sweep_id = l.sweep_id AND s.badge_code = l.badge_code
+         WHERE l.badge_code = ?"
+    ))
+    .bind(code)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// The latest result of every site of the region `prefix`, by badge code: one query, however
+/// many sites (the dashboard's list).
+pub async fn latest_results_in(
+    pool: &SqlitePool,
+    prefix: &str,
+) -> Result<std::collections::HashMap<String, LatestResult>, StoreError> {
+    let rows: Vec<LatestResult> = sqlx::query_as(&format!(
+        "SELECT {RESULT_COLUMNS} FROM site_latest l
+         JOIN sweep_sites s ON s.sweep_id = l.sweep_id AND s.badge_code = l.badge_code
+         JOIN badges b ON b.code = l.badge_code
+         WHERE b.region LIKE ? || '%'"
+    ))
+    .bind(prefix)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.badge_code.clone(), r)).collect())
+}
+
+/// Every site's result in one run, by badge code.
+pub async fn results_of(
+    pool: &SqlitePool,
+    sweep_id: i64,
+) -> Result<std::collections::HashMap<String, LatestResult>, StoreError> {
+    let rows: Vec<LatestResult> =
+        sqlx::query_as(&format!("SELECT {RESULT_COLUMNS} FROM sweep_sites s WHERE s.sweep_id = ?"))
+            .bind(sweep_id)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().map(|r| (r.badge_code.clone(), r)).collect())
 }
 
 /// A site's `n` latest results from any kind of run, newest first.
 pub async fn latest_results(pool: &SqlitePool, code: &str, n: i64) -> Result<Vec<LatestResult>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT sweep_id, site_verdict, pages, compliant, urls, first_failing_url, first_failing_verdict, checked_at
-         FROM sweep_sites WHERE badge_code = ? ORDER BY checked_at DESC, sweep_id DESC LIMIT ?",
-    )
+    Ok(sqlx::query_as(&format!(
+        "SELECT {RESULT_COLUMNS} FROM sweep_sites s WHERE s.badge_code = ?
+         ORDER BY s.checked_at DESC, s.sweep_id DESC LIMIT ?"
+    ))
     .bind(code)
     .bind(n)
     .fetch_all(pool)
@@ -317,14 +374,11 @@ pub async fn latest_results(pool: &SqlitePool, code: &str, n: i64) -> Result<Vec
 
 /// A site's result in one sweep.
 pub async fn site_result(pool: &SqlitePool, sweep_id: i64, code: &str) -> Result<Option<LatestResult>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT sweep_id, site_verdict, pages, compliant, urls, first_failing_url, first_failing_verdict, checked_at
-         FROM sweep_sites WHERE sweep_id = ? AND badge_code = ?",
-    )
-    .bind(sweep_id)
-    .bind(code)
-    .fetch_optional(pool)
-    .await?)
+    Ok(sqlx::query_as(&format!("SELECT {RESULT_COLUMNS} FROM sweep_sites s WHERE s.sweep_id = ? AND s.badge_code = ?"))
+        .bind(sweep_id)
+        .bind(code)
+        .fetch_optional(pool)
+        .await?)
 }
 
 /// A stored page result.

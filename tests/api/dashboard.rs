@@ -145,3 +145,49 @@ async fn filters_trend_and_drill_down() {
     assert!(r.status() == 303 || r.status() == 401, "{}", r.status());
     assert_eq!(city.get("/dashboard/download/secrets.txt").await.status(), 404);
 }
+
+#[tokio::test]
+async fn the_latest_result_of_each_site_is_kept_whichever_run_is_written_last() {
+    use govbadge::store::sweeps::{self, PageRecord, SiteOutcome};
+    let app = spawn_app().await;
+    fixture::sites(&app.ctx.pool).await;
+    let pool = &app.ctx.pool;
+    // The newer run written first, the older one after it (a resumed sweep finishing late).
+    let newer = fixture::sweep(pool, 2).await;
+    let older = fixture::sweep(pool, 1).await;
+    let latest = sweeps::latest_result(pool, &code("A")).await.unwrap().unwrap();
+    assert_eq!((latest.sweep_id, latest.site_verdict.as_str()), (newer, "non_compliant"));
+    let all = sweeps::latest_results_in(pool, "4109").await.unwrap();
+    assert_eq!(all.len(), fixture::SITES.len());
+    assert!(all.values().all(|r| r.sweep_id == newer), "run {older} never replaces run {newer}");
+
+    // A later check of one site moves only that site's result, with its counts kept beside it.
+    let run = sweeps::start(pool, "scheduled", "4109", 1, chrono::Utc::now()).await.unwrap();
+    let verdict = Some(govbadge::check::Verdict::Compliant);
+    let page = |url| PageRecord {
+        url,
+        http_status: Some(200),
+        outcome: "ok",
+        verdict,
+        warnings: &[],
+        title: None,
+        encoding: None,
+        footer: None,
+        certificate_problem: None,
+        rendered: None,
+    };
+    let results = [page("http://www.qingfeng.gov.cn/"), page("http://www.qingfeng.gov.cn/a")];
+    let outcome = SiteOutcome {
+        code: &code("A"),
+        site_verdict: govbadge::domain::site_status::SiteVerdict::Compliant,
+        pages: 2,
+        compliant: 2,
+        urls: 2,
+        results: &results,
+    };
+    sweeps::record_site(pool, run, &outcome, chrono::Utc::now()).await.unwrap();
+    let all = sweeps::latest_results_in(pool, "4109").await.unwrap();
+    assert_eq!(all[&code("A")].sweep_id, run);
+    assert_eq!(all[&code("A")].verdict_counts.as_deref(), Some(r#"{"compliant":2}"#));
+    assert!(all.iter().filter(|(c, _)| **c != code("A")).all(|(_, r)| r.sweep_id == newer));
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Adds N badged sites of 清丰县 (410922), each with a result in one finished sweep (a page or
+two per site, a verdict mix, footer items), to a govbadge database that already has its schema
+and the demo accounts, for bench/dashboard.sh. Fills the kept-result columns (verdict counts,
+footer) when the schema has them.
+
+Usage: dashboard_db.py DB_PATH N
+"""
+import json
+import sqlite3
+import sys
+
+REGION = "410922"
+WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9]  # ISO 7064 MOD 11-2 weights for 12 digits
+VERDICTS = ["compliant"] * 6 + ["non_compliant"] * 3 + ["unreachable"]
+
+
+def check_char(body):
+    total = sum(int(d) * w for d, w in zip(body, WEIGHTS))
+    value = (12 - total % 11) % 11
+    return "X" if value == 10 else str(value)
+
+
+def main():
+    path, n = sys.argv[1], int(sys.argv[2])
+    db = sqlite3.connect(path)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(sweep_sites)")}
+    kept = "verdict_counts" in columns
+    now = "2026-11-20T02:00:00+00:00"
+    checked = "2026-11-30T03:00:00+00:00"
+    db.execute(
+        "INSERT INTO accounts (name, display_name, role, level, region, password_hash, created_at) "
+        "VALUES ('bench-unit', '压测单位', 'unit', 'county', ?, 'x', ?)", (REGION, now))
+    unit = db.execute("SELECT id FROM accounts WHERE name = 'bench-unit'").fetchone()[0]
+    sweep = db.execute(
+        "INSERT INTO sweeps (kind, scope, status, sites_total, started_at, finished_at) "
+        "VALUES ('sweep', '4109', 'finished', ?, ?, ?)", (n, checked, checked)).lastrowid
+    footer = json.dumps({"icp": "豫ICP备05010001号", "police": None, "site_id_code": None, "legacy_badge": None},
+                        ensure_ascii=False)
+    for i in range(1, n + 1):
+        serial = 100000 + i
+        host = f"s{i:06d}.bench.gov.cn"
+        body = f"{REGION}{serial:06d}"
+        code = body + check_char(body)
+        app = db.execute(
+            "INSERT INTO applications (unit_id, kind, state, state_since, unit_name, category, site_name, domain_en, "
+            "created_at, updated_at) VALUES (?, 'new', 'issued', ?, ?, '部门网站', ?, ?, ?, ?)",
+            (unit, now, f"压测单位{i}", f"压测网站{i}", host, now, now)).lastrowid
+        db.execute(
+            "INSERT INTO badges (code, application_id, unit_id, region, serial, status, issued_at, install_due, "
+            "status_changed_at) VALUES (?, ?, ?, ?, ?, 'active', ?, '2026-11-27', ?)",
+            (code, app, unit, REGION, serial, now, now))
+        verdict = VERDICTS[i % len(VERDICTS)]
+        pages = {"compliant": [("compliant", f"http://{host}/")],
+                 "non_compliant": [("compliant", f"http://{host}/"), ("missing", f"http://{host}/a.html")],
+                 "unreachable": []}[verdict]
+        failing = next((url for v, url in pages if v != "compliant"), None)
+        counts = {}
+        for v, _ in pages:
+            counts[v] = counts.get(v, 0) + 1
+        values = [sweep, code, verdict, len(pages), counts.get("compliant", 0), max(len(pages), 1), failing,
+                  "missing" if failing else None, checked]
+        if kept:
+            db.execute(
+                "INSERT INTO sweep_sites (sweep_id, badge_code, site_verdict, pages, compliant, urls, "
+                "first_failing_url, first_failing_verdict, checked_at, verdict_counts, footer) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values + [json.dumps(counts), footer if pages else None])
+        else:
+            db.execute(
+                "INSERT INTO sweep_sites (sweep_id, badge_code, site_verdict, pages, compliant, urls, "
+                "first_failing_url, first_failing_verdict, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+        for v, url in pages:
+            db.execute(
+                "INSERT INTO sweep_pages (sweep_id, badge_code, url, http_status, outcome, verdict, warnings, "
+                "footer) VALUES (?, ?, ?, 200, 'ok', ?, '', ?)", (sweep, code, url, v, footer))
+    db.commit()
+
+
+main()
