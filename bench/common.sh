@@ -48,6 +48,19 @@ start_nginx() {
     NGINX_PID_FILE="$prefix/nginx.pid"
 }
 
+# Serves the site directory $1 with nginx from the fresh work directory $2, stopped when the
+# script exits; sets PORT and URL.
+serve_site() {
+    local site="$1" run="$2"
+    rm -rf "$run" && mkdir -p "$run"
+    PORT=$(free_port)
+    sed -e "s|@PORT@|$PORT|" -e "s|@ROOT@|$run|" -e "s|@SITE@|$site|" "$ROOT/bench/nginx/site.conf" >"$run/nginx.conf"
+    start_nginx "$run/nginx.conf" "$run"
+    trap stop_nginx EXIT
+    URL="http://127.0.0.1:$PORT/"
+    wait_http "$URL"
+}
+
 stop_nginx() {
     [ -n "${NGINX_PID_FILE:-}" ] && [ -f "$NGINX_PID_FILE" ] && kill "$(cat "$NGINX_PID_FILE")" 2>/dev/null || true
 }

@@ -21,13 +21,8 @@ fi
 site="$WORK/site-$PAGES"
 generate_site "$site" "$PAGES" "$CODE"
 run="$WORK/crawl"
-rm -rf "$run" && mkdir -p "$run"
-port=$(free_port)
-sed -e "s|@PORT@|$port|" -e "s|@ROOT@|$run|" -e "s|@SITE@|$site|" "$ROOT/bench/nginx/site.conf" >"$run/nginx.conf"
-start_nginx "$run/nginx.conf" "$run"
-trap stop_nginx EXIT
-url="http://127.0.0.1:$port/"
-wait_http "$url"
+serve_site "$site" "$run"
+port=$PORT url=$URL
 
 # Politeness off: no rate limit, 32 requests in flight, no page or depth cap below the site.
 export GOVBADGE_CRAWL__ALLOW_PRIVATE_ADDRESSES=true GOVBADGE_CRAWL__PER_HOST_RATE=1000000 \

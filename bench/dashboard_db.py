@@ -10,15 +10,9 @@ import json
 import sqlite3
 import sys
 
-REGION = "410922"
-WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9]  # ISO 7064 MOD 11-2 weights for 12 digits
+from farm_db import REGION, check_char
+
 VERDICTS = ["compliant"] * 6 + ["non_compliant"] * 3 + ["unreachable"]
-
-
-def check_char(body):
-    total = sum(int(d) * w for d, w in zip(body, WEIGHTS))
-    value = (12 - total % 11) % 11
-    return "X" if value == 10 else str(value)
 
 
 def main():
@@ -76,4 +70,5 @@ def main():
     db.commit()
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -25,13 +25,8 @@ mkdir -p "$site/badge"
 printf '<svg xmlns="http://www.w3.org/2000/svg" width="110" height="55" viewBox="0 0 110 55"><rect width="110" height="55" fill="#c8161d"/></svg>' >"$site/badge/$CODE.svg"
 : >"$site/badge/$CODE.js"
 run="$WORK/render"
-rm -rf "$run" && mkdir -p "$run"
-port=$(free_port)
-sed -e "s|@PORT@|$port|" -e "s|@ROOT@|$run|" -e "s|@SITE@|$site|" "$ROOT/bench/nginx/site.conf" >"$run/nginx.conf"
-start_nginx "$run/nginx.conf" "$run"
-trap stop_nginx EXIT
-url="http://127.0.0.1:$port/"
-wait_http "$url"
+serve_site "$site" "$run"
+port=$PORT url=$URL
 
 export GOVBADGE_CRAWL__ALLOW_PRIVATE_ADDRESSES=true GOVBADGE_CRAWL__PER_HOST_RATE=1000000 \
     GOVBADGE_CRAWL__PER_HOST_CONCURRENCY=8 GOVBADGE_CRAWL__GLOBAL_CONCURRENCY=8 \
