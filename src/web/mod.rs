@@ -92,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .route("/self-check/page", post(self_check::check_page))
         .route("/self-check/site", post(self_check::check_site))
         .route("/self-check/runs/{id}", get(self_check::run))
+        .route("/self-check/runs/{id}/screenshots/{shot}", get(self_check::run_screenshot))
         .route("/admin/accounts", get(accounts::list).post(accounts::create))
         .route("/admin/accounts/{id}/disabled", post(accounts::set_disabled))
         .route("/admin/accounts/{id}/activate", post(accounts::activate))

@@ -349,3 +349,31 @@ async fn hostile_pages_use_up_their_own_budget_and_nothing_else() {
     let check = again.page().and_then(|p| p.rendered.as_ref()).unwrap();
     assert_eq!(check.verdict, RenderVerdict::RenderedCompliant, "{check:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_unit_sees_the_screenshots_of_its_own_site_check_only() {
+    let (app, codes) = crate::self_check::setup(&["bad1.test"], |c| c.crawl.render = RenderMode::Always).await;
+    let unit = app.browser("清丰县人民政府.政务").await;
+    let r = unit.post("/self-check/site", &[("code", &codes["bad1.test"])]).await;
+    assert_eq!(r.status(), 303);
+    let run = r.headers()["location"].to_str().unwrap().to_owned();
+    let mut page = String::new();
+    for _ in 0..300 {
+        page = html_unescape(&unit.text(&run).await);
+        if page.contains("已完成") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(page.contains("已完成") && page.contains("渲染后仍无标识"), "{page}");
+    let start = page.find(&format!("{run}/screenshots/")).expect("a link to the screenshot");
+    let link = &page[start..start + page[start..].find('"').unwrap()];
+    let r = unit.get(link).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()[header::CONTENT_TYPE], "image/png");
+    assert!(r.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    // Another unit, or a screenshot id that is not of this run: not found.
+    app.account("南乐县教育局.政务", Role::Unit, Some(Level::County), Some("410923")).await;
+    assert_eq!(app.browser("南乐县教育局.政务").await.get(link).await.status(), 404);
+    assert_eq!(unit.get(&format!("{run}/screenshots/999999")).await.status(), 404);
+}

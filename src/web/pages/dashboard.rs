@@ -114,12 +114,17 @@ pub async fn screenshot(
     let code = crate::domain::badge::SiteCode::parse(&code).ok_or_else(HttpError::not_found)?;
     let id: i64 = id.parse().map_err(|_| HttpError::not_found())?;
     let png = oversight::screenshot(&state.ctx, &user.actor(), &code, id).await?;
+    Ok(png_response(png))
+}
+
+/// A stored screenshot as an answer: private to the signed-in viewer.
+pub fn png_response(png: Vec<u8>) -> Response {
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
         (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600")),
         (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
     ];
-    Ok((headers, png).into_response())
+    (headers, png).into_response()
 }
 
 /// `sites.csv`, `pages.csv`, `summary.csv` or `report.xlsx` of the filtered view.

@@ -143,6 +143,22 @@ pub async fn check_site(
     }
 }
 
+/// `GET /self-check/runs/{id}/screenshots/{shot}`: the bottom of a page of the unit's run as the
+/// rendered check saw it (PNG): the unit sees what the checker saw.
+pub async fn run_screenshot(
+    State(state): State<AppState>,
+    User(user): User,
+    Path((id, shot)): Path<(i64, i64)>,
+) -> Result<Response, HttpError> {
+    let (_, site, pages) = service::run(&state.ctx, &user.actor(), id).await?;
+    if !pages.iter().any(|p| p.screenshot_id == Some(shot)) {
+        return Err(HttpError::not_found());
+    }
+    let png = sweeps::screenshot(&state.ctx.pool, &site.code, shot).await.map_err(ServiceError::from)?;
+    let png = png.ok_or_else(HttpError::not_found)?;
+    Ok(super::dashboard::png_response(png))
+}
+
 /// `GET /self-check/runs/{id}`: a self-check run's pages.
 pub async fn run(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, HttpError> {
     let (sweep, site, pages) = service::run(&state.ctx, &user.actor(), id).await?;
@@ -151,7 +167,17 @@ pub async fn run(State(state): State<AppState>, User(user): User, Path(id): Path
         .map(|p| {
             let warnings: Vec<&str> = p.warnings.split(',').filter(|w| !w.is_empty()).collect();
             let rendered = p.rendered.as_deref().and_then(RenderVerdict::parse).map(|r| (r, p.script_inserted()));
-            page_json(&p.url, &p.outcome, p.http_status, p.verdict.as_deref(), &warnings, p.title.as_deref(), rendered)
+            let mut row = page_json(
+                &p.url,
+                &p.outcome,
+                p.http_status,
+                p.verdict.as_deref(),
+                &warnings,
+                p.title.as_deref(),
+                rendered,
+            );
+            row["screenshot_id"] = json!(p.screenshot_id);
+            row
         })
         .collect();
     let checked = rows.iter().filter(|r| r["verdict_label"].is_string()).count();
