@@ -135,6 +135,10 @@ const PAGES_PER_TAB: usize = 50;
 const SETTLE_MAX: Duration = Duration::from_secs(3);
 /// Closing a tab and its context, at most.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Opening a tab and its context, at most.
+const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
+/// After the browser failed to start, pages are not rendered (`render_failed`) for this long.
+const RELAUNCH_AFTER: Duration = Duration::from_secs(60);
 
 /// Renders pages in a pool of browser tabs.
 pub struct Renderer {
@@ -144,6 +148,8 @@ pub struct Renderer {
     /// Tabs between pages, ready for the next one.
     idle: std::sync::Mutex<Vec<Tab>>,
     browser: Mutex<Option<Arc<Browser>>>,
+    /// When and why the browser last failed to start.
+    launch_failed: std::sync::Mutex<Option<(Instant, String)>>,
 }
 
 impl Renderer {
@@ -156,6 +162,7 @@ impl Renderer {
             tabs: Semaphore::new(config.render_tabs.max(1)),
             idle: std::sync::Mutex::new(Vec::new()),
             browser: Mutex::new(None),
+            launch_failed: std::sync::Mutex::new(None),
         }
     }
 
@@ -172,9 +179,12 @@ impl Renderer {
         let mut tab = match self.idle_tab() {
             Some(tab) => tab,
             None => match self.running_browser().await {
-                Ok(browser) => match Tab::open(&browser.connection).await {
-                    Ok(tab) => tab,
-                    Err(e) => return RenderedCheck::failed(e.to_string()),
+                // A browser that stops answering must not hold the page: opening a tab has a
+                // budget of its own.
+                Ok(browser) => match tokio::time::timeout(OPEN_TIMEOUT, Tab::open(&browser.connection)).await {
+                    Ok(Ok(tab)) => tab,
+                    Ok(Err(e)) => return RenderedCheck::failed(e.to_string()),
+                    Err(_) => return RenderedCheck::failed("the browser did not open a tab in time"),
                 },
                 Err(e) => return RenderedCheck::failed(e),
             },
@@ -220,9 +230,29 @@ impl Renderer {
         if let Some(browser) = slot.as_ref().filter(|b| b.connection.is_open()) {
             return Ok(browser.clone());
         }
-        let browser = Arc::new(Browser::launch(&self.config).await.map_err(|e| e.to_string())?);
-        *slot = Some(browser.clone());
-        Ok(browser)
+        // A browser that cannot start is not tried again for every page of a sweep.
+        if let Some(why) = self.recent_launch_failure() {
+            return Err(why);
+        }
+        match Browser::launch(&self.config).await {
+            Ok(browser) => {
+                let browser = Arc::new(browser);
+                *slot = Some(browser.clone());
+                Ok(browser)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the rendered check's browser did not start");
+                *self.launch_failed.lock().expect("not poisoned") = Some((Instant::now(), e.to_string()));
+                Err(e.to_string())
+            }
+        }
+    }
+
+    /// Why the browser failed to start, if it did within [`RELAUNCH_AFTER`].
+    fn recent_launch_failure(&self) -> Option<String> {
+        let failed = self.launch_failed.lock().expect("not poisoned");
+        let (at, why) = failed.as_ref().filter(|(at, _)| at.elapsed() < RELAUNCH_AFTER)?;
+        Some(format!("{why} ({} s ago)", at.elapsed().as_secs()))
     }
 
     async fn render_in(&self, tab: &Tab, request: &RenderRequest<'_>) -> Result<RenderedCheck, CdpError> {
@@ -404,6 +434,8 @@ struct Tab {
     watcher: tokio::task::JoinHandle<()>,
     /// Pages rendered in it so far.
     pages: usize,
+    /// Closed by [`Tab::close`]; otherwise dropping it closes it in the background.
+    closed: bool,
 }
 
 impl Tab {
@@ -438,7 +470,7 @@ impl Tab {
         let state = Arc::new(watch::channel(TabState::default()).0);
         let events = connection.subscribe(&session);
         let watcher = tokio::spawn(watch_tab(connection.clone(), session.clone(), events, state.clone()));
-        let tab = Self { connection: connection.clone(), context, session, state, watcher, pages: 0 };
+        let tab = Self { connection: connection.clone(), context, session, state, watcher, pages: 0, closed: false };
         match tab.prepare().await {
             Ok(()) => Ok(tab),
             Err(e) => {
@@ -472,12 +504,32 @@ impl Tab {
     }
 
     /// Closes the tab with its context (cookies, storage, any window it opened).
-    async fn close(self) {
+    async fn close(mut self) {
+        self.closed = true;
         self.connection.unsubscribe(&self.session);
         self.watcher.abort();
         let dispose =
             self.connection.call(None, "Target.disposeBrowserContext", json!({ "browserContextId": self.context }));
         let _ = tokio::time::timeout(CLOSE_TIMEOUT, dispose).await;
+    }
+}
+
+/// A tab dropped unclosed (its page's future was cancelled: the site's time budget ran out, a
+/// sweep was stopped) is closed in the background, so no browser context is left behind.
+impl Drop for Tab {
+    fn drop(&mut self) {
+        if self.closed {
+            return;
+        }
+        self.connection.unsubscribe(&self.session);
+        self.watcher.abort();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let connection = self.connection.clone();
+        let context = std::mem::take(&mut self.context);
+        runtime.spawn(async move {
+            let dispose = connection.call(None, "Target.disposeBrowserContext", json!({ "browserContextId": context }));
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, dispose).await;
+        });
     }
 }
 

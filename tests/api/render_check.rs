@@ -377,3 +377,19 @@ async fn a_unit_sees_the_screenshots_of_its_own_site_check_only() {
     assert_eq!(app.browser("南乐县教育局.政务").await.get(link).await.status(), 404);
     assert_eq!(unit.get(&format!("{run}/screenshots/999999")).await.status(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_browser_the_static_verdict_stands() {
+    let (app, code, parts) = badged_site().await;
+    let (port, _) = serve(site_pages(&parts["snippet"], &parts["badge"], 9)).await;
+    let mut config = render_config(RenderMode::Always, port, 9);
+    config.render_browser = "/nonexistent/chromium".into();
+    let crawler = Crawler::new(&config, Url::parse(&app.base).unwrap()).unwrap();
+    for (path, compliant) in [("/", true), ("/written", false)] {
+        let result = crawler.check_one(&Url::parse(&format!("http://{HOST}:{port}{path}")).unwrap(), &code).await;
+        let check = result.page().and_then(|p| p.rendered.as_ref()).unwrap();
+        assert_eq!(check.verdict, RenderVerdict::RenderFailed, "{path}");
+        assert!(check.detail.as_deref().unwrap_or_default().contains("/nonexistent/chromium"), "{check:?}");
+        assert_eq!(result.compliant(), compliant, "{path}: the static verdict decides");
+    }
+}
