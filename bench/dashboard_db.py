@@ -10,7 +10,7 @@ import json
 import sqlite3
 import sys
 
-from farm_db import REGION, check_char
+from farm_db import add_site, add_unit
 
 VERDICTS = ["compliant"] * 6 + ["non_compliant"] * 3 + ["unreachable"]
 
@@ -22,28 +22,15 @@ def main():
     kept = "verdict_counts" in columns
     now = "2026-11-20T02:00:00+00:00"
     checked = "2026-11-30T03:00:00+00:00"
-    db.execute(
-        "INSERT INTO accounts (name, display_name, role, level, region, password_hash, created_at) "
-        "VALUES ('bench-unit', '压测单位', 'unit', 'county', ?, 'x', ?)", (REGION, now))
-    unit = db.execute("SELECT id FROM accounts WHERE name = 'bench-unit'").fetchone()[0]
+    unit = add_unit(db, now)
     sweep = db.execute(
         "INSERT INTO sweeps (kind, scope, status, sites_total, started_at, finished_at) "
         "VALUES ('sweep', '4109', 'finished', ?, ?, ?)", (n, checked, checked)).lastrowid
     footer = json.dumps({"icp": "豫ICP备05010001号", "police": None, "site_id_code": None, "legacy_badge": None},
                         ensure_ascii=False)
     for i in range(1, n + 1):
-        serial = 100000 + i
         host = f"s{i:06d}.bench.gov.cn"
-        body = f"{REGION}{serial:06d}"
-        code = body + check_char(body)
-        app = db.execute(
-            "INSERT INTO applications (unit_id, kind, state, state_since, unit_name, category, site_name, domain_en, "
-            "created_at, updated_at) VALUES (?, 'new', 'issued', ?, ?, '部门网站', ?, ?, ?, ?)",
-            (unit, now, f"压测单位{i}", f"压测网站{i}", host, now, now)).lastrowid
-        db.execute(
-            "INSERT INTO badges (code, application_id, unit_id, region, serial, status, issued_at, install_due, "
-            "status_changed_at) VALUES (?, ?, ?, ?, ?, 'active', ?, '2026-11-27', ?)",
-            (code, app, unit, REGION, serial, now, now))
+        code = add_site(db, unit, i, 100000 + i, host, now)
         verdict = VERDICTS[i % len(VERDICTS)]
         pages = {"compliant": [("compliant", f"http://{host}/")],
                  "non_compliant": [("compliant", f"http://{host}/"), ("missing", f"http://{host}/a.html")],

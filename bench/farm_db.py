@@ -17,29 +17,38 @@ def check_char(body):
     return "X" if value == 10 else str(value)
 
 
+def add_unit(db, now):
+    """The bench unit's account; returns its id."""
+    db.execute(
+        "INSERT INTO accounts (name, display_name, role, level, region, password_hash, created_at) "
+        "VALUES ('bench-unit', '压测单位', 'unit', 'county', ?, 'x', ?)", (REGION, now))
+    return db.execute("SELECT id FROM accounts WHERE name = 'bench-unit'").fetchone()[0]
+
+
+def add_site(db, unit, n, serial, host, now):
+    """An issued application and its active badge (serial `serial`) for `host`; returns the code."""
+    body = f"{REGION}{serial:06d}"
+    code = body + check_char(body)
+    cur = db.execute(
+        "INSERT INTO applications (unit_id, kind, state, state_since, unit_name, category, site_name, domain_en, "
+        "created_at, updated_at) VALUES (?, 'new', 'issued', ?, ?, '部门网站', ?, ?, ?, ?)",
+        (unit, now, f"压测单位{n}", f"压测网站{n}", host, now, now))
+    db.execute(
+        "INSERT INTO badges (code, application_id, unit_id, region, serial, status, issued_at, install_due, "
+        "status_changed_at) VALUES (?, ?, ?, ?, ?, 'active', ?, '2026-11-27', ?)",
+        (code, cur.lastrowid, unit, REGION, serial, now, now))
+    return code
+
+
 def main():
     path, n = sys.argv[1], int(sys.argv[2])
     db = sqlite3.connect(path)
     now = "2026-11-20T02:00:00+00:00"
-    db.execute(
-        "INSERT INTO accounts (name, display_name, role, level, region, password_hash, created_at) "
-        "VALUES ('bench-unit', '压测单位', 'unit', 'county', ?, 'x', ?)", (REGION, now))
-    unit = db.execute("SELECT id FROM accounts WHERE name = 'bench-unit'").fetchone()[0]
+    unit = add_unit(db, now)
     for i in range(1, n + 1):
         host = f"farm-{i:03d}.bench.gov.cn"
-        body = f"{REGION}{i:06d}"
-        code = body + check_char(body)
-        cur = db.execute(
-            "INSERT INTO applications (unit_id, kind, state, state_since, unit_name, category, site_name, domain_en, "
-            "created_at, updated_at) VALUES (?, 'new', 'issued', ?, ?, '部门网站', ?, ?, ?, ?)",
-            (unit, now, f"压测单位{i}", f"压测网站{i}", host, now, now))
-        db.execute(
-            "INSERT INTO badges (code, application_id, unit_id, region, serial, status, issued_at, install_due, "
-            "status_changed_at) VALUES (?, ?, ?, ?, ?, 'active', ?, '2026-11-27', ?)",
-            (code, cur.lastrowid, unit, REGION, i, now, now))
-        print(host, code)
+        print(host, add_site(db, unit, i, i, host, now))
     db.commit()
-
 
 if __name__ == "__main__":
     main()
