@@ -114,7 +114,8 @@ fn print_page(p: &PageResult) {
             let mark = if page.compliant() { "✓" } else { "✗" };
             let kind = page.badge.filter(|k| k.is_legacy()).map(|k| format!("（{}）", k.label())).unwrap_or_default();
             println!("{mark} {} {}{kind}　{}", p.url, v.label(), page.title.as_deref().unwrap_or(""));
-            if v != Verdict::Compliant && page.rendered.as_ref().is_none_or(|r| !r.verdict.is_compliant()) {
+            let rendered = crate::render::rendered_decides(v, page.rendered.as_ref().map(|r| r.verdict));
+            if v != Verdict::Compliant && rendered.is_none_or(|r| !r.is_compliant()) {
                 println!("    说明：{}", v.advice());
             }
             for w in &page.warnings {

@@ -155,11 +155,6 @@ impl Crawler {
         })
     }
 
-    /// The rendered check's renderer, when `crawl.render` is not `never`.
-    pub fn renderer(&self) -> Option<&Renderer> {
-        self.renderer.as_deref()
-    }
-
     /// The crawl configuration in use.
     pub fn config(&self) -> &CrawlConfig {
         self.fetcher.config()
@@ -179,7 +174,7 @@ impl Crawler {
     pub async fn check_one_with_legacy(&self, url: &Url, code: &str, legacy: Option<&LegacyIds>) -> PageResult {
         let host = url.host_str().unwrap_or_default().to_owned();
         let budget = Duration::from_secs(self.config().max_site_seconds);
-        let render = SiteRender::new(vec![host.clone()], 1);
+        let render = SiteRender::new(SiteSpec::from_url(url.clone(), code).host_set().into_iter().collect(), 1);
         let checking = self.fetch_and_check(url, code, legacy, None, 0, &render);
         let result = match tokio::time::timeout(budget, checking).await {
             Ok((result, _)) => result,

@@ -118,11 +118,6 @@ impl Browser {
         };
         Ok(Self { connection, child, profile })
     }
-
-    /// The process id, for memory figures.
-    pub fn pid(&self) -> Option<u32> {
-        self.child.id()
-    }
 }
 
 impl Drop for Browser {

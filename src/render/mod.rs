@@ -65,11 +65,17 @@ impl RenderMode {
 /// render keeps its static verdict; markup after `</body>`, in `<head>`, commented out or of
 /// another code is non-compliant however it renders.
 pub fn page_compliant(static_verdict: Verdict, rendered: Option<RenderVerdict>) -> bool {
-    match (static_verdict, rendered.filter(|v| *v != RenderVerdict::RenderFailed)) {
-        (Verdict::Compliant, None) => true,
-        (Verdict::Compliant | Verdict::Missing | Verdict::Hidden, Some(rendered)) => rendered.is_compliant(),
-        _ => false,
+    match rendered_decides(static_verdict, rendered) {
+        Some(rendered) => rendered.is_compliant(),
+        None => static_verdict == Verdict::Compliant,
     }
+}
+
+/// The rendered verdict, where it (and not the static one) decides the page: it was rendered
+/// without failing, and its markup either carries the badge or lacks it (`missing`, `hidden`).
+pub fn rendered_decides(static_verdict: Verdict, rendered: Option<RenderVerdict>) -> Option<RenderVerdict> {
+    let decisive = matches!(static_verdict, Verdict::Compliant | Verdict::Missing | Verdict::Hidden);
+    rendered.filter(|r| decisive && *r != RenderVerdict::RenderFailed)
 }
 
 /// The rendered check of one page.
@@ -114,7 +120,8 @@ impl RenderedCheck {
 pub struct RenderRequest<'a> {
     /// The page (after redirects).
     pub url: &'a Url,
-    /// The site's hosts, which the page may load from besides the badge service.
+    /// The site's hosts (lower case, `www.` aliases included: `SiteSpec::host_set`), which
+    /// the page may load from besides its own host and the badge service.
     pub hosts: &'a [String],
     /// The codes the badge must carry.
     pub expected: Expected<'a>,
@@ -144,6 +151,8 @@ const RELAUNCH_AFTER: Duration = Duration::from_secs(60);
 pub struct Renderer {
     config: CrawlConfig,
     badge_base: Url,
+    /// `probe.js` with the badge service's base filled in.
+    probe: String,
     tabs: Semaphore,
     /// Tabs between pages, ready for the next one.
     idle: std::sync::Mutex<Vec<Tab>>,
@@ -156,19 +165,16 @@ impl Renderer {
     /// A renderer for `config` (`render_browser`, `render_tabs`, budgets); the browser starts
     /// when the first page is rendered.
     pub fn new(config: &CrawlConfig, badge_base: Url) -> Self {
+        let base = serde_json::to_string(badge_base.as_str().trim_end_matches('/')).expect("a string");
         Self {
             config: config.clone(),
+            probe: include_str!("probe.js").replace("__BASE__", &base),
             badge_base,
             tabs: Semaphore::new(config.render_tabs.max(1)),
             idle: std::sync::Mutex::new(Vec::new()),
             browser: Mutex::new(None),
             launch_failed: std::sync::Mutex::new(None),
         }
-    }
-
-    /// The browser's process id, once it runs.
-    pub async fn browser_pid(&self) -> Option<u32> {
-        self.browser.lock().await.as_ref().and_then(|b| b.pid())
     }
 
     /// Renders and judges one page; never fails (a page that cannot be rendered is
@@ -256,13 +262,7 @@ impl Renderer {
     }
 
     async fn render_in(&self, tab: &Tab, request: &RenderRequest<'_>) -> Result<RenderedCheck, CdpError> {
-        let mut allowed: HashSet<String> = request.hosts.iter().map(|h| h.to_ascii_lowercase()).collect();
-        for host in request.hosts {
-            match host.strip_prefix("www.") {
-                Some(bare) => allowed.insert(bare.to_owned()),
-                None => allowed.insert(format!("www.{host}")),
-            };
-        }
+        let mut allowed: HashSet<String> = request.hosts.iter().cloned().collect();
         allowed.extend(request.url.host_str().map(str::to_owned));
         allowed.extend(self.badge_base.host_str().map(str::to_owned));
         tab.state.send_replace(TabState { allowed, ..TabState::default() });
@@ -304,9 +304,7 @@ impl Renderer {
     }
 
     async fn measure(&self, tab: &Tab) -> Result<Measurement, CdpError> {
-        let base = serde_json::to_string(self.badge_base.as_str().trim_end_matches('/')).expect("a string");
-        let expression = include_str!("probe.js").replace("__BASE__", &base);
-        let answer = tab.call("Runtime.evaluate", json!({ "expression": expression, "returnByValue": true })).await?;
+        let answer = tab.call("Runtime.evaluate", json!({ "expression": self.probe, "returnByValue": true })).await?;
         if let Some(exception) = answer.get("exceptionDetails") {
             let text = exception.get("text").and_then(Value::as_str).unwrap_or("exception");
             return Err(CdpError::Command { method: "Runtime.evaluate".into(), message: text.to_owned() });
@@ -562,6 +560,9 @@ mod tests {
             "the static rules stay the reference for </body>"
         );
         assert!(!page_compliant(Verdict::WrongCode, Some(RenderedCompliant)));
+        assert_eq!(rendered_decides(Verdict::AfterBody, Some(RenderedCompliant)), None);
+        assert_eq!(rendered_decides(Verdict::Missing, Some(RenderFailed)), None);
+        assert_eq!(rendered_decides(Verdict::Hidden, Some(Covered)), Some(Covered));
     }
 
     #[test]

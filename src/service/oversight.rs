@@ -128,17 +128,8 @@ pub struct SiteDetail {
 
 /// A site of the actor's area: its latest pages, its runs and the notices sent about it.
 pub async fn site(ctx: &Context, actor: &Actor, code: &SiteCode) -> Result<SiteDetail, ServiceError> {
+    let row = site_in_area(ctx, actor, code).await?;
     let code = code.as_str();
-    let area = actor.oversight_prefix().ok_or(ServiceError::Forbidden)?;
-    let row = match sweeps::site(&ctx.pool, code).await {
-        Ok(row) => row,
-        Err(crate::store::StoreError::NotFound) => return Err(ServiceError::NotFound),
-        Err(e) => return Err(e.into()),
-    };
-    if !row.region.starts_with(&area) {
-        // Not found rather than forbidden: the code of another region's site is not confirmed.
-        return Err(ServiceError::NotFound);
-    }
     let line = rows::site_line(&ctx.pool, row, ResultSource::Latest, today_in_china(Utc::now())).await?;
     let pages = match &line.result {
         Some(r) => sweeps::pages(&ctx.pool, r.sweep_id, code).await?,
@@ -152,6 +143,12 @@ pub async fn site(ctx: &Context, actor: &Actor, code: &SiteCode) -> Result<SiteD
 /// The screenshot `id` the rendered check kept of a page of the site `code`, for a supervisor
 /// of the site's area (others get not found, as for the site itself).
 pub async fn screenshot(ctx: &Context, actor: &Actor, code: &SiteCode, id: i64) -> Result<Vec<u8>, ServiceError> {
+    site_in_area(ctx, actor, code).await?;
+    sweeps::screenshot(&ctx.pool, code.as_str(), id).await?.ok_or(ServiceError::NotFound)
+}
+
+/// The site `code`, when it lies in the actor's area of oversight.
+async fn site_in_area(ctx: &Context, actor: &Actor, code: &SiteCode) -> Result<sweeps::SiteRow, ServiceError> {
     let area = actor.oversight_prefix().ok_or(ServiceError::Forbidden)?;
     let row = match sweeps::site(&ctx.pool, code.as_str()).await {
         Ok(row) => row,
@@ -159,9 +156,10 @@ pub async fn screenshot(ctx: &Context, actor: &Actor, code: &SiteCode, id: i64) 
         Err(e) => return Err(e.into()),
     };
     if !row.region.starts_with(&area) {
+        // Not found rather than forbidden: the code of another region's site is not confirmed.
         return Err(ServiceError::NotFound);
     }
-    sweeps::screenshot(&ctx.pool, code.as_str(), id).await?.ok_or(ServiceError::NotFound)
+    Ok(row)
 }
 
 /// The system categories present among `lines`, for the filter's choices.

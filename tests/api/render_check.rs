@@ -110,6 +110,23 @@ fn render_config(mode: RenderMode, site_port: u16, tracker_port: u16) -> CrawlCo
     config
 }
 
+/// Crawls the test site on `port` (as `HOST`) up to `max` URLs; its results by path.
+async fn crawl_by_path(
+    crawler: &Crawler,
+    port: u16,
+    code: &str,
+    max: usize,
+) -> (govbadge::crawl::SiteSummary, BTreeMap<String, PageResult>) {
+    let site = SiteSpec::from_url(Url::parse(&format!("http://{HOST}:{port}/")).unwrap(), code);
+    let mut results = BTreeMap::new();
+    let summary = crawler
+        .crawl_site(&site, max, |p| {
+            results.insert(Url::parse(&p.url).unwrap().path().to_owned(), p.clone());
+        })
+        .await;
+    (summary, results)
+}
+
 fn rendered<'a>(results: &'a BTreeMap<String, PageResult>, path: &str) -> (&'a PageResult, &'a RenderedCheck) {
     let result = &results[path];
     let check = result.page().and_then(|p| p.rendered.as_ref()).unwrap_or_else(|| panic!("{path} not rendered"));
@@ -133,13 +150,7 @@ async fn the_rendered_check_judges_the_badge_as_a_visitor_sees_it() {
     let (port, site_hits) = serve(site_pages(&parts["snippet"], &parts["badge"], tracker_port)).await;
     let config = render_config(RenderMode::Always, port, tracker_port);
     let crawler = Crawler::new(&config, Url::parse(&app.base).unwrap()).unwrap();
-    let site = SiteSpec::from_url(Url::parse(&format!("http://{HOST}:{port}/")).unwrap(), &code);
-    let mut results = BTreeMap::new();
-    let summary = crawler
-        .crawl_site(&site, 50, |p| {
-            results.insert(Url::parse(&p.url).unwrap().path().to_owned(), p.clone());
-        })
-        .await;
+    let (summary, results) = crawl_by_path(&crawler, port, &code, 50).await;
     assert_eq!(summary.pages, 8, "{:?}", results.keys());
 
     // The page as the snippet's instructions say: compliant both ways, no screenshot.
@@ -325,13 +336,7 @@ async fn hostile_pages_use_up_their_own_budget_and_nothing_else() {
     config.render_page_seconds = 5;
     config.render_memory_mb = 64;
     let crawler = Crawler::new(&config, Url::parse(&app.base).unwrap()).unwrap();
-    let site = SiteSpec::from_url(Url::parse(&format!("http://{HOST}:{port}/")).unwrap(), &code);
-    let mut results = BTreeMap::new();
-    crawler
-        .crawl_site(&site, 10, |p| {
-            results.insert(Url::parse(&p.url).unwrap().path().to_owned(), p.clone());
-        })
-        .await;
+    let (_, results) = crawl_by_path(&crawler, port, &code, 10).await;
     for path in ["/spin", "/hog"] {
         let (result, check) = rendered(&results, path);
         assert_eq!(check.verdict, RenderVerdict::RenderFailed, "{path}: {check:?}");

@@ -11,7 +11,7 @@ use crate::check::Verdict;
 use crate::crawl::fetch::Failure;
 use crate::domain::account::Role;
 use crate::domain::application::FieldErrors;
-use crate::render::{page_compliant, RenderVerdict};
+use crate::render::{page_compliant, rendered_decides, RenderVerdict};
 use crate::service::{self_check as service, ServiceError};
 use crate::store::sweeps;
 use crate::web::auth::{CsrfForm, SessionUser, User};
@@ -64,10 +64,7 @@ fn page_json(
     let ok = verdict.is_some_and(|v| page_compliant(v, rendered.map(|r| r.0)));
     // Where the browser's view decides (a footer written by script, a badge off centre), the
     // unit reads that; otherwise the static verdict.
-    let decisive = rendered.filter(|(r, _)| {
-        *r != RenderVerdict::RenderFailed
-            && matches!(verdict, Some(Verdict::Compliant | Verdict::Missing | Verdict::Hidden))
-    });
+    let decisive = rendered.filter(|(r, _)| verdict.is_some_and(|v| rendered_decides(v, Some(*r)).is_some()));
     let (label, advice) = match (verdict, decisive) {
         (Some(_), Some((r, true))) => (Some(format!("{}（标识由脚本写入）", r.label())), r.advice().to_owned()),
         (Some(_), Some((r, false))) => (Some(r.label().to_owned()), r.advice().to_owned()),
