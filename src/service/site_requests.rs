@@ -260,8 +260,9 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: i64, approve: bool, reason
         approve,
         &reason,
     );
-    let mut conn = ctx.pool.acquire().await.map_err(crate::store::StoreError::from)?;
-    queue(&mut conn, &super::applications::handler_of(&app), &notice, now).await?;
+    let mut tx = ctx.pool.begin().await.map_err(crate::store::StoreError::from)?;
+    queue(&mut tx, &super::applications::handler_of(&app), &notice, now).await?;
+    tx.commit().await.map_err(crate::store::StoreError::from)?;
     ctx.outbox_wake.notify_one();
     if approve {
         ctx.refresh_badges().await;

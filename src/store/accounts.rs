@@ -1,7 +1,7 @@
 //! Accounts: units, reviewers, supervisors, admins.
 
+use super::{Pool, Tx};
 use chrono::{DateTime, Utc};
-use sqlx::{SqliteConnection, SqlitePool};
 
 use super::StoreError;
 use crate::domain::account::{Actor, Role};
@@ -101,13 +101,15 @@ pub struct NewAccount<'a> {
 }
 
 /// Inserts an account; a taken name is a conflict.
-pub async fn create(pool: &SqlitePool, new: &NewAccount<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
-    let mut conn = pool.acquire().await?;
-    insert(&mut conn, new, now).await
+pub async fn create(pool: &Pool, new: &NewAccount<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    let mut tx = pool.begin().await?;
+    let id = insert(&mut tx, new, now).await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// Inserts accounts in one transaction: all or none (a taken name is a conflict).
-pub async fn create_many(pool: &SqlitePool, new: &[NewAccount<'_>], now: DateTime<Utc>) -> Result<usize, StoreError> {
+pub async fn create_many(pool: &Pool, new: &[NewAccount<'_>], now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut tx = pool.begin().await?;
     for n in new {
         insert(&mut tx, n, now).await?;
@@ -117,76 +119,90 @@ pub async fn create_many(pool: &SqlitePool, new: &[NewAccount<'_>], now: DateTim
 }
 
 /// The one INSERT of an account, on a connection or in a transaction.
-async fn insert(conn: &mut SqliteConnection, new: &NewAccount<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
-    sqlx::query_scalar(
-        "INSERT INTO accounts (name, display_name, role, level, region, password_hash, email, mobile, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(new.name)
-    .bind(new.display_name)
-    .bind(new.role.as_str())
-    .bind(new.level.map(Level::as_str))
-    .bind(new.region.map(|r| r.as_str().to_owned()))
-    .bind(new.password_hash)
-    .bind(new.email)
-    .bind(new.mobile)
-    .bind(now)
-    .fetch_one(conn)
-    .await
-    .map_err(StoreError::from_write)
+async fn insert(conn: &mut Tx, new: &NewAccount<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    crate::on_tx!(conn, conn => {
+        sqlx::query_scalar(
+            "INSERT INTO accounts (name, display_name, role, level, region, password_hash, email, mobile, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(new.name)
+        .bind(new.display_name)
+        .bind(new.role.as_str())
+        .bind(new.level.map(Level::as_str))
+        .bind(new.region.map(|r| r.as_str().to_owned()))
+        .bind(new.password_hash)
+        .bind(new.email)
+        .bind(new.mobile)
+        .bind(now)
+        .fetch_one(conn)
+        .await
+        .map_err(StoreError::from_write)
+    })
 }
 
 /// The account of a login name.
-pub async fn find_by_name(pool: &SqlitePool, name: &str) -> Result<Option<Account>, StoreError> {
-    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE name = ?"))
-        .bind(name)
-        .fetch_optional(pool)
-        .await?;
-    row.map(Account::try_from).transpose()
+pub async fn find_by_name(pool: &Pool, name: &str) -> Result<Option<Account>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE name = $1"))
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
+        row.map(Account::try_from).transpose()
+    })
 }
 
 /// The account of an id.
-pub async fn get(pool: &SqlitePool, id: i64) -> Result<Account, StoreError> {
-    let row: Option<Row> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?")).bind(id).fetch_optional(pool).await?;
-    row.map(Account::try_from).transpose()?.ok_or(StoreError::NotFound)
+pub async fn get(pool: &Pool, id: i64) -> Result<Account, StoreError> {
+    crate::on_pool!(pool, pool => {
+        let row: Option<Row> =
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1")).bind(id).fetch_optional(pool).await?;
+        row.map(Account::try_from).transpose()?.ok_or(StoreError::NotFound)
+    })
 }
 
 /// Every account, by id.
-pub async fn list(pool: &SqlitePool) -> Result<Vec<Account>, StoreError> {
-    let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts ORDER BY role, level, region, id"))
-        .fetch_all(pool)
-        .await?;
-    rows.into_iter().map(Account::try_from).collect()
+pub async fn list(pool: &Pool) -> Result<Vec<Account>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts ORDER BY role, level, region, id"))
+            .fetch_all(pool)
+            .await?;
+        rows.into_iter().map(Account::try_from).collect()
+    })
 }
 
 /// How many accounts exist (zero before the demo or the first admin).
-pub async fn count(pool: &SqlitePool) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(pool).await?)
+pub async fn count(pool: &Pool) -> Result<i64, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(pool).await?)
+    })
 }
 
 /// Sets an account's disabled flag.
-pub async fn set_disabled(pool: &SqlitePool, id: i64, disabled: bool) -> Result<(), StoreError> {
-    let done =
-        sqlx::query("UPDATE accounts SET disabled = ? WHERE id = ?").bind(disabled).bind(id).execute(pool).await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    if disabled {
-        sqlx::query("DELETE FROM sessions WHERE account_id = ?").bind(id).execute(pool).await?;
-    }
-    Ok(())
+pub async fn set_disabled(pool: &Pool, id: i64, disabled: bool) -> Result<(), StoreError> {
+    crate::on_pool!(pool, pool => {
+        let done =
+            sqlx::query("UPDATE accounts SET disabled = $1 WHERE id = $2").bind(disabled).bind(id).execute(pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(id).execute(pool).await?;
+        }
+        Ok(())
+    })
 }
 
 /// Sets an account's password hash and enables it.
-pub async fn activate(pool: &SqlitePool, id: i64, password_hash: &str) -> Result<(), StoreError> {
-    let done = sqlx::query("UPDATE accounts SET password_hash = ?, disabled = 0 WHERE id = ?")
-        .bind(password_hash)
-        .bind(id)
-        .execute(pool)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+pub async fn activate(pool: &Pool, id: i64, password_hash: &str) -> Result<(), StoreError> {
+    crate::on_pool!(pool, pool => {
+        let done = sqlx::query("UPDATE accounts SET password_hash = $1, disabled = FALSE WHERE id = $2")
+            .bind(password_hash)
+            .bind(id)
+            .execute(pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    })
 }

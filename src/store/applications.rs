@@ -1,7 +1,7 @@
 //! Applications, their workflow steps and the append-only audit log written with each step.
 
+use super::{Pool, Tx};
 use chrono::{DateTime, Utc};
-use sqlx::{SqliteConnection, SqlitePool};
 
 use super::StoreError;
 use crate::domain::account::Actor;
@@ -232,22 +232,24 @@ fn select_sql(filter: &str) -> String {
 
 /// Creates a draft for a unit.
 pub async fn create_draft(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     unit_id: i64,
     form: &ApplicationForm,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let placeholders = vec!["?"; FORM_COLUMNS.len()].join(", ");
-    let sql = format!(
-        "INSERT INTO applications (unit_id, state, state_since, created_at, updated_at, domain_cn_ascii, {})
-         VALUES (?, 'draft', ?, ?, ?, ?, {placeholders}) RETURNING id",
-        FORM_COLUMNS.join(", ")
-    );
-    let mut q = sqlx::query_scalar(&sql).bind(unit_id).bind(now).bind(now).bind(now).bind(domain_ascii(form));
-    for v in form_values(form) {
-        q = q.bind(v);
-    }
-    q.fetch_one(conn).await.map_err(StoreError::from_write)
+    crate::on_tx!(conn, conn => {
+        let placeholders = (6..6 + FORM_COLUMNS.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "INSERT INTO applications (unit_id, state, state_since, created_at, updated_at, domain_cn_ascii, {})
+             VALUES ($1, 'draft', $2, $3, $4, $5, {placeholders}) RETURNING id",
+            FORM_COLUMNS.join(", ")
+        );
+        let mut q = sqlx::query_scalar(&sql).bind(unit_id).bind(now).bind(now).bind(now).bind(domain_ascii(form));
+        for v in form_values(form) {
+            q = q.bind(v);
+        }
+        q.fetch_one(conn).await.map_err(StoreError::from_write)
+    })
 }
 
 fn domain_ascii(form: &ApplicationForm) -> String {
@@ -256,80 +258,97 @@ fn domain_ascii(form: &ApplicationForm) -> String {
 
 /// Replaces the form of an editable application, if its version is still `version`.
 pub async fn update_form(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     id: i64,
     version: i64,
     form: &ApplicationForm,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let sets = FORM_COLUMNS.iter().map(|c| format!("{c} = ?")).collect::<Vec<_>>().join(", ");
-    let sql = format!(
-        "UPDATE applications SET {sets}, domain_cn_ascii = ?, version = version + 1, updated_at = ?
-         WHERE id = ? AND version = ? AND state IN ('draft', 'rejected', 'paper_problem')"
-    );
-    let mut q = sqlx::query(&sql);
-    for v in form_values(form) {
-        q = q.bind(v);
-    }
-    let done = q.bind(domain_ascii(form)).bind(now).bind(id).bind(version).execute(conn).await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::Conflict);
-    }
-    Ok(())
+    crate::on_tx!(conn, conn => {
+        let n = FORM_COLUMNS.len();
+        let sets = FORM_COLUMNS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "UPDATE applications SET {sets}, domain_cn_ascii = ${}, version = version + 1, updated_at = ${}
+             WHERE id = ${} AND version = ${} AND state IN ('draft', 'rejected', 'paper_problem')",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4
+        );
+        let mut q = sqlx::query(&sql);
+        for v in form_values(form) {
+            q = q.bind(v);
+        }
+        let done = q.bind(domain_ascii(form)).bind(now).bind(id).bind(version).execute(conn).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict);
+        }
+        Ok(())
+    })
 }
 
 /// Deletes a draft that was never submitted (it has no history, notices or badge); a changed
 /// or submitted application is a conflict.
-pub async fn delete_draft(pool: &SqlitePool, id: i64, version: i64) -> Result<(), StoreError> {
-    let done = sqlx::query(
-        "DELETE FROM applications WHERE id = ? AND version = ? AND state = 'draft'
-           AND NOT EXISTS (SELECT 1 FROM application_events e WHERE e.application_id = applications.id)",
-    )
-    .bind(id)
-    .bind(version)
-    .execute(pool)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::Conflict);
-    }
-    Ok(())
+pub async fn delete_draft(pool: &Pool, id: i64, version: i64) -> Result<(), StoreError> {
+    crate::on_pool!(pool, pool => {
+        let done = sqlx::query(
+            "DELETE FROM applications WHERE id = $1 AND version = $2 AND state = 'draft'
+               AND NOT EXISTS (SELECT 1 FROM application_events e WHERE e.application_id = applications.id)",
+        )
+        .bind(id)
+        .bind(version)
+        .execute(pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict);
+        }
+        Ok(())
+    })
 }
 
 /// One application.
-pub async fn get(pool: &SqlitePool, id: i64) -> Result<Application, StoreError> {
-    let row: Option<Row> = sqlx::query_as(&select_sql("WHERE a.id = ?")).bind(id).fetch_optional(pool).await?;
-    row.map(Application::try_from).transpose()?.ok_or(StoreError::NotFound)
+pub async fn get(pool: &Pool, id: i64) -> Result<Application, StoreError> {
+    crate::on_pool!(pool, pool => {
+        let row: Option<Row> = sqlx::query_as(&select_sql("WHERE a.id = $1")).bind(id).fetch_optional(pool).await?;
+        row.map(Application::try_from).transpose()?.ok_or(StoreError::NotFound)
+    })
 }
 
 /// A unit's applications, newest first.
-pub async fn list_for_unit(pool: &SqlitePool, unit_id: i64) -> Result<Vec<Application>, StoreError> {
-    let rows: Vec<Row> =
-        sqlx::query_as(&select_sql("WHERE a.unit_id = ? ORDER BY a.id DESC")).bind(unit_id).fetch_all(pool).await?;
-    rows.into_iter().map(Application::try_from).collect()
+pub async fn list_for_unit(pool: &Pool, unit_id: i64) -> Result<Vec<Application>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        let rows: Vec<Row> =
+            sqlx::query_as(&select_sql("WHERE a.unit_id = $1 ORDER BY a.id DESC")).bind(unit_id).fetch_all(pool).await?;
+        rows.into_iter().map(Application::try_from).collect()
+    })
 }
 
 /// Submitted applications of units whose region code starts with `prefix` ("" for all).
-pub async fn list_in_region(pool: &SqlitePool, prefix: &str) -> Result<Vec<Application>, StoreError> {
-    let rows: Vec<Row> = sqlx::query_as(&select_sql(
-        "WHERE a.state <> 'draft' AND (? = '' OR u.region LIKE ? || '%') ORDER BY a.state_since, a.id",
-    ))
-    .bind(prefix)
-    .bind(prefix)
-    .fetch_all(pool)
-    .await?;
-    rows.into_iter().map(Application::try_from).collect()
+pub async fn list_in_region(pool: &Pool, prefix: &str) -> Result<Vec<Application>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        let rows: Vec<Row> = sqlx::query_as(&select_sql(
+            "WHERE a.state <> 'draft' AND ($1 = '' OR u.region LIKE $2 || '%') ORDER BY a.state_since, a.id",
+        ))
+        .bind(prefix)
+        .bind(prefix)
+        .fetch_all(pool)
+        .await?;
+        rows.into_iter().map(Application::try_from).collect()
+    })
 }
 
 /// Another live new-site application of any unit for the same English domain.
-pub async fn domain_taken(pool: &SqlitePool, domain_en: &str, except_id: Option<i64>) -> Result<bool, StoreError> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM applications WHERE kind = 'new' AND domain_en = ? AND domain_en <> '' AND id <> ?",
-    )
-    .bind(domain_en)
-    .bind(except_id.unwrap_or(-1))
-    .fetch_one(pool)
-    .await?;
-    Ok(n > 0)
+pub async fn domain_taken(pool: &Pool, domain_en: &str, except_id: Option<i64>) -> Result<bool, StoreError> {
+    crate::on_pool!(pool, pool => {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM applications WHERE kind = 'new' AND domain_en = $1 AND domain_en <> '' AND id <> $2",
+        )
+        .bind(domain_en)
+        .bind(except_id.unwrap_or(-1))
+        .fetch_one(pool)
+        .await?;
+        Ok(n > 0)
+    })
 }
 
 /// A workflow step to record.
@@ -358,83 +377,86 @@ pub struct Step<'a> {
 
 /// Moves the application from `step.from` to `step.to` if nobody changed it since `version`,
 /// and appends the step to the audit log. Run inside the transaction of the whole change.
-pub async fn record_step(conn: &mut SqliteConnection, step: &Step<'_>) -> Result<i64, StoreError> {
-    let chain = step.new_chain.map(|c| c.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(","));
-    let round: Option<i64> = sqlx::query_scalar(
-        "UPDATE applications
-         SET state = ?, version = version + 1, state_since = ?, updated_at = ?,
-             round = round + CASE WHEN ? THEN 1 ELSE 0 END,
-             chain = COALESCE(?, chain),
-             filing = CASE WHEN ? = 'file_paper' THEN 'done' WHEN ? THEN ? ELSE filing END
-         WHERE id = ? AND version = ? AND state = ?
+pub async fn record_step(conn: &mut Tx, step: &Step<'_>) -> Result<i64, StoreError> {
+    crate::on_tx!(conn, conn => {
+        let chain = step.new_chain.map(|c| c.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(","));
+        let round: Option<i64> = sqlx::query_scalar(
+            "UPDATE applications
+         SET state = $1, version = version + 1, state_since = $2, updated_at = $3,
+             round = round + CASE WHEN $4 THEN 1 ELSE 0 END,
+             chain = COALESCE($5, chain),
+             filing = CASE WHEN $6 = 'file_paper' THEN 'done' WHEN $7 THEN $8 ELSE filing END
+         WHERE id = $9 AND version = $10 AND state = $11
          RETURNING round",
-    )
-    .bind(step.to.as_str())
-    .bind(step.at)
-    .bind(step.at)
-    .bind(step.new_chain.is_some())
-    .bind(chain)
-    .bind(step.event.name())
-    .bind(step.new_chain.is_some())
-    .bind(step.filing_required.then_some("pending"))
-    .bind(step.id)
-    .bind(step.version)
-    .bind(step.from.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
-    let round = round.ok_or(StoreError::Conflict)?;
-    sqlx::query(
-        "INSERT INTO application_events
+        )
+        .bind(step.to.as_str())
+        .bind(step.at)
+        .bind(step.at)
+        .bind(step.new_chain.is_some())
+        .bind(chain)
+        .bind(step.event.name())
+        .bind(step.new_chain.is_some())
+        .bind(step.filing_required.then_some("pending"))
+        .bind(step.id)
+        .bind(step.version)
+        .bind(step.from.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+        let round = round.ok_or(StoreError::Conflict)?;
+        sqlx::query(
+            "INSERT INTO application_events
            (application_id, round, actor_id, actor_role, actor_level, event, from_state, to_state, reason, at, checklist)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(step.id)
-    .bind(round)
-    .bind(step.actor.account_id)
-    .bind(step.actor.role.as_str())
-    .bind(step.actor.level.map(Level::as_str))
-    .bind(step.event.name())
-    .bind(step.from.as_str())
-    .bind(step.to.as_str())
-    .bind(step.event.reason().unwrap_or_default())
-    .bind(step.at)
-    .bind(step.checklist.join(","))
-    .execute(&mut *conn)
-    .await?;
-    Ok(step.version + 1)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(step.id)
+        .bind(round)
+        .bind(step.actor.account_id)
+        .bind(step.actor.role.as_str())
+        .bind(step.actor.level.map(Level::as_str))
+        .bind(step.event.name())
+        .bind(step.from.as_str())
+        .bind(step.to.as_str())
+        .bind(step.event.reason().unwrap_or_default())
+        .bind(step.at)
+        .bind(step.checklist.join(","))
+        .execute(&mut *conn)
+        .await?;
+        Ok(step.version + 1)
+    })
 }
 
 /// Records a re-check's legacy code and the office's decision on it.
-pub async fn set_legacy(
-    conn: &mut SqliteConnection,
-    id: i64,
-    legacy_code: &str,
-    decision: LegacyDecision,
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE applications SET legacy_code = ?, legacy_decision = ? WHERE id = ?")
-        .bind(legacy_code)
-        .bind(decision.as_str())
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+pub async fn set_legacy(conn: &mut Tx, id: i64, legacy_code: &str, decision: LegacyDecision) -> Result<(), StoreError> {
+    crate::on_tx!(conn, conn => {
+        sqlx::query("UPDATE applications SET legacy_code = $1, legacy_decision = $2 WHERE id = $3")
+            .bind(legacy_code)
+            .bind(decision.as_str())
+            .bind(id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
 }
 
 /// Records the badge code issued for an application.
-pub async fn set_badge_code(conn: &mut SqliteConnection, id: i64, code: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE applications SET badge_code = ? WHERE id = ?").bind(code).bind(id).execute(conn).await?;
-    Ok(())
+pub async fn set_badge_code(conn: &mut Tx, id: i64, code: &str) -> Result<(), StoreError> {
+    crate::on_tx!(conn, conn => {
+        sqlx::query("UPDATE applications SET badge_code = $1 WHERE id = $2").bind(code).bind(id).execute(conn).await?;
+        Ok(())
+    })
 }
 
 /// An application's audit trail, oldest first.
-pub async fn history(pool: &SqlitePool, id: i64) -> Result<Vec<AuditEntry>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT e.id, e.round, e.actor_id, a.display_name AS actor_name, e.actor_role, e.actor_level,
+pub async fn history(pool: &Pool, id: i64) -> Result<Vec<AuditEntry>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(
+            "SELECT e.id, e.round, e.actor_id, a.display_name AS actor_name, e.actor_role, e.actor_level,
                 e.event, e.from_state, e.to_state, e.reason, e.at, e.checklist
          FROM application_events e JOIN accounts a ON a.id = e.actor_id
-         WHERE e.application_id = ? ORDER BY e.id",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?)
+         WHERE e.application_id = $1 ORDER BY e.id",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?)
+    })
 }

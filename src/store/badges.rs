@@ -1,7 +1,7 @@
 //! Issued badges: serial allocation per region, status changes with their audit entries.
 
+use super::{Pool, Tx};
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{SqliteConnection, SqlitePool};
 
 use super::StoreError;
 use crate::domain::badge::{BadgeCode, BadgeStatus, LegacyCode, SiteCode};
@@ -47,48 +47,50 @@ const SELECT: &str =
 /// Allocates the region's next serial and stores the badge for `application_id`. The serial
 /// counter only grows, so a code is never reused; the application can hold one badge only.
 pub async fn issue(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     application_id: i64,
     unit_id: i64,
     region: &RegionCode,
     at: DateTime<Utc>,
     install_due: NaiveDate,
 ) -> Result<BadgeCode, StoreError> {
-    let serial: i64 = sqlx::query_scalar(
-        "INSERT INTO region_serials (region, last_serial) VALUES (?, 1)
+    crate::on_tx!(conn, conn => {
+        let serial: i64 = sqlx::query_scalar(
+            "INSERT INTO region_serials (region, last_serial) VALUES ($1, 1)
          ON CONFLICT (region) DO UPDATE SET last_serial = last_serial + 1
          RETURNING last_serial",
-    )
-    .bind(region.as_str())
-    .fetch_one(&mut *conn)
-    .await?;
-    let code = u32::try_from(serial)
-        .ok()
-        .and_then(|s| BadgeCode::new(region, s))
-        .ok_or_else(|| StoreError::Corrupt(format!("region {region} has no serials left")))?;
-    sqlx::query(
-        "INSERT INTO badges (code, application_id, unit_id, region, serial, status, issued_at, install_due, status_changed_at)
-         VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?)",
-    )
-    .bind(code.as_str())
-    .bind(application_id)
-    .bind(unit_id)
-    .bind(region.as_str())
-    .bind(serial)
-    .bind(at)
-    .bind(install_due)
-    .bind(at)
-    .execute(&mut *conn)
-    .await
-    .map_err(StoreError::from_write)?;
-    Ok(code)
+        )
+        .bind(region.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+        let code = u32::try_from(serial)
+            .ok()
+            .and_then(|s| BadgeCode::new(region, s))
+            .ok_or_else(|| StoreError::Corrupt(format!("region {region} has no serials left")))?;
+        sqlx::query(
+            "INSERT INTO badges (code, application_id, unit_id, region, serial, status, issued_at, install_due, status_changed_at)
+             VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8)",
+        )
+        .bind(code.as_str())
+        .bind(application_id)
+        .bind(unit_id)
+        .bind(region.as_str())
+        .bind(serial)
+        .bind(at)
+        .bind(install_due)
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .map_err(StoreError::from_write)?;
+        Ok(code)
+    })
 }
 
 /// Makes a legacy code the site's badge for `application_id`: the register's record of it when
 /// the unit's (imported earlier), else a new record. A legacy badge takes no serial of its
 /// region: it stores the negated application id, which keeps `(region, serial)` unique.
 pub async fn keep_legacy(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     code: &LegacyCode,
     application_id: i64,
     unit_id: i64,
@@ -96,10 +98,12 @@ pub async fn keep_legacy(
     at: DateTime<Utc>,
     install_due: NaiveDate,
 ) -> Result<(), StoreError> {
-    let owner: Option<i64> = sqlx::query_scalar("SELECT unit_id FROM badges WHERE code = ?")
-        .bind(code.as_str())
-        .fetch_optional(&mut *conn)
-        .await?;
+    let owner: Option<i64> = crate::on_tx!(conn, conn => {
+        sqlx::query_scalar("SELECT unit_id FROM badges WHERE code = $1")
+            .bind(code.as_str())
+            .fetch_optional(&mut *conn)
+            .await?
+    });
     match owner {
         Some(owner) if owner == unit_id => Ok(()),
         Some(_) => Err(StoreError::Conflict),
@@ -109,7 +113,7 @@ pub async fn keep_legacy(
 
 /// Stores a new record of a legacy badge (see [`keep_legacy`] for its serial).
 pub async fn insert_legacy(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     code: &LegacyCode,
     application_id: i64,
     unit_id: i64,
@@ -117,71 +121,79 @@ pub async fn insert_legacy(
     at: DateTime<Utc>,
     install_due: NaiveDate,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO badges (code, application_id, unit_id, region, serial, status, issued_at, install_due, status_changed_at)
-         VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?)",
-    )
-    .bind(code.as_str())
-    .bind(application_id)
-    .bind(unit_id)
-    .bind(region.as_str())
-    .bind(-application_id)
-    .bind(at)
-    .bind(install_due)
-    .bind(at)
-    .execute(&mut *conn)
-    .await
-    .map_err(StoreError::from_write)?;
-    Ok(())
+    crate::on_tx!(conn, conn => {
+        sqlx::query(
+            "INSERT INTO badges (code, application_id, unit_id, region, serial, status, issued_at, install_due, status_changed_at)
+             VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8)",
+        )
+        .bind(code.as_str())
+        .bind(application_id)
+        .bind(unit_id)
+        .bind(region.as_str())
+        .bind(-application_id)
+        .bind(at)
+        .bind(install_due)
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .map_err(StoreError::from_write)?;
+        Ok(())
+    })
 }
 
 /// Revokes the unit's record of a legacy badge that a new govbadge code replaces (nothing when
 /// the register holds none), with its audit entry.
 pub async fn retire_legacy(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     code: &str,
     unit_id: i64,
     actor_id: i64,
     reason: &str,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let from: Option<String> = sqlx::query_scalar(
-        "UPDATE badges SET status = 'revoked', status_changed_at = ?
-         WHERE code = ? AND unit_id = ? AND status <> 'revoked'
-         RETURNING (SELECT status FROM badges WHERE code = ?)",
-    )
-    .bind(at)
-    .bind(code)
-    .bind(unit_id)
-    .bind(code)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(from) = from {
-        sqlx::query(
-            "INSERT INTO badge_events (code, actor_id, from_status, to_status, reason, at) VALUES (?, ?, ?, 'revoked', ?, ?)",
+    crate::on_tx!(conn, conn => {
+        let from: Option<String> = sqlx::query_scalar(
+            "UPDATE badges SET status = 'revoked', status_changed_at = $1
+         WHERE code = $2 AND unit_id = $3 AND status <> 'revoked'
+         RETURNING (SELECT status FROM badges WHERE code = $4)",
         )
-        .bind(code)
-        .bind(actor_id)
-        .bind(from)
-        .bind(reason)
         .bind(at)
-        .execute(&mut *conn)
+        .bind(code)
+        .bind(unit_id)
+        .bind(code)
+        .fetch_optional(&mut *conn)
         .await?;
-    }
-    Ok(())
+        if let Some(from) = from {
+            sqlx::query(
+                "INSERT INTO badge_events (code, actor_id, from_status, to_status, reason, at) VALUES ($1, $2, $3, 'revoked', $4, $5)",
+            )
+            .bind(code)
+            .bind(actor_id)
+            .bind(from)
+            .bind(reason)
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    })
 }
 
 /// One badge.
-pub async fn get(pool: &SqlitePool, code: &str) -> Result<Badge, StoreError> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE code = ?")).bind(code).fetch_optional(pool).await?;
-    row.map(from_row).transpose()?.ok_or(StoreError::NotFound)
+pub async fn get(pool: &Pool, code: &str) -> Result<Badge, StoreError> {
+    crate::on_pool!(pool, pool => {
+        let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE code = $1")).bind(code).fetch_optional(pool).await?;
+        row.map(from_row).transpose()?.ok_or(StoreError::NotFound)
+    })
 }
 
 /// A unit's badges, newest first.
-pub async fn list_for_unit(pool: &SqlitePool, unit_id: i64) -> Result<Vec<Badge>, StoreError> {
-    let rows: Vec<Row> =
-        sqlx::query_as(&format!("{SELECT} WHERE unit_id = ? ORDER BY issued_at")).bind(unit_id).fetch_all(pool).await?;
-    rows.into_iter().map(from_row).collect()
+pub async fn list_for_unit(pool: &Pool, unit_id: i64) -> Result<Vec<Badge>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        let rows: Vec<Row> =
+            sqlx::query_as(&format!("{SELECT} WHERE unit_id = $1 ORDER BY issued_at")).bind(unit_id).fetch_all(pool).await?;
+        rows.into_iter().map(from_row).collect()
+    })
 }
 
 /// What the public badge snapshot holds of each badge: the latest issued application's
@@ -218,22 +230,24 @@ pub struct PublicRow {
 }
 
 /// Every badge's public data.
-pub async fn public_rows(pool: &SqlitePool) -> Result<Vec<PublicRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT b.code, b.status, b.issued_at, a.unit_name, a.category, a.address, a.unit_functions, a.site_name,
+pub async fn public_rows(pool: &Pool) -> Result<Vec<PublicRow>, sqlx::Error> {
+    crate::on_pool!(pool, pool => {
+        sqlx::query_as(
+            "SELECT b.code, b.status, b.issued_at, a.unit_name, a.category, a.address, a.unit_functions, a.site_name,
                 a.domain_cn, a.domain_cn_ascii, a.domain_en, b.closed_at,
                 COALESCE((SELECT ac.display_name FROM application_events e JOIN accounts ac ON ac.id = e.actor_id
                   WHERE e.application_id = b.application_id AND e.event = 'issue' ORDER BY e.id DESC LIMIT 1),
                   CASE WHEN a.origin = 'imported' THEN '原网站标识（由网站注册库导入）' END) AS issuer
          FROM badges b JOIN applications a ON a.id = b.application_id",
-    )
-    .fetch_all(pool)
-    .await
+        )
+        .fetch_all(pool)
+        .await
+    })
 }
 
 /// Changes the status if it is still `from`, and audits the change.
 pub async fn change_status(
-    pool: &SqlitePool,
+    pool: &Pool,
     code: &SiteCode,
     from: BadgeStatus,
     to: BadgeStatus,
@@ -241,41 +255,45 @@ pub async fn change_status(
     reason: &str,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
-    let done = sqlx::query("UPDATE badges SET status = ?, status_changed_at = ? WHERE code = ? AND status = ?")
-        .bind(to.as_str())
-        .bind(at)
+    crate::on_pool!(pool, pool => {
+        let mut tx = pool.begin().await?;
+        let done = sqlx::query("UPDATE badges SET status = $1, status_changed_at = $2 WHERE code = $3 AND status = $4")
+            .bind(to.as_str())
+            .bind(at)
+            .bind(code.as_str())
+            .bind(from.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict);
+        }
+        sqlx::query(
+            "INSERT INTO badge_events (code, actor_id, from_status, to_status, reason, at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
         .bind(code.as_str())
+        .bind(actor_id)
         .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(reason)
+        .bind(at)
         .execute(&mut *tx)
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::Conflict);
-    }
-    sqlx::query(
-        "INSERT INTO badge_events (code, actor_id, from_status, to_status, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(code.as_str())
-    .bind(actor_id)
-    .bind(from.as_str())
-    .bind(to.as_str())
-    .bind(reason)
-    .bind(at)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(())
+        tx.commit().await?;
+        Ok(())
+    })
 }
 
 /// Status history of a badge: (from, to, reason, at).
 pub async fn status_history(
-    pool: &SqlitePool,
+    pool: &Pool,
     code: &str,
 ) -> Result<Vec<(String, String, String, DateTime<Utc>)>, StoreError> {
-    Ok(sqlx::query_as("SELECT from_status, to_status, reason, at FROM badge_events WHERE code = ? ORDER BY id")
-        .bind(code)
-        .fetch_all(pool)
-        .await?)
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as("SELECT from_status, to_status, reason, at FROM badge_events WHERE code = $1 ORDER BY id")
+            .bind(code)
+            .fetch_all(pool)
+            .await?)
+    })
 }
 
 /// The public list's filters: free text in names, a domain, a region prefix, a category.
@@ -322,42 +340,44 @@ fn contains_pattern(text: &str) -> String {
 
 const PUBLIC_WHERE: &str = "FROM badges b JOIN applications a ON a.id = b.application_id
      WHERE b.status <> 'revoked'
-       AND (?1 = '' OR a.site_name LIKE ?2 ESCAPE '\\' OR a.unit_name LIKE ?2 ESCAPE '\\')
-       AND (?3 = '' OR a.domain_en LIKE ?4 ESCAPE '\\' OR a.domain_cn LIKE ?4 ESCAPE '\\')
-       AND b.region LIKE ?5 || '%'
-       AND (?6 = '' OR a.category = ?6)";
+       AND ($1 = '' OR a.site_name LIKE $2 ESCAPE '\\' OR a.unit_name LIKE $2 ESCAPE '\\')
+       AND ($3 = '' OR a.domain_en LIKE $4 ESCAPE '\\' OR a.domain_cn LIKE $4 ESCAPE '\\')
+       AND b.region LIKE $5 || '%'
+       AND ($6 = '' OR a.category = $6)";
 
 /// Approved sites (badges not revoked) matching `filter`, in region and code order: `limit`
 /// of them from `offset`, and how many match in all.
 pub async fn public_list(
-    pool: &SqlitePool,
+    pool: &Pool,
     filter: &PublicFilter,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<PublicSite>, i64), StoreError> {
-    let (name, domain) = (contains_pattern(&filter.name), contains_pattern(&filter.domain));
-    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {PUBLIC_WHERE}"))
+    crate::on_pool!(pool, pool => {
+        let (name, domain) = (contains_pattern(&filter.name), contains_pattern(&filter.domain));
+        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {PUBLIC_WHERE}"))
+            .bind(&filter.name)
+            .bind(&name)
+            .bind(&filter.domain)
+            .bind(&domain)
+            .bind(&filter.region)
+            .bind(&filter.category)
+            .fetch_one(pool)
+            .await?;
+        let rows = sqlx::query_as(&format!(
+            "SELECT b.code, b.status, b.region, b.issued_at, a.unit_name, a.category, a.site_name, a.domain_cn, a.domain_en
+             {PUBLIC_WHERE} ORDER BY b.region, b.code LIMIT $7 OFFSET $8"
+        ))
         .bind(&filter.name)
         .bind(&name)
         .bind(&filter.domain)
         .bind(&domain)
         .bind(&filter.region)
         .bind(&filter.category)
-        .fetch_one(pool)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
         .await?;
-    let rows = sqlx::query_as(&format!(
-        "SELECT b.code, b.status, b.region, b.issued_at, a.unit_name, a.category, a.site_name, a.domain_cn, a.domain_en
-         {PUBLIC_WHERE} ORDER BY b.region, b.code LIMIT ?7 OFFSET ?8"
-    ))
-    .bind(&filter.name)
-    .bind(&name)
-    .bind(&filter.domain)
-    .bind(&domain)
-    .bind(&filter.region)
-    .bind(&filter.category)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(pool)
-    .await?;
-    Ok((rows, total))
+        Ok((rows, total))
+    })
 }

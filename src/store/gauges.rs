@@ -1,14 +1,16 @@
 //! What `/metrics` and `/readyz` read from the database: that it answers, the outbox's depth
 //! and failures, and the progress of sweeps under way.
 
-use sqlx::SqlitePool;
+use super::Pool;
 
 use super::StoreError;
 
 /// Whether the database answers a trivial query.
-pub async fn ping(pool: &SqlitePool) -> Result<(), StoreError> {
-    sqlx::query("SELECT 1").execute(pool).await?;
-    Ok(())
+pub async fn ping(pool: &Pool) -> Result<(), StoreError> {
+    crate::on_pool!(pool, pool => {
+        sqlx::query("SELECT 1").execute(pool).await?;
+        Ok(())
+    })
 }
 
 /// Notices of the outbox by state.
@@ -25,17 +27,19 @@ pub struct OutboxCounts {
 }
 
 /// The outbox's counts.
-pub async fn outbox(pool: &SqlitePool) -> Result<OutboxCounts, StoreError> {
-    let (pending, sent, failed, retrying): (i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT COALESCE(SUM(sent_at IS NULL AND failed_at IS NULL), 0),
+pub async fn outbox(pool: &Pool) -> Result<OutboxCounts, StoreError> {
+    crate::on_pool!(pool, pool => {
+        let (pending, sent, failed, retrying): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(sent_at IS NULL AND failed_at IS NULL), 0),
                 COALESCE(SUM(sent_at IS NOT NULL), 0),
                 COALESCE(SUM(failed_at IS NOT NULL AND sent_at IS NULL), 0),
                 COALESCE(SUM(sent_at IS NULL AND failed_at IS NULL AND attempts > 0), 0)
          FROM outbox",
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok(OutboxCounts { pending, sent, failed, retrying })
+        )
+        .fetch_one(pool)
+        .await?;
+        Ok(OutboxCounts { pending, sent, failed, retrying })
+    })
 }
 
 /// A sweep under way and how far it got.
@@ -54,13 +58,15 @@ pub struct RunningSweep {
 }
 
 /// The sweeps with status `running`, oldest first.
-pub async fn running_sweeps(pool: &SqlitePool) -> Result<Vec<RunningSweep>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT s.id, s.kind, s.sites_total,
+pub async fn running_sweeps(pool: &Pool) -> Result<Vec<RunningSweep>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(
+            "SELECT s.id, s.kind, s.sites_total,
                 (SELECT COUNT(*) FROM sweep_sites WHERE sweep_id = s.id) AS sites_done,
                 (SELECT COUNT(*) FROM sweep_pages WHERE sweep_id = s.id) AS pages_done
          FROM sweeps s WHERE s.status = 'running' ORDER BY s.id",
-    )
-    .fetch_all(pool)
-    .await?)
+        )
+        .fetch_all(pool)
+        .await?)
+    })
 }

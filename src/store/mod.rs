@@ -22,17 +22,101 @@ use std::time::Duration;
 /// Rows buffered between `SQLite`'s worker thread and the reader (sqlx's default is 50).
 const ROW_CHANNEL_SIZE: usize = 4096;
 
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
-/// The database the service runs on.
-pub type Pool = SqlitePool;
+/// The database the service runs on: the embedded `SQLite` file by default, or a `PostgreSQL`
+/// server shared by several instances and workers. Every store function takes either and runs
+/// the same SQL on both (see [`on_pool!`](crate::on_pool)).
+#[derive(Debug, Clone)]
+pub enum Pool {
+    /// An embedded `SQLite` database.
+    Sqlite(SqlitePool),
+    /// A `PostgreSQL` server.
+    Postgres(PgPool),
+}
 
-/// One connection of the pool, for writes inside a caller's transaction.
-pub type Connection = sqlx::SqliteConnection;
+/// A database transaction (or, for a single write, a connection used as one).
+#[derive(Debug)]
+pub enum Tx {
+    /// On `SQLite`.
+    Sqlite(Transaction<'static, Sqlite>),
+    /// On `PostgreSQL`.
+    Postgres(Transaction<'static, Postgres>),
+}
 
-/// A database transaction.
-pub type Tx = Transaction<'static, Sqlite>;
+/// What store functions that write inside a caller's transaction take.
+pub type Connection = Tx;
+
+/// Runs `$body` with `$p` bound to the pool's own driver pool (`&SqlitePool` or `&PgPool`):
+/// the body is written once and compiled for both databases.
+#[macro_export]
+macro_rules! on_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            $crate::store::Pool::Sqlite($p) => $body,
+            $crate::store::Pool::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to the transaction's connection (`&mut SqliteConnection` or
+/// `&mut PgConnection`).
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite(t) => {
+                let $c: &mut ::sqlx::SqliteConnection = &mut *t;
+                $body
+            }
+            $crate::store::Tx::Postgres(t) => {
+                let $c: &mut ::sqlx::PgConnection = &mut *t;
+                $body
+            }
+        }
+    };
+}
+
+impl Pool {
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        on_pool!(self, p => p.close().await);
+    }
+
+    /// Whether this is a `PostgreSQL` database.
+    #[must_use]
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Pool::Postgres(_))
+    }
+}
+
+impl Tx {
+    /// Commits the transaction.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+
+    /// Rolls the transaction back.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await,
+            Tx::Postgres(t) => t.rollback().await,
+        }
+    }
+}
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +160,8 @@ pub enum ConnectError {
 }
 
 /// Opens the database (creating a `SQLite` file and its directory if needed) and migrates it.
-pub async fn connect(url: &str, max_connections: u32) -> Result<SqlitePool, ConnectError> {
+/// `url` is `sqlite://path` or `postgres://user@host/database`.
+pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, ConnectError> {
     open(url, max_connections, None).await
 }
 
@@ -92,11 +177,31 @@ const BATCH_CACHE_KIB: u32 = 1024;
 /// [`connect`] for a batch command: at most [`BATCH_CONNECTIONS`], each with a small page
 /// cache. A 200-site sweep peaked at 66-68 MB with the server's eight connections and 56-59 MB
 /// with these (BENCHMARKS.md §3).
-pub async fn connect_batch(url: &str, max_connections: u32) -> Result<SqlitePool, ConnectError> {
+pub async fn connect_batch(url: &str, max_connections: u32) -> Result<Pool, ConnectError> {
     open(url, max_connections.min(BATCH_CONNECTIONS), Some(BATCH_CACHE_KIB)).await
 }
 
-async fn open(url: &str, max_connections: u32, cache_kib: Option<u32>) -> Result<SqlitePool, ConnectError> {
+/// Whether `url` names a `PostgreSQL` database.
+#[must_use]
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+async fn open(url: &str, max_connections: u32, cache_kib: Option<u32>) -> Result<Pool, ConnectError> {
+    if is_postgres_url(url) {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        return Ok(Pool::Postgres(pool));
+    }
+    open_sqlite(url, max_connections, cache_kib).await.map(Pool::Sqlite)
+}
+
+async fn open_sqlite(url: &str, max_connections: u32, cache_kib: Option<u32>) -> Result<SqlitePool, ConnectError> {
     if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         let path = path.split('?').next().unwrap_or_default();
         if let Some(dir) = std::path::Path::new(path).parent() {
@@ -120,6 +225,6 @@ async fn open(url: &str, max_connections: u32, cache_kib: Option<u32>) -> Result
         options = options.pragma("cache_size", format!("-{kib}"));
     }
     let pool = SqlitePoolOptions::new().max_connections(max_connections.max(1)).connect_with(options).await?;
-    sqlx::migrate!("./migrations").run(&pool).await?;
+    sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
     Ok(pool)
 }

@@ -1,8 +1,8 @@
 //! Enforcement notices as sent: one row per event under a unique key, so that each is sent
 //! once; the sites each supervisors' digest named.
 
+use super::{Pool, Tx};
 use chrono::{DateTime, Utc};
-use sqlx::{SqliteConnection, SqlitePool};
 
 use super::StoreError;
 
@@ -22,43 +22,45 @@ pub struct NoticeKey<'a> {
 
 /// Records the event unless it is already recorded: `Some(id)` for a new event (send it, in the
 /// same transaction), `None` when it was sent before.
-pub async fn claim(
-    conn: &mut SqliteConnection,
-    key: &NoticeKey<'_>,
-    now: DateTime<Utc>,
-) -> Result<Option<i64>, StoreError> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO enforcement_notices (kind, subject, period, badge_code, account_id, messages, created_at)
-         VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT (kind, subject, period) DO NOTHING RETURNING id",
-    )
-    .bind(key.kind)
-    .bind(key.subject)
-    .bind(key.period)
-    .bind(key.badge_code)
-    .bind(key.account_id)
-    .bind(now)
-    .fetch_optional(conn)
-    .await?)
+pub async fn claim(conn: &mut Tx, key: &NoticeKey<'_>, now: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
+    crate::on_tx!(conn, conn => {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO enforcement_notices (kind, subject, period, badge_code, account_id, messages, created_at)
+             VALUES ($1, $2, $3, $4, $5, 0, $6) ON CONFLICT (kind, subject, period) DO NOTHING RETURNING id",
+        )
+        .bind(key.kind)
+        .bind(key.subject)
+        .bind(key.period)
+        .bind(key.badge_code)
+        .bind(key.account_id)
+        .bind(now)
+        .fetch_optional(conn)
+        .await?)
+    })
 }
 
 /// Records how many messages a notice queued.
-pub async fn set_messages(conn: &mut SqliteConnection, id: i64, messages: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE enforcement_notices SET messages = ? WHERE id = ?")
-        .bind(messages)
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+pub async fn set_messages(conn: &mut Tx, id: i64, messages: i64) -> Result<(), StoreError> {
+    crate::on_tx!(conn, conn => {
+        sqlx::query("UPDATE enforcement_notices SET messages = $1 WHERE id = $2")
+            .bind(messages)
+            .bind(id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
 }
 
 /// Lists a site in a digest.
-pub async fn add_digest_site(conn: &mut SqliteConnection, id: i64, code: &str) -> Result<(), StoreError> {
-    sqlx::query("INSERT OR IGNORE INTO enforcement_digest_sites (notice_id, badge_code) VALUES (?, ?)")
-        .bind(id)
-        .bind(code)
-        .execute(conn)
-        .await?;
-    Ok(())
+pub async fn add_digest_site(conn: &mut Tx, id: i64, code: &str) -> Result<(), StoreError> {
+    crate::on_tx!(conn, conn => {
+        sqlx::query("INSERT INTO enforcement_digest_sites (notice_id, badge_code) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(code)
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
 }
 
 /// A notice about a site, directly or in a digest.
@@ -75,18 +77,20 @@ pub struct SiteNotice {
 }
 
 /// The notices about a site, directly or in digests, newest first.
-pub async fn for_site(pool: &SqlitePool, code: &str) -> Result<Vec<SiteNotice>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT kind, period, messages, created_at FROM enforcement_notices WHERE badge_code = ?
+pub async fn for_site(pool: &Pool, code: &str) -> Result<Vec<SiteNotice>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(
+            "SELECT kind, period, messages, created_at FROM enforcement_notices WHERE badge_code = $1
          UNION ALL
          SELECT n.kind, n.period, n.messages, n.created_at FROM enforcement_notices n
-           JOIN enforcement_digest_sites d ON d.notice_id = n.id WHERE d.badge_code = ?
+           JOIN enforcement_digest_sites d ON d.notice_id = n.id WHERE d.badge_code = $2
          ORDER BY created_at DESC",
-    )
-    .bind(code)
-    .bind(code)
-    .fetch_all(pool)
-    .await?)
+        )
+        .bind(code)
+        .bind(code)
+        .fetch_all(pool)
+        .await?)
+    })
 }
 
 /// A supervisor who receives digests.
@@ -119,12 +123,14 @@ impl Supervisor {
 }
 
 /// Supervisors whose accounts are enabled.
-pub async fn supervisors(pool: &SqlitePool) -> Result<Vec<Supervisor>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT id, level, region, email, mobile FROM accounts WHERE role = 'supervisor' AND disabled = 0 ORDER BY id",
-    )
-    .fetch_all(pool)
-    .await?)
+pub async fn supervisors(pool: &Pool) -> Result<Vec<Supervisor>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(
+            "SELECT id, level, region, email, mobile FROM accounts WHERE role = 'supervisor' AND disabled = FALSE ORDER BY id",
+        )
+        .fetch_all(pool)
+        .await?)
+    })
 }
 
 /// Who a site's notices address: the unit, the site and the application's handler.
@@ -145,13 +151,15 @@ pub struct UnitContact {
 }
 
 /// Who the notices of an application's site go to.
-pub async fn unit_contact(pool: &SqlitePool, application_id: i64) -> Result<UnitContact, StoreError> {
-    sqlx::query_as(
-        "SELECT id AS application_id, kind, unit_name, site_name, handler_email, handler_mobile
-         FROM applications WHERE id = ?",
-    )
-    .bind(application_id)
-    .fetch_optional(pool)
-    .await?
-    .ok_or(StoreError::NotFound)
+pub async fn unit_contact(pool: &Pool, application_id: i64) -> Result<UnitContact, StoreError> {
+    crate::on_pool!(pool, pool => {
+        sqlx::query_as(
+            "SELECT id AS application_id, kind, unit_name, site_name, handler_email, handler_mobile
+             FROM applications WHERE id = $1",
+        )
+        .bind(application_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+    })
 }

@@ -1,8 +1,8 @@
 //! The notification outbox: messages written in the same transaction as the change they
 //! announce, picked up by the background sender, retried with backoff, never lost.
 
+use super::{Pool, Tx};
 use chrono::{DateTime, Utc};
-use sqlx::{SqliteConnection, SqlitePool};
 
 use super::StoreError;
 
@@ -67,22 +67,24 @@ pub struct Message {
 }
 
 /// Queues a message in the caller's transaction, due at once.
-pub async fn enqueue(conn: &mut SqliteConnection, m: &NewMessage<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO outbox (application_id, topic, channel, recipient, subject, body, next_attempt_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(m.application_id)
-    .bind(m.topic)
-    .bind(m.channel.as_str())
-    .bind(m.recipient)
-    .bind(m.subject)
-    .bind(m.body)
-    .bind(now)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
+pub async fn enqueue(conn: &mut Tx, m: &NewMessage<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
+    crate::on_tx!(conn, conn => {
+        sqlx::query(
+            "INSERT INTO outbox (application_id, topic, channel, recipient, subject, body, next_attempt_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(m.application_id)
+        .bind(m.topic)
+        .bind(m.channel.as_str())
+        .bind(m.recipient)
+        .bind(m.subject)
+        .bind(m.body)
+        .bind(now)
+        .bind(now)
+        .execute(conn)
+        .await?;
+        Ok(())
+    })
 }
 
 const COLUMNS: &str =
@@ -91,23 +93,25 @@ const COLUMNS: &str =
 /// Messages of the channels that are on (`email`, `sms`), due for an attempt now, oldest first.
 /// A message of a channel that is off waits for the channel.
 pub async fn due(
-    pool: &SqlitePool,
+    pool: &Pool,
     now: DateTime<Utc>,
     limit: i64,
     email_on: bool,
     sms_on: bool,
 ) -> Result<Vec<Message>, StoreError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
-           AND ((channel = 'email' AND ?) OR (channel = 'sms' AND ?))
-         ORDER BY next_attempt_at, id LIMIT ?"
-    ))
-    .bind(now)
-    .bind(email_on)
-    .bind(sms_on)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?)
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1
+           AND ((channel = 'email' AND $2) OR (channel = 'sms' AND $3))
+         ORDER BY next_attempt_at, id LIMIT $4"
+        ))
+        .bind(now)
+        .bind(email_on)
+        .bind(sms_on)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+    })
 }
 
 /// What the admins' outbox page filters on.
@@ -125,78 +129,88 @@ pub enum Filter {
 
 /// The latest messages matching `filter` (and `channel`, when given), newest first.
 pub async fn list(
-    pool: &SqlitePool,
+    pool: &Pool,
     filter: Filter,
     channel: Option<Channel>,
     limit: i64,
 ) -> Result<Vec<Message>, StoreError> {
-    let condition = match filter {
-        Filter::All => "1 = 1",
-        Filter::Waiting => "sent_at IS NULL AND failed_at IS NULL",
-        Filter::Sent => "sent_at IS NOT NULL",
-        Filter::Failed => "failed_at IS NOT NULL",
-    };
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM outbox WHERE {condition} AND (? IS NULL OR channel = ?) ORDER BY id DESC LIMIT ?"
-    ))
-    .bind(channel.map(Channel::as_str))
-    .bind(channel.map(Channel::as_str))
-    .bind(limit)
-    .fetch_all(pool)
-    .await?)
+    crate::on_pool!(pool, pool => {
+        let condition = match filter {
+            Filter::All => "1 = 1",
+            Filter::Waiting => "sent_at IS NULL AND failed_at IS NULL",
+            Filter::Sent => "sent_at IS NOT NULL",
+            Filter::Failed => "failed_at IS NOT NULL",
+        };
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM outbox WHERE {condition} AND ($1 IS NULL OR channel = $2) ORDER BY id DESC LIMIT $3"
+        ))
+        .bind(channel.map(Channel::as_str))
+        .bind(channel.map(Channel::as_str))
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+    })
 }
 
 /// Puts a message that was given up (or is waiting) back in line for an attempt now; a sent
 /// message stays sent. Returns whether it was requeued.
-pub async fn resend(pool: &SqlitePool, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE outbox SET failed_at = NULL, attempts = 0, next_attempt_at = ? WHERE id = ? AND sent_at IS NULL",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Marks a message delivered.
-pub async fn mark_sent(pool: &SqlitePool, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
-    sqlx::query("UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ?")
+pub async fn resend(pool: &Pool, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    crate::on_pool!(pool, pool => {
+        let done = sqlx::query(
+            "UPDATE outbox SET failed_at = NULL, attempts = 0, next_attempt_at = $1 WHERE id = $2 AND sent_at IS NULL",
+        )
         .bind(now)
         .bind(id)
         .execute(pool)
         .await?;
-    Ok(())
+        Ok(done.rows_affected() == 1)
+    })
+}
+
+/// Marks a message delivered.
+pub async fn mark_sent(pool: &Pool, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+    crate::on_pool!(pool, pool => {
+        sqlx::query("UPDATE outbox SET sent_at = $1, attempts = attempts + 1, last_error = '' WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?;
+        Ok(())
+    })
 }
 
 /// Records a failed attempt: retry at `retry_at`, or park the message as failed when `None`.
 pub async fn mark_attempt_failed(
-    pool: &SqlitePool,
+    pool: &Pool,
     id: i64,
     error: &str,
     retry_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ?,
-                next_attempt_at = COALESCE(?, next_attempt_at),
-                failed_at = CASE WHEN ? IS NULL THEN ? ELSE NULL END
-         WHERE id = ?",
-    )
-    .bind(error)
-    .bind(retry_at)
-    .bind(retry_at)
-    .bind(now)
-    .bind(id)
-    .execute(pool)
-    .await?;
-    Ok(())
+    crate::on_pool!(pool, pool => {
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $1,
+                next_attempt_at = COALESCE($2, next_attempt_at),
+                failed_at = CASE WHEN $3 IS NULL THEN $4 ELSE NULL END
+         WHERE id = $5",
+        )
+        .bind(error)
+        .bind(retry_at)
+        .bind(retry_at)
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await?;
+        Ok(())
+    })
 }
 
 /// Every message about an application, for its history page and for tests.
-pub async fn for_application(pool: &SqlitePool, application_id: i64) -> Result<Vec<Message>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM outbox WHERE application_id = ? ORDER BY id"))
-        .bind(application_id)
-        .fetch_all(pool)
-        .await?)
+pub async fn for_application(pool: &Pool, application_id: i64) -> Result<Vec<Message>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM outbox WHERE application_id = $1 ORDER BY id"))
+            .bind(application_id)
+            .fetch_all(pool)
+            .await?)
+    })
 }

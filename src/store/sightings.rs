@@ -2,8 +2,8 @@
 //! a flood of made-up hosts cannot push out a real counterfeit; and the count of what the bound
 //! evicted or dropped.
 
+use super::Pool;
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
 
 use super::Tx;
 
@@ -61,93 +61,79 @@ fn replaces(new: Rank, new_seen: DateTime<Utc>, lowest: Rank, lowest_seen: DateT
 
 /// Stores one sighting within `cap` hosts per code.
 pub async fn store(tx: &mut Tx, seen: &Observed<'_>, cap: i64) -> Result<Stored, sqlx::Error> {
-    let updated = sqlx::query(
-        "UPDATE badge_sightings SET last_seen = MAX(last_seen, ?), count = count + ?,
-                source = CASE WHEN ? = 'referer' THEN 'referer' ELSE source END
-         WHERE code = ? AND host = ?",
-    )
-    .bind(seen.last)
-    .bind(seen.count)
-    .bind(seen.source)
-    .bind(seen.code)
-    .bind(seen.host)
-    .execute(&mut **tx)
-    .await?;
-    if updated.rows_affected() > 0 {
-        return Ok(Stored::Updated);
-    }
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM badges WHERE code = ?)")
+    crate::on_tx!(tx, tx => {
+        let updated = sqlx::query(
+            "UPDATE badge_sightings SET last_seen = CASE WHEN last_seen > $1 THEN last_seen ELSE $1 END, count = count + $2,
+                source = CASE WHEN $3 = 'referer' THEN 'referer' ELSE source END
+         WHERE code = $4 AND host = $5",
+        )
+        .bind(seen.last)
+        .bind(seen.count)
+        .bind(seen.source)
         .bind(seen.code)
-        .fetch_one(&mut **tx)
+        .bind(seen.host)
+        .execute(&mut *tx)
         .await?;
-    if !exists {
-        return Ok(Stored::Ignored);
-    }
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM badge_sightings WHERE code = ?")
-        .bind(seen.code)
-        .fetch_one(&mut **tx)
-        .await?;
-    let mut outcome = Stored::Inserted;
-    if stored >= cap {
-        let lowest: Option<(String, bool, String, i64, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT host, registered, source, count, last_seen FROM badge_sightings WHERE code = ?
-             ORDER BY registered, source = 'referer', count, last_seen LIMIT 1",
+        if updated.rows_affected() > 0 {
+            return Ok(Stored::Updated);
+        }
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM badges WHERE code = $1)")
+            .bind(seen.code)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !exists {
+            return Ok(Stored::Ignored);
+        }
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM badge_sightings WHERE code = $1")
+            .bind(seen.code)
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut outcome = Stored::Inserted;
+        if stored >= cap {
+            let lowest: Option<(String, bool, String, i64, DateTime<Utc>)> = sqlx::query_as(
+                "SELECT host, registered, source, count, last_seen FROM badge_sightings WHERE code = $1
+                 ORDER BY registered, source = 'referer', count, last_seen LIMIT 1",
+            )
+            .bind(seen.code)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((host, registered, source, count, last)) = lowest else {
+                return Ok(Stored::Ignored);
+            };
+            let new = rank(seen.registered, seen.source, seen.count);
+            if !replaces(new, seen.last, rank(registered, &source, count), last) {
+                sqlx::query(COUNT_BOUND).bind(seen.code).bind(0_i64).bind(1_i64).bind(seen.last).execute(&mut *tx).await?;
+                return Ok(Stored::Dropped);
+            }
+            sqlx::query("DELETE FROM badge_sightings WHERE code = $1 AND host = $2")
+                .bind(seen.code)
+                .bind(&host)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(COUNT_BOUND).bind(seen.code).bind(1_i64).bind(0_i64).bind(seen.last).execute(&mut *tx).await?;
+            outcome = Stored::EvictedLowest;
+        }
+        sqlx::query(
+            "INSERT INTO badge_sightings (code, host, registered, source, first_seen, last_seen, count)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(seen.code)
-        .fetch_optional(&mut **tx)
+        .bind(seen.host)
+        .bind(seen.registered)
+        .bind(seen.source)
+        .bind(seen.first)
+        .bind(seen.last)
+        .bind(seen.count)
+        .execute(&mut *tx)
         .await?;
-        let Some((host, registered, source, count, last)) = lowest else {
-            return Ok(Stored::Ignored);
-        };
-        let new = rank(seen.registered, seen.source, seen.count);
-        if !replaces(new, seen.last, rank(registered, &source, count), last) {
-            count_bound(tx, seen.code, 0, 1, seen.last).await?;
-            return Ok(Stored::Dropped);
-        }
-        sqlx::query("DELETE FROM badge_sightings WHERE code = ? AND host = ?")
-            .bind(seen.code)
-            .bind(&host)
-            .execute(&mut **tx)
-            .await?;
-        count_bound(tx, seen.code, 1, 0, seen.last).await?;
-        outcome = Stored::EvictedLowest;
-    }
-    sqlx::query(
-        "INSERT INTO badge_sightings (code, host, registered, source, first_seen, last_seen, count)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(seen.code)
-    .bind(seen.host)
-    .bind(seen.registered)
-    .bind(seen.source)
-    .bind(seen.first)
-    .bind(seen.last)
-    .bind(seen.count)
-    .execute(&mut **tx)
-    .await?;
-    Ok(outcome)
+        Ok(outcome)
+    })
 }
 
-async fn count_bound(
-    tx: &mut Tx,
-    code: &str,
-    evicted: i64,
-    dropped: i64,
-    at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO sighting_evictions (code, evicted, dropped, last_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (code) DO UPDATE SET evicted = evicted + excluded.evicted,
-             dropped = dropped + excluded.dropped, last_at = excluded.last_at",
-    )
-    .bind(code)
-    .bind(evicted)
-    .bind(dropped)
-    .bind(at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
+/// Counts what the bound did for a code: hosts evicted ($2) and hosts dropped ($3).
+const COUNT_BOUND: &str = "INSERT INTO sighting_evictions (code, evicted, dropped, last_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (code) DO UPDATE SET evicted = sighting_evictions.evicted + excluded.evicted,
+         dropped = sighting_evictions.dropped + excluded.dropped, last_at = excluded.last_at";
 
 /// A stored sighting.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -169,16 +155,18 @@ pub struct Sighting {
 }
 
 /// Sightings of badges whose region starts with `prefix` ("" for all); unregistered hosts first.
-pub async fn list(pool: &SqlitePool, prefix: &str) -> Result<Vec<Sighting>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT s.code, s.host, s.registered, s.source, s.first_seen, s.last_seen, s.count
+pub async fn list(pool: &Pool, prefix: &str) -> Result<Vec<Sighting>, sqlx::Error> {
+    crate::on_pool!(pool, pool => {
+        sqlx::query_as(
+            "SELECT s.code, s.host, s.registered, s.source, s.first_seen, s.last_seen, s.count
          FROM badge_sightings s JOIN badges b ON b.code = s.code
-         WHERE b.region LIKE ? || '%'
+         WHERE b.region LIKE $1 || '%'
          ORDER BY s.registered, s.last_seen DESC LIMIT 1000",
-    )
-    .bind(prefix)
-    .fetch_all(pool)
-    .await
+        )
+        .bind(prefix)
+        .fetch_all(pool)
+        .await
+    })
 }
 
 /// What the per-code bound did to a badge's sightings.
@@ -195,16 +183,18 @@ pub struct BoundCount {
 }
 
 /// Evictions and drops for the badges whose region starts with `prefix`, latest first.
-pub async fn bound_counts(pool: &SqlitePool, prefix: &str) -> Result<Vec<BoundCount>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT e.code, e.evicted, e.dropped, e.last_at
+pub async fn bound_counts(pool: &Pool, prefix: &str) -> Result<Vec<BoundCount>, sqlx::Error> {
+    crate::on_pool!(pool, pool => {
+        sqlx::query_as(
+            "SELECT e.code, e.evicted, e.dropped, e.last_at
          FROM sighting_evictions e JOIN badges b ON b.code = e.code
-         WHERE b.region LIKE ? || '%'
+         WHERE b.region LIKE $1 || '%'
          ORDER BY e.last_at DESC LIMIT 200",
-    )
-    .bind(prefix)
-    .fetch_all(pool)
-    .await
+        )
+        .bind(prefix)
+        .fetch_all(pool)
+        .await
+    })
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! site's fields and keeps what they replaced; a cancellation revokes and closes the badge.
 //! Each decision is one transaction.
 
+use super::{Pool, Tx};
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
 
 use super::StoreError;
 use crate::domain::site_request::{RequestKind, RequestState, CHANGEABLE_FIELDS};
@@ -61,7 +61,7 @@ const SELECT: &str = "SELECT r.id, r.badge_code, r.unit_id, r.kind, r.state, r.c
 
 /// Stores a pending request; a site with one pending already is a conflict.
 pub async fn create(
-    pool: &SqlitePool,
+    pool: &Pool,
     code: &str,
     unit_id: i64,
     kind: RequestKind,
@@ -69,32 +69,38 @@ pub async fn create(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    sqlx::query_scalar(
-        "INSERT INTO site_requests (badge_code, unit_id, kind, state, changes, reason, created_at)
-         VALUES (?, ?, ?, 'pending', ?, ?, ?) RETURNING id",
-    )
-    .bind(code)
-    .bind(unit_id)
-    .bind(kind.as_str())
-    .bind(changes)
-    .bind(reason)
-    .bind(now)
-    .fetch_one(pool)
-    .await
-    .map_err(StoreError::from_write)
+    crate::on_pool!(pool, pool => {
+        sqlx::query_scalar(
+            "INSERT INTO site_requests (badge_code, unit_id, kind, state, changes, reason, created_at)
+             VALUES ($1, $2, $3, 'pending', $4, $5, $6) RETURNING id",
+        )
+        .bind(code)
+        .bind(unit_id)
+        .bind(kind.as_str())
+        .bind(changes)
+        .bind(reason)
+        .bind(now)
+        .fetch_one(pool)
+        .await
+        .map_err(StoreError::from_write)
+    })
 }
 
 /// One request.
-pub async fn get(pool: &SqlitePool, id: i64) -> Result<SiteRequest, StoreError> {
-    sqlx::query_as(&format!("{SELECT} WHERE r.id = ?")).bind(id).fetch_optional(pool).await?.ok_or(StoreError::NotFound)
+pub async fn get(pool: &Pool, id: i64) -> Result<SiteRequest, StoreError> {
+    crate::on_pool!(pool, pool => {
+        sqlx::query_as(&format!("{SELECT} WHERE r.id = $1")).bind(id).fetch_optional(pool).await?.ok_or(StoreError::NotFound)
+    })
 }
 
 /// A site's requests, newest first: its history of changes.
-pub async fn for_badge(pool: &SqlitePool, code: &str) -> Result<Vec<SiteRequest>, StoreError> {
-    Ok(sqlx::query_as(&format!("{SELECT} WHERE r.badge_code = ? ORDER BY r.id DESC"))
-        .bind(code)
-        .fetch_all(pool)
-        .await?)
+pub async fn for_badge(pool: &Pool, code: &str) -> Result<Vec<SiteRequest>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(&format!("{SELECT} WHERE r.badge_code = $1 ORDER BY r.id DESC"))
+            .bind(code)
+            .fetch_all(pool)
+            .await?)
+    })
 }
 
 /// A pending request with what the office's queue shows beside it.
@@ -120,21 +126,23 @@ pub struct PendingRequest {
 }
 
 /// Every pending request, oldest first.
-pub async fn pending(pool: &SqlitePool) -> Result<Vec<PendingRequest>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT r.id, r.badge_code, r.kind, a.site_name, a.unit_name, u.level AS unit_level, u.region AS unit_region,
+pub async fn pending(pool: &Pool) -> Result<Vec<PendingRequest>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(
+            "SELECT r.id, r.badge_code, r.kind, a.site_name, a.unit_name, u.level AS unit_level, u.region AS unit_region,
                 r.created_at
          FROM site_requests r JOIN badges b ON b.code = r.badge_code JOIN applications a ON a.id = b.application_id
          JOIN accounts u ON u.id = r.unit_id
          WHERE r.state = 'pending' ORDER BY r.id",
-    )
-    .fetch_all(pool)
-    .await?)
+        )
+        .fetch_all(pool)
+        .await?)
+    })
 }
 
 /// Marks a pending request decided; a request no longer pending is a conflict.
 async fn decide(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut Tx,
     id: i64,
     state: RequestState,
     previous: &str,
@@ -142,34 +150,33 @@ async fn decide(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let done = sqlx::query(
-        "UPDATE site_requests SET state = ?, previous = ?, decided_by = ?, decision_reason = ?, decided_at = ?
-         WHERE id = ? AND state = 'pending'",
-    )
-    .bind(state.as_str())
-    .bind(previous)
-    .bind(actor_id)
-    .bind(reason)
-    .bind(now)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() == 0 {
+    let done = crate::on_tx!(conn, conn => {
+        sqlx::query(
+            "UPDATE site_requests SET state = $1, previous = $2, decided_by = $3, decision_reason = $4, decided_at = $5
+             WHERE id = $6 AND state = 'pending'",
+        )
+        .bind(state.as_str())
+        .bind(previous)
+        .bind(actor_id)
+        .bind(reason)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    if done == 0 {
         return Err(StoreError::Conflict);
     }
     Ok(())
 }
 
 /// Refuses a pending request.
-pub async fn reject(
-    pool: &SqlitePool,
-    id: i64,
-    actor_id: i64,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let mut conn = pool.acquire().await?;
-    decide(&mut conn, id, RequestState::Rejected, "{}", actor_id, reason, now).await
+pub async fn reject(pool: &Pool, id: i64, actor_id: i64, reason: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    decide(&mut tx, id, RequestState::Rejected, "{}", actor_id, reason, now).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Approves a change: writes the new values into the application that carries the site's data
@@ -177,7 +184,7 @@ pub async fn reject(
 /// domain's punycode with it).
 #[allow(clippy::too_many_arguments)]
 pub async fn approve_change(
-    pool: &SqlitePool,
+    pool: &Pool,
     id: i64,
     application_id: i64,
     changes: &[(&'static str, String)],
@@ -188,27 +195,29 @@ pub async fn approve_change(
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
     decide(&mut tx, id, RequestState::Approved, previous, actor_id, "", now).await?;
-    for (field, value) in changes {
-        // The column name comes from the fixed list, never from input.
-        let column = CHANGEABLE_FIELDS.iter().find(|(f, _)| f == field).map(|(f, _)| *f).ok_or(StoreError::NotFound)?;
-        sqlx::query(&format!("UPDATE applications SET {column} = ? WHERE id = ?"))
-            .bind(value)
+    crate::on_tx!(&mut tx, tx => {
+        for (field, value) in changes {
+            // The column name comes from the fixed list, never from input.
+            let column = CHANGEABLE_FIELDS.iter().find(|(f, _)| f == field).map(|(f, _)| *f).ok_or(StoreError::NotFound)?;
+            sqlx::query(&format!("UPDATE applications SET {column} = $1 WHERE id = $2"))
+                .bind(value)
+                .bind(application_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(ascii) = domain_cn_ascii {
+            sqlx::query("UPDATE applications SET domain_cn_ascii = $1 WHERE id = $2")
+                .bind(ascii)
+                .bind(application_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("UPDATE applications SET version = version + 1, updated_at = $1 WHERE id = $2")
+            .bind(now)
             .bind(application_id)
             .execute(&mut *tx)
             .await?;
-    }
-    if let Some(ascii) = domain_cn_ascii {
-        sqlx::query("UPDATE applications SET domain_cn_ascii = ? WHERE id = ?")
-            .bind(ascii)
-            .bind(application_id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    sqlx::query("UPDATE applications SET version = version + 1, updated_at = ? WHERE id = ?")
-        .bind(now)
-        .bind(application_id)
-        .execute(&mut *tx)
-        .await?;
+    });
     tx.commit().await?;
     Ok(())
 }
@@ -216,7 +225,7 @@ pub async fn approve_change(
 /// Approves a cancellation: the badge is revoked and the site closed, with the badge's audit
 /// entry.
 pub async fn approve_cancel(
-    pool: &SqlitePool,
+    pool: &Pool,
     id: i64,
     code: &str,
     actor_id: i64,
@@ -224,25 +233,27 @@ pub async fn approve_cancel(
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
     decide(&mut tx, id, RequestState::Approved, "{}", actor_id, "", now).await?;
-    let from: Option<String> =
-        sqlx::query_scalar("SELECT status FROM badges WHERE code = ?").bind(code).fetch_optional(&mut *tx).await?;
-    let from = from.ok_or(StoreError::NotFound)?;
-    sqlx::query("UPDATE badges SET status = 'revoked', status_changed_at = ?, closed_at = ? WHERE code = ?")
-        .bind(now)
-        .bind(now)
+    crate::on_tx!(&mut tx, tx => {
+        let from: Option<String> =
+            sqlx::query_scalar("SELECT status FROM badges WHERE code = $1").bind(code).fetch_optional(&mut *tx).await?;
+        let from = from.ok_or(StoreError::NotFound)?;
+        sqlx::query("UPDATE badges SET status = 'revoked', status_changed_at = $1, closed_at = $2 WHERE code = $3")
+            .bind(now)
+            .bind(now)
+            .bind(code)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO badge_events (code, actor_id, from_status, to_status, reason, at)
+             VALUES ($1, $2, $3, 'revoked', '网站注销', $4)",
+        )
         .bind(code)
+        .bind(actor_id)
+        .bind(from)
+        .bind(now)
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO badge_events (code, actor_id, from_status, to_status, reason, at)
-         VALUES (?, ?, ?, 'revoked', '网站注销', ?)",
-    )
-    .bind(code)
-    .bind(actor_id)
-    .bind(from)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    });
     tx.commit().await?;
     Ok(())
 }

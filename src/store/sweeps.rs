@@ -1,7 +1,7 @@
 //! Sweep runs and their results, and the sites a sweep covers.
 
+use super::Pool;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::SqlitePool;
 
 use super::StoreError;
 use crate::check::footer::Footer;
@@ -56,28 +56,34 @@ const SITE_SELECT: &str = "SELECT b.code, b.application_id, b.status, b.install_
 
 /// Badged sites whose region code starts with `prefix` ("" for all), in code order; closed
 /// (注销) sites are left out.
-pub async fn sites(pool: &SqlitePool, prefix: &str) -> Result<Vec<SiteRow>, StoreError> {
-    Ok(sqlx::query_as(&format!("{SITE_SELECT} WHERE b.region LIKE ? || '%' AND b.closed_at IS NULL ORDER BY b.code"))
-        .bind(prefix)
-        .fetch_all(pool)
-        .await?)
+pub async fn sites(pool: &Pool, prefix: &str) -> Result<Vec<SiteRow>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(&format!("{SITE_SELECT} WHERE b.region LIKE $1 || '%' AND b.closed_at IS NULL ORDER BY b.code"))
+            .bind(prefix)
+            .fetch_all(pool)
+            .await?)
+    })
 }
 
 /// One badged site.
-pub async fn site(pool: &SqlitePool, code: &str) -> Result<SiteRow, StoreError> {
-    sqlx::query_as(&format!("{SITE_SELECT} WHERE b.code = ?"))
-        .bind(code)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(StoreError::NotFound)
+pub async fn site(pool: &Pool, code: &str) -> Result<SiteRow, StoreError> {
+    crate::on_pool!(pool, pool => {
+        sqlx::query_as(&format!("{SITE_SELECT} WHERE b.code = $1"))
+            .bind(code)
+            .fetch_optional(pool)
+            .await?
+            .ok_or(StoreError::NotFound)
+    })
 }
 
 /// Sites of one unit.
-pub async fn sites_of_unit(pool: &SqlitePool, unit_id: i64) -> Result<Vec<SiteRow>, StoreError> {
-    Ok(sqlx::query_as(&format!("{SITE_SELECT} WHERE b.unit_id = ? ORDER BY b.code"))
-        .bind(unit_id)
-        .fetch_all(pool)
-        .await?)
+pub async fn sites_of_unit(pool: &Pool, unit_id: i64) -> Result<Vec<SiteRow>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(&format!("{SITE_SELECT} WHERE b.unit_id = $1 ORDER BY b.code"))
+            .bind(unit_id)
+            .fetch_all(pool)
+            .await?)
+    })
 }
 
 /// A run of checks: a sweep, a scheduled check or a self-check.
@@ -101,56 +107,66 @@ pub struct Sweep {
 
 /// Starts a run and returns its number.
 pub async fn start(
-    pool: &SqlitePool,
+    pool: &Pool,
     kind: &str,
     scope: &str,
     sites_total: i64,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO sweeps (kind, scope, status, sites_total, started_at) VALUES (?, ?, 'running', ?, ?) RETURNING id",
-    )
-    .bind(kind)
-    .bind(scope)
-    .bind(sites_total)
-    .bind(now)
-    .fetch_one(pool)
-    .await?)
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO sweeps (kind, scope, status, sites_total, started_at) VALUES ($1, $2, 'running', $3, $4) RETURNING id",
+        )
+        .bind(kind)
+        .bind(scope)
+        .bind(sites_total)
+        .bind(now)
+        .fetch_one(pool)
+        .await?)
+    })
 }
 
 /// The newest unfinished sweep of this scope, to resume.
-pub async fn unfinished(pool: &SqlitePool, scope: &str) -> Result<Option<Sweep>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT * FROM sweeps WHERE kind = 'sweep' AND scope = ? AND status <> 'finished' ORDER BY id DESC LIMIT 1",
-    )
-    .bind(scope)
-    .fetch_optional(pool)
-    .await?)
+pub async fn unfinished(pool: &Pool, scope: &str) -> Result<Option<Sweep>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(
+            "SELECT * FROM sweeps WHERE kind = 'sweep' AND scope = $1 AND status <> 'finished' ORDER BY id DESC LIMIT 1",
+        )
+        .bind(scope)
+        .fetch_optional(pool)
+        .await?)
+    })
 }
 
 /// One run.
-pub async fn get(pool: &SqlitePool, id: i64) -> Result<Sweep, StoreError> {
-    sqlx::query_as("SELECT * FROM sweeps WHERE id = ?").bind(id).fetch_optional(pool).await?.ok_or(StoreError::NotFound)
+pub async fn get(pool: &Pool, id: i64) -> Result<Sweep, StoreError> {
+    crate::on_pool!(pool, pool => {
+        sqlx::query_as("SELECT * FROM sweeps WHERE id = $1").bind(id).fetch_optional(pool).await?.ok_or(StoreError::NotFound)
+    })
 }
 
 /// Sets a run's status (`finished` records the time).
-pub async fn set_status(pool: &SqlitePool, id: i64, status: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let finished = (status == "finished").then_some(now);
-    sqlx::query("UPDATE sweeps SET status = ?, finished_at = ? WHERE id = ?")
-        .bind(status)
-        .bind(finished)
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
+pub async fn set_status(pool: &Pool, id: i64, status: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    crate::on_pool!(pool, pool => {
+        let finished = (status == "finished").then_some(now);
+        sqlx::query("UPDATE sweeps SET status = $1, finished_at = $2 WHERE id = $3")
+            .bind(status)
+            .bind(finished)
+            .bind(id)
+            .execute(pool)
+            .await?;
+        Ok(())
+    })
 }
 
 /// Codes already done in this sweep.
-pub async fn done_codes(pool: &SqlitePool, sweep_id: i64) -> Result<Vec<String>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT badge_code FROM sweep_sites WHERE sweep_id = ?")
-        .bind(sweep_id)
-        .fetch_all(pool)
-        .await?)
+pub async fn done_codes(pool: &Pool, sweep_id: i64) -> Result<Vec<String>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_scalar("SELECT badge_code FROM sweep_sites WHERE sweep_id = $1")
+            .bind(sweep_id)
+            .fetch_all(pool)
+            .await?)
+    })
 }
 
 /// Page rows written per INSERT statement (13 values each, well under `SQLite`'s limit).
@@ -199,89 +215,93 @@ pub struct SiteOutcome<'a> {
 
 /// Records a finished site and its pages in one transaction.
 pub async fn record_site(
-    pool: &SqlitePool,
+    pool: &Pool,
     sweep_id: i64,
     outcome: &SiteOutcome<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let first_failing =
-        outcome.results.iter().find(|r| r.verdict.is_some_and(|v| !page_compliant(v, r.rendered.map(|c| c.verdict))));
-    // Kept with the result so that lists of sites never count pages (see migration 0014).
-    let mut verdict_counts: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
-    for verdict in outcome.results.iter().filter_map(|r| r.verdict) {
-        *verdict_counts.entry(verdict.as_str()).or_default() += 1;
-    }
-    let footer = outcome.results.iter().find_map(|r| r.footer).map(|f| serde_json::to_string(f).unwrap_or_default());
-    let mut tx = pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO sweep_sites (sweep_id, badge_code, site_verdict, pages, compliant, urls, first_failing_url,
-                                  first_failing_verdict, checked_at, verdict_counts, footer)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(sweep_id)
-    .bind(outcome.code)
-    .bind(outcome.site_verdict.as_str())
-    .bind(outcome.pages)
-    .bind(outcome.compliant)
-    .bind(outcome.urls)
-    .bind(first_failing.map(|r| r.url))
-    .bind(first_failing.and_then(|r| r.verdict).map(super::super::check::Verdict::as_str))
-    .bind(now)
-    .bind(serde_json::to_string(&verdict_counts).unwrap_or_default())
-    .bind(footer)
-    .execute(&mut *tx)
-    .await
-    .map_err(StoreError::from_write)?;
-    // Many rows per statement: one round trip to SQLite per chunk, not per page.
-    for chunk in outcome.results.chunks(PAGE_ROWS_PER_INSERT) {
-        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO sweep_pages (sweep_id, badge_code, url, http_status, outcome, verdict, warnings, title,
-                                      encoding, footer, certificate_problem, rendered, rendered_detail) ",
-        );
-        insert.push_values(chunk, |mut row, r| {
-            let warnings = r.warnings.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(",");
-            let footer = r.footer.map(|f| serde_json::to_string(f).unwrap_or_default());
-            row.push_bind(sweep_id)
-                .push_bind(outcome.code.to_owned())
-                .push_bind(r.url.to_owned())
-                .push_bind(r.http_status.map(i64::from))
-                .push_bind(r.outcome.to_owned())
-                .push_bind(r.verdict.map(super::super::check::Verdict::as_str))
-                .push_bind(warnings)
-                .push_bind(r.title.map(str::to_owned))
-                .push_bind(r.encoding.map(str::to_owned))
-                .push_bind(footer)
-                .push_bind(r.certificate_problem.map(str::to_owned))
-                .push_bind(r.rendered.map(|c| c.verdict.as_str()))
-                .push_bind(r.rendered.map(|c| serde_json::to_string(c).unwrap_or_default()));
-        });
-        insert.push(" ON CONFLICT (sweep_id, badge_code, url) DO NOTHING");
-        insert.build().execute(&mut *tx).await?;
-    }
-    for r in outcome.results {
-        let Some(png) = r.rendered.and_then(|c| c.screenshot.as_deref()) else { continue };
+    crate::on_pool!(pool, pool => {
+        let first_failing =
+            outcome.results.iter().find(|r| r.verdict.is_some_and(|v| !page_compliant(v, r.rendered.map(|c| c.verdict))));
+        // Kept with the result so that lists of sites never count pages (see migration 0014).
+        let mut verdict_counts: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+        for verdict in outcome.results.iter().filter_map(|r| r.verdict) {
+            *verdict_counts.entry(verdict.as_str()).or_default() += 1;
+        }
+        let footer = outcome.results.iter().find_map(|r| r.footer).map(|f| serde_json::to_string(f).unwrap_or_default());
+        let mut tx = pool.begin().await?;
         sqlx::query(
-            "INSERT INTO sweep_screenshots (sweep_id, badge_code, url, png) VALUES (?, ?, ?, ?)
-             ON CONFLICT (sweep_id, badge_code, url) DO NOTHING",
+            "INSERT INTO sweep_sites (sweep_id, badge_code, site_verdict, pages, compliant, urls, first_failing_url,
+                                  first_failing_verdict, checked_at, verdict_counts, footer)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(sweep_id)
         .bind(outcome.code)
-        .bind(r.url)
-        .bind(png)
+        .bind(outcome.site_verdict.as_str())
+        .bind(outcome.pages)
+        .bind(outcome.compliant)
+        .bind(outcome.urls)
+        .bind(first_failing.map(|r| r.url))
+        .bind(first_failing.and_then(|r| r.verdict).map(super::super::check::Verdict::as_str))
+        .bind(now)
+        .bind(serde_json::to_string(&verdict_counts).unwrap_or_default())
+        .bind(footer)
         .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
+        .await
+        .map_err(StoreError::from_write)?;
+        // Many rows per statement: one round trip to SQLite per chunk, not per page.
+        for chunk in outcome.results.chunks(PAGE_ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO sweep_pages (sweep_id, badge_code, url, http_status, outcome, verdict, warnings, title,
+                                          encoding, footer, certificate_problem, rendered, rendered_detail) ",
+            );
+            insert.push_values(chunk, |mut row, r| {
+                let warnings = r.warnings.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(",");
+                let footer = r.footer.map(|f| serde_json::to_string(f).unwrap_or_default());
+                row.push_bind(sweep_id)
+                    .push_bind(outcome.code.to_owned())
+                    .push_bind(r.url.to_owned())
+                    .push_bind(r.http_status.map(i64::from))
+                    .push_bind(r.outcome.to_owned())
+                    .push_bind(r.verdict.map(super::super::check::Verdict::as_str))
+                    .push_bind(warnings)
+                    .push_bind(r.title.map(str::to_owned))
+                    .push_bind(r.encoding.map(str::to_owned))
+                    .push_bind(footer)
+                    .push_bind(r.certificate_problem.map(str::to_owned))
+                    .push_bind(r.rendered.map(|c| c.verdict.as_str()))
+                    .push_bind(r.rendered.map(|c| serde_json::to_string(c).unwrap_or_default()));
+            });
+            insert.push(" ON CONFLICT (sweep_id, badge_code, url) DO NOTHING");
+            insert.build().execute(&mut *tx).await?;
+        }
+        for r in outcome.results {
+            let Some(png) = r.rendered.and_then(|c| c.screenshot.as_deref()) else { continue };
+            sqlx::query(
+                "INSERT INTO sweep_screenshots (sweep_id, badge_code, url, png) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (sweep_id, badge_code, url) DO NOTHING",
+            )
+            .bind(sweep_id)
+            .bind(outcome.code)
+            .bind(r.url)
+            .bind(png)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    })
 }
 
 /// The latest finished sweep (not a scheduled or self-check run).
-pub async fn latest_finished(pool: &SqlitePool) -> Result<Option<i64>, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM sweeps WHERE kind = 'sweep' AND status = 'finished' ORDER BY id DESC LIMIT 1",
-    )
-    .fetch_optional(pool)
-    .await?)
+pub async fn latest_finished(pool: &Pool) -> Result<Option<i64>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM sweeps WHERE kind = 'sweep' AND status = 'finished' ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(pool)
+        .await?)
+    })
 }
 
 /// The latest result of a site, from any kind of run.
@@ -318,67 +338,77 @@ const RESULT_COLUMNS: &str = "s.sweep_id, s.site_verdict, s.pages, s.compliant, 
     s.first_failing_verdict, s.checked_at, s.badge_code, s.verdict_counts, s.footer";
 
 /// A site's latest result, from any kind of run (a key lookup in `site_latest`).
-pub async fn latest_result(pool: &SqlitePool, code: &str) -> Result<Option<LatestResult>, StoreError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {RESULT_COLUMNS} FROM site_latest l
+pub async fn latest_result(pool: &Pool, code: &str) -> Result<Option<LatestResult>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {RESULT_COLUMNS} FROM site_latest l
          JOIN sweep_sites s ON s.sweep_id = l.sweep_id AND s.badge_code = l.badge_code
-         WHERE l.badge_code = ?"
-    ))
-    .bind(code)
-    .fetch_optional(pool)
-    .await?)
+         WHERE l.badge_code = $1"
+        ))
+        .bind(code)
+        .fetch_optional(pool)
+        .await?)
+    })
 }
 
 /// The latest result of every site of the region `prefix`, by badge code: one query, however
 /// many sites (the dashboard's list).
 pub async fn latest_results_in(
-    pool: &SqlitePool,
+    pool: &Pool,
     prefix: &str,
 ) -> Result<std::collections::HashMap<String, LatestResult>, StoreError> {
-    let rows: Vec<LatestResult> = sqlx::query_as(&format!(
-        "SELECT {RESULT_COLUMNS} FROM site_latest l
+    crate::on_pool!(pool, pool => {
+        let rows: Vec<LatestResult> = sqlx::query_as(&format!(
+            "SELECT {RESULT_COLUMNS} FROM site_latest l
          JOIN sweep_sites s ON s.sweep_id = l.sweep_id AND s.badge_code = l.badge_code
          JOIN badges b ON b.code = l.badge_code
-         WHERE b.region LIKE ? || '%'"
-    ))
-    .bind(prefix)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.badge_code.clone(), r)).collect())
+         WHERE b.region LIKE $1 || '%'"
+        ))
+        .bind(prefix)
+        .fetch_all(pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.badge_code.clone(), r)).collect())
+    })
 }
 
 /// Every site's result in one run, by badge code.
 pub async fn results_of(
-    pool: &SqlitePool,
+    pool: &Pool,
     sweep_id: i64,
 ) -> Result<std::collections::HashMap<String, LatestResult>, StoreError> {
-    let rows: Vec<LatestResult> =
-        sqlx::query_as(&format!("SELECT {RESULT_COLUMNS} FROM sweep_sites s WHERE s.sweep_id = ?"))
-            .bind(sweep_id)
-            .fetch_all(pool)
-            .await?;
-    Ok(rows.into_iter().map(|r| (r.badge_code.clone(), r)).collect())
+    crate::on_pool!(pool, pool => {
+        let rows: Vec<LatestResult> =
+            sqlx::query_as(&format!("SELECT {RESULT_COLUMNS} FROM sweep_sites s WHERE s.sweep_id = $1"))
+                .bind(sweep_id)
+                .fetch_all(pool)
+                .await?;
+        Ok(rows.into_iter().map(|r| (r.badge_code.clone(), r)).collect())
+    })
 }
 
 /// A site's `n` latest results from any kind of run, newest first.
-pub async fn latest_results(pool: &SqlitePool, code: &str, n: i64) -> Result<Vec<LatestResult>, StoreError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {RESULT_COLUMNS} FROM sweep_sites s WHERE s.badge_code = ?
-         ORDER BY s.checked_at DESC, s.sweep_id DESC LIMIT ?"
-    ))
-    .bind(code)
-    .bind(n)
-    .fetch_all(pool)
-    .await?)
+pub async fn latest_results(pool: &Pool, code: &str, n: i64) -> Result<Vec<LatestResult>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {RESULT_COLUMNS} FROM sweep_sites s WHERE s.badge_code = $1
+             ORDER BY s.checked_at DESC, s.sweep_id DESC LIMIT $2"
+        ))
+        .bind(code)
+        .bind(n)
+        .fetch_all(pool)
+        .await?)
+    })
 }
 
 /// A site's result in one sweep.
-pub async fn site_result(pool: &SqlitePool, sweep_id: i64, code: &str) -> Result<Option<LatestResult>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {RESULT_COLUMNS} FROM sweep_sites s WHERE s.sweep_id = ? AND s.badge_code = ?"))
-        .bind(sweep_id)
-        .bind(code)
-        .fetch_optional(pool)
-        .await?)
+pub async fn site_result(pool: &Pool, sweep_id: i64, code: &str) -> Result<Option<LatestResult>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(&format!("SELECT {RESULT_COLUMNS} FROM sweep_sites s WHERE s.sweep_id = $1 AND s.badge_code = $2"))
+            .bind(sweep_id)
+            .bind(code)
+            .fetch_optional(pool)
+            .await?)
+    })
 }
 
 /// A stored page result.
@@ -425,79 +455,91 @@ impl PageRow {
 }
 
 /// The pages of a site in a run.
-pub async fn pages(pool: &SqlitePool, sweep_id: i64, code: &str) -> Result<Vec<PageRow>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT p.url, p.http_status, p.outcome, p.verdict, p.warnings, p.title, p.encoding, p.rendered,
+pub async fn pages(pool: &Pool, sweep_id: i64, code: &str) -> Result<Vec<PageRow>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(
+            "SELECT p.url, p.http_status, p.outcome, p.verdict, p.warnings, p.title, p.encoding, p.rendered,
                 p.rendered_detail, s.id AS screenshot_id
          FROM sweep_pages p
          LEFT JOIN sweep_screenshots s ON s.sweep_id = p.sweep_id AND s.badge_code = p.badge_code AND s.url = p.url
-         WHERE p.sweep_id = ? AND p.badge_code = ? ORDER BY p.id",
-    )
-    .bind(sweep_id)
-    .bind(code)
-    .fetch_all(pool)
-    .await?)
+         WHERE p.sweep_id = $1 AND p.badge_code = $2 ORDER BY p.id",
+        )
+        .bind(sweep_id)
+        .bind(code)
+        .fetch_all(pool)
+        .await?)
+    })
 }
 
 /// The screenshot `id` of a page of the site `code` (PNG bytes), if it exists.
-pub async fn screenshot(pool: &SqlitePool, code: &str, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT png FROM sweep_screenshots WHERE id = ? AND badge_code = ?")
-        .bind(id)
-        .bind(code)
-        .fetch_optional(pool)
-        .await?)
+pub async fn screenshot(pool: &Pool, code: &str, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_scalar("SELECT png FROM sweep_screenshots WHERE id = $1 AND badge_code = $2")
+            .bind(id)
+            .bind(code)
+            .fetch_optional(pool)
+            .await?)
+    })
 }
 
 /// The screenshots of a run, one at a time: `each` gets the id and the PNG.
 pub async fn for_each_screenshot<E: From<StoreError>>(
-    pool: &SqlitePool,
+    pool: &Pool,
     sweep_id: i64,
     mut each: impl FnMut(i64, &[u8]) -> Result<(), E>,
 ) -> Result<(), E> {
-    let mut rows =
-        sqlx::query_as::<_, (i64, Vec<u8>)>("SELECT id, png FROM sweep_screenshots WHERE sweep_id = ? ORDER BY id")
-            .bind(sweep_id)
-            .fetch(pool);
-    while let Some((id, png)) = futures_util::TryStreamExt::try_next(&mut rows).await.map_err(StoreError::from)? {
-        each(id, &png)?;
-    }
-    Ok(())
+    crate::on_pool!(pool, pool => {
+        let mut rows =
+            sqlx::query_as::<_, (i64, Vec<u8>)>("SELECT id, png FROM sweep_screenshots WHERE sweep_id = $1 ORDER BY id")
+                .bind(sweep_id)
+                .fetch(pool);
+        while let Some((id, png)) = futures_util::TryStreamExt::try_next(&mut rows).await.map_err(StoreError::from)? {
+            each(id, &png)?;
+        }
+        Ok(())
+    })
 }
 
 /// Scheduled checks already run for a site on a China-time date.
-pub async fn scheduled_on(pool: &SqlitePool, code: &str, since: DateTime<Utc>) -> Result<bool, StoreError> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sweep_sites s JOIN sweeps w ON w.id = s.sweep_id
-         WHERE w.kind = 'scheduled' AND s.badge_code = ? AND s.checked_at >= ?",
-    )
-    .bind(code)
-    .bind(since)
-    .fetch_one(pool)
-    .await?;
-    Ok(n > 0)
+pub async fn scheduled_on(pool: &Pool, code: &str, since: DateTime<Utc>) -> Result<bool, StoreError> {
+    crate::on_pool!(pool, pool => {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sweep_sites s JOIN sweeps w ON w.id = s.sweep_id
+             WHERE w.kind = 'scheduled' AND s.badge_code = $1 AND s.checked_at >= $2",
+        )
+        .bind(code)
+        .bind(since)
+        .fetch_one(pool)
+        .await?;
+        Ok(n > 0)
+    })
 }
 
 /// Pages per verdict of a site in one run.
-pub async fn verdict_counts(pool: &SqlitePool, sweep_id: i64, code: &str) -> Result<Vec<(String, i64)>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT verdict, COUNT(*) FROM sweep_pages WHERE sweep_id = ? AND badge_code = ? AND verdict IS NOT NULL
-         GROUP BY verdict",
-    )
-    .bind(sweep_id)
-    .bind(code)
-    .fetch_all(pool)
-    .await?)
+pub async fn verdict_counts(pool: &Pool, sweep_id: i64, code: &str) -> Result<Vec<(String, i64)>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(
+            "SELECT verdict, COUNT(*) FROM sweep_pages WHERE sweep_id = $1 AND badge_code = $2 AND verdict IS NOT NULL
+             GROUP BY verdict",
+        )
+        .bind(sweep_id)
+        .bind(code)
+        .fetch_all(pool)
+        .await?)
+    })
 }
 
 /// The footer findings (JSON) of the first page of a site in one run that has any.
-pub async fn first_footer(pool: &SqlitePool, sweep_id: i64, code: &str) -> Result<Option<String>, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT footer FROM sweep_pages WHERE sweep_id = ? AND badge_code = ? AND footer IS NOT NULL ORDER BY id LIMIT 1",
-    )
-    .bind(sweep_id)
-    .bind(code)
-    .fetch_optional(pool)
-    .await?)
+pub async fn first_footer(pool: &Pool, sweep_id: i64, code: &str) -> Result<Option<String>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_scalar(
+            "SELECT footer FROM sweep_pages WHERE sweep_id = $1 AND badge_code = $2 AND footer IS NOT NULL ORDER BY id LIMIT 1",
+        )
+        .bind(sweep_id)
+        .bind(code)
+        .fetch_optional(pool)
+        .await?)
+    })
 }
 
 /// One finished sweep as the trend shows it: the sites of the area it checked and how many of
@@ -516,27 +558,29 @@ pub struct TrendPoint {
 
 /// The finished sweeps (up to `up_to`, newest `limit`, oldest first) that covered the whole of
 /// `area` (a region code prefix), counted over the sites of `area` only.
-pub async fn trend(pool: &SqlitePool, area: &str, up_to: i64, limit: i64) -> Result<Vec<TrendPoint>, StoreError> {
-    let mut points: Vec<TrendPoint> = sqlx::query_as(
-        "SELECT w.id AS sweep_id, w.started_at, COUNT(*) AS sites,
+pub async fn trend(pool: &Pool, area: &str, up_to: i64, limit: i64) -> Result<Vec<TrendPoint>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        let mut points: Vec<TrendPoint> = sqlx::query_as(
+            "SELECT w.id AS sweep_id, w.started_at, COUNT(*) AS sites,
                 SUM(CASE WHEN s.site_verdict = 'compliant' THEN 1 ELSE 0 END) AS compliant
          FROM sweeps w
          JOIN sweep_sites s ON s.sweep_id = w.id
          JOIN badges b ON b.code = s.badge_code
-         WHERE w.kind = 'sweep' AND w.status = 'finished' AND w.id <= ?
-           AND substr(?, 1, length(w.scope)) = w.scope
-           AND b.region LIKE ? || '%'
+         WHERE w.kind = 'sweep' AND w.status = 'finished' AND w.id <= $1
+           AND substr($2, 1, length(w.scope)) = w.scope
+           AND b.region LIKE $3 || '%'
            AND s.site_verdict IN ('compliant', 'non_compliant', 'unreachable')
-         GROUP BY w.id ORDER BY w.id DESC LIMIT ?",
-    )
-    .bind(up_to)
-    .bind(area)
-    .bind(area)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
-    points.reverse();
-    Ok(points)
+         GROUP BY w.id ORDER BY w.id DESC LIMIT $4",
+        )
+        .bind(up_to)
+        .bind(area)
+        .bind(area)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+        points.reverse();
+        Ok(points)
+    })
 }
 
 /// A site's result in one run, for its history.
@@ -560,14 +604,16 @@ pub struct HistoryEntry {
 }
 
 /// Every run that checked a site, newest first.
-pub async fn history(pool: &SqlitePool, code: &str, limit: i64) -> Result<Vec<HistoryEntry>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT s.sweep_id, w.kind, s.site_verdict, s.pages, s.compliant, s.first_failing_url, s.checked_at
+pub async fn history(pool: &Pool, code: &str, limit: i64) -> Result<Vec<HistoryEntry>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(
+            "SELECT s.sweep_id, w.kind, s.site_verdict, s.pages, s.compliant, s.first_failing_url, s.checked_at
          FROM sweep_sites s JOIN sweeps w ON w.id = s.sweep_id
-         WHERE s.badge_code = ? ORDER BY s.checked_at DESC, s.sweep_id DESC LIMIT ?",
-    )
-    .bind(code)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?)
+         WHERE s.badge_code = $1 ORDER BY s.checked_at DESC, s.sweep_id DESC LIMIT $2",
+        )
+        .bind(code)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+    })
 }

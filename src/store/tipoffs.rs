@@ -1,7 +1,7 @@
 //! Public reports (举报) of badges seen on sites they do not belong to.
 
+use super::Pool;
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
 
 use super::StoreError;
 
@@ -41,34 +41,40 @@ pub struct Tipoff {
 }
 
 /// Stores a report.
-pub async fn create(pool: &SqlitePool, t: &NewTipoff<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO tipoffs (badge_code, seen_url, seen_host, description, contact, region, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(t.badge_code)
-    .bind(t.seen_url)
-    .bind(t.seen_host)
-    .bind(t.description)
-    .bind(t.contact)
-    .bind(t.region)
-    .bind(now)
-    .fetch_one(pool)
-    .await?)
+pub async fn create(pool: &Pool, t: &NewTipoff<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO tipoffs (badge_code, seen_url, seen_host, description, contact, region, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(t.badge_code)
+        .bind(t.seen_url)
+        .bind(t.seen_host)
+        .bind(t.description)
+        .bind(t.contact)
+        .bind(t.region)
+        .bind(now)
+        .fetch_one(pool)
+        .await?)
+    })
 }
 
 /// Reports of badges whose region starts with `prefix` ("" for all), newest first.
-pub async fn list(pool: &SqlitePool, prefix: &str) -> Result<Vec<Tipoff>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT id, badge_code, seen_url, seen_host, description, contact, created_at FROM tipoffs
-         WHERE region LIKE ? || '%' ORDER BY id DESC LIMIT 500",
-    )
-    .bind(prefix)
-    .fetch_all(pool)
-    .await?)
+pub async fn list(pool: &Pool, prefix: &str) -> Result<Vec<Tipoff>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as(
+            "SELECT id, badge_code, seen_url, seen_host, description, contact, created_at FROM tipoffs
+             WHERE region LIKE $1 || '%' ORDER BY id DESC LIMIT 500",
+        )
+        .bind(prefix)
+        .fetch_all(pool)
+        .await?)
+    })
 }
 
 /// The region of a badge, if the badge exists.
-pub async fn badge_region(pool: &SqlitePool, code: &str) -> Result<Option<String>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT region FROM badges WHERE code = ?").bind(code).fetch_optional(pool).await?)
+pub async fn badge_region(pool: &Pool, code: &str) -> Result<Option<String>, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_scalar("SELECT region FROM badges WHERE code = $1").bind(code).fetch_optional(pool).await?)
+    })
 }

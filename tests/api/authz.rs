@@ -289,7 +289,7 @@ async fn badge_pages_by_role() {
     }
     // The county office acts first (303), so later reviewers find it already suspended (422).
     check(&status, &got, &[303, 403, 404, 303, 404, 422, 404, 422, 422, 403, 404]);
-    let changes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM badge_events").fetch_one(&app.ctx.pool).await.unwrap();
+    let changes: i64 = govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT COUNT(*) FROM badge_events").fetch_one(p).await).unwrap();
     assert_eq!(changes, 1);
 }
 

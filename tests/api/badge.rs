@@ -230,9 +230,8 @@ async fn sightings_are_recorded_bounded_and_shown_to_supervisors() {
     );
     app.ctx.sightings.flush(&app.ctx.pool).await.unwrap();
     let rows: Vec<(String, bool, String, i64)> =
-        sqlx::query_as("SELECT host, registered, source, count FROM badge_sightings ORDER BY host")
-            .fetch_all(&app.ctx.pool)
-            .await
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_as("SELECT host, registered, source, count FROM badge_sightings ORDER BY host")
+            .fetch_all(p).await)
             .unwrap();
     assert_eq!(
         rows,
@@ -258,7 +257,7 @@ async fn sightings_are_recorded_bounded_and_shown_to_supervisors() {
     assert_eq!(refused, 400 - 29);
     app.ctx.sightings.flush(&app.ctx.pool).await.unwrap();
     let stored: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM badge_sightings").fetch_one(&app.ctx.pool).await.unwrap();
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT COUNT(*) FROM badge_sightings").fetch_one(p).await).unwrap();
     assert_eq!(stored, 3 + 29);
 
     let supervisor = app.browser("濮阳市监督.政务").await.text("/sightings").await;

@@ -178,10 +178,9 @@ async fn the_badge_in_a_real_browser() {
     assert!(dom.contains(&format!("{base}/badge/{code}.svg?v=mismatch")), "{dom}");
     ctx.sightings.flush(&ctx.pool).await.unwrap();
     let seen: Vec<(String, bool)> =
-        sqlx::query_as("SELECT host, registered FROM badge_sightings WHERE code = ? ORDER BY host")
+        govbadge::on_pool!(&ctx.pool, p => sqlx::query_as("SELECT host, registered FROM badge_sightings WHERE code = $1 ORDER BY host")
             .bind(&code)
-            .fetch_all(&ctx.pool)
-            .await
+            .fetch_all(p).await)
             .unwrap();
     assert!(seen.contains(&("copycat.example".to_owned(), false)), "{seen:?}");
     assert!(seen.contains(&("www.qingfeng.gov.cn".to_owned(), true)), "{seen:?}");

@@ -10,9 +10,20 @@
 //! | D    | 南乐县 | 2026-11-27 | non_compliant    | compliant         |
 //! | E    | 南乐县 | 2026-11-27 | (suspended)      | (suspended)       |
 
+use chrono::{DateTime, NaiveDate, Utc};
 use govbadge::domain::badge::BadgeCode;
 use govbadge::domain::region::RegionCode;
-use sqlx::SqlitePool;
+use govbadge::store::Pool;
+
+/// A fixed instant, as both databases store it.
+fn ts(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339).unwrap().with_timezone(&Utc)
+}
+
+/// A fixed day.
+fn day(iso: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(iso, "%Y-%m-%d").unwrap()
+}
 
 /// A stored page: URL, HTTP status, outcome, verdict, warnings, encoding.
 type PageFixture<'a> = (&'a str, Option<i64>, &'a str, Option<&'a str>, &'a str, Option<&'a str>);
@@ -112,88 +123,83 @@ pub fn code(key: &str) -> String {
 }
 
 /// The sites, their units (accounts 901…) and applications, badges issued on 2026-11-20.
-pub async fn sites(pool: &SqlitePool) {
+pub async fn sites(pool: &Pool) {
     let at = "2026-11-20T02:00:00+00:00";
     for (i, s) in SITES.iter().enumerate() {
         let id = 901 + i as i64;
-        sqlx::query(
+        govbadge::on_pool!(pool, p => sqlx::query(
             "INSERT INTO accounts (id, name, display_name, role, level, region, password_hash, created_at)
-             VALUES (?, ?, ?, 'unit', 'county', ?, 'x', ?)",
+             VALUES ($1, $2, $3, 'unit', 'county', $4, 'x', $5)",
         )
         .bind(id)
         .bind(format!("{}.政务", s.unit))
         .bind(s.unit)
         .bind(s.region)
-        .bind(at)
-        .execute(pool)
-        .await
+        .bind(ts(at))
+        .execute(p).await.map(|r| r.rows_affected()))
         .unwrap();
-        sqlx::query(
+        govbadge::on_pool!(pool, p => sqlx::query(
             "INSERT INTO applications (id, unit_id, kind, state, state_since, unit_name, category, site_name,
                 domain_en, handler_name, handler_mobile, handler_email, created_at, updated_at)
-             VALUES (?, ?, 'new', 'issued', ?, ?, ?, ?, ?, '王明', ?, ?, ?, ?)",
+             VALUES ($1, $2, 'new', 'issued', $3, $4, $5, $6, $7, '王明', $8, $9, $10, $11)",
         )
         .bind(id)
         .bind(id)
-        .bind(at)
+        .bind(ts(at))
         .bind(s.unit)
         .bind(s.category)
         .bind(s.site_name)
         .bind(s.domain)
         .bind(format!("1390393{:04}", i + 1))
         .bind(format!("site{}@unit.example", s.key.to_ascii_lowercase()))
-        .bind(at)
-        .bind(at)
-        .execute(pool)
-        .await
+        .bind(ts(at))
+        .bind(ts(at))
+        .execute(p).await.map(|r| r.rows_affected()))
         .unwrap();
-        sqlx::query(
+        govbadge::on_pool!(pool, p => sqlx::query(
             "INSERT INTO badges (code, application_id, unit_id, region, serial, status, issued_at, install_due,
-                status_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                status_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(code(s.key))
         .bind(id)
         .bind(id)
         .bind(s.region)
-        .bind(s.serial)
+        .bind(i64::from(s.serial))
         .bind(s.status)
-        .bind(at)
-        .bind(s.due)
-        .bind(at)
-        .execute(pool)
-        .await
+        .bind(ts(at))
+        .bind(day(s.due))
+        .bind(ts(at))
+        .execute(p).await.map(|r| r.rows_affected()))
         .unwrap();
     }
     // A counterfeit sighting of A's badge, and A seen on its own site.
-    for (host, registered) in [("fake-qingfeng.example.com", 0), ("www.qingfeng.gov.cn", 1)] {
-        sqlx::query(
+    for (host, registered) in [("fake-qingfeng.example.com", false), ("www.qingfeng.gov.cn", true)] {
+        govbadge::on_pool!(pool, p => sqlx::query(
             "INSERT INTO badge_sightings (code, host, registered, source, first_seen, last_seen, count)
-             VALUES (?, ?, ?, 'referer', '2026-11-22T03:00:00+00:00', '2026-11-29T03:00:00+00:00', 12)",
+             VALUES ($1, $2, $3, 'referer', '2026-11-22T03:00:00+00:00', '2026-11-29T03:00:00+00:00', 12)",
         )
         .bind(code("A"))
         .bind(host)
         .bind(registered)
-        .execute(pool)
-        .await
+        .execute(p).await.map(|r| r.rows_affected()))
         .unwrap();
     }
 }
 
 /// Sweep `n` (1 or 2) of scope 4109, finished, with two pages per crawled site.
-pub async fn sweep(pool: &SqlitePool, n: usize) -> i64 {
+pub async fn sweep(pool: &Pool, n: usize) -> i64 {
     let (started, finished) = match n {
         1 => ("2026-11-23T01:00:00+00:00", "2026-11-23T01:30:00+00:00"),
         _ => ("2026-11-30T01:00:00+00:00", "2026-11-30T01:40:00+00:00"),
     };
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = govbadge::on_pool!(pool, p => sqlx::query_scalar(
         "INSERT INTO sweeps (kind, scope, status, sites_total, started_at, finished_at)
-         VALUES ('sweep', '4109', 'finished', ?, ?, ?) RETURNING id",
+         VALUES ('sweep', '4109', 'finished', $1, $2, $3) RETURNING id",
     )
     .bind(SITES.len() as i64)
-    .bind(started)
-    .bind(finished)
-    .fetch_one(pool)
-    .await
+    .bind(ts(started))
+    .bind(ts(finished))
+    .fetch_one(p).await)
     .unwrap();
     for s in &SITES {
         let verdict = s.verdicts[n - 1];
@@ -206,10 +212,10 @@ pub async fn sweep(pool: &SqlitePool, n: usize) -> i64 {
             "unreachable" => (1, 0, None),
             _ => (0, 0, None),
         };
-        sqlx::query(
+        govbadge::on_pool!(pool, p => sqlx::query(
             "INSERT INTO sweep_sites (sweep_id, badge_code, site_verdict, pages, compliant, urls,
                 first_failing_url, first_failing_verdict, checked_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(id)
         .bind(&code)
@@ -219,9 +225,8 @@ pub async fn sweep(pool: &SqlitePool, n: usize) -> i64 {
         .bind(pages)
         .bind(failing.map(|f| f.0))
         .bind(failing.map(|f| f.1))
-        .bind(finished)
-        .execute(pool)
-        .await
+        .bind(ts(finished))
+        .execute(p).await.map(|r| r.rows_affected()))
         .unwrap();
         let footer = format!(
             r#"{{"icp":"豫ICP备0501{:04}号","police":"豫公网安备{}02000{:03}号","site_id_code":"{}0001","legacy_badge":null}}"#,
@@ -240,9 +245,9 @@ pub async fn sweep(pool: &SqlitePool, n: usize) -> i64 {
             _ => vec![],
         };
         for (url, http, outcome, page_verdict, warnings, encoding) in page_rows {
-            sqlx::query(
+            govbadge::on_pool!(pool, p => sqlx::query(
                 "INSERT INTO sweep_pages (sweep_id, badge_code, url, http_status, outcome, verdict, warnings, title,
-                    encoding, footer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    encoding, footer) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(id)
             .bind(&code)
@@ -254,8 +259,7 @@ pub async fn sweep(pool: &SqlitePool, n: usize) -> i64 {
             .bind(page_verdict.map(|_| format!("{} - 首页", s.site_name)))
             .bind(encoding)
             .bind(page_verdict.map(|_| footer.clone()))
-            .execute(pool)
-            .await
+            .execute(p).await.map(|r| r.rows_affected()))
             .unwrap();
         }
     }

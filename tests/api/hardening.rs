@@ -104,18 +104,17 @@ async fn a_flood_of_beaconed_hosts_cannot_hide_a_real_counterfeit() {
         assert_eq!(r.status(), 200);
     }
     app.ctx.sightings.flush(&app.ctx.pool).await.unwrap();
-    let hosts: Vec<String> = sqlx::query_scalar("SELECT host FROM badge_sightings WHERE code = ?")
+    let hosts: Vec<String> =
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT host FROM badge_sightings WHERE code = $1")
         .bind(&code)
-        .fetch_all(&app.ctx.pool)
-        .await
+        .fetch_all(p).await)
         .unwrap();
     assert_eq!(hosts.len() as i64, cap, "the bound holds");
     assert!(hosts.iter().any(|h| h == "counterfeit.example"), "the real counterfeit is recorded despite the flood");
     let (evicted, dropped): (i64, i64) =
-        sqlx::query_as("SELECT evicted, dropped FROM sighting_evictions WHERE code = ?")
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_as("SELECT evicted, dropped FROM sighting_evictions WHERE code = $1")
             .bind(&code)
-            .fetch_one(&app.ctx.pool)
-            .await
+            .fetch_one(p).await)
             .unwrap();
     assert_eq!((evicted, dropped), (1, 50), "one-off beacons past the bound are dropped; the counterfeit evicts one");
     let page = app.browser("濮阳市监督.政务").await.text("/sightings").await;

@@ -48,7 +48,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = Config::default();
-    config.database.url = format!("sqlite://{}", dir.path().join("test.db").display());
+    config.database.url = super::database::fresh_database_url(dir.path(), "test.db").await;
     config.server.public_base_url = format!("http://{addr}").parse().unwrap();
     config.badge.base_url = format!("http://{addr}").parse().unwrap();
     config.outbox.poll_seconds = 1;
@@ -138,31 +138,28 @@ impl TestApp {
     }
 
     pub async fn state_of(&self, id: i64) -> String {
-        sqlx::query_scalar("SELECT state FROM applications WHERE id = ?")
+        govbadge::on_pool!(&self.ctx.pool, p => sqlx::query_scalar("SELECT state FROM applications WHERE id = $1")
             .bind(id)
-            .fetch_one(&self.ctx.pool)
-            .await
-            .unwrap()
+            .fetch_one(p).await)
+        .unwrap()
     }
 
     pub async fn badge_code_of(&self, id: i64) -> String {
-        sqlx::query_scalar("SELECT badge_code FROM applications WHERE id = ?")
+        govbadge::on_pool!(&self.ctx.pool, p => sqlx::query_scalar("SELECT badge_code FROM applications WHERE id = $1")
             .bind(id)
-            .fetch_one(&self.ctx.pool)
-            .await
-            .unwrap()
+            .fetch_one(p).await)
+        .unwrap()
     }
 
     pub async fn version_of(&self, id: i64) -> i64 {
-        sqlx::query_scalar("SELECT version FROM applications WHERE id = ?")
+        govbadge::on_pool!(&self.ctx.pool, p => sqlx::query_scalar("SELECT version FROM applications WHERE id = $1")
             .bind(id)
-            .fetch_one(&self.ctx.pool)
-            .await
-            .unwrap()
+            .fetch_one(p).await)
+        .unwrap()
     }
 
     pub async fn count(&self, table: &str) -> i64 {
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&self.ctx.pool).await.unwrap()
+        govbadge::on_pool!(&self.ctx.pool, p => sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(p).await).unwrap()
     }
 }
 

@@ -10,6 +10,7 @@ mod config;
 mod crawl;
 mod crawl_budgets;
 mod dashboard;
+mod database;
 mod fixture;
 mod hardening;
 mod helpers;

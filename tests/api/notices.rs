@@ -8,7 +8,7 @@ use govbadge::domain::account::Role;
 use govbadge::domain::calendar::WorkingCalendar;
 use govbadge::domain::region::Level;
 use govbadge::service::enforcement::{self, Sent};
-use sqlx::SqlitePool;
+use govbadge::store::Pool;
 
 use crate::fixture::{self, code};
 use crate::helpers::*;
@@ -17,8 +17,8 @@ fn day(text: &str) -> NaiveDate {
     text.parse().unwrap()
 }
 
-async fn topics(pool: &SqlitePool) -> Vec<(String, String, String)> {
-    sqlx::query_as("SELECT topic, channel, recipient FROM outbox ORDER BY id").fetch_all(pool).await.unwrap()
+async fn topics(pool: &Pool) -> Vec<(String, String, String)> {
+    govbadge::on_pool!(pool, p => sqlx::query_as("SELECT topic, channel, recipient FROM outbox ORDER BY id").fetch_all(p).await).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -73,10 +73,9 @@ async fn the_public_list_searches_pages_and_downloads() {
     assert!(rows.iter().all(|r| r.get(4).is_some_and(|region| region.contains("清丰县"))));
 
     // A name a spreadsheet would run as a formula is written as text.
-    sqlx::query("UPDATE applications SET site_name = '=HYPERLINK(\"http://evil.example\")' WHERE badge_code = ?")
+    govbadge::on_pool!(&app.ctx.pool, p => sqlx::query("UPDATE applications SET site_name = '=HYPERLINK(\"http://evil.example\")' WHERE badge_code = $1")
         .bind(&code)
-        .execute(&app.ctx.pool)
-        .await
+        .execute(p).await.map(|r| r.rows_affected()))
         .unwrap();
     let text = public.get("/sites.csv?region=410922").await.text().await.unwrap();
     assert!(text.contains("\"'=HYPERLINK(\"\"http://evil.example\"\")\""), "{text}");

@@ -42,10 +42,9 @@ async fn two_reviewers_at_once_exactly_one_succeeds() {
         assert_eq!(statuses, [200, 409], "round {n}: {ra:?} {rb:?}");
         let loser = if ra.0 == 409 { &ra.1 } else { &rb.1 };
         assert!(loser["error"].as_str().unwrap().contains("已被他人处理或修改"));
-        let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM application_events WHERE application_id = ?")
+        let events: i64 = govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT COUNT(*) FROM application_events WHERE application_id = $1")
             .bind(id)
-            .fetch_one(&app.ctx.pool)
-            .await
+            .fetch_one(p).await)
             .unwrap();
         assert_eq!(events, 2, "submit plus exactly one decision");
     }
@@ -98,9 +97,8 @@ async fn a_badge_is_issued_exactly_once_and_codes_never_repeat() {
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), ids.len(), "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 409).count(), ids.len(), "{statuses:?}");
 
-    let codes: Vec<(i64, String)> = sqlx::query_as("SELECT application_id, code FROM badges ORDER BY application_id")
-        .fetch_all(&app.ctx.pool)
-        .await
+    let codes: Vec<(i64, String)> = govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_as("SELECT application_id, code FROM badges ORDER BY application_id")
+        .fetch_all(p).await)
         .unwrap();
     assert_eq!(codes.len(), ids.len(), "one badge per application");
     let distinct: BTreeSet<&str> = codes.iter().map(|(_, c)| c.as_str()).collect();
@@ -111,9 +109,8 @@ async fn a_badge_is_issued_exactly_once_and_codes_never_repeat() {
     for (_, c) in &codes {
         assert!(BadgeCode::parse(c).is_some(), "{c} carries a valid check character");
     }
-    let issues: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM application_events WHERE event = 'issue'")
-        .fetch_one(&app.ctx.pool)
-        .await
+    let issues: i64 = govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT COUNT(*) FROM application_events WHERE event = 'issue'")
+        .fetch_one(p).await)
         .unwrap();
     assert_eq!(issues, ids.len() as i64);
 }

@@ -47,10 +47,9 @@ async fn a_unit_publishes_a_red_page_that_carries_its_badge() {
     let row = govbadge::store::sweeps::site(&app.ctx.pool, &code).await.unwrap();
     let sweep = govbadge::store::sweeps::start(&app.ctx.pool, "sweep", "", 1, chrono::Utc::now()).await.unwrap();
     govbadge::service::sweep::check_site(&app.ctx.pool, &app.ctx.crawler, sweep, &row, 10, "http").await.unwrap();
-    let verdict: String = sqlx::query_scalar("SELECT site_verdict FROM sweep_sites WHERE badge_code = ?")
+    let verdict: String = govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT site_verdict FROM sweep_sites WHERE badge_code = $1")
         .bind(&code)
-        .fetch_one(&app.ctx.pool)
-        .await
+        .fetch_one(p).await)
         .unwrap();
     assert_eq!(verdict, "compliant");
 

@@ -26,8 +26,8 @@ fn govbadge(args: &[&str]) -> (i32, String) {
 }
 
 async fn count(url: &str, sql: &str) -> i64 {
-    let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-    let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+    let pool = govbadge::store::connect(url, 1).await.unwrap();
+    let n: i64 = govbadge::on_pool!(&pool, p => sqlx::query_scalar(sql).fetch_one(p).await).unwrap();
     pool.close().await;
     n
 }
@@ -35,7 +35,7 @@ async fn count(url: &str, sql: &str) -> i64 {
 #[tokio::test]
 async fn the_command_dry_runs_then_applies_all_or_nothing_and_again_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("register.db").display());
+    let url = super::database::fresh_database_url(dir.path(), "register.db").await;
     let db = ["--database", url.as_str()];
 
     // The dry run reports each row and writes nothing.
@@ -198,12 +198,11 @@ async fn an_imported_site_is_swept_against_its_national_badge() {
     .await
     .unwrap()
     .unwrap();
-    let pages: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
-        "SELECT badge_code, outcome, verdict, warnings FROM sweep_pages WHERE sweep_id = ? ORDER BY badge_code",
+    let pages: Vec<(String, String, Option<String>, String)> = govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_as(
+        "SELECT badge_code, outcome, verdict, warnings FROM sweep_pages WHERE sweep_id = $1 ORDER BY badge_code",
     )
     .bind(run.sweep_id)
-    .fetch_all(&app.ctx.pool)
-    .await
+    .fetch_all(p).await)
     .unwrap();
     let warnings: BTreeMap<String, String> = pages.iter().map(|(code, _, _, w)| (code.clone(), w.clone())).collect();
     assert!(warnings["CA010000000600000000001"].contains("site_id_mismatch"), "{warnings:?}");
@@ -255,9 +254,8 @@ async fn admins_import_from_the_page_and_activate_the_unit_accounts() {
     // The imported unit's account waits for activation: enabling without a password is refused.
     let accounts = admin.text("/admin/accounts").await;
     assert!(accounts.contains("待激活（注册库导入）"), "{accounts}");
-    let id: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE name = '114109220055291383'")
-        .fetch_one(&app.ctx.pool)
-        .await
+    let id: i64 = govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT id FROM accounts WHERE name = '114109220055291383'")
+        .fetch_one(p).await)
         .unwrap();
     let unit = Browser::anonymous(&app.base);
     assert_eq!(unit.try_login("114109220055291383", "!imported").await.status(), 401, "no sign-in before activation");

@@ -81,9 +81,9 @@ async fn reports_of_a_sweep_open_cleanly_in_spreadsheets() {
 }
 
 /// A database with the fixed sites and both sweeps; returns it with the sweep ids.
-async fn fixed_database() -> (tempfile::TempDir, sqlx::SqlitePool, i64, i64) {
+async fn fixed_database() -> (tempfile::TempDir, govbadge::store::Pool, i64, i64) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("fixed.db").display());
+    let url = super::database::fresh_database_url(dir.path(), "fixed.db").await;
     let pool = govbadge::store::connect(&url, 2).await.unwrap();
     crate::fixture::sites(&pool).await;
     let first = crate::fixture::sweep(&pool, 1).await;
@@ -132,25 +132,23 @@ async fn reports_of_a_fixed_sweep_match_their_snapshots() {
 async fn the_html_report_lists_fifty_failing_pages_a_site_and_counts_the_rest() {
     let (_dir, pool, _, second) = fixed_database().await;
     // One site of the sweep gets 60 more failing pages, and as many compliant ones.
-    let code: String = sqlx::query_scalar(
-        "SELECT badge_code FROM sweep_pages WHERE sweep_id = ? AND verdict = 'missing' ORDER BY badge_code LIMIT 1",
+    let code: String = govbadge::on_pool!(&pool, p => sqlx::query_scalar(
+        "SELECT badge_code FROM sweep_pages WHERE sweep_id = $1 AND verdict = 'missing' ORDER BY badge_code LIMIT 1",
     )
     .bind(second)
-    .fetch_one(&pool)
-    .await
+    .fetch_one(p).await)
     .unwrap();
     for n in 0..120 {
         let verdict = if n % 2 == 0 { "missing" } else { "compliant" };
-        sqlx::query(
+        govbadge::on_pool!(&pool, p => sqlx::query(
             "INSERT INTO sweep_pages (sweep_id, badge_code, url, http_status, outcome, verdict, warnings)
-             VALUES (?, ?, ?, 200, 'ok', ?, '')",
+             VALUES ($1, $2, $3, 200, 'ok', $4, '')",
         )
         .bind(second)
         .bind(&code)
         .bind(format!("http://extra.test/page-{n:03}.html"))
         .bind(verdict)
-        .execute(&pool)
-        .await
+        .execute(p).await.map(|r| r.rows_affected()))
         .unwrap();
     }
     let out = tempfile::tempdir().unwrap();
@@ -201,12 +199,11 @@ async fn the_trend_follows_the_regions_sweeps() {
     assert_eq!(trend_of(&late).matches("<circle").count(), 2);
     assert!(trend_of(&late).contains("第1次巡检") && trend_of(&late).contains("第2次巡检"));
     // A sweep of one county is not a point on the city's trend (it did not cover the city).
-    sqlx::query(
+    govbadge::on_pool!(&pool, p => sqlx::query(
         "INSERT INTO sweeps (kind, scope, status, sites_total, started_at, finished_at)
          VALUES ('sweep', '410923', 'finished', 2, '2026-12-01T01:00:00+00:00', '2026-12-01T01:10:00+00:00')",
     )
-    .execute(&pool)
-    .await
+    .execute(p).await.map(|r| r.rows_affected()))
     .unwrap();
     assert_eq!(govbadge::store::sweeps::trend(&pool, "4109", i64::MAX, 12).await.unwrap().len(), 2);
 }

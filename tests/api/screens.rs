@@ -168,9 +168,8 @@ async fn regions_are_picked_by_name_within_the_jurisdiction() {
     let r = admin_browser.post("/admin/accounts", &form("nanle-3", "朝阳区")).await;
     assert_eq!(r.status(), 422, "朝阳区 is in both Beijing and Changchun");
     assert!(html_unescape(&r.text().await.unwrap()).contains("行政区划“朝阳区”有重名"));
-    let regions: Vec<String> = sqlx::query_scalar("SELECT region FROM accounts WHERE name LIKE 'nanle-%'")
-        .fetch_all(&app.ctx.pool)
-        .await
+    let regions: Vec<String> = govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT region FROM accounts WHERE name LIKE 'nanle-%'")
+        .fetch_all(p).await)
         .unwrap();
     assert_eq!(regions, ["410923", "410923"]);
 }

@@ -141,20 +141,18 @@ async fn the_server_checks_sites_on_their_deadline_and_reminder_days() {
     let in_two = cal.add_working_days(today, 2).date;
     let in_three = cal.add_working_days(today, 3).date;
     for (host, due) in [("good1.test", today), ("bad2.test", in_two), ("bad3.test", in_three)] {
-        sqlx::query("UPDATE badges SET install_due = ? WHERE code = ?")
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query("UPDATE badges SET install_due = $1 WHERE code = $2")
             .bind(due)
             .bind(&codes[host])
-            .execute(&app.ctx.pool)
-            .await
-            .unwrap();
+            .execute(p).await.map(|r| r.rows_affected()))
+        .unwrap();
     }
     let checked = govbadge::service::schedule::run_due(&app.ctx, now).await.unwrap();
     // Two working days are left for bad2 (a reminder day), three for bad3 (not a check day).
     assert_eq!(checked, 2);
     let verdicts: Vec<(String, String)> =
-        sqlx::query_as("SELECT badge_code, site_verdict FROM sweep_sites ORDER BY badge_code")
-            .fetch_all(&app.ctx.pool)
-            .await
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_as("SELECT badge_code, site_verdict FROM sweep_sites ORDER BY badge_code")
+            .fetch_all(p).await)
             .unwrap();
     assert!(verdicts.contains(&(codes["good1.test"].clone(), "compliant".into())));
     assert!(!verdicts.iter().any(|(c, _)| *c == codes["bad3.test"]));

@@ -78,9 +78,8 @@ async fn a_change_takes_effect_on_approval_by_the_unit_own_level_office() {
     assert_eq!(site.site_id_code, "4109220001");
     // The unit was told, at the handler's new number.
     let (recipient,): (String,) =
-        sqlx::query_as("SELECT recipient FROM outbox WHERE topic = 'site_request' AND channel = 'sms'")
-            .fetch_one(&app.ctx.pool)
-            .await
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_as("SELECT recipient FROM outbox WHERE topic = 'site_request' AND channel = 'sms'")
+            .fetch_one(p).await)
             .unwrap();
     assert_eq!(recipient, "13803930002");
 }
@@ -107,12 +106,11 @@ async fn a_cancelled_site_is_closed_everywhere() {
     let verify = Browser::anonymous(&app.base).text(&format!("/verify/{code}")).await;
     assert!(verify.contains("注销，网站标识已撤销"), "{verify}");
     assert!(govbadge::store::sweeps::sites(&app.ctx.pool, "").await.unwrap().is_empty(), "no more sweeps");
-    let (status, reason): (String, String) = sqlx::query_as(
-        "SELECT b.status, e.reason FROM badges b JOIN badge_events e ON e.code = b.code WHERE b.code = ? AND b.closed_at IS NOT NULL",
+    let (status, reason): (String, String) = govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_as(
+        "SELECT b.status, e.reason FROM badges b JOIN badge_events e ON e.code = b.code WHERE b.code = $1 AND b.closed_at IS NOT NULL",
     )
     .bind(&code)
-    .fetch_one(&app.ctx.pool)
-    .await
+    .fetch_one(p).await)
     .unwrap();
     assert_eq!((status.as_str(), reason.as_str()), ("revoked", "网站注销"));
     let (status, _) = unit.post(&cancel, json!({ "reason": "再次" })).await;
@@ -146,7 +144,9 @@ async fn the_badge_page_carries_the_forms_and_refills_a_refused_one() {
     assert!(!city.contains("待审核的变更、注销申请"), "the city office does not decide a county unit's requests");
     let page = html_unescape(&office.text(&format!("/badges/{code}")).await);
     assert!(page.contains("网站名称：") && page.contains("→ 新名称") && page.contains("审核通过"), "{page}");
-    let id: i64 = sqlx::query_scalar("SELECT id FROM site_requests").fetch_one(&app.ctx.pool).await.unwrap();
+    let id: i64 =
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT id FROM site_requests").fetch_one(p).await)
+            .unwrap();
     let r = office
         .post(&format!("/site-requests/{id}/decision"), &[("decision", "reject"), ("reason", "名称不规范")])
         .await;
@@ -186,9 +186,8 @@ async fn a_public_report_reaches_the_region_supervisors_only() {
         "",
     )
     .await;
-    sqlx::query("UPDATE accounts SET email = 'py@example.gov.cn' WHERE name = '濮阳市监督.政务'")
-        .execute(&app.ctx.pool)
-        .await
+    govbadge::on_pool!(&app.ctx.pool, p => sqlx::query("UPDATE accounts SET email = 'py@example.gov.cn' WHERE name = '濮阳市监督.政务'")
+        .execute(p).await.map(|r| r.rows_affected()))
         .unwrap();
     let code = issued_badge(&app, valid_input()).await;
     let public = Browser::anonymous(&app.base);
@@ -230,21 +229,19 @@ async fn a_public_report_reaches_the_region_supervisors_only() {
     let other = html_unescape(&app.browser("安阳市监督.政务").await.text("/sightings").await);
     assert!(other.contains("公众举报（0）"), "another city's supervisor does not");
     assert!(!public.text(&format!("/verify/{code}")).await.contains("13900000000"));
-    let recipients: Vec<String> = sqlx::query_scalar("SELECT recipient FROM outbox WHERE topic = 'tipoff'")
-        .fetch_all(&app.ctx.pool)
-        .await
+    let recipients: Vec<String> = govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT recipient FROM outbox WHERE topic = 'tipoff'")
+        .fetch_all(p).await)
         .unwrap();
     assert_eq!(recipients, ["py@example.gov.cn"]);
 }
 
 /// The six-digit code of the latest reset message to `recipient`.
 async fn reset_code(app: &TestApp, recipient: &str) -> String {
-    let body: String = sqlx::query_scalar(
-        "SELECT body FROM outbox WHERE topic = 'password_reset' AND recipient = ? ORDER BY id DESC LIMIT 1",
+    let body: String = govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar(
+        "SELECT body FROM outbox WHERE topic = 'password_reset' AND recipient = $1 ORDER BY id DESC LIMIT 1",
     )
     .bind(recipient)
-    .fetch_one(&app.ctx.pool)
-    .await
+    .fetch_one(p).await)
     .unwrap();
     let at = body.find("验证码为").unwrap() + "验证码为".len();
     body[at..].chars().filter(char::is_ascii_digit).take(6).collect()
@@ -376,9 +373,8 @@ async fn offices_create_the_unit_accounts_of_their_area_one_by_one_or_from_a_fil
     let html = html_unescape(&r.text().await.unwrap());
     assert!(html.contains("与第2行重复") && html.contains("只能新建本辖区的单位账号"), "{html}");
     let units = || async {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE name LIKE '%水利局.政务'")
-            .fetch_one(&app.ctx.pool)
-            .await
+        let n: i64 = govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE name LIKE '%水利局.政务'")
+            .fetch_one(p).await)
             .unwrap();
         n
     };
@@ -389,9 +385,8 @@ async fn offices_create_the_unit_accounts_of_their_area_one_by_one_or_from_a_fil
     assert!(html_unescape(&r.text().await.unwrap()).contains("已创建2个单位账号"));
     assert_eq!(units().await, 3);
     let (level, region): (String, String) =
-        sqlx::query_as("SELECT level, region FROM accounts WHERE name = '范县水利局.政务'")
-            .fetch_one(&app.ctx.pool)
-            .await
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_as("SELECT level, region FROM accounts WHERE name = '范县水利局.政务'")
+            .fetch_one(p).await)
             .unwrap();
     assert_eq!((level.as_str(), region.as_str()), ("county", "410926"));
     // Such a unit sets its password with a code and signs in.

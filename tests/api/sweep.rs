@@ -12,7 +12,7 @@ use chrono::Utc;
 use govbadge::domain::account::Role;
 use govbadge::domain::region::{Level, RegionCode};
 use govbadge::store;
-use sqlx::SqlitePool;
+use govbadge::store::Pool;
 
 use crate::helpers::*;
 
@@ -51,7 +51,7 @@ pub async fn serve_sites(codes: BTreeMap<String, String>) -> (u16, HostLog) {
 }
 
 /// A unit with a badged site for each host; returns host → code.
-pub async fn badged_sites(pool: &SqlitePool, app: &TestApp, hosts: &[&str]) -> BTreeMap<String, String> {
+pub async fn badged_sites(pool: &Pool, app: &TestApp, hosts: &[&str]) -> BTreeMap<String, String> {
     let unit = app.account("清丰县人民政府.政务", Role::Unit, Some(Level::County), Some("410922")).await;
     let region = RegionCode::parse("410922").unwrap();
     let mut out = BTreeMap::new();
@@ -90,8 +90,8 @@ fn sweep_command(db: &str, port: u16, hosts: &[&str], out: &std::path::Path, ext
     cmd
 }
 
-async fn count(pool: &SqlitePool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+async fn count(pool: &Pool, sql: &str) -> i64 {
+    govbadge::on_pool!(pool, p => sqlx::query_scalar(sql).fetch_one(p).await).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -118,7 +118,8 @@ async fn a_killed_sweep_resumes_without_refetching_or_duplicates() {
     first.kill().unwrap();
     first.wait().unwrap();
     let done_before: Vec<String> =
-        sqlx::query_scalar("SELECT badge_code FROM sweep_sites").fetch_all(&pool).await.unwrap();
+        govbadge::on_pool!(&pool, p => sqlx::query_scalar("SELECT badge_code FROM sweep_sites").fetch_all(p).await)
+            .unwrap();
     assert!(done >= 2 && done_before.len() < hosts.len(), "killed midway: {} done", done_before.len());
     let requests_before = log.lock().unwrap().clone();
 
@@ -140,11 +141,11 @@ async fn a_killed_sweep_resumes_without_refetching_or_duplicates() {
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM sweep_pages").await, 4 * hosts.len() as i64);
     // Sites finished before the kill were not fetched again.
     let after = log.lock().unwrap().clone();
-    let code_to_host: BTreeMap<String, String> = sqlx::query_as::<_, (String, String)>(
+    let code_to_host: BTreeMap<String, String> = govbadge::on_pool!(&pool, p => sqlx::query_as::<_, (String, String)>(
         "SELECT b.code, a.domain_en FROM badges b JOIN applications a ON a.id = b.application_id",
     )
-    .fetch_all(&pool)
-    .await
+    .fetch_all(p)
+    .await)
     .unwrap()
     .into_iter()
     .collect();
@@ -153,9 +154,9 @@ async fn a_killed_sweep_resumes_without_refetching_or_duplicates() {
         assert_eq!(after.get(host), requests_before.get(host), "{host} was fetched again");
     }
     // Verdicts by site.
-    let verdicts: BTreeMap<String, String> = sqlx::query_as::<_, (String, String)>("SELECT a.domain_en, s.site_verdict FROM sweep_sites s JOIN badges b ON b.code = s.badge_code JOIN applications a ON a.id = b.application_id")
-        .fetch_all(&pool)
-        .await
+    let verdicts: BTreeMap<String, String> = govbadge::on_pool!(&pool, p => sqlx::query_as::<_, (String, String)>("SELECT a.domain_en, s.site_verdict FROM sweep_sites s JOIN badges b ON b.code = s.badge_code JOIN applications a ON a.id = b.application_id")
+        .fetch_all(p)
+        .await)
         .unwrap()
         .into_iter()
         .collect();

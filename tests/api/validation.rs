@@ -77,7 +77,9 @@ async fn a_submission_needs_every_required_field_but_a_draft_does_not() {
     let r = unit.post("/applications", &[("kind", "new"), ("site_name", "草稿网站"), ("action", "save")]).await;
     assert_eq!(r.status(), 303);
     assert_eq!(app.count("applications").await, 1);
-    let id: i64 = sqlx::query_scalar("SELECT id FROM applications").fetch_one(&app.ctx.pool).await.unwrap();
+    let id: i64 =
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT id FROM applications").fetch_one(p).await)
+            .unwrap();
     assert_eq!(app.state_of(id).await, "draft");
     // Submitting the incomplete draft is refused with the field messages; it stays a draft.
     let r = unit.post(&format!("/applications/{id}/submit"), &[("version", "1")]).await;

@@ -78,10 +78,10 @@ async fn county_application_through_every_level_to_an_issued_badge() {
         assert_eq!(r.status(), 303, "{decision}");
     }
     assert_eq!(app.state_of(id).await, "issued");
-    let code: String = sqlx::query_scalar("SELECT badge_code FROM applications WHERE id = ?")
+    let code: String =
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT badge_code FROM applications WHERE id = $1")
         .bind(id)
-        .fetch_one(&app.ctx.pool)
-        .await
+        .fetch_one(p).await)
         .unwrap();
     let code = BadgeCode::parse(&code).expect("a valid 13-character code");
     assert!(code.as_str().starts_with("410922000001"));
@@ -91,10 +91,10 @@ async fn county_application_through_every_level_to_an_issued_badge() {
     assert!(portal.contains(code.as_str()));
     let snippet = govbadge::badge::snippet::install_snippet(&app.ctx.config.badge.base_url, &code);
     assert!(portal.contains(&snippet), "the portal shows the install snippet");
-    let due: String = sqlx::query_scalar("SELECT install_due FROM badges WHERE code = ?")
+    let due: String =
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT install_due FROM badges WHERE code = $1")
         .bind(code.as_str())
-        .fetch_one(&app.ctx.pool)
-        .await
+        .fetch_one(p).await)
         .unwrap();
     assert!(portal.contains(&due));
 
@@ -109,12 +109,11 @@ async fn county_application_through_every_level_to_an_issued_badge() {
     assert_eq!(sms.received.lock().unwrap()[1].0.as_deref(), Some("Bearer test-key"));
 
     // The audit log holds every step in order, with who and in which role.
-    let rows: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT event, from_state, to_state, actor_role, actor_level FROM application_events WHERE application_id = ? ORDER BY id",
+    let rows: Vec<(String, String, String, String, Option<String>)> = govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_as(
+        "SELECT event, from_state, to_state, actor_role, actor_level FROM application_events WHERE application_id = $1 ORDER BY id",
     )
     .bind(id)
-    .fetch_all(&app.ctx.pool)
-    .await
+    .fetch_all(p).await)
     .unwrap();
     let expected = [
         ("submit", "draft", "county_review", "unit", Some("county")),
@@ -130,8 +129,10 @@ async fn county_application_through_every_level_to_an_issued_badge() {
         rows.iter().map(|(e, f, t, r, l)| (e.as_str(), f.as_str(), t.as_str(), r.as_str(), l.as_deref())).collect();
     assert_eq!(got, expected);
     // Append-only: the database refuses to rewrite history.
-    assert!(sqlx::query("UPDATE application_events SET reason = 'x'").execute(&app.ctx.pool).await.is_err());
-    assert!(sqlx::query("DELETE FROM application_events").execute(&app.ctx.pool).await.is_err());
+    assert!(govbadge::on_pool!(&app.ctx.pool, p => sqlx::query("UPDATE application_events SET reason = 'x'").execute(p).await.map(|r| r.rows_affected())).is_err());
+    assert!(
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query("DELETE FROM application_events").execute(p).await.map(|r| r.rows_affected())).is_err()
+    );
 
     // Personal data stays out of the logs' outbox records' errors and out of public pages.
     let home = reqwest::get(format!("{}/", app.base)).await.unwrap().text().await.unwrap();
@@ -268,10 +269,9 @@ async fn recheck_keeps_the_code_and_a_failed_site_can_be_suspended_and_revoked()
     assert_eq!(county.post(&path, json!({ "status": "revoked", "reason": "单位已撤销" })).await.0, 200);
     assert_eq!(county.post(&path, json!({ "status": "active", "reason": "恢复" })).await.0, 422);
     let statuses: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT from_status, to_status, reason FROM badge_events WHERE code = ? ORDER BY id")
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_as("SELECT from_status, to_status, reason FROM badge_events WHERE code = $1 ORDER BY id")
             .bind(&code)
-            .fetch_all(&app.ctx.pool)
-            .await
+            .fetch_all(p).await)
             .unwrap();
     assert_eq!(
         statuses,
@@ -296,9 +296,8 @@ async fn notices_wait_in_the_outbox_while_the_mail_server_is_down() {
     // Nothing listens on the SMTP port: the mail is retried, not lost.
     let mut attempts = 0;
     for _ in 0..100 {
-        attempts = sqlx::query_scalar("SELECT attempts FROM outbox WHERE channel = 'email'")
-            .fetch_one(&app.ctx.pool)
-            .await
+        attempts = govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT attempts FROM outbox WHERE channel = 'email'")
+            .fetch_one(p).await)
             .unwrap();
         if attempts >= 2 {
             break;
@@ -306,9 +305,9 @@ async fn notices_wait_in_the_outbox_while_the_mail_server_is_down() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(attempts >= 2, "the sender retried");
-    let sent: Option<String> = sqlx::query_scalar("SELECT sent_at FROM outbox WHERE channel = 'email'")
-        .fetch_one(&app.ctx.pool)
-        .await
+    let sent: Option<String> =
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT sent_at FROM outbox WHERE channel = 'email'")
+        .fetch_one(p).await)
         .unwrap();
     assert!(sent.is_none());
 
@@ -374,7 +373,7 @@ async fn recheck_of_a_site_with_a_legacy_code_keeps_or_replaces_it_as_the_office
     let code = done["badge_code"].as_str().unwrap();
     assert!(govbadge::domain::badge::BadgeCode::parse(code).is_some(), "{code}");
     let (status,): (String,) =
-        sqlx::query_as("SELECT status FROM badges WHERE code = ?").bind(legacy).fetch_one(&app.ctx.pool).await.unwrap();
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_as("SELECT status FROM badges WHERE code = $1").bind(legacy).fetch_one(p).await).unwrap();
     assert_eq!(status, "revoked");
     let site = govbadge::store::sweeps::site(&app.ctx.pool, code).await.unwrap();
     assert_eq!(site.legacy_code, None, "a replaced legacy badge no longer counts");
@@ -460,10 +459,9 @@ async fn where_asked_the_province_files_the_paper_before_the_office_confirms() {
     let (status, done) = county.step(id, "paper", "confirm", "").await;
     assert_eq!((status, done["state"].as_str()), (200, Some("issued")));
     let events: Vec<String> =
-        sqlx::query_scalar("SELECT event FROM application_events WHERE application_id = ? ORDER BY id")
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT event FROM application_events WHERE application_id = $1 ORDER BY id")
             .bind(id)
-            .fetch_all(&app.ctx.pool)
-            .await
+            .fetch_all(p).await)
             .unwrap();
     assert_eq!(events, ["submit", "approve", "approve", "receive_paper", "file_paper", "confirm_paper", "issue"]);
 }
