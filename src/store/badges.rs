@@ -57,7 +57,7 @@ pub async fn issue(
     crate::on_tx!(conn, conn => {
         let serial: i64 = sqlx::query_scalar(
             "INSERT INTO region_serials (region, last_serial) VALUES ($1, 1)
-         ON CONFLICT (region) DO UPDATE SET last_serial = last_serial + 1
+         ON CONFLICT (region) DO UPDATE SET last_serial = region_serials.last_serial + 1
          RETURNING last_serial",
         )
         .bind(region.as_str())

@@ -30,11 +30,11 @@ pub struct OutboxCounts {
 pub async fn outbox(pool: &Pool) -> Result<OutboxCounts, StoreError> {
     crate::on_pool!(pool, pool => {
         let (pending, sent, failed, retrying): (i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(sent_at IS NULL AND failed_at IS NULL), 0),
-                COALESCE(SUM(sent_at IS NOT NULL), 0),
-                COALESCE(SUM(failed_at IS NOT NULL AND sent_at IS NULL), 0),
-                COALESCE(SUM(sent_at IS NULL AND failed_at IS NULL AND attempts > 0), 0)
-         FROM outbox",
+            "SELECT COUNT(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 END),
+                COUNT(CASE WHEN sent_at IS NOT NULL THEN 1 END),
+                COUNT(CASE WHEN failed_at IS NOT NULL AND sent_at IS NULL THEN 1 END),
+                COUNT(CASE WHEN sent_at IS NULL AND failed_at IS NULL AND attempts > 0 THEN 1 END)
+             FROM outbox",
         )
         .fetch_one(pool)
         .await?;

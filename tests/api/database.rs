@@ -1,5 +1,5 @@
 //! The database each test runs on. By default a fresh `SQLite` file in the test's directory;
-//! with `GOVBADGE_TEST_DATABASE=postgres`, a fresh database on a real `PostgreSQL` server that
+//! with `TEST_DATABASE=postgres`, a fresh database on a real `PostgreSQL` server that
 //! this test process starts from Debian's `postgresql` binaries in a temporary directory
 //! (`initdb`, `pg_ctl`) and stops when it exits. Every test's database is a copy of one
 //! migrated template, so the migrations run once per process, not once per test.
@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 /// Whether this run is the suite's `PostgreSQL` run.
 pub fn on_postgres() -> bool {
-    std::env::var("GOVBADGE_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+    std::env::var("TEST_DATABASE").is_ok_and(|v| v == "postgres")
 }
 
 /// A URL for a new, empty (migrated) database: `name` in `dir` on `SQLite`, or a fresh
@@ -146,6 +146,8 @@ fn start() -> Server {
         data = server.data.display(),
         root = root.display(),
     );
+    // It outlives this process by design, so nothing here waits for it.
+    #[allow(clippy::zombie_processes)]
     Command::new("sh")
         .args(["-c", &script])
         .stdin(std::process::Stdio::null())

@@ -54,7 +54,7 @@ async fn the_command_dry_runs_then_applies_all_or_nothing_and_again_changes_noth
         count(&url, "SELECT COUNT(*) FROM applications WHERE origin = 'imported' AND state = 'issued'").await,
         3
     );
-    assert_eq!(count(&url, "SELECT COUNT(*) FROM accounts WHERE role = 'unit' AND disabled = 1").await, 3);
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM accounts WHERE role = 'unit' AND disabled = TRUE").await, 3);
     assert_eq!(count(&url, "SELECT COUNT(*) FROM badges WHERE code LIKE 'CA%' AND serial < 0").await, 3);
     assert_eq!(count(&url, "SELECT COUNT(*) FROM region_serials").await, 0, "no govbadge serial used");
 

@@ -132,7 +132,7 @@ async fn a_killed_sweep_resumes_without_refetching_or_duplicates() {
 
     // One sweep, every site once, no duplicate page rows.
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM sweeps").await, 1);
-    assert_eq!(count(&pool, "SELECT status = 'finished' FROM sweeps").await, 1);
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM sweeps WHERE status = 'finished'").await, 1);
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM sweep_sites").await, hosts.len() as i64);
     assert_eq!(
         count(&pool, "SELECT COUNT(*) FROM sweep_pages").await,

@@ -92,7 +92,7 @@ async fn county_application_through_every_level_to_an_issued_badge() {
     let snippet = govbadge::badge::snippet::install_snippet(&app.ctx.config.badge.base_url, &code);
     assert!(portal.contains(&snippet), "the portal shows the install snippet");
     let due: String =
-        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT install_due FROM badges WHERE code = $1")
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT CAST(install_due AS TEXT) FROM badges WHERE code = $1")
         .bind(code.as_str())
         .fetch_one(p).await)
         .unwrap();
@@ -294,7 +294,7 @@ async fn notices_wait_in_the_outbox_while_the_mail_server_is_down() {
     app.api("清丰县编办.政务").await.step(id, "review", "reject", "材料不全").await;
 
     // Nothing listens on the SMTP port: the mail is retried, not lost.
-    let mut attempts = 0;
+    let mut attempts = 0_i64;
     for _ in 0..100 {
         attempts = govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar("SELECT attempts FROM outbox WHERE channel = 'email'")
             .fetch_one(p).await)
