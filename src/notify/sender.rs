@@ -15,6 +15,14 @@ use super::NotifyError;
 use crate::config::{Config, OutboxConfig};
 use crate::store::outbox::{self, Message};
 
+/// Messages claimed per round.
+const BATCH: i64 = 20;
+
+/// How long a claimed message is this instance's to deliver: a batch's deliveries finish well
+/// within it (each send has its own timeout). Another instance sharing the database claims the
+/// message only after it, i.e. only if this instance died while delivering.
+const CLAIM_LEASE: chrono::Duration = chrono::Duration::minutes(10);
+
 /// Delivers the outbox: due messages by channel, with retries and back-off.
 pub struct Sender {
     pool: Pool,
@@ -53,7 +61,11 @@ impl Sender {
     pub async fn drain(&self) -> Result<usize, crate::store::StoreError> {
         let mut sent = 0;
         loop {
-            let batch = outbox::due(&self.pool, Utc::now(), 20, self.mailer.is_some(), self.sms.is_some()).await?;
+            let now = Utc::now();
+            let lease_until = now + CLAIM_LEASE;
+            let batch =
+                outbox::claim_due(&self.pool, now, lease_until, BATCH, self.mailer.is_some(), self.sms.is_some())
+                    .await?;
             if batch.is_empty() {
                 return Ok(sent);
             }

@@ -90,28 +90,36 @@ pub async fn enqueue(conn: &mut Tx, m: &NewMessage<'_>, now: DateTime<Utc>) -> R
 const COLUMNS: &str =
     "id, application_id, topic, channel, recipient, subject, body, attempts, sent_at, failed_at, last_error, created_at";
 
-/// Messages of the channels that are on (`email`, `sms`), due for an attempt now, oldest first.
+/// Claims the messages of the channels that are on (`email`, `sms`) that are due now, at most
+/// `limit`, oldest first: each claimed message's next attempt moves to `lease_until`, so no
+/// other instance sharing the database claims it while this one delivers it. The caller then
+/// marks each sent or failed; a message whose claimant died is due again when the lease ends.
 /// A message of a channel that is off waits for the channel.
-pub async fn due(
+pub async fn claim_due(
     pool: &Pool,
     now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
     limit: i64,
     email_on: bool,
     sms_on: bool,
 ) -> Result<Vec<Message>, StoreError> {
-    crate::on_pool!(pool, pool => {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1
-           AND ((channel = 'email' AND $2) OR (channel = 'sms' AND $3))
-         ORDER BY next_attempt_at, id LIMIT $4"
-        ))
-        .bind(now)
-        .bind(email_on)
-        .bind(sms_on)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?)
-    })
+    // The due condition is checked again on the locked row (PostgreSQL re-reads a row another
+    // transaction changed before updating it), and PostgreSQL skips rows another instance is
+    // claiming instead of waiting for them. SQLite has one writer at a time, so neither arises.
+    const DUE: &str = "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1
+                       AND ((channel = 'email' AND $2) OR (channel = 'sms' AND $3))";
+    let lock = if pool.is_postgres() { "FOR UPDATE SKIP LOCKED" } else { "" };
+    let sql = format!(
+        "UPDATE outbox SET next_attempt_at = $4
+         WHERE id IN (SELECT id FROM outbox WHERE {DUE} ORDER BY next_attempt_at, id LIMIT $5 {lock})
+           AND {DUE}
+         RETURNING {COLUMNS}"
+    );
+    let mut claimed: Vec<Message> = crate::on_pool!(pool, pool => {
+        sqlx::query_as(&sql).bind(now).bind(email_on).bind(sms_on).bind(lease_until).bind(limit).fetch_all(pool).await?
+    });
+    claimed.sort_by_key(|m| m.id);
+    Ok(claimed)
 }
 
 /// What the admins' outbox page filters on.

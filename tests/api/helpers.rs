@@ -45,10 +45,17 @@ pub struct TestApp {
 /// `configure`.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
+    let url = super::database::fresh_database_url(dir.path(), "test.db").await;
+    spawn_app_on(dir, url, configure).await
+}
+
+/// Starts another instance of the service on the database at `url` (with its own directory
+/// `dir`), as a second instance behind a load balancer would run.
+pub async fn spawn_app_on(dir: tempfile::TempDir, url: String, configure: impl FnOnce(&mut Config)) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = Config::default();
-    config.database.url = super::database::fresh_database_url(dir.path(), "test.db").await;
+    config.database.url = url;
     config.server.public_base_url = format!("http://{addr}").parse().unwrap();
     config.badge.base_url = format!("http://{addr}").parse().unwrap();
     config.outbox.poll_seconds = 1;

@@ -66,3 +66,46 @@ async fn an_admin_sends_a_given_up_notice_again() {
     let waiting = outbox::list(&app.ctx.pool, outbox::Filter::Waiting, None, 100).await.unwrap();
     assert!(waiting.iter().any(|m| m.id == message.id && m.attempts == 0));
 }
+
+/// Two instances of the service on one database, delivering at the same moment: each notice
+/// goes out exactly once (each instance claims its messages before sending them).
+#[tokio::test(flavor = "multi_thread")]
+async fn two_instances_on_one_database_send_each_notice_once() {
+    let first = spawn_app_with(|_| {}).await;
+    let second = spawn_app_on(tempfile::tempdir().unwrap(), first.ctx.config.database.url.clone(), |_| {}).await;
+    let now = Utc::now();
+    let mut tx = first.ctx.pool.begin().await.unwrap();
+    let subjects: Vec<String> = (0..60).map(|i| format!("通知{i:02}")).collect();
+    for subject in &subjects {
+        let m = outbox::NewMessage {
+            application_id: None,
+            topic: "test",
+            channel: outbox::Channel::Email,
+            recipient: "unit@example.gov.cn",
+            subject,
+            body: "正文",
+        };
+        outbox::enqueue(&mut tx, &m, now).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let smtp = SmtpSink::start();
+    let sender = |app: &TestApp| {
+        let mut config = (*app.ctx.config).clone();
+        config.mail.enabled = true;
+        config.mail.host = "127.0.0.1".into();
+        config.mail.port = smtp.port;
+        Sender::new(app.ctx.pool.clone(), &config, Arc::new(tokio::sync::Notify::new())).unwrap()
+    };
+    let (a, b) = (sender(&first), sender(&second));
+    let (sent_a, sent_b) = tokio::join!(a.drain(), b.drain());
+    let (sent_a, sent_b) = (sent_a.unwrap(), sent_b.unwrap());
+    assert_eq!(sent_a + sent_b, subjects.len(), "every notice is sent once ({sent_a} + {sent_b})");
+    let mails = smtp.wait_for(subjects.len()).await;
+    // Anything sent twice would have arrived by now.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mails = if smtp.messages().len() > mails.len() { smtp.messages() } else { mails };
+    assert_eq!(mails.len(), subjects.len(), "the SMTP server got each notice once");
+    let waiting = outbox::list(&first.ctx.pool, outbox::Filter::Waiting, None, 100).await.unwrap();
+    assert!(waiting.is_empty(), "{waiting:?}");
+}
