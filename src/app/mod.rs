@@ -64,7 +64,14 @@ pub async fn build(config: Config) -> anyhow::Result<Context> {
         throttle: Arc::new(throttle),
         passwords: crate::service::passwords::PasswordHasher::for_this_machine(),
         config: Arc::new(config),
+        instance: instance_name().into(),
     })
+}
+
+/// A name for this instance that no other running instance has: host, process id, random.
+fn instance_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    format!("{}-{}-{:08x}", host.trim(), std::process::id(), rand::random::<u32>())
 }
 
 /// Starts the outbox sender and serves HTTP on `listener` until the future is dropped or a

@@ -61,6 +61,9 @@ pub struct Context {
     pub tipoffs: Arc<throttle::KeyedWindow>,
     /// Password reset codes asked per account and per address, by the hour.
     pub password_resets: Arc<throttle::KeyedWindow>,
+    /// This instance among those sharing the database (host, process, a random part): the
+    /// holder named in its leases.
+    pub instance: Arc<str>,
 }
 
 impl Context {

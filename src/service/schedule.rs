@@ -10,26 +10,54 @@ use super::Context;
 use crate::domain::calendar::{china_offset, today_in_china};
 use crate::domain::site_status::SiteVerdict;
 use crate::service::sweep::{check_site, SweepError};
-use crate::store::sweeps;
+use crate::store::{leases, sweeps};
 
-/// Runs until the task is aborted.
+/// The lease that makes one instance of several do a round at a time.
+const ROUND_LEASE: &str = "scheduled_round";
+
+/// How long a round's lease lasts without renewal; the holder renews it after each site.
+const ROUND_LEASE_MINUTES: i64 = 30;
+
+/// Runs until the task is aborted. Of several instances sharing the database, the one holding
+/// the round's lease runs each round; the others skip it.
 pub async fn run(ctx: Context) {
     let every = Duration::from_secs(ctx.config.crawl.schedule_poll_minutes.max(1) * 60);
     loop {
-        match run_due(&ctx, Utc::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(sites = n, "scheduled checks done"),
-            Err(error) => tracing::error!(error = format!("{error:#}"), "scheduled checks failed"),
-        }
-        match super::enforcement::run(&ctx.pool, &ctx.config, &ctx.calendar, today_in_china(Utc::now())).await {
-            Ok(sent) if sent.total() > 0 => {
-                ctx.outbox_wake.notify_one();
-                tracing::info!(?sent, "enforcement notices queued");
+        match hold_round_lease(&ctx).await {
+            Ok(true) => {
+                round(&ctx).await;
+                if let Err(error) = leases::release(&ctx.pool, ROUND_LEASE, &ctx.instance).await {
+                    tracing::warn!(%error, "round lease not released (it runs out by itself)");
+                }
             }
-            Ok(_) => {}
-            Err(error) => tracing::error!(error = format!("{error:#}"), "enforcement notices failed"),
+            Ok(false) => tracing::debug!("another instance runs this round"),
+            Err(error) => tracing::error!(%error, "round lease not taken"),
         }
         tokio::time::sleep(every).await;
+    }
+}
+
+/// Takes or renews the round's lease for this instance.
+pub async fn hold_round_lease(ctx: &Context) -> Result<bool, crate::store::StoreError> {
+    let now = Utc::now();
+    leases::acquire(&ctx.pool, ROUND_LEASE, &ctx.instance, now, now + chrono::Duration::minutes(ROUND_LEASE_MINUTES))
+        .await
+}
+
+/// One round: the checks due today, then the enforcement rules.
+async fn round(ctx: &Context) {
+    match run_due(ctx, Utc::now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(sites = n, "scheduled checks done"),
+        Err(error) => tracing::error!(error = format!("{error:#}"), "scheduled checks failed"),
+    }
+    match super::enforcement::run(&ctx.pool, &ctx.config, &ctx.calendar, today_in_china(Utc::now())).await {
+        Ok(sent) if sent.total() > 0 => {
+            ctx.outbox_wake.notify_one();
+            tracing::info!(?sent, "enforcement notices queued");
+        }
+        Ok(_) => {}
+        Err(error) => tracing::error!(error = format!("{error:#}"), "enforcement notices failed"),
     }
 }
 
@@ -65,6 +93,10 @@ pub async fn run_due(ctx: &Context, now: DateTime<Utc>) -> Result<usize, SweepEr
     let scheme = ctx.config.crawl.seed_scheme.clone();
     for site in &due {
         check_site(&ctx.pool, &ctx.crawler, sweep_id, site, pages, &scheme).await?;
+        if !hold_round_lease(ctx).await? {
+            tracing::warn!("the round's lease passed to another instance; it checks the rest");
+            break;
+        }
     }
     sweeps::set_status(&ctx.pool, sweep_id, "finished", Utc::now()).await?;
     Ok(due.len())

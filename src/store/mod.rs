@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod applications;
 pub mod badges;
 pub mod gauges;
+pub mod leases;
 pub mod notices;
 pub mod outbox;
 pub mod password_resets;

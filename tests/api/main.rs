@@ -14,6 +14,7 @@ mod database;
 mod fixture;
 mod hardening;
 mod helpers;
+mod instances;
 mod journeys;
 mod notices;
 mod observability;
