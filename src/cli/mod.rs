@@ -34,7 +34,7 @@ pub enum Command {
         /// Address and port to listen on (overrides server.bind).
         #[arg(long)]
         bind: Option<std::net::SocketAddr>,
-        /// Database URL (overrides database.url), e.g. <sqlite://var/govbadge.db>.
+        /// Database URL (overrides database.url), e.g. <sqlite://var/govbadge.db> or <postgres://govbadge@db.example/govbadge>.
         #[arg(long)]
         database: Option<String>,
         /// Load the demo city, its accounts and applications into an empty database.
