@@ -3,7 +3,7 @@
 //! not: the sender delivers what its enabled channels can, and a channel turned on later sends
 //! what is still waiting; the pages show which notices went out and which did not.
 
-use crate::store::Connection;
+use crate::store::Tx;
 use chrono::{DateTime, Utc};
 
 use super::messages::Notice;
@@ -21,12 +21,7 @@ pub struct Recipient<'a> {
 }
 
 /// Queues `notice`; returns how many messages were queued.
-pub async fn queue(
-    conn: &mut Connection,
-    to: &Recipient<'_>,
-    notice: &Notice,
-    now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
+pub async fn queue(conn: &mut Tx, to: &Recipient<'_>, notice: &Notice, now: DateTime<Utc>) -> Result<i64, StoreError> {
     let mut queued = 0;
     let channels = [(to.email, Channel::Email, &notice.email), (to.mobile, Channel::Sms, &notice.sms)];
     for (address, channel, body) in channels {

@@ -57,9 +57,9 @@ pub async fn request(ctx: &Context, name: &str, address: &str) -> Result<(), Ser
     };
     let to =
         Recipient { application_id: None, email: Some(account.email.as_str()), mobile: Some(account.mobile.as_str()) };
-    let mut tx = ctx.pool.begin().await.map_err(crate::store::StoreError::from)?;
+    let mut tx = ctx.pool.begin().await?;
     queue(&mut tx, &to, &notice, at).await?;
-    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    tx.commit().await?;
     ctx.outbox_wake.notify_one();
     tracing::info!(account.id = account.id, "password reset code sent");
     Ok(())

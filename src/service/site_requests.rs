@@ -260,9 +260,9 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: i64, approve: bool, reason
         approve,
         &reason,
     );
-    let mut tx = ctx.pool.begin().await.map_err(crate::store::StoreError::from)?;
+    let mut tx = ctx.pool.begin().await?;
     queue(&mut tx, &super::applications::handler_of(&app), &notice, now).await?;
-    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    tx.commit().await?;
     ctx.outbox_wake.notify_one();
     if approve {
         ctx.refresh_badges().await;

@@ -78,14 +78,14 @@ pub async fn submit(ctx: &Context, code: &str, input: &TipoffInput, address: &st
         sms: format!("【网站标识】收到举报：标识{code}出现在{host}，请登录平台核查。"),
     };
     let supervisors = crate::store::notices::supervisors(&ctx.pool).await?;
-    let mut tx = ctx.pool.begin().await.map_err(crate::store::StoreError::from)?;
+    let mut tx = ctx.pool.begin().await?;
     for s in supervisors {
         if s.area_prefix().is_some_and(|prefix| region.starts_with(&prefix)) {
             let to = Recipient { application_id: None, email: Some(&s.email), mobile: Some(&s.mobile) };
             queue(&mut tx, &to, &notice, now).await?;
         }
     }
-    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    tx.commit().await?;
     ctx.outbox_wake.notify_one();
     tracing::info!(tipoff.id = id, badge.code = code, "tip-off received");
     Ok(id)

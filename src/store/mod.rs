@@ -38,7 +38,7 @@ pub enum Pool {
     Postgres(PgPool),
 }
 
-/// A database transaction (or, for a single write, a connection used as one).
+/// A database transaction; dropped without [`Tx::commit`], it is rolled back.
 #[derive(Debug)]
 pub enum Tx {
     /// On `SQLite`.
@@ -46,9 +46,6 @@ pub enum Tx {
     /// On `PostgreSQL`.
     Postgres(Transaction<'static, Postgres>),
 }
-
-/// What store functions that write inside a caller's transaction take.
-pub type Connection = Tx;
 
 /// Runs `$body` with `$p` bound to the pool's own driver pool (`&SqlitePool` or `&PgPool`):
 /// the body is written once and compiled for both databases.
@@ -107,14 +104,6 @@ impl Tx {
         match self {
             Tx::Sqlite(t) => t.commit().await,
             Tx::Postgres(t) => t.commit().await,
-        }
-    }
-
-    /// Rolls the transaction back.
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Sqlite(t) => t.rollback().await,
-            Tx::Postgres(t) => t.rollback().await,
         }
     }
 }
@@ -183,8 +172,7 @@ pub async fn connect_batch(url: &str, max_connections: u32) -> Result<Pool, Conn
 }
 
 /// Whether `url` names a `PostgreSQL` database.
-#[must_use]
-pub fn is_postgres_url(url: &str) -> bool {
+fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
