@@ -54,24 +54,42 @@ pub async fn issue(
     at: DateTime<Utc>,
     install_due: NaiveDate,
 ) -> Result<BadgeCode, StoreError> {
-    crate::on_tx!(conn, conn => {
-        let serial: i64 = sqlx::query_scalar(
+    let serial: i64 = crate::on_tx!(conn, conn => {
+        sqlx::query_scalar(
             "INSERT INTO region_serials (region, last_serial) VALUES ($1, 1)
          ON CONFLICT (region) DO UPDATE SET last_serial = region_serials.last_serial + 1
          RETURNING last_serial",
         )
         .bind(region.as_str())
         .fetch_one(&mut *conn)
-        .await?;
-        let code = u32::try_from(serial)
-            .ok()
-            .and_then(|s| BadgeCode::new(region, s))
-            .ok_or_else(|| StoreError::Corrupt(format!("region {region} has no serials left")))?;
+        .await?
+    });
+    let code = u32::try_from(serial)
+        .ok()
+        .and_then(|s| BadgeCode::new(region, s))
+        .ok_or_else(|| StoreError::Corrupt(format!("region {region} has no serials left")))?;
+    insert(conn, code.as_str(), serial, application_id, unit_id, region, at, install_due).await?;
+    Ok(code)
+}
+
+/// Stores an active badge: the one INSERT of both kinds of code.
+#[allow(clippy::too_many_arguments)]
+async fn insert(
+    conn: &mut Tx,
+    code: &str,
+    serial: i64,
+    application_id: i64,
+    unit_id: i64,
+    region: &RegionCode,
+    at: DateTime<Utc>,
+    install_due: NaiveDate,
+) -> Result<(), StoreError> {
+    crate::on_tx!(conn, conn => {
         sqlx::query(
             "INSERT INTO badges (code, application_id, unit_id, region, serial, status, issued_at, install_due, status_changed_at)
              VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8)",
         )
-        .bind(code.as_str())
+        .bind(code)
         .bind(application_id)
         .bind(unit_id)
         .bind(region.as_str())
@@ -82,8 +100,8 @@ pub async fn issue(
         .execute(&mut *conn)
         .await
         .map_err(StoreError::from_write)?;
-        Ok(code)
-    })
+    });
+    Ok(())
 }
 
 /// Makes a legacy code the site's badge for `application_id`: the register's record of it when
@@ -121,24 +139,7 @@ pub async fn insert_legacy(
     at: DateTime<Utc>,
     install_due: NaiveDate,
 ) -> Result<(), StoreError> {
-    crate::on_tx!(conn, conn => {
-        sqlx::query(
-            "INSERT INTO badges (code, application_id, unit_id, region, serial, status, issued_at, install_due, status_changed_at)
-             VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8)",
-        )
-        .bind(code.as_str())
-        .bind(application_id)
-        .bind(unit_id)
-        .bind(region.as_str())
-        .bind(-application_id)
-        .bind(at)
-        .bind(install_due)
-        .bind(at)
-        .execute(&mut *conn)
-        .await
-        .map_err(StoreError::from_write)?;
-        Ok(())
-    })
+    insert(conn, code.as_str(), -application_id, application_id, unit_id, region, at, install_due).await
 }
 
 /// Revokes the unit's record of a legacy badge that a new govbadge code replaces (nothing when
