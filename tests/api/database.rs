@@ -23,21 +23,20 @@ pub async fn fresh_database_url(dir: &Path, name: &str) -> String {
     let server = server();
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let database = format!("test_{}", NEXT.fetch_add(1, Ordering::Relaxed));
-    let admin = server.url("postgres");
-    let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server.url("postgres")).await.unwrap();
     // CREATE DATABASE copies the template; two copies at once from one template are refused,
     // so concurrent tests take turns.
     static TEMPLATE_LOCK: tokio::sync::Mutex<bool> = tokio::sync::Mutex::const_new(false);
     let mut migrated = TEMPLATE_LOCK.lock().await;
     if !*migrated {
-        sqlx::query("CREATE DATABASE govbadge_template").execute(&pool).await.unwrap();
+        sqlx::query("CREATE DATABASE govbadge_template").execute(&mut admin).await.unwrap();
         let template = govbadge::store::connect(&server.url("govbadge_template"), 1).await.unwrap();
         template.close().await;
         *migrated = true;
     }
-    sqlx::query(&format!("CREATE DATABASE {database} TEMPLATE govbadge_template")).execute(&pool).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {database} TEMPLATE govbadge_template")).execute(&mut admin).await.unwrap();
     drop(migrated);
-    pool.close().await;
+    sqlx::Connection::close(admin).await.unwrap();
     server.url(&database)
 }
 
