@@ -292,6 +292,11 @@ pub struct CrawlConfig {
     pub per_host_rate: f64,
     /// Requests in flight to one host.
     pub per_host_concurrency: usize,
+    /// Requests per second to one IP address, whatever the host: many sites often sit behind
+    /// one platform's address.
+    pub per_ip_rate: f64,
+    /// Requests in flight to one IP address.
+    pub per_ip_concurrency: usize,
     /// Requests in flight in all.
     pub global_concurrency: usize,
     /// Time allowed to connect (TCP and TLS).
@@ -356,6 +361,8 @@ impl Default for CrawlConfig {
             user_agent: concat!("govbadge-checker/", env!("CARGO_PKG_VERSION")).into(),
             per_host_rate: 1.0,
             per_host_concurrency: 2,
+            per_ip_rate: 10.0,
+            per_ip_concurrency: 8,
             global_concurrency: 256,
             connect_timeout_seconds: 10,
             request_timeout_seconds: 30,
@@ -572,10 +579,14 @@ impl Config {
         if !(self.crawl.per_host_rate > 0.0 && self.crawl.per_host_rate.is_finite()) {
             return Err("crawl.per_host_rate must be a positive number".into());
         }
+        if !(self.crawl.per_ip_rate > 0.0 && self.crawl.per_ip_rate.is_finite()) {
+            return Err("crawl.per_ip_rate must be a positive number".into());
+        }
         if !matches!(self.crawl.seed_scheme.as_str(), "http" | "https") {
             return Err("crawl.seed_scheme must be http or https".into());
         }
         if self.crawl.per_host_concurrency == 0
+            || self.crawl.per_ip_concurrency == 0
             || self.crawl.global_concurrency == 0
             || self.crawl.sweep_site_concurrency == 0
         {

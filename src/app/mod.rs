@@ -68,8 +68,9 @@ pub async fn build(config: Config) -> anyhow::Result<Context> {
     })
 }
 
-/// A name for this instance that no other running instance has: host, process id, random.
-fn instance_name() -> String {
+/// A name for this instance (or worker) that no other running one has: host, process id,
+/// random.
+pub fn instance_name() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     format!("{}-{}-{:08x}", host.trim(), std::process::id(), rand::random::<u32>())
 }

@@ -175,17 +175,40 @@ pub async fn crawl(
     Ok(exit_for(summary.site_verdict == SiteVerdict::Compliant))
 }
 
+/// `govbadge worker`: crawls planned sweeps' sites beside other workers until stopped (Ctrl-C
+/// or SIGTERM give the sites in flight back) or, with `until_idle`, until no work is left.
+pub async fn worker(config: Config, lease: std::time::Duration, until_idle: bool) -> anyhow::Result<ExitCode> {
+    use crate::service::worker::{self, DatabasePace, WorkerOptions};
+    let pool = crate::store::connect_batch(&config.database.effective_url(), config.database.max_connections).await?;
+    let crawler = Crawler::shared(&config.crawl, badge_base(&config, None)?, DatabasePace::new(pool.clone()))?;
+    let options = WorkerOptions {
+        name: crate::app::instance_name(),
+        lease,
+        site_concurrency: config.crawl.sweep_site_concurrency,
+        max_pages: config.crawl.max_pages_per_site,
+        seed_scheme: config.crawl.seed_scheme.clone(),
+        poll: std::time::Duration::from_secs(1),
+        until_idle,
+        stop: crate::service::sweep::stop_on_signal(),
+    };
+    let report = worker::run(&pool, &crawler, options).await?;
+    println!("本工作进程共检查站点 {} 个、页面 {} 个。", report.sites, report.pages);
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `govbadge sweep`: every badged site of the scope; Ctrl-C stops and says how to resume.
 pub async fn sweep(
     config: Config,
     region: Option<RegionCode>,
     resume: bool,
     out: Option<std::path::PathBuf>,
+    by_workers: bool,
 ) -> anyhow::Result<ExitCode> {
-    use crate::service::sweep::{self, SweepOptions};
+    use crate::service::sweep::{self, Crawling, SweepOptions};
     let scope = region.map_or_else(String::new, |r| r.jurisdiction_prefix().to_owned());
     let pool = crate::store::connect_batch(&config.database.effective_url(), config.database.max_connections).await?;
     let crawler = Crawler::new(&config.crawl, badge_base(&config, None)?)?;
+    let crawling = if by_workers { Crawling::ByWorkers } else { Crawling::Here(&crawler) };
     let options = SweepOptions {
         scope: scope.clone(),
         resume,
@@ -195,12 +218,13 @@ pub async fn sweep(
         stop: sweep::stop_on_ctrl_c(),
     };
     let reports_root = out.unwrap_or_else(|| std::path::PathBuf::from("reports"));
-    let finished = sweep::run_and_report(&pool, &config, &crawler, options, &reports_root).await?;
+    let finished = sweep::run_and_report(&pool, &config, crawling, options, &reports_root).await?;
     let report = &finished.sweep;
     let resume_hint = match &region {
         Some(r) => format!("govbadge sweep --resume --region {r}"),
         None => "govbadge sweep --resume".to_owned(),
     };
+    let resume_hint = if by_workers { format!("{resume_hint} --workers") } else { resume_hint };
     if report.interrupted {
         println!(
             "巡检已中断：本次完成 {} 个站点（共 {} 个，此前已完成 {} 个）。继续巡检请运行：{resume_hint}",

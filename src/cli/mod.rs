@@ -95,6 +95,24 @@ pub enum Command {
         /// Where to write the sweep's raw results (default: reports/).
         #[arg(long)]
         out: Option<std::path::PathBuf>,
+        /// Leave the crawling to `govbadge worker` processes sharing the database: list the
+        /// sites for them, wait until every one is recorded, then report as usual.
+        #[arg(long)]
+        workers: bool,
+        /// Database URL (overrides database.url).
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Crawl the sites of sweeps started with `govbadge sweep --workers`, beside any number of
+    /// other workers on this or other machines sharing the database.
+    Worker {
+        /// Seconds a claimed site stays this worker's without renewal: a killed worker's sites
+        /// are claimed again by others this long after it died.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(3..=3600))]
+        lease_seconds: u64,
+        /// Exit once no running sweep has a site left to crawl, instead of waiting for the next.
+        #[arg(long)]
+        until_idle: bool,
         /// Database URL (overrides database.url).
         #[arg(long)]
         database: Option<String>,
@@ -176,14 +194,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let target = commands::CheckTarget { url, file, screenshot };
             runtime.block_on(commands::check(&config, target, &code, badge_base.as_deref(), json))
         }
-        Command::Sweep { region, resume, out, database } => {
+        Command::Sweep { region, resume, out, workers, database } => {
             let mut config = Config::load(&cli.config)?;
             if let Some(url) = database {
                 config.database.url = url;
             }
             crate::app::init_tracing();
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(commands::sweep(config, region, resume, out))
+            runtime.block_on(commands::sweep(config, region, resume, out, workers))
+        }
+        Command::Worker { lease_seconds, until_idle, database } => {
+            let mut config = Config::load(&cli.config)?;
+            if let Some(url) = database {
+                config.database.url = url;
+            }
+            crate::app::init_tracing();
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(commands::worker(config, std::time::Duration::from_secs(lease_seconds), until_idle))
         }
         Command::Report { sweep, out, database } => {
             let mut config = Config::load(&cli.config)?;

@@ -3,16 +3,17 @@
 //! Addresses are checked before connecting: private, loopback and link-local ones are refused
 //! unless the configuration allows them.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde::Serialize;
 use url::Url;
 
-use super::politeness::Politeness;
+use super::politeness::{Limits, PaceLedger, Politeness};
 use crate::config::CrawlConfig;
 
 /// Why a fetch produced no page to check.
@@ -133,17 +134,28 @@ pub struct Fetcher {
     config: Arc<CrawlConfig>,
     /// Every request, redirect hops included, waits its turn here.
     politeness: Arc<Politeness>,
+    /// Where hosts are, for the politeness per address.
+    addresses: Arc<AddressBook>,
 }
 
 impl Fetcher {
     /// Builds the client from the crawl configuration.
     pub fn new(config: &CrawlConfig) -> Result<Self, reqwest::Error> {
-        let politeness = Politeness::new(config.per_host_rate, config.per_host_concurrency, config.global_concurrency);
+        Self::with_politeness(config, Politeness::new(politeness_limits(config)))
+    }
+
+    /// Builds the client with the pace shared through `ledger` (workers on several machines).
+    pub fn shared(config: &CrawlConfig, ledger: Arc<dyn PaceLedger>) -> Result<Self, reqwest::Error> {
+        Self::with_politeness(config, Politeness::shared(politeness_limits(config), ledger))
+    }
+
+    fn with_politeness(config: &CrawlConfig, politeness: Politeness) -> Result<Self, reqwest::Error> {
         Ok(Self {
             strict: build_client(config, false)?,
             lenient: build_client(config, true)?,
             config: Arc::new(config.clone()),
             politeness: Arc::new(politeness),
+            addresses: Arc::new(AddressBook::new(config)),
         })
     }
 
@@ -175,7 +187,9 @@ impl Fetcher {
         url: &Url,
         delay: Option<Duration>,
     ) -> reqwest::Result<reqwest::Response> {
-        let _pass = self.politeness.enter(url.host_str().unwrap_or_default(), delay).await;
+        let host = url.host_str().unwrap_or_default();
+        let ip = self.addresses.address_of(url).await;
+        let _pass = self.politeness.enter(host, ip, delay).await;
         client.get(url.clone()).send().await
     }
 
@@ -331,6 +345,60 @@ impl Fetcher {
                 certificate_problem: None,
             });
         }
+    }
+}
+
+/// The limits of [`Politeness`] in the crawl configuration.
+fn politeness_limits(config: &CrawlConfig) -> Limits {
+    Limits {
+        per_host_rate: config.per_host_rate,
+        per_host_concurrency: config.per_host_concurrency,
+        per_ip_rate: config.per_ip_rate,
+        per_ip_concurrency: config.per_ip_concurrency,
+        global_concurrency: config.global_concurrency,
+    }
+}
+
+/// How long a host's address is kept for the politeness per address.
+const ADDRESS_TTL: Duration = Duration::from_secs(60);
+/// Host addresses kept at most (the oldest are dropped past it).
+const MAX_ADDRESSES: usize = 65_536;
+
+/// Where each host is, for the politeness per address: the configured `crawl.resolve` pins
+/// first, else the system resolver's first answer, kept for a minute. (The connection itself is
+/// made through [`GuardedResolver`]; a host behind several addresses is paced by its first.)
+struct AddressBook {
+    pinned: std::collections::BTreeMap<String, IpAddr>,
+    looked_up: std::sync::Mutex<HashMap<String, (Option<IpAddr>, Instant)>>,
+}
+
+impl AddressBook {
+    fn new(config: &CrawlConfig) -> Self {
+        let pinned = config.resolve.iter().map(|(host, addr)| (host.to_ascii_lowercase(), addr.ip())).collect();
+        Self { pinned, looked_up: std::sync::Mutex::new(HashMap::new()) }
+    }
+
+    async fn address_of(&self, url: &Url) -> Option<IpAddr> {
+        let host = match url.host()? {
+            url::Host::Ipv4(ip) => return Some(IpAddr::V4(ip)),
+            url::Host::Ipv6(ip) => return Some(IpAddr::V6(ip)),
+            url::Host::Domain(host) => host,
+        };
+        if let Some(ip) = self.pinned.get(host) {
+            return Some(*ip);
+        }
+        if let Some((ip, at)) = self.looked_up.lock().expect("address lock").get(host) {
+            if at.elapsed() < ADDRESS_TTL {
+                return *ip;
+            }
+        }
+        let ip = tokio::net::lookup_host((host, 0)).await.ok().and_then(|mut addrs| addrs.next()).map(|a| a.ip());
+        let mut looked_up = self.looked_up.lock().expect("address lock");
+        if looked_up.len() >= MAX_ADDRESSES {
+            looked_up.retain(|_, (_, at)| at.elapsed() < ADDRESS_TTL);
+        }
+        looked_up.insert(host.to_owned(), (ip, Instant::now()));
+        ip
     }
 }
 

@@ -144,11 +144,25 @@ const MAX_SITEMAPS: usize = 50;
 impl Crawler {
     /// Builds the HTTP clients; fails only when the TLS back end cannot start.
     pub fn new(config: &CrawlConfig, badge_base: Url) -> Result<Self, reqwest::Error> {
+        Self::with_fetcher(config, badge_base, Fetcher::new(config)?)
+    }
+
+    /// A crawler whose pace per host and per address is shared through `ledger` with every
+    /// other crawler using it (workers on several machines).
+    pub fn shared(
+        config: &CrawlConfig,
+        badge_base: Url,
+        ledger: Arc<dyn politeness::PaceLedger>,
+    ) -> Result<Self, reqwest::Error> {
+        Self::with_fetcher(config, badge_base, Fetcher::shared(config, ledger)?)
+    }
+
+    fn with_fetcher(config: &CrawlConfig, badge_base: Url, fetcher: Fetcher) -> Result<Self, reqwest::Error> {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let renderer =
             (config.render != RenderMode::Never).then(|| Arc::new(Renderer::new(config, badge_base.clone())));
         Ok(Self {
-            fetcher: Fetcher::new(config)?,
+            fetcher,
             badge_base: Arc::new(badge_base),
             checks: Arc::new(tokio::sync::Semaphore::new(cores)),
             renderer,

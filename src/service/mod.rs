@@ -18,6 +18,7 @@ pub mod site_requests;
 pub mod sweep;
 pub mod throttle;
 pub mod tipoffs;
+pub mod worker;
 
 use std::sync::Arc;
 

@@ -13,6 +13,7 @@ use url::Url;
 
 use crate::crawl::{Crawler, PageResult, SiteSpec};
 use crate::domain::site_status::SiteVerdict;
+use crate::store::sweep_claims;
 use crate::store::sweeps::{self, PageRecord, SiteOutcome, SiteRow};
 
 /// Why a sweep (or a scheduled check) could not run or record its results.
@@ -103,9 +104,42 @@ pub async fn check_site(
     max_pages: usize,
     seed_scheme: &str,
 ) -> Result<usize, SweepError> {
+    let into = Recording { sweep_id, worker: None };
+    check_site_into(pool, crawler, into, row, max_pages, seed_scheme).await.map(|done| done.pages)
+}
+
+/// Where a site's result goes: run `sweep_id`, as the holder of the site's claim when a
+/// worker crawled it.
+#[derive(Debug, Clone, Copy)]
+pub struct Recording<'a> {
+    /// The run.
+    pub sweep_id: i64,
+    /// The worker that claimed the site, if one did.
+    pub worker: Option<&'a str>,
+}
+
+/// A site checked: its result pages, and whether they were recorded (a worker that lost its
+/// claim records nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiteDone {
+    /// Result pages.
+    pub pages: usize,
+    /// Written to the database.
+    pub recorded: bool,
+}
+
+/// Crawls one site and records it `into` a run.
+pub async fn check_site_into(
+    pool: &Pool,
+    crawler: &Crawler,
+    into: Recording<'_>,
+    row: &SiteRow,
+    max_pages: usize,
+    seed_scheme: &str,
+) -> Result<SiteDone, SweepError> {
     if let Some(verdict) = SiteVerdict::of_inactive(row.status) {
-        record_detached(pool, sweep_id, &row.code, verdict, (0, 0, 0), Vec::new()).await?;
-        return Ok(0);
+        let recorded = record_detached(pool, into, &row.code, verdict, (0, 0, 0), Vec::new()).await?;
+        return Ok(SiteDone { pages: 0, recorded });
     }
     if let Some(page) = crate::store::red_pages::published(pool, &row.code).await? {
         // A published red page is the site: check the page govbadge serves for it.
@@ -118,55 +152,77 @@ pub async fn check_site(
             legacy: None,
             badge_base: crawler.badge_base(),
         });
-        record_page(pool, sweep_id, &row.code, PageResult::checked(format!("red-page:{}", row.code), report)).await?;
-        return Ok(1);
+        let recorded =
+            record_page_into(pool, into, &row.code, PageResult::checked(format!("red-page:{}", row.code), report))
+                .await?;
+        return Ok(SiteDone { pages: 1, recorded });
     }
     let Some(spec) = site_spec(row, seed_scheme) else {
-        record_detached(pool, sweep_id, &row.code, SiteVerdict::Unreachable, (0, 0, 0), Vec::new()).await?;
-        return Ok(0);
+        let recorded = record_detached(pool, into, &row.code, SiteVerdict::Unreachable, (0, 0, 0), Vec::new()).await?;
+        return Ok(SiteDone { pages: 0, recorded });
     };
     let mut results: Vec<PageResult> = Vec::new();
     let summary = crawler.crawl_site(&spec, max_pages, |p| results.push(p.clone())).await;
     let checked = results.len();
     let counts = (summary.pages as i64, summary.compliant as i64, summary.urls as i64);
-    record_detached(pool, sweep_id, &row.code, summary.site_verdict, counts, results).await?;
+    let recorded = record_detached(pool, into, &row.code, summary.site_verdict, counts, results).await?;
     tracing::debug!(site.code = %row.code, site.verdict = summary.site_verdict.as_str(), pages = summary.pages, "site checked");
-    Ok(checked)
+    Ok(SiteDone { pages: checked, recorded })
+}
+
+/// Records a site that could not be checked at all (its crawl failed on every try) as
+/// unreachable; returns whether it was recorded.
+pub async fn record_unreachable(pool: &Pool, into: Recording<'_>, code: &str) -> Result<bool, SweepError> {
+    record_detached(pool, into, code, SiteVerdict::Unreachable, (0, 0, 0), Vec::new()).await
 }
 
 /// Records one checked page as a site's whole result in run `sweep_id` (a unit's check of a
 /// page): compliant or not by that page, unreachable when it could not be checked.
 pub async fn record_page(pool: &Pool, sweep_id: i64, code: &str, result: PageResult) -> Result<(), SweepError> {
+    record_page_into(pool, Recording { sweep_id, worker: None }, code, result).await.map(drop)
+}
+
+async fn record_page_into(
+    pool: &Pool,
+    into: Recording<'_>,
+    code: &str,
+    result: PageResult,
+) -> Result<bool, SweepError> {
     let (verdict, pages, compliant) = match result.page() {
         Some(page) if page.compliant() => (SiteVerdict::Compliant, 1, 1),
         Some(_) => (SiteVerdict::NonCompliant, 1, 0),
         None => (SiteVerdict::Unreachable, 0, 0),
     };
-    record_detached(pool, sweep_id, code, verdict, (pages, compliant, 1), vec![result]).await
+    record_detached(pool, into, code, verdict, (pages, compliant, 1), vec![result]).await
 }
 
 /// Records a finished site in a task of its own, so that a sweep interrupted while the write is
 /// under way (Ctrl-C drops the site's future) still commits or rolls back that transaction at
 /// once instead of leaving it open on a pooled connection, where it would hold the write lock.
-/// `counts`: pages checked, pages compliant, URLs seen.
+/// `counts`: pages checked, pages compliant, URLs seen. Returns whether it was recorded (a
+/// worker's result is not when it lost its claim).
 async fn record_detached(
     pool: &Pool,
-    sweep_id: i64,
+    into: Recording<'_>,
     code: &str,
     verdict: SiteVerdict,
     counts: (i64, i64, i64),
     results: Vec<PageResult>,
-) -> Result<(), SweepError> {
+) -> Result<bool, SweepError> {
     let pool = pool.clone();
     let code = code.to_owned();
+    let (sweep_id, worker) = (into.sweep_id, into.worker.map(str::to_owned));
     let (pages, compliant, urls) = counts;
-    tokio::spawn(async move {
+    let recorded = tokio::spawn(async move {
         let records: Vec<PageRecord<'_>> = results.iter().map(page_record).collect();
         let outcome = SiteOutcome { code: &code, site_verdict: verdict, pages, compliant, urls, results: &records };
-        sweeps::record_site(&pool, sweep_id, &outcome, Utc::now()).await
+        match worker {
+            Some(worker) => sweeps::record_claimed_site(&pool, sweep_id, &worker, &outcome, Utc::now()).await,
+            None => sweeps::record_site(&pool, sweep_id, &outcome, Utc::now()).await.map(|()| true),
+        }
     })
     .await??;
-    Ok(())
+    Ok(recorded)
 }
 
 /// A sweep run through the whole pipeline: crawl, reports, notices.
@@ -179,16 +235,27 @@ pub struct Finished {
     pub notices: Option<super::enforcement::Sent>,
 }
 
+/// Who crawls a sweep's sites.
+pub enum Crawling<'a> {
+    /// This process, with this crawler.
+    Here(&'a Crawler),
+    /// `govbadge worker` processes sharing the database.
+    ByWorkers,
+}
+
 /// Runs (or resumes) a sweep; when it finishes, writes its reports under `reports_root` and
 /// runs the enforcement rules, as of today in China.
 pub async fn run_and_report(
     pool: &Pool,
     config: &crate::config::Config,
-    crawler: &Crawler,
+    crawling: Crawling<'_>,
     options: SweepOptions,
     reports_root: &std::path::Path,
 ) -> Result<Finished, SweepError> {
-    let sweep = run(pool, crawler, options).await?;
+    let sweep = match crawling {
+        Crawling::Here(crawler) => run(pool, crawler, options).await?,
+        Crawling::ByWorkers => run_by_workers(pool, options).await?,
+    };
     if sweep.interrupted {
         return Ok(Finished { sweep, reports: None, notices: None });
     }
@@ -219,15 +286,7 @@ fn page_record(r: &PageResult) -> PageRecord<'_> {
 /// Runs (or resumes) a sweep over the badged sites under `options.scope`.
 pub async fn run(pool: &Pool, crawler: &Crawler, options: SweepOptions) -> Result<SweepReport, SweepError> {
     let sites = sweeps::sites(pool, &options.scope).await?;
-    let now = Utc::now();
-    let (sweep_id, done) = match (options.resume, sweeps::unfinished(pool, &options.scope).await?) {
-        (true, Some(previous)) => {
-            sweeps::set_status(pool, previous.id, "running", now).await?;
-            (previous.id, sweeps::done_codes(pool, previous.id).await?)
-        }
-        (true, None) => return Err(SweepError::NothingToResume),
-        (false, _) => (sweeps::start(pool, "sweep", &options.scope, sites.len() as i64, now).await?, Vec::new()),
-    };
+    let (sweep_id, done) = open(pool, &options, sites.len()).await?;
     let todo: Vec<SiteRow> = sites.iter().filter(|s| !done.contains(&s.code)).cloned().collect();
     let skipped = sites.len() - todo.len();
     tracing::info!(sweep.id = sweep_id, sites = sites.len(), already_done = skipped, "sweep started");
@@ -288,6 +347,75 @@ pub async fn run(pool: &Pool, crawler: &Crawler, options: SweepOptions) -> Resul
     })
 }
 
+/// Starts the sweep, or with `--resume` the last unfinished one of the scope; returns its
+/// number and the sites it has done already.
+async fn open(pool: &Pool, options: &SweepOptions, sites: usize) -> Result<(i64, Vec<String>), SweepError> {
+    let now = Utc::now();
+    Ok(match (options.resume, sweeps::unfinished(pool, &options.scope).await?) {
+        (true, Some(previous)) => {
+            sweeps::set_status(pool, previous.id, "running", now).await?;
+            (previous.id, sweeps::done_codes(pool, previous.id).await?)
+        }
+        (true, None) => return Err(SweepError::NothingToResume),
+        (false, _) => (sweeps::start(pool, "sweep", &options.scope, sites as i64, now).await?, Vec::new()),
+    })
+}
+
+/// How often a sweep left to workers looks at their progress.
+const WORKERS_POLL: Duration = Duration::from_millis(500);
+
+/// Runs (or resumes) a sweep whose sites `govbadge worker` processes crawl: lists the sites
+/// for them to claim, then waits until every site is recorded (or it is stopped: the sweep is
+/// then marked interrupted, and workers claim none of its sites until it is resumed).
+pub async fn run_by_workers(pool: &Pool, options: SweepOptions) -> Result<SweepReport, SweepError> {
+    let sites = sweeps::sites(pool, &options.scope).await?;
+    let (sweep_id, done) = open(pool, &options, sites.len()).await?;
+    let planned = sweep_claims::plan(pool, sweep_id, &options.scope).await?;
+    tracing::info!(
+        sweep.id = sweep_id,
+        sites = sites.len(),
+        already_done = done.len(),
+        planned,
+        "sweep left to workers"
+    );
+    let progress = Progress::new(sites.len(), done.len());
+    let mut stop = options.stop.clone();
+    let mut stop_closed = false;
+    let mut interrupted = false;
+    loop {
+        let (left, held) = sweep_claims::remaining(pool, sweep_id, Utc::now()).await?;
+        let (recorded, pages) = sweeps::progress(pool, sweep_id).await?;
+        progress.show(usize::try_from(recorded).unwrap_or(0), usize::try_from(pages).unwrap_or(0), held);
+        if left == 0 {
+            break;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(WORKERS_POLL) => {}
+            changed = stop.changed(), if !stop_closed => match changed {
+                Ok(()) if *stop.borrow() => {
+                    interrupted = true;
+                    break;
+                }
+                Ok(()) => {}
+                Err(_) => stop_closed = true,
+            },
+        }
+    }
+    progress.finish();
+    let status = if interrupted { "interrupted" } else { "finished" };
+    sweeps::set_status(pool, sweep_id, status, Utc::now()).await?;
+    let (recorded, pages) = sweeps::progress(pool, sweep_id).await?;
+    let recorded = usize::try_from(recorded).unwrap_or(0);
+    Ok(SweepReport {
+        sweep_id,
+        sites_total: sites.len(),
+        sites_checked: recorded.saturating_sub(done.len()),
+        sites_skipped: done.len(),
+        pages: usize::try_from(pages).unwrap_or(0),
+        interrupted,
+    })
+}
+
 /// A progress bar on a terminal; plain log lines otherwise.
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
@@ -341,6 +469,28 @@ impl Progress {
         }
     }
 
+    /// Shows progress made elsewhere (by workers): sites and pages recorded, sites in work.
+    fn show(&self, done: usize, pages: usize, in_work: i64) {
+        let rate = pages as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+        if let Some(bar) = &self.bar {
+            bar.set_position(done as u64);
+            bar.set_message(format!("{pages} 个页面，{rate:.1} 页/秒，{in_work} 个站点检查中"));
+        } else {
+            let mut last = self.last_line.lock().expect("progress lock");
+            if last.elapsed() >= Duration::from_secs(10) || done == self.total {
+                *last = Instant::now();
+                tracing::info!(
+                    sites.done = done,
+                    sites.total = self.total,
+                    sites.in_work = in_work,
+                    pages,
+                    pages_per_second = format!("{rate:.1}"),
+                    "sweep progress"
+                );
+            }
+        }
+    }
+
     fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish();
@@ -351,6 +501,28 @@ impl Progress {
 /// Keeps the watch sender alive for runs that are never stopped.
 pub fn never_stop() -> (watch::Sender<bool>, watch::Receiver<bool>) {
     watch::channel(false)
+}
+
+/// A stop signal wired to Ctrl-C and SIGTERM (a service manager stopping a worker).
+pub fn stop_on_signal() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminate => {}
+        }
+        let _ = tx.send(true);
+        std::future::pending::<()>().await;
+    });
+    rx
 }
 
 /// A stop signal wired to Ctrl-C.

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod applications;
 pub mod badges;
+pub mod crawl_pace;
 pub mod gauges;
 pub mod leases;
 pub mod notices;
@@ -14,6 +15,7 @@ pub mod register;
 pub mod sessions;
 pub mod sightings;
 pub mod site_requests;
+pub mod sweep_claims;
 pub mod sweeps;
 pub mod tipoffs;
 

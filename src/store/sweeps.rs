@@ -169,6 +169,16 @@ pub async fn done_codes(pool: &Pool, sweep_id: i64) -> Result<Vec<String>, Store
     })
 }
 
+/// Sites recorded in run `sweep_id` so far, and their result pages.
+pub async fn progress(pool: &Pool, sweep_id: i64) -> Result<(i64, i64), StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_as("SELECT COUNT(*), CAST(COALESCE(SUM(pages), 0) AS BIGINT) FROM sweep_sites WHERE sweep_id = $1")
+            .bind(sweep_id)
+            .fetch_one(pool)
+            .await?)
+    })
+}
+
 /// Page rows written per INSERT statement (13 values each, well under `SQLite`'s limit).
 const PAGE_ROWS_PER_INSERT: usize = 64;
 
@@ -220,7 +230,48 @@ pub async fn record_site(
     outcome: &SiteOutcome<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    crate::on_pool!(pool, pool => {
+    let mut tx = pool.begin().await?;
+    write_site(&mut tx, sweep_id, outcome, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records a site a worker claimed, in the transaction that deletes its claim: `false` (and
+/// nothing written) when `worker` no longer holds the claim, because its lease ran out and
+/// another worker claimed the site, or the site is recorded already.
+pub async fn record_claimed_site(
+    pool: &Pool,
+    sweep_id: i64,
+    worker: &str,
+    outcome: &SiteOutcome<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await?;
+    let held = crate::on_tx!(&mut tx, c => {
+        sqlx::query("DELETE FROM sweep_claims WHERE sweep_id = $1 AND badge_code = $2 AND worker = $3")
+            .bind(sweep_id)
+            .bind(outcome.code)
+            .bind(worker)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+    });
+    if held == 0 {
+        return Ok(false);
+    }
+    write_site(&mut tx, sweep_id, outcome, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Writes a finished site and its pages in `tx`.
+async fn write_site(
+    tx: &mut super::Tx,
+    sweep_id: i64,
+    outcome: &SiteOutcome<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    crate::on_tx!(tx, tx => {
         let first_failing =
             outcome.results.iter().find(|r| r.verdict.is_some_and(|v| !page_compliant(v, r.rendered.map(|c| c.verdict))));
         // Kept with the result so that lists of sites never count pages (see migration 0014).
@@ -229,7 +280,6 @@ pub async fn record_site(
             *verdict_counts.entry(verdict.as_str()).or_default() += 1;
         }
         let footer = outcome.results.iter().find_map(|r| r.footer).map(|f| serde_json::to_string(f).unwrap_or_default());
-        let mut tx = pool.begin().await?;
         sqlx::query(
             "INSERT INTO sweep_sites (sweep_id, badge_code, site_verdict, pages, compliant, urls, first_failing_url,
                                   first_failing_verdict, checked_at, verdict_counts, footer)
@@ -288,7 +338,6 @@ pub async fn record_site(
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
         Ok(())
     })
 }

@@ -191,6 +191,8 @@ pub async fn serve_site() -> (Url, Log) {
 pub fn test_crawl_config() -> CrawlConfig {
     CrawlConfig {
         per_host_rate: 10.0,
+        // Every test site is on 127.0.0.1 (see helpers::spawn_app_on).
+        per_ip_rate: 1000.0,
         request_timeout_seconds: 2,
         connect_timeout_seconds: 2,
         max_body_bytes: 1024 * 1024,
@@ -311,6 +313,7 @@ fn govbadge(args: &[&str]) -> (i32, String) {
         .args(args)
         .env("GOVBADGE_CRAWL__ALLOW_PRIVATE_ADDRESSES", "true")
         .env("GOVBADGE_CRAWL__PER_HOST_RATE", "20")
+        .env("GOVBADGE_CRAWL__PER_IP_RATE", "1000")
         .env("GOVBADGE_CRAWL__REQUEST_TIMEOUT_SECONDS", "2")
         .env("GOVBADGE_CRAWL__MAX_DEPTH", "1")
         .current_dir(env!("CARGO_MANIFEST_DIR"))

@@ -66,6 +66,9 @@ pub async fn spawn_app_on(dir: tempfile::TempDir, url: String, configure: impl F
     config.workflow.review_chain = govbadge::domain::workflow::ChainKind::EveryLevel;
     // The browser is started only by the tests of the rendered check (tests/api/render_check.rs).
     config.crawl.render = govbadge::render::RenderMode::Never;
+    // Every test site is served on 127.0.0.1: paced per address, they would all wait for each
+    // other (the politeness per address has tests of its own).
+    config.crawl.per_ip_rate = 1000.0;
     configure(&mut config);
     let ctx = govbadge::app::build(config).await.unwrap();
     tokio::spawn(govbadge::app::run_on(ctx.clone(), listener, false));

@@ -31,4 +31,5 @@ mod self_check;
 mod site_requests;
 mod sweep;
 mod validation;
+mod workers;
 mod workflow;

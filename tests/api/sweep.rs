@@ -71,17 +71,20 @@ pub async fn badged_sites(pool: &Pool, app: &TestApp, hosts: &[&str]) -> BTreeMa
 }
 
 fn sweep_command(db: &str, port: u16, hosts: &[&str], out: &std::path::Path, extra: &[&str]) -> std::process::Command {
+    let mut cmd = crawling_command(port, hosts);
+    cmd.arg("sweep").arg("--database").arg(db).arg("--out").arg(out).args(extra);
+    cmd
+}
+
+/// `govbadge` with the sites of `hosts` pinned to the test server on `port`; the caller adds
+/// the command.
+pub fn crawling_command(port: u16, hosts: &[&str]) -> std::process::Command {
     let resolve: Vec<String> = hosts.iter().map(|h| format!("\"{h}\" = \"127.0.0.1:{port}\"")).collect();
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_govbadge"));
-    cmd.arg("sweep")
-        .arg("--database")
-        .arg(db)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("GOVBADGE_CRAWL__RESOLVE", format!("{{ {} }}", resolve.join(", ")))
         .env("GOVBADGE_CRAWL__PER_HOST_RATE", "20")
+        .env("GOVBADGE_CRAWL__PER_IP_RATE", "1000")
         .env("GOVBADGE_CRAWL__SWEEP_SITE_CONCURRENCY", "2")
         .env("GOVBADGE_BADGE__BASE_URL", "https://bs.example.gov.cn")
         .env("RUST_LOG", "warn")
@@ -90,7 +93,7 @@ fn sweep_command(db: &str, port: u16, hosts: &[&str], out: &std::path::Path, ext
     cmd
 }
 
-async fn count(pool: &Pool, sql: &str) -> i64 {
+pub async fn count(pool: &Pool, sql: &str) -> i64 {
     govbadge::on_pool!(pool, p => sqlx::query_scalar(sql).fetch_one(p).await).unwrap()
 }
 
