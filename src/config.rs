@@ -180,11 +180,19 @@ pub struct BadgeConfig {
     pub base_url: BaseUrl,
     /// Mismatch beacons accepted per client address and minute (more are answered 429).
     pub beacons_per_minute: u32,
+    /// How often each instance compares its badge snapshot with the database and reloads it
+    /// if another instance changed a badge unannounced (on `PostgreSQL` changes are announced
+    /// and followed at once; this catches a missed announcement).
+    pub reconcile_seconds: u64,
 }
 
 impl Default for BadgeConfig {
     fn default() -> Self {
-        Self { base_url: BaseUrl::parse("http://127.0.0.1:8080").expect("a URL"), beacons_per_minute: 30 }
+        Self {
+            base_url: BaseUrl::parse("http://127.0.0.1:8080").expect("a URL"),
+            beacons_per_minute: 30,
+            reconcile_seconds: 60,
+        }
     }
 }
 
@@ -569,6 +577,9 @@ impl Config {
         }
         if self.workflow.paper_copies == 0 || self.workflow.paper_copies > 10 {
             return Err("workflow.paper_copies must be between 1 and 10".into());
+        }
+        if self.badge.reconcile_seconds == 0 {
+            return Err("badge.reconcile_seconds must be at least 1".into());
         }
         if self.crawl.max_site_seconds == 0 {
             return Err("crawl.max_site_seconds must be at least 1".into());

@@ -1,6 +1,7 @@
 //! Building the service from its configuration and running it: the database, the calendar,
 //! the outbox sender and the HTTP listener. Tests call [`build`] and [`run_on`] directly.
 
+mod badge_sync;
 pub mod demo;
 
 use std::net::SocketAddr;
@@ -82,6 +83,7 @@ pub async fn run_on(ctx: Context, listener: TcpListener, shutdown_on_signal: boo
     let sender_task = tokio::spawn(sender.run());
     let schedule_task = tokio::spawn(crate::service::schedule::run(ctx.clone()));
     let sightings_task = tokio::spawn(flush_sightings(ctx.clone()));
+    let badge_sync_task = tokio::spawn(badge_sync::follow_badge_changes(ctx.clone()));
     let templates = crate::web::templates::environment_for(&ctx.config);
     let state = AppState::new(ctx, templates);
     let app = crate::web::router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -98,6 +100,7 @@ pub async fn run_on(ctx: Context, listener: TcpListener, shutdown_on_signal: boo
     sender_task.abort();
     schedule_task.abort();
     sightings_task.abort();
+    badge_sync_task.abort();
     Ok(result?)
 }
 

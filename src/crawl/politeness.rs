@@ -6,15 +6,16 @@
 //!
 //! The pace is kept in this process (governor) unless a [`PaceLedger`] is given: then workers on
 //! several machines share it. Each gate reserves from the ledger a window of request slots at a
-//! time (one slot when requests are a tenth of a second apart or more, so one reservation per
-//! request at real-world rates) and spends them in order; slots it did not use are skipped, never
-//! spent late. In-flight caps stay per process.
+//! time (one per request waiting at the gate, up to half a second's worth: at real-world rates
+//! of a request a second, one reservation per request) and spends them in order; slots it did
+//! not use are skipped, never spent late. In-flight caps stay per process.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -33,7 +34,7 @@ pub trait PaceLedger: Send + Sync {
 }
 
 /// The longest stretch of slots reserved at once from a ledger.
-const SHARED_WINDOW: Duration = Duration::from_millis(100);
+const SHARED_WINDOW: Duration = Duration::from_millis(500);
 /// Paces quicker than this (a thousand requests a second: politeness turned off, as in a lab)
 /// stay local even with a ledger: a reservation would cost more than the request.
 const SHARED_FROM: Duration = Duration::from_millis(1);
@@ -74,6 +75,8 @@ struct Gate {
     pace: Pace,
     interval: Duration,
     in_flight: Arc<Semaphore>,
+    /// Requests waiting for a turn here: a reservation takes as many slots as are wanted.
+    waiting: AtomicU32,
 }
 
 impl Gate {
@@ -86,19 +89,23 @@ impl Gate {
                 .allow_burst(NonZeroU32::MIN);
             Pace::Local(RateLimiter::direct(quota))
         };
-        Self { pace, interval, in_flight }
+        Self { pace, interval, in_flight, waiting: AtomicU32::new(0) }
     }
 
     /// Waits for this gate's next slot.
     async fn turn(&self, ledger: Option<&dyn PaceLedger>) {
         match (&self.pace, ledger) {
             (Pace::Shared { key, window }, Some(ledger)) => {
+                let waiting = Waiting::enter(&self.waiting);
                 let start = {
                     let mut window = window.lock().await;
                     let now = SystemTime::now();
                     let stale = window.next.is_none_or(|next| next + self.interval < now);
                     if stale || window.next >= window.end {
-                        let slots = slots_per_window(self.interval);
+                        // As many slots as requests wait here, up to the window: a slot taken
+                        // and not used holds the other workers back for nothing.
+                        let wanted = self.waiting.load(Ordering::Relaxed).max(1);
+                        let slots = wanted.min(slots_per_window(self.interval));
                         let first = ledger.reserve(key, self.interval, slots).await;
                         // Without the ledger, pace alone: one interval from now.
                         let first = first.unwrap_or(now + self.interval).max(now);
@@ -107,6 +114,7 @@ impl Gate {
                     }
                     let start = window.next.unwrap_or(now);
                     window.next = Some(start + self.interval);
+                    drop(waiting);
                     start
                 };
                 if let Ok(wait) = start.duration_since(SystemTime::now()) {
@@ -117,6 +125,22 @@ impl Gate {
             // A shared gate is only made when there is a ledger.
             (Pace::Shared { .. }, None) => {}
         }
+    }
+}
+
+/// Counts a request waiting at a gate until it has its slot, or gives up (a dropped future).
+struct Waiting<'a>(&'a AtomicU32);
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicU32) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -261,12 +285,14 @@ mod tests {
         assert!(started.elapsed() < Duration::from_millis(900), "{:?}", started.elapsed());
     }
 
-    /// A ledger in memory, as the database keeps it: per key, the end of the last reservation.
+    /// A ledger in memory, as the database keeps it: per key, the end of the last reservation
+    /// (and every reservation's size, for the tests).
     #[derive(Default)]
-    struct MemoryLedger(Mutex<HashMap<String, SystemTime>>);
+    struct MemoryLedger(Mutex<HashMap<String, SystemTime>>, Mutex<Vec<u32>>);
 
     impl PaceLedger for MemoryLedger {
         fn reserve<'a>(&'a self, key: &'a str, interval: Duration, slots: u32) -> Reserved<'a> {
+            self.1.lock().unwrap().push(slots);
             let mut ends = self.0.lock().unwrap();
             let now = SystemTime::now();
             let first = ends.get(key).copied().filter(|end| *end > now).unwrap_or(now);
@@ -303,11 +329,23 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn one_request_at_a_time_reserves_one_slot_at_a_time() {
+        // A slot reserved and not used would hold every other worker back for nothing.
+        let ledger = Arc::new(MemoryLedger::default());
+        let politeness = Politeness::shared(limits(1000.0, 10.0), ledger.clone());
+        for _ in 0..3 {
+            drop(politeness.enter("www.example.gov.cn", Some("192.0.2.9".parse().unwrap()), None).await);
+        }
+        // Per request: the host (one slot of a millisecond) and the address (one of 100 ms).
+        assert_eq!(*ledger.1.lock().unwrap(), vec![1; 6]);
+    }
+
     #[test]
-    fn a_reservation_covers_a_tenth_of_a_second_and_at_least_one_request() {
+    fn a_reservation_covers_half_a_second_and_at_least_one_request() {
         assert_eq!(slots_per_window(Duration::from_secs(1)), 1);
-        assert_eq!(slots_per_window(Duration::from_millis(100)), 1);
-        assert_eq!(slots_per_window(Duration::from_millis(10)), 10);
+        assert_eq!(slots_per_window(Duration::from_millis(500)), 1);
+        assert_eq!(slots_per_window(Duration::from_millis(50)), 10);
         assert_eq!(slots_per_window(Duration::from_nanos(1)), 1000);
     }
 }

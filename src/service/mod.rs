@@ -68,11 +68,15 @@ pub struct Context {
 }
 
 impl Context {
-    /// Reloads the public badge snapshot after a change committed (logged, never fatal: the
-    /// next reload catches up).
+    /// Reloads the public badge snapshot after a change committed, and tells the other
+    /// instances sharing the database to do the same (logged, never fatal: the periodic
+    /// reconcile catches up).
     pub async fn refresh_badges(&self) {
         if let Err(error) = self.badges.reload(&self.pool).await {
             tracing::error!(%error, "badge snapshot not reloaded");
+        }
+        if let Err(error) = crate::store::badges::announce_change(&self.pool, &self.instance).await {
+            tracing::error!(%error, "badge change not announced to the other instances");
         }
     }
 }

@@ -246,6 +246,35 @@ pub async fn public_rows(pool: &Pool) -> Result<Vec<PublicRow>, sqlx::Error> {
     })
 }
 
+/// A digest of what the public badge data depends on: it changes with every issuance, status
+/// change, closure, import or change of an application (for the snapshot's periodic
+/// reconcile, which reloads only when it differs).
+pub async fn fingerprint(pool: &Pool) -> Result<String, sqlx::Error> {
+    let row: (i64, Option<String>, Option<String>, i64, Option<String>) = crate::on_pool!(pool, pool => {
+        sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM badges), (SELECT CAST(MAX(status_changed_at) AS TEXT) FROM badges),
+                    (SELECT CAST(MAX(closed_at) AS TEXT) FROM badges), (SELECT COUNT(*) FROM applications),
+                    (SELECT CAST(MAX(updated_at) AS TEXT) FROM applications)",
+        )
+        .fetch_one(pool)
+        .await?
+    });
+    Ok(format!("{row:?}"))
+}
+
+/// The channel on which instances sharing a `PostgreSQL` database announce badge changes.
+pub const CHANGES_CHANNEL: &str = "govbadge_badges";
+
+/// Tells the other instances sharing the database that the public badge data changed (a
+/// `NOTIFY` on `PostgreSQL`; nothing on `SQLite`, whose instances rely on the reconcile).
+/// `instance` is the sender, which needs no reload.
+pub async fn announce_change(pool: &Pool, instance: &str) -> Result<(), sqlx::Error> {
+    if let Pool::Postgres(pool) = pool {
+        sqlx::query("SELECT pg_notify($1, $2)").bind(CHANGES_CHANNEL).bind(instance).execute(pool).await?;
+    }
+    Ok(())
+}
+
 /// Changes the status if it is still `from`, and audits the change.
 pub async fn change_status(
     pool: &Pool,

@@ -214,6 +214,19 @@ async fn database_gauges(pool: &crate::store::Pool, out: &mut String) -> Result<
         let _ =
             writeln!(out, "govbadge_sweep_pages{{sweep=\"{}\",kind=\"{}\"}} {}", s.id, label(&s.kind), s.pages_done);
     }
+    let now = chrono::Utc::now();
+    let holders = crate::store::sweep_claims::holders(pool, now).await?;
+    out.push_str("# HELP govbadge_worker_sites_claimed Sites a sweep worker holds under a lease now.\n");
+    out.push_str("# TYPE govbadge_worker_sites_claimed gauge\n");
+    for (worker, sites, _) in &holders {
+        let _ = writeln!(out, "govbadge_worker_sites_claimed{{worker=\"{}\"}} {sites}", label(worker));
+    }
+    out.push_str("# HELP govbadge_worker_lease_seconds_left Seconds until a worker's lease runs out unrenewed.\n");
+    out.push_str("# TYPE govbadge_worker_lease_seconds_left gauge\n");
+    for (worker, _, until) in &holders {
+        let left = (*until - now).num_milliseconds() as f64 / 1000.0;
+        let _ = writeln!(out, "govbadge_worker_lease_seconds_left{{worker=\"{}\"}} {left:.1}", label(worker));
+    }
     Ok(())
 }
 

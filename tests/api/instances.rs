@@ -35,3 +35,57 @@ async fn one_instance_at_a_time_holds_the_round_and_a_dead_ones_lease_runs_out()
     assert!(leases::acquire(pool, "dead", &first.ctx.instance, now, now + Duration::minutes(30)).await.unwrap());
     assert!(!leases::acquire(pool, "dead", "gone-instance", now, now + Duration::minutes(30)).await.unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_instance_follows_a_badge_issued_or_suspended_on_another() {
+    let on_postgres = crate::database::on_postgres();
+    let first = spawn_app_with(|_| {}).await;
+    // On PostgreSQL the announcement alone must carry the change (the reconcile is an hour
+    // away); on SQLite, which has no announcements, the reconcile every second does.
+    let reconcile = if on_postgres { 3600 } else { 1 };
+    let second = spawn_app_on(tempfile::tempdir().unwrap(), first.ctx.config.database.url.clone(), |c| {
+        c.badge.reconcile_seconds = reconcile;
+    })
+    .await;
+    // Let the second instance's listener start.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let codes = crate::sweep::badged_sites(&first.ctx.pool, &first, &["follow.example.gov.cn"]).await;
+    let code = codes.values().next().unwrap().clone();
+    first.ctx.refresh_badges().await;
+    assert!(first.ctx.badges.get(&code).is_some(), "the instance that issued it has it at once");
+    let seen = wait_until(|| second.ctx.badges.get(&code).is_some()).await;
+    assert!(seen.is_some(), "the other instance follows the issuance");
+
+    let parsed = govbadge::domain::badge::SiteCode::parse(&code).unwrap();
+    let admin = first.account("管理员", govbadge::domain::account::Role::Admin, None, None).await;
+    let changed = govbadge::store::badges::change_status(
+        &first.ctx.pool,
+        &parsed,
+        govbadge::domain::badge::BadgeStatus::Active,
+        govbadge::domain::badge::BadgeStatus::Suspended,
+        admin,
+        "逾期未整改",
+        Utc::now(),
+    )
+    .await;
+    assert!(changed.is_ok(), "{changed:?}");
+    first.ctx.refresh_badges().await;
+    let suspended = wait_until(|| {
+        second.ctx.badges.get(&code).is_some_and(|b| b.status == govbadge::domain::badge::BadgeStatus::Suspended)
+    })
+    .await;
+    assert!(suspended.is_some(), "the other instance follows the status change");
+}
+
+/// Polls `seen` for up to ten seconds; returns how long it took.
+async fn wait_until(seen: impl Fn() -> bool) -> Option<std::time::Duration> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(10) {
+        if seen() {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    None
+}

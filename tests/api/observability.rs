@@ -77,6 +77,25 @@ async fn metrics_count_requests_by_route_template_for_the_token_bearer_only() {
             assert!(line.starts_with("govbadge_"), "{line}");
         }
     }
+
+    // A sweep left to workers: the worker holding sites under a lease shows, its name escaped.
+    let now = chrono::Utc::now();
+    let pool = &app.ctx.pool;
+    let sweep = govbadge::store::sweeps::start(pool, "sweep", "", 1, now).await.unwrap();
+    assert_eq!(govbadge::store::sweep_claims::plan(pool, sweep, "").await.unwrap(), 1);
+    let worker = "host-7-\"w\"";
+    let claimed = govbadge::store::sweep_claims::claim(pool, worker, now, now + chrono::Duration::seconds(60), 5).await;
+    assert_eq!(claimed.unwrap().len(), 1);
+    let text =
+        client.get(format!("{}/metrics", app.base)).bearer_auth(TOKEN).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("govbadge_worker_sites_claimed{worker=\"host-7-\\\"w\\\"\"} 1\n"), "{text}");
+    let left: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("govbadge_worker_lease_seconds_left{worker=\"host-7-\\\"w\\\"\"} "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((50.0..=60.0).contains(&left), "{left}");
 }
 
 #[tokio::test]
