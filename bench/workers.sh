@@ -11,7 +11,9 @@
 # the CPU-bound regime). The rendered check is off (bench/render.sh measures it).
 # Then the SIGKILL run: two workers, one killed with SIGKILL mid-sweep and a new one started;
 # the sweep must end with every site recorded once (0 lost, 0 duplicated).
-# Usage: bench/workers.sh [hosts] [pages-per-host]
+# Usage: [REGIMES="politeness cpu"] [SIGKILL=yes] bench/workers.sh [hosts] [pages-per-host]
+# (BENCHMARKS.md: `bench/workers.sh 200 50`, then `REGIMES=cpu SIGKILL=no bench/workers.sh 200 500`
+# for CPU-bound runs long enough to measure.)
 source "$(dirname "$0")/common.sh"
 HOSTS="${1:-200}"
 PAGES="${2:-50}"
@@ -105,7 +107,7 @@ $(sql "$db" "SELECT (SELECT COUNT(*) - COUNT(DISTINCT (sweep_id, badge_code)) FR
 echo "# workers: $HOSTS hosts x $PAGES pages, $(nproc) cores, PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), $(date -u +%Y-%m-%dT%H:%MZ)"
 printf '| %-17s | %7s | %5s | %7s | %8s | %9s | %8s | %10s |\n' regime workers sites pages seconds "pages/s" "vs one" duplicates
 printf '|%s|\n' "-------------------|---------|-------|---------|----------|-----------|----------|------------"
-for regime in politeness cpu; do
+for regime in ${REGIMES:-politeness cpu}; do
     if [ "$regime" = politeness ]; then
         export GOVBADGE_CRAWL__PER_HOST_RATE="${PER_HOST_RATE:-20}"
         pinning=free
@@ -136,6 +138,7 @@ for regime in politeness cpu; do
     done
 done
 
+[ "${SIGKILL:-yes}" = yes ] || exit 0
 # SIGKILL: two workers at the polite pace; one is killed once a third of the sites are done.
 export GOVBADGE_CRAWL__PER_HOST_RATE="${PER_HOST_RATE:-20}"
 url=$(fresh_db farm_sigkill)

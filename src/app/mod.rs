@@ -49,7 +49,13 @@ pub async fn build(config: Config) -> anyhow::Result<Context> {
     let crawler = crate::crawl::Crawler::new(&config.crawl, badge_base)?;
     let limits = &config.self_check;
     let badges = crate::badge::snapshot::BadgeDirectory::default();
+    let loading = std::time::Instant::now();
     badges.reload(&pool).await?;
+    tracing::info!(
+        badges = badges.current().by_code.len(),
+        elapsed_ms = loading.elapsed().as_millis() as u64,
+        "badge snapshot loaded"
+    );
     Ok(Context {
         badges,
         sightings: Default::default(),
