@@ -94,7 +94,9 @@ const MAX_ATTEMPTS: i32 = 3;
 /// is known and given back).
 type Crawled = (Claim, Result<SiteDone, String>);
 
-/// Runs a worker until it is stopped (or, with `until_idle`, until there is no work left).
+/// Runs a worker until it is stopped (or, with `until_idle`, until there is no work left). A
+/// database that does not answer is waited for, not given up on; the error returned is that of
+/// giving the claims in flight back at the end.
 pub async fn run(pool: &Pool, crawler: &Crawler, options: WorkerOptions) -> Result<WorkerReport, SweepError> {
     let name: Arc<str> = options.name.clone().into();
     let lease = chrono::Duration::from_std(options.lease).unwrap_or(chrono::Duration::MAX);
@@ -105,9 +107,9 @@ pub async fn run(pool: &Pool, crawler: &Crawler, options: WorkerOptions) -> Resu
     let mut stop = options.stop.clone();
     let mut stop_closed = false;
     tracing::info!(worker = %name, "worker started");
-    let outcome: Result<(), SweepError> = loop {
+    loop {
         if *stop.borrow() {
-            break Ok(());
+            break;
         }
         let free = options.site_concurrency.saturating_sub(tasks.len());
         let mut found_none = false;
@@ -115,7 +117,11 @@ pub async fn run(pool: &Pool, crawler: &Crawler, options: WorkerOptions) -> Resu
             let now = Utc::now();
             let claims = match sweep_claims::claim(pool, &name, now, now + lease, free as i64).await {
                 Ok(claims) => claims,
-                Err(error) => break Err(error.into()),
+                Err(error) => {
+                    // The database is away (a restart, a failover): try again after the poll.
+                    tracing::warn!(worker = %name, %error, "could not claim sites; trying again");
+                    Vec::new()
+                }
             };
             found_none = claims.is_empty();
             for claim in claims {
@@ -132,9 +138,9 @@ pub async fn run(pool: &Pool, crawler: &Crawler, options: WorkerOptions) -> Resu
         if tasks.is_empty() && found_none && options.until_idle {
             // Nothing to claim now; done unless sites held by others may still come free.
             match sweep_claims::work_left(pool).await {
-                Ok(false) => break Ok(()),
+                Ok(false) => break,
                 Ok(true) => {}
-                Err(error) => break Err(error.into()),
+                Err(error) => tracing::warn!(worker = %name, %error, "could not look for work left; trying again"),
             }
         }
         let waiting = found_none || free == 0;
@@ -153,7 +159,9 @@ pub async fn run(pool: &Pool, crawler: &Crawler, options: WorkerOptions) -> Resu
                     }
                     Err(error) => {
                         if let Err(error) = after_failure(pool, &name, &claim, &error).await {
-                            break Err(error);
+                            // The claim stays this worker's until its lease runs out; then
+                            // another worker (or this one) tries the site again.
+                            tracing::warn!(worker = %name, %error, site.code = %claim.badge_code, "could not give the site back");
                         }
                     }
                 }
@@ -166,13 +174,13 @@ pub async fn run(pool: &Pool, crawler: &Crawler, options: WorkerOptions) -> Resu
             () = tokio::time::sleep(options.poll), if waiting => {}
             changed = stop.changed(), if !stop_closed => stop_closed = changed.is_err(),
         }
-    };
+    }
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
     // Sites in flight go back at once instead of when the lease runs out.
     let released = sweep_claims::release(pool, &name).await?;
     tracing::info!(worker = %name, sites = report.sites, pages = report.pages, lost = report.lost, released, "worker stopped");
-    outcome.map(|()| report)
+    Ok(report)
 }
 
 /// Crawls and records one claimed site.
