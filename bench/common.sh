@@ -93,3 +93,23 @@ generate_site() {
         echo "$pages" >"$dir/.pages"
     fi
 }
+
+# The farm: one copy of the generated site of $2 pages per host of the "host code" lines in
+# file $1, each carrying its host's badge code, served by nginx from the work directory $3 by
+# Host header (the copies are kept in target/bench between runs); sets FARM_PORT.
+serve_farm() {
+    local hosts_file="$1" pages="$2" run="$3" hosts site sites
+    hosts=$(wc -l <"$hosts_file")
+    site="$WORK/farm-site-$pages"
+    generate_site "$site" "$pages" "@@CODE@@"
+    sites="$WORK/farm-sites-$hosts-$pages"
+    if [ "$(cat "$sites/.hosts" 2>/dev/null)" != "$hosts" ]; then
+        rm -rf "$sites"
+        python3 "$ROOT/bench/farm_sites.py" "$site" "$hosts_file" "$sites" >/dev/null
+        echo "$hosts" >"$sites/.hosts"
+    fi
+    FARM_PORT=$(free_port)
+    sed -e "s|@PORT@|$FARM_PORT|" -e "s|@ROOT@|$run|" -e "s|@SITE@|$sites/\$host|" "$ROOT/bench/nginx/site.conf" \
+        >"$run/nginx.conf"
+    start_nginx "$run/nginx.conf" "$run"
+}

@@ -10,24 +10,13 @@ PAGES="${2:-500}"
 need_packages nginx:nginx-light curl:curl
 build_release
 
-site="$WORK/farm-site-$PAGES"
-generate_site "$site" "$PAGES" "@@CODE@@"
 run="$WORK/farm"
 rm -rf "$run" && mkdir -p "$run"
 db="sqlite://$run/farm.db"
 RUST_LOG=warn "$GOVBADGE" --config "$ROOT/config.toml" report --database "$db" >/dev/null 2>&1 || true
 python3 "$ROOT/bench/farm_db.py" "$run/farm.db" "$HOSTS" >"$run/hosts"
-
-# One copy of the site per host, with the host's badge code, served as static files.
-sites="$WORK/farm-sites-$HOSTS-$PAGES"
-if [ "$(cat "$sites/.hosts" 2>/dev/null)" != "$HOSTS" ]; then
-    rm -rf "$sites"
-    python3 "$ROOT/bench/farm_sites.py" "$site" "$run/hosts" "$sites" >/dev/null
-    echo "$HOSTS" >"$sites/.hosts"
-fi
-port=$(free_port)
-sed -e "s|@PORT@|$port|" -e "s|@ROOT@|$run|" -e "s|@SITE@|$sites/\$host|" "$ROOT/bench/nginx/site.conf" >"$run/nginx.conf"
-start_nginx "$run/nginx.conf" "$run"
+serve_farm "$run/hosts" "$PAGES" "$run"
+port="$FARM_PORT"
 trap stop_nginx EXIT
 first_host=$(head -1 "$run/hosts" | cut -d' ' -f1)
 for _ in $(seq 1 100); do

@@ -22,20 +22,11 @@ need_packages nginx:nginx-light curl:curl psql:postgresql-client taskset:util-li
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 build_release
 
-site="$WORK/farm-site-$PAGES"
-generate_site "$site" "$PAGES" "@@CODE@@"
 run="$WORK/workers"
 rm -rf "$run" && mkdir -p "$run"
 python3 "$ROOT/bench/farm_db.py" --sql "$run/farm.sql" "$HOSTS" >"$run/hosts"
-sites="$WORK/farm-sites-$HOSTS-$PAGES"
-if [ "$(cat "$sites/.hosts" 2>/dev/null)" != "$HOSTS" ]; then
-    rm -rf "$sites"
-    python3 "$ROOT/bench/farm_sites.py" "$site" "$run/hosts" "$sites" >/dev/null
-    echo "$HOSTS" >"$sites/.hosts"
-fi
-port=$(free_port)
-sed -e "s|@PORT@|$port|" -e "s|@ROOT@|$run|" -e "s|@SITE@|$sites/\$host|" "$ROOT/bench/nginx/site.conf" >"$run/nginx.conf"
-start_nginx "$run/nginx.conf" "$run"
+serve_farm "$run/hosts" "$PAGES" "$run"
+port="$FARM_PORT"
 
 # A PostgreSQL server of its own, in the work directory.
 pg="$run/pg"

@@ -385,7 +385,7 @@ pub async fn run_by_workers(pool: &Pool, options: SweepOptions) -> Result<SweepR
     loop {
         let (left, held) = sweep_claims::remaining(pool, sweep_id, Utc::now()).await?;
         let (recorded, pages) = sweeps::progress(pool, sweep_id).await?;
-        progress.show(usize::try_from(recorded).unwrap_or(0), usize::try_from(pages).unwrap_or(0), held);
+        progress.show(usize::try_from(recorded).unwrap_or(0), usize::try_from(pages).unwrap_or(0), Some(held));
         if left == 0 {
             break;
         }
@@ -404,6 +404,9 @@ pub async fn run_by_workers(pool: &Pool, options: SweepOptions) -> Result<SweepR
     progress.finish();
     let status = if interrupted { "interrupted" } else { "finished" };
     sweeps::set_status(pool, sweep_id, status, Utc::now()).await?;
+    // The workers' pace of hosts not visited for an hour holds nothing back any more.
+    let hour_ago = Utc::now() - chrono::Duration::hours(1);
+    crate::store::crawl_pace::prune(pool, hour_ago.timestamp_micros()).await?;
     let (recorded, pages) = sweeps::progress(pool, sweep_id).await?;
     let recorded = usize::try_from(recorded).unwrap_or(0);
     Ok(SweepReport {
@@ -450,31 +453,16 @@ impl Progress {
     fn site_done(&self, pages: usize) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         let pages = self.pages.fetch_add(pages, Ordering::Relaxed) + pages;
-        let rate = pages as f64 / self.started.elapsed().as_secs_f64().max(0.001);
-        if let Some(bar) = &self.bar {
-            bar.set_position(done as u64);
-            bar.set_message(format!("{pages} 个页面，{rate:.1} 页/秒"));
-        } else {
-            let mut last = self.last_line.lock().expect("progress lock");
-            if last.elapsed() >= Duration::from_secs(10) || done == self.total {
-                *last = Instant::now();
-                tracing::info!(
-                    sites.done = done,
-                    sites.total = self.total,
-                    pages,
-                    pages_per_second = format!("{rate:.1}"),
-                    "sweep progress"
-                );
-            }
-        }
+        self.show(done, pages, None);
     }
 
-    /// Shows progress made elsewhere (by workers): sites and pages recorded, sites in work.
-    fn show(&self, done: usize, pages: usize, in_work: i64) {
+    /// Shows the sites and pages recorded so far and, when workers crawl, the sites they hold.
+    fn show(&self, done: usize, pages: usize, in_work: Option<i64>) {
         let rate = pages as f64 / self.started.elapsed().as_secs_f64().max(0.001);
         if let Some(bar) = &self.bar {
             bar.set_position(done as u64);
-            bar.set_message(format!("{pages} 个页面，{rate:.1} 页/秒，{in_work} 个站点检查中"));
+            let held = in_work.map(|n| format!("，{n} 个站点检查中")).unwrap_or_default();
+            bar.set_message(format!("{pages} 个页面，{rate:.1} 页/秒{held}"));
         } else {
             let mut last = self.last_line.lock().expect("progress lock");
             if last.elapsed() >= Duration::from_secs(10) || done == self.total {

@@ -259,4 +259,16 @@ async fn workers_share_one_pace_per_host_through_the_database() {
         assert!(pair[1] - pair[0] >= Duration::from_millis(90), "{starts:?}");
     }
     assert_eq!(count(&app.ctx.pool, "SELECT COUNT(*) FROM crawl_pace").await, 2, "one row per host and per address");
+
+    // A host last visited two hours ago is pruned; the hosts just visited are kept.
+    let now_us = Utc::now().timestamp_micros();
+    let two_hours_us = 2 * 3600 * 1_000_000;
+    let old =
+        govbadge::store::crawl_pace::reserve(&app.ctx.pool, "host:old.example.gov.cn", now_us - two_hours_us, 1_000)
+            .await
+            .unwrap();
+    assert_eq!(old, now_us - two_hours_us, "a free key's reservation starts when asked");
+    let pruned = govbadge::store::crawl_pace::prune(&app.ctx.pool, now_us - two_hours_us / 2).await.unwrap();
+    assert_eq!(pruned, 1);
+    assert_eq!(count(&app.ctx.pool, "SELECT COUNT(*) FROM crawl_pace").await, 2);
 }
