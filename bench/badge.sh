@@ -2,10 +2,13 @@
 # Badge endpoint against nginx: wrk on /badge/<code>.js, /badge/<code>.svg and /verify/<code>,
 # govbadge serving from its in-memory snapshot, nginx serving byte-identical files with the
 # same response headers (taken from govbadge's own responses), same connections and duration.
-# Usage: bench/badge.sh [seconds] [connections]
+# With INSTANCES=N (N > 1), N govbadge instances share the database behind nginx as a load
+# balancer (bench/nginx/balancer.conf), and wrk measures them through it.
+# Usage: [INSTANCES=1] bench/badge.sh [seconds] [connections]
 source "$(dirname "$0")/common.sh"
 DURATION="${1:-10}"
 CONNECTIONS="${2:-64}"
+INSTANCES="${INSTANCES:-1}"
 THREADS=2
 need_packages wrk:wrk nginx:nginx-light curl:curl sqlite3:sqlite3
 build_release
@@ -19,8 +22,30 @@ GOVBADGE_BADGE__BASE_URL="$base" GOVBADGE_SERVER__PUBLIC_BASE_URL="$base" RUST_L
     ${BENCH_WRAP:-} "$GOVBADGE" --config "$ROOT/config.toml" serve --demo --bind "127.0.0.1:$port" \
     --database "sqlite://$run/bench.db" >"$run/server.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; stop_nginx' EXIT
+servers=("$server")
+trap 'kill "${servers[@]}" 2>/dev/null; stop_nginx; [ -f "$run/balancer/nginx.pid" ] && kill "$(cat "$run/balancer/nginx.pid")"' EXIT
 wait_http "$base/healthz"
+# What wrk measures of govbadge: the one instance, or the balancer in front of all of them.
+target="$base"
+if [ "$INSTANCES" -gt 1 ]; then
+    upstreams="server 127.0.0.1:$port;"
+    for _ in $(seq 2 "$INSTANCES"); do
+        more=$(free_port)
+        GOVBADGE_BADGE__BASE_URL="$base" GOVBADGE_SERVER__PUBLIC_BASE_URL="$base" RUST_LOG=warn \
+            "$GOVBADGE" --config "$ROOT/config.toml" serve --bind "127.0.0.1:$more" \
+            --database "sqlite://$run/bench.db" >>"$run/server.log" 2>&1 &
+        servers+=("$!")
+        wait_http "http://127.0.0.1:$more/healthz"
+        upstreams+=" server 127.0.0.1:$more;"
+    done
+    balancer_port=$(free_port)
+    mkdir -p "$run/balancer/logs"
+    sed -e "s|@PORT@|$balancer_port|" -e "s|@ROOT@|$run/balancer|" -e "s|#@UPSTREAMS@|$upstreams|" \
+        "$ROOT/bench/nginx/balancer.conf" >"$run/balancer.conf"
+    nginx -p "$run/balancer" -c "$run/balancer.conf" -g "pid $run/balancer/nginx.pid;"
+    target="http://127.0.0.1:$balancer_port"
+    wait_http "$target/healthz"
+fi
 code=$(sqlite3 "$run/bench.db" "SELECT code FROM badges WHERE status = 'active' ORDER BY code LIMIT 1")
 [ -n "$code" ] || { echo "the demo has no badge" >&2; exit 1; }
 
@@ -52,7 +77,7 @@ PY
 start_nginx "$run/nginx.conf" "$run"
 wait_http "http://127.0.0.1:$nginx_port${paths[0]}"
 for i in 0 1 2; do
-    cmp -s <(curl -fs "$base${paths[$i]}") <(curl -fs "http://127.0.0.1:$nginx_port${paths[$i]}") \
+    cmp -s <(curl -fs "$target${paths[$i]}") <(curl -fs "http://127.0.0.1:$nginx_port${paths[$i]}") \
         || { echo "bodies differ for ${paths[$i]}" >&2; exit 1; }
 done
 
@@ -67,12 +92,12 @@ bench() {
     echo "$rps $p50 $p99"
 }
 
-echo "# wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "# wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores, $INSTANCES govbadge instance(s)$([ "$INSTANCES" -gt 1 ] && echo " behind nginx"), $(date -u +%Y-%m-%dT%H:%MZ)"
 printf '| %-28s | %12s | %9s | %9s | %12s | %9s | %9s | %6s |\n' \
     path "govbadge r/s" p50 p99 "nginx r/s" p50 p99 ratio
 printf '|%s|\n' "------------------------------|--------------|-----------|-----------|--------------|-----------|-----------|--------"
 for i in 0 1 2; do
-    read -r g50 g_p50 g_p99 < <(bench "$base${paths[$i]}")
+    read -r g50 g_p50 g_p99 < <(bench "$target${paths[$i]}")
     read -r n50 n_p50 n_p99 < <(bench "http://127.0.0.1:$nginx_port${paths[$i]}")
     ratio=$(python3 -c "print(f'{$g50 / $n50:.2f}')")
     printf '| %-28s | %12s | %9s | %9s | %12s | %9s | %9s | %6s |\n' \
