@@ -52,7 +52,8 @@ pub async fn build(config: Config) -> anyhow::Result<Context> {
     let loading = std::time::Instant::now();
     badges.reload(&pool).await?;
     tracing::info!(
-        badges = badges.current().by_code.len(),
+        badges = badges.current().len(),
+        heap_bytes = badges.current().heap_bytes(),
         elapsed_ms = loading.elapsed().as_millis() as u64,
         "badge snapshot loaded"
     );

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use axum::body::Bytes;
 use sha2::{Digest, Sha256};
 
-use super::snapshot::PublicBadge;
+use super::snapshot::Listed;
 use super::snippet::{BADGE_HEIGHT, BADGE_WIDTH};
 use crate::domain::badge::BadgeStatus;
 
@@ -35,7 +35,7 @@ pub enum Variant {
 impl Variant {
     /// The variant for a badge, or the one a `?v=` query asks for (only `mismatch` is honoured
     /// beyond the badge's own state, so nobody can make a revoked badge look active).
-    pub fn for_badge(badge: &PublicBadge, requested: Option<&str>) -> Self {
+    pub fn for_badge(badge: &Listed<'_>, requested: Option<&str>) -> Self {
         match (badge.status, requested) {
             (BadgeStatus::Suspended, _) => Variant::Suspended,
             (BadgeStatus::Revoked, _) => Variant::Revoked,
@@ -90,11 +90,11 @@ pub fn svg(variant: Variant) -> String {
 }
 
 /// The script for a badge: its data, then the shared code.
-pub fn script(badge: &PublicBadge, base: &str) -> String {
+pub fn script(badge: &Listed<'_>, base: &str) -> String {
     let data = serde_json::json!({
         "c": badge.code,
         "s": match badge.status { BadgeStatus::Active => badge.category, BadgeStatus::Suspended => "suspended", BadgeStatus::Revoked => "revoked" },
-        "h": badge.hosts,
+        "h": badge.hosts().collect::<Vec<_>>(),
         "b": base.trim_end_matches('/'),
         "a": Variant::for_badge(badge, None).label(),
         "w": BADGE_WIDTH,

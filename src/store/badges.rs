@@ -197,8 +197,8 @@ pub async fn list_for_unit(pool: &Pool, unit_id: i64) -> Result<Vec<Badge>, Stor
     })
 }
 
-/// What the public badge snapshot holds of each badge: the latest issued application's
-/// public fields and who issued it.
+/// One badge's public details: the latest issued application's public fields and who issued
+/// it.
 #[derive(sqlx::FromRow)]
 pub struct PublicRow {
     /// The code.
@@ -220,8 +220,6 @@ pub struct PublicRow {
     pub site_name: String,
     /// The Chinese domain, as typed.
     pub domain_cn: String,
-    /// The Chinese domain in punycode.
-    pub domain_cn_ascii: String,
     /// The English domain.
     pub domain_en: String,
     /// The office that issued it.
@@ -230,20 +228,48 @@ pub struct PublicRow {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
-/// Every badge's public data.
-pub async fn public_rows(pool: &Pool) -> Result<Vec<PublicRow>, sqlx::Error> {
+/// The public details of one badge.
+pub async fn public_row(pool: &Pool, code: &str) -> Result<Option<PublicRow>, sqlx::Error> {
     crate::on_pool!(pool, pool => {
         sqlx::query_as(
             "SELECT b.code, b.status, b.issued_at, a.unit_name, a.category, a.address, a.unit_functions, a.site_name,
-                a.domain_cn, a.domain_cn_ascii, a.domain_en, b.closed_at,
+                a.domain_cn, a.domain_en, b.closed_at,
                 COALESCE((SELECT ac.display_name FROM application_events e JOIN accounts ac ON ac.id = e.actor_id
                   WHERE e.application_id = b.application_id AND e.event = 'issue' ORDER BY e.id DESC LIMIT 1),
                   CASE WHEN a.origin = 'imported' THEN '原网站标识（由网站注册库导入）' END) AS issuer
-         FROM badges b JOIN applications a ON a.id = b.application_id",
+             FROM badges b JOIN applications a ON a.id = b.application_id WHERE b.code = $1",
         )
-        .fetch_all(pool)
+        .bind(code)
+        .fetch_optional(pool)
         .await
     })
+}
+
+/// What the public badge snapshot holds of every badge, in issuance order: code, status,
+/// whether the unit is a public institution (事业单位), and its English and Chinese (punycode)
+/// hosts. Each row is handed to `take` as it is read, borrowed, so none is held beyond it.
+pub async fn listed_rows(
+    pool: &Pool,
+    mut take: impl FnMut(crate::badge::snapshot::Row<'_>),
+) -> Result<(), sqlx::Error> {
+    use futures_util::TryStreamExt;
+    use sqlx::Row;
+    const SQL: &str = "SELECT b.code, b.status, a.category = '事业单位', a.domain_en, a.domain_cn_ascii
+         FROM badges b JOIN applications a ON a.id = b.application_id ORDER BY b.issued_at, b.code";
+    crate::on_pool!(pool, pool => {
+        let mut stream = sqlx::query(SQL).fetch(pool);
+        while let Some(row) = stream.try_next().await? {
+            let status: &str = row.try_get(1)?;
+            let status = status.parse().map_err(|e: strum::ParseError| sqlx::Error::Decode(e.into()))?;
+            take(crate::badge::snapshot::Row {
+                code: row.try_get(0)?,
+                status,
+                institution: row.try_get(2)?,
+                hosts: [row.try_get(3)?, row.try_get(4)?],
+            });
+        }
+    });
+    Ok(())
 }
 
 /// A digest of what the public badge data depends on: it changes with every issuance, status

@@ -11,7 +11,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use crate::badge::assets::{encode, script, svg, Coding, Encoded, Variant};
-use crate::badge::snapshot::PublicBadge;
+use crate::badge::snapshot::Listed;
 use crate::web::auth::ClientAddress;
 use crate::web::state::AppState;
 
@@ -38,10 +38,10 @@ pub fn own_host(state: &AppState) -> Option<&str> {
 }
 
 /// Counts the page host that loaded the badge (not the badge service's own pages).
-fn record_referer(state: &AppState, badge: &PublicBadge, headers: &HeaderMap) {
+fn record_referer(state: &AppState, badge: &Listed<'_>, headers: &HeaderMap) {
     if let Some(host) = referer_host(headers) {
         if Some(host.as_str()) != own_host(state) {
-            state.ctx.sightings.record(&badge.code, &host, badge.is_registered_host(&host), "referer", Utc::now());
+            state.ctx.sightings.record(badge.code, &host, badge.is_registered_host(&host), "referer", Utc::now());
         }
     }
 }
@@ -97,7 +97,7 @@ pub async fn asset(
         (_, Some(code)) => (code.to_ascii_uppercase(), "svg"),
         _ => return (StatusCode::NOT_FOUND, "").into_response(),
     };
-    let badge = snapshot.by_code.get(&code).cloned();
+    let badge = snapshot.find(&code);
     if let Some(b) = &badge {
         record_referer(&state, b, &headers);
     }
@@ -138,7 +138,8 @@ pub async fn sighting(
     body: Bytes,
 ) -> StatusCode {
     let code = code.to_ascii_uppercase();
-    let Some(badge) = state.ctx.badges.get(&code) else { return StatusCode::NOT_FOUND };
+    let snapshot = state.ctx.badges.current();
+    let Some(badge) = snapshot.find(&code) else { return StatusCode::NOT_FOUND };
     if body.len() > 256 {
         return StatusCode::PAYLOAD_TOO_LARGE;
     }
@@ -148,7 +149,7 @@ pub async fn sighting(
     }
     let host = String::from_utf8_lossy(&body);
     if let Some(host) = crate::badge::sightings::clean_host(&host) {
-        state.ctx.sightings.record(&badge.code, &host, badge.is_registered_host(&host), "beacon", Utc::now());
+        state.ctx.sightings.record(badge.code, &host, badge.is_registered_host(&host), "beacon", Utc::now());
     }
     StatusCode::NO_CONTENT
 }

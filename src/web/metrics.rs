@@ -169,7 +169,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
     let snapshot = state.ctx.badges.current();
     out.push_str("# HELP govbadge_badges_published Badges in the public snapshot.\n");
     out.push_str("# TYPE govbadge_badges_published gauge\n");
-    let _ = writeln!(out, "govbadge_badges_published {}", snapshot.by_code.len());
+    let _ = writeln!(out, "govbadge_badges_published {}", snapshot.len());
     let _ = writeln!(out, "# HELP govbadge_badge_snapshot_generation Reloads of the public snapshot.");
     let _ = writeln!(out, "# TYPE govbadge_badge_snapshot_generation counter");
     let _ = writeln!(out, "govbadge_badge_snapshot_generation {}", snapshot.generation);

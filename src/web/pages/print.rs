@@ -88,7 +88,10 @@ pub async fn certificate(
             format!("该网站标识已{}，不能打印证书", badge.status.label()),
         ));
     }
-    let public = state.ctx.badges.get(code.as_str()).ok_or_else(HttpError::not_found)?;
+    let public = crate::badge::details::load(&state.ctx.pool, code.as_str())
+        .await
+        .map_err(crate::store::StoreError::from)?
+        .ok_or_else(HttpError::not_found)?;
     let base = &state.ctx.config.badge.base_url;
     let china = crate::domain::calendar::china_offset();
     let data = json!({

@@ -18,7 +18,7 @@ use crate::web::state::AppState;
 /// The cookie carrying the report form's CSRF token.
 const TIPOFF_CSRF_COOKIE: &str = "govbadge_tipoff_csrf";
 
-fn form_page(
+async fn form_page(
     state: &AppState,
     code: &str,
     input: &TipoffInput,
@@ -26,7 +26,10 @@ fn form_page(
     done: bool,
     status: StatusCode,
 ) -> Result<Response, HttpError> {
-    let badge = state.ctx.badges.get(code).ok_or_else(HttpError::not_found)?;
+    let badge = crate::badge::details::load(&state.ctx.pool, code)
+        .await
+        .map_err(crate::store::StoreError::from)?
+        .ok_or_else(HttpError::not_found)?;
     let (token, cookie) = issue_form_token(TIPOFF_CSRF_COOKIE, state.ctx.config.server.secure_cookies);
     let data = json!({
         "code": code, "site_name": badge.site_name, "input": input, "errors": errors, "done": done, "csrf_token": token,
@@ -37,7 +40,7 @@ fn form_page(
 
 /// `GET /verify/{code}/report`: the report form.
 pub async fn form(State(state): State<AppState>, CodePath(code): CodePath) -> Result<Response, HttpError> {
-    form_page(&state, code.as_str(), &TipoffInput::default(), &Default::default(), false, StatusCode::OK)
+    form_page(&state, code.as_str(), &TipoffInput::default(), &Default::default(), false, StatusCode::OK).await
 }
 
 /// The form as posted.
@@ -66,9 +69,11 @@ pub async fn submit(
     }
     let input = TipoffInput { url: form.url, description: form.description, contact: form.contact };
     match service::submit(&state.ctx, code.as_str(), &input, &address).await {
-        Ok(_) => form_page(&state, code.as_str(), &TipoffInput::default(), &Default::default(), true, StatusCode::OK),
+        Ok(_) => {
+            form_page(&state, code.as_str(), &TipoffInput::default(), &Default::default(), true, StatusCode::OK).await
+        }
         Err(ServiceError::Invalid(errors)) => {
-            form_page(&state, code.as_str(), &input, &errors, false, StatusCode::UNPROCESSABLE_ENTITY)
+            form_page(&state, code.as_str(), &input, &errors, false, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
     }

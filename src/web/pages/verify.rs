@@ -10,8 +10,9 @@ use serde_json::json;
 
 use super::render;
 use crate::badge::assets::{Coding, Encoded};
-use crate::badge::snapshot::PublicBadge;
+use crate::badge::details::{self, PublicBadge};
 use crate::domain::calendar::china_offset;
+use crate::store::StoreError;
 use crate::web::auth::MaybeUser;
 use crate::web::badge::{own_host, referer_host};
 use crate::web::error::HttpError;
@@ -39,21 +40,26 @@ fn public_json(b: &PublicBadge) -> serde_json::Value {
 /// each request (letters only: HTML escaping leaves it as it is).
 const REFERER_MARK: &str = "GOVBADGEFOREIGNREFERERHOSTMARK";
 
-/// A page that depends only on the badge (and the snapshot it came from), rendered once per
-/// snapshot generation and kept in the asset cache under `key`.
-fn cached(
+/// A page that depends only on the badge (and the snapshot it came from), rendered from the
+/// badge's details once per snapshot generation and kept in the asset cache under `key`.
+/// `None` when the badge's details are gone from the database.
+async fn cached(
     state: &AppState,
     generation: u64,
     key: String,
-    render: impl FnOnce() -> Result<String, HttpError>,
-) -> Result<axum::body::Bytes, HttpError> {
+    code: &str,
+    render: impl FnOnce(&PublicBadge) -> Result<String, HttpError>,
+) -> Result<Option<axum::body::Bytes>, HttpError> {
     let key = (key, Coding::Identity);
     if let Some(hit) = state.assets.get(generation, &key) {
-        return Ok(hit.body);
+        return Ok(Some(hit.body));
     }
-    let body = axum::body::Bytes::from(render()?);
+    let Some(details) = details::load(&state.ctx.pool, code).await.map_err(StoreError::from)? else {
+        return Ok(None);
+    };
+    let body = axum::body::Bytes::from(render(&details)?);
     state.assets.insert(generation, key, Encoded { etag: String::new(), body: body.clone() });
-    Ok(body)
+    Ok(Some(body))
 }
 
 /// `GET /verify/{code}` and `GET /verify/{code}.json`. A genuine badge's page (with or without
@@ -70,13 +76,23 @@ pub async fn verify(
     };
     let snapshot = state.ctx.badges.current();
     let generation = snapshot.generation;
-    let badge = snapshot.by_code.get(&code).cloned();
+    let own = own_host(&state);
+    // Listed badges only; the Referer's host is judged against the snapshot's hosts.
+    let foreign = snapshot
+        .find(&code)
+        .map(|badge| referer_host(&headers).filter(|h| Some(h.as_str()) != own && !badge.is_registered_host(h)));
     drop(snapshot);
     if as_json {
-        let (status, body) = if let Some(b) = &badge {
-            let body = cached(&state, generation, format!("verify.json:{code}"), || {
-                Ok(serde_json::to_string(&public_json(b)).expect("JSON values serialise"))
-            })?;
+        let body = match foreign {
+            None => None,
+            Some(_) => {
+                cached(&state, generation, format!("verify.json:{code}"), &code, |b| {
+                    Ok(serde_json::to_string(&public_json(b)).expect("JSON values serialise"))
+                })
+                .await?
+            }
+        };
+        let (status, body) = if let Some(body) = body {
             (StatusCode::OK, body)
         } else {
             let body = json!({ "error": "该网站标识不是真实有效的党政机关网站标识", "code": code });
@@ -89,24 +105,30 @@ pub async fn verify(
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
         return Ok(response);
     }
-    let Some(badge) = badge else {
-        let html = render(&state, None, "verify.html", json!({ "code": code, "genuine": false }))?;
-        return Ok((StatusCode::NOT_FOUND, html).into_response());
-    };
-    let own = own_host(&state);
-    let foreign = referer_host(&headers).filter(|h| Some(h.as_str()) != own && !badge.is_registered_host(h));
     let page = |warning: bool| {
-        let data = json!({ "genuine": true, "badge": public_json(&badge), "foreign_referer": warning.then_some(REFERER_MARK) });
-        render(&state, None, "verify.html", data).map(|html| html.0)
+        let state = &state;
+        move |badge: &PublicBadge| {
+            let data = json!({ "genuine": true, "badge": public_json(badge), "foreign_referer": warning.then_some(REFERER_MARK) });
+            render(state, None, "verify.html", data).map(|html| html.0)
+        }
     };
     let body = match foreign {
-        None => cached(&state, generation, format!("verify:{code}"), || page(false))?,
-        Some(host) => {
-            let template = cached(&state, generation, format!("verify-warning:{code}"), || page(true))?;
-            let text = std::str::from_utf8(&template)
-                .map_err(|_| HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "页面生成失败"))?;
-            axum::body::Bytes::from(text.replace(REFERER_MARK, &crate::markup::escape(&host)))
+        None => None,
+        Some(None) => cached(&state, generation, format!("verify:{code}"), &code, page(false)).await?,
+        Some(Some(host)) => {
+            match cached(&state, generation, format!("verify-warning:{code}"), &code, page(true)).await? {
+                None => None,
+                Some(template) => {
+                    let text = std::str::from_utf8(&template)
+                        .map_err(|_| HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "页面生成失败"))?;
+                    Some(axum::body::Bytes::from(text.replace(REFERER_MARK, &crate::markup::escape(&host))))
+                }
+            }
         }
+    };
+    let Some(body) = body else {
+        let html = render(&state, None, "verify.html", json!({ "code": code, "genuine": false }))?;
+        return Ok((StatusCode::NOT_FOUND, html).into_response());
     };
     let mut response =
         (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], body)
@@ -140,7 +162,7 @@ pub async fn lookup(
         return Err(HttpError::new(StatusCode::BAD_REQUEST, "域名过长"));
     }
     match state.ctx.badges.lookup(domain) {
-        Some(b) => Ok(Redirect::to(&format!("/verify/{}", b.code)).into_response()),
+        Some(code) => Ok(Redirect::to(&format!("/verify/{code}")).into_response()),
         None => Ok((
             StatusCode::NOT_FOUND,
             render(&state, user.as_ref(), "lookup.html", json!({ "domain": domain, "missing": true }))?,
