@@ -247,28 +247,22 @@ pub async fn public_row(pool: &Pool, code: &str) -> Result<Option<PublicRow>, sq
 
 /// What the public badge snapshot holds of every badge, in issuance order: code, status,
 /// whether the unit is a public institution (事业单位), and its English and Chinese (punycode)
-/// hosts. Each row is handed to `take` as it is read, borrowed, so none is held beyond it.
-pub async fn listed_rows(
-    pool: &Pool,
-    mut take: impl FnMut(crate::badge::snapshot::Row<'_>),
-) -> Result<(), sqlx::Error> {
-    use futures_util::TryStreamExt;
-    use sqlx::Row;
-    const SQL: &str = "SELECT b.code, b.status, a.category = '事业单位', a.domain_en, a.domain_cn_ascii
-         FROM badges b JOIN applications a ON a.id = b.application_id ORDER BY b.issued_at, b.code";
-    crate::on_pool!(pool, pool => {
-        let mut stream = sqlx::query(SQL).fetch(pool);
-        while let Some(row) = stream.try_next().await? {
-            let status: &str = row.try_get(1)?;
-            let status = status.parse().map_err(|e: strum::ParseError| sqlx::Error::Decode(e.into()))?;
-            take(crate::badge::snapshot::Row {
-                code: row.try_get(0)?,
-                status,
-                institution: row.try_get(2)?,
-                hosts: [row.try_get(3)?, row.try_get(4)?],
-            });
-        }
-    });
+/// hosts. Each row is handed to `take`, borrowed from one text the database aggregates (a row
+/// per badge costs microseconds in the driver; half a million badges must load in well under
+/// a second). Codes, statuses and host names hold no tab or line break.
+pub async fn listed_rows(pool: &Pool, mut take: impl FnMut(crate::badge::snapshot::Row<'_>)) -> Result<(), sqlx::Error> {
+    const SQL: &str = "SELECT string_agg(b.code || '\t' || b.status || '\t'
+            || CASE WHEN a.category = '事业单位' THEN '1' ELSE '0' END || '\t' || a.domain_en || '\t' || a.domain_cn_ascii,
+            '\n' ORDER BY b.issued_at, b.code)
+         FROM badges b JOIN applications a ON a.id = b.application_id";
+    let text: Option<String> = crate::on_pool!(pool, pool => sqlx::query_scalar(SQL).fetch_one(pool).await?);
+    for line in text.as_deref().unwrap_or_default().split('\n').filter(|l| !l.is_empty()) {
+        let mut fields = line.split('\t');
+        let mut field = || fields.next().ok_or_else(|| sqlx::Error::Protocol(format!("badge row {line:?}")));
+        let (code, status, institution, domain_en, domain_cn_ascii) = (field()?, field()?, field()?, field()?, field()?);
+        let status = status.parse().map_err(|e: strum::ParseError| sqlx::Error::Decode(e.into()))?;
+        take(crate::badge::snapshot::Row { code, status, institution: institution == "1", hosts: [domain_en, domain_cn_ascii] });
+    }
     Ok(())
 }
 
