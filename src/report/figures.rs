@@ -36,6 +36,17 @@ pub struct Figures {
 impl Figures {
     /// The figures of a scope: `all` counts its sites by status, `lines` carries their results.
     pub fn of(all: &RegionCounts, lines: &[SiteLine]) -> Figures {
+        let results = || lines.iter().filter_map(|l| l.result.as_ref());
+        Figures::counted(
+            all,
+            results().map(|r| r.pages).sum(),
+            results().map(|r| r.urls - r.pages).sum(),
+            lines.iter().map(SiteLine::failing_pages).sum(),
+        )
+    }
+
+    /// The figures of a scope from its counts by status and its page totals.
+    pub fn counted(all: &RegionCounts, pages: i64, unchecked_urls: i64, failing_pages: i64) -> Figures {
         Figures {
             sites: all.total(),
             in_force: all.total() - all.count(SiteStatus::Suspended) - all.count(SiteStatus::Revoked),
@@ -44,9 +55,9 @@ impl Figures {
             overdue: all.count(SiteStatus::Overdue),
             unreachable: all.count(SiteStatus::Unreachable),
             rate: all.rate_text(),
-            pages: lines.iter().filter_map(|l| l.result.as_ref()).map(|r| r.pages).sum(),
-            unchecked_urls: lines.iter().filter_map(|l| l.result.as_ref()).map(|r| r.urls - r.pages).sum(),
-            failing_pages: lines.iter().map(SiteLine::failing_pages).sum(),
+            pages,
+            unchecked_urls,
+            failing_pages,
         }
     }
 }

@@ -167,7 +167,7 @@ pub async fn site_lines(
     let mut lines = Vec::new();
     for site in sweeps::sites(pool, scope).await? {
         let result = results.remove(&site.code);
-        lines.push(line_of(pool, site, result, today).await?);
+        lines.push(line(pool, site, result, today).await?);
     }
     Ok(lines)
 }
@@ -183,10 +183,11 @@ pub async fn site_line(
         ResultSource::Sweep(id) => sweeps::site_result(pool, id, &site.code).await?,
         ResultSource::Latest => sweeps::latest_result(pool, &site.code).await?,
     };
-    line_of(pool, site, result, today).await
+    line(pool, site, result, today).await
 }
 
-async fn line_of(
+/// A site with its result (or none) and its status as of `today`.
+pub async fn line(
     pool: &Pool,
     site: SiteRow,
     result: Option<LatestResult>,
@@ -296,6 +297,21 @@ impl RegionCounts {
 
 fn status_index(status: SiteStatus) -> usize {
     STATUSES.iter().position(|s| *s == status).unwrap_or(0)
+}
+
+/// Counts by region (in code order) and their total (under region ""), from the counts the
+/// database made (`store::oversight::counts`).
+pub fn by_region_counted(counts: &[crate::store::oversight::StatusCount]) -> (Vec<RegionCounts>, RegionCounts) {
+    let mut map: BTreeMap<&str, [usize; 6]> = BTreeMap::new();
+    let mut all = [0; 6];
+    for count in counts {
+        let Some(status) = SiteStatus::parse(&count.site_status) else { continue };
+        let sites = usize::try_from(count.sites).unwrap_or(0);
+        map.entry(count.region.as_str()).or_default()[status_index(status)] += sites;
+        all[status_index(status)] += sites;
+    }
+    let regions = map.into_iter().map(|(r, counts)| RegionCounts { region: r.to_owned(), counts }).collect();
+    (regions, RegionCounts { region: String::new(), counts: all })
 }
 
 /// Counts by region (in code order), and the total over all of them last under region "".

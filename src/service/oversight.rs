@@ -10,7 +10,9 @@ use crate::domain::account::Actor;
 use crate::domain::badge::SiteCode;
 use crate::domain::calendar::today_in_china;
 use crate::domain::site_status::SiteStatus;
-use crate::report::rows::{self, ResultSource, SiteFilter, SiteLine, STATUSES};
+use crate::report::figures::Figures;
+use crate::report::rows::{self, RegionCounts, ResultSource, SiteFilter, SiteLine, STATUSES};
+use crate::store::oversight::{self as store_oversight, Pick, Selection};
 use crate::store::sweeps::{self, HistoryEntry, PageRow};
 
 /// The dashboard's filters as the form sends them.
@@ -114,6 +116,53 @@ pub async fn lines(ctx: &Context, view: &Oversight) -> Result<(Vec<SiteLine>, Ve
     Ok((all, kept))
 }
 
+/// What the dashboard shows of a view, read with aggregate queries: never every site.
+pub struct Dashboard {
+    /// The kept sites by region and status.
+    pub regions: Vec<RegionCounts>,
+    /// Their total.
+    pub totals: RegionCounts,
+    /// The headline figures.
+    pub figures: Figures,
+    /// The first kept sites in code order.
+    pub listed: Vec<SiteLine>,
+    /// The kept sites most in need of action.
+    pub offenders: Vec<SiteLine>,
+    /// The unit categories of the whole area (the filter's choices).
+    pub categories: Vec<String>,
+}
+
+/// The dashboard of `view`: counts and figures of every kept site, the first `listed` of them
+/// and the 10 worst offenders.
+pub async fn dashboard(ctx: &Context, view: &Oversight, listed: usize) -> Result<Dashboard, ServiceError> {
+    let today = today_in_china(Utc::now());
+    let selection = Selection {
+        prefix: view.focus(),
+        status: view.filter.status,
+        category: view.filter.category.as_deref(),
+        today,
+    };
+    let counts = store_oversight::counts(&ctx.pool, &selection).await?;
+    let (regions, totals) = rows::by_region_counted(&counts);
+    let sum = |field: fn(&store_oversight::StatusCount) -> i64| counts.iter().map(field).sum::<i64>();
+    let figures = Figures::counted(&totals, sum(|c| c.pages), sum(|c| c.unchecked), sum(|c| c.failing));
+    let lines = |pick, limit: usize| {
+        let selection = &selection;
+        async move {
+            let sites = store_oversight::sites(&ctx.pool, selection, pick, limit as i64).await?;
+            let mut lines = Vec::with_capacity(sites.len());
+            for (site, result) in sites {
+                lines.push(rows::line(&ctx.pool, site, result, today).await?);
+            }
+            Ok::<_, ServiceError>(lines)
+        }
+    };
+    let listed = lines(Pick::ByCode, listed).await?;
+    let offenders = lines(Pick::WorstOffenders, 10).await?;
+    let categories = store_oversight::categories(&ctx.pool, &view.area).await?;
+    Ok(Dashboard { regions, totals, figures, listed, offenders, categories })
+}
+
 /// One site as the drill-down shows it.
 pub struct SiteDetail {
     /// The site and its latest result.
@@ -160,14 +209,6 @@ async fn site_in_area(ctx: &Context, actor: &Actor, code: &SiteCode) -> Result<s
         return Err(ServiceError::NotFound);
     }
     Ok(row)
-}
-
-/// The system categories present among `lines`, for the filter's choices.
-pub fn categories(lines: &[SiteLine]) -> Vec<String> {
-    let mut all: Vec<String> = lines.iter().map(|l| l.site.category.clone()).filter(|c| !c.is_empty()).collect();
-    all.sort();
-    all.dedup();
-    all
 }
 
 /// The statuses with their labels, for the filter's choices.

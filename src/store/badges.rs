@@ -250,7 +250,10 @@ pub async fn public_row(pool: &Pool, code: &str) -> Result<Option<PublicRow>, sq
 /// hosts. Each row is handed to `take`, borrowed from one text the database aggregates (a row
 /// per badge costs microseconds in the driver; half a million badges must load in well under
 /// a second). Codes, statuses and host names hold no tab or line break.
-pub async fn listed_rows(pool: &Pool, mut take: impl FnMut(crate::badge::snapshot::Row<'_>)) -> Result<(), sqlx::Error> {
+pub async fn listed_rows(
+    pool: &Pool,
+    mut take: impl FnMut(crate::badge::snapshot::Row<'_>),
+) -> Result<(), sqlx::Error> {
     const SQL: &str = "SELECT string_agg(b.code || '\t' || b.status || '\t'
             || CASE WHEN a.category = '事业单位' THEN '1' ELSE '0' END || '\t' || a.domain_en || '\t' || a.domain_cn_ascii,
             '\n' ORDER BY b.issued_at, b.code)
@@ -259,9 +262,15 @@ pub async fn listed_rows(pool: &Pool, mut take: impl FnMut(crate::badge::snapsho
     for line in text.as_deref().unwrap_or_default().split('\n').filter(|l| !l.is_empty()) {
         let mut fields = line.split('\t');
         let mut field = || fields.next().ok_or_else(|| sqlx::Error::Protocol(format!("badge row {line:?}")));
-        let (code, status, institution, domain_en, domain_cn_ascii) = (field()?, field()?, field()?, field()?, field()?);
+        let (code, status, institution, domain_en, domain_cn_ascii) =
+            (field()?, field()?, field()?, field()?, field()?);
         let status = status.parse().map_err(|e: strum::ParseError| sqlx::Error::Decode(e.into()))?;
-        take(crate::badge::snapshot::Row { code, status, institution: institution == "1", hosts: [domain_en, domain_cn_ascii] });
+        take(crate::badge::snapshot::Row {
+            code,
+            status,
+            institution: institution == "1",
+            hosts: [domain_en, domain_cn_ascii],
+        });
     }
     Ok(())
 }

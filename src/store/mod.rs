@@ -9,6 +9,7 @@ pub mod gauges;
 pub mod leases;
 pub mod notices;
 pub mod outbox;
+pub mod oversight;
 pub mod password_resets;
 pub mod red_pages;
 pub mod register;

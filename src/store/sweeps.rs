@@ -48,11 +48,21 @@ pub struct SiteRow {
     pub site_id_code: String,
 }
 
-const SITE_SELECT: &str = "SELECT b.code, b.application_id, b.status, b.install_due, b.issued_at, b.unit_id, b.region,
+/// The columns of a [`SiteRow`] in `badges b JOIN applications a`.
+macro_rules! site_columns {
+    () => {
+        "b.code, b.application_id, b.status, b.install_due, b.issued_at, b.unit_id, b.region,
         a.domain_en, a.domain_cn_ascii, a.domain_cn, a.site_name, a.unit_name, a.category,
         CASE WHEN a.legacy_decision = 'replace' THEN NULL ELSE a.legacy_code END AS legacy_code, a.legacy_link_id,
-        a.site_id_code
-     FROM badges b JOIN applications a ON a.id = b.application_id";
+        a.site_id_code"
+    };
+}
+
+/// The columns of a [`SiteRow`] in `badges b JOIN applications a`.
+pub(super) const SITE_COLUMNS: &str = site_columns!();
+
+const SITE_SELECT: &str =
+    concat!("SELECT ", site_columns!(), " FROM badges b JOIN applications a ON a.id = b.application_id");
 
 /// Badged sites whose region code starts with `prefix` ("" for all), in code order; closed
 /// (注销) sites are left out.
@@ -383,7 +393,7 @@ pub struct LatestResult {
 }
 
 /// The columns of a [`LatestResult`] in `sweep_sites s`.
-const RESULT_COLUMNS: &str = "s.sweep_id, s.site_verdict, s.pages, s.compliant, s.urls, s.first_failing_url,
+pub(super) const RESULT_COLUMNS: &str = "s.sweep_id, s.site_verdict, s.pages, s.compliant, s.urls, s.first_failing_url,
     s.first_failing_verdict, s.checked_at, s.badge_code, s.verdict_counts, s.footer";
 
 /// A site's latest result, from any kind of run (a key lookup in `site_latest`).

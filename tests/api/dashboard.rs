@@ -191,3 +191,50 @@ async fn the_latest_result_of_each_site_is_kept_whichever_run_is_written_last() 
     assert_eq!(all[&code("A")].verdict_counts.as_deref(), Some(r#"{"compliant":2}"#));
     assert!(all.iter().filter(|(c, _)| **c != code("A")).all(|(_, r)| r.sweep_id == newer));
 }
+
+/// The dashboard counts, lists and ranks in the database (never loading every site); the
+/// reports compute the same from every site's line. Both must agree for every kind of view.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboards_database_figures_agree_with_the_reports_computed_from_every_site() {
+    use govbadge::domain::site_status::SiteStatus;
+    use govbadge::report::figures::{worst_offenders, Figures};
+    use govbadge::report::rows::{by_region, SiteFilter, SiteLine};
+    use govbadge::service::oversight::{dashboard, lines, Oversight};
+
+    let app = app_with_sweeps().await;
+    let filter = |region: &str, status: Option<SiteStatus>, category: Option<&str>| SiteFilter {
+        region: region.to_owned(),
+        status,
+        category: category.map(str::to_owned),
+    };
+    let views = [
+        ("", filter("", None, None)),
+        ("4109", filter("", None, None)),
+        ("4109", filter("410922", None, None)),
+        ("410923", filter("", None, None)),
+        ("", filter("", Some(SiteStatus::Overdue), None)),
+        ("", filter("", Some(SiteStatus::Compliant), None)),
+        ("4109", filter("", Some(SiteStatus::Pending), None)),
+        ("", filter("", None, Some("部门网站"))),
+        ("41", filter("410922", Some(SiteStatus::Unreachable), Some("部门网站"))),
+        ("", filter("", None, Some("无此类别"))),
+    ];
+    let codes = |lines: &[SiteLine]| lines.iter().map(|l| (l.site.code.clone(), l.status)).collect::<Vec<_>>();
+    let mut statuses_seen = std::collections::BTreeSet::new();
+    for (area, filter) in views {
+        let view = Oversight { area: area.to_owned(), filter };
+        let board = dashboard(&app.ctx, &view, 3).await.unwrap();
+        let (_, kept) = lines(&app.ctx, &view).await.unwrap();
+        let (regions, totals) = by_region(&kept);
+        assert_eq!(board.regions, regions, "{view:?}");
+        assert_eq!(board.totals, totals, "{view:?}");
+        assert_eq!(board.figures, Figures::of(&totals, &kept), "{view:?}");
+        assert_eq!(codes(&board.listed), codes(&kept[..kept.len().min(3)]), "{view:?}");
+        let offenders: Vec<SiteLine> = worst_offenders(&kept, 10).into_iter().cloned().collect();
+        assert_eq!(codes(&board.offenders), codes(&offenders), "{view:?}");
+        statuses_seen.extend(kept.iter().map(|l| l.status.as_str()));
+    }
+    assert!(statuses_seen.len() >= 4, "the views cover several statuses: {statuses_seen:?}");
+    let area = Oversight { area: "4109".into(), filter: SiteFilter::default() };
+    assert_eq!(dashboard(&app.ctx, &area, 500).await.unwrap().categories, ["政府门户网站", "部门网站"]);
+}

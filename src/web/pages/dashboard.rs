@@ -9,10 +9,8 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
 use super::render;
-use crate::report::figures::{worst_offenders, Figures, PageView, SiteView};
-use crate::report::rows::{
-    by_region, for_each_page, page_cells, ReportData, PAGE_COLUMNS, SITE_COLUMNS, SUMMARY_COLUMNS,
-};
+use crate::report::figures::{PageView, SiteView};
+use crate::report::rows::{for_each_page, page_cells, ReportData, PAGE_COLUMNS, SITE_COLUMNS, SUMMARY_COLUMNS};
 use crate::report::{charts, csv, xlsx, TREND_SWEEPS};
 use crate::service::oversight::{self, FilterInput};
 use crate::store::sweeps;
@@ -32,12 +30,11 @@ pub async fn index(
 ) -> Result<Html<String>, HttpError> {
     let actor = user.actor();
     let (view, errors) = oversight::oversight(&actor, &input)?;
-    let (all, lines) = oversight::lines(&state.ctx, &view).await?;
-    let (regions, totals) = by_region(&lines);
+    let board = oversight::dashboard(&state.ctx, &view, LISTED_SITES).await?;
     let trend = sweeps::trend(&state.ctx.pool, view.focus(), i64::MAX, TREND_SWEEPS).await?;
     let sightings = crate::report::counterfeit_sightings(&state.ctx.pool, view.focus(), chrono::Utc::now()).await?;
-    let listed: Vec<SiteView> = lines.iter().take(LISTED_SITES).map(SiteView::from).collect();
-    let offenders: Vec<SiteView> = worst_offenders(&lines, 10).into_iter().map(SiteView::from).collect();
+    let listed: Vec<SiteView> = board.listed.iter().map(SiteView::from).collect();
+    let offenders: Vec<SiteView> = board.offenders.iter().map(SiteView::from).collect();
     let area_label = crate::report::html::scope_label(&view.area);
     let data = json!({
         "area_label": area_label,
@@ -45,16 +42,16 @@ pub async fn index(
         "input": input,
         "query": input.query(),
         "errors": errors,
-        "figures": Figures::of(&totals, &lines),
-        "region_chart": charts::region_bars(&regions),
-        "status_chart": charts::status_breakdown(&totals),
+        "figures": board.figures,
+        "region_chart": charts::region_bars(&board.regions),
+        "status_chart": charts::status_breakdown(&board.totals),
         "trend_chart": charts::trend(&trend),
         "offenders": offenders,
         "sites": listed,
-        "sites_total": lines.len(),
+        "sites_total": board.totals.total(),
         "listed_max": LISTED_SITES,
         "statuses": oversight::status_choices(),
-        "categories": oversight::categories(&all),
+        "categories": board.categories,
         "sightings": sightings.iter().take(20).collect::<Vec<_>>(),
         "sightings_total": sightings.len(),
     });
