@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use crate::config::Config;
 use crate::domain::calendar::WorkingCalendar;
 use crate::notify::sender::Sender;
-use crate::service::throttle::{KeyedWindow, LoginThrottle};
+use crate::service::throttle::{KeyedWindow, LoginThrottle, SharedWindow};
 use crate::service::Context;
 
 /// Public reports (举报) accepted per client address and hour.
@@ -41,6 +41,7 @@ pub async fn build(config: Config) -> anyhow::Result<Context> {
     tracing::info!(?years, "working-day calendar loaded");
     let auth = &config.auth;
     let throttle = LoginThrottle::new(
+        pool.clone(),
         Duration::from_secs(auth.failure_window_minutes * 60),
         auth.max_failures_per_account,
         auth.max_failures_per_address,
@@ -61,11 +62,26 @@ pub async fn build(config: Config) -> anyhow::Result<Context> {
         badges,
         sightings: Default::default(),
         beacons: Arc::new(KeyedWindow::new(Duration::from_secs(60), config.badge.beacons_per_minute)),
-        tipoffs: Arc::new(KeyedWindow::new(Duration::from_secs(3600), TIPOFFS_PER_HOUR)),
-        password_resets: Arc::new(KeyedWindow::new(Duration::from_secs(3600), RESETS_PER_HOUR)),
+        tipoffs: Arc::new(SharedWindow::new(pool.clone(), "tipoffs", Duration::from_secs(3600), TIPOFFS_PER_HOUR)),
+        password_resets: Arc::new(SharedWindow::new(
+            pool.clone(),
+            "password_resets",
+            Duration::from_secs(3600),
+            RESETS_PER_HOUR,
+        )),
         crawler,
-        self_check_pages: Arc::new(KeyedWindow::new(Duration::from_secs(3600), limits.page_checks_per_hour)),
-        self_check_sites: Arc::new(KeyedWindow::new(Duration::from_secs(86_400), limits.site_checks_per_day)),
+        self_check_pages: Arc::new(SharedWindow::new(
+            pool.clone(),
+            "self_check_pages",
+            Duration::from_secs(3600),
+            limits.page_checks_per_hour,
+        )),
+        self_check_sites: Arc::new(SharedWindow::new(
+            pool.clone(),
+            "self_check_sites",
+            Duration::from_secs(86_400),
+            limits.site_checks_per_day,
+        )),
         pool,
         calendar: Arc::new(calendar),
         outbox_wake: Arc::new(Notify::new()),

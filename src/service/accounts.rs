@@ -1,7 +1,5 @@
 //! Signing in and out, and the admin's account management.
 
-use std::time::Instant;
-
 use base64::Engine;
 use chrono::{Duration, Utc};
 use rand::RngCore;
@@ -55,7 +53,7 @@ pub async fn login(ctx: &Context, name: &str, password: &str, address: &str) -> 
     }
     // The attempt is counted before the password is hashed: parallel guesses cannot pass the
     // account's limit, and a locked account costs no hashing.
-    let Some(attempt) = ctx.throttle.begin(name, address, Instant::now()) else {
+    let Some(attempt) = ctx.throttle.begin(name, address, Utc::now()).await? else {
         tracing::warn!(client.address = %address, "login refused: account locked for now");
         return Err(ServiceError::Throttled);
     };
@@ -66,25 +64,25 @@ pub async fn login(ctx: &Context, name: &str, password: &str, address: &str) -> 
     let account = match accounts::find_by_name(&ctx.pool, name).await {
         Ok(account) => account,
         Err(e) => {
-            ctx.throttle.abandoned(name);
+            ctx.throttle.abandoned(name, &attempt).await?;
             return Err(e.into());
         }
     };
     let hash = account.as_ref().map_or_else(|| DUMMY_HASH.to_owned(), |a| a.password_hash.clone());
     let Ok(ok) = ctx.passwords.verify(password.to_owned(), hash).await else {
-        ctx.throttle.abandoned(name);
+        ctx.throttle.abandoned(name, &attempt).await?;
         tracing::warn!(client.address = %address, "login refused: password hashing busy");
         return Err(ServiceError::Busy);
     };
     let account = match account {
         Some(a) if ok && !a.disabled => a,
         _ => {
-            ctx.throttle.failed(address, Instant::now());
+            ctx.throttle.failed(address, Utc::now()).await?;
             tracing::info!(client.address = %address, "login failed");
             return Err(ServiceError::BadCredentials);
         }
     };
-    ctx.throttle.succeeded(name);
+    ctx.throttle.succeeded(name).await?;
     let token = random_token();
     let csrf = random_token();
     let now = Utc::now();

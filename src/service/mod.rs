@@ -49,9 +49,9 @@ pub struct Context {
     /// Fetches and checks pages: self-checks and scheduled checks.
     pub crawler: crate::crawl::Crawler,
     /// Self-check limits per unit: pages per hour, whole sites per day.
-    pub self_check_pages: Arc<throttle::KeyedWindow>,
+    pub self_check_pages: Arc<throttle::SharedWindow>,
     /// Whole-site self-checks per unit and day.
-    pub self_check_sites: Arc<throttle::KeyedWindow>,
+    pub self_check_sites: Arc<throttle::SharedWindow>,
     /// Public badge data in memory, reloaded after issuance and status changes.
     pub badges: crate::badge::snapshot::BadgeDirectory,
     /// Hosts seen carrying each badge.
@@ -59,9 +59,9 @@ pub struct Context {
     /// Mismatch beacons per client address.
     pub beacons: Arc<throttle::KeyedWindow>,
     /// Public reports (举报) per client address and hour.
-    pub tipoffs: Arc<throttle::KeyedWindow>,
+    pub tipoffs: Arc<throttle::SharedWindow>,
     /// Password reset codes asked per account and per address, by the hour.
-    pub password_resets: Arc<throttle::KeyedWindow>,
+    pub password_resets: Arc<throttle::SharedWindow>,
     /// This instance among those sharing the database (host, process, a random part): the
     /// holder named in its leases.
     pub instance: Arc<str>,

@@ -3,8 +3,6 @@
 //! Asking says the same whether the account exists or not; every ask is limited per account
 //! and per address. A reset ends the account's sessions; it does not enable a disabled account.
 
-use std::time::Instant;
-
 use chrono::{Duration, Utc};
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -29,12 +27,12 @@ fn code_hash(account_id: i64, code: &str) -> String {
 /// either. The answer is the same in every case.
 pub async fn request(ctx: &Context, name: &str, address: &str) -> Result<(), ServiceError> {
     let name = name.trim();
-    let now = Instant::now();
+    let now = Utc::now();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(field_error("name", "请填写账号"));
     }
-    if !ctx.password_resets.try_take(&format!("address:{address}"), now)
-        || !ctx.password_resets.try_take(&format!("account:{name}"), now)
+    if !ctx.password_resets.try_take(&format!("address:{address}"), now).await?
+        || !ctx.password_resets.try_take(&format!("account:{name}"), now).await?
     {
         return Err(ServiceError::TooMany("验证码发送过于频繁，请稍后再试"));
     }

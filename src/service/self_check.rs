@@ -2,8 +2,6 @@
 //! registered domains, rate-limited per unit. Private addresses stay refused by the crawler's
 //! resolver unless the configuration allows them.
 
-use std::time::Instant;
-
 use chrono::Utc;
 use url::Url;
 
@@ -46,7 +44,7 @@ pub async fn check_page(ctx: &Context, actor: &Actor, code: &str, url: &str) -> 
     if !spec.contains_host(host) {
         return Err(field_error("url", "只能检查本网站登记的域名下的网页"));
     }
-    if !ctx.self_check_pages.try_take(&format!("page:{}", actor.account_id), Instant::now()) {
+    if !ctx.self_check_pages.try_take(&format!("page:{}", actor.account_id), Utc::now()).await? {
         return Err(ServiceError::TooMany("检查过于频繁，请稍后再试"));
     }
     tracing::info!(account.id = actor.account_id, site.code = %site.code, "self-check of a page");
@@ -65,7 +63,7 @@ pub async fn check_page(ctx: &Context, actor: &Actor, code: &str, url: &str) -> 
 /// Starts a check of the unit's whole site in the background; returns the run's id.
 pub async fn start_site_check(ctx: &Context, actor: &Actor, code: &str) -> Result<i64, ServiceError> {
     let site = own_site(ctx, actor, code).await?;
-    if !ctx.self_check_sites.try_take(&format!("site:{}", actor.account_id), Instant::now()) {
+    if !ctx.self_check_sites.try_take(&format!("site:{}", actor.account_id), Utc::now()).await? {
         return Err(ServiceError::TooMany("今日整站检查次数已用完，请明天再试"));
     }
     let id = sweeps::start(&ctx.pool, "self_check", &site.code, 1, Utc::now()).await?;

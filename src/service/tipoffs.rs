@@ -3,8 +3,6 @@
 //! badge's region (their list, and a notice by the outbox); the reporter's contact is never
 //! shown publicly. Each address may send a few an hour.
 
-use std::time::Instant;
-
 use chrono::Utc;
 use serde::Deserialize;
 
@@ -53,7 +51,7 @@ pub async fn submit(ctx: &Context, code: &str, input: &TipoffInput, address: &st
         String::new()
     });
     let Some(url) = url.filter(|_| errors.is_empty()) else { return Err(ServiceError::Invalid(errors)) };
-    if !ctx.tipoffs.try_take(address, Instant::now()) {
+    if !ctx.tipoffs.try_take(address, Utc::now()).await? {
         return Err(ServiceError::TooMany("举报提交过于频繁，请稍后再试"));
     }
     let host = url.host_str().unwrap_or_default().to_ascii_lowercase();

@@ -18,6 +18,7 @@ pub mod sightings;
 pub mod site_requests;
 pub mod sweep_claims;
 pub mod sweeps;
+pub mod throttle_counts;
 pub mod tipoffs;
 
 use std::str::FromStr;

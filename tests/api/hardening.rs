@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::helpers::{issued_badge, spawn_app_with, valid_input, PASSWORD};
 
-async fn api_login(client: &reqwest::Client, base: &str, name: &str, password: &str) -> u16 {
+pub async fn api_login(client: &reqwest::Client, base: &str, name: &str, password: &str) -> u16 {
     client
         .post(format!("{base}/api/v1/sessions"))
         .json(&json!({ "name": name, "password": password }))
