@@ -54,6 +54,9 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The bearer token `/metrics` is answered to; without one, `/metrics` does not exist.
     pub metrics_token: Option<String>,
+    /// How long each instance reuses a dashboard view's counts before counting again (0: at
+    /// every request). The page says when its figures were counted.
+    pub dashboard_refresh_seconds: u64,
 }
 
 /// Addresses (`10.0.0.5`) or ranges (`10.0.0.0/8`) as networks.
@@ -77,6 +80,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             trusted_proxies: Vec::new(),
             metrics_token: None,
+            dashboard_refresh_seconds: 30,
         }
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::badge::BadgeStatus;
 
 /// Where a badged site stands, as offices and supervisors read it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum SiteStatus {

@@ -132,7 +132,7 @@ impl SiteLine {
 }
 
 /// Which sites a report covers within its scope.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct SiteFilter {
     /// A region code prefix inside the scope ("" for the whole scope).
     pub region: String,

@@ -52,6 +52,8 @@ pub struct Context {
     pub self_check_pages: Arc<throttle::SharedWindow>,
     /// Whole-site self-checks per unit and day.
     pub self_check_sites: Arc<throttle::SharedWindow>,
+    /// Dashboard views recently counted.
+    pub dashboards: Arc<oversight::DashboardCache>,
     /// Public badge data in memory, reloaded after issuance and status changes.
     pub badges: crate::badge::snapshot::BadgeDirectory,
     /// Hosts seen carrying each badge.

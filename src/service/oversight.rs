@@ -2,7 +2,11 @@
 //! site's latest result), filtered, and one site's pages and history. Every query is bounded by
 //! the actor's jurisdiction; a filter can only narrow it.
 
-use chrono::Utc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
 use super::{Context, FieldErrors, ServiceError};
@@ -13,7 +17,7 @@ use crate::domain::site_status::SiteStatus;
 use crate::report::figures::Figures;
 use crate::report::rows::{self, RegionCounts, ResultSource, SiteFilter, SiteLine, STATUSES};
 use crate::store::oversight::{self as store_oversight, Pick, Selection};
-use crate::store::sweeps::{self, HistoryEntry, PageRow};
+use crate::store::sweeps::{self, HistoryEntry, PageRow, TrendPoint};
 
 /// The dashboard's filters as the form sends them.
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -117,6 +121,7 @@ pub async fn lines(ctx: &Context, view: &Oversight) -> Result<(Vec<SiteLine>, Ve
 }
 
 /// What the dashboard shows of a view, read with aggregate queries: never every site.
+#[derive(Debug)]
 pub struct Dashboard {
     /// The kept sites by region and status.
     pub regions: Vec<RegionCounts>,
@@ -130,12 +135,67 @@ pub struct Dashboard {
     pub offenders: Vec<SiteLine>,
     /// The unit categories of the whole area (the filter's choices).
     pub categories: Vec<String>,
+    /// The compliance rate of the latest finished sweeps covering the view's region.
+    pub trend: Vec<TrendPoint>,
+    /// When the figures were counted.
+    pub counted_at: DateTime<Utc>,
 }
 
-/// The dashboard of `view`: counts and figures of every kept site, the first `listed` of them
-/// and the 10 worst offenders.
-pub async fn dashboard(ctx: &Context, view: &Oversight, listed: usize) -> Result<Dashboard, ServiceError> {
+/// A dashboard view: the area, the filter, the day its statuses are for and the sites listed.
+type ViewKey = (String, SiteFilter, NaiveDate, usize);
+
+/// Dashboards recently counted, per view, reused for `server.dashboard_refresh_seconds`: at
+/// national scale a view's counts take about a second, and supervisors reload the page often.
+#[derive(Default)]
+pub struct DashboardCache {
+    entries: Mutex<HashMap<ViewKey, (Instant, Arc<Dashboard>)>>,
+}
+
+/// Views kept at most per instance.
+const CACHED_VIEWS: usize = 256;
+
+impl DashboardCache {
+    fn get(&self, key: &ViewKey, fresh_for: Duration) -> Option<Arc<Dashboard>> {
+        let entries = self.entries.lock().expect("dashboard cache lock");
+        entries.get(key).filter(|(at, _)| at.elapsed() < fresh_for).map(|(_, board)| board.clone())
+    }
+
+    fn put(&self, key: ViewKey, board: Arc<Dashboard>, fresh_for: Duration) {
+        let mut entries = self.entries.lock().expect("dashboard cache lock");
+        if entries.len() >= CACHED_VIEWS {
+            entries.retain(|_, (at, _)| at.elapsed() < fresh_for);
+            if entries.len() >= CACHED_VIEWS {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (Instant::now(), board));
+    }
+}
+
+/// The dashboard of `view`: counts and figures of every kept site, the first `listed` of them,
+/// the 10 worst offenders and the trend; counted again once `server.dashboard_refresh_seconds`
+/// have passed since the view was last counted.
+pub async fn dashboard(ctx: &Context, view: &Oversight, listed: usize) -> Result<Arc<Dashboard>, ServiceError> {
     let today = today_in_china(Utc::now());
+    let fresh_for = Duration::from_secs(ctx.config.server.dashboard_refresh_seconds);
+    let key = (view.area.clone(), view.filter.clone(), today, listed);
+    if let Some(board) = ctx.dashboards.get(&key, fresh_for) {
+        return Ok(board);
+    }
+    let board = Arc::new(count_dashboard(ctx, view, listed, today).await?);
+    if !fresh_for.is_zero() {
+        ctx.dashboards.put(key, board.clone(), fresh_for);
+    }
+    Ok(board)
+}
+
+async fn count_dashboard(
+    ctx: &Context,
+    view: &Oversight,
+    listed: usize,
+    today: NaiveDate,
+) -> Result<Dashboard, ServiceError> {
+    let counted_at = Utc::now();
     let selection = Selection {
         prefix: view.focus(),
         status: view.filter.status,
@@ -160,7 +220,8 @@ pub async fn dashboard(ctx: &Context, view: &Oversight, listed: usize) -> Result
     let listed = lines(Pick::ByCode, listed).await?;
     let offenders = lines(Pick::WorstOffenders, 10).await?;
     let categories = store_oversight::categories(&ctx.pool, &view.area).await?;
-    Ok(Dashboard { regions, totals, figures, listed, offenders, categories })
+    let trend = sweeps::trend(&ctx.pool, view.focus(), i64::MAX, crate::report::TREND_SWEEPS).await?;
+    Ok(Dashboard { regions, totals, figures, listed, offenders, categories, trend, counted_at })
 }
 
 /// One site as the drill-down shows it.

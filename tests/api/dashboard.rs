@@ -238,3 +238,45 @@ async fn the_dashboards_database_figures_agree_with_the_reports_computed_from_ev
     let area = Oversight { area: "4109".into(), filter: SiteFilter::default() };
     assert_eq!(dashboard(&app.ctx, &area, 500).await.unwrap().categories, ["政府门户网站", "部门网站"]);
 }
+
+/// A view's counts are reused for `server.dashboard_refresh_seconds`, and the page says when
+/// they were counted; another view is counted afresh.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dashboard_view_is_counted_once_per_refresh_period() {
+    use govbadge::domain::badge::{BadgeStatus, SiteCode};
+    use govbadge::domain::site_status::SiteStatus;
+    use govbadge::report::rows::SiteFilter;
+    use govbadge::service::oversight::{dashboard, Oversight};
+
+    let app = spawn_app_with(|c| c.server.dashboard_refresh_seconds = 3600).await;
+    fixture::sites(&app.ctx.pool).await;
+    fixture::sweep(&app.ctx.pool, 1).await;
+    fixture::sweep(&app.ctx.pool, 2).await;
+    app.cast().await;
+    let city = Oversight { area: "4109".into(), filter: SiteFilter::default() };
+    let first = dashboard(&app.ctx, &city, 10).await.unwrap();
+    let suspended = |board: &govbadge::service::oversight::Dashboard| board.totals.count(SiteStatus::Suspended);
+    assert_eq!(suspended(&first), 1);
+
+    let admin = app.account("管理员", govbadge::domain::account::Role::Admin, None, None).await;
+    let c = SiteCode::parse(&code("C")).unwrap();
+    govbadge::store::badges::change_status(
+        &app.ctx.pool,
+        &c,
+        BadgeStatus::Active,
+        BadgeStatus::Suspended,
+        admin,
+        "逾期未整改",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let again = dashboard(&app.ctx, &city, 10).await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &again), "the view is not counted again within the period");
+    let county =
+        Oversight { area: "4109".into(), filter: SiteFilter { region: "410922".into(), ..Default::default() } };
+    assert_eq!(suspended(&dashboard(&app.ctx, &county, 10).await.unwrap()), 1, "another view sees the change");
+
+    let page = app.browser("濮阳市监督.政务").await.text("/dashboard").await;
+    assert!(page.contains("统计时间：") && page.contains("（每 3600 秒更新）"), "{page}");
+}

@@ -69,6 +69,8 @@ pub async fn spawn_app_on(dir: tempfile::TempDir, url: String, configure: impl F
     // Every test site is served on 127.0.0.1: paced per address, they would all wait for each
     // other (the politeness per address has tests of its own).
     config.crawl.per_ip_rate = 1000.0;
+    // Dashboards counted afresh at every request: tests look at them right after writing.
+    config.server.dashboard_refresh_seconds = 0;
     configure(&mut config);
     let ctx = govbadge::app::build(config).await.unwrap();
     tokio::spawn(govbadge::app::run_on(ctx.clone(), listener, false));

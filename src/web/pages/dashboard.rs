@@ -11,9 +11,8 @@ use serde_json::json;
 use super::render;
 use crate::report::figures::{PageView, SiteView};
 use crate::report::rows::{for_each_page, page_cells, ReportData, PAGE_COLUMNS, SITE_COLUMNS, SUMMARY_COLUMNS};
-use crate::report::{charts, csv, xlsx, TREND_SWEEPS};
+use crate::report::{charts, csv, xlsx};
 use crate::service::oversight::{self, FilterInput};
-use crate::store::sweeps;
 use crate::web::auth::CodePath;
 use crate::web::auth::User;
 use crate::web::error::HttpError;
@@ -31,7 +30,6 @@ pub async fn index(
     let actor = user.actor();
     let (view, errors) = oversight::oversight(&actor, &input)?;
     let board = oversight::dashboard(&state.ctx, &view, LISTED_SITES).await?;
-    let trend = sweeps::trend(&state.ctx.pool, view.focus(), i64::MAX, TREND_SWEEPS).await?;
     let sightings = crate::report::counterfeit_sightings(&state.ctx.pool, view.focus(), chrono::Utc::now()).await?;
     let listed: Vec<SiteView> = board.listed.iter().map(SiteView::from).collect();
     let offenders: Vec<SiteView> = board.offenders.iter().map(SiteView::from).collect();
@@ -45,7 +43,9 @@ pub async fn index(
         "figures": board.figures,
         "region_chart": charts::region_bars(&board.regions),
         "status_chart": charts::status_breakdown(&board.totals),
-        "trend_chart": charts::trend(&trend),
+        "trend_chart": charts::trend(&board.trend),
+        "counted_at": crate::report::rows::china_time(board.counted_at),
+        "refresh_seconds": state.ctx.config.server.dashboard_refresh_seconds,
         "offenders": offenders,
         "sites": listed,
         "sites_total": board.totals.total(),
