@@ -12,10 +12,10 @@ use crate::service::Context;
 use crate::store::badges::{fingerprint, CHANGES_CHANNEL};
 use crate::store::Pool;
 
-/// Runs until the task is aborted.
+/// Runs until the task is aborted. Each snapshot carries the fingerprint taken just before it
+/// was read, so a change committed while it loaded is caught at the next reconcile.
 pub async fn follow_badge_changes(ctx: Context) {
     let reconcile = Duration::from_secs(ctx.config.badge.reconcile_seconds);
-    let mut last = fingerprint(&ctx.pool).await.ok();
     let mut listener = listen(&ctx.pool).await;
     let mut tick = tokio::time::interval(reconcile);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -24,10 +24,7 @@ pub async fn follow_badge_changes(ctx: Context) {
         tokio::select! {
             note = async { listener.as_mut().expect("guarded").recv().await }, if listener.is_some() => match note {
                 Ok(note) if note.payload() == &*ctx.instance => {}
-                Ok(_) => {
-                    reload(&ctx).await;
-                    last = fingerprint(&ctx.pool).await.ok();
-                }
+                Ok(_) => reload(&ctx).await,
                 Err(error) => {
                     tracing::warn!(%error, "badge change announcements lost; listening again at the next reconcile");
                     listener = None;
@@ -38,12 +35,9 @@ pub async fn follow_badge_changes(ctx: Context) {
                     listener = listen(&ctx.pool).await;
                 }
                 match fingerprint(&ctx.pool).await {
-                    Ok(now) if last.as_ref() != Some(&now) => {
-                        if last.is_some() {
-                            tracing::info!("badge data changed unannounced; snapshot reloaded");
-                        }
+                    Ok(now) if ctx.badges.current().fingerprint.as_ref() != Some(&now) => {
+                        tracing::info!("badge data changed unannounced; snapshot reloaded");
                         reload(&ctx).await;
-                        last = Some(now);
                     }
                     Ok(_) => {}
                     Err(error) => tracing::warn!(%error, "badge snapshot not reconciled"),

@@ -56,6 +56,9 @@ pub struct Snapshot {
     by_host: Vec<(u64, u32)>,
     /// Bumped at every reload, so caches keyed on it go stale.
     pub generation: u64,
+    /// The badge data's fingerprint taken just before the snapshot was read
+    /// (`store::badges::fingerprint`): the periodic reconcile reloads when it differs.
+    pub fingerprint: Option<String>,
 }
 
 /// FNV-1a: the host index's hash (keys come from the register, not from requests).
@@ -86,8 +89,9 @@ pub enum SnapshotError {
     TooLarge,
 }
 
-/// A snapshot being filled, row by row in issuance order (a host registered for two badges
-/// resolves to the active one, then the later one).
+/// A snapshot being filled, row by row (a host registered for two badges resolves to the
+/// active one, then to the one added later; one website has one application, so two badges
+/// share a host only when all but one are suspended or revoked).
 pub struct Builder {
     snapshot: Snapshot,
     error: Option<SnapshotError>,
@@ -116,7 +120,7 @@ impl Builder {
 }
 
 impl Snapshot {
-    /// Builds a snapshot from rows in issuance order.
+    /// Builds a snapshot from rows.
     pub fn build<'a>(rows: impl IntoIterator<Item = Row<'a>>, generation: u64) -> Result<Self, SnapshotError> {
         let mut builder = Builder::new(generation);
         rows.into_iter().for_each(|row| builder.push(row));
@@ -171,7 +175,7 @@ impl Snapshot {
     }
 
     /// The badge registered for `host` (lower case, ASCII): the active one if several are,
-    /// then the one issued last.
+    /// then the one added last.
     pub fn find_host(&self, host: &str) -> Option<Listed<'_>> {
         let hash = host_hash(host);
         let start = self.by_host.partition_point(|&(h, _)| h < hash);
@@ -226,9 +230,10 @@ impl BadgeDirectory {
 
     /// Reloads every badge from the database (the latest issued application of each code).
     pub async fn reload(&self, pool: &Pool) -> Result<(), SnapshotError> {
+        let fingerprint = crate::store::badges::fingerprint(pool).await?;
         let mut builder = Builder::new(self.current().generation + 1);
         crate::store::badges::listed_rows(pool, |row| builder.push(row)).await?;
-        let snapshot = builder.finish()?;
+        let snapshot = Snapshot { fingerprint: Some(fingerprint), ..builder.finish()? };
         *self.inner.write().expect("snapshot lock") = Arc::new(snapshot);
         Ok(())
     }

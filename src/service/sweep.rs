@@ -368,17 +368,12 @@ const WORKERS_POLL: Duration = Duration::from_millis(500);
 /// for them to claim, then waits until every site is recorded (or it is stopped: the sweep is
 /// then marked interrupted, and workers claim none of its sites until it is resumed).
 pub async fn run_by_workers(pool: &Pool, options: SweepOptions) -> Result<SweepReport, SweepError> {
-    let sites = sweeps::sites(pool, &options.scope).await?;
-    let (sweep_id, done) = open(pool, &options, sites.len()).await?;
+    // Counted, not loaded: the workers read the sites they claim.
+    let sites = usize::try_from(sweeps::count_sites(pool, &options.scope).await?).unwrap_or(0);
+    let (sweep_id, done) = open(pool, &options, sites).await?;
     let planned = sweep_claims::plan(pool, sweep_id, &options.scope).await?;
-    tracing::info!(
-        sweep.id = sweep_id,
-        sites = sites.len(),
-        already_done = done.len(),
-        planned,
-        "sweep left to workers"
-    );
-    let progress = Progress::new(sites.len(), done.len());
+    tracing::info!(sweep.id = sweep_id, sites, already_done = done.len(), planned, "sweep left to workers");
+    let progress = Progress::new(sites, done.len());
     let mut stop = options.stop.clone();
     let mut stop_closed = false;
     let mut interrupted = false;
@@ -411,7 +406,7 @@ pub async fn run_by_workers(pool: &Pool, options: SweepOptions) -> Result<SweepR
     let recorded = usize::try_from(recorded).unwrap_or(0);
     Ok(SweepReport {
         sweep_id,
-        sites_total: sites.len(),
+        sites_total: sites,
         sites_checked: recorded.saturating_sub(done.len()),
         sites_skipped: done.len(),
         pages: usize::try_from(pages).unwrap_or(0),

@@ -245,7 +245,7 @@ pub async fn public_row(pool: &Pool, code: &str) -> Result<Option<PublicRow>, sq
     })
 }
 
-/// What the public badge snapshot holds of every badge, in issuance order: code, status,
+/// What the public badge snapshot holds of every badge, in the database's own order: code, status,
 /// whether the unit is a public institution (事业单位), and its English and Chinese (punycode)
 /// hosts. Each row is handed to `take`, borrowed from one text the database aggregates (a row
 /// per badge costs microseconds in the driver; half a million badges must load in well under
@@ -256,7 +256,7 @@ pub async fn listed_rows(
 ) -> Result<(), sqlx::Error> {
     const SQL: &str = "SELECT string_agg(b.code || '\t' || b.status || '\t'
             || CASE WHEN a.category = '事业单位' THEN '1' ELSE '0' END || '\t' || a.domain_en || '\t' || a.domain_cn_ascii,
-            '\n' ORDER BY b.issued_at, b.code)
+            '\n')
          FROM badges b JOIN applications a ON a.id = b.application_id";
     let text: Option<String> = crate::on_pool!(pool, pool => sqlx::query_scalar(SQL).fetch_one(pool).await?);
     for line in text.as_deref().unwrap_or_default().split('\n').filter(|l| !l.is_empty()) {

@@ -75,6 +75,16 @@ pub async fn sites(pool: &Pool, prefix: &str) -> Result<Vec<SiteRow>, StoreError
     })
 }
 
+/// How many badged sites in force [`sites`] lists for `prefix`, counted in the database.
+pub async fn count_sites(pool: &Pool, prefix: &str) -> Result<i64, StoreError> {
+    crate::on_pool!(pool, pool => {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM badges b WHERE b.region LIKE $1 || '%' AND b.closed_at IS NULL")
+            .bind(prefix)
+            .fetch_one(pool)
+            .await?)
+    })
+}
+
 /// One badged site.
 pub async fn site(pool: &Pool, code: &str) -> Result<SiteRow, StoreError> {
     crate::on_pool!(pool, pool => {
