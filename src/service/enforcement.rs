@@ -15,6 +15,7 @@ use crate::domain::calendar::WorkingCalendar;
 use crate::domain::site_status::{site_status, SiteStatus, SiteVerdict};
 use crate::notify::messages::{self, About, DigestLine, Finding, Notice};
 use crate::notify::queue::{queue, Recipient};
+use crate::store::enforcement as store_enforcement;
 use crate::store::notices::{self, NoticeKey};
 use crate::store::sweeps::{self, LatestResult, SiteRow};
 
@@ -73,8 +74,8 @@ fn decide(
     }
 }
 
-/// Runs the rules over every active badged site as of `today` (a China date; the messages are
-/// queued now); returns what was sent.
+/// Runs the rules as of `today` (a China date; the messages are queued now) over the active
+/// sites a rule may still act on (`store::enforcement::candidates`); returns what was sent.
 pub async fn run(
     pool: &Pool,
     config: &Config,
@@ -86,19 +87,12 @@ pub async fn run(
         return Ok(sent);
     }
     let portal_url = format!("{}/portal", config.server.public_base_url.trim_end_matches('/'));
-    let mut overdue_sites: Vec<(SiteRow, &'static str)> = Vec::new();
-    for site in sweeps::sites(pool, "").await? {
-        if site.status != BadgeStatus::Active {
-            continue;
-        }
+    let reminder_days = config.notices.reminder_working_days;
+    // A deadline `reminder_days` working days away or less lies before the next working day.
+    let reminder_before = calendar.add_working_days(today, reminder_days.saturating_add(1)).date;
+    for site in store_enforcement::candidates(pool, today, reminder_before).await? {
         let results = sweeps::latest_results(pool, &site.code, 2).await?;
-        if let Some(latest) = results.first() {
-            if today > site.install_due && latest.site_verdict != SiteVerdict::Compliant {
-                let status = site_status(BadgeStatus::Active, Some(latest.site_verdict), site.install_due, today);
-                overdue_sites.push((site.clone(), status.label()));
-            }
-        }
-        let Some(decision) = decide(calendar, config.notices.reminder_working_days, &site, &results, today) else {
+        let Some(decision) = decide(calendar, reminder_days, &site, &results, today) else {
             continue;
         };
         let latest = &results[0];
@@ -149,8 +143,18 @@ pub async fn run(
             tracing::info!(code = %site.code, kind, "enforcement notice queued");
         }
     }
-    if calendar.is_working_day(today).0 && !overdue_sites.is_empty() {
-        sent.digests = send_digests(pool, config, &overdue_sites, today).await?;
+    if calendar.is_working_day(today).0 {
+        let overdue_sites: Vec<(SiteRow, &'static str)> = store_enforcement::overdue(pool, today)
+            .await?
+            .into_iter()
+            .map(|(site, verdict)| {
+                let label = site_status(BadgeStatus::Active, Some(verdict), site.install_due, today).label();
+                (site, label)
+            })
+            .collect();
+        if !overdue_sites.is_empty() {
+            sent.digests = send_digests(pool, config, &overdue_sites, today).await?;
+        }
     }
     Ok(sent)
 }

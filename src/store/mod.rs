@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod applications;
 pub mod badges;
 pub mod crawl_pace;
+pub mod enforcement;
 pub mod gauges;
 pub mod leases;
 pub mod notices;

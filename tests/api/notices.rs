@@ -84,6 +84,18 @@ async fn each_notice_is_sent_once_to_the_right_people() {
     assert_eq!(enforcement::run(&pool, &config, &calendar, day("2026-11-25")).await.unwrap(), Sent::default());
     let restarted = govbadge::store::connect(&config.database.url, 2).await.unwrap();
     assert_eq!(enforcement::run(&restarted, &config, &calendar, day("2026-11-25")).await.unwrap(), Sent::default());
+    // Nothing is left for a rule to act on, so the next round reads no site's history: B and
+    // D were reminded, C's deadline is beyond the reminder days, F is unreachable.
+    let candidates = |today: &str| {
+        let pool = pool.clone();
+        let today = day(today);
+        let before = calendar.add_working_days(today, config.notices.reminder_working_days + 1).date;
+        async move {
+            let sites = govbadge::store::enforcement::candidates(&pool, today, before).await.unwrap();
+            sites.into_iter().map(|s| s.code).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(candidates("2026-11-25").await, Vec::<String>::new());
     let before = topics(&pool).await.len();
 
     // Sweep 2 on Monday the 30th: A lost its badge, B is overdue; A, B and F are in the digests
@@ -92,6 +104,9 @@ async fn each_notice_is_sent_once_to_the_right_people() {
     let sent = enforcement::run(&restarted, &config, &calendar, day("2026-11-30")).await.unwrap();
     assert_eq!(sent, Sent { reminders: 0, overdue: 1, regressions: 1, digests: 2 });
     assert_eq!(enforcement::run(&pool, &config, &calendar, day("2026-11-30")).await.unwrap(), Sent::default());
+    // A lost its badge after its deadline: the rules sent its regression notice, which takes
+    // the place of an overdue one, so A stays a candidate until its next result.
+    assert_eq!(candidates("2026-11-30").await, [code("A")]);
     let queued = topics(&pool).await;
     let new: Vec<(&str, &str)> = queued[before..].iter().map(|(t, c, _)| (t.as_str(), c.as_str())).collect();
     assert_eq!(new.iter().filter(|(t, _)| *t == "regression").count(), 2, "mail and SMS");
