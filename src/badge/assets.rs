@@ -6,6 +6,7 @@ use std::io::Write;
 use std::sync::Mutex;
 
 use axum::body::Bytes;
+use axum::http::HeaderValue;
 use sha2::{Digest, Sha256};
 
 use super::snapshot::Listed;
@@ -144,13 +145,14 @@ impl Coding {
     }
 }
 
-/// A representation ready to send.
+/// A representation ready to send (cloned per request: both fields are reference-counted).
 #[derive(Debug, Clone)]
 pub struct Encoded {
     /// The encoded bytes.
     pub body: Bytes,
-    /// Strong `ETag` of exactly these bytes.
-    pub etag: String,
+    /// Strong `ETag` of exactly these bytes, ready as a header value (`None` for pages that
+    /// are not validated).
+    pub etag: Option<HeaderValue>,
 }
 
 /// Encodes `plain` with `coding` at the best compression (done once per cache entry).
@@ -172,7 +174,47 @@ pub fn encode(plain: &[u8], coding: Coding) -> Encoded {
         }
     };
     let digest = Sha256::digest(&body);
-    Encoded { etag: format!("\"{}\"", hex::encode(&digest[..12])), body: Bytes::from(body) }
+    let etag = HeaderValue::from_str(&format!("\"{}\"", hex::encode(&digest[..12]))).ok();
+    Encoded { etag, body: Bytes::from(body) }
+}
+
+/// A badge code held inline (codes are 13 or 23 characters), so a cache look-up allocates
+/// nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CodeKey {
+    len: u8,
+    bytes: [u8; 23],
+}
+
+impl CodeKey {
+    /// The key of `code`, `None` if it is longer than any badge code.
+    pub fn new(code: &str) -> Option<Self> {
+        let mut bytes = [0; 23];
+        bytes.get_mut(..code.len())?.copy_from_slice(code.as_bytes());
+        Some(CodeKey { len: code.len() as u8, bytes })
+    }
+}
+
+/// A page the verification endpoint caches per badge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Page {
+    /// The verification page.
+    Verify,
+    /// The verification page with the counterfeit warning (a placeholder for the host).
+    VerifyWarning,
+    /// The verification JSON.
+    VerifyJson,
+}
+
+/// What a cached representation is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AssetKey {
+    /// A badge's script.
+    Script(CodeKey),
+    /// An image (the same for every badge of a variant).
+    Image(Variant),
+    /// A badge's page.
+    Page(Page, CodeKey),
 }
 
 /// Rendered and encoded assets, keyed by what they depend on; bounded, cleared when the
@@ -186,7 +228,7 @@ pub struct AssetCache {
 #[derive(Default)]
 struct CacheState {
     generation: u64,
-    map: HashMap<(String, Coding), Encoded>,
+    map: HashMap<(AssetKey, Coding), Encoded>,
 }
 
 /// Entries kept at most (each a few hundred bytes to 2 KB).
@@ -194,7 +236,7 @@ const CACHE_ENTRIES: usize = 20_000;
 
 impl AssetCache {
     /// The cached encoding of `key`, made by `make` when absent or built for an older snapshot generation.
-    pub fn get_or_insert(&self, generation: u64, key: (String, Coding), make: impl FnOnce() -> Encoded) -> Encoded {
+    pub fn get_or_insert(&self, generation: u64, key: (AssetKey, Coding), make: impl FnOnce() -> Encoded) -> Encoded {
         if let Some(hit) = self.get(generation, &key) {
             return hit;
         }
@@ -204,13 +246,13 @@ impl AssetCache {
     }
 
     /// The entry of `key` made for snapshot `generation`, if cached.
-    pub fn get(&self, generation: u64, key: &(String, Coding)) -> Option<Encoded> {
+    pub fn get(&self, generation: u64, key: &(AssetKey, Coding)) -> Option<Encoded> {
         let guard = self.entries.lock().expect("asset cache lock");
         (guard.generation == generation).then(|| guard.map.get(key).cloned()).flatten()
     }
 
     /// Caches `value` for snapshot `generation` (older entries, or a full cache, are dropped).
-    pub fn insert(&self, generation: u64, key: (String, Coding), value: Encoded) {
+    pub fn insert(&self, generation: u64, key: (AssetKey, Coding), value: Encoded) {
         let mut guard = self.entries.lock().expect("asset cache lock");
         if guard.generation != generation || guard.map.len() >= CACHE_ENTRIES {
             *guard = CacheState { generation, map: HashMap::new() };
@@ -246,6 +288,15 @@ mod tests {
         assert!(!plain.contains("document.write") && !plain.contains("document.cookie"));
         let gz = encode(plain.as_bytes(), Coding::Gzip);
         assert!(gz.body.len() <= 2048, "{} bytes gzipped", gz.body.len());
+    }
+
+    #[test]
+    fn code_keys_hold_both_kinds_of_code_and_nothing_longer() {
+        let badge = CodeKey::new("4109220000016").unwrap();
+        assert_eq!(Some(badge), CodeKey::new("4109220000016"));
+        assert_ne!(Some(badge), CodeKey::new("410922000001"), "a prefix is another key");
+        assert!(CodeKey::new("CA123456789012345678901").is_some(), "a 23-character national code");
+        assert!(CodeKey::new("CA1234567890123456789012").is_none());
     }
 
     #[test]

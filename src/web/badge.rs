@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
 
-use crate::badge::assets::{encode, script, svg, Coding, Encoded, Variant};
+use crate::badge::assets::{encode, script, svg, AssetKey, CodeKey, Coding, Encoded, Variant};
 use crate::badge::snapshot::Listed;
 use crate::web::auth::ClientAddress;
 use crate::web::state::AppState;
@@ -53,10 +53,12 @@ fn respond(
     status: StatusCode,
     headers: &HeaderMap,
 ) -> Response {
-    let not_modified = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == encoded.etag || t.trim() == "*"));
+    let etag = encoded.etag.as_ref().and_then(|e| e.to_str().ok()).unwrap_or_default();
+    let not_modified = !etag.is_empty()
+        && headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     let mut response = if not_modified && status == StatusCode::OK {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -69,7 +71,7 @@ fn respond(
         r
     };
     let h = response.headers_mut();
-    if let Ok(etag) = HeaderValue::from_str(&encoded.etag) {
+    if let Some(etag) = encoded.etag {
         h.insert(header::ETAG, etag);
     }
     h.insert(
@@ -92,11 +94,14 @@ pub async fn asset(
     let coding =
         Coding::negotiate(headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or_default());
     let snapshot = state.ctx.badges.current();
-    let (code, kind) = match (file.strip_suffix(".js"), file.strip_suffix(".svg")) {
-        (Some(code), _) => (code.to_ascii_uppercase(), "js"),
-        (_, Some(code)) => (code.to_ascii_uppercase(), "svg"),
+    let (mut code, kind) = match (file.strip_suffix(".js").is_some(), file.strip_suffix(".svg").is_some()) {
+        (true, _) => (file, "js"),
+        (_, true) => (file, "svg"),
         _ => return (StatusCode::NOT_FOUND, "").into_response(),
     };
+    // The path is ours: the code is cut out and upper-cased in place.
+    code.truncate(code.len() - kind.len() - 1);
+    code.make_ascii_uppercase();
     let badge = snapshot.find(&code);
     if let Some(b) = &badge {
         record_referer(&state, b, &headers);
@@ -104,9 +109,11 @@ pub async fn asset(
     let base = state.ctx.config.badge.base_url.as_str();
     match (kind, badge) {
         ("js", Some(b)) => {
-            let key = (format!("js:{code}"), coding);
-            let encoded =
-                state.assets.get_or_insert(snapshot.generation, key, || encode(script(&b, base).as_bytes(), coding));
+            let make = || encode(script(&b, base).as_bytes(), coding);
+            let encoded = match CodeKey::new(b.code) {
+                Some(key) => state.assets.get_or_insert(snapshot.generation, (AssetKey::Script(key), coding), make),
+                None => make(),
+            };
             respond(encoded, coding, "text/javascript; charset=utf-8", StatusCode::OK, &headers)
         }
         ("js", None) => {
@@ -115,15 +122,16 @@ pub async fn asset(
         }
         (_, Some(b)) => {
             let variant = Variant::for_badge(&b, q.v.as_deref());
-            let key = (format!("svg:{variant:?}"), coding);
+            let key = (AssetKey::Image(variant), coding);
             let encoded =
                 state.assets.get_or_insert(snapshot.generation, key, || encode(svg(variant).as_bytes(), coding));
             respond(encoded, coding, "image/svg+xml", StatusCode::OK, &headers)
         }
         (_, None) => {
-            let encoded = state.assets.get_or_insert(snapshot.generation, ("svg:invalid".into(), coding), || {
-                encode(svg(Variant::Invalid).as_bytes(), coding)
-            });
+            let key = (AssetKey::Image(Variant::Invalid), coding);
+            let encoded = state
+                .assets
+                .get_or_insert(snapshot.generation, key, || encode(svg(Variant::Invalid).as_bytes(), coding));
             respond(encoded, coding, "image/svg+xml", StatusCode::NOT_FOUND, &headers)
         }
     }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::render;
-use crate::badge::assets::{Coding, Encoded};
+use crate::badge::assets::{AssetKey, CodeKey, Coding, Encoded, Page};
 use crate::badge::details::{self, PublicBadge};
 use crate::domain::calendar::china_offset;
 use crate::store::StoreError;
@@ -46,19 +46,21 @@ const REFERER_MARK: &str = "GOVBADGEFOREIGNREFERERHOSTMARK";
 async fn cached(
     state: &AppState,
     generation: u64,
-    key: String,
+    page: Page,
     code: &str,
     render: impl FnOnce(&PublicBadge) -> Result<String, HttpError>,
 ) -> Result<Option<axum::body::Bytes>, HttpError> {
-    let key = (key, Coding::Identity);
-    if let Some(hit) = state.assets.get(generation, &key) {
+    let key = CodeKey::new(code).map(|c| (AssetKey::Page(page, c), Coding::Identity));
+    if let Some(hit) = key.as_ref().and_then(|key| state.assets.get(generation, key)) {
         return Ok(Some(hit.body));
     }
     let Some(details) = details::load(&state.ctx.pool, code).await.map_err(StoreError::from)? else {
         return Ok(None);
     };
     let body = axum::body::Bytes::from(render(&details)?);
-    state.assets.insert(generation, key, Encoded { etag: String::new(), body: body.clone() });
+    if let Some(key) = key {
+        state.assets.insert(generation, key, Encoded { etag: None, body: body.clone() });
+    }
     Ok(Some(body))
 }
 
@@ -86,7 +88,7 @@ pub async fn verify(
         let body = match foreign {
             None => None,
             Some(_) => {
-                cached(&state, generation, format!("verify.json:{code}"), &code, |b| {
+                cached(&state, generation, Page::VerifyJson, &code, |b| {
                     Ok(serde_json::to_string(&public_json(b)).expect("JSON values serialise"))
                 })
                 .await?
@@ -114,17 +116,15 @@ pub async fn verify(
     };
     let body = match foreign {
         None => None,
-        Some(None) => cached(&state, generation, format!("verify:{code}"), &code, page(false)).await?,
-        Some(Some(host)) => {
-            match cached(&state, generation, format!("verify-warning:{code}"), &code, page(true)).await? {
-                None => None,
-                Some(template) => {
-                    let text = std::str::from_utf8(&template)
-                        .map_err(|_| HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "页面生成失败"))?;
-                    Some(axum::body::Bytes::from(text.replace(REFERER_MARK, &crate::markup::escape(&host))))
-                }
+        Some(None) => cached(&state, generation, Page::Verify, &code, page(false)).await?,
+        Some(Some(host)) => match cached(&state, generation, Page::VerifyWarning, &code, page(true)).await? {
+            None => None,
+            Some(template) => {
+                let text = std::str::from_utf8(&template)
+                    .map_err(|_| HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "页面生成失败"))?;
+                Some(axum::body::Bytes::from(text.replace(REFERER_MARK, &crate::markup::escape(&host))))
             }
-        }
+        },
     };
     let Some(body) = body else {
         let html = render(&state, None, "verify.html", json!({ "code": code, "genuine": false }))?;
