@@ -9,11 +9,12 @@ use crate::domain::badge::BadgeStatus;
 use crate::store::Pool;
 
 /// Public data only: no personal field of the application.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct PublicBadge {
     /// The badge code.
     pub code: String,
     /// Active, suspended or revoked.
+    #[sqlx(try_from = "String")]
     pub status: BadgeStatus,
     /// The unit's name as approved.
     pub unit_name: String,
@@ -39,19 +40,5 @@ pub struct PublicBadge {
 
 /// The public details of the badge with this code, if there is one.
 pub async fn load(pool: &Pool, code: &str) -> Result<Option<PublicBadge>, sqlx::Error> {
-    let row = crate::store::badges::public_row(pool, code).await?;
-    Ok(row.map(|r| PublicBadge {
-        code: r.code,
-        status: r.status,
-        unit_name: r.unit_name,
-        unit_type: r.category,
-        address: r.address,
-        functions: r.unit_functions,
-        site_name: r.site_name,
-        domain_cn: r.domain_cn,
-        domain_en: r.domain_en,
-        issuer: r.issuer.unwrap_or_default(),
-        issued_at: r.issued_at,
-        closed_at: r.closed_at,
-    }))
+    crate::store::badges::public_details(pool, code).await
 }

@@ -197,46 +197,19 @@ pub async fn list_for_unit(pool: &Pool, unit_id: i64) -> Result<Vec<Badge>, Stor
     })
 }
 
-/// One badge's public details: the latest issued application's public fields and who issued
-/// it.
-#[derive(sqlx::FromRow)]
-pub struct PublicRow {
-    /// The code.
-    pub code: String,
-    /// Active, suspended or revoked.
-    #[sqlx(try_from = "String")]
-    pub status: BadgeStatus,
-    /// When it was issued.
-    pub issued_at: DateTime<Utc>,
-    /// The unit's name.
-    pub unit_name: String,
-    /// The unit's category.
-    pub category: String,
-    /// The unit's address.
-    pub address: String,
-    /// The unit's functions.
-    pub unit_functions: String,
-    /// The website's name.
-    pub site_name: String,
-    /// The Chinese domain, as typed.
-    pub domain_cn: String,
-    /// The English domain.
-    pub domain_en: String,
-    /// The office that issued it.
-    pub issuer: Option<String>,
-    /// When the site was closed (注销), if it was.
-    pub closed_at: Option<DateTime<Utc>>,
-}
-
-/// The public details of one badge.
-pub async fn public_row(pool: &Pool, code: &str) -> Result<Option<PublicRow>, sqlx::Error> {
+/// The public details of one badge: the latest issued application's public fields and who
+/// issued it.
+pub async fn public_details(
+    pool: &Pool,
+    code: &str,
+) -> Result<Option<crate::badge::details::PublicBadge>, sqlx::Error> {
     crate::on_pool!(pool, pool => {
         sqlx::query_as(
-            "SELECT b.code, b.status, b.issued_at, a.unit_name, a.category, a.address, a.unit_functions, a.site_name,
-                a.domain_cn, a.domain_en, b.closed_at,
+            "SELECT b.code, b.status, b.issued_at, a.unit_name, a.category AS unit_type, a.address,
+                a.unit_functions AS functions, a.site_name, a.domain_cn, a.domain_en, b.closed_at,
                 COALESCE((SELECT ac.display_name FROM application_events e JOIN accounts ac ON ac.id = e.actor_id
                   WHERE e.application_id = b.application_id AND e.event = 'issue' ORDER BY e.id DESC LIMIT 1),
-                  CASE WHEN a.origin = 'imported' THEN '原网站标识（由网站注册库导入）' END) AS issuer
+                  CASE WHEN a.origin = 'imported' THEN '原网站标识（由网站注册库导入）' END, '') AS issuer
              FROM badges b JOIN applications a ON a.id = b.application_id WHERE b.code = $1",
         )
         .bind(code)
