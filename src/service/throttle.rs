@@ -15,7 +15,8 @@ use crate::store::{throttle_counts, Pool, StoreError};
 /// At most `limit` events per key within a sliding `window`, counted in the database, so every
 /// instance sharing it enforces one limit. Counts are kept per fixed window; the previous
 /// window's count weighs in by the share of it the sliding window still covers (a burst across
-/// a boundary gains nothing). Two statements per event, the second atomic.
+/// a boundary gains nothing). Two statements per event, the second atomic. Keys (account
+/// names, client addresses) are stored as digests, never as they are.
 pub struct SharedWindow {
     pool: Pool,
     scope: &'static str,
@@ -39,7 +40,7 @@ impl SharedWindow {
         (start, covered.clamp(0.0, 1.0))
     }
 
-    /// The previous and the current window's counts of `key`.
+    /// The previous and the current window's counts of `key` (a stored key).
     async fn counts(&self, key: &str, start: i64) -> Result<(i64, i64), StoreError> {
         let rows = throttle_counts::recent(&self.pool, self.scope, key, start - self.window).await?;
         let count = |at| rows.iter().find(|(s, _)| *s == at).map_or(0, |(_, c)| *c);
@@ -48,6 +49,7 @@ impl SharedWindow {
 
     /// Counts an event of `key` if the limit allows it; returns whether it did.
     pub async fn try_take(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let key = &stored_key(key);
         let (start, weight) = self.windows(now);
         let (previous, _) = self.counts(key, start).await?;
         // The sliding estimate previous × weight + current must stay below the limit.
@@ -58,6 +60,7 @@ impl SharedWindow {
 
     /// Counts an event of `key`, whatever the limit.
     pub async fn record(&self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let key = &stored_key(key);
         let (start, _) = self.windows(now);
         self.prune(start).await?;
         throttle_counts::add(&self.pool, self.scope, key, start).await
@@ -65,6 +68,7 @@ impl SharedWindow {
 
     /// Whether `key` has reached the limit (the sliding estimate of its events).
     pub async fn reached(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let key = &stored_key(key);
         let (start, weight) = self.windows(now);
         let (previous, current) = self.counts(key, start).await?;
         Ok(previous as f64 * weight + current as f64 >= self.limit as f64)
@@ -72,12 +76,12 @@ impl SharedWindow {
 
     /// Takes back an event of `key` counted at `now` (one that never happened after all).
     pub async fn release(&self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        throttle_counts::give_back(&self.pool, self.scope, key, self.windows(now).0).await
+        throttle_counts::give_back(&self.pool, self.scope, &stored_key(key), self.windows(now).0).await
     }
 
     /// Forgets `key`'s events.
     pub async fn clear(&self, key: &str) -> Result<(), StoreError> {
-        throttle_counts::clear(&self.pool, self.scope, key).await
+        throttle_counts::clear(&self.pool, self.scope, &stored_key(key)).await
     }
 
     /// Deletes counts too old to matter, at most once a window per instance.
@@ -91,6 +95,12 @@ impl SharedWindow {
         }
         throttle_counts::prune(&self.pool, self.scope, start - self.window).await.map(|_| ())
     }
+}
+
+/// How a key is stored: the first 16 bytes of its SHA-256, hex.
+fn stored_key(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(key.as_bytes())[..16])
 }
 
 /// At most `limit` events per key within `window`.
@@ -285,7 +295,8 @@ mod tests {
         assert!((4..=5).contains(&taken), "{taken} taken half-way");
         // Two windows on, the old counts are gone from the table too.
         assert!(w.try_take("k", at(200)).await.unwrap());
-        assert_eq!(throttle_counts::recent(&pool, "test", "k", 0).await.unwrap().len(), 1);
+        assert_eq!(throttle_counts::recent(&pool, "test", &stored_key("k"), 0).await.unwrap().len(), 1);
+        assert!(throttle_counts::recent(&pool, "test", "k", 0).await.unwrap().is_empty(), "keys are stored as digests");
     }
 
     #[test]
