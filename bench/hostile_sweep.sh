@@ -35,6 +35,7 @@ wait_http "http://127.0.0.1:$hostile_port/"
 resolve=$(awk -v n="$nginx_port" -v h="$hostile_port" '{printf "%s\"%s\" = \"127.0.0.1:%s\"", (NR > 1 ? ", " : ""), $1, (NR <= 5 ? h : n)}' "$run/hosts")
 export GOVBADGE_CRAWL__RESOLVE="{ $resolve }" GOVBADGE_CRAWL__ALLOW_PRIVATE_ADDRESSES=true \
     GOVBADGE_CRAWL__PER_HOST_RATE=50 GOVBADGE_CRAWL__MAX_SITE_SECONDS="$BUDGET" \
+    GOVBADGE_CRAWL__PER_IP_RATE=1000000 GOVBADGE_CRAWL__PER_IP_CONCURRENCY=100000 \
     GOVBADGE_CRAWL__REQUEST_TIMEOUT_SECONDS=10 GOVBADGE_CRAWL__MAX_RETRY_AFTER_SECONDS=3600 \
     GOVBADGE_BADGE__BASE_URL=https://bs.example.gov.cn GOVBADGE_NOTICES__ENABLED=false RUST_LOG=warn
 read -r kb secs user sys < <(measure "'$GOVBADGE' --config '$ROOT/config.toml' sweep --database '$db' --out '$run/reports'")

@@ -13,6 +13,7 @@ server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 wait_http "http://127.0.0.1:$port/robots.txt"
 export GOVBADGE_CRAWL__ALLOW_PRIVATE_ADDRESSES=true GOVBADGE_CRAWL__PER_HOST_RATE=1000 \
+    GOVBADGE_CRAWL__PER_IP_RATE=1000000 GOVBADGE_CRAWL__PER_IP_CONCURRENCY=100000 \
     GOVBADGE_CRAWL__PER_HOST_CONCURRENCY=8 RUST_LOG=warn
 read -r kb secs user sys < <(measure "'$GOVBADGE' --config '$ROOT/config.toml' crawl http://127.0.0.1:$port/ --code 4109220000016 --max-pages $PAGES --json")
 echo "# sitemap bomb: 60 sitemaps x 10 MB, page cap $PAGES, $(date -u +%Y-%m-%dT%H:%MZ)"
