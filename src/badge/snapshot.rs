@@ -120,13 +120,6 @@ impl Builder {
 }
 
 impl Snapshot {
-    /// Builds a snapshot from rows.
-    pub fn build<'a>(rows: impl IntoIterator<Item = Row<'a>>, generation: u64) -> Result<Self, SnapshotError> {
-        let mut builder = Builder::new(generation);
-        rows.into_iter().for_each(|row| builder.push(row));
-        builder.finish()
-    }
-
     /// Sorts the entries by code and indexes the hosts.
     fn indexed(mut self) -> Self {
         let Snapshot { text, entries, by_host, .. } = &mut self;
@@ -262,9 +255,16 @@ mod tests {
         Row { code, status, institution: code.ends_with('6'), hosts }
     }
 
+    /// A snapshot of `rows`, built as a reload builds it.
+    fn build<'a>(rows: impl IntoIterator<Item = Row<'a>>, generation: u64) -> Result<Snapshot, SnapshotError> {
+        let mut builder = Builder::new(generation);
+        rows.into_iter().for_each(|row| builder.push(row));
+        builder.finish()
+    }
+
     #[test]
     fn finds_badges_by_code_and_by_host() {
-        let snapshot = Snapshot::build(
+        let snapshot = build(
             [
                 row("4109220000016", BadgeStatus::Active, ["www.Example.gov.cn", "xn--fiqs8s.xn--zfr164b"]),
                 row("1100000000012", BadgeStatus::Suspended, ["b.gov.cn", ""]),
@@ -293,7 +293,7 @@ mod tests {
 
     #[test]
     fn a_host_of_two_badges_resolves_to_the_active_then_the_latest() {
-        let snapshot = Snapshot::build(
+        let snapshot = build(
             [
                 row("1100000000012", BadgeStatus::Active, ["a.gov.cn", ""]),
                 row("1100000000020", BadgeStatus::Revoked, ["a.gov.cn", ""]),
