@@ -26,14 +26,30 @@ pub async fn run(ctx: Context) {
         match hold_round_lease(&ctx).await {
             Ok(true) => {
                 round(&ctx).await;
-                if let Err(error) = leases::release(&ctx.pool, ROUND_LEASE, &ctx.instance).await {
-                    tracing::warn!(%error, "round lease not released (it runs out by itself)");
-                }
+                release_round_lease(&ctx).await;
             }
             Ok(false) => tracing::debug!("another instance runs this round"),
             Err(error) => tracing::error!(%error, "round lease not taken"),
         }
         tokio::time::sleep(every).await;
+    }
+}
+
+/// Gives the round's lease up, trying again for a while if the database is busy: a lease left
+/// behind holds every other instance's rounds off until it runs out.
+async fn release_round_lease(ctx: &Context) {
+    const ATTEMPTS: u32 = 5;
+    for attempt in 1..=ATTEMPTS {
+        match leases::release(&ctx.pool, ROUND_LEASE, &ctx.instance).await {
+            Ok(()) => return,
+            Err(error) if attempt == ATTEMPTS => {
+                tracing::warn!(%error, "round lease not released (it runs out by itself)");
+            }
+            Err(error) => {
+                tracing::debug!(%error, attempt, "round lease not released yet; trying again");
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+            }
+        }
     }
 }
 

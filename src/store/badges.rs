@@ -1,6 +1,6 @@
 //! Issued badges: serial allocation per region, status changes with their audit entries.
 
-use super::{Pool, Tx};
+use super::{BeginWrite, Pool, Tx};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::StoreError;
@@ -288,7 +288,7 @@ pub async fn change_status(
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     crate::on_pool!(pool, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_write().await?;
         let done = sqlx::query("UPDATE badges SET status = $1, status_changed_at = $2 WHERE code = $3 AND status = $4")
             .bind(to.as_str())
             .bind(at)

@@ -82,12 +82,49 @@ macro_rules! on_tx {
     };
 }
 
+/// Starts the transactions of the store, all of which write.
+///
+/// On `SQLite` a transaction is begun `IMMEDIATE`: it takes the write lock at once, waiting out
+/// the busy timeout while another connection writes. A default (deferred) transaction takes it
+/// at its first write instead, and if another connection committed since its first read, it
+/// fails at once with `SQLITE_BUSY_SNAPSHOT` ("database is locked", code 517): the busy timeout
+/// does not apply inside a transaction. On `PostgreSQL` it is a plain `BEGIN`.
+pub trait BeginWrite {
+    /// The database.
+    type Db: sqlx::Database;
+
+    /// Starts a write transaction.
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Transaction<'static, Self::Db>, sqlx::Error>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = Sqlite;
+
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Transaction<'static, Sqlite>, sqlx::Error>> + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = Postgres;
+
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Transaction<'static, Postgres>, sqlx::Error>> + Send {
+        self.begin()
+    }
+}
+
 impl Pool {
-    /// Starts a transaction.
+    /// Starts a write transaction (see [`BeginWrite`]).
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
-            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_write().await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin_write().await?),
         })
     }
 

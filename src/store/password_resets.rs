@@ -1,6 +1,6 @@
 //! One-time password reset codes (hashed) and the password change they allow.
 
-use super::Pool;
+use super::{BeginWrite, Pool};
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
@@ -25,7 +25,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     crate::on_pool!(pool, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_write().await?;
         sqlx::query("UPDATE password_resets SET used_at = $1 WHERE account_id = $2 AND used_at IS NULL")
             .bind(now)
             .bind(account_id)
@@ -75,7 +75,7 @@ pub async fn use_code(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     crate::on_pool!(pool, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_write().await?;
         let done = sqlx::query("UPDATE password_resets SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
             .bind(now)
             .bind(id)
