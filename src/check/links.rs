@@ -30,11 +30,20 @@ pub fn extract(body: &[u8], page: &Url, encoding: &'static encoding_rs::Encoding
 /// The canonical link a start tag makes (`<a href>`, `<area href>`, `<frame src>`,
 /// `<iframe src>`), resolved against `base`.
 pub fn link_of(tag: &Tag<'_>, base: &Url, encoding: &'static encoding_rs::Encoding) -> Option<Url> {
-    let raw = match tag.name.as_ref() {
-        b"a" | b"area" => tag.attr(b"href"),
-        b"frame" | b"iframe" => tag.attr(b"src"),
+    resolve(tag.attr(link_attribute(&tag.name)?)?, base, encoding)
+}
+
+/// The attribute that holds the link of a tag named `name`, if it makes one.
+pub fn link_attribute(name: &[u8]) -> Option<&'static [u8]> {
+    match name {
+        b"a" | b"area" => Some(b"href"),
+        b"frame" | b"iframe" => Some(b"src"),
         _ => None,
-    }?;
+    }
+}
+
+/// A link's raw attribute value, resolved against `base` and made canonical.
+pub fn resolve(raw: &[u8], base: &Url, encoding: &'static encoding_rs::Encoding) -> Option<Url> {
     canonical(base.join(text(raw, encoding).trim()).ok()?)
 }
 

@@ -14,6 +14,7 @@
 pub mod charset;
 pub mod footer;
 pub mod links;
+mod markers;
 pub mod tokenizer;
 
 use std::borrow::Cow;
@@ -247,18 +248,20 @@ struct Sighting {
 /// Open elements tracked at most (Blink's HTML parser nests no deeper).
 const MAX_OPEN_ELEMENTS: usize = 512;
 
-/// FNV-1a over a tag name: short keys hashed often, from markup, with no need for a keyed hash
-/// (the map holds at most [`MAX_OPEN_ELEMENTS`] names).
+/// Hashes a key that is already a hash ([`name_hash`]) by passing it on.
 #[derive(Default)]
-struct NameHasher(u64);
+struct HashedKey(u64);
 
-impl Hasher for NameHasher {
+impl Hasher for HashedKey {
     fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        // Only `u64` keys are hashed here; any other input is folded in, never lost.
         for &b in bytes {
-            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
         }
-        self.0 = hash;
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key;
     }
 
     fn finish(&self) -> u64 {
@@ -266,12 +269,42 @@ impl Hasher for NameHasher {
     }
 }
 
-const VOID: [&[u8]; 16] = [
-    b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta", b"source", b"track", b"wbr",
-    b"param", b"keygen", b"frame",
-];
-const HEAD_CONTENT: [&[u8]; 9] =
-    [b"base", b"link", b"meta", b"title", b"style", b"script", b"noscript", b"template", b"object"];
+/// FNV-1a over a tag name: short keys hashed for every tag, from markup, compared only to
+/// tell open elements apart (a collision costs a name comparison, never a wrong answer).
+fn name_hash(name: &[u8]) -> u64 {
+    name.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// Elements that have no content and no end tag.
+fn is_void(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"area"
+            | b"base"
+            | b"br"
+            | b"col"
+            | b"embed"
+            | b"hr"
+            | b"img"
+            | b"input"
+            | b"link"
+            | b"meta"
+            | b"source"
+            | b"track"
+            | b"wbr"
+            | b"param"
+            | b"keygen"
+            | b"frame"
+    )
+}
+
+/// Elements that may stand in `<head>` (any other start tag ends it).
+fn is_head_content(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"base" | b"link" | b"meta" | b"title" | b"style" | b"script" | b"noscript" | b"template" | b"object"
+    )
+}
 
 /// Runs the check.
 pub fn check(input: &PageInput<'_>) -> PageReport {
@@ -386,11 +419,10 @@ fn check_page(input: &PageInput<'_>, collect_links: bool) -> (PageReport, Vec<Ur
             codes_found.push(s.code.clone());
         }
     }
+    let markers = markers::find(&bytes, text_encoding);
     // The legacy badge is found in the markup by ASCII names: decode the page only if present.
-    let legacy =
-        memchr::memmem::find(&bytes, b"conac.cn").is_some() || memchr::memmem::find(&bytes, b"_ideConac").is_some();
-    let markup = if legacy { text_encoding.decode_without_bom_handling(&bytes).0 } else { Cow::Borrowed("") };
-    let visible = footer_text(&bytes, &scan.visible_text, text_encoding);
+    let markup = if markers.legacy { text_encoding.decode_without_bom_handling(&bytes).0 } else { Cow::Borrowed("") };
+    let visible = footer_text(&bytes, &scan.visible_text, text_encoding, &markers.footer);
     let footer = footer::find(&visible, &markup, scan.site_id_meta.take());
     let report = PageReport {
         verdict,
@@ -419,16 +451,16 @@ fn default_page_url(badge_base: &Url) -> Url {
 const FOOTER_WINDOW: usize = 512;
 
 /// The visible text around the footer keywords (`ICP`, `安备`/`安网备` of the public-security
-/// number, `标识码`), decoded: the filing numbers sit next to them, so the rest of the page's
-/// text need not be decoded. Separate windows are joined by a line break.
-fn footer_text(bytes: &[u8], visible: &[std::ops::Range<usize>], encoding: &'static Encoding) -> String {
-    let mut windows: Vec<std::ops::Range<usize>> = Vec::new();
-    for keyword in ["ICP", "安备", "安网备", "标识码"] {
-        let (needle, _, _) = encoding.encode(keyword);
-        for at in memchr::memmem::find_iter(bytes, &*needle) {
-            windows.push(at.saturating_sub(FOOTER_WINDOW)..(at + FOOTER_WINDOW).min(bytes.len()));
-        }
-    }
+/// number, `标识码`) found at `keywords`, decoded: the filing numbers sit next to them, so the
+/// rest of the page's text need not be decoded. Separate windows are joined by a line break.
+fn footer_text(
+    bytes: &[u8],
+    visible: &[std::ops::Range<usize>],
+    encoding: &'static Encoding,
+    keywords: &[usize],
+) -> String {
+    let mut windows: Vec<std::ops::Range<usize>> =
+        keywords.iter().map(|&at| at.saturating_sub(FOOTER_WINDOW)..(at + FOOTER_WINDOW).min(bytes.len())).collect();
     windows.sort_by_key(|w| w.start);
     let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
     for w in windows {
@@ -461,8 +493,12 @@ struct Scan<'b> {
     base_seen: bool,
     /// Open elements: name and whether it (or its own attributes) hides its content.
     stack: Vec<(Cow<'b, [u8]>, bool)>,
-    /// How many of each name are open, so a stray end tag costs no walk of the stack.
-    open_counts: HashMap<Cow<'b, [u8]>, usize, BuildHasherDefault<NameHasher>>,
+    /// The hash of each open element's name ([`name_hash`]), beside `stack`: an end tag looks
+    /// for its element among these words, and compares names only where they match.
+    stack_hashes: Vec<u64>,
+    /// How many open elements have each name hash, so a stray end tag (none of its name is
+    /// open) costs one look-up, not a scan of the stack.
+    open_counts: HashMap<u64, u32, BuildHasherDefault<HashedKey>>,
     /// How many open elements hide their content.
     hidden_open: usize,
     sightings: Vec<Sighting>,
@@ -488,6 +524,7 @@ impl<'b> Scan<'b> {
             badge_base,
             base_seen: false,
             stack: Vec::new(),
+            stack_hashes: Vec::new(),
             open_counts: HashMap::default(),
             hidden_open: 0,
             sightings: Vec::new(),
@@ -567,22 +604,30 @@ impl<'b> Scan<'b> {
                 b"script" => self.has_scripts = true,
                 _ => {}
             }
-            if self.head_start.is_some() && self.head_end.is_none() && !HEAD_CONTENT.contains(&name) && name != b"head"
-            {
+            if self.head_start.is_some() && self.head_end.is_none() && !is_head_content(name) && name != b"head" {
                 self.head_end = Some(offset);
             }
         }
-        if !in_comment && self.links.is_some() {
-            if let Some(link) = links::link_of(tag, &self.page_base, self.encoding) {
+        // One pass over the attributes reads what any tag may need: whether it hides its
+        // content, and the URL of a badge script, a badge link or a link to crawl.
+        let url_name: &[u8] = match name {
+            b"script" | b"frame" | b"iframe" => b"src",
+            b"a" | b"area" => b"href",
+            _ => b"",
+        };
+        let [hidden_attr, style, url_attr] = if tag.span.end - tag.span.start > name.len() + 2 {
+            tag.attrs_of([b"hidden", b"style", url_name])
+        } else {
+            [None; 3]
+        };
+        let url_attr = url_attr.filter(|_| !url_name.is_empty());
+        if !in_comment && self.links.is_some() && links::link_attribute(name).is_some() {
+            if let Some(link) = url_attr.and_then(|raw| links::resolve(raw, &self.page_base, self.encoding)) {
                 self.links.get_or_insert_with(Vec::new).push(link);
             }
         }
-        let hidden_here = is_hidden(tag, self);
-        let url_attr = match name {
-            b"script" => tag.attr(b"src"),
-            b"a" => tag.attr(b"href"),
-            _ => None,
-        };
+        let hidden_here = hidden_attr.is_some() || style.is_some_and(|style| hides(style, self));
+        let url_attr = url_attr.filter(|_| matches!(name, b"script" | b"a"));
         // Only a URL that can name the badge service's paths is resolved (the words may hide
         // behind character references, hence `&`).
         let may_be_badge = |raw: &[u8]| {
@@ -605,9 +650,11 @@ impl<'b> Scan<'b> {
         }
         // Past the depth a browser builds (Blink's parser stops nesting at 512), elements are
         // not tracked: a page of endless nesting costs no more memory than that.
-        if !VOID.contains(&name) && !in_comment && self.stack.len() < MAX_OPEN_ELEMENTS {
+        if !is_void(name) && !in_comment && self.stack.len() < MAX_OPEN_ELEMENTS {
             self.stack.push((tag.name.clone(), hidden_here));
-            *self.open_counts.entry(tag.name.clone()).or_default() += 1;
+            let hash = name_hash(name);
+            self.stack_hashes.push(hash);
+            *self.open_counts.entry(hash).or_default() += 1;
             self.hidden_open += usize::from(hidden_here);
         }
     }
@@ -623,16 +670,27 @@ impl<'b> Scan<'b> {
             b"title" => self.in_title = false,
             _ => {}
         }
-        // Only when one is open is the stack walked, and what the walk passes is popped: the
-        // walks of a whole page cost no more than its start tags.
-        if self.open_counts.get(name).is_some_and(|&n| n > 0) {
-            if let Some(i) = self.stack.iter().rposition(|(n, _)| n.as_ref() == name) {
-                for (closed, hidden) in self.stack.drain(i..) {
-                    self.hidden_open -= usize::from(hidden);
-                    if let Some(n) = self.open_counts.get_mut(&closed) {
-                        *n -= 1;
-                    }
+        // The innermost open element of that name is closed, with what is open inside it.
+        let hash = name_hash(name);
+        if self.open_counts.get(&hash).is_none_or(|&n| n == 0) {
+            return;
+        }
+        let mut below = self.stack_hashes.len();
+        let open = loop {
+            match self.stack_hashes[..below].iter().rposition(|&h| h == hash) {
+                Some(i) if self.stack[i].0.as_ref() == name => break Some(i),
+                Some(i) => below = i,
+                None => break None,
+            }
+        };
+        if let Some(i) = open {
+            for closed in self.stack_hashes.drain(i..) {
+                if let Some(n) = self.open_counts.get_mut(&closed) {
+                    *n -= 1;
                 }
+            }
+            for (_, hidden) in self.stack.drain(i..) {
+                self.hidden_open -= usize::from(hidden);
             }
         }
     }
@@ -682,19 +740,14 @@ fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
     false
 }
 
-/// `hidden` attribute, or an inline style that hides the element.
-fn is_hidden(tag: &Tag<'_>, scan: &Scan<'_>) -> bool {
-    if tag.has_attr(b"hidden") {
-        return true;
+/// Whether an inline style hides the element (`display:none`, `visibility:hidden`).
+fn hides(style: &[u8], scan: &Scan<'_>) -> bool {
+    // Both hiding declarations end in `none` or `hidden`; references may spell them.
+    if !style.contains(&b'&') && !contains_ignore_case(style, b"none") && !contains_ignore_case(style, b"hidden") {
+        return false;
     }
-    tag.attr(b"style").is_some_and(|style| {
-        // Both hiding declarations end in `none` or `hidden`; references may spell them.
-        if !style.contains(&b'&') && !contains_ignore_case(style, b"none") && !contains_ignore_case(style, b"hidden") {
-            return false;
-        }
-        let style: String = scan.attr_text(style).to_ascii_lowercase().chars().filter(|c| !c.is_whitespace()).collect();
-        style.split(';').any(|decl| decl.starts_with("display:none") || decl.starts_with("visibility:hidden"))
-    })
+    let style: String = scan.attr_text(style).to_ascii_lowercase().chars().filter(|c| !c.is_whitespace()).collect();
+    style.split(';').any(|decl| decl.starts_with("display:none") || decl.starts_with("visibility:hidden"))
 }
 
 /// The badge code in `url` if it points at `<base>/badge/C.js` (scripts) or `<base>/verify/C`

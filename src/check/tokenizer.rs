@@ -56,29 +56,163 @@ pub enum TextKind {
     Rcdata,
 }
 
-/// A start tag.
+/// A start tag. Its attributes are read when asked for (most tags are asked for none or for
+/// two), from the bytes after its name: nothing is allocated per tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag<'a> {
     /// Lower case; borrowed from the input unless it had upper-case letters.
     pub name: Cow<'a, [u8]>,
-    /// Lower-case names and raw values, the first of each name only.
-    pub attrs: Vec<(Cow<'a, [u8]>, &'a [u8])>,
     /// Written `<…/>` (which makes no element empty in HTML).
     pub self_closing: bool,
     /// From `<` to after `>`.
     pub span: Range<usize>,
+    /// The tokenizer's input, and where the attributes start in it (after the name).
+    input: &'a [u8],
+    attrs_start: usize,
+    /// A one-word filter of the attribute names (see [`name_bit`]): an asked-for name whose bit
+    /// is clear is not there, and the attributes need not be read.
+    names_filter: u64,
 }
 
-impl Tag<'_> {
+impl<'a> Tag<'a> {
     /// The raw value of the first attribute named `name` (lower case).
-    pub fn attr(&self, name: &[u8]) -> Option<&[u8]> {
-        self.attrs.iter().find(|(n, _)| n.as_ref() == name).map(|(_, v)| *v)
+    pub fn attr(&self, name: &[u8]) -> Option<&'a [u8]> {
+        let [value] = self.attrs_of([name]);
+        value
     }
 
     /// Whether the tag has an attribute named `name` (lower case).
     pub fn has_attr(&self, name: &[u8]) -> bool {
-        self.attrs.iter().any(|(n, _)| n.as_ref() == name)
+        self.attr(name).is_some()
     }
+
+    /// The raw values of the first attributes named `names` (lower case), read in one pass,
+    /// and only if the tag may have one of them.
+    pub fn attrs_of<const N: usize>(&self, names: [&[u8]; N]) -> [Option<&'a [u8]>; N] {
+        let mut found = [None; N];
+        if names.iter().all(|name| self.names_filter & name_bit(name) == 0) {
+            return found;
+        }
+        let mut missing = N;
+        for (attr, value) in self.attrs() {
+            for (slot, wanted) in found.iter_mut().zip(names) {
+                if slot.is_none() && attr.eq_ignore_ascii_case(wanted) {
+                    *slot = Some(value);
+                    missing -= 1;
+                }
+            }
+            if missing == 0 {
+                break;
+            }
+        }
+        found
+    }
+
+    /// The attributes in order, names as written (compare them ignoring ASCII case) and raw
+    /// values; a repeated name is the page's error, and the first one counts.
+    pub fn attrs(&self) -> Attributes<'a> {
+        Attributes { input: self.input, pos: self.attrs_start }
+    }
+}
+
+/// The attributes of a [`Tag`], read from its bytes.
+#[derive(Debug, Clone)]
+pub struct Attributes<'a> {
+    input: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for Attributes<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match read_attribute(self.input, self.pos) {
+            AttributeStep::Attribute { name, value, next } => {
+                self.pos = next;
+                Some((&self.input[name], &self.input[value]))
+            }
+            AttributeStep::Close { .. } | AttributeStep::Cut => {
+                self.pos = self.input.len();
+                None
+            }
+        }
+    }
+}
+
+/// The bit of an attribute name in a tag's filter of its names: from its length and its first
+/// and last bytes, ignoring ASCII case (names equal but for case have the same bit). The empty
+/// name, which no attribute has, has none.
+fn name_bit(name: &[u8]) -> u64 {
+    match (name.first(), name.last()) {
+        (Some(&first), Some(&last)) => {
+            let mix = name.len() * 7 + usize::from(first | 0x20) * 3 + usize::from(last | 0x20);
+            1 << (mix % 64)
+        }
+        _ => 0,
+    }
+}
+
+/// What follows inside a tag.
+enum AttributeStep {
+    /// An attribute: its name and raw value (empty when it has none), and where to go on.
+    Attribute { name: Range<usize>, value: Range<usize>, next: usize },
+    /// The `>` at `gt` closes the tag; `self_closing` when a `/` stood just before it.
+    Close { gt: usize, self_closing: bool },
+    /// The input ends inside the tag.
+    Cut,
+}
+
+/// Reads the next attribute, or the end of the tag, at `i` (after the tag's name or the
+/// previous attribute), as the WHATWG tokenizer's attribute states do.
+fn read_attribute(input: &[u8], mut i: usize) -> AttributeStep {
+    let mut slash = false;
+    while i < input.len() && (is_space(input[i]) || input[i] == b'/') {
+        slash = input[i] == b'/';
+        i += 1;
+    }
+    match input.get(i) {
+        None => return AttributeStep::Cut,
+        Some(b'>') => return AttributeStep::Close { gt: i, self_closing: slash },
+        Some(_) => {}
+    }
+    // Attribute name (a leading '=' belongs to the name).
+    let name_start = i;
+    i += 1;
+    while i < input.len() && !is_space(input[i]) && !matches!(input[i], b'/' | b'>' | b'=') {
+        i += 1;
+    }
+    let name = name_start..i;
+    while i < input.len() && is_space(input[i]) {
+        i += 1;
+    }
+    let mut value = i..i;
+    if input.get(i) == Some(&b'=') {
+        i += 1;
+        while i < input.len() && is_space(input[i]) {
+            i += 1;
+        }
+        match input.get(i) {
+            Some(&q @ (b'"' | b'\'')) => {
+                let v_start = i + 1;
+                if let Some(end) = find_byte(input, v_start, q) {
+                    value = v_start..end;
+                    i = end + 1;
+                } else {
+                    value = v_start.min(input.len())..input.len();
+                    i = input.len();
+                }
+            }
+            Some(_) => {
+                let v_start = i;
+                while i < input.len() && !is_space(input[i]) && input[i] != b'>' {
+                    i += 1;
+                }
+                value = v_start..i;
+            }
+            None => value = i..i,
+        }
+    }
+    AttributeStep::Attribute { name, value, next: i }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,8 +268,7 @@ impl<'a> Tokenizer<'a> {
         let start = self.pos;
         let input = self.input;
         let mut i = start;
-        while let Some(off) = memchr::memchr(b'<', &input[i..]) {
-            let lt = i + off;
+        while let Some(lt) = find_byte(input, i, b'<') {
             if let Some((token, end)) = self.markup_at(lt) {
                 self.pos = end;
                 if lt > start {
@@ -246,73 +379,23 @@ impl<'a> Tokenizer<'a> {
             i += 1;
         }
         let name = lower(&input[name_start..i]);
-        let mut attrs = Vec::new();
-        // Duplicate attributes are dropped; past a few, a set finds them (a tag of a million
-        // attributes must not cost a million squared).
-        let mut names_seen: Option<std::collections::HashSet<Cow<'a, [u8]>>> = None;
-        let mut self_closing = false;
+        let attrs_start = i;
+        let mut names_filter = 0;
         loop {
-            while i < input.len() && (is_space(input[i]) || input[i] == b'/') {
-                if input[i] == b'/' {
-                    self_closing = input.get(i + 1) == Some(&b'>');
+            match read_attribute(input, i) {
+                AttributeStep::Attribute { name, next, .. } => {
+                    names_filter |= name_bit(&input[name]);
+                    i = next;
                 }
-                i += 1;
-            }
-            if i >= input.len() {
-                return (Tag { name, attrs, self_closing: false, span: lt..input.len() }, input.len(), false);
-            }
-            if input[i] == b'>' {
-                return (Tag { name, attrs, self_closing, span: lt..i + 1 }, i + 1, true);
-            }
-            self_closing = false;
-            // Attribute name (a leading '=' belongs to the name).
-            let name_start = i;
-            i += 1;
-            while i < input.len() && !is_space(input[i]) && !matches!(input[i], b'/' | b'>' | b'=') {
-                i += 1;
-            }
-            let attr_name = lower(&input[name_start..i]);
-            while i < input.len() && is_space(input[i]) {
-                i += 1;
-            }
-            let mut value: &'a [u8] = &[];
-            if input.get(i) == Some(&b'=') {
-                i += 1;
-                while i < input.len() && is_space(input[i]) {
-                    i += 1;
+                AttributeStep::Close { gt, self_closing } => {
+                    let tag = Tag { name, self_closing, span: lt..gt + 1, input, attrs_start, names_filter };
+                    return (tag, gt + 1, true);
                 }
-                match input.get(i) {
-                    Some(&q @ (b'"' | b'\'')) => {
-                        let v_start = i + 1;
-                        if let Some(end) = find_byte(input, v_start, q) {
-                            value = &input[v_start..end];
-                            i = end + 1;
-                        } else {
-                            value = &input[v_start.min(input.len())..];
-                            i = input.len();
-                        }
-                    }
-                    Some(_) => {
-                        let v_start = i;
-                        while i < input.len() && !is_space(input[i]) && input[i] != b'>' {
-                            i += 1;
-                        }
-                        value = &input[v_start..i];
-                    }
-                    None => {}
+                AttributeStep::Cut => {
+                    let tag =
+                        Tag { name, self_closing: false, span: lt..input.len(), input, attrs_start, names_filter };
+                    return (tag, input.len(), false);
                 }
-            }
-            let duplicate = if let Some(seen) = &mut names_seen {
-                !seen.insert(attr_name.clone())
-            } else {
-                let duplicate = attrs.iter().any(|(n, _): &(Cow<'a, [u8]>, &[u8])| *n == attr_name);
-                if attrs.len() >= SMALL_ATTRIBUTE_COUNT {
-                    names_seen = Some(attrs.iter().map(|(n, _)| n.clone()).chain([attr_name.clone()]).collect());
-                }
-                duplicate
-            };
-            if !duplicate {
-                attrs.push((attr_name, value));
             }
         }
     }
@@ -418,9 +501,6 @@ impl<'a> Tokenizer<'a> {
 fn dropped<'a>(lt: usize, end: usize) -> (Token<'a>, usize) {
     (Token::Text { span: lt..end, kind: TextKind::RawText }, end)
 }
-
-/// Attributes compared one by one before a set takes over.
-const SMALL_ATTRIBUTE_COUNT: usize = 16;
 
 fn is_tag_end(c: Option<&u8>) -> bool {
     c.is_some_and(|&c| is_space(c) || c == b'/' || c == b'>')
@@ -529,6 +609,21 @@ mod tests {
     }
 
     #[test]
+    fn the_names_filter_never_hides_an_attribute() {
+        let html = "<div HIDDEN Style='a' data-x=1 height=2 =odd>";
+        let Some(Token::StartTag(tag)) = Tokenizer::new(html.as_bytes()).next() else { panic!() };
+        assert_eq!(tag.attrs_of([b"hidden", b"style", b"href"]), [Some(&b""[..]), Some(&b"a"[..]), None]);
+        assert_eq!(tag.attr(b"data-x"), Some(&b"1"[..]));
+        assert_eq!(tag.attr(b"=odd"), Some(&b""[..]));
+        // A tag without the names is not read for them; one with them always is.
+        for name in [&b"src"[..], b"href", b"content", b"charset"] {
+            assert_eq!(tag.attr(name), None);
+        }
+        let attrs: Vec<_> = tag.attrs().map(|(n, _)| String::from_utf8_lossy(n).into_owned()).collect();
+        assert_eq!(attrs, ["HIDDEN", "Style", "data-x", "height", "=odd"]);
+    }
+
+    #[test]
     fn eof_in_tags_comments_and_script_escapes_as_in_a_browser() {
         // A tag cut off by the end of the input is dropped, and so is `</>`.
         assert_eq!(kinds("<p>x<a href=\"y>"), ["<p>", "Data:x", "RawText:<a href=\"y>"]);
@@ -555,7 +650,14 @@ mod tests {
         let tokens: Vec<_> = Tokenizer::new(html.as_bytes()).collect();
         assert_eq!(
             tokens[1],
-            Token::StartTag(Tag { name: Cow::Borrowed(b"b"), attrs: vec![], self_closing: false, span: 6..9 })
+            Token::StartTag(Tag {
+                name: Cow::Borrowed(b"b"),
+                self_closing: false,
+                span: 6..9,
+                input: html.as_bytes(),
+                attrs_start: 8,
+                names_filter: 0
+            })
         );
     }
 }

@@ -9,11 +9,10 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::state::AppState;
@@ -67,7 +66,7 @@ pub struct HttpMetrics {
 
 impl HttpMetrics {
     /// Counts one answered request (`method`: an index into [`METHODS`]).
-    fn observe(&self, route: &str, method: usize, status: u16, elapsed: Duration) {
+    pub fn observe(&self, route: &str, method: usize, status: u16, elapsed: Duration) {
         let routes = self.routes.read().expect("metrics lock");
         if let Some(route) = routes.get(route) {
             Self::count(route, method, status, elapsed);
@@ -135,20 +134,9 @@ fn label(value: &str) -> String {
 }
 
 /// The method's index in [`METHODS`].
-fn method_index(method: &axum::http::Method) -> usize {
+/// The index of a request method in the metrics' table (the last for any other method).
+pub fn method_index(method: &axum::http::Method) -> usize {
     METHODS.iter().position(|m| *m == method.as_str()).unwrap_or(METHODS.len() - 1)
-}
-
-/// Middleware: times every routed request and counts its answer.
-pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    // A clone of the router's own `Arc<str>`, not a copy of the path.
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let method = method_index(request.method());
-    let response = next.run(request).await;
-    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    state.http_metrics.observe(route, method, response.status().as_u16(), started.elapsed());
-    response
 }
 
 /// `GET /metrics`: for the bearer of `server.metrics_token` only.

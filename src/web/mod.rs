@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod badge;
 pub mod error;
+pub mod frame;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
@@ -13,14 +14,10 @@ pub mod templates;
 pub mod upload;
 pub mod view;
 
-use axum::extract::Request;
-use axum::http::header::{self, HeaderValue};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
-use self::error::{ApiError, ErrorPage, HttpError};
+use self::error::{ApiError, HttpError};
 use self::pages::{
     accounts, applications, badges, dashboard, home, office_units, outbox, password_reset, print, red_pages, register,
     self_check, session, sightings, site_requests, sites, tipoffs, verify,
@@ -115,76 +112,6 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(|| async { Json(openapi::document()) }))
         .nest("/api/v1", api)
         .fallback(|| async { HttpError::not_found() })
-        .layer(middleware::from_fn_with_state(state.clone(), error_layout))
-        .layer(middleware::from_fn(security_headers))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
+        .layer(frame::FrameLayer::new(state.clone()))
         .with_state(state)
-}
-
-/// Renders a page's error ([`ErrorPage`] on the response) inside the site's layout, with the
-/// signed-in user's navigation and a way back. The JSON API's errors carry no `ErrorPage` and
-/// pass unchanged, as does everything else.
-async fn error_layout(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    // Kept as they came (cheap clones); read only when there is an error page to render.
-    let headers = request.headers();
-    let (cookie, referer, host) = (
-        headers.get(header::COOKIE).cloned(),
-        headers.get(header::REFERER).cloned(),
-        headers.get(header::HOST).cloned(),
-    );
-    let response = next.run(request).await;
-    let Some(page) = response.extensions().get::<ErrorPage>().cloned() else {
-        return response;
-    };
-    let mut seen = axum::http::HeaderMap::new();
-    if let Some(cookie) = cookie {
-        seen.insert(header::COOKIE, cookie);
-    }
-    // A link back only to a page of this site.
-    let host = host.as_ref().and_then(|h| h.to_str().ok()).map(|h| h.split(':').next().unwrap_or(h).to_owned());
-    let back = referer
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|r| url::Url::parse(r).ok())
-        .filter(|r| r.host_str().is_some() && r.host_str() == host.as_deref())
-        .map(|r| r[url::Position::BeforePath..].to_owned());
-    let user = auth::session_user(&state, &seen).await.ok().flatten();
-    let status = response.status();
-    let data = serde_json::json!({
-        "title": ErrorPage::title(status), "message": page.message, "fields": page.fields, "back": back,
-    });
-    match pages::render(&state, user.as_ref(), "error.html", data) {
-        Ok(html) => {
-            let (mut parts, _) = response.into_parts();
-            parts.headers.remove(header::CONTENT_LENGTH);
-            Response::from_parts(parts, axum::body::Body::from(html.0))
-        }
-        Err(_) => response,
-    }
-}
-
-/// Headers on every response: no sniffing, no framing, a strict CSP, and no caching of pages
-/// that may carry personal data.
-async fn security_headers(request: Request, next: Next) -> Response {
-    let is_static = request.uri().path().starts_with("/static/");
-    let mut response = next.run(request).await.into_response();
-    let h = response.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    // A page with a policy of its own (the hosted red page) keeps it.
-    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
-        );
-    }
-    if !is_static && !h.contains_key(header::CACHE_CONTROL) {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    response
 }
