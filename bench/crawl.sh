@@ -25,7 +25,9 @@ serve_site "$site" "$run"
 port=$PORT url=$URL
 
 # Politeness off: no rate limit, 32 requests in flight, no page or depth cap below the site.
-export GOVBADGE_CRAWL__ALLOW_PRIVATE_ADDRESSES=true GOVBADGE_CRAWL__PER_HOST_RATE=1000000 \
+# The static check only, like the other tools (RENDER=when_needed adds the rendered check of
+# pages whose badge a script may write; bench/render.sh measures that check).
+export GOVBADGE_CRAWL__RENDER="${RENDER:-never}" GOVBADGE_CRAWL__ALLOW_PRIVATE_ADDRESSES=true GOVBADGE_CRAWL__PER_HOST_RATE=1000000 \
     GOVBADGE_CRAWL__PER_IP_RATE=1000000 GOVBADGE_CRAWL__PER_IP_CONCURRENCY=100000 \
     GOVBADGE_CRAWL__PER_HOST_CONCURRENCY=32 GOVBADGE_CRAWL__GLOBAL_CONCURRENCY=32 \
     GOVBADGE_CRAWL__MAX_PAGES_PER_SITE=1000000 GOVBADGE_CRAWL__MAX_DEPTH=100000 RUST_LOG=warn

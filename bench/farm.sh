@@ -27,12 +27,14 @@ curl -fs -H "Host: $first_host" "http://127.0.0.1:$port/index.html" | grep -q "$
     || { echo "nginx does not serve the host's own pages" >&2; exit 1; }
 
 resolve=$(awk -v p="$port" '{printf "%s\"%s\" = \"127.0.0.1:%s\"", (NR > 1 ? ", " : ""), $1, p}' "$run/hosts")
+# The static check only (RENDER=when_needed adds the rendered check; bench/render.sh measures it).
 export GOVBADGE_CRAWL__RESOLVE="{ $resolve }" GOVBADGE_CRAWL__ALLOW_PRIVATE_ADDRESSES=true \
+    GOVBADGE_CRAWL__RENDER="${RENDER:-never}" \
     GOVBADGE_CRAWL__PER_HOST_RATE=1000000 GOVBADGE_CRAWL__PER_HOST_CONCURRENCY="${PER_HOST:-4}" \
     GOVBADGE_CRAWL__PER_IP_RATE=1000000 GOVBADGE_CRAWL__PER_IP_CONCURRENCY=100000 \
     GOVBADGE_CRAWL__GLOBAL_CONCURRENCY="${GLOBAL:-64}" GOVBADGE_CRAWL__SWEEP_SITE_CONCURRENCY="${SITES_AT_ONCE:-16}" \
     GOVBADGE_CRAWL__MAX_PAGES_PER_SITE=100000 GOVBADGE_CRAWL__MAX_DEPTH=100000 \
-    GOVBADGE_BADGE__BASE_URL=https://bs.example.gov.cn GOVBADGE_NOTICES__ENABLED=false RUST_LOG=warn
+    GOVBADGE_BADGE__BASE_URL=https://bs.example.gov.cn GOVBADGE_NOTICES__ENABLED=false RUST_LOG="${RUST_LOG:-warn}"
 nginx_before=$(nginx_cpu)
 read -r kb secs user sys < <(measure "${BENCH_WRAP:-} '$GOVBADGE' --config '$ROOT/config.toml' sweep --database '$db' --out '$run/reports'")
 nginx_used=$(python3 -c "print(f'{$(nginx_cpu) - $nginx_before:.1f}')")
