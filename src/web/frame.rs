@@ -75,6 +75,7 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
+        let started = Instant::now();
         // A clone of the router's own `Arc<str>`, not a copy of the path.
         let route = request.extensions().get::<MatchedPath>().cloned();
         let method = method_index(request.method());
@@ -89,7 +90,7 @@ where
         FrameFuture {
             inner: self.inner.call(request),
             state: self.state.clone(),
-            started: Instant::now(),
+            started,
             route,
             method,
             is_static,
