@@ -349,7 +349,8 @@ pub struct CrawlConfig {
     pub reminder_check_days: Vec<u32>,
     /// Pages a scheduled check of a site looks at.
     pub scheduled_check_pages: usize,
-    /// How often the server looks for scheduled checks that are due.
+    /// How often the server looks for scheduled checks that are due; 0 turns the scheduled
+    /// rounds (checks and enforcement notices) off in this instance.
     pub schedule_poll_minutes: u64,
     /// When pages are also loaded in headless chromium and the badge judged as seen:
     /// `never`, `when_needed` (static verdict `missing` or `hidden` on a page with scripts) or

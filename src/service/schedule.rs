@@ -21,7 +21,11 @@ const ROUND_LEASE_MINUTES: i64 = 30;
 /// Runs until the task is aborted. Of several instances sharing the database, the one holding
 /// the round's lease runs each round; the others skip it.
 pub async fn run(ctx: Context) {
-    let every = Duration::from_secs(ctx.config.crawl.schedule_poll_minutes.max(1) * 60);
+    if ctx.config.crawl.schedule_poll_minutes == 0 {
+        tracing::info!("scheduled rounds are off in this instance (crawl.schedule_poll_minutes = 0)");
+        return;
+    }
+    let every = Duration::from_secs(ctx.config.crawl.schedule_poll_minutes * 60);
     loop {
         match hold_round_lease(&ctx).await {
             Ok(true) => {
