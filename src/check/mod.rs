@@ -491,13 +491,11 @@ struct Scan<'b> {
     page_base: Url,
     badge_base: &'b Url,
     base_seen: bool,
-    /// Open elements: name and whether it (or its own attributes) hides its content.
-    stack: Vec<(Cow<'b, [u8]>, bool)>,
-    /// The hash of each open element's name ([`name_hash`]), beside `stack`: an end tag looks
-    /// for its element among these words, and compares names only where they match.
-    stack_hashes: Vec<u64>,
+    /// Open elements: name, whether it (or its own attributes) hides its content, and its
+    /// name's hash ([`name_hash`]), compared before the name.
+    stack: Vec<(Cow<'b, [u8]>, bool, u64)>,
     /// How many open elements have each name hash, so a stray end tag (none of its name is
-    /// open) costs one look-up, not a scan of the stack.
+    /// open) costs one look-up, not a walk of the stack.
     open_counts: HashMap<u64, u32, BuildHasherDefault<HashedKey>>,
     /// How many open elements hide their content.
     hidden_open: usize,
@@ -524,7 +522,6 @@ impl<'b> Scan<'b> {
             badge_base,
             base_seen: false,
             stack: Vec::new(),
-            stack_hashes: Vec::new(),
             open_counts: HashMap::default(),
             hidden_open: 0,
             sightings: Vec::new(),
@@ -610,18 +607,10 @@ impl<'b> Scan<'b> {
         }
         // One pass over the attributes reads what any tag may need: whether it hides its
         // content, and the URL of a badge script, a badge link or a link to crawl.
-        let url_name: &[u8] = match name {
-            b"script" | b"frame" | b"iframe" => b"src",
-            b"a" | b"area" => b"href",
-            _ => b"",
-        };
-        let [hidden_attr, style, url_attr] = if tag.span.end - tag.span.start > name.len() + 2 {
-            tag.attrs_of([b"hidden", b"style", url_name])
-        } else {
-            [None; 3]
-        };
-        let url_attr = url_attr.filter(|_| !url_name.is_empty());
-        if !in_comment && self.links.is_some() && links::link_attribute(name).is_some() {
+        let link_name = links::link_attribute(name);
+        let url_name = link_name.or((name == b"script").then_some(&b"src"[..])).unwrap_or_default();
+        let [hidden_attr, style, url_attr] = tag.attrs_of([b"hidden", b"style", url_name]);
+        if !in_comment && self.links.is_some() && link_name.is_some() {
             if let Some(link) = url_attr.and_then(|raw| links::resolve(raw, &self.page_base, self.encoding)) {
                 self.links.get_or_insert_with(Vec::new).push(link);
             }
@@ -651,9 +640,8 @@ impl<'b> Scan<'b> {
         // Past the depth a browser builds (Blink's parser stops nesting at 512), elements are
         // not tracked: a page of endless nesting costs no more memory than that.
         if !is_void(name) && !in_comment && self.stack.len() < MAX_OPEN_ELEMENTS {
-            self.stack.push((tag.name.clone(), hidden_here));
             let hash = name_hash(name);
-            self.stack_hashes.push(hash);
+            self.stack.push((tag.name.clone(), hidden_here, hash));
             *self.open_counts.entry(hash).or_default() += 1;
             self.hidden_open += usize::from(hidden_here);
         }
@@ -675,29 +663,19 @@ impl<'b> Scan<'b> {
         if self.open_counts.get(&hash).is_none_or(|&n| n == 0) {
             return;
         }
-        let mut below = self.stack_hashes.len();
-        let open = loop {
-            match self.stack_hashes[..below].iter().rposition(|&h| h == hash) {
-                Some(i) if self.stack[i].0.as_ref() == name => break Some(i),
-                Some(i) => below = i,
-                None => break None,
-            }
-        };
-        if let Some(i) = open {
-            for closed in self.stack_hashes.drain(i..) {
+        if let Some(i) = self.stack.iter().rposition(|(open, _, h)| *h == hash && open.as_ref() == name) {
+            for (_, hidden, closed) in self.stack.drain(i..) {
+                self.hidden_open -= usize::from(hidden);
                 if let Some(n) = self.open_counts.get_mut(&closed) {
                     *n -= 1;
                 }
-            }
-            for (_, hidden) in self.stack.drain(i..) {
-                self.hidden_open -= usize::from(hidden);
             }
         }
     }
 
     /// Whether the innermost open element is a `<script>` (its text is script data).
     fn in_script(&self) -> bool {
-        self.stack.last().is_some_and(|(name, _)| name.as_ref() == b"script")
+        self.stack.last().is_some_and(|(name, _, _)| name.as_ref() == b"script")
     }
 
     /// A legacy badge script written by inline script text (`document.write(unescape(…))` of a

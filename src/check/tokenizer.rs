@@ -81,11 +81,6 @@ impl<'a> Tag<'a> {
         value
     }
 
-    /// Whether the tag has an attribute named `name` (lower case).
-    pub fn has_attr(&self, name: &[u8]) -> bool {
-        self.attr(name).is_some()
-    }
-
     /// The raw values of the first attributes named `names` (lower case), read in one pass,
     /// and only if the tag may have one of them.
     pub fn attrs_of<const N: usize>(&self, names: [&[u8]; N]) -> [Option<&'a [u8]>; N] {
@@ -604,7 +599,7 @@ mod tests {
         assert_eq!(tag.attr(b"href"), Some(&b"x"[..]));
         assert_eq!(tag.attr(b"title"), Some(&b"y z"[..]));
         assert_eq!(tag.attr(b"data"), Some(&b"w"[..]));
-        assert!(tag.has_attr(b"hidden"));
+        assert!(tag.attr(b"hidden").is_some());
         assert_eq!(tag.span, 0..html.len());
     }
 

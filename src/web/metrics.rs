@@ -133,8 +133,7 @@ fn label(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-/// The method's index in [`METHODS`].
-/// The index of a request method in the metrics' table (the last for any other method).
+/// The method's index in [`METHODS`] (the last, "other", for any method not listed).
 pub fn method_index(method: &axum::http::Method) -> usize {
     METHODS.iter().position(|m| *m == method.as_str()).unwrap_or(METHODS.len() - 1)
 }
