@@ -627,11 +627,14 @@ impl<'b> Scan<'b> {
         };
         if let Some(raw) = url_attr.filter(|raw| may_be_badge(raw)) {
             let want_script = name == b"script";
-            let found = self.page_base.join(self.attr_text(raw).trim()).ok().and_then(|url| {
-                let ours = badge_code_in(&url, self.badge_base, want_script);
-                let kind = if want_script { BadgeKind::Script } else { BadgeKind::Link };
-                ours.map(|code| (code, None, kind)).or_else(|| legacy_badge_in(&url, want_script))
-            });
+            let kind = if want_script { BadgeKind::Script } else { BadgeKind::Link };
+            let found = plain_badge_code(raw, &self.page_base, self.badge_base, want_script)
+                .map(|code| (code, None, kind))
+                .or_else(|| {
+                    let url = self.page_base.join(self.attr_text(raw).trim()).ok()?;
+                    let ours = badge_code_in(&url, self.badge_base, want_script);
+                    ours.map(|code| (code, None, kind)).or_else(|| legacy_badge_in(&url, want_script))
+                });
             if let Some((code, link_id, kind)) = found {
                 let hidden = hidden_here || self.hidden_open > 0;
                 self.sightings.push(Sighting { code, link_id, kind, offset, end, hidden, in_comment });
@@ -749,6 +752,37 @@ pub fn badge_code_in(url: &Url, base: &Url, script: bool) -> Option<String> {
     valid.then(|| code.to_ascii_uppercase())
 }
 
+/// The badge code of a badge URL written plainly (`https://`, `http://` or `//`, the badge
+/// service's host, its paths, then nothing, a query or a fragment), read from the raw attribute
+/// without building a URL: what [`badge_code_in`] would find for it. `None` says only that the
+/// URL is not that plain; the caller then parses it.
+fn plain_badge_code(raw: &[u8], page_base: &Url, base: &Url, script: bool) -> Option<String> {
+    if base.port().is_some() {
+        return None;
+    }
+    let after_scheme = strip_prefix_ignore_case(raw, b"https://")
+        .or_else(|| strip_prefix_ignore_case(raw, b"http://"))
+        .or_else(|| raw.strip_prefix(b"//").filter(|_| matches!(page_base.scheme(), "http" | "https")))?;
+    let path = strip_prefix_ignore_case(after_scheme, base.host_str()?.as_bytes())?
+        .strip_prefix(base.path().trim_end_matches('/').as_bytes())?;
+    let (code, tail) = if script {
+        let rest = path.strip_prefix(b"/badge/")?;
+        (rest.get(..13)?, rest[13..].strip_prefix(b".js")?)
+    } else {
+        let rest = path.strip_prefix(b"/verify/")?;
+        (rest.get(..13)?, rest[13..].strip_prefix(b"/").unwrap_or(&rest[13..]))
+    };
+    let ends = tail.first().is_none_or(|&c| c == b'?' || c == b'#');
+    let valid = code.iter().all(|&b| b.is_ascii_digit() || b == b'X' || b == b'x');
+    (ends && valid).then(|| String::from_utf8_lossy(code).to_ascii_uppercase())
+}
+
+/// `bytes` after `prefix` (ASCII, compared ignoring case), if it starts with it.
+fn strip_prefix_ignore_case<'a>(bytes: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    let head = bytes.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &bytes[prefix.len()..])
+}
+
 /// A legacy badge in `url`: the script `…conac.cn/js/…/CA<21 digits>.js`, or a static link to
 /// `…conac.cn/sitename?method=show&id=…` (its id: a legacy code, or an opaque verification id).
 fn legacy_badge_in(url: &Url, script: bool) -> Option<(String, Option<String>, BadgeKind)> {
@@ -802,44 +836,54 @@ const MAX_REFERENCE_LEN: usize = 10;
 
 /// Decodes the character references that matter in URLs and titles.
 pub fn decode_entities(text: &str) -> Cow<'_, str> {
-    if !text.contains('&') {
+    let bytes = text.as_bytes();
+    let Some(first) = memchr::memchr(b'&', bytes) else {
         return Cow::Borrowed(text);
-    }
+    };
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        let after = &rest[amp + 1..];
-        // A reference is short: look for its `;` only within the longest one decoded here
-        // (`#x10FFFF`), so a page of `&`s without `;` stays linear.
-        let end = after.as_bytes().iter().take(MAX_REFERENCE_LEN + 1).position(|&b| b == b';');
-        let decoded = end.and_then(|e| {
-            let name = &after[..e];
-            let c = match name {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "nbsp" => Some('\u{a0}'),
-                n if n.starts_with("#x") || n.starts_with("#X") => {
-                    u32::from_str_radix(&n[2..], 16).ok().and_then(char::from_u32)
-                }
-                n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
-                _ => None,
-            };
-            c.map(|c| (c, e))
-        });
-        if let Some((c, e)) = decoded {
+    // `text[..copied]` is in `out`; the text between references is copied in one piece.
+    let mut copied = 0;
+    let mut amp = first;
+    loop {
+        let mut from = amp + 1;
+        if let Some((c, len)) = reference_at(&text[amp + 1..]) {
+            out.push_str(&text[copied..amp]);
             out.push(c);
-            rest = &after[e + 1..];
-        } else {
-            out.push('&');
-            rest = after;
+            copied = amp + 1 + len;
+            from = copied;
+        }
+        match memchr::memchr(b'&', &bytes[from..]) {
+            Some(off) => amp = from + off,
+            None => break,
         }
     }
-    out.push_str(rest);
+    out.push_str(&text[copied..]);
     Cow::Owned(out)
+}
+
+/// The character of the reference that `after` (the text after a `&`) starts with, and the
+/// reference's length with its `;`.
+fn reference_at(after: &str) -> Option<(char, usize)> {
+    // A reference is short and holds no `&`: look for its `;` only within the longest one
+    // decoded here (`#x10FFFF`), and stop at the next `&`, so a page of `&`s stays linear.
+    let end = after.as_bytes().iter().take(MAX_REFERENCE_LEN + 1).position(|&b| b == b';' || b == b'&')?;
+    if after.as_bytes()[end] != b';' {
+        return None;
+    }
+    let c = match &after[..end] {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => '\u{a0}',
+        n if n.starts_with("#x") || n.starts_with("#X") => {
+            u32::from_str_radix(&n[2..], 16).ok().and_then(char::from_u32)?
+        }
+        n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32)?,
+        _ => return None,
+    };
+    Some((c, end + 1))
 }
 
 #[cfg(test)]

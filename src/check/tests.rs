@@ -243,3 +243,54 @@ fn case_blind_search_finds_words_anywhere_and_only_whole() {
     assert!(!has(b"", b"conac") && !has(b"conA", b"conac"));
     assert!(!has(b"v-e-r-i-f-y", b"verify"));
 }
+
+#[test]
+fn character_references_decoded_and_stray_ampersands_kept() {
+    assert_eq!(decode_entities("a&amp;b&lt;&#x4e2d;&#25991;&nbsp;"), "a&b<中文\u{a0}");
+    assert!(matches!(decode_entities("no references"), Cow::Borrowed(_)));
+    // Not references: unknown names, no `;` near enough, a `&` inside, out-of-range numbers.
+    assert_eq!(decode_entities("&copy; &amp &&amp; &#x110000; & ;"), "&copy; &amp && &#x110000; & ;");
+    assert_eq!(decode_entities("&&&&lt;&"), "&&&<&");
+    assert_eq!(decode_entities("&verylongname;&#000065;&#00000000065;"), "&verylongname;A&#00000000065;");
+}
+
+#[test]
+fn plain_badge_urls_read_as_the_url_parser_reads_them() {
+    let page = Url::parse("https://www.qingfeng.gov.cn/news/index.html").unwrap();
+    let parsed = |raw: &str, script: bool| {
+        let url = page.join(decode_entities(raw).trim()).ok()?;
+        badge_code_in(&url, &base(), script)
+    };
+    let plain = [
+        ("https://bs.example.gov.cn/verify/4109220000016", false),
+        ("HTTP://BS.Example.gov.cn/verify/410922000001x/", false),
+        ("//bs.example.gov.cn/verify/4109220000016?from=footer#top", false),
+        ("https://bs.example.gov.cn/badge/4109220000016.js", true),
+        ("https://bs.example.gov.cn/badge/4109220000016.js?v=2", true),
+    ];
+    for (raw, script) in plain {
+        let fast = plain_badge_code(raw.as_bytes(), &page, &base(), script);
+        assert!(fast.is_some(), "{raw}");
+        assert_eq!(fast, parsed(raw, script), "{raw}");
+    }
+    // Anything less plain is left to the URL parser, which may or may not find a code.
+    let not_plain = [
+        (" https://bs.example.gov.cn/verify/4109220000016", false),
+        ("https://bs.example.gov.cn:443/verify/4109220000016", false),
+        ("https://bs.example.gov.cn/verify/4109220000016 ", false),
+        ("https://bs.example.gov.cn/verify/41092200\t00016", false),
+        ("https://bs.example.gov.cn/verify/4109220000016/../4109230000012", false),
+        ("https://bs.example.gov.cn/verify/4109220000016&#47;", false),
+        ("https://evil@bs.example.gov.cn/verify/4109220000016", false),
+        ("https://bs.example.gov.cn.evil.cn/verify/4109220000016", false),
+        ("https:&#47;&#47;bs.example.gov.cn/verify/4109220000016", false),
+        ("https://bs.example.gov.cn/badge/4109220000016.jsx", true),
+        ("/verify/4109220000016", false),
+    ];
+    for (raw, script) in not_plain {
+        assert_eq!(plain_badge_code(raw.as_bytes(), &page, &base(), script), None, "{raw}");
+    }
+    // The parser still reads some of them as badges: the check does not lose them.
+    assert_eq!(parsed(" https://bs.example.gov.cn:443/verify/4109220000016 ", false).as_deref(), Some(CODE));
+    assert_eq!(parsed("https://bs.example.gov.cn/verify/41092200\t00016", false).as_deref(), Some(CODE));
+}
