@@ -4,7 +4,7 @@
 use url::Url;
 
 use crate::check::decode_entities;
-use crate::check::tokenizer::{Tag, Token, Tokenizer};
+use crate::check::tokenizer::{Kept, Tag, Token, Tokenizer};
 
 /// Absolute, canonical links of a page.
 pub fn extract(body: &[u8], page: &Url, encoding: &'static encoding_rs::Encoding) -> Vec<Url> {
@@ -16,7 +16,7 @@ pub fn extract(body: &[u8], page: &Url, encoding: &'static encoding_rs::Encoding
             continue;
         };
         if tag.name.as_ref() == b"base" && !base_seen {
-            if let Some(b) = tag.attr(b"href").and_then(|h| base.join(&text(h, encoding)).ok()) {
+            if let Some(b) = tag.kept(Kept::Href).and_then(|h| base.join(&text(h, encoding)).ok()) {
                 base = b;
                 base_seen = true;
             }
@@ -30,14 +30,14 @@ pub fn extract(body: &[u8], page: &Url, encoding: &'static encoding_rs::Encoding
 /// The canonical link a start tag makes (`<a href>`, `<area href>`, `<frame src>`,
 /// `<iframe src>`), resolved against `base`.
 pub fn link_of(tag: &Tag<'_>, base: &Url, encoding: &'static encoding_rs::Encoding) -> Option<Url> {
-    resolve(tag.attr(link_attribute(&tag.name)?)?, base, encoding)
+    resolve(tag.kept(link_attribute(&tag.name)?)?, base, encoding)
 }
 
 /// The attribute that holds the link of a tag named `name`, if it makes one.
-pub fn link_attribute(name: &[u8]) -> Option<&'static [u8]> {
+pub fn link_attribute(name: &[u8]) -> Option<Kept> {
     match name {
-        b"a" | b"area" => Some(b"href"),
-        b"frame" | b"iframe" => Some(b"src"),
+        b"a" | b"area" => Some(Kept::Href),
+        b"frame" | b"iframe" => Some(Kept::Src),
         _ => None,
     }
 }

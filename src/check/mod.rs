@@ -26,7 +26,7 @@ use serde::Serialize;
 use url::Url;
 
 use self::footer::Footer;
-use self::tokenizer::{Tag, TextKind, Token, Tokenizer};
+use self::tokenizer::{Kept, Tag, TextKind, Token, Tokenizer};
 
 /// The page check's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString)]
@@ -544,7 +544,7 @@ impl<'b> Scan<'b> {
     /// ends at its first `-->`).
     fn run(&mut self, bytes: &'b [u8], origin: usize, in_comment: bool) {
         let tokens = if in_comment { Tokenizer::comment_content(bytes) } else { Tokenizer::new(bytes) };
-        for token in tokens {
+        tokens.for_each(|token| {
             match token {
                 Token::StartTag(tag) => self.start_tag(&tag, origin, in_comment),
                 Token::EndTag { name, span } if !in_comment => self.end_tag(&name, span.start + origin),
@@ -573,7 +573,7 @@ impl<'b> Scan<'b> {
                 }
                 _ => {}
             }
-        }
+        });
     }
 
     fn start_tag(&mut self, tag: &Tag<'b>, origin: usize, in_comment: bool) {
@@ -585,7 +585,8 @@ impl<'b> Scan<'b> {
                 b"head" if self.head_start.is_none() => self.head_start = Some(offset),
                 b"body" if self.head_end.is_none() => self.head_end = Some(offset),
                 b"base" if !self.base_seen => {
-                    if let Some(href) = tag.attr(b"href").and_then(|h| self.page_base.join(&self.attr_text(h)).ok()) {
+                    if let Some(href) = tag.kept(Kept::Href).and_then(|h| self.page_base.join(&self.attr_text(h)).ok())
+                    {
                         self.page_base = href;
                         self.base_seen = true;
                     }
@@ -605,12 +606,12 @@ impl<'b> Scan<'b> {
                 self.head_end = Some(offset);
             }
         }
-        // One pass over the attributes reads what any tag may need: whether it hides its
-        // content, and the URL of a badge script, a badge link or a link to crawl.
-        let link_name = links::link_attribute(name);
-        let url_name = link_name.or((name == b"script").then_some(&b"src"[..])).unwrap_or_default();
-        let [hidden_attr, style, url_attr] = tag.attrs_of([b"hidden", b"style", url_name]);
-        if !in_comment && self.links.is_some() && link_name.is_some() {
+        // What any tag may need, kept by the tokenizer as it read the tag: whether it hides
+        // its content, and the URL of a badge script, a badge link or a link to crawl.
+        let link_attr = links::link_attribute(name);
+        let url_attr = link_attr.or((name == b"script").then_some(Kept::Src)).and_then(|attr| tag.kept(attr));
+        let (hidden_attr, style) = (tag.kept(Kept::Hidden), tag.kept(Kept::Style));
+        if !in_comment && self.links.is_some() && link_attr.is_some() {
             if let Some(link) = url_attr.and_then(|raw| links::resolve(raw, &self.page_base, self.encoding)) {
                 self.links.get_or_insert_with(Vec::new).push(link);
             }

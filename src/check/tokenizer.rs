@@ -56,8 +56,9 @@ pub enum TextKind {
     Rcdata,
 }
 
-/// A start tag. Its attributes are read when asked for (most tags are asked for none or for
-/// two), from the bytes after its name: nothing is allocated per tag.
+/// A start tag. The four attributes asked of nearly every tag ([`Kept`]) are kept while the
+/// tokenizer reads it; any other is read when asked for, from the bytes after its name.
+/// Nothing is allocated per tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag<'a> {
     /// Lower case; borrowed from the input unless it had upper-case letters.
@@ -69,38 +70,68 @@ pub struct Tag<'a> {
     /// The tokenizer's input, and where the attributes start in it (after the name).
     input: &'a [u8],
     attrs_start: usize,
-    /// A one-word filter of the attribute names (see [`name_bit`]): an asked-for name whose bit
-    /// is clear is not there, and the attributes need not be read.
-    names_filter: u64,
+    /// Where the values of the [`Kept`] attributes stand, by [`Kept`] (the first of each
+    /// name; [`ABSENT`] when the tag has none).
+    kept: [(usize, usize); Kept::ALL.len()],
 }
 
-impl<'a> Tag<'a> {
-    /// The raw value of the first attribute named `name` (lower case).
-    pub fn attr(&self, name: &[u8]) -> Option<&'a [u8]> {
-        let [value] = self.attrs_of([name]);
-        value
+/// The attributes the page check asks of nearly every tag (whether it hides its content, and
+/// the URL it links to or loads), kept by the tokenizer as it reads the tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// `hidden`.
+    Hidden,
+    /// `style`.
+    Style,
+    /// `href`.
+    Href,
+    /// `src`.
+    Src,
+}
+
+impl Kept {
+    /// All of them, in slot order.
+    const ALL: [Kept; 4] = [Kept::Hidden, Kept::Style, Kept::Href, Kept::Src];
+
+    /// The attribute's name.
+    pub fn name(self) -> &'static [u8] {
+        match self {
+            Kept::Hidden => b"hidden",
+            Kept::Style => b"style",
+            Kept::Href => b"href",
+            Kept::Src => b"src",
+        }
     }
 
-    /// The raw values of the first attributes named `names` (lower case), read in one pass,
-    /// and only if the tag may have one of them.
-    pub fn attrs_of<const N: usize>(&self, names: [&[u8]; N]) -> [Option<&'a [u8]>; N] {
-        let mut found = [None; N];
-        if names.iter().all(|name| self.names_filter & name_bit(name) == 0) {
-            return found;
+    /// The kept attribute named `name` (ignoring ASCII case), if it is one.
+    fn named(name: &[u8]) -> Option<Kept> {
+        let kept = match name.len() {
+            6 => Kept::Hidden,
+            5 => Kept::Style,
+            4 => Kept::Href,
+            3 => Kept::Src,
+            _ => return None,
+        };
+        name.eq_ignore_ascii_case(kept.name()).then_some(kept)
+    }
+}
+
+/// A [`Tag::kept`] slot with no value: the tag has no such attribute.
+const ABSENT: (usize, usize) = (usize::MAX, usize::MAX);
+
+impl<'a> Tag<'a> {
+    /// The raw value of a kept attribute, if the tag has it (the first, if repeated).
+    pub fn kept(&self, attr: Kept) -> Option<&'a [u8]> {
+        let (start, end) = self.kept[attr as usize];
+        (start != usize::MAX).then(|| &self.input[start..end])
+    }
+
+    /// The raw value of the first attribute named `name` (lower case).
+    pub fn attr(&self, name: &[u8]) -> Option<&'a [u8]> {
+        if let Some(kept) = Kept::named(name) {
+            return self.kept(kept);
         }
-        let mut missing = N;
-        for (attr, value) in self.attrs() {
-            for (slot, wanted) in found.iter_mut().zip(names) {
-                if slot.is_none() && attr.eq_ignore_ascii_case(wanted) {
-                    *slot = Some(value);
-                    missing -= 1;
-                }
-            }
-            if missing == 0 {
-                break;
-            }
-        }
-        found
+        self.attrs().find(|(attr, _)| attr.eq_ignore_ascii_case(name)).map(|(_, value)| value)
     }
 
     /// The attributes in order, names as written (compare them ignoring ASCII case) and raw
@@ -131,19 +162,6 @@ impl<'a> Iterator for Attributes<'a> {
                 None
             }
         }
-    }
-}
-
-/// The bit of an attribute name in a tag's filter of its names: from its length and its first
-/// and last bytes, ignoring ASCII case (names equal but for case have the same bit). The empty
-/// name, which no attribute has, has none.
-fn name_bit(name: &[u8]) -> u64 {
-    match (name.first(), name.last()) {
-        (Some(&first), Some(&last)) => {
-            let mix = name.len() * 7 + usize::from(first | 0x20) * 3 + usize::from(last | 0x20);
-            1 << (mix % 64)
-        }
-        _ => 0,
     }
 }
 
@@ -259,7 +277,8 @@ impl<'a> Tokenizer<'a> {
         self.end_name.extend_from_slice(&tag.name);
     }
 
-    fn data_token(&mut self) -> Option<Token<'a>> {
+    /// The text up to the next markup, then that markup, handed to `emit` in order.
+    fn data_tokens(&mut self, emit: &mut impl FnMut(Token<'a>)) {
         let start = self.pos;
         let input = self.input;
         let mut i = start;
@@ -267,15 +286,20 @@ impl<'a> Tokenizer<'a> {
             if let Some((token, end)) = self.markup_at(lt) {
                 self.pos = end;
                 if lt > start {
-                    self.pending = Some(token);
-                    return Some(Token::Text { span: start..lt, kind: TextKind::Data });
+                    emit(Token::Text { span: start..lt, kind: TextKind::Data });
                 }
-                return Some(token);
+                if let Token::StartTag(tag) = &token {
+                    self.enter_content_of(tag);
+                }
+                emit(token);
+                return;
             }
             i = lt + 1;
         }
         self.pos = input.len();
-        (start < input.len()).then_some(Token::Text { span: start..input.len(), kind: TextKind::Data })
+        if start < input.len() {
+            emit(Token::Text { span: start..input.len(), kind: TextKind::Data });
+        }
     }
 
     /// The markup token starting at the `<` at `lt`, if it starts one, and where it ends.
@@ -375,46 +399,51 @@ impl<'a> Tokenizer<'a> {
         }
         let name = lower(&input[name_start..i]);
         let attrs_start = i;
-        let mut names_filter = 0;
+        let mut kept = [ABSENT; Kept::ALL.len()];
         loop {
             match read_attribute(input, i) {
-                AttributeStep::Attribute { name, next, .. } => {
-                    names_filter |= name_bit(&input[name]);
+                AttributeStep::Attribute { name, value, next } => {
+                    if let Some(slot) = Kept::named(&input[name]).map(|attr| attr as usize) {
+                        if kept[slot] == ABSENT {
+                            kept[slot] = (value.start, value.end);
+                        }
+                    }
                     i = next;
                 }
                 AttributeStep::Close { gt, self_closing } => {
-                    let tag = Tag { name, self_closing, span: lt..gt + 1, input, attrs_start, names_filter };
+                    let tag = Tag { name, self_closing, span: lt..gt + 1, input, attrs_start, kept };
                     return (tag, gt + 1, true);
                 }
                 AttributeStep::Cut => {
-                    let tag =
-                        Tag { name, self_closing: false, span: lt..input.len(), input, attrs_start, names_filter };
+                    let span = lt..input.len();
+                    let tag = Tag { name, self_closing: false, span, input, attrs_start, kept };
                     return (tag, input.len(), false);
                 }
             }
         }
     }
 
-    /// Raw text or RCDATA up to the matching end tag (`</name` followed by space, `/` or `>`).
-    fn raw_token(&mut self) -> Option<Token<'a>> {
+    /// Raw text or RCDATA up to the matching end tag (`</name` followed by space, `/` or `>`),
+    /// then that end tag, handed to `emit` in order.
+    fn raw_tokens(&mut self, emit: &mut impl FnMut(Token<'a>)) {
         let start = self.pos;
         let input = self.input;
         let kind = if self.mode == Mode::Rcdata { TextKind::Rcdata } else { TextKind::RawText };
         let end_tag = if self.mode == Mode::ScriptData { self.script_end(start) } else { self.find_end_tag(start) };
         let Some(lt) = end_tag else {
             self.pos = input.len();
-            return (start < input.len()).then_some(Token::Text { span: start..input.len(), kind });
+            if start < input.len() {
+                emit(Token::Text { span: start..input.len(), kind });
+            }
+            return;
         };
         self.mode = Mode::Data;
         let (tag, end, _) = self.tag(lt, lt + 2);
         self.pos = end;
-        let end_token = Token::EndTag { name: tag.name, span: lt..end };
         if lt > start {
-            self.pending = Some(end_token);
-            Some(Token::Text { span: start..lt, kind })
-        } else {
-            Some(end_token)
+            emit(Token::Text { span: start..lt, kind });
         }
+        emit(Token::EndTag { name: tag.name, span: lt..end });
     }
 
     /// The next appropriate end tag at or after `from`.
@@ -518,32 +547,46 @@ fn find_byte(input: &[u8], from: usize, byte: u8) -> Option<usize> {
     memchr::memchr(byte, input.get(from..)?).map(|off| from + off)
 }
 
+impl<'a> Tokenizer<'a> {
+    /// Reads the next token, or the next two (text, then the markup that ended it), and hands
+    /// them to `emit` in order; at least one while input is left.
+    fn step(&mut self, emit: &mut impl FnMut(Token<'a>)) {
+        match self.mode {
+            Mode::Data => self.data_tokens(emit),
+            Mode::RawText | Mode::Rcdata | Mode::ScriptData => self.raw_tokens(emit),
+            Mode::Plaintext => {
+                let span = self.pos..self.input.len();
+                self.pos = self.input.len();
+                emit(Token::Text { span, kind: TextKind::RawText });
+            }
+        }
+    }
+}
+
 impl<'a> Iterator for Tokenizer<'a> {
     type Item = Token<'a>;
 
     fn next(&mut self) -> Option<Token<'a>> {
-        if let Some(t) = self.pending.take() {
-            if let Token::StartTag(tag) = &t {
-                self.enter_content_of(tag);
-            }
-            return Some(t);
+        if let Some(token) = self.pending.take() {
+            return Some(token);
         }
-        if self.pos >= self.input.len() {
-            return None;
+        let (mut first, mut second) = (None, None);
+        if self.pos < self.input.len() {
+            self.step(&mut |token| if first.is_none() { first = Some(token) } else { second = Some(token) });
         }
-        let token = match self.mode {
-            Mode::Data => self.data_token(),
-            Mode::RawText | Mode::Rcdata | Mode::ScriptData => self.raw_token(),
-            Mode::Plaintext => {
-                let span = self.pos..self.input.len();
-                self.pos = self.input.len();
-                Some(Token::Text { span, kind: TextKind::RawText })
-            }
-        };
-        if let Some(Token::StartTag(tag)) = &token {
-            self.enter_content_of(tag);
+        self.pending = second;
+        first
+    }
+
+    /// Hands each token to `f` as it is read: no token waits in `pending` (which the page check,
+    /// on every tag of every page, would pay a copy of a token for).
+    fn for_each<F: FnMut(Token<'a>)>(mut self, mut f: F) {
+        if let Some(token) = self.pending.take() {
+            f(token);
         }
-        token
+        while self.pos < self.input.len() {
+            self.step(&mut f);
+        }
     }
 }
 
@@ -604,18 +647,28 @@ mod tests {
     }
 
     #[test]
-    fn the_names_filter_never_hides_an_attribute() {
+    fn kept_attributes_read_as_the_others_are() {
         let html = "<div HIDDEN Style='a' data-x=1 height=2 =odd>";
         let Some(Token::StartTag(tag)) = Tokenizer::new(html.as_bytes()).next() else { panic!() };
-        assert_eq!(tag.attrs_of([b"hidden", b"style", b"href"]), [Some(&b""[..]), Some(&b"a"[..]), None]);
+        assert_eq!(tag.kept(Kept::Hidden), Some(&b""[..]));
+        assert_eq!(tag.kept(Kept::Style), Some(&b"a"[..]));
+        assert_eq!(tag.kept(Kept::Href), None);
         assert_eq!(tag.attr(b"data-x"), Some(&b"1"[..]));
         assert_eq!(tag.attr(b"=odd"), Some(&b""[..]));
-        // A tag without the names is not read for them; one with them always is.
         for name in [&b"src"[..], b"href", b"content", b"charset"] {
             assert_eq!(tag.attr(name), None);
         }
         let attrs: Vec<_> = tag.attrs().map(|(n, _)| String::from_utf8_lossy(n).into_owned()).collect();
         assert_eq!(attrs, ["HIDDEN", "Style", "data-x", "height", "=odd"]);
+        // The first of a name, in any case, as when the attributes are read.
+        let html = "<a STYLE=x Href='y' style=z hidden=1 HIDDEN=2 src>";
+        let Some(Token::StartTag(tag)) = Tokenizer::new(html.as_bytes()).next() else { panic!() };
+        for kept in Kept::ALL {
+            let read = tag.attrs().find(|(n, _)| n.eq_ignore_ascii_case(kept.name())).map(|(_, v)| v);
+            assert_eq!(tag.kept(kept), read, "{kept:?}");
+            assert_eq!(tag.attr(kept.name()), read, "{kept:?}");
+        }
+        assert_eq!(Kept::ALL.map(|kept| tag.kept(kept).map(<[u8]>::len)), [Some(1), Some(1), Some(1), Some(0)]);
     }
 
     #[test]
@@ -651,7 +704,7 @@ mod tests {
                 span: 6..9,
                 input: html.as_bytes(),
                 attrs_start: 8,
-                names_filter: 0
+                kept: [ABSENT; Kept::ALL.len()]
             })
         );
     }
