@@ -95,7 +95,7 @@ pub fn detect(bytes: &[u8], content_type: Option<&str>, tld: Option<&str>) -> De
         // migration) would decode to garbage; its bytes decide.
         if encoding != UTF_8
             && !bytes.is_ascii()
-            && std::str::from_utf8(bytes).is_ok()
+            && Encoding::utf8_valid_up_to(bytes) == bytes.len()
             && encoding.decode_without_bom_handling_and_without_replacement(bytes).is_none()
         {
             return Detected { encoding: UTF_8, source: Source::Utf8Fallback, declared: Some(encoding) };

@@ -37,8 +37,8 @@ static CONAC_URL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?:https?:)?//(?:[a-z]+\.)?conac\.cn/[^\s"'<>)\\]*"#).expect("valid pattern"));
 
 /// Finds the footer items: the filing numbers in the page's visible text (`text`, tags
-/// removed, so `京<span>ICP</span>备…` reads whole), the legacy badge anywhere in the decoded
-/// markup (`markup`, scripts included), the `SiteIDCode` meta value the tokenizer saw.
+/// removed, so `京<span>ICP</span>备…` reads whole), the legacy badge in the decoded markup
+/// around its names (`markup`, scripts included), the `SiteIDCode` meta value the tokenizer saw.
 pub fn find(text: &str, markup: &str, site_id_meta: Option<String>) -> Footer {
     let icp = ICP.captures(text).map(|c| {
         let mut s = format!("{}ICP备{}号", &c[1], &c[2]);

@@ -21,8 +21,8 @@ const LEGACY_MARKERS: [&[u8]; 2] = [b"conac.cn", b"_ideConac"];
 pub struct Markers {
     /// Where a footer keyword starts, in order.
     pub footer: Vec<usize>,
-    /// Whether the national badge's names occur anywhere in the page.
-    pub legacy: bool,
+    /// Where the national badge's names start, in order.
+    pub legacy: Vec<usize>,
 }
 
 /// Finds the footer keywords, encoded as the page is, and the national badge's names.
@@ -35,7 +35,7 @@ pub fn find(bytes: &[u8], encoding: &'static Encoding) -> Markers {
         if found.pattern().as_usize() < FOOTER_KEYWORDS.len() {
             markers.footer.push(found.start());
         } else {
-            markers.legacy = true;
+            markers.legacy.push(found.start());
         }
     }
     markers
@@ -73,10 +73,10 @@ mod tests {
             let bytes = encoding.encode(page).0;
             let found = find(&bytes, encoding);
             assert_eq!(found.footer.len(), 2, "{}", encoding.name());
-            assert!(found.legacy);
+            assert_eq!(&bytes[found.legacy[0]..found.legacy[0] + 8], b"conac.cn");
             assert_eq!(&bytes[found.footer[0]..found.footer[0] + 3], b"ICP");
         }
         let plain = find(b"<p>no footer here</p>", encoding_rs::UTF_8);
-        assert!(plain.footer.is_empty() && !plain.legacy);
+        assert!(plain.footer.is_empty() && plain.legacy.is_empty());
     }
 }

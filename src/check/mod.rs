@@ -420,8 +420,7 @@ fn check_page(input: &PageInput<'_>, collect_links: bool) -> (PageReport, Vec<Ur
         }
     }
     let markers = markers::find(&bytes, text_encoding);
-    // The legacy badge is found in the markup by ASCII names: decode the page only if present.
-    let markup = if markers.legacy { text_encoding.decode_without_bom_handling(&bytes).0 } else { Cow::Borrowed("") };
+    let markup = legacy_markup(&bytes, text_encoding, &markers.legacy);
     let visible = footer_text(&bytes, &scan.visible_text, text_encoding, &markers.footer);
     let footer = footer::find(&visible, &markup, scan.site_id_meta.take());
     let report = PageReport {
@@ -450,6 +449,35 @@ fn default_page_url(badge_base: &Url) -> Url {
 /// Bytes either side of a footer keyword whose visible text is searched for the footer items.
 const FOOTER_WINDOW: usize = 512;
 
+/// Bytes before a name of the national badge, and after it, searched for its URL: room for
+/// `https://` and a host name before `conac.cn`, and for any real path after it.
+const LEGACY_WINDOW: (usize, usize) = (128, 2048);
+
+/// The markup around the national badge's names found at `names` (its script host, its
+/// loader's id), decoded; separate windows are joined by a line break, which ends a URL.
+/// Empty when the page has none of them, which is most pages: the rest is never decoded.
+fn legacy_markup(bytes: &[u8], encoding: &'static Encoding, names: &[usize]) -> String {
+    let mut markup = String::new();
+    for window in windows(names, LEGACY_WINDOW, bytes.len()) {
+        markup.push_str(&encoding.decode_without_bom_handling(&bytes[window]).0);
+        markup.push('\n');
+    }
+    markup
+}
+
+/// The windows `(before, after)` bytes around each of `positions` (in order), within `len`,
+/// overlapping ones merged.
+fn windows(positions: &[usize], (before, after): (usize, usize), len: usize) -> Vec<std::ops::Range<usize>> {
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
+    for window in positions.iter().map(|&at| at.saturating_sub(before)..(at + after).min(len)) {
+        match merged.last_mut() {
+            Some(last) if window.start <= last.end => last.end = last.end.max(window.end),
+            _ => merged.push(window),
+        }
+    }
+    merged
+}
+
 /// The visible text around the footer keywords (`ICP`, `安备`/`安网备` of the public-security
 /// number, `标识码`) found at `keywords`, decoded: the filing numbers sit next to them, so the
 /// rest of the page's text need not be decoded. Separate windows are joined by a line break.
@@ -459,18 +487,8 @@ fn footer_text(
     encoding: &'static Encoding,
     keywords: &[usize],
 ) -> String {
-    let mut windows: Vec<std::ops::Range<usize>> =
-        keywords.iter().map(|&at| at.saturating_sub(FOOTER_WINDOW)..(at + FOOTER_WINDOW).min(bytes.len())).collect();
-    windows.sort_by_key(|w| w.start);
-    let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
-    for w in windows {
-        match merged.last_mut() {
-            Some(last) if w.start <= last.end => last.end = last.end.max(w.end),
-            _ => merged.push(w),
-        }
-    }
     let mut text = String::new();
-    for window in &merged {
+    for window in &windows(keywords, (FOOTER_WINDOW, FOOTER_WINDOW), bytes.len()) {
         let first = visible.partition_point(|r| r.end <= window.start);
         for range in visible[first..].iter().take_while(|r| r.start < window.end) {
             let part = range.start.max(window.start)..range.end.min(window.end);

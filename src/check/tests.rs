@@ -294,3 +294,29 @@ fn plain_badge_urls_read_as_the_url_parser_reads_them() {
     assert_eq!(parsed(" https://bs.example.gov.cn:443/verify/4109220000016 ", false).as_deref(), Some(CODE));
     assert_eq!(parsed("https://bs.example.gov.cn/verify/41092200\t00016", false).as_deref(), Some(CODE));
 }
+
+#[test]
+fn the_legacy_badge_read_around_its_names_equals_a_search_of_the_whole_markup() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/real-pages");
+    let mut pages: Vec<Vec<u8>> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "html"))
+        .map(|path| std::fs::read(path).unwrap())
+        .collect();
+    let script = "<script src=\"https://dcs.conac.cn/js/17/000/0000/60412140/CA170000000604121400001.js\"></script>";
+    let filler = "<p>正文</p>".repeat(2000);
+    pages.push(page("", &format!("<p>见conac.cn说明</p>{filler}{script}"), "").into_bytes());
+    pages.push(page("", &format!("{filler}<span id=\"_ideConac\"></span>"), "").into_bytes());
+    let static_copy = page("", &format!("{filler}<a href='//bszs.conac.cn/sitename?method=show&amp;id=1'>"), "");
+    pages.push(encoding_rs::GBK.encode(&static_copy.replace("charset=\"utf-8\"", "charset=\"gbk\"")).0.into_owned());
+    let mut found = 0;
+    for bytes in &pages {
+        let report = run_bytes(bytes, None);
+        let encoding = Encoding::for_label(report.encoding.as_bytes()).unwrap();
+        let whole = footer::find("", &encoding.decode_without_bom_handling(bytes).0, None).legacy_badge;
+        assert_eq!(report.footer.legacy_badge, whole);
+        found += usize::from(whole.is_some());
+    }
+    assert!(found >= 10, "{found}");
+}
