@@ -476,7 +476,14 @@ impl<'a> Tokenizer<'a> {
         let mut i = from;
         let mut escaped = false;
         let mut double = false;
-        while let Some(off) = memchr::memchr2(b'<', b'-', &input[i..]) {
+        loop {
+            // Dashes matter only inside an escape (where `-->` ends it); scripts are full of them.
+            let next = if escaped || double {
+                memchr::memchr2(b'<', b'-', &input[i..])
+            } else {
+                memchr::memchr(b'<', &input[i..])
+            };
+            let Some(off) = next else { break };
             let p = i + off;
             if input[p] == b'-' {
                 if (escaped || double) && input[p..].starts_with(b"-->") {
