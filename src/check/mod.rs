@@ -596,26 +596,13 @@ impl<'b> Scan<'b> {
 
     fn start_tag(&mut self, tag: &Tag<'b>, origin: usize, in_comment: bool) {
         let offset = tag.span.start + origin;
-        let end = tag.span.end + origin;
         let name: &[u8] = &tag.name;
         if !in_comment {
             match name {
                 b"head" if self.head_start.is_none() => self.head_start = Some(offset),
                 b"body" if self.head_end.is_none() => self.head_end = Some(offset),
-                b"base" if !self.base_seen => {
-                    if let Some(href) = tag.kept(Kept::Href).and_then(|h| self.page_base.join(&self.attr_text(h)).ok())
-                    {
-                        self.page_base = href;
-                        self.base_seen = true;
-                    }
-                }
-                b"meta" => {
-                    let is_site_id = tag.attr(b"name").is_some_and(|n| n.eq_ignore_ascii_case(b"SiteIDCode"));
-                    if is_site_id && self.site_id_meta.is_none() {
-                        self.site_id_meta =
-                            tag.attr(b"content").map(|c| self.attr_text(c).trim().to_owned()).filter(|c| !c.is_empty());
-                    }
-                }
+                b"base" if !self.base_seen => self.base(tag),
+                b"meta" if self.site_id_meta.is_none() => self.meta(tag),
                 b"title" => self.in_title = true,
                 b"script" => self.has_scripts = true,
                 _ => {}
@@ -628,14 +615,13 @@ impl<'b> Scan<'b> {
         // its content, and the URL of a badge script, a badge link or a link to crawl.
         let link_attr = links::link_attribute(name);
         let url_attr = link_attr.or((name == b"script").then_some(Kept::Src)).and_then(|attr| tag.kept(attr));
-        let (hidden_attr, style) = (tag.kept(Kept::Hidden), tag.kept(Kept::Style));
         if !in_comment && self.links.is_some() && link_attr.is_some() {
-            if let Some(link) = url_attr.and_then(|raw| links::resolve(raw, &self.page_base, self.encoding)) {
-                self.links.get_or_insert_with(Vec::new).push(link);
+            if let Some(raw) = url_attr {
+                self.link(raw);
             }
         }
-        let hidden_here = hidden_attr.is_some() || style.is_some_and(|style| hides(style, self));
-        let url_attr = url_attr.filter(|_| matches!(name, b"script" | b"a"));
+        let hidden_here =
+            tag.kept(Kept::Hidden).is_some() || tag.kept(Kept::Style).is_some_and(|style| hides(style, self));
         // Only a URL that can name the badge service's paths is resolved (the words may hide
         // behind character references, hence `&`).
         let may_be_badge = |raw: &[u8]| {
@@ -644,20 +630,9 @@ impl<'b> Scan<'b> {
                 || contains_ignore_case(raw, b"badge")
                 || contains_ignore_case(raw, b"conac")
         };
-        if let Some(raw) = url_attr.filter(|raw| may_be_badge(raw)) {
-            let want_script = name == b"script";
-            let kind = if want_script { BadgeKind::Script } else { BadgeKind::Link };
-            let found = plain_badge_code(raw, &self.page_base, self.badge_base, want_script)
-                .map(|code| (code, None, kind))
-                .or_else(|| {
-                    let url = self.page_base.join(self.attr_text(raw).trim()).ok()?;
-                    let ours = badge_code_in(&url, self.badge_base, want_script);
-                    ours.map(|code| (code, None, kind)).or_else(|| legacy_badge_in(&url, want_script))
-                });
-            if let Some((code, link_id, kind)) = found {
-                let hidden = hidden_here || self.hidden_open > 0;
-                self.sightings.push(Sighting { code, link_id, kind, offset, end, hidden, in_comment });
-            }
+        if let Some(raw) = url_attr.filter(|raw| matches!(name, b"script" | b"a") && may_be_badge(raw)) {
+            let hidden = hidden_here || self.hidden_open > 0;
+            self.badge_url(raw, name == b"script", offset..tag.span.end + origin, hidden, in_comment);
         }
         // Past the depth a browser builds (Blink's parser stops nesting at 512), elements are
         // not tracked: a page of endless nesting costs no more memory than that.
@@ -666,6 +641,53 @@ impl<'b> Scan<'b> {
             self.stack.push((tag.name.clone(), hidden_here, hash));
             *self.open_counts.entry(hash).or_default() += 1;
             self.hidden_open += usize::from(hidden_here);
+        }
+    }
+
+    // The rarer steps of a start tag are functions of their own (not inlined), which keeps the
+    // step every tag takes short.
+
+    /// The first `<base href>`: relative URLs resolve against it from here on.
+    #[inline(never)]
+    fn base(&mut self, tag: &Tag<'b>) {
+        if let Some(href) = tag.kept(Kept::Href).and_then(|h| self.page_base.join(&self.attr_text(h)).ok()) {
+            self.page_base = href;
+            self.base_seen = true;
+        }
+    }
+
+    /// A `<meta name="SiteIDCode" content="…">`: the identifier the page declares.
+    #[inline(never)]
+    fn meta(&mut self, tag: &Tag<'b>) {
+        if tag.attr(b"name").is_some_and(|n| n.eq_ignore_ascii_case(b"SiteIDCode")) {
+            self.site_id_meta =
+                tag.attr(b"content").map(|c| self.attr_text(c).trim().to_owned()).filter(|c| !c.is_empty());
+        }
+    }
+
+    /// A link to crawl, when links are asked for.
+    #[inline(never)]
+    fn link(&mut self, raw: &[u8]) {
+        if let Some(link) = links::resolve(raw, &self.page_base, self.encoding) {
+            self.links.get_or_insert_with(Vec::new).push(link);
+        }
+    }
+
+    /// A URL that may be a badge (of a `<script src>` or an `<a href>` spanning `span`): a
+    /// sighting if it is one, of this service or the national one.
+    #[inline(never)]
+    fn badge_url(&mut self, raw: &[u8], script: bool, span: std::ops::Range<usize>, hidden: bool, in_comment: bool) {
+        let kind = if script { BadgeKind::Script } else { BadgeKind::Link };
+        let found = plain_badge_code(raw, &self.page_base, self.badge_base, script)
+            .map(|code| (code, None, kind))
+            .or_else(|| {
+                let url = self.page_base.join(self.attr_text(raw).trim()).ok()?;
+                let ours = badge_code_in(&url, self.badge_base, script);
+                ours.map(|code| (code, None, kind)).or_else(|| legacy_badge_in(&url, script))
+            });
+        if let Some((code, link_id, kind)) = found {
+            let (offset, end) = (span.start, span.end);
+            self.sightings.push(Sighting { code, link_id, kind, offset, end, hidden, in_comment });
         }
     }
 
@@ -743,9 +765,13 @@ fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
 /// Whether an inline style hides the element (`display:none`, `visibility:hidden`).
 fn hides(style: &[u8], scan: &Scan<'_>) -> bool {
     // Both hiding declarations end in `none` or `hidden`; references may spell them.
-    if !style.contains(&b'&') && !contains_ignore_case(style, b"none") && !contains_ignore_case(style, b"hidden") {
-        return false;
-    }
+    (style.contains(&b'&') || contains_ignore_case(style, b"none") || contains_ignore_case(style, b"hidden"))
+        && declares_hidden(style, scan)
+}
+
+/// Whether an inline style that may hide the element does: its declarations read.
+#[inline(never)]
+fn declares_hidden(style: &[u8], scan: &Scan<'_>) -> bool {
     let style: String = scan.attr_text(style).to_ascii_lowercase().chars().filter(|c| !c.is_whitespace()).collect();
     style.split(';').any(|decl| decl.starts_with("display:none") || decl.starts_with("visibility:hidden"))
 }
