@@ -622,15 +622,7 @@ impl<'b> Scan<'b> {
         }
         let hidden_here =
             tag.kept(Kept::Hidden).is_some() || tag.kept(Kept::Style).is_some_and(|style| hides(style, self));
-        // Only a URL that can name the badge service's paths is resolved (the words may hide
-        // behind character references, hence `&`).
-        let may_be_badge = |raw: &[u8]| {
-            raw.contains(&b'&')
-                || contains_ignore_case(raw, b"verify")
-                || contains_ignore_case(raw, b"badge")
-                || contains_ignore_case(raw, b"conac")
-        };
-        if let Some(raw) = url_attr.filter(|raw| matches!(name, b"script" | b"a") && may_be_badge(raw)) {
+        if let Some(raw) = url_attr.filter(|raw| matches!(name, b"script" | b"a") && may_name_a_badge(raw)) {
             let hidden = hidden_here || self.hidden_open > 0;
             self.badge_url(raw, name == b"script", offset..tag.span.end + origin, hidden, in_comment);
         }
@@ -742,6 +734,21 @@ impl<'b> Scan<'b> {
     fn attr_text(&self, raw: &[u8]) -> String {
         decode_entities(&self.encoding.decode_without_bom_handling(raw).0).into_owned()
     }
+}
+
+/// Whether a URL may name a badge, of this service (`/verify/`, `/badge/`) or the national one
+/// (`conac`), so that it is worth resolving: one of those words in it, ignoring ASCII case, or
+/// a `&` (the words may hide behind character references). One pass over the URL, which looks
+/// closer only at the bytes those words start with.
+fn may_name_a_badge(raw: &[u8]) -> bool {
+    const WORDS: [&[u8]; 3] = [b"verify", b"badge", b"conac"];
+    raw.iter().enumerate().any(|(at, &b)| match b | 0x20 {
+        b'&' => true,
+        b'v' | b'b' | b'c' => WORDS.iter().any(|word| {
+            word[0] == b | 0x20 && raw.get(at..at + word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word))
+        }),
+        _ => false,
+    })
 }
 
 /// Whether `needle` (lower case ASCII) occurs in `hay`, ignoring ASCII case.
