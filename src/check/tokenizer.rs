@@ -123,7 +123,7 @@ impl<'a> Tag<'a> {
     /// The raw value of a kept attribute, if the tag has it (the first, if repeated).
     pub fn kept(&self, attr: Kept) -> Option<&'a [u8]> {
         let (start, end) = self.kept[attr as usize];
-        (start != usize::MAX).then(|| &self.input[start..end])
+        ((start, end) != ABSENT).then(|| &self.input[start..end])
     }
 
     /// The raw value of the first attribute named `name` (lower case).
@@ -237,13 +237,15 @@ enum Mode {
     Plaintext,
 }
 
-/// The tokens of a page's bytes, in order.
+/// The tokens of a page's bytes, in order: one at a time (`next`), or each handed over as it
+/// is read (`for_each`, the faster way through a whole page).
 pub struct Tokenizer<'a> {
     input: &'a [u8],
     pos: usize,
     mode: Mode,
     /// The element whose end tag ends the current raw text or RCDATA.
     end_name: Vec<u8>,
+    /// The second of two tokens read in one step, for `next` to return on its next call.
     pending: Option<Token<'a>>,
     /// Reading the content of a comment: `<!--` opens nothing there.
     in_comment_content: bool,
@@ -275,6 +277,20 @@ impl<'a> Tokenizer<'a> {
         };
         self.end_name.clear();
         self.end_name.extend_from_slice(&tag.name);
+    }
+
+    /// Reads the next token, or the next two (text, then the markup that ended it), and hands
+    /// them to `emit` in order; at least one while input is left.
+    fn step(&mut self, emit: &mut impl FnMut(Token<'a>)) {
+        match self.mode {
+            Mode::Data => self.data_tokens(emit),
+            Mode::RawText | Mode::Rcdata | Mode::ScriptData => self.raw_tokens(emit),
+            Mode::Plaintext => {
+                let span = self.pos..self.input.len();
+                self.pos = self.input.len();
+                emit(Token::Text { span, kind: TextKind::RawText });
+            }
+        }
     }
 
     /// The text up to the next markup, then that markup, handed to `emit` in order.
@@ -552,22 +568,6 @@ fn lower(name: &[u8]) -> Cow<'_, [u8]> {
 
 fn find_byte(input: &[u8], from: usize, byte: u8) -> Option<usize> {
     memchr::memchr(byte, input.get(from..)?).map(|off| from + off)
-}
-
-impl<'a> Tokenizer<'a> {
-    /// Reads the next token, or the next two (text, then the markup that ended it), and hands
-    /// them to `emit` in order; at least one while input is left.
-    fn step(&mut self, emit: &mut impl FnMut(Token<'a>)) {
-        match self.mode {
-            Mode::Data => self.data_tokens(emit),
-            Mode::RawText | Mode::Rcdata | Mode::ScriptData => self.raw_tokens(emit),
-            Mode::Plaintext => {
-                let span = self.pos..self.input.len();
-                self.pos = self.input.len();
-                emit(Token::Text { span, kind: TextKind::RawText });
-            }
-        }
-    }
 }
 
 impl<'a> Iterator for Tokenizer<'a> {
