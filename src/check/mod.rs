@@ -792,16 +792,21 @@ pub fn badge_code_in(url: &Url, base: &Url, script: bool) -> Option<String> {
     if base.port().is_some() && url.port_or_known_default() != base.port_or_known_default() {
         return None;
     }
-    let prefix = base.path().trim_end_matches('/');
-    let rest = url.path().strip_prefix(prefix)?;
+    badge_code_in_path(url.path().as_bytes(), base, script)
+}
+
+/// The badge code in a URL's path (without query or fragment) on the badge service:
+/// `<base path>/badge/C.js` (scripts) or `<base path>/verify/C` (links, a trailing `/` allowed).
+fn badge_code_in_path(path: &[u8], base: &Url, script: bool) -> Option<String> {
+    let rest = path.strip_prefix(base.path().trim_end_matches('/').as_bytes())?;
     let code = if script {
-        rest.strip_prefix("/badge/")?.strip_suffix(".js")?
+        rest.strip_prefix(b"/badge/")?.strip_suffix(b".js")?
     } else {
-        let c = rest.strip_prefix("/verify/")?;
-        c.strip_suffix('/').unwrap_or(c)
+        let c = rest.strip_prefix(b"/verify/")?;
+        c.strip_suffix(b"/").unwrap_or(c)
     };
-    let valid = code.len() == 13 && code.bytes().all(|b| b.is_ascii_digit() || b == b'X' || b == b'x');
-    valid.then(|| code.to_ascii_uppercase())
+    let valid = code.len() == 13 && code.iter().all(|&b| b.is_ascii_digit() || b == b'X' || b == b'x');
+    valid.then(|| String::from_utf8_lossy(code).to_ascii_uppercase())
 }
 
 /// The badge code of a badge URL written plainly (`https://`, `http://` or `//`, the badge
@@ -815,18 +820,11 @@ fn plain_badge_code(raw: &[u8], page_base: &Url, base: &Url, script: bool) -> Op
     let after_scheme = strip_prefix_ignore_case(raw, b"https://")
         .or_else(|| strip_prefix_ignore_case(raw, b"http://"))
         .or_else(|| raw.strip_prefix(b"//").filter(|_| matches!(page_base.scheme(), "http" | "https")))?;
-    let path = strip_prefix_ignore_case(after_scheme, base.host_str()?.as_bytes())?
-        .strip_prefix(base.path().trim_end_matches('/').as_bytes())?;
-    let (code, tail) = if script {
-        let rest = path.strip_prefix(b"/badge/")?;
-        (rest.get(..13)?, rest[13..].strip_prefix(b".js")?)
-    } else {
-        let rest = path.strip_prefix(b"/verify/")?;
-        (rest.get(..13)?, rest[13..].strip_prefix(b"/").unwrap_or(&rest[13..]))
-    };
-    let ends = tail.first().is_none_or(|&c| c == b'?' || c == b'#');
-    let valid = code.iter().all(|&b| b.is_ascii_digit() || b == b'X' || b == b'x');
-    (ends && valid).then(|| String::from_utf8_lossy(code).to_ascii_uppercase())
+    let after_host = strip_prefix_ignore_case(after_scheme, base.host_str()?.as_bytes())?;
+    // The path runs to the query or the fragment; the code's strict shape leaves no room in it
+    // for what the URL parser would rewrite (dot segments, escapes, white space).
+    let path_end = after_host.iter().position(|&c| c == b'?' || c == b'#').unwrap_or(after_host.len());
+    badge_code_in_path(&after_host[..path_end], base, script)
 }
 
 /// `bytes` after `prefix` (ASCII, compared ignoring case), if it starts with it.
