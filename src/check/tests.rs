@@ -245,6 +245,30 @@ fn case_blind_search_finds_words_anywhere_and_only_whole() {
 }
 
 #[test]
+fn the_badge_word_filter_reads_eight_bytes_at_a_time_as_one_would_byte_by_byte() {
+    let byte_by_byte = |raw: &[u8]| {
+        raw.contains(&b'&') || [&b"verify"[..], b"badge", b"conac"].iter().any(|word| contains_ignore_case(raw, word))
+    };
+    // Each word (and `&`) in either case at every place of a URL, across the eight-byte
+    // steps and in the tail after them; words cut short; bytes that fold onto the letters.
+    let mut urls: Vec<Vec<u8>> = Vec::new();
+    for word in [&b"verify"[..], b"VeRiFy", b"badge", b"BADGE", b"conac", b"Conac", b"&", b"verif", b"badg", b"cona"] {
+        for at in 0..20 {
+            let mut url = b"https://www.example.gov.cn/".to_vec();
+            url.truncate(at);
+            url.extend_from_slice(word);
+            url.extend_from_slice(&b"/x/index.html"[..(at % 7)]);
+            urls.push(url);
+        }
+    }
+    urls.extend([&b""[..], b"\x16erify", b"\x02adge\x06", b"vbc", b"/cCbBvV/"].map(<[u8]>::to_vec));
+    for url in &urls {
+        assert_eq!(may_name_a_badge(url), byte_by_byte(url), "{}", String::from_utf8_lossy(url));
+    }
+    assert!(urls.iter().any(|url| may_name_a_badge(url)) && urls.iter().any(|url| !may_name_a_badge(url)));
+}
+
+#[test]
 fn character_references_decoded_and_stray_ampersands_kept() {
     assert_eq!(decode_entities("a&amp;b&lt;&#x4e2d;&#25991;&nbsp;"), "a&b<中文\u{a0}");
     assert!(matches!(decode_entities("no references"), Cow::Borrowed(_)));

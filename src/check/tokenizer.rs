@@ -12,6 +12,8 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+use super::swar;
+
 /// One token and where it stands in the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Token<'a> {
@@ -71,8 +73,8 @@ pub struct Tag<'a> {
     input: &'a [u8],
     attrs_start: usize,
     /// Where the values of the [`Kept`] attributes stand, by [`Kept`] (the first of each
-    /// name; [`ABSENT`] when the tag has none).
-    kept: [(usize, usize); Kept::ALL.len()],
+    /// name; [`ABSENT`] when the tag has none, [`FAR`] beyond 4 GiB into the input).
+    kept: [Slot; Kept::ALL.len()],
 }
 
 /// The attributes the page check asks of nearly every tag (whether it hides its content, and
@@ -94,7 +96,7 @@ impl Kept {
     const ALL: [Kept; 4] = [Kept::Hidden, Kept::Style, Kept::Href, Kept::Src];
 
     /// The attribute's name.
-    pub fn name(self) -> &'static [u8] {
+    pub const fn name(self) -> &'static [u8] {
         match self {
             Kept::Hidden => b"hidden",
             Kept::Style => b"style",
@@ -105,25 +107,66 @@ impl Kept {
 
     /// The kept attribute named `name` (ignoring ASCII case), if it is one.
     fn named(name: &[u8]) -> Option<Kept> {
-        let kept = match name.len() {
-            6 => Kept::Hidden,
-            5 => Kept::Style,
-            4 => Kept::Href,
-            3 => Kept::Src,
-            _ => return None,
-        };
+        let kept = Self::of_length(name.len())?;
         name.eq_ignore_ascii_case(kept.name()).then_some(kept)
+    }
+
+    /// The kept attribute whose name stands at `name` in `input` (ignoring ASCII case), if it
+    /// is one: as [`Kept::named`], compared as one word where the input allows (the tokenizer
+    /// asks this of every attribute it reads).
+    fn named_at(input: &[u8], name: Range<usize>) -> Option<Kept> {
+        const PACKED: [u64; Kept::ALL.len()] = {
+            let mut packed = [0; Kept::ALL.len()];
+            let mut slot = 0;
+            while slot < packed.len() {
+                packed[slot] = swar::pack(Kept::ALL[slot].name());
+                slot += 1;
+            }
+            packed
+        };
+        let kept = Self::of_length(name.len())?;
+        let equal = match swar::word_at(input, name.start) {
+            Some(word) => swar::prefix(swar::folded(word), name.len()) == PACKED[kept as usize],
+            None => input[name].eq_ignore_ascii_case(kept.name()),
+        };
+        equal.then_some(kept)
+    }
+
+    /// The only kept attribute a name of `len` bytes may be (from a table, not a jump).
+    fn of_length(len: usize) -> Option<Kept> {
+        [Kept::Src, Kept::Href, Kept::Style, Kept::Hidden].get(len.wrapping_sub(3)).copied()
+    }
+
+    /// The slot that keeps a value standing at `value` in the input.
+    fn slot(value: &Range<usize>) -> Slot {
+        match (u32::try_from(value.start), u32::try_from(value.end)) {
+            (Ok(start), Ok(end)) if end < u32::MAX => (start, end),
+            _ => FAR,
+        }
     }
 }
 
+/// Where a kept attribute's value stands in the input: its start and end, in 32 bits. It keeps
+/// a tag small enough to be handed on in a few moves rather than a call to copy it (the check
+/// does that for every tag of every page).
+type Slot = (u32, u32);
+
 /// A [`Tag::kept`] slot with no value: the tag has no such attribute.
-const ABSENT: (usize, usize) = (usize::MAX, usize::MAX);
+const ABSENT: Slot = (u32::MAX, u32::MAX);
+
+/// A [`Tag::kept`] slot whose value stands beyond what 32 bits hold (4 GiB into the input): it
+/// is read from the tag's bytes when asked for.
+const FAR: Slot = (u32::MAX, 0);
 
 impl<'a> Tag<'a> {
     /// The raw value of a kept attribute, if the tag has it (the first, if repeated).
+    #[inline]
     pub fn kept(&self, attr: Kept) -> Option<&'a [u8]> {
-        let (start, end) = self.kept[attr as usize];
-        ((start, end) != ABSENT).then(|| &self.input[start..end])
+        match self.kept[attr as usize] {
+            ABSENT => None,
+            FAR => self.attrs().find(|(name, _)| name.eq_ignore_ascii_case(attr.name())).map(|(_, value)| value),
+            (start, end) => Some(&self.input[start as usize..end as usize]),
+        }
     }
 
     /// The raw value of the first attribute named `name` (lower case).
@@ -176,7 +219,9 @@ enum AttributeStep {
 }
 
 /// Reads the next attribute, or the end of the tag, at `i` (after the tag's name or the
-/// previous attribute), as the WHATWG tokenizer's attribute states do.
+/// previous attribute), as the WHATWG tokenizer's attribute states do. Inlined: its result
+/// stays in registers instead of a round trip through memory for every attribute.
+#[inline(always)]
 fn read_attribute(input: &[u8], mut i: usize) -> AttributeStep {
     let mut slash = false;
     while i < input.len() && (is_space(input[i]) || input[i] == b'/') {
@@ -190,10 +235,7 @@ fn read_attribute(input: &[u8], mut i: usize) -> AttributeStep {
     }
     // Attribute name (a leading '=' belongs to the name).
     let name_start = i;
-    i += 1;
-    while i < input.len() && !is_space(input[i]) && !matches!(input[i], b'/' | b'>' | b'=') {
-        i += 1;
-    }
+    i = name_end(input, i + 1, true);
     let name = name_start..i;
     while i < input.len() && is_space(input[i]) {
         i += 1;
@@ -409,19 +451,17 @@ impl<'a> Tokenizer<'a> {
     /// whether a `>` closed it (the end of the input cut it off otherwise: a browser drops it).
     fn tag(&self, lt: usize, name_start: usize) -> (Tag<'a>, usize, bool) {
         let input = self.input;
-        let mut i = name_start;
-        while i < input.len() && !is_space(input[i]) && input[i] != b'/' && input[i] != b'>' {
-            i += 1;
-        }
-        let name = lower(&input[name_start..i]);
+        let i = name_end(input, name_start, false);
+        let name = lower(input, name_start..i);
         let attrs_start = i;
         let mut kept = [ABSENT; Kept::ALL.len()];
+        let mut i = i;
         loop {
             match read_attribute(input, i) {
                 AttributeStep::Attribute { name, value, next } => {
-                    if let Some(slot) = Kept::named(&input[name]).map(|attr| attr as usize) {
+                    if let Some(slot) = Kept::named_at(input, name).map(|attr| attr as usize) {
                         if kept[slot] == ABSENT {
-                            kept[slot] = (value.start, value.end);
+                            kept[slot] = Kept::slot(&value);
                         }
                     }
                     i = next;
@@ -549,6 +589,28 @@ fn dropped<'a>(lt: usize, end: usize) -> (Token<'a>, usize) {
     (Token::Text { span: lt..end, kind: TextKind::RawText }, end)
 }
 
+/// Where a tag or attribute name from `i` ends: at white space, `/`, `>`, `=` (for an
+/// attribute's name) or the end of the input. Names are short, and read eight bytes at a time.
+fn name_end(input: &[u8], mut i: usize, attribute: bool) -> usize {
+    let ends = |c: u8| is_space(c) || c == b'/' || c == b'>' || (attribute && c == b'=');
+    while let Some(word) = swar::word_at(input, i) {
+        // Bytes below `!` are white space or (rarely) control characters, which names hold.
+        let mut flags = swar::below(word, b'!') | swar::equal(word, b'/') | swar::equal(word, b'>');
+        if attribute {
+            flags |= swar::equal(word, b'=');
+        }
+        match swar::first(flags) {
+            None => i += 8,
+            Some(offset) if ends(input[i + offset]) => return i + offset,
+            Some(offset) => i += offset + 1,
+        }
+    }
+    while i < input.len() && !ends(input[i]) {
+        i += 1;
+    }
+    i
+}
+
 fn is_tag_end(c: Option<&u8>) -> bool {
     c.is_some_and(|&c| is_space(c) || c == b'/' || c == b'>')
 }
@@ -558,11 +620,15 @@ fn is_space(c: u8) -> bool {
 }
 
 /// ASCII-lowercased, borrowed when it already is (most markup is lower case).
-fn lower(name: &[u8]) -> Cow<'_, [u8]> {
-    if name.iter().any(u8::is_ascii_uppercase) {
-        Cow::Owned(name.to_ascii_lowercase())
+fn lower(input: &[u8], name: Range<usize>) -> Cow<'_, [u8]> {
+    let capitals = match swar::word_at(input, name.start) {
+        Some(word) if name.len() <= 8 => swar::prefix(swar::capitals(word), name.len()) != 0,
+        _ => input[name.clone()].iter().any(u8::is_ascii_uppercase),
+    };
+    if capitals {
+        Cow::Owned(input[name].to_ascii_lowercase())
     } else {
-        Cow::Borrowed(name)
+        Cow::Borrowed(&input[name])
     }
 }
 
@@ -676,6 +742,50 @@ mod tests {
             assert_eq!(tag.attr(kept.name()), read, "{kept:?}");
         }
         assert_eq!(Kept::ALL.map(|kept| tag.kept(kept).map(<[u8]>::len)), [Some(1), Some(1), Some(1), Some(0)]);
+    }
+
+    #[test]
+    fn a_value_beyond_32_bits_is_read_from_the_bytes() {
+        assert_eq!(Kept::slot(&(3..9)), (3, 9));
+        assert_eq!(Kept::slot(&(3..u32::MAX as usize)), FAR);
+        assert_eq!(Kept::slot(&(usize::MAX - 1..usize::MAX)), FAR);
+        // A tag whose slots all say "far" answers as one whose values are kept.
+        let html = b"<a style=s HREF='h' x=1 hidden>";
+        let Some(Token::StartTag(mut tag)) = Tokenizer::new(html).next() else { panic!() };
+        let kept = Kept::ALL.map(|attr| tag.kept(attr));
+        assert_eq!(kept, [Some(&b""[..]), Some(b"s"), Some(b"h"), None]);
+        tag.kept = [FAR; Kept::ALL.len()];
+        assert_eq!(Kept::ALL.map(|attr| tag.kept(attr)), kept);
+        // Small enough to be handed on in a few moves (a copy call above 128 bytes).
+        assert!(std::mem::size_of::<Token<'_>>() <= 128, "{}", std::mem::size_of::<Token<'_>>());
+    }
+
+    #[test]
+    fn names_end_where_a_byte_loop_ends_them() {
+        // Control bytes belong to names; `=` ends an attribute's name, not a tag's; long names
+        // span several eight-byte steps; near the input's end there are no eight bytes left.
+        let html = b"<a\x01b c\x02d=1 e=f data-a-rather-long-name='v' SrC=s x\x0bhref=2 Hidden\tsTyle = y>";
+        let Some(Token::StartTag(tag)) = Tokenizer::new(html).next() else { panic!() };
+        assert_eq!(tag.name.as_ref(), b"a\x01b");
+        let attrs: Vec<_> = tag.attrs().map(|(n, v)| (n.to_vec(), v.to_vec())).collect();
+        let expected: [(&[u8], &[u8]); 7] = [
+            (b"c\x02d", b"1"),
+            (b"e", b"f"),
+            (b"data-a-rather-long-name", b"v"),
+            (b"SrC", b"s"),
+            (b"x\x0bhref", b"2"),
+            (b"Hidden", b""),
+            (b"sTyle", b"y"),
+        ];
+        assert_eq!(attrs, expected.map(|(n, v)| (n.to_vec(), v.to_vec())));
+        assert_eq!(Kept::ALL.map(|kept| tag.kept(kept)), [Some(&b""[..]), Some(b"y"), None, Some(b"s")]);
+        assert_eq!(kinds("<a=b>"), ["<a=b>"]);
+        for html in ["<a HREF>", "<a HrEf=1>", "<AbBr>", "<abbreviation-long-name x>"] {
+            let Some(Token::StartTag(tag)) = Tokenizer::new(html.as_bytes()).next() else { panic!("{html}") };
+            assert_eq!(tag.span, 0..html.len(), "{html}");
+            assert_eq!(tag.kept(Kept::Href).is_some(), html.contains("HREF") || html.contains("HrEf"), "{html}");
+            assert_eq!(tag.name.as_ref(), html[1..].split([' ', '>']).next().unwrap().to_ascii_lowercase().as_bytes());
+        }
     }
 
     #[test]
