@@ -6,6 +6,7 @@ pub mod applications;
 pub mod badges;
 pub mod enforcement;
 pub mod outbox;
+pub mod page_spool;
 pub mod oversight;
 pub mod password_reset;
 pub mod passwords;

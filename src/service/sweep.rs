@@ -14,7 +14,8 @@ use url::Url;
 use crate::crawl::{Crawler, PageResult, SiteSpec};
 use crate::domain::site_status::SiteVerdict;
 use crate::store::sweep_claims;
-use crate::store::sweeps::{self, PageRecord, SiteOutcome, SiteRow};
+use super::page_spool::PageSpool;
+use crate::store::sweeps::{self, PageRecord, SiteInChunks, SiteOutcome, SiteRow};
 
 /// Why a sweep (or a scheduled check) could not run or record its results.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +35,9 @@ pub enum SweepError {
     /// The red page could not be rendered.
     #[error("rendering the red page: {0}")]
     RedPage(#[from] minijinja::Error),
+    /// A site's page results could not be spooled (the temporary directory failed).
+    #[error("spooling a site's page results: {0}")]
+    Spool(std::io::Error),
     /// A site's task panicked or was cancelled.
     #[error("a site's task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -161,11 +165,17 @@ pub async fn check_site_into(
         let recorded = record_detached(pool, into, &row.code, SiteVerdict::Unreachable, (0, 0, 0), Vec::new()).await?;
         return Ok(SiteDone { pages: 0, recorded });
     };
-    let mut results: Vec<PageResult> = Vec::new();
-    let summary = crawler.crawl_site(&spec, max_pages, |p| results.push(p.clone())).await;
-    let checked = results.len();
+    // The pages wait in a spool file, not in memory, until the site's transaction.
+    let mut spool = PageSpool::new().map_err(SweepError::Spool)?;
+    let mut checked = 0;
+    let summary = crawler
+        .crawl_site(&spec, max_pages, |p| {
+            spool.add_result(p);
+            checked += 1;
+        })
+        .await;
     let counts = (summary.pages as i64, summary.compliant as i64, summary.urls as i64);
-    let recorded = record_detached(pool, into, &row.code, summary.site_verdict, counts, results).await?;
+    let recorded = record_spooled(pool, into, &row.code, summary.site_verdict, counts, spool).await?;
     tracing::debug!(site.code = %row.code, site.verdict = summary.site_verdict.as_str(), pages = summary.pages, "site checked");
     Ok(SiteDone { pages: checked, recorded })
 }
@@ -225,6 +235,37 @@ async fn record_detached(
     Ok(recorded)
 }
 
+/// [`record_detached`] of a site whose pages wait in a spool.
+async fn record_spooled(
+    pool: &Pool,
+    into: Recording<'_>,
+    code: &str,
+    verdict: SiteVerdict,
+    counts: (i64, i64, i64),
+    spool: PageSpool,
+) -> Result<bool, SweepError> {
+    let pool = pool.clone();
+    let code = code.to_owned();
+    let (sweep_id, worker) = (into.sweep_id, into.worker.map(str::to_owned));
+    let (pages, compliant, urls) = counts;
+    let mut spooled = spool.finish().map_err(SweepError::Spool)?;
+    let recorded = tokio::spawn(async move {
+        let site = SiteInChunks {
+            code: &code,
+            site_verdict: verdict,
+            pages,
+            compliant,
+            urls,
+            summary: &spooled.summary,
+            chunks: &mut spooled.chunks,
+            screenshots: &spooled.screenshots,
+        };
+        sweeps::record_site_in_chunks(&pool, sweep_id, worker.as_deref(), site, Utc::now()).await
+    })
+    .await??;
+    Ok(recorded)
+}
+
 /// A sweep run through the whole pipeline: crawl, reports, notices.
 pub struct Finished {
     /// The sweep's outcome.
@@ -267,7 +308,7 @@ pub async fn run_and_report(
 }
 
 /// A crawled page as the store keeps it.
-fn page_record(r: &PageResult) -> PageRecord<'_> {
+pub(super) fn page_record(r: &PageResult) -> PageRecord<'_> {
     let page = r.page();
     PageRecord {
         url: &r.url,

@@ -243,6 +243,102 @@ pub struct SiteOutcome<'a> {
     pub results: &'a [PageRecord<'a>],
 }
 
+/// A page's columns in `sweep_pages`, owned and as bound: what an insert writes, and what a
+/// site whose pages wait in a spool file keeps of each page until its transaction.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PageColumns {
+    /// The URL.
+    pub url: String,
+    /// The HTTP status.
+    pub http_status: Option<i64>,
+    /// `ok`, or why no page could be checked.
+    pub outcome: String,
+    /// The verdict's word.
+    pub verdict: Option<String>,
+    /// The warnings' words, comma-separated.
+    pub warnings: String,
+    /// The title.
+    pub title: Option<String>,
+    /// The encoding.
+    pub encoding: Option<String>,
+    /// The footer items (JSON).
+    pub footer: Option<String>,
+    /// A certificate problem tolerated.
+    pub certificate_problem: Option<String>,
+    /// The rendered verdict's word.
+    pub rendered: Option<String>,
+    /// The rendered check (JSON).
+    pub rendered_detail: Option<String>,
+}
+
+impl PageColumns {
+    /// The columns of a page record.
+    pub fn of(r: &PageRecord<'_>) -> Self {
+        Self {
+            url: r.url.to_owned(),
+            http_status: r.http_status.map(i64::from),
+            outcome: r.outcome.to_owned(),
+            verdict: r.verdict.map(|v| v.as_str().to_owned()),
+            warnings: r.warnings.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(","),
+            title: r.title.map(str::to_owned),
+            encoding: r.encoding.map(str::to_owned),
+            footer: r.footer.map(|f| serde_json::to_string(f).unwrap_or_default()),
+            certificate_problem: r.certificate_problem.map(str::to_owned),
+            rendered: r.rendered.map(|c| c.verdict.as_str().to_owned()),
+            rendered_detail: r.rendered.map(|c| serde_json::to_string(c).unwrap_or_default()),
+        }
+    }
+}
+
+/// What a site's row says of its pages (kept with the result so that lists of sites never
+/// count pages, see migration 0014), gathered as the pages pass.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PagesSummary {
+    /// The first page that failed: its URL and verdict.
+    first_failing: Option<(String, &'static str)>,
+    /// Checked pages per verdict.
+    verdict_counts: std::collections::BTreeMap<&'static str, i64>,
+    /// The footer findings of the first page that had them (JSON).
+    footer: Option<String>,
+}
+
+impl PagesSummary {
+    /// Adds a page, in the order the pages are written.
+    pub fn add(&mut self, r: &PageRecord<'_>) {
+        if let Some(verdict) = r.verdict {
+            *self.verdict_counts.entry(verdict.as_str()).or_default() += 1;
+            if self.first_failing.is_none() && !page_compliant(verdict, r.rendered.map(|c| c.verdict)) {
+                self.first_failing = Some((r.url.to_owned(), verdict.as_str()));
+            }
+        }
+        if self.footer.is_none() {
+            self.footer = r.footer.map(|f| serde_json::to_string(f).unwrap_or_default());
+        }
+    }
+}
+
+/// A finished site whose pages are handed over in chunks (read back from a spool file, so that
+/// no site holds its results in memory while it is crawled): its outcome, what its pages add
+/// up to, the pages, and the screenshots of its non-compliant rendered pages (by URL).
+pub struct SiteInChunks<'a> {
+    /// The badge code.
+    pub code: &'a str,
+    /// The site's verdict.
+    pub site_verdict: SiteVerdict,
+    /// Pages checked.
+    pub pages: i64,
+    /// Pages compliant.
+    pub compliant: i64,
+    /// URLs looked at.
+    pub urls: i64,
+    /// What the pages add up to.
+    pub summary: &'a PagesSummary,
+    /// The pages, a chunk at a time, in order.
+    pub chunks: &'a mut (dyn Iterator<Item = Result<Vec<PageColumns>, StoreError>> + Send),
+    /// Screenshots (PNG) by page URL.
+    pub screenshots: &'a [(String, Vec<u8>)],
+}
+
 /// Records a finished site and its pages in one transaction.
 pub async fn record_site(
     pool: &Pool,
@@ -250,10 +346,7 @@ pub async fn record_site(
     outcome: &SiteOutcome<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
-    write_site(&mut tx, sweep_id, outcome, now).await?;
-    tx.commit().await?;
-    Ok(())
+    record_in_memory(pool, sweep_id, None, outcome, now).await.map(drop)
 }
 
 /// Records a site a worker claimed, in the transaction that deletes its claim: `false` (and
@@ -266,20 +359,65 @@ pub async fn record_claimed_site(
     outcome: &SiteOutcome<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
+    record_in_memory(pool, sweep_id, Some(worker), outcome, now).await
+}
+
+/// [`record_site_in_chunks`] of a site whose pages are all in memory.
+async fn record_in_memory(
+    pool: &Pool,
+    sweep_id: i64,
+    worker: Option<&str>,
+    outcome: &SiteOutcome<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let mut summary = PagesSummary::default();
+    outcome.results.iter().for_each(|r| summary.add(r));
+    let screenshots: Vec<(String, Vec<u8>)> = outcome
+        .results
+        .iter()
+        .filter_map(|r| Some((r.url.to_owned(), r.rendered?.screenshot.clone()?)))
+        .collect();
+    let mut chunks =
+        outcome.results.chunks(PAGE_ROWS_PER_INSERT).map(|chunk| Ok(chunk.iter().map(PageColumns::of).collect()));
+    let site = SiteInChunks {
+        code: outcome.code,
+        site_verdict: outcome.site_verdict,
+        pages: outcome.pages,
+        compliant: outcome.compliant,
+        urls: outcome.urls,
+        summary: &summary,
+        chunks: &mut chunks,
+        screenshots: &screenshots,
+    };
+    record_site_in_chunks(pool, sweep_id, worker, site, now).await
+}
+
+/// Records a finished site and its pages in one transaction; for a site a worker claimed
+/// (`worker`), in the transaction that deletes its claim, and only if it still holds it
+/// (`false`, nothing written, otherwise).
+pub async fn record_site_in_chunks(
+    pool: &Pool,
+    sweep_id: i64,
+    worker: Option<&str>,
+    site: SiteInChunks<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let mut tx = pool.begin().await?;
-    let held = crate::on_tx!(&mut tx, c => {
-        sqlx::query("DELETE FROM sweep_claims WHERE sweep_id = $1 AND badge_code = $2 AND worker = $3")
-            .bind(sweep_id)
-            .bind(outcome.code)
-            .bind(worker)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-    });
-    if held == 0 {
-        return Ok(false);
+    if let Some(worker) = worker {
+        let held = crate::on_tx!(&mut tx, c => {
+            sqlx::query("DELETE FROM sweep_claims WHERE sweep_id = $1 AND badge_code = $2 AND worker = $3")
+                .bind(sweep_id)
+                .bind(site.code)
+                .bind(worker)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        if held == 0 {
+            return Ok(false);
+        }
     }
-    write_site(&mut tx, sweep_id, outcome, now).await?;
+    write_site(&mut tx, sweep_id, site, now).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -288,72 +426,68 @@ pub async fn record_claimed_site(
 async fn write_site(
     tx: &mut super::Tx,
     sweep_id: i64,
-    outcome: &SiteOutcome<'_>,
+    site: SiteInChunks<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let summary = site.summary;
+    let chunks = site.chunks;
     crate::on_tx!(tx, tx => {
-        let first_failing =
-            outcome.results.iter().find(|r| r.verdict.is_some_and(|v| !page_compliant(v, r.rendered.map(|c| c.verdict))));
-        // Kept with the result so that lists of sites never count pages (see migration 0014).
-        let mut verdict_counts: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
-        for verdict in outcome.results.iter().filter_map(|r| r.verdict) {
-            *verdict_counts.entry(verdict.as_str()).or_default() += 1;
-        }
-        let footer = outcome.results.iter().find_map(|r| r.footer).map(|f| serde_json::to_string(f).unwrap_or_default());
+        let first_failing = summary.first_failing.as_ref();
         sqlx::query(
             "INSERT INTO sweep_sites (sweep_id, badge_code, site_verdict, pages, compliant, urls, first_failing_url,
                                   first_failing_verdict, checked_at, verdict_counts, footer)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(sweep_id)
-        .bind(outcome.code)
-        .bind(outcome.site_verdict.as_str())
-        .bind(outcome.pages)
-        .bind(outcome.compliant)
-        .bind(outcome.urls)
-        .bind(first_failing.map(|r| r.url))
-        .bind(first_failing.and_then(|r| r.verdict).map(super::super::check::Verdict::as_str))
+        .bind(site.code)
+        .bind(site.site_verdict.as_str())
+        .bind(site.pages)
+        .bind(site.compliant)
+        .bind(site.urls)
+        .bind(first_failing.map(|(url, _)| url.as_str()))
+        .bind(first_failing.map(|(_, verdict)| *verdict))
         .bind(now)
-        .bind(serde_json::to_string(&verdict_counts).unwrap_or_default())
-        .bind(footer)
+        .bind(serde_json::to_string(&summary.verdict_counts).unwrap_or_default())
+        .bind(summary.footer.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(StoreError::from_write)?;
         // Many rows per statement: one round trip to SQLite per chunk, not per page.
-        for chunk in outcome.results.chunks(PAGE_ROWS_PER_INSERT) {
+        for chunk in &mut *chunks {
+            let chunk = chunk?;
+            if chunk.is_empty() {
+                continue;
+            }
             let mut insert = sqlx::QueryBuilder::new(
                 "INSERT INTO sweep_pages (sweep_id, badge_code, url, http_status, outcome, verdict, warnings, title,
                                           encoding, footer, certificate_problem, rendered, rendered_detail) ",
             );
             insert.push_values(chunk, |mut row, r| {
-                let warnings = r.warnings.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(",");
-                let footer = r.footer.map(|f| serde_json::to_string(f).unwrap_or_default());
                 row.push_bind(sweep_id)
-                    .push_bind(outcome.code.to_owned())
-                    .push_bind(r.url.to_owned())
-                    .push_bind(r.http_status.map(i64::from))
-                    .push_bind(r.outcome.to_owned())
-                    .push_bind(r.verdict.map(super::super::check::Verdict::as_str))
-                    .push_bind(warnings)
-                    .push_bind(r.title.map(str::to_owned))
-                    .push_bind(r.encoding.map(str::to_owned))
-                    .push_bind(footer)
-                    .push_bind(r.certificate_problem.map(str::to_owned))
-                    .push_bind(r.rendered.map(|c| c.verdict.as_str()))
-                    .push_bind(r.rendered.map(|c| serde_json::to_string(c).unwrap_or_default()));
+                    .push_bind(site.code.to_owned())
+                    .push_bind(r.url)
+                    .push_bind(r.http_status)
+                    .push_bind(r.outcome)
+                    .push_bind(r.verdict)
+                    .push_bind(r.warnings)
+                    .push_bind(r.title)
+                    .push_bind(r.encoding)
+                    .push_bind(r.footer)
+                    .push_bind(r.certificate_problem)
+                    .push_bind(r.rendered)
+                    .push_bind(r.rendered_detail);
             });
             insert.push(" ON CONFLICT (sweep_id, badge_code, url) DO NOTHING");
             insert.build().execute(&mut *tx).await?;
         }
-        for r in outcome.results {
-            let Some(png) = r.rendered.and_then(|c| c.screenshot.as_deref()) else { continue };
+        for (url, png) in site.screenshots {
             sqlx::query(
                 "INSERT INTO sweep_screenshots (sweep_id, badge_code, url, png) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (sweep_id, badge_code, url) DO NOTHING",
             )
             .bind(sweep_id)
-            .bind(outcome.code)
-            .bind(r.url)
+            .bind(site.code)
+            .bind(url)
             .bind(png)
             .execute(&mut *tx)
             .await?;
