@@ -11,10 +11,10 @@ use futures_util::stream::{self, StreamExt};
 use tokio::sync::watch;
 use url::Url;
 
+use super::page_spool::{PageSpool, SpooledPages};
 use crate::crawl::{Crawler, PageResult, SiteSpec};
 use crate::domain::site_status::SiteVerdict;
 use crate::store::sweep_claims;
-use super::page_spool::PageSpool;
 use crate::store::sweeps::{self, PageRecord, SiteInChunks, SiteOutcome, SiteRow};
 
 /// Why a sweep (or a scheduled check) could not run or record its results.
@@ -142,7 +142,7 @@ pub async fn check_site_into(
     seed_scheme: &str,
 ) -> Result<SiteDone, SweepError> {
     if let Some(verdict) = SiteVerdict::of_inactive(row.status) {
-        let recorded = record_detached(pool, into, &row.code, verdict, (0, 0, 0), Vec::new()).await?;
+        let recorded = record_detached(pool, into, &row.code, verdict, (0, 0, 0), SitePages::Few(Vec::new())).await?;
         return Ok(SiteDone { pages: 0, recorded });
     }
     if let Some(page) = crate::store::red_pages::published(pool, &row.code).await? {
@@ -162,7 +162,9 @@ pub async fn check_site_into(
         return Ok(SiteDone { pages: 1, recorded });
     }
     let Some(spec) = site_spec(row, seed_scheme) else {
-        let recorded = record_detached(pool, into, &row.code, SiteVerdict::Unreachable, (0, 0, 0), Vec::new()).await?;
+        let recorded =
+            record_detached(pool, into, &row.code, SiteVerdict::Unreachable, (0, 0, 0), SitePages::Few(Vec::new()))
+                .await?;
         return Ok(SiteDone { pages: 0, recorded });
     };
     // The pages wait in a spool file, not in memory, until the site's transaction.
@@ -175,7 +177,8 @@ pub async fn check_site_into(
         })
         .await;
     let counts = (summary.pages as i64, summary.compliant as i64, summary.urls as i64);
-    let recorded = record_spooled(pool, into, &row.code, summary.site_verdict, counts, spool).await?;
+    let pages = SitePages::Spooled(spool.finish().map_err(SweepError::Spool)?);
+    let recorded = record_detached(pool, into, &row.code, summary.site_verdict, counts, pages).await?;
     tracing::debug!(site.code = %row.code, site.verdict = summary.site_verdict.as_str(), pages = summary.pages, "site checked");
     Ok(SiteDone { pages: checked, recorded })
 }
@@ -183,7 +186,7 @@ pub async fn check_site_into(
 /// Records a site that could not be checked at all (its crawl failed on every try) as
 /// unreachable; returns whether it was recorded.
 pub async fn record_unreachable(pool: &Pool, into: Recording<'_>, code: &str) -> Result<bool, SweepError> {
-    record_detached(pool, into, code, SiteVerdict::Unreachable, (0, 0, 0), Vec::new()).await
+    record_detached(pool, into, code, SiteVerdict::Unreachable, (0, 0, 0), SitePages::Few(Vec::new())).await
 }
 
 /// Records one checked page as a site's whole result in run `sweep_id` (a unit's check of a
@@ -203,7 +206,14 @@ async fn record_page_into(
         Some(_) => (SiteVerdict::NonCompliant, 1, 0),
         None => (SiteVerdict::Unreachable, 0, 0),
     };
-    record_detached(pool, into, code, verdict, (pages, compliant, 1), vec![result]).await
+    record_detached(pool, into, code, verdict, (pages, compliant, 1), SitePages::Few(vec![result])).await
+}
+
+/// A finished site's pages: the few of a site that was not crawled (none, or one red page),
+/// or a crawl's, spooled.
+enum SitePages {
+    Few(Vec<PageResult>),
+    Spooled(SpooledPages),
 }
 
 /// Records a finished site in a task of its own, so that a sweep interrupted while the write is
@@ -217,50 +227,43 @@ async fn record_detached(
     code: &str,
     verdict: SiteVerdict,
     counts: (i64, i64, i64),
-    results: Vec<PageResult>,
+    pages: SitePages,
 ) -> Result<bool, SweepError> {
     let pool = pool.clone();
     let code = code.to_owned();
     let (sweep_id, worker) = (into.sweep_id, into.worker.map(str::to_owned));
-    let (pages, compliant, urls) = counts;
+    let (pages_checked, compliant, urls) = counts;
     let recorded = tokio::spawn(async move {
-        let records: Vec<PageRecord<'_>> = results.iter().map(page_record).collect();
-        let outcome = SiteOutcome { code: &code, site_verdict: verdict, pages, compliant, urls, results: &records };
-        match worker {
-            Some(worker) => sweeps::record_claimed_site(&pool, sweep_id, &worker, &outcome, Utc::now()).await,
-            None => sweeps::record_site(&pool, sweep_id, &outcome, Utc::now()).await.map(|()| true),
+        let worker = worker.as_deref();
+        match pages {
+            SitePages::Few(results) => {
+                let records: Vec<PageRecord<'_>> = results.iter().map(page_record).collect();
+                let site = SiteOutcome {
+                    code: &code,
+                    site_verdict: verdict,
+                    pages: pages_checked,
+                    compliant,
+                    urls,
+                    results: &records,
+                };
+                sweeps::record_site_of(&pool, sweep_id, worker, &site, Utc::now()).await
+            }
+            SitePages::Spooled(mut spooled) => {
+                let screenshots: Vec<(&str, &[u8])> =
+                    spooled.screenshots.iter().map(|(url, png)| (url.as_str(), png.as_slice())).collect();
+                let site = SiteInChunks {
+                    code: &code,
+                    site_verdict: verdict,
+                    pages: pages_checked,
+                    compliant,
+                    urls,
+                    summary: &spooled.summary,
+                    chunks: &mut spooled.chunks,
+                    screenshots: &screenshots,
+                };
+                sweeps::record_site_in_chunks(&pool, sweep_id, worker, site, Utc::now()).await
+            }
         }
-    })
-    .await??;
-    Ok(recorded)
-}
-
-/// [`record_detached`] of a site whose pages wait in a spool.
-async fn record_spooled(
-    pool: &Pool,
-    into: Recording<'_>,
-    code: &str,
-    verdict: SiteVerdict,
-    counts: (i64, i64, i64),
-    spool: PageSpool,
-) -> Result<bool, SweepError> {
-    let pool = pool.clone();
-    let code = code.to_owned();
-    let (sweep_id, worker) = (into.sweep_id, into.worker.map(str::to_owned));
-    let (pages, compliant, urls) = counts;
-    let mut spooled = spool.finish().map_err(SweepError::Spool)?;
-    let recorded = tokio::spawn(async move {
-        let site = SiteInChunks {
-            code: &code,
-            site_verdict: verdict,
-            pages,
-            compliant,
-            urls,
-            summary: &spooled.summary,
-            chunks: &mut spooled.chunks,
-            screenshots: &spooled.screenshots,
-        };
-        sweeps::record_site_in_chunks(&pool, sweep_id, worker.as_deref(), site, Utc::now()).await
     })
     .await??;
     Ok(recorded)

@@ -336,7 +336,7 @@ pub struct SiteInChunks<'a> {
     /// The pages, a chunk at a time, in order.
     pub chunks: &'a mut (dyn Iterator<Item = Result<Vec<PageColumns>, StoreError>> + Send),
     /// Screenshots (PNG) by page URL.
-    pub screenshots: &'a [(String, Vec<u8>)],
+    pub screenshots: &'a [(&'a str, &'a [u8])],
 }
 
 /// Records a finished site and its pages in one transaction.
@@ -346,7 +346,7 @@ pub async fn record_site(
     outcome: &SiteOutcome<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    record_in_memory(pool, sweep_id, None, outcome, now).await.map(drop)
+    record_site_of(pool, sweep_id, None, outcome, now).await.map(drop)
 }
 
 /// Records a site a worker claimed, in the transaction that deletes its claim: `false` (and
@@ -359,11 +359,11 @@ pub async fn record_claimed_site(
     outcome: &SiteOutcome<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    record_in_memory(pool, sweep_id, Some(worker), outcome, now).await
+    record_site_of(pool, sweep_id, Some(worker), outcome, now).await
 }
 
 /// [`record_site_in_chunks`] of a site whose pages are all in memory.
-async fn record_in_memory(
+pub async fn record_site_of(
     pool: &Pool,
     sweep_id: i64,
     worker: Option<&str>,
@@ -372,11 +372,8 @@ async fn record_in_memory(
 ) -> Result<bool, StoreError> {
     let mut summary = PagesSummary::default();
     outcome.results.iter().for_each(|r| summary.add(r));
-    let screenshots: Vec<(String, Vec<u8>)> = outcome
-        .results
-        .iter()
-        .filter_map(|r| Some((r.url.to_owned(), r.rendered?.screenshot.clone()?)))
-        .collect();
+    let screenshots: Vec<(&str, &[u8])> =
+        outcome.results.iter().filter_map(|r| Some((r.url, r.rendered?.screenshot.as_deref()?))).collect();
     let mut chunks =
         outcome.results.chunks(PAGE_ROWS_PER_INSERT).map(|chunk| Ok(chunk.iter().map(PageColumns::of).collect()));
     let site = SiteInChunks {
@@ -480,7 +477,7 @@ async fn write_site(
             insert.push(" ON CONFLICT (sweep_id, badge_code, url) DO NOTHING");
             insert.build().execute(&mut *tx).await?;
         }
-        for (url, png) in site.screenshots {
+        for &(url, png) in site.screenshots {
             sqlx::query(
                 "INSERT INTO sweep_screenshots (sweep_id, badge_code, url, png) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (sweep_id, badge_code, url) DO NOTHING",
