@@ -13,7 +13,7 @@ use crate::crawl::PageResult;
 use crate::store::sweeps::{PageColumns, PageRecord, PagesSummary};
 use crate::store::StoreError;
 
-/// Pages read back per chunk: one INSERT's worth.
+/// Pages read back per chunk (the store splits a chunk further if its statements take fewer).
 const PAGES_PER_CHUNK: usize = 64;
 
 /// The pages of one site, spooled.

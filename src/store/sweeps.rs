@@ -451,31 +451,33 @@ async fn write_site(
         .map_err(StoreError::from_write)?;
         // Many rows per statement: one round trip to SQLite per chunk, not per page.
         for chunk in &mut *chunks {
-            let chunk = chunk?;
-            if chunk.is_empty() {
-                continue;
+            let mut rest = chunk?;
+            // However the chunks come, no statement binds more than its share of values.
+            while !rest.is_empty() {
+                let tail = rest.split_off(rest.len().min(PAGE_ROWS_PER_INSERT));
+                let chunk = std::mem::replace(&mut rest, tail);
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO sweep_pages (sweep_id, badge_code, url, http_status, outcome, verdict, warnings, title,
+                                              encoding, footer, certificate_problem, rendered, rendered_detail) ",
+                );
+                insert.push_values(chunk, |mut row, r| {
+                    row.push_bind(sweep_id)
+                        .push_bind(site.code.to_owned())
+                        .push_bind(r.url)
+                        .push_bind(r.http_status)
+                        .push_bind(r.outcome)
+                        .push_bind(r.verdict)
+                        .push_bind(r.warnings)
+                        .push_bind(r.title)
+                        .push_bind(r.encoding)
+                        .push_bind(r.footer)
+                        .push_bind(r.certificate_problem)
+                        .push_bind(r.rendered)
+                        .push_bind(r.rendered_detail);
+                });
+                insert.push(" ON CONFLICT (sweep_id, badge_code, url) DO NOTHING");
+                insert.build().execute(&mut *tx).await?;
             }
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO sweep_pages (sweep_id, badge_code, url, http_status, outcome, verdict, warnings, title,
-                                          encoding, footer, certificate_problem, rendered, rendered_detail) ",
-            );
-            insert.push_values(chunk, |mut row, r| {
-                row.push_bind(sweep_id)
-                    .push_bind(site.code.to_owned())
-                    .push_bind(r.url)
-                    .push_bind(r.http_status)
-                    .push_bind(r.outcome)
-                    .push_bind(r.verdict)
-                    .push_bind(r.warnings)
-                    .push_bind(r.title)
-                    .push_bind(r.encoding)
-                    .push_bind(r.footer)
-                    .push_bind(r.certificate_problem)
-                    .push_bind(r.rendered)
-                    .push_bind(r.rendered_detail);
-            });
-            insert.push(" ON CONFLICT (sweep_id, badge_code, url) DO NOTHING");
-            insert.build().execute(&mut *tx).await?;
         }
         for &(url, png) in site.screenshots {
             sqlx::query(
