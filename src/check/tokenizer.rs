@@ -124,12 +124,11 @@ impl Kept {
             }
             packed
         };
-        let kept = Self::of_length(name.len())?;
-        let equal = match swar::word_at(input, name.start) {
-            Some(word) => swar::prefix(swar::folded(word), name.len()) == PACKED[kept as usize],
-            None => input[name].eq_ignore_ascii_case(kept.name()),
+        let Some(word) = swar::word_at(input, name.start) else {
+            return Self::named(&input[name]);
         };
-        equal.then_some(kept)
+        let kept = Self::of_length(name.len())?;
+        (swar::prefix(swar::folded(word), name.len()) == PACKED[kept as usize]).then_some(kept)
     }
 
     /// The only kept attribute a name of `len` bytes may be (from a table, not a jump).
@@ -164,16 +163,21 @@ impl<'a> Tag<'a> {
     pub fn kept(&self, attr: Kept) -> Option<&'a [u8]> {
         match self.kept[attr as usize] {
             ABSENT => None,
-            FAR => self.attrs().find(|(name, _)| name.eq_ignore_ascii_case(attr.name())).map(|(_, value)| value),
+            FAR => self.read_attr(attr.name()),
             (start, end) => Some(&self.input[start as usize..end as usize]),
         }
     }
 
     /// The raw value of the first attribute named `name` (lower case).
     pub fn attr(&self, name: &[u8]) -> Option<&'a [u8]> {
-        if let Some(kept) = Kept::named(name) {
-            return self.kept(kept);
+        match Kept::named(name) {
+            Some(kept) => self.kept(kept),
+            None => self.read_attr(name),
         }
+    }
+
+    /// The raw value of the first attribute named `name`, read from the tag's bytes.
+    fn read_attr(&self, name: &[u8]) -> Option<&'a [u8]> {
         self.attrs().find(|(attr, _)| attr.eq_ignore_ascii_case(name)).map(|(_, value)| value)
     }
 
@@ -451,11 +455,10 @@ impl<'a> Tokenizer<'a> {
     /// whether a `>` closed it (the end of the input cut it off otherwise: a browser drops it).
     fn tag(&self, lt: usize, name_start: usize) -> (Tag<'a>, usize, bool) {
         let input = self.input;
-        let i = name_end(input, name_start, false);
-        let name = lower(input, name_start..i);
-        let attrs_start = i;
+        let attrs_start = name_end(input, name_start, false);
+        let name = lower(input, name_start..attrs_start);
         let mut kept = [ABSENT; Kept::ALL.len()];
-        let mut i = i;
+        let mut i = attrs_start;
         loop {
             match read_attribute(input, i) {
                 AttributeStep::Attribute { name, value, next } => {
@@ -592,7 +595,7 @@ fn dropped<'a>(lt: usize, end: usize) -> (Token<'a>, usize) {
 /// Where a tag or attribute name from `i` ends: at white space, `/`, `>`, `=` (for an
 /// attribute's name) or the end of the input. Names are short, and read eight bytes at a time.
 fn name_end(input: &[u8], mut i: usize, attribute: bool) -> usize {
-    let ends = |c: u8| is_space(c) || c == b'/' || c == b'>' || (attribute && c == b'=');
+    let ends = |c: u8| is_tag_end(Some(&c)) || (attribute && c == b'=');
     while let Some(word) = swar::word_at(input, i) {
         // Bytes below `!` are white space or (rarely) control characters, which names hold.
         let mut flags = swar::below(word, b'!') | swar::equal(word, b'/') | swar::equal(word, b'>');
