@@ -22,7 +22,13 @@ need_packages() {
     fi
 }
 
+# The release binary, built here; BENCH_BINARY=<path> runs that binary instead (A/B runs of
+# two builds kept aside).
 build_release() {
+    if [ -n "${BENCH_BINARY:-}" ]; then
+        GOVBADGE="$BENCH_BINARY"
+        return
+    fi
     (cd "$ROOT" && cargo build --release --locked --quiet --bin govbadge)
     GOVBADGE="$ROOT/target/release/govbadge"
 }

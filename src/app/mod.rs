@@ -3,8 +3,8 @@
 
 mod badge_sync;
 pub mod demo;
+pub mod http;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -90,6 +90,7 @@ pub async fn build(config: Config) -> anyhow::Result<Context> {
         passwords: crate::service::passwords::PasswordHasher::for_this_machine(),
         config: Arc::new(config),
         instance: instance_name().into(),
+        background: tokio::runtime::Handle::current(),
     })
 }
 
@@ -110,22 +111,20 @@ pub async fn run_on(ctx: Context, listener: TcpListener, shutdown_on_signal: boo
     let badge_sync_task = tokio::spawn(badge_sync::follow_badge_changes(ctx.clone()));
     let templates = crate::web::templates::environment_for(&ctx.config);
     let state = AppState::new(ctx, templates);
-    let app = crate::web::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, app);
+    let router_for_a_thread = || crate::web::router(state.for_another_thread());
     let result = if shutdown_on_signal {
-        server
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
+        http::serve(listener, router_for_a_thread, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
     } else {
-        server.await
+        http::serve(listener, router_for_a_thread, std::future::pending()).await
     };
     sender_task.abort();
     schedule_task.abort();
     sightings_task.abort();
     badge_sync_task.abort();
-    Ok(result?)
+    result
 }
 
 /// Writes the badge sightings counted in memory every few seconds.

@@ -68,6 +68,10 @@ pub struct Context {
     /// This instance among those sharing the database (host, process, a random part): the
     /// holder named in its leases.
     pub instance: Arc<str>,
+    /// The runtime that runs work outliving the request that started it (a whole-site
+    /// self-check): the service's main runtime, not the thread serving the connection
+    /// (`app::http`).
+    pub background: tokio::runtime::Handle,
 }
 
 impl Context {

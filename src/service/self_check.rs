@@ -68,7 +68,7 @@ pub async fn start_site_check(ctx: &Context, actor: &Actor, code: &str) -> Resul
     }
     let id = sweeps::start(&ctx.pool, "self_check", &site.code, 1, Utc::now()).await?;
     let ctx = ctx.clone();
-    tokio::spawn(async move {
+    ctx.background.clone().spawn(async move {
         let pages = ctx.config.self_check.site_check_pages;
         let scheme = ctx.config.crawl.seed_scheme.clone();
         let status = match check_site(&ctx.pool, &ctx.crawler, id, &site, pages, &scheme).await {

@@ -3,7 +3,7 @@
 //! cross-origin friendly; and the mismatch beacon.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -64,6 +64,8 @@ fn respond(
     } else {
         let mut r = Response::new(Body::from(encoded.body));
         *r.status_mut() = status;
+        // Room for these headers and the frame's (`web::frame`) at once, not grown three times.
+        *r.headers_mut() = HeaderMap::with_capacity(12);
         r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         if let Some(c) = coding.header() {
             r.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(c));
@@ -89,11 +91,13 @@ pub async fn asset(
     State(state): State<AppState>,
     Path(file): Path<String>,
     Query(q): Query<AssetQuery>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Response {
+    // The request itself, not a copy of its headers (the `HeaderMap` extractor clones them).
+    let headers = request.headers();
     let coding =
         Coding::negotiate(headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or_default());
-    let snapshot = state.ctx.badges.current();
+    let snapshot = state.badges();
     let (mut code, kind) = match (file.strip_suffix(".js").is_some(), file.strip_suffix(".svg").is_some()) {
         (true, _) => (file, "js"),
         (_, true) => (file, "svg"),
@@ -104,7 +108,7 @@ pub async fn asset(
     code.make_ascii_uppercase();
     let badge = snapshot.find(&code);
     if let Some(b) = &badge {
-        record_referer(&state, b, &headers);
+        record_referer(&state, b, headers);
     }
     let base = state.ctx.config.badge.base_url.as_str();
     match (kind, badge) {
@@ -114,25 +118,25 @@ pub async fn asset(
                 Some(key) => state.assets.get_or_insert(snapshot.generation, (AssetKey::Script(key), coding), make),
                 None => make(),
             };
-            respond(encoded, coding, "text/javascript; charset=utf-8", StatusCode::OK, &headers)
+            respond(encoded, coding, "text/javascript; charset=utf-8", StatusCode::OK, headers)
         }
         ("js", None) => {
             let encoded = encode(b"/* govbadge: unknown badge code */", Coding::Identity);
-            respond(encoded, Coding::Identity, "text/javascript; charset=utf-8", StatusCode::NOT_FOUND, &headers)
+            respond(encoded, Coding::Identity, "text/javascript; charset=utf-8", StatusCode::NOT_FOUND, headers)
         }
         (_, Some(b)) => {
             let variant = Variant::for_badge(&b, q.v.as_deref());
             let key = (AssetKey::Image(variant), coding);
             let encoded =
                 state.assets.get_or_insert(snapshot.generation, key, || encode(svg(variant).as_bytes(), coding));
-            respond(encoded, coding, "image/svg+xml", StatusCode::OK, &headers)
+            respond(encoded, coding, "image/svg+xml", StatusCode::OK, headers)
         }
         (_, None) => {
             let key = (AssetKey::Image(Variant::Invalid), coding);
             let encoded = state
                 .assets
                 .get_or_insert(snapshot.generation, key, || encode(svg(Variant::Invalid).as_bytes(), coding));
-            respond(encoded, coding, "image/svg+xml", StatusCode::NOT_FOUND, &headers)
+            respond(encoded, coding, "image/svg+xml", StatusCode::NOT_FOUND, headers)
         }
     }
 }

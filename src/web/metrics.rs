@@ -5,10 +5,10 @@
 //! `/metrics` is answered only to a bearer of `server.metrics_token`; without one configured
 //! it does not exist (404), so nothing internal is public by default.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -58,22 +58,74 @@ struct RouteSeries {
 }
 
 /// Requests served, by route template (`/badge/{file}`, never the raw path: the label set
-/// stays as small as the router) and method.
-#[derive(Default)]
+/// stays as small as the router) and method. Each thread serving connections counts in its
+/// own [`Counters`] (no memory written by two threads per request); `/metrics` sums them.
 pub struct HttpMetrics {
+    /// This thread's counters.
+    own: Arc<Counters>,
+    /// Every thread's counters, this one's included.
+    every: Arc<Mutex<Vec<Arc<Counters>>>>,
+}
+
+/// One thread's counters, by route and method.
+#[derive(Default)]
+struct Counters {
     routes: RwLock<HashMap<String, Arc<RouteSeries>>>,
 }
 
+impl Default for HttpMetrics {
+    fn default() -> Self {
+        let own = Arc::<Counters>::default();
+        Self { every: Arc::new(Mutex::new(vec![own.clone()])), own }
+    }
+}
+
+/// One route and method's counts, summed over the threads.
+struct Totals {
+    statuses: Vec<u64>,
+    buckets: [u64; BUCKETS.len() + 1],
+    sum_micros: u64,
+}
+
+impl Totals {
+    fn add(&mut self, series: &Series) {
+        for (total, n) in self.statuses.iter_mut().zip(series.statuses.iter()) {
+            *total += n.load(Ordering::Relaxed);
+        }
+        for (total, n) in self.buckets.iter_mut().zip(&series.buckets) {
+            *total += n.load(Ordering::Relaxed);
+        }
+        self.sum_micros += series.sum_micros.load(Ordering::Relaxed);
+    }
+}
+
+impl Default for Totals {
+    fn default() -> Self {
+        Self {
+            statuses: vec![0; usize::from(STATUS_LAST - STATUS_FIRST) + 1],
+            buckets: [0; BUCKETS.len() + 1],
+            sum_micros: 0,
+        }
+    }
+}
+
 impl HttpMetrics {
+    /// Counters for another thread, counted with these in `/metrics`.
+    pub fn for_another_thread(&self) -> Self {
+        let own = Arc::<Counters>::default();
+        self.every.lock().expect("metrics registry lock").push(own.clone());
+        Self { own, every: self.every.clone() }
+    }
+
     /// Counts one answered request (`method`: an index into [`METHODS`]).
     pub fn observe(&self, route: &str, method: usize, status: u16, elapsed: Duration) {
-        let routes = self.routes.read().expect("metrics lock");
+        let routes = self.own.routes.read().expect("metrics lock");
         if let Some(route) = routes.get(route) {
             Self::count(route, method, status, elapsed);
             return;
         }
         drop(routes);
-        let route = self.routes.write().expect("metrics lock").entry(route.to_owned()).or_default().clone();
+        let route = self.own.routes.write().expect("metrics lock").entry(route.to_owned()).or_default().clone();
         Self::count(&route, method, status, elapsed);
     }
 
@@ -87,25 +139,35 @@ impl HttpMetrics {
         series.statuses[usize::from(status - STATUS_FIRST)].fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Every thread's counts, summed, by route and then method.
+    fn totals(&self) -> BTreeMap<(String, usize), Totals> {
+        let every = self.every.lock().expect("metrics registry lock").clone();
+        let mut totals = BTreeMap::<(String, usize), Totals>::new();
+        for counters in &every {
+            for (name, route) in counters.routes.read().expect("metrics lock").iter() {
+                for (method, series) in route.by_method.iter().enumerate() {
+                    if let Some(series) = series.get() {
+                        totals.entry((name.clone(), method)).or_default().add(series);
+                    }
+                }
+            }
+        }
+        totals
+    }
+
     /// The counters in the Prometheus text format.
     fn render(&self, out: &mut String) {
-        let routes = self.routes.read().expect("metrics lock");
-        let mut names: Vec<&String> = routes.keys().collect();
-        names.sort();
-        let series: Vec<(String, &Series)> = names
-            .iter()
-            .flat_map(|name| {
-                let route = &routes[*name];
-                METHODS.iter().zip(&route.by_method).filter_map(move |(method, s)| {
-                    s.get().map(|s| (format!("route=\"{}\",method=\"{method}\"", label(name)), s))
-                })
+        let series: Vec<(String, Totals)> = self
+            .totals()
+            .into_iter()
+            .map(|((name, method), totals)| {
+                (format!("route=\"{}\",method=\"{}\"", label(&name), METHODS[method]), totals)
             })
             .collect();
         out.push_str("# HELP govbadge_http_requests_total Requests answered, by route, method and status.\n");
         out.push_str("# TYPE govbadge_http_requests_total counter\n");
         for (labels, s) in &series {
-            for (status, n) in (STATUS_FIRST..).zip(s.statuses.iter()) {
-                let n = n.load(Ordering::Relaxed);
+            for (status, &n) in (STATUS_FIRST..).zip(&s.statuses) {
                 if n > 0 {
                     let _ = writeln!(out, "govbadge_http_requests_total{{{labels},status=\"{status}\"}} {n}");
                 }
@@ -116,12 +178,12 @@ impl HttpMetrics {
         for (labels, s) in &series {
             let mut cumulative = 0;
             for (i, n) in s.buckets.iter().enumerate() {
-                cumulative += n.load(Ordering::Relaxed);
+                cumulative += n;
                 let le = BUCKETS.get(i).map_or_else(|| "+Inf".to_owned(), f64::to_string);
                 let _ =
                     writeln!(out, "govbadge_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}");
             }
-            let sum = s.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+            let sum = s.sum_micros as f64 / 1e6;
             let _ = writeln!(out, "govbadge_http_request_duration_seconds_sum{{{labels}}} {sum}");
             let _ = writeln!(out, "govbadge_http_request_duration_seconds_count{{{labels}}} {cumulative}");
         }
@@ -261,5 +323,32 @@ mod tests {
         );
         assert!(out.contains("route=\"/odd\\\"route\""), "{out}");
         assert!(out.contains("route=\"/odd\\\"route\",method=\"OTHER\",status=\"599\"} 1\n"), "{out}");
+    }
+
+    #[test]
+    fn every_thread_s_counts_are_summed() {
+        let first = HttpMetrics::default();
+        let second = first.for_another_thread();
+        first.observe("/badge/{file}", 0, 200, Duration::from_micros(300));
+        second.observe("/badge/{file}", 0, 200, Duration::from_millis(3));
+        second.observe("/verify/{file}", 0, 404, Duration::from_millis(3));
+        for metrics in [&first, &second] {
+            let mut out = String::new();
+            metrics.render(&mut out);
+            assert!(
+                out.contains("govbadge_http_requests_total{route=\"/badge/{file}\",method=\"GET\",status=\"200\"} 2\n"),
+                "{out}"
+            );
+            assert!(out
+                .contains("govbadge_http_requests_total{route=\"/verify/{file}\",method=\"GET\",status=\"404\"} 1\n"));
+            assert!(
+                out.contains(
+                    "govbadge_http_request_duration_seconds_sum{route=\"/badge/{file}\",method=\"GET\"} 0.0033\n"
+                ),
+                "{out}"
+            );
+            // One series per route and method, not one per thread.
+            assert_eq!(out.matches("govbadge_http_request_duration_seconds_count{route=\"/badge/{file}\"").count(), 1);
+        }
     }
 }

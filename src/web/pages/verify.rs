@@ -1,8 +1,8 @@
 //! The public verification page the badge links to, its JSON form, and the look-up "is this
 //! site registered?". Public data only: no personal field of the application ever appears.
 
-use axum::extract::{Path, Query, State};
-use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -70,20 +70,22 @@ async fn cached(
 pub async fn verify(
     State(state): State<AppState>,
     Path(file): Path<String>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Result<Response, HttpError> {
     let (code, as_json) = match file.strip_suffix(".json") {
         Some(c) => (c.to_ascii_uppercase(), true),
         None => (file.to_ascii_uppercase(), false),
     };
-    let snapshot = state.ctx.badges.current();
-    let generation = snapshot.generation;
-    let own = own_host(&state);
-    // Listed badges only; the Referer's host is judged against the snapshot's hosts.
-    let foreign = snapshot
-        .find(&code)
-        .map(|badge| referer_host(&headers).filter(|h| Some(h.as_str()) != own && !badge.is_registered_host(h)));
-    drop(snapshot);
+    // Listed badges only; the Referer's host is judged against the snapshot's hosts. The
+    // request itself is read, not a copy of its headers (the `HeaderMap` extractor clones them).
+    let (generation, foreign) = {
+        let snapshot = state.badges();
+        let own = own_host(&state);
+        let foreign = snapshot.find(&code).map(|badge| {
+            referer_host(request.headers()).filter(|h| Some(h.as_str()) != own && !badge.is_registered_host(h))
+        });
+        (snapshot.generation, foreign)
+    };
     if as_json {
         let body = match foreign {
             None => None,
