@@ -146,8 +146,8 @@ async fn serve_handed(
             handed_over = handed.recv() => match handed_over {
                 Some((stream, remote)) => match tokio::net::TcpStream::from_std(stream) {
                     Ok(stream) => {
-                        let serving = serve_connection(stream, remote, app.clone(), header_read_timeout, told_to_stop.clone());
-                        connections.spawn(serving);
+                        let stop = told_to_stop.clone();
+                        connections.spawn(serve_connection(stream, remote, app.clone(), header_read_timeout, stop));
                     }
                     Err(error) => tracing::warn!(%error, "a connection handed over could not be registered"),
                 },
@@ -178,6 +178,7 @@ async fn serve_connection(
     let connection = builder.serve_connection(TokioIo::new(stream), service);
     let mut connection = std::pin::pin!(connection);
     tokio::select! {
+        biased;
         result = connection.as_mut() => {
             if let Err(error) = result {
                 tracing::debug!(%error, "connection ended with an error");

@@ -5,8 +5,8 @@
 //!
 //! Each thread that serves connections (`app::http`) has a state of its own
 //! ([`AppState::for_another_thread`]): the same context, templates and metrics, but its own
-//! reference count, badge snapshot hold, asset cache and request counters, so that a badge
-//! request writes to no memory another thread writes to.
+//! reference count, badge snapshot hold, asset cache, request counters and badge sightings
+//! table, so that a badge request writes to no memory another thread writes to.
 
 use std::sync::{Arc, MutexGuard};
 
@@ -46,10 +46,12 @@ impl AppState {
     }
 
     /// The state for another thread serving connections: the same context, templates and
-    /// metrics; its own asset cache, snapshot hold and request counters.
+    /// metrics; its own asset cache, snapshot hold, request counters and sightings table.
     pub fn for_another_thread(&self) -> Self {
+        let mut ctx = self.ctx.clone();
+        ctx.sightings = Arc::new(self.ctx.sightings.for_another_thread());
         Self(Arc::new(Shared {
-            ctx: self.ctx.clone(),
+            ctx,
             templates: self.templates.clone(),
             assets: crate::badge::assets::AssetCache::default(),
             badges: LocalSnapshot::default(),
