@@ -16,7 +16,10 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
@@ -24,6 +27,7 @@ use axum::response::Response;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -175,6 +179,7 @@ async fn serve_connection(
     let service = Connection { app, remote: ConnectInfo(remote) };
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(header_read_timeout);
+    let stream = Lingering { stream, draining: None };
     let connection = builder.serve_connection(TokioIo::new(stream), service);
     let mut connection = std::pin::pin!(connection);
     tokio::select! {
@@ -188,6 +193,78 @@ async fn serve_connection(
         _ = stopped.wait_for(|stop| *stop) => connection.as_mut().graceful_shutdown(),
     }
     let _ = connection.await;
+}
+
+/// A connection that, when closed after an answer, first reads and throws away what the client
+/// is still sending (for at most [`LINGER`]), as nginx's lingering close does.
+///
+/// An answer given before the request's body was read (413 to a body over the limit) ends the
+/// connection with the body still arriving. Closed at once, the socket would answer that data
+/// with a reset, and a client still writing its body would see the reset before it reads the
+/// answer.
+struct Lingering {
+    stream: tokio::net::TcpStream,
+    /// Set once the write side is shut: when to stop reading.
+    draining: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+/// How long a closing connection reads what the client still sends.
+const LINGER: Duration = Duration::from_secs(5);
+
+/// Reads per poll while lingering, so a client that keeps sending cannot hold the thread.
+const LINGER_READS_PER_POLL: usize = 16;
+
+impl AsyncRead for Lingering {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Lingering {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    /// Shuts the write side (the client reads the end of the answer), then reads until the
+    /// client closes its side, a read fails, or [`LINGER`] has passed.
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if this.draining.is_none() {
+            ready!(Pin::new(&mut this.stream).poll_shutdown(cx))?;
+            this.draining = Some(Box::pin(tokio::time::sleep(LINGER)));
+        }
+        let mut scratch = [0u8; 4096];
+        for _ in 0..LINGER_READS_PER_POLL {
+            if this.draining.as_mut().is_some_and(|limit| limit.as_mut().poll(cx).is_ready()) {
+                return Poll::Ready(Ok(()));
+            }
+            let mut thrown_away = ReadBuf::new(&mut scratch);
+            match Pin::new(&mut this.stream).poll_read(cx, &mut thrown_away) {
+                Poll::Ready(Ok(())) if thrown_away.filled().is_empty() => return Poll::Ready(Ok(())),
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(_)) => return Poll::Ready(Ok(())),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
 }
 
 /// The router as one connection's service: each request carries the client's address.
@@ -219,7 +296,9 @@ mod tests {
 
     /// A router answering with the name of the thread that served the request.
     fn thread_names() -> Router {
-        Router::new().route("/thread", get(|| async { std::thread::current().name().unwrap_or_default().to_owned() }))
+        Router::new()
+            .route("/thread", get(|| async { std::thread::current().name().unwrap_or_default().to_owned() }))
+            .route("/early", axum::routing::post(|| async { (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "early") }))
     }
 
     /// Starts a server; dropping the sender stops it.
@@ -279,6 +358,7 @@ mod tests {
         for (k, thread) in served_by.iter().enumerate() {
             assert_eq!(thread, &format!("http-{}", k % threads), "{served_by:?}");
         }
+        drop(connections);
         drop(stop);
         server.await.unwrap().unwrap();
     }
@@ -300,14 +380,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_answer_given_before_the_body_reaches_a_client_still_sending_it() {
+        let (addr, stop, server) = start(HEADER_READ_TIMEOUT).await;
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let body = vec![b'x'; 8 * 1024 * 1024];
+        let head = format!("POST /early HTTP/1.1\r\nHost: test\r\nContent-Length: {}\r\n\r\n", body.len());
+        client.write_all(head.as_bytes()).await.unwrap();
+        // The server answers after the head and reads the body only to throw it away.
+        client.write_all(&body).await.expect("the whole body is taken, not refused with a reset");
+        client.shutdown().await.unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), client.read_to_end(&mut answer))
+            .await
+            .expect("closed within 5 s")
+            .expect("no reset");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 413") && answer.ends_with("early"), "{answer}");
+        drop(stop);
+        server.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
     async fn stopping_closes_idle_connections_and_the_socket() {
         let (addr, stop, server) = start(HEADER_READ_TIMEOUT).await;
         let mut idle = TcpStream::connect(addr).await.unwrap();
         assert!(ask(&mut idle, "/thread").await.starts_with("http-"));
         drop(stop);
-        tokio::time::timeout(Duration::from_secs(5), server).await.expect("stopped within 5 s").unwrap().unwrap();
         let mut rest = Vec::new();
-        assert_eq!(idle.read_to_end(&mut rest).await.unwrap(), 0, "the idle connection was closed");
+        let closed = tokio::time::timeout(Duration::from_secs(5), idle.read_to_end(&mut rest)).await;
+        assert_eq!(closed.expect("closed within 5 s").unwrap(), 0, "the idle connection was closed");
+        drop(idle);
+        tokio::time::timeout(Duration::from_secs(5), server).await.expect("stopped within 5 s").unwrap().unwrap();
         assert!(TcpStream::connect(addr).await.is_err(), "nothing listens any more");
     }
 }

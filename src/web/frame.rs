@@ -80,6 +80,7 @@ where
         let route = request.extensions().get::<MatchedPath>().cloned();
         let method = method_index(request.method());
         let is_static = request.uri().path().starts_with("/static/");
+        let large_body = carries_a_large_body(request.headers());
         // Kept as they came (cheap clones); read only when there is an error page to render.
         let headers = request.headers();
         let asked = Asked {
@@ -94,6 +95,7 @@ where
             route,
             method,
             is_static,
+            large_body,
             asked: Some(asked),
             rendering: None,
         }
@@ -110,6 +112,7 @@ pin_project! {
         route: Option<MatchedPath>,
         method: usize,
         is_static: bool,
+        large_body: bool,
         asked: Option<Asked>,
         rendering: Option<Pin<Box<dyn Future<Output = Response> + Send>>>,
     }
@@ -141,6 +144,12 @@ where
             }
         };
         security_headers(response.headers_mut(), *this.is_static);
+        if *this.large_body && (response.status().is_client_error() || response.status().is_server_error()) {
+            // The body may be left unread (413 over the limit, a refusal before the form was
+            // read): the connection cannot be reused, and the client must be told so before it
+            // sends its next request on it.
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         let route = this.route.as_ref().map_or("unmatched", MatchedPath::as_str);
         this.state.http_metrics.observe(route, *this.method, response.status().as_u16(), this.started.elapsed());
         Poll::Ready(Ok(response))
@@ -177,6 +186,18 @@ async fn error_page(state: AppState, asked: Asked, page: ErrorPage, response: Re
         }
         Err(_) => response,
     }
+}
+
+/// A request body bigger than a server reads ahead to keep a connection open (declared over
+/// 64 KiB, or chunked and of unknown length).
+fn carries_a_large_body(headers: &HeaderMap) -> bool {
+    const LARGE: u64 = 64 * 1024;
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|length| length > LARGE)
 }
 
 /// Headers on every response: no sniffing, no framing, a strict CSP, and no caching of pages

@@ -163,6 +163,9 @@ async fn oversized_bodies_get_413_in_the_form_they_were_asked_in() {
         .await
         .unwrap();
     assert_eq!(r.status(), 413);
+    // The rest of the body is left unread: the client is told not to send more on this
+    // connection (it would find it closed).
+    assert_eq!(r.headers()["connection"], "close");
     assert!(r.json::<serde_json::Value>().await.unwrap()["error"].is_string(), "the API answers JSON");
 
     let r = client
@@ -173,6 +176,7 @@ async fn oversized_bodies_get_413_in_the_form_they_were_asked_in() {
         .await
         .unwrap();
     assert_eq!(r.status(), 413);
+    assert_eq!(r.headers()["connection"], "close");
     assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     assert!(r.text().await.unwrap().contains("提交的内容过大"));
 }
