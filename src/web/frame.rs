@@ -144,10 +144,11 @@ where
             }
         };
         security_headers(response.headers_mut(), *this.is_static);
-        if *this.large_body && (response.status().is_client_error() || response.status().is_server_error()) {
-            // The body may be left unread (413 over the limit, a refusal before the form was
-            // read): the connection cannot be reused, and the client must be told so before it
-            // sends its next request on it.
+        if *this.large_body {
+            // The body may have been left unread (413 over the limit, a redirect to the login
+            // page before an upload was read): then the connection cannot be reused, and the
+            // client must be told so before it sends its next request on it. Large bodies are
+            // rare uploads; a new connection after each costs nothing worth keeping.
             response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         let route = this.route.as_ref().map_or("unmatched", MatchedPath::as_str);
