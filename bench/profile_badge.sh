@@ -29,7 +29,7 @@ esac
 curl -fs -o /dev/null "$base$path"
 perf record -F 499 -g -o "$run/perf.data" -p "$server" -- sleep "$DURATION" 2>"$run/perf.log" &
 recorder=$!
-wrk -t2 -c64 -d"${DURATION}s" "$base$path" | grep -E "Requests/sec|Latency"
+wrk -t2 -c64 -d"${DURATION}s" ${WRK_HEADER:+-H "$WRK_HEADER"} "$base$path" | grep -E "Requests/sec|Latency"
 wait "$recorder"
 echo "# perf: $path, self time, top 25 ($(date -u +%Y-%m-%dT%H:%MZ)); call graph: perf report -i $run/perf.data"
 perf report -i "$run/perf.data" --no-children --sort symbol --stdio 2>/dev/null \
