@@ -1,5 +1,6 @@
 //! What every response passes through, in one tower layer: an error page rendered inside the
-//! site's layout, the security headers, and the request's metrics.
+//! site's layout, the security headers, `Connection: close` after a large request body, and
+//! the request's metrics.
 //!
 //! One hand-written layer instead of three `from_fn` middlewares: each of those cloned and
 //! boxed the service under it and boxed its own future, on every request, the badge requests
