@@ -29,7 +29,32 @@ pub struct AssetQuery {
 /// The host of a Referer header, if any.
 pub fn referer_host(headers: &HeaderMap) -> Option<String> {
     let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    if let Some(host) = plain_http_host(referer) {
+        return Some(host.to_owned());
+    }
     url::Url::parse(referer).ok()?.host_str().map(str::to_owned)
+}
+
+/// The host of an `http` or `https` URL whose host is written as the URL parser would give it
+/// back (lower-case letters, digits, `-` and `.`, a last label that starts with a letter, no
+/// punycode label), with at most a port after it; `None` for anything else, left to the URL
+/// parser. Every badge request from a real page carries a Referer, and most are this plain:
+/// parsing them in full was a few per cent of the badge endpoint's time.
+fn plain_http_host(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"))?;
+    let authority = &rest[..rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len())];
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let port_is_plain = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.parse::<u16>().is_ok());
+    let labels_are_plain = host.split('.').all(|label| {
+        !label.is_empty()
+            && !label.starts_with("xn--")
+            && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    });
+    let last_is_a_name = host.rsplit('.').next().is_some_and(|last| last.starts_with(|c: char| c.is_ascii_lowercase()));
+    (port_is_plain && labels_are_plain && last_is_a_name).then_some(host)
 }
 
 /// The badge service's own host (from the base URL parsed once at start).
@@ -164,4 +189,67 @@ pub async fn sighting(
         state.ctx.sightings.record(badge.code, &host, badge.is_registered_host(&host), "beacon", Utc::now());
     }
     StatusCode::NO_CONTENT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the URL parser makes of a Referer's host.
+    fn parsed(url: &str) -> Option<String> {
+        url::Url::parse(url).ok()?.host_str().map(str::to_owned)
+    }
+
+    #[test]
+    fn a_plain_referer_s_host_is_the_url_parser_s() {
+        let plain = [
+            "http://www.example.gov.cn/index.html",
+            "https://www.puyang.gov.cn",
+            "https://a-b.c9.gov.cn:8443/x?y#z",
+            "http://www.example.gov.cn?q=1",
+            "http://www.example.gov.cn#top",
+            "http://www.example.gov.cn\\path",
+            "http://localhost:80/",
+            "http://x.y.z.cn:65535",
+        ];
+        for url in plain {
+            let host = plain_http_host(url);
+            assert!(host.is_some(), "{url} is plain");
+            assert_eq!(host.map(str::to_owned), parsed(url), "{url}");
+        }
+        // Left to the parser: it changes these, refuses them, or reads them differently.
+        let not_plain = [
+            "HTTP://www.example.gov.cn/",
+            "http://WWW.Example.gov.cn/",
+            "http://user:pass@www.example.gov.cn/",
+            "http://127.1/",
+            "http://0x7f.0.0.1/",
+            "http://192.168.0.1/",
+            "http://[::1]/",
+            "http://xn--fiqs8s.xn--zfr164b/",
+            "http://xn--invalid-.cn/",
+            "http://www.example.gov.cn:99999/",
+            "http://www.example.gov.cn:/",
+            "http://www..example.gov.cn/",
+            "http://www.example.gov.cn./",
+            "http://exa%6dple.gov.cn/",
+            "http://exa\tmple.gov.cn/",
+            " http://www.example.gov.cn/",
+            "http:/www.example.gov.cn/",
+            "ftp://www.example.gov.cn/",
+            "http://",
+            "http:///path",
+            "http://:80/",
+        ];
+        for url in not_plain {
+            assert_eq!(plain_http_host(url), None, "{url} is left to the parser");
+        }
+        // Through the header, both kinds give the parser's answer.
+        for url in plain.iter().chain(&not_plain) {
+            let mut headers = HeaderMap::new();
+            let Ok(value) = HeaderValue::from_str(url) else { continue };
+            headers.insert(header::REFERER, value);
+            assert_eq!(referer_host(&headers), parsed(url), "{url}");
+        }
+    }
 }
