@@ -10,9 +10,9 @@
 //! (`AppState::for_another_thread`). Work that outlives a request (a whole-site self-check)
 //! goes to the main runtime through `Context::background`.
 //!
-//! Each connection is HTTP/1.1 (keep-alive, no upgrades), with Nagle's delay off and a limit on
+//! Each connection is HTTP/1.1 (keep-alive, no upgrades), with Nagle's delay off, a limit on
 //! the time a client may take to send a request's headers (a slow client cannot hold a
-//! connection open by dripping them).
+//! connection open by dripping them), and a lingering close ([`Lingering`]).
 
 use std::convert::Infallible;
 use std::future::Future;
