@@ -12,7 +12,7 @@
 //!
 //! Each connection is HTTP/1.1 (keep-alive, no upgrades), with Nagle's delay off, a limit on
 //! the time a client may take to send a request's headers (a slow client cannot hold a
-//! connection open by dripping them), and a lingering close ([`Lingering`]).
+//! connection open by dripping them), and a lingering close (`Lingering`).
 
 use std::convert::Infallible;
 use std::future::Future;

@@ -85,7 +85,7 @@ impl Sightings {
         Self { own, every: self.every.clone(), held: self.held.clone() }
     }
 
-    /// Counts a sighting; dropped when [`MAX_PENDING`] pairs are already pending.
+    /// Counts a sighting; dropped when `MAX_PENDING` pairs are already pending.
     pub fn record(&self, code: &str, host: &str, registered: bool, source: &'static str, now: DateTime<Utc>) {
         let Some(host) = clean_host(host) else { return };
         let mut table = self.own.lock().expect("sightings lock");
