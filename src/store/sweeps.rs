@@ -451,16 +451,15 @@ async fn write_site(
         .map_err(StoreError::from_write)?;
         // Many rows per statement: one round trip to SQLite per chunk, not per page.
         for chunk in &mut *chunks {
-            let mut rest = chunk?;
+            let mut rows = chunk?.into_iter().peekable();
             // However the chunks come, no statement binds more than its share of values.
-            while !rest.is_empty() {
-                let tail = rest.split_off(rest.len().min(PAGE_ROWS_PER_INSERT));
-                let chunk = std::mem::replace(&mut rest, tail);
+            while rows.peek().is_some() {
+                let statement_rows = rows.by_ref().take(PAGE_ROWS_PER_INSERT);
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO sweep_pages (sweep_id, badge_code, url, http_status, outcome, verdict, warnings, title,
                                               encoding, footer, certificate_problem, rendered, rendered_detail) ",
                 );
-                insert.push_values(chunk, |mut row, r| {
+                insert.push_values(statement_rows, |mut row, r| {
                     row.push_bind(sweep_id)
                         .push_bind(site.code.to_owned())
                         .push_bind(r.url)
