@@ -28,6 +28,7 @@ pub mod errors;
 pub mod markup;
 pub mod memory;
 pub mod notify;
+pub mod per_thread;
 pub mod render;
 pub mod report;
 pub mod service;

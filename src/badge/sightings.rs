@@ -3,10 +3,12 @@
 //! bounds on both, so a flood costs neither memory nor database growth; stored by
 //! `store::sightings`, which ranks hosts so that a flood cannot push out a real counterfeit.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::per_thread::PerThread;
 use crate::store::Pool;
 use chrono::{DateTime, Utc};
 
@@ -52,20 +54,12 @@ struct Table {
 /// Every badge request with a Referer counts here. Each thread serving connections counts in a
 /// table of its own ([`Sightings::for_another_thread`]): a shared table's lock would be taken
 /// by every thread at every such request. A flush takes every thread's table.
+#[derive(Default)]
 pub struct Sightings {
-    /// This thread's table.
-    own: Arc<Mutex<Table>>,
-    /// Every thread's table, this one's included.
-    every: Arc<Mutex<Vec<Arc<Mutex<Table>>>>>,
+    /// This thread's table, and every thread's.
+    tables: PerThread<Mutex<Table>>,
     /// Pairs pending in all the tables: written only when a pair is new or flushed.
     held: Arc<AtomicUsize>,
-}
-
-impl Default for Sightings {
-    fn default() -> Self {
-        let own = Arc::<Mutex<Table>>::default();
-        Self { every: Arc::new(Mutex::new(vec![own.clone()])), own, held: Arc::default() }
-    }
 }
 
 /// A host name worth recording: ASCII host characters, at most 253 of them.
@@ -80,15 +74,13 @@ pub fn clean_host(host: &str) -> Option<String> {
 impl Sightings {
     /// A table for another thread, flushed with this one.
     pub fn for_another_thread(&self) -> Self {
-        let own = Arc::<Mutex<Table>>::default();
-        self.every.lock().expect("sightings registry lock").push(own.clone());
-        Self { own, every: self.every.clone(), held: self.held.clone() }
+        Self { tables: self.tables.for_another_thread(), held: self.held.clone() }
     }
 
     /// Counts a sighting; dropped when `MAX_PENDING` pairs are already pending.
     pub fn record(&self, code: &str, host: &str, registered: bool, source: &'static str, now: DateTime<Utc>) {
         let Some(host) = clean_host(host) else { return };
-        let mut table = self.own.lock().expect("sightings lock");
+        let mut table = self.tables.own().lock().expect("sightings lock");
         let Table { pending, key } = &mut *table;
         key.clear();
         key.push_str(code);
@@ -109,16 +101,15 @@ impl Sightings {
 
     /// Every thread's pending counts, taken out of the tables; one entry per code and host.
     fn take(&self) -> Vec<((String, String), Pending)> {
-        let every = self.every.lock().expect("sightings registry lock").clone();
         let mut merged = HashMap::<Box<str>, Pending>::new();
-        for table in &every {
+        for table in self.tables.every() {
             let taken = std::mem::take(&mut table.lock().expect("sightings lock").pending);
             self.held.fetch_sub(taken.len(), Ordering::Relaxed);
             for (key, p) in taken {
-                match merged.get_mut(&key) {
-                    Some(seen) => seen.merge(&p),
-                    None => {
-                        merged.insert(key, p);
+                match merged.entry(key) {
+                    Entry::Occupied(seen) => seen.into_mut().merge(&p),
+                    Entry::Vacant(new) => {
+                        new.insert(p);
                     }
                 }
             }

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -16,6 +16,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::state::AppState;
+use crate::per_thread::PerThread;
 
 /// Upper bounds (seconds) of the latency histogram's buckets.
 const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
@@ -59,25 +60,14 @@ struct RouteSeries {
 
 /// Requests served, by route template (`/badge/{file}`, never the raw path: the label set
 /// stays as small as the router) and method. Each thread serving connections counts in its
-/// own [`Counters`] (no memory written by two threads per request); `/metrics` sums them.
-pub struct HttpMetrics {
-    /// This thread's counters.
-    own: Arc<Counters>,
-    /// Every thread's counters, this one's included.
-    every: Arc<Mutex<Vec<Arc<Counters>>>>,
-}
+/// own `Counters` (no memory written by two threads per request); `/metrics` sums them.
+#[derive(Default)]
+pub struct HttpMetrics(PerThread<Counters>);
 
 /// One thread's counters, by route and method.
 #[derive(Default)]
 struct Counters {
     routes: RwLock<HashMap<String, Arc<RouteSeries>>>,
-}
-
-impl Default for HttpMetrics {
-    fn default() -> Self {
-        let own = Arc::<Counters>::default();
-        Self { every: Arc::new(Mutex::new(vec![own.clone()])), own }
-    }
 }
 
 /// One route and method's counts, summed over the threads.
@@ -112,20 +102,18 @@ impl Default for Totals {
 impl HttpMetrics {
     /// Counters for another thread, counted with these in `/metrics`.
     pub fn for_another_thread(&self) -> Self {
-        let own = Arc::<Counters>::default();
-        self.every.lock().expect("metrics registry lock").push(own.clone());
-        Self { own, every: self.every.clone() }
+        Self(self.0.for_another_thread())
     }
 
     /// Counts one answered request (`method`: an index into [`METHODS`]).
     pub fn observe(&self, route: &str, method: usize, status: u16, elapsed: Duration) {
-        let routes = self.own.routes.read().expect("metrics lock");
+        let routes = self.0.own().routes.read().expect("metrics lock");
         if let Some(route) = routes.get(route) {
             Self::count(route, method, status, elapsed);
             return;
         }
         drop(routes);
-        let route = self.own.routes.write().expect("metrics lock").entry(route.to_owned()).or_default().clone();
+        let route = self.0.own().routes.write().expect("metrics lock").entry(route.to_owned()).or_default().clone();
         Self::count(&route, method, status, elapsed);
     }
 
@@ -141,9 +129,8 @@ impl HttpMetrics {
 
     /// Every thread's counts, summed, by route and then method.
     fn totals(&self) -> BTreeMap<(String, usize), Totals> {
-        let every = self.every.lock().expect("metrics registry lock").clone();
         let mut totals = BTreeMap::<(String, usize), Totals>::new();
-        for counters in &every {
+        for counters in self.0.every() {
             for (name, route) in counters.routes.read().expect("metrics lock").iter() {
                 for (method, series) in route.by_method.iter().enumerate() {
                     if let Some(series) = series.get() {
