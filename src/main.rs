@@ -5,6 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use govbadge::cli::{run, Cli};
 
+// jemalloc, unless built for a heap profiler that intercepts the system allocator (heaptrack):
+// `cargo build --release --features system-allocator`.
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: govbadge::memory::Allocator = govbadge::memory::Allocator {};
 

@@ -19,12 +19,14 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::response::Response;
 use axum::Router;
+use futures_util::future::Either;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -43,8 +45,26 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// file descriptors): accepting at once would spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
-/// Serves on `listener` with one thread per core, each with a router of its own made by
-/// `router_for_a_thread`, until `shutdown` completes; then lets the open connections finish
+/// What a thread serves: its router, and what answers some requests before the router.
+#[derive(Clone)]
+pub struct ThreadApp {
+    /// Every route.
+    pub router: Router,
+    /// Answers the requests it knows without the router; `None` from it hands a request on.
+    pub shortcut: Option<Shortcut>,
+}
+
+/// Answers a request without the router, or gives `None` to hand it on (`web::shortcut`).
+pub type Shortcut = Arc<dyn Fn(&hyper::Request<Incoming>) -> Option<Response> + Send + Sync>;
+
+impl From<Router> for ThreadApp {
+    fn from(router: Router) -> Self {
+        Self { router, shortcut: None }
+    }
+}
+
+/// Serves on `listener` with one thread per core, each with an app of its own made by
+/// `app_for_a_thread`, until `shutdown` completes; then lets the open connections finish
 /// their requests. Dropping the returned future stops the threads the same way, without
 /// waiting for them.
 ///
@@ -54,16 +74,16 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// runs on one core.
 pub async fn serve(
     listener: TcpListener,
-    router_for_a_thread: impl Fn() -> Router,
+    app_for_a_thread: impl Fn() -> ThreadApp,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    serve_with(listener, router_for_a_thread, shutdown, HEADER_READ_TIMEOUT).await
+    serve_with(listener, app_for_a_thread, shutdown, HEADER_READ_TIMEOUT).await
 }
 
 /// [`serve`], with the time a client is given to send a request's headers.
 async fn serve_with(
     listener: TcpListener,
-    router_for_a_thread: impl Fn() -> Router,
+    app_for_a_thread: impl Fn() -> ThreadApp,
     shutdown: impl Future<Output = ()>,
     header_read_timeout: Duration,
 ) -> anyhow::Result<()> {
@@ -73,8 +93,9 @@ async fn serve_with(
     for index in 0..threads {
         let (hand_over, handed) = mpsc::unbounded_channel();
         threads_in_turn.push(hand_over);
+        let ThreadApp { router, shortcut } = app_for_a_thread();
         // Every route turned into its service once, not at each request.
-        let app = router_for_a_thread().with_state(());
+        let app = ThreadApp { router: router.with_state(()), shortcut };
         let done = done.clone();
         std::thread::Builder::new().name(format!("http-{index}")).spawn(move || {
             let result = tokio::runtime::Builder::new_current_thread()
@@ -136,7 +157,7 @@ fn is_connection_error(error: &std::io::Error) -> bool {
 /// gives the open ones [`DRAIN_TIMEOUT`] to finish.
 async fn serve_handed(
     mut handed: mpsc::UnboundedReceiver<Accepted>,
-    app: Router,
+    app: ThreadApp,
     header_read_timeout: Duration,
 ) -> anyhow::Result<()> {
     let mut connections = JoinSet::new();
@@ -151,7 +172,8 @@ async fn serve_handed(
                 Some((stream, remote)) => match tokio::net::TcpStream::from_std(stream) {
                     Ok(stream) => {
                         let stop = told_to_stop.clone();
-                        connections.spawn(serve_connection(stream, remote, app.clone(), header_read_timeout, stop));
+                        let service = Connection { app: app.clone(), remote: ConnectInfo(remote) };
+                        connections.spawn(serve_connection(stream, service, header_read_timeout, stop));
                     }
                     Err(error) => tracing::warn!(%error, "a connection handed over could not be registered"),
                 },
@@ -171,12 +193,10 @@ async fn serve_handed(
 /// stops (then the request under way is finished first).
 async fn serve_connection(
     stream: tokio::net::TcpStream,
-    remote: SocketAddr,
-    app: Router,
+    service: Connection,
     header_read_timeout: Duration,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let service = Connection { app, remote: ConnectInfo(remote) };
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(header_read_timeout);
     let stream = Lingering { stream, draining: None };
@@ -267,20 +287,25 @@ impl AsyncWrite for Lingering {
     }
 }
 
-/// The router as one connection's service: each request carries the client's address.
+/// A thread's app as one connection's service: the shortcut's answer, or the router's with
+/// the client's address on the request.
 struct Connection {
-    app: Router,
+    app: ThreadApp,
     remote: ConnectInfo<SocketAddr>,
 }
 
 impl hyper::service::Service<hyper::Request<Incoming>> for Connection {
     type Response = Response;
     type Error = Infallible;
-    type Future = axum::routing::future::RouteFuture<Infallible>;
+    type Future =
+        Either<std::future::Ready<Result<Response, Infallible>>, axum::routing::future::RouteFuture<Infallible>>;
 
     fn call(&self, mut request: hyper::Request<Incoming>) -> Self::Future {
+        if let Some(response) = self.app.shortcut.as_ref().and_then(|answer| answer(&request)) {
+            return Either::Left(std::future::ready(Ok(response)));
+        }
         request.extensions_mut().insert(self.remote);
-        self.app.clone().call(request)
+        Either::Right(self.app.router.clone().call(request))
     }
 }
 
@@ -294,11 +319,17 @@ mod tests {
 
     use super::*;
 
-    /// A router answering with the name of the thread that served the request.
-    fn thread_names() -> Router {
-        Router::new()
-            .route("/thread", get(|| async { std::thread::current().name().unwrap_or_default().to_owned() }))
-            .route("/early", axum::routing::post(|| async { (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "early") }))
+    /// A router answering with the name of the thread that served the request, and a shortcut
+    /// answering `/thread?shortcut` the same way before it.
+    fn thread_names() -> ThreadApp {
+        let name = || std::thread::current().name().unwrap_or_default().to_owned();
+        let router = Router::new()
+            .route("/thread", get(move || async move { format!("{} router", name()) }))
+            .route("/early", axum::routing::post(|| async { (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "early") }));
+        let shortcut: Shortcut = Arc::new(move |request| {
+            (request.uri().query() == Some("shortcut")).then(|| Response::new(format!("{} shortcut", name()).into()))
+        });
+        ThreadApp { router, shortcut: Some(shortcut) }
     }
 
     /// Starts a server; dropping the sender stops it.
@@ -347,16 +378,18 @@ mod tests {
         for _ in 0..4 {
             connections.push(TcpStream::connect(addr).await.unwrap());
             let thread = ask(connections.last_mut().unwrap(), "/thread").await;
-            assert!(thread.starts_with("http-"), "{thread}");
+            assert!(thread.starts_with("http-") && thread.ends_with(" router"), "{thread}");
         }
         let mut served_by = Vec::new();
         for connection in &mut connections {
             let first = ask(connection, "/thread").await;
             assert_eq!(ask(connection, "/thread").await, first, "a connection's requests stay on its thread");
+            let shortcut = ask(connection, "/thread?shortcut").await;
+            assert_eq!(shortcut.replace(" shortcut", " router"), first, "the shortcut answers on the same thread");
             served_by.push(first);
         }
         for (k, thread) in served_by.iter().enumerate() {
-            assert_eq!(thread, &format!("http-{}", k % threads), "{served_by:?}");
+            assert_eq!(thread, &format!("http-{} router", k % threads), "{served_by:?}");
         }
         drop(connections);
         drop(stop);

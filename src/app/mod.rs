@@ -111,14 +111,19 @@ pub async fn run_on(ctx: Context, listener: TcpListener, shutdown_on_signal: boo
     let badge_sync_task = tokio::spawn(badge_sync::follow_badge_changes(ctx.clone()));
     let templates = crate::web::templates::environment_for(&ctx.config);
     let state = AppState::new(ctx, templates);
-    let router_for_a_thread = || crate::web::router(state.for_another_thread());
+    let app_for_a_thread = || {
+        let state = state.for_another_thread();
+        let router = crate::web::router(state.clone());
+        let shortcut: http::Shortcut = Arc::new(move |request| crate::web::shortcut::answer(&state, request));
+        http::ThreadApp { router, shortcut: Some(shortcut) }
+    };
     let result = if shutdown_on_signal {
-        http::serve(listener, router_for_a_thread, async {
+        http::serve(listener, app_for_a_thread, async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
     } else {
-        http::serve(listener, router_for_a_thread, std::future::pending()).await
+        http::serve(listener, app_for_a_thread, std::future::pending()).await
     };
     sender_task.abort();
     schedule_task.abort();

@@ -2,6 +2,8 @@
 //! image, served from the in-memory snapshot with strong `ETags`, 304s, gzip and brotli, and
 //! cross-origin friendly; and the mismatch beacon.
 
+use std::borrow::Cow;
+
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
@@ -111,7 +113,8 @@ fn respond(
     response
 }
 
-/// `GET /badge/{code}.js` and `GET /badge/{code}.svg`.
+/// `GET /badge/{code}.js` and `GET /badge/{code}.svg` through the router. Most such requests
+/// never reach it: `web::shortcut` answers them with [`asset_response`] directly.
 pub async fn asset(
     State(state): State<AppState>,
     Path(file): Path<String>,
@@ -119,25 +122,30 @@ pub async fn asset(
     request: Request,
 ) -> Response {
     // The request itself, not a copy of its headers (the `HeaderMap` extractor clones them).
-    let headers = request.headers();
+    asset_response(&state, &file, q.v.as_deref(), request.headers())
+}
+
+/// The script or image named by `file` (`<code>.js` or `<code>.svg`, the code in either case),
+/// with `version` the image's `v` parameter, for a request with these headers.
+pub fn asset_response(state: &AppState, file: &str, version: Option<&str>, headers: &HeaderMap) -> Response {
+    let (code, is_script) = match (file.strip_suffix(".js"), file.strip_suffix(".svg")) {
+        (Some(code), _) => (code, true),
+        (_, Some(code)) => (code, false),
+        _ => return (StatusCode::NOT_FOUND, "").into_response(),
+    };
+    // Codes are stored in upper case: a copy only for one asked for in lower case.
+    let code: Cow<'_, str> =
+        if code.bytes().any(|b| b.is_ascii_lowercase()) { Cow::Owned(code.to_ascii_uppercase()) } else { code.into() };
     let coding =
         Coding::negotiate(headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or_default());
     let snapshot = state.badges();
-    let (mut code, kind) = match (file.strip_suffix(".js").is_some(), file.strip_suffix(".svg").is_some()) {
-        (true, _) => (file, "js"),
-        (_, true) => (file, "svg"),
-        _ => return (StatusCode::NOT_FOUND, "").into_response(),
-    };
-    // The path is ours: the code is cut out and upper-cased in place.
-    code.truncate(code.len() - kind.len() - 1);
-    code.make_ascii_uppercase();
     let badge = snapshot.find(&code);
     if let Some(b) = &badge {
-        record_referer(&state, b, headers);
+        record_referer(state, b, headers);
     }
     let base = state.ctx.config.badge.base_url.as_str();
-    match (kind, badge) {
-        ("js", Some(b)) => {
+    match (is_script, badge) {
+        (true, Some(b)) => {
             let make = || encode(script(&b, base).as_bytes(), coding);
             let encoded = match CodeKey::new(b.code) {
                 Some(key) => state.assets.get_or_insert(snapshot.generation, (AssetKey::Script(key), coding), make),
@@ -145,18 +153,18 @@ pub async fn asset(
             };
             respond(encoded, coding, "text/javascript; charset=utf-8", StatusCode::OK, headers)
         }
-        ("js", None) => {
+        (true, None) => {
             let encoded = encode(b"/* govbadge: unknown badge code */", Coding::Identity);
             respond(encoded, Coding::Identity, "text/javascript; charset=utf-8", StatusCode::NOT_FOUND, headers)
         }
-        (_, Some(b)) => {
-            let variant = Variant::for_badge(&b, q.v.as_deref());
+        (false, Some(b)) => {
+            let variant = Variant::for_badge(&b, version);
             let key = (AssetKey::Image(variant), coding);
             let encoded =
                 state.assets.get_or_insert(snapshot.generation, key, || encode(svg(variant).as_bytes(), coding));
             respond(encoded, coding, "image/svg+xml", StatusCode::OK, headers)
         }
-        (_, None) => {
+        (false, None) => {
             let key = (AssetKey::Image(Variant::Invalid), coding);
             let encoded = state
                 .assets

@@ -144,14 +144,7 @@ where
                 _ => response,
             }
         };
-        security_headers(response.headers_mut(), *this.is_static);
-        if *this.large_body {
-            // The body may have been left unread (413 over the limit, a redirect to the login
-            // page before an upload was read): then the connection cannot be reused, and the
-            // client must be told so before it sends its next request on it. Large bodies are
-            // rare uploads; a new connection after each costs nothing worth keeping.
-            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
-        }
+        dress(&mut response, *this.is_static, *this.large_body);
         let route = this.route.as_ref().map_or("unmatched", MatchedPath::as_str);
         this.state.http_metrics.observe(route, *this.method, response.status().as_u16(), this.started.elapsed());
         Poll::Ready(Ok(response))
@@ -190,9 +183,22 @@ async fn error_page(state: AppState, asked: Asked, page: ErrorPage, response: Re
     }
 }
 
+/// What the frame adds to a response, whoever made it (a route, or `web::shortcut` without
+/// one): the security headers, and `Connection: close` after a large request body.
+pub fn dress(response: &mut Response, is_static: bool, large_body: bool) {
+    security_headers(response.headers_mut(), is_static);
+    if large_body {
+        // The body may have been left unread (413 over the limit, a redirect to the login
+        // page before an upload was read): then the connection cannot be reused, and the
+        // client must be told so before it sends its next request on it. Large bodies are
+        // rare uploads; a new connection after each costs nothing worth keeping.
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+}
+
 /// A request body bigger than a server reads ahead to keep a connection open (declared over
 /// 64 KiB, or chunked and of unknown length).
-fn carries_a_large_body(headers: &HeaderMap) -> bool {
+pub fn carries_a_large_body(headers: &HeaderMap) -> bool {
     const LARGE: u64 = 64 * 1024;
     headers.contains_key(header::TRANSFER_ENCODING)
         || headers

@@ -9,6 +9,7 @@ pub mod frame;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod shortcut;
 pub mod state;
 pub mod templates;
 pub mod upload;

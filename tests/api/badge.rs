@@ -97,6 +97,56 @@ async fn unknown_and_malformed_codes_are_not_genuine() {
 }
 
 #[tokio::test]
+async fn badge_assets_answered_before_the_router_are_the_router_s_answers() {
+    let (app, code) = setup().await;
+    let client = raw_client();
+    let unknown = if code.ends_with('6') { "4109220000995" } else { "4109220000996" };
+    let etag = client.get(format!("{}/badge/{code}.svg", app.base)).send().await.unwrap().headers()[header::ETAG]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let files = [
+        format!("{code}.js"),
+        format!("{code}.svg"),
+        format!("{code}.svg?v=2"),
+        format!("{code}.svg?x=1&v=%E4%B8%AD"),
+        format!("{code}.svg?v=1&v=2"),
+        format!("{unknown}.js"),
+        format!("{unknown}.svg"),
+        "abc.svg".to_owned(),
+        "x".to_owned(),
+    ];
+    let asked: [&[(header::HeaderName, &str)]; 4] = [
+        &[],
+        &[(header::ACCEPT_ENCODING, "gzip, deflate, br")],
+        &[(header::IF_NONE_MATCH, &etag)],
+        &[(header::REFERER, "http://copycat.example/index.html")],
+    ];
+    for file in &files {
+        // A percent-escaped first letter names the same file, and sends the request through the
+        // router: a path with an escape is never answered before it.
+        let escaped = format!("%{:02X}{}", file.as_bytes()[0], &file[1..]);
+        for headers in asked {
+            let get = |path: String| {
+                let mut request = client.get(format!("{}/badge/{path}", app.base));
+                for (name, value) in headers {
+                    request = request.header(name, *value);
+                }
+                request.send()
+            };
+            let (direct, routed) = (get(file.clone()).await.unwrap(), get(escaped.clone()).await.unwrap());
+            assert_eq!(direct.status(), routed.status(), "{file} {headers:?}");
+            let mut direct_headers = direct.headers().clone();
+            let mut routed_headers = routed.headers().clone();
+            direct_headers.remove(header::DATE);
+            routed_headers.remove(header::DATE);
+            assert_eq!(direct_headers, routed_headers, "{file} {headers:?}");
+            assert_eq!(direct.bytes().await.unwrap(), routed.bytes().await.unwrap(), "{file} {headers:?}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn the_verification_page_shows_public_data_and_warns_on_a_foreign_referer() {
     let (app, code) = setup().await;
     let client = raw_client();
