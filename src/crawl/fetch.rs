@@ -150,12 +150,13 @@ impl Fetcher {
     }
 
     fn with_politeness(config: &CrawlConfig, politeness: Politeness) -> Result<Self, reqwest::Error> {
+        let addresses = Arc::new(AddressBook::new(config));
         Ok(Self {
-            strict: build_client(config, false)?,
-            lenient: build_client(config, true)?,
+            strict: build_client(config, false, &addresses)?,
+            lenient: build_client(config, true, &addresses)?,
             config: Arc::new(config.clone()),
             politeness: Arc::new(politeness),
-            addresses: Arc::new(AddressBook::new(config)),
+            addresses,
         })
     }
 
@@ -166,7 +167,7 @@ impl Fetcher {
     /// client, used after a certificate failure, stays shared; should a new client fail to
     /// build, which only a broken TLS back end does, the shared one serves.)
     pub fn for_site(&self) -> Self {
-        let strict = build_client(&self.config, false).unwrap_or_else(|_| self.strict.clone());
+        let strict = build_client(&self.config, false, &self.addresses).unwrap_or_else(|_| self.strict.clone());
         Self { strict, ..self.clone() }
     }
 
@@ -368,13 +369,14 @@ const MAX_ADDRESSES: usize = 65_536;
 /// first, else the system resolver's first answer, kept for a minute. (The connection itself is
 /// made through [`GuardedResolver`]; a host behind several addresses is paced by its first.)
 struct AddressBook {
-    pinned: std::collections::BTreeMap<String, IpAddr>,
+    /// `crawl.resolve`: host names (lower case) pinned to an address and port.
+    pinned: std::collections::BTreeMap<String, SocketAddr>,
     looked_up: std::sync::Mutex<HashMap<String, (Option<IpAddr>, Instant)>>,
 }
 
 impl AddressBook {
     fn new(config: &CrawlConfig) -> Self {
-        let pinned = config.resolve.iter().map(|(host, addr)| (host.to_ascii_lowercase(), addr.ip())).collect();
+        let pinned = config.resolve.iter().map(|(host, addr)| (host.to_ascii_lowercase(), *addr)).collect();
         Self { pinned, looked_up: std::sync::Mutex::new(HashMap::new()) }
     }
 
@@ -384,8 +386,8 @@ impl AddressBook {
             url::Host::Ipv6(ip) => return Some(IpAddr::V6(ip)),
             url::Host::Domain(host) => host,
         };
-        if let Some(ip) = self.pinned.get(host) {
-            return Some(*ip);
+        if let Some(addr) = self.pinned.get(host) {
+            return Some(addr.ip());
         }
         if let Some((ip, at)) = self.looked_up.lock().expect("address lock").get(host) {
             if at.elapsed() < ADDRESS_TTL {
@@ -403,9 +405,16 @@ impl AddressBook {
 }
 
 /// One HTTP client of the crawler (`accept_invalid`: for the second try after a certificate
-/// failure, when `crawl.check_invalid_certificates` allows it).
-fn build_client(config: &CrawlConfig, accept_invalid: bool) -> Result<reqwest::Client, reqwest::Error> {
-    let mut builder = reqwest::Client::builder()
+/// failure, when `crawl.check_invalid_certificates` allows it). The pinned addresses of
+/// `crawl.resolve` are read from `addresses` by the resolver, not copied into each client:
+/// a sweep builds a client per site, and the copies grew with the number of pinned hosts.
+fn build_client(
+    config: &CrawlConfig,
+    accept_invalid: bool,
+    addresses: &Arc<AddressBook>,
+) -> Result<reqwest::Client, reqwest::Error> {
+    let resolver = GuardedResolver { allow_private: config.allow_private_addresses, addresses: addresses.clone() };
+    reqwest::Client::builder()
         .user_agent(&config.user_agent)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(config.connect_timeout_seconds))
@@ -413,11 +422,8 @@ fn build_client(config: &CrawlConfig, accept_invalid: bool) -> Result<reqwest::C
         .danger_accept_invalid_certs(accept_invalid)
         .pool_max_idle_per_host(config.per_host_concurrency)
         .pool_idle_timeout(POOL_IDLE)
-        .dns_resolver(Arc::new(GuardedResolver { allow_private: config.allow_private_addresses }));
-    for (host, addr) in &config.resolve {
-        builder = builder.resolve(host, *addr);
-    }
-    builder.build()
+        .dns_resolver(Arc::new(resolver))
+        .build()
 }
 
 fn redirect_target(current: &Url, response: &reqwest::Response) -> Option<Url> {
@@ -601,13 +607,18 @@ pub enum ResolveError {
     },
 }
 
-/// DNS through the system resolver, refusing names that resolve only to non-public addresses.
+/// DNS through the system resolver, refusing names that resolve only to non-public addresses;
+/// a name pinned by `crawl.resolve` (the operator's own setting) goes to its address as given.
 struct GuardedResolver {
     allow_private: bool,
+    addresses: Arc<AddressBook>,
 }
 
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        if let Some(&pinned) = self.addresses.pinned.get(name.as_str()) {
+            return Box::pin(std::future::ready(Ok(Box::new(std::iter::once(pinned)) as reqwest::dns::Addrs)));
+        }
         let allow_private = self.allow_private;
         Box::pin(async move {
             let host = name.as_str().to_owned();
