@@ -8,8 +8,8 @@
 //! malloc/free. The C code linked in (`SQLite`) still uses glibc's malloc, limited here to two
 //! arenas. Figures: BENCHMARKS.md §1 (badge endpoints) and §3 (crawl farm).
 
-// The crate's one exception to `unsafe_code = "deny"`: an exported configuration symbol and
-// one call into glibc.
+// The crate's one exception to `unsafe_code = "deny"`: an exported configuration symbol, one
+// call into glibc and one into jemalloc's control interface.
 #![allow(unsafe_code)]
 
 /// The global allocator `main.rs` installs.
@@ -27,6 +27,27 @@ const JEMALLOC_CONF: &[u8] = b"narenas:2,dirty_decay_ms:100,muzzy_decay_ms:0\0";
 #[used]
 #[export_name = "_rjem_malloc_conf"]
 static MALLOC_CONF: Option<&u8> = Some(&JEMALLOC_CONF[0]);
+
+/// Binds the calling thread to jemalloc's first arena. The batch commands' threads (`sweep`,
+/// `crawl`, `worker`, …) all call this: a sweep's memory then sits in one arena, and its peak
+/// no longer depends on which arena each page's buffers came from. (`narenas:1` in
+/// [`JEMALLOC_CONF`] would do the same for the whole process, but `serve`'s two HTTP threads
+/// would then share one arena's lock: 12 % more CPU per badge request. BENCHMARKS.md §3.)
+pub fn share_one_arena() {
+    let first: libc::c_uint = 0;
+    // SAFETY: `thread.arena` is written with an `unsigned int` (see `man jemalloc`), passed by
+    // pointer with its size; the name is a NUL-terminated string; nothing is read back. Arena 0
+    // always exists. A failure leaves the thread on the arena it had.
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"thread.arena".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::from_ref(&first).cast_mut().cast(),
+            std::mem::size_of::<libc::c_uint>(),
+        );
+    }
+}
 
 /// Arenas glibc's malloc (`SQLite`'s allocations) may create; its default is eight per core.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -46,6 +67,43 @@ pub fn limit_glibc_arenas() {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_thread_shares_the_first_arena() {
+        let arena_of_this_thread = || {
+            let mut arena: libc::c_uint = u32::MAX;
+            let mut size = std::mem::size_of::<libc::c_uint>();
+            // SAFETY: reads `thread.arena` into an `unsigned int` of the size given.
+            let status = unsafe {
+                tikv_jemalloc_sys::mallctl(
+                    c"thread.arena".as_ptr(),
+                    std::ptr::from_mut(&mut arena).cast(),
+                    &mut size,
+                    std::ptr::null_mut(),
+                    0,
+                )
+            };
+            assert_eq!(status, 0);
+            arena
+        };
+        let bound = std::thread::spawn(move || {
+            let second: libc::c_uint = 1;
+            // SAFETY: writes `thread.arena` from an `unsigned int` of the size given.
+            let moved = unsafe {
+                tikv_jemalloc_sys::mallctl(
+                    c"thread.arena".as_ptr(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    std::ptr::from_ref(&second).cast_mut().cast(),
+                    std::mem::size_of::<libc::c_uint>(),
+                )
+            };
+            assert_eq!((moved, arena_of_this_thread()), (0, 1), "the thread starts on the second arena");
+            super::share_one_arena();
+            arena_of_this_thread()
+        });
+        assert_eq!(bound.join().unwrap(), 0);
+    }
+
     #[test]
     fn the_jemalloc_options_are_one_c_string() {
         let conf = super::JEMALLOC_CONF;

@@ -190,7 +190,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.crawl.render = crate::render::RenderMode::Always;
             }
             init_tracing_if_asked();
-            let runtime = tokio::runtime::Runtime::new()?;
+            let runtime = batch_runtime()?;
             let target = commands::CheckTarget { url, file, screenshot };
             runtime.block_on(commands::check(&config, target, &code, badge_base.as_deref(), json))
         }
@@ -200,7 +200,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.database.url = url;
             }
             crate::app::init_tracing();
-            let runtime = tokio::runtime::Runtime::new()?;
+            let runtime = batch_runtime()?;
             runtime.block_on(commands::sweep(config, region, resume, out, workers))
         }
         Command::Worker { lease_seconds, until_idle, database } => {
@@ -209,7 +209,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.database.url = url;
             }
             crate::app::init_tracing();
-            let runtime = tokio::runtime::Runtime::new()?;
+            let runtime = batch_runtime()?;
             runtime.block_on(commands::worker(config, std::time::Duration::from_secs(lease_seconds), until_idle))
         }
         Command::Report { sweep, out, database } => {
@@ -217,7 +217,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(url) = database {
                 config.database.url = url;
             }
-            let runtime = tokio::runtime::Runtime::new()?;
+            let runtime = batch_runtime()?;
             runtime.block_on(commands::report(config, sweep, out))
         }
         Command::Import(ImportCommand::Register { file, apply, json, database }) => {
@@ -225,13 +225,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(url) = database {
                 config.database.url = url;
             }
-            let runtime = tokio::runtime::Runtime::new()?;
+            let runtime = batch_runtime()?;
             runtime.block_on(commands::import_register(config, &file, apply, json))
         }
         Command::Crawl { url, code, badge_base, max_pages, json } => {
             let config = Config::load(&cli.config)?;
             init_tracing_if_asked();
-            let runtime = tokio::runtime::Runtime::new()?;
+            let runtime = batch_runtime()?;
             runtime.block_on(commands::crawl(&config, &url, &code, badge_base.as_deref(), max_pages, json))
         }
         Command::Serve { bind, database, demo } => {
@@ -248,4 +248,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The runtime of a command that runs to its end (all but `serve`): every thread of it, and the
+/// calling one, on jemalloc's first arena (`memory::share_one_arena`).
+fn batch_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    crate::memory::share_one_arena();
+    tokio::runtime::Builder::new_multi_thread().enable_all().on_thread_start(crate::memory::share_one_arena).build()
 }
