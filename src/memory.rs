@@ -1,8 +1,8 @@
 //! Process memory: the allocator and its settings.
 //!
 //! Rust allocations go to jemalloc (the `#[global_allocator]` in `main.rs` is
-//! [`Allocator`]), configured here: two arenas, and freed pages handed back to the system after
-//! 100 ms. A sweep allocates many short-lived page bodies and connection buffers between
+//! [`Allocator`]), configured here: two arenas (the batch commands' threads all on the first,
+//! [`share_one_arena`]), and freed pages handed back to the system after 100 ms. A sweep allocates many short-lived page bodies and connection buffers between
 //! longer-lived results; under glibc's allocator the resident set grew with the sites swept
 //! although live data did not, and the badge endpoints spent a tenth of their time in
 //! malloc/free. The C code linked in (`SQLite`) still uses glibc's malloc, limited here to two
@@ -31,7 +31,7 @@ static MALLOC_CONF: Option<&u8> = Some(&JEMALLOC_CONF[0]);
 /// Binds the calling thread to jemalloc's first arena. The batch commands' threads (`sweep`,
 /// `crawl`, `worker`, …) all call this: a sweep's memory then sits in one arena, and its peak
 /// no longer depends on which arena each page's buffers came from. (`narenas:1` in
-/// [`JEMALLOC_CONF`] would do the same for the whole process, but `serve`'s two HTTP threads
+/// `JEMALLOC_CONF` would do the same for the whole process, but `serve`'s two HTTP threads
 /// would then share one arena's lock: 12 % more CPU per badge request. BENCHMARKS.md §3.)
 pub fn share_one_arena() {
     let first: libc::c_uint = 0;
