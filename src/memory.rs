@@ -2,11 +2,12 @@
 //!
 //! Rust allocations go to jemalloc (the `#[global_allocator]` in `main.rs` is
 //! [`Allocator`]), configured here: two arenas (the batch commands' threads all on the first,
-//! [`share_one_arena`]), and freed pages handed back to the system after 100 ms. A sweep allocates many short-lived page bodies and connection buffers between
-//! longer-lived results; under glibc's allocator the resident set grew with the sites swept
-//! although live data did not, and the badge endpoints spent a tenth of their time in
-//! malloc/free. The C code linked in (`SQLite`) still uses glibc's malloc, limited here to two
-//! arenas. Figures: BENCHMARKS.md §1 (badge endpoints) and §3 (crawl farm).
+//! [`share_one_arena`]), and freed pages handed back to the system after 100 ms. A sweep
+//! allocates many short-lived page bodies and connection buffers between longer-lived results;
+//! under glibc's allocator the resident set grew with the sites swept although live data did
+//! not, and the badge endpoints spent a tenth of their time in malloc/free. The C code linked in
+//! (`SQLite`) still uses glibc's malloc, limited here to two arenas. Figures: BENCHMARKS.md §1
+//! (badge endpoints) and §3 (crawl farm).
 
 // The crate's one exception to `unsafe_code = "deny"`: an exported configuration symbol, one
 // call into glibc and one into jemalloc's control interface.
