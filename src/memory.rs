@@ -35,18 +35,23 @@ static MALLOC_CONF: Option<&u8> = Some(&JEMALLOC_CONF[0]);
 /// `JEMALLOC_CONF` would do the same for the whole process, but `serve`'s two HTTP threads
 /// would then share one arena's lock: 12 % more CPU per badge request. BENCHMARKS.md §3.)
 pub fn share_one_arena() {
-    let first: libc::c_uint = 0;
+    // A failure leaves the thread on the arena it had.
+    let _ = bind_thread_to_arena(0);
+}
+
+/// Binds the calling thread to jemalloc's arena `arena`; jemalloc's status (0: done).
+fn bind_thread_to_arena(arena: libc::c_uint) -> libc::c_int {
     // SAFETY: `thread.arena` is written with an `unsigned int` (see `man jemalloc`), passed by
-    // pointer with its size; the name is a NUL-terminated string; nothing is read back. Arena 0
-    // always exists. A failure leaves the thread on the arena it had.
+    // pointer with its size; the name is a NUL-terminated string; nothing is read back. An
+    // arena that does not exist is refused with a status, not undefined behaviour.
     unsafe {
         tikv_jemalloc_sys::mallctl(
             c"thread.arena".as_ptr(),
             std::ptr::null_mut(),
             std::ptr::null_mut(),
-            std::ptr::from_ref(&first).cast_mut().cast(),
+            std::ptr::from_ref(&arena).cast_mut().cast(),
             std::mem::size_of::<libc::c_uint>(),
-        );
+        )
     }
 }
 
@@ -87,17 +92,7 @@ mod tests {
             arena
         };
         let bound = std::thread::spawn(move || {
-            let second: libc::c_uint = 1;
-            // SAFETY: writes `thread.arena` from an `unsigned int` of the size given.
-            let moved = unsafe {
-                tikv_jemalloc_sys::mallctl(
-                    c"thread.arena".as_ptr(),
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                    std::ptr::from_ref(&second).cast_mut().cast(),
-                    std::mem::size_of::<libc::c_uint>(),
-                )
-            };
+            let moved = super::bind_thread_to_arena(1);
             assert_eq!((moved, arena_of_this_thread()), (0, 1), "the thread starts on the second arena");
             super::share_one_arena();
             arena_of_this_thread()
