@@ -99,6 +99,17 @@ pub async fn count(pool: &Pool, sql: &str) -> i64 {
     govbadge::on_pool!(pool, p => sqlx::query_scalar(sql).fetch_one(p).await).unwrap()
 }
 
+/// Polls `ready` until it holds; panics saying `what` was awaited after a minute. The tests that
+/// kill a crawling process wait for it to get somewhere first: fresh processes on a busy CI
+/// machine can take seconds to, so the wait is bounded by time, not by a count of polls.
+pub async fn wait_until(what: &str, mut ready: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !ready().await {
+        assert!(std::time::Instant::now() < deadline, "waited a minute for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_sweep_resumes_without_refetching_or_duplicates() {
     let app = spawn_app().await;
@@ -112,20 +123,13 @@ async fn a_killed_sweep_resumes_without_refetching_or_duplicates() {
 
     let mut first = sweep_command(&db, port, &hosts, out.path(), &[]).spawn().unwrap();
     // Kill it with SIGKILL once some sites are done and before all are.
-    let mut done = 0;
-    for _ in 0..300 {
-        done = count(&pool, "SELECT COUNT(*) FROM sweep_sites").await;
-        if done >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until("two sites recorded", async || count(&pool, "SELECT COUNT(*) FROM sweep_sites").await >= 2).await;
     first.kill().unwrap();
     first.wait().unwrap();
     let done_before: Vec<String> =
         govbadge::on_pool!(&pool, p => sqlx::query_scalar("SELECT badge_code FROM sweep_sites").fetch_all(p).await)
             .unwrap();
-    assert!(done >= 2 && done_before.len() < hosts.len(), "killed midway: {} done", done_before.len());
+    assert!(done_before.len() >= 2 && done_before.len() < hosts.len(), "killed midway: {} done", done_before.len());
     let requests_before = log.lock().unwrap().clone();
 
     let status = {
@@ -186,12 +190,7 @@ async fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
     let db = app.ctx.config.database.url.clone();
     let out = tempfile::tempdir().unwrap();
     let child = sweep_command(&db, port, &hosts, out.path(), &["--region", "410900"]).spawn().unwrap();
-    for _ in 0..300 {
-        if count(&pool, "SELECT COUNT(*) FROM sweep_sites").await >= 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until("a site recorded", async || count(&pool, "SELECT COUNT(*) FROM sweep_sites").await >= 1).await;
     let interrupt = std::process::Command::new("kill").arg("-INT").arg(child.id().to_string()).status().unwrap();
     assert!(interrupt.success());
     let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();

@@ -15,7 +15,7 @@ use govbadge::store::{sweep_claims, sweeps, Pool};
 use tokio::sync::watch;
 
 use crate::helpers::*;
-use crate::sweep::{badged_sites, count, crawling_command, serve_sites};
+use crate::sweep::{badged_sites, count, crawling_command, serve_sites, wait_until};
 
 const HOSTS: [&str; 6] = ["good1.test", "bad2.test", "good3.test", "bad4.test", "good5.test", "bad6.test"];
 
@@ -59,13 +59,11 @@ fn start_planned_sweep(pool: &Pool) -> (tokio::task::JoinHandle<SweepReport>, wa
 
 /// Waits until the planned sweep lists its sites for the workers; returns its number.
 async fn planned_sweep(pool: &Pool) -> i64 {
-    for _ in 0..500 {
-        if count(pool, "SELECT COUNT(*) FROM sweep_claims").await == HOSTS.len() as i64 {
-            return count(pool, "SELECT MAX(sweep_id) FROM sweep_claims").await;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the sweep listed no sites for workers");
+    wait_until("the sweep to list its sites for workers", async || {
+        count(pool, "SELECT COUNT(*) FROM sweep_claims").await == HOSTS.len() as i64
+    })
+    .await;
+    count(pool, "SELECT MAX(sweep_id) FROM sweep_claims").await
 }
 
 async fn recorded_once(pool: &Pool, codes: &BTreeMap<String, String>) {
@@ -187,14 +185,11 @@ async fn workers_processes_finish_a_sweep_after_one_is_killed_with_sigkill() {
     };
     let mut first = worker(&[]).spawn().unwrap();
     // Kill it once it has recorded a site and holds others.
-    for _ in 0..500 {
-        if count(&pool, "SELECT COUNT(*) FROM sweep_sites").await >= 1
+    wait_until("the first worker to record a site and hold another", async || {
+        count(&pool, "SELECT COUNT(*) FROM sweep_sites").await >= 1
             && count(&pool, "SELECT COUNT(*) FROM sweep_claims WHERE worker IS NOT NULL").await >= 1
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    })
+    .await;
     first.kill().unwrap();
     first.wait().unwrap();
     let held = count(&pool, "SELECT COUNT(*) FROM sweep_claims WHERE worker IS NOT NULL").await;
