@@ -124,7 +124,7 @@ impl Journey {
         let before = self.client.find(Locator::Css("body")).await.unwrap();
         self.click(css).await;
         // The old page goes stale once the browser has navigated.
-        for _ in 0..100 {
+        for _ in 0..400 {
             if before.text().await.is_err() {
                 break;
             }
@@ -267,7 +267,7 @@ async fn the_main_journeys_in_chromium() {
         let home = j.client.window().await.unwrap();
         j.click("a[href*='/verify/']").await;
         let mut opened = None;
-        for _ in 0..100 {
+        for _ in 0..400 {
             let windows = j.client.windows().await.unwrap();
             if let Some(w) = windows.into_iter().find(|w| *w != home) {
                 opened = Some(w);
@@ -277,7 +277,7 @@ async fn the_main_journeys_in_chromium() {
         }
         j.client.switch_to_window(opened.expect("the badge opens the verification page")).await.unwrap();
         let mut page = j.page().await;
-        for _ in 0..100 {
+        for _ in 0..400 {
             if page.contains("清丰县人民政府网") {
                 break;
             }

@@ -111,7 +111,7 @@ async fn a_whole_site_self_check_runs_in_the_background() {
     assert_eq!(r.status(), 303);
     let run = r.headers()["location"].to_str().unwrap().to_owned();
     let mut page = String::new();
-    for _ in 0..100 {
+    for _ in 0..300 {
         page = html_unescape(&unit.text(&run).await);
         if page.contains("已完成") {
             break;
