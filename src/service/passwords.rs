@@ -43,6 +43,9 @@ enum Job {
     Verify { password: String, hash: String, reply: oneshot::Sender<bool> },
 }
 
+/// The fewest waiting jobs the hashing queue of [`PasswordHasher::for_this_machine`] holds.
+const MIN_WAITING: usize = 16;
+
 /// A bounded pool of hashing threads.
 #[derive(Clone)]
 pub struct PasswordHasher {
@@ -64,10 +67,13 @@ impl PasswordHasher {
         Self { jobs }
     }
 
-    /// One thread per core, and twice as many waiting.
+    /// One thread per core, and twice as many waiting, but room for at least
+    /// [`MIN_WAITING`]: a burst of logins fills the queue before a thread has taken any job,
+    /// and the few attempts an account's limit lets through at once must not be refused as
+    /// busy (CI saw one of six parallel attempts refused on a two-core machine).
     pub fn for_this_machine() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        Self::new(cores, cores * 2)
+        Self::new(cores, (cores * 2).max(MIN_WAITING))
     }
 
     /// Hashes a new password (PHC string), waiting for a place in the queue.
