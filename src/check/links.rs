@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use crate::check::decode_entities;
+use crate::check::attribute_text;
 use crate::check::tokenizer::{Kept, Tag, Token, Tokenizer};
 
 /// Absolute, canonical links of a page.
@@ -16,7 +16,7 @@ pub fn extract(body: &[u8], page: &Url, encoding: &'static encoding_rs::Encoding
             continue;
         };
         if tag.name.as_ref() == b"base" && !base_seen {
-            if let Some(b) = tag.kept(Kept::Href).and_then(|h| base.join(&text(h, encoding)).ok()) {
+            if let Some(b) = tag.kept(Kept::Href).and_then(|h| base.join(&attribute_text(h, encoding)).ok()) {
                 base = b;
                 base_seen = true;
             }
@@ -44,11 +44,7 @@ pub fn link_attribute(name: &[u8]) -> Option<Kept> {
 
 /// A link's raw attribute value, resolved against `base` and made canonical.
 pub fn resolve(raw: &[u8], base: &Url, encoding: &'static encoding_rs::Encoding) -> Option<Url> {
-    canonical(base.join(text(raw, encoding).trim()).ok()?)
-}
-
-fn text(raw: &[u8], encoding: &'static encoding_rs::Encoding) -> String {
-    decode_entities(&encoding.decode_without_bom_handling(raw).0).into_owned()
+    canonical(base.join(attribute_text(raw, encoding).trim()).ok()?)
 }
 
 /// http(s) only, without the fragment. (The url crate already lower-cases the host, drops a

@@ -530,6 +530,9 @@ struct Scan<'b> {
     visible_text: Vec<std::ops::Range<usize>>,
     /// The page's links, when asked for.
     links: Option<Vec<Url>>,
+    /// The raw values of the links read so far (up to [`MAX_LINK_VALUES_REMEMBERED`]): each is
+    /// resolved once per page.
+    link_values: HashSet<&'b [u8]>,
     has_scripts: bool,
 }
 
@@ -554,6 +557,7 @@ impl<'b> Scan<'b> {
             site_id_meta: None,
             visible_text: Vec::new(),
             links: None,
+            link_values: HashSet::new(),
             has_scripts: false,
         }
     }
@@ -646,6 +650,8 @@ impl<'b> Scan<'b> {
         if let Some(href) = tag.kept(Kept::Href).and_then(|h| self.page_base.join(&self.attr_text(h)).ok()) {
             self.page_base = href;
             self.base_seen = true;
+            // Values read before resolve differently from here on.
+            self.link_values.clear();
         }
     }
 
@@ -660,7 +666,13 @@ impl<'b> Scan<'b> {
 
     /// A link to crawl, when links are asked for.
     #[inline(never)]
-    fn link(&mut self, raw: &[u8]) {
+    fn link(&mut self, raw: &'b [u8]) {
+        // A value the page already linked to (against the same base) resolves to the same link.
+        // Up to a bound, so a page of endless distinct links costs no more memory than its
+        // list of links already does.
+        if self.link_values.len() < MAX_LINK_VALUES_REMEMBERED && !self.link_values.insert(raw) {
+            return;
+        }
         if let Some(link) = links::resolve(raw, &self.page_base, self.encoding) {
             self.links.get_or_insert_with(Vec::new).push(link);
         }
@@ -732,8 +744,8 @@ impl<'b> Scan<'b> {
         });
     }
 
-    fn attr_text(&self, raw: &[u8]) -> String {
-        decode_entities(&self.encoding.decode_without_bom_handling(raw).0).into_owned()
+    fn attr_text<'r>(&self, raw: &'r [u8]) -> Cow<'r, str> {
+        attribute_text(raw, self.encoding)
     }
 }
 
@@ -891,8 +903,25 @@ fn written_legacy_code(text: &[u8]) -> Option<String> {
     None
 }
 
+/// How many distinct link values a page's check remembers to resolve each once (pages have a
+/// few dozen to a few hundred links).
+const MAX_LINK_VALUES_REMEMBERED: usize = 4096;
+
 /// The longest character reference name decoded (`#x10FFFF`, `#1114111`), before its `;`.
 const MAX_REFERENCE_LEN: usize = 10;
+
+/// An attribute's raw value as text: decoded from the page's encoding, character references
+/// resolved. Borrowed from the page when neither changes anything (a plain ASCII URL, the
+/// common case: a crawl reads a few dozen links on every page).
+pub fn attribute_text<'a>(raw: &'a [u8], encoding: &'static Encoding) -> Cow<'a, str> {
+    match encoding.decode_without_bom_handling(raw).0 {
+        Cow::Borrowed(text) => decode_entities(text),
+        Cow::Owned(text) => match decode_entities(&text) {
+            Cow::Borrowed(_) => Cow::Owned(text),
+            Cow::Owned(decoded) => Cow::Owned(decoded),
+        },
+    }
+}
 
 /// Decodes the character references that matter in URLs and titles.
 pub fn decode_entities(text: &str) -> Cow<'_, str> {
