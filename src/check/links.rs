@@ -1,7 +1,13 @@
 //! Links out of a page (`<a href>`, `<area href>`, `<frame src>`, `<iframe src>`), resolved
-//! against the page and its `<base href>`, and canonicalised for de-duplication.
+//! against the page and its `<base href>`, and canonicalised for de-duplication; and the link
+//! values a crawl of one site has already resolved ([`KnownLinks`]), which its pages' checks
+//! skip.
 
-use url::Url;
+use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Mutex;
+
+use url::{Position, Url};
 
 use crate::check::attribute_text;
 use crate::check::tokenizer::{Kept, Tag, Token, Tokenizer};
@@ -47,6 +53,68 @@ pub fn resolve(raw: &[u8], base: &Url, encoding: &'static encoding_rs::Encoding)
     canonical(base.join(attribute_text(raw, encoding).trim()).ok()?)
 }
 
+/// The link values a crawl of one site has already resolved, shared by the checks of its
+/// pages: a page's menu, header and footer link to the same pages as every other page's, and a
+/// value seen before need not be resolved again (a crawl spent a tenth of its time parsing
+/// those URLs).
+///
+/// A value is known with what its resolution depends on: nothing for an absolute `http(s)://`
+/// URL, the base's origin for a path from the root (`/…`), the whole base otherwise. Only plain
+/// ASCII values in an ASCII-compatible encoding are remembered (any other depends on the page's
+/// encoding too), and at most [`KnownLinks::CAPACITY`] of them, so a site of endless distinct
+/// links costs a bounded set. Keys are hashes under a random key per crawl, so a page cannot
+/// choose values that collide.
+#[derive(Debug, Default)]
+pub struct KnownLinks {
+    keys: Mutex<HashSet<u64>>,
+    hasher: RandomState,
+}
+
+impl KnownLinks {
+    /// The most values remembered (16 bytes or so each).
+    pub const CAPACITY: usize = 1 << 16;
+
+    /// Whether `raw` (a link value, read against `base` in `encoding`) is seen here for the first
+    /// time, remembering it; also true when it cannot be remembered.
+    pub fn first_sighting(&self, raw: &[u8], base: &Url, encoding: &'static encoding_rs::Encoding) -> bool {
+        let Some(context) = resolution_context(raw, base, encoding) else {
+            return true;
+        };
+        let key = self.hasher.hash_one((context, raw));
+        let Ok(mut keys) = self.keys.lock() else {
+            return true;
+        };
+        if keys.len() >= Self::CAPACITY {
+            return !keys.contains(&key);
+        }
+        keys.insert(key)
+    }
+}
+
+/// The part of `base` that resolving `raw` depends on, or `None` when the value depends on more
+/// than its bytes and the base (the page's encoding) or is not worth remembering.
+fn resolution_context<'u>(raw: &[u8], base: &'u Url, encoding: &'static encoding_rs::Encoding) -> Option<&'u str> {
+    if !raw.is_ascii() || !encoding.is_ascii_compatible() {
+        return None;
+    }
+    if !matches!(base.scheme(), "http" | "https") {
+        // Other schemes resolve paths their own ways (a `file:` drive letter stays).
+        return Some(base.as_str());
+    }
+    let value = raw.trim_ascii_start();
+    let starts_with = |prefix: &[u8]| value.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix));
+    if raw.contains(&b'\\') {
+        // A backslash reads as a slash in http(s) URLs: leave such values to the whole base.
+        Some(base.as_str())
+    } else if starts_with(b"http://") || starts_with(b"https://") {
+        Some("")
+    } else if value.first() == Some(&b'/') && value.get(1) != Some(&b'/') {
+        Some(&base[..Position::BeforePath])
+    } else {
+        Some(base.as_str())
+    }
+}
+
 /// http(s) only, without the fragment. (The url crate already lower-cases the host, drops a
 /// default port and normalises the path.)
 pub fn canonical(mut url: Url) -> Option<Url> {
@@ -60,6 +128,83 @@ pub fn canonical(mut url: Url) -> Option<Url> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_known_value_is_known_with_what_its_resolution_depends_on() {
+        let known = KnownLinks::default();
+        let utf8 = encoding_rs::UTF_8;
+        let page = |u: &str| Url::parse(u).unwrap();
+        let news = page("https://www.example.gov.cn/news/a.html");
+        let other_dir = page("https://www.example.gov.cn/about/b.html");
+        let other_host = page("https://other.example.gov.cn/news/a.html");
+        let plain_http = page("http://www.example.gov.cn/news/a.html");
+        // A path from the root: the same on every page of the origin, not on another origin or scheme.
+        assert!(known.first_sighting(b"/index.html", &news, utf8));
+        assert!(!known.first_sighting(b"/index.html", &news, utf8));
+        assert!(!known.first_sighting(b"/index.html", &other_dir, utf8));
+        assert!(known.first_sighting(b"/index.html", &other_host, utf8));
+        assert!(known.first_sighting(b"/index.html", &plain_http, utf8));
+        // An absolute URL: the same on every page.
+        assert!(known.first_sighting(b" HTTPS://www.example.gov.cn/x", &news, utf8));
+        assert!(!known.first_sighting(b" HTTPS://www.example.gov.cn/x", &other_host, utf8));
+        // Relative to the page, from another host, a query alone, a backslash: only on the same page.
+        for raw in [&b"c.html"[..], b"//other.example.gov.cn/", b"?page=2", b"/\\evil.example/", b"http:c.html"] {
+            assert!(known.first_sighting(raw, &news, utf8), "{raw:?}");
+            assert!(!known.first_sighting(raw, &news, utf8), "{raw:?}");
+            assert!(known.first_sighting(raw, &other_dir, utf8), "{raw:?}");
+        }
+        // Not ASCII, or an encoding that is not ASCII-compatible: never remembered.
+        for _ in 0..2 {
+            assert!(known.first_sighting("/新闻.html".as_bytes(), &news, utf8));
+            assert!(known.first_sighting(b"/index.html", &news, encoding_rs::ISO_2022_JP));
+        }
+    }
+
+    #[test]
+    fn a_known_value_resolves_as_it_did_where_it_was_first_seen() {
+        // For every value and pair of pages where the second sighting is skipped, resolving it
+        // on the second page gives the link of the first.
+        let values = [
+            "/a.html",
+            "/./b/../c.html",
+            "b.html",
+            "../d.html",
+            "//h.example/e",
+            "?q=1",
+            "#top",
+            "",
+            "https://x.example/f",
+            "http:g.html",
+            "/h&#47;i",
+            "/&#47;j.example/",
+            "\\k",
+            " /l.html ",
+            "/m\tn",
+        ];
+        let pages = [
+            "https://www.example.gov.cn/news/a.html",
+            "https://www.example.gov.cn/about/",
+            "https://user@www.example.gov.cn/p?x=1",
+            "http://www.example.gov.cn:8080/news/a.html",
+            "https://other.example.gov.cn/news/a.html",
+        ];
+        for value in values {
+            for first in pages {
+                for second in pages {
+                    let known = KnownLinks::default();
+                    let (first, second) = (Url::parse(first).unwrap(), Url::parse(second).unwrap());
+                    assert!(known.first_sighting(value.as_bytes(), &first, encoding_rs::UTF_8));
+                    if !known.first_sighting(value.as_bytes(), &second, encoding_rs::UTF_8) {
+                        assert_eq!(
+                            resolve(value.as_bytes(), &first, encoding_rs::UTF_8),
+                            resolve(value.as_bytes(), &second, encoding_rs::UTF_8),
+                            "{value:?} on {first} and {second}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn links_resolved_and_canonical() {

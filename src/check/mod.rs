@@ -27,6 +27,7 @@ use serde::Serialize;
 use url::Url;
 
 use self::footer::Footer;
+use self::links::KnownLinks;
 use self::tokenizer::{Kept, Tag, TextKind, Token, Tokenizer};
 
 /// The page check's verdict.
@@ -309,15 +310,19 @@ fn is_head_content(name: &[u8]) -> bool {
 
 /// Runs the check.
 pub fn check(input: &PageInput<'_>) -> PageReport {
-    check_page(input, false).0
+    check_page(input, None).0
 }
 
 /// [`check`], and the page's links (canonical, absolute) read in the same pass, for a crawler.
-pub fn check_with_links(input: &PageInput<'_>) -> (PageReport, Vec<Url>) {
-    check_page(input, true)
+/// A link whose value `known` already holds (the crawl of the site resolved it on another
+/// page) is left out; the others are added to it.
+pub fn check_with_links(input: &PageInput<'_>, known: Option<&KnownLinks>) -> (PageReport, Vec<Url>) {
+    check_page(input, Some(known))
 }
 
-fn check_page(input: &PageInput<'_>, collect_links: bool) -> (PageReport, Vec<Url>) {
+/// The check, with the page's links when `links` is given (and those of its values that
+/// `known` holds left out).
+fn check_page(input: &PageInput<'_>, links: Option<Option<&KnownLinks>>) -> (PageReport, Vec<Url>) {
     let tld = input.page_url.and_then(|u| u.host_str()).and_then(|h| h.rsplit('.').next()).map(str::to_owned);
     let detected = charset::detect(input.bytes, input.content_type, tld.as_deref());
     let encoding = detected.encoding;
@@ -330,7 +335,10 @@ fn check_page(input: &PageInput<'_>, collect_links: bool) -> (PageReport, Vec<Ur
     let text_encoding = if matches!(bytes, Cow::Owned(_)) { UTF_8 } else { encoding };
     let page_base = input.page_url.cloned().unwrap_or_else(|| default_page_url(input.badge_base));
     let mut scan = Scan::new(text_encoding, page_base, input.badge_base);
-    scan.links = collect_links.then(Vec::new);
+    if let Some(known) = links {
+        scan.links = Some(Vec::new());
+        scan.known_links = known;
+    }
     scan.run(&bytes, 0, false);
 
     let body_end = scan.last_body_end.or(scan.last_html_end);
@@ -533,6 +541,8 @@ struct Scan<'b> {
     /// The raw values of the links read so far (up to [`MAX_LINK_VALUES_REMEMBERED`]): each is
     /// resolved once per page.
     link_values: HashSet<&'b [u8]>,
+    /// The link values the crawl of the site already resolved on other pages.
+    known_links: Option<&'b KnownLinks>,
     has_scripts: bool,
 }
 
@@ -558,6 +568,7 @@ impl<'b> Scan<'b> {
             visible_text: Vec::new(),
             links: None,
             link_values: HashSet::new(),
+            known_links: None,
             has_scripts: false,
         }
     }
@@ -671,6 +682,9 @@ impl<'b> Scan<'b> {
         // Up to a bound, so a page of endless distinct links costs no more memory than its
         // list of links already does.
         if self.link_values.len() < MAX_LINK_VALUES_REMEMBERED && !self.link_values.insert(raw) {
+            return;
+        }
+        if self.known_links.is_some_and(|known| !known.first_sighting(raw, &self.page_base, self.encoding)) {
             return;
         }
         if let Some(link) = links::resolve(raw, &self.page_base, self.encoding) {

@@ -223,7 +223,7 @@ fn links_read_with_the_check_equal_a_separate_extraction() {
             legacy: None,
             badge_base: &base(),
         };
-        let (report, links) = check_with_links(&input);
+        let (report, links) = check_with_links(&input, None);
         let encoding = Encoding::for_label(report.encoding.as_bytes()).unwrap();
         // The check resolves a repeated value once, so it lists fewer repeats; the links are the same.
         let extracted = super::links::extract(&bytes, &page, encoding);
@@ -253,7 +253,7 @@ fn a_repeated_link_value_is_listed_once_unless_a_base_comes_between() {
         legacy: None,
         badge_base: &base(),
     };
-    let (_, links) = check_with_links(&input);
+    let (_, links) = check_with_links(&input, None);
     let links: Vec<&str> = links.iter().map(Url::as_str).collect();
     assert_eq!(
         links,
@@ -262,6 +262,38 @@ fn a_repeated_link_value_is_listed_once_unless_a_base_comes_between() {
             "https://www.qingfeng.gov.cn/news/a.html",
             "https://www.qingfeng.gov.cn/docs/a.html"
         ]
+    );
+}
+
+#[test]
+fn links_a_crawl_already_knows_are_left_out_of_the_next_page() {
+    let known = super::links::KnownLinks::default();
+    let links_of = |url: &str, html: &str| -> Vec<String> {
+        let page = Url::parse(url).unwrap();
+        let input = PageInput {
+            bytes: html.as_bytes(),
+            content_type: None,
+            page_url: Some(&page),
+            expected_code: CODE,
+            legacy: None,
+            badge_base: &base(),
+        };
+        check_with_links(&input, Some(&known)).1.iter().map(Url::to_string).collect()
+    };
+    let menu = "<a href=/index.html>首页</a><a href=/news/>新闻</a><a href=list.html>列表</a>";
+    assert_eq!(
+        links_of("https://www.example.gov.cn/news/1.html", &format!("{menu}<a href=2.html>2</a>")),
+        [
+            "https://www.example.gov.cn/index.html",
+            "https://www.example.gov.cn/news/",
+            "https://www.example.gov.cn/news/list.html",
+            "https://www.example.gov.cn/news/2.html"
+        ]
+    );
+    // The menu's paths from the root are known; its relative link is another page's.
+    assert_eq!(
+        links_of("https://www.example.gov.cn/about/1.html", &format!("{menu}<a href=2.html>2</a>")),
+        ["https://www.example.gov.cn/about/list.html", "https://www.example.gov.cn/about/2.html"]
     );
 }
 

@@ -19,7 +19,7 @@ use url::Url;
 use self::fetch::{Failure, FetchOutcome, Fetcher};
 pub use self::result::{CheckedPage, PageOutcome, PageResult, SiteSummary};
 use self::robots::Robots;
-use crate::check::links;
+use crate::check::links::{self, KnownLinks};
 use crate::check::{self, PageInput};
 use crate::config::CrawlConfig;
 use crate::render::{Expected, RenderMode, RenderRequest, Renderer};
@@ -116,16 +116,17 @@ pub struct Crawler {
     renderer: Option<Arc<Renderer>>,
 }
 
-/// What the rendered checks of one site's pages share: the hosts its pages may load from and
-/// the screenshots still to take.
-struct SiteRender {
+/// What the checks of one site's pages share: for the rendered check, the hosts its pages may
+/// load from and the screenshots still to take; for the links, the values already resolved.
+struct SiteShared {
     hosts: Vec<String>,
     screenshots_left: AtomicUsize,
+    known_links: KnownLinks,
 }
 
-impl SiteRender {
+impl SiteShared {
     fn new(hosts: Vec<String>, screenshots: usize) -> Arc<Self> {
-        Arc::new(Self { hosts, screenshots_left: AtomicUsize::new(screenshots) })
+        Arc::new(Self { hosts, screenshots_left: AtomicUsize::new(screenshots), known_links: KnownLinks::default() })
     }
 
     /// Takes one screenshot from the site's allowance, if any is left.
@@ -188,8 +189,8 @@ impl Crawler {
     pub async fn check_one_with_legacy(&self, url: &Url, code: &str, legacy: Option<&LegacyIds>) -> PageResult {
         let host = url.host_str().unwrap_or_default().to_owned();
         let budget = Duration::from_secs(self.config().max_site_seconds);
-        let render = SiteRender::new(SiteSpec::from_url(url.clone(), code).host_set().into_iter().collect(), 1);
-        let checking = self.fetch_and_check(url, code, legacy, None, 0, &render);
+        let shared = SiteShared::new(SiteSpec::from_url(url.clone(), code).host_set().into_iter().collect(), 1);
+        let checking = self.fetch_and_check(url, code, legacy, None, 0, &shared);
         let result = match tokio::time::timeout(budget, checking).await {
             Ok((result, _)) => result,
             Err(_) => PageResult::failed(url, None, Failure::SiteTimeout, Some(SITE_TIMEOUT_DETAIL.into()), 0),
@@ -225,7 +226,7 @@ impl Crawler {
         let mut frontier: VecDeque<(Url, usize)> = VecDeque::new();
         let mut summary = SiteSummary::default();
         let max_pages = max_pages.min(config.max_pages_per_site).max(1);
-        let render = SiteRender::new(hosts.iter().cloned().collect(), config.render_screenshots_per_site);
+        let shared = SiteShared::new(hosts.iter().cloned().collect(), config.render_screenshots_per_site);
 
         let admit = |url: Url, depth: usize, seen: &mut HashSet<u64>, frontier: &mut VecDeque<(Url, usize)>| {
             let Some(url) = links::canonical(url) else {
@@ -302,13 +303,13 @@ impl Crawler {
                 let legacy = site.legacy.clone();
                 let delay = if config.respect_robots { rules.crawl_delay } else { None };
                 let crawler = self.clone();
-                let render = render.clone();
+                let shared = shared.clone();
                 in_flight.spawn(async move {
                     // Waits for the host's turn, Retry-After sleeps and the fetch itself all end
                     // when the site's budget does.
                     if let Ok(done) = tokio::time::timeout_at(
                         deadline,
-                        crawler.fetch_and_check(&url, &code, legacy.as_ref(), delay, depth, &render),
+                        crawler.fetch_and_check(&url, &code, legacy.as_ref(), delay, depth, &shared),
                     )
                     .await
                     {
@@ -426,9 +427,13 @@ impl Crawler {
         legacy: Option<&LegacyIds>,
         delay: Option<Duration>,
         depth: usize,
-        render: &SiteRender,
+        site: &Arc<SiteShared>,
     ) -> (PageResult, Vec<Url>) {
         let config = self.config();
+        // A link the check leaves out as known must have been admitted already. Past the depth
+        // limit admission depends on the depth of the page that links, so the links of pages
+        // that deep are all returned.
+        let known = (depth < config.max_depth).then(|| site.clone());
         let mut attempt = 0;
         let outcome = loop {
             match self.fetcher.fetch(url, delay).await {
@@ -451,12 +456,11 @@ impl Crawler {
         };
         match outcome {
             FetchOutcome::Page(page) => {
-                let (report, links, page) = self.check_fetched(page, code, legacy.cloned()).await;
+                let (report, links, page) = self.check_fetched(page, code, legacy.cloned(), known).await;
                 let wants_render = config.render.wants(report.verdict, report.has_scripts);
                 let mut checked = CheckedPage::from_report(report);
                 if let (Some(renderer), true) = (&self.renderer, wants_render) {
-                    checked.rendered =
-                        Some(render_page(renderer, &page.final_url, code, legacy, &checked, render).await);
+                    checked.rendered = Some(render_page(renderer, &page.final_url, code, legacy, &checked, site).await);
                 }
                 checked.certificate_problem = page.certificate_problem;
                 checked.redirected_to = (page.final_url != *url).then(|| format!("redirected to {}", page.final_url));
@@ -492,16 +496,18 @@ impl Crawler {
         page: fetch::Page,
         code: &str,
         legacy: Option<LegacyIds>,
+        known: Option<Arc<SiteShared>>,
     ) -> (check::PageReport, Vec<Url>, fetch::Page) {
-        let check = |page: &fetch::Page, code: &str, legacy: Option<&LegacyIds>, badge_base: &Url| {
-            check::check_with_links(&PageInput {
+        let check = move |page: &fetch::Page, code: &str, legacy: Option<&LegacyIds>, badge_base: &Url| {
+            let input = PageInput {
                 bytes: &page.body,
                 content_type: page.content_type.as_deref(),
                 page_url: Some(&page.final_url),
                 expected_code: code,
                 legacy: legacy.map(LegacyIds::as_badge),
                 badge_base,
-            })
+            };
+            check::check_with_links(&input, known.as_deref().map(|site| &site.known_links))
         };
         if page.body.len() <= INLINE_CHECK_MAX {
             let (report, links) = check(&page, code, legacy.as_ref(), &self.badge_base);
@@ -530,7 +536,7 @@ async fn render_page(
     code: &str,
     legacy: Option<&LegacyIds>,
     checked: &CheckedPage,
-    site: &SiteRender,
+    site: &SiteShared,
 ) -> crate::render::RenderedCheck {
     let code = code.trim().to_ascii_uppercase();
     let screenshot = site.take_screenshot();

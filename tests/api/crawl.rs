@@ -468,3 +468,46 @@ fn check_takes_a_legacy_code_and_says_which_badge() {
     // Neither form: a usage error.
     assert_eq!(govbadge(&["check", "--file", page, "--code", "CA3300000006044420300"]).0, 2);
 }
+
+/// The crawl resolves a link value once per site and leaves it out of later pages' links. A
+/// value first seen on a page at the depth limit (whose links are too deep to follow) must still
+/// be followed when a shallower page links to it later.
+#[tokio::test]
+async fn a_link_first_seen_too_deep_is_still_followed_from_a_shallower_page() {
+    let log = Log::default();
+    let page = |links: &'static [&'static str], wait: Duration| {
+        let log = log.clone();
+        move |uri: Uri| {
+            let log = log.clone();
+            async move {
+                log.requests.lock().unwrap().push((Instant::now(), uri.path().to_owned()));
+                tokio::time::sleep(wait).await;
+                let anchors: String = links.iter().map(|l| format!("<a href=\"{l}\">{l}</a>")).collect();
+                html(format!("<html><body>{anchors}{}</body></html>", badge_link(CODE)))
+            }
+        }
+    };
+    let app = Router::new()
+        .route("/", get(page(&["/slow", "/fast"], Duration::ZERO)))
+        .route("/fast", get(page(&["/fast2", "/"], Duration::ZERO)))
+        .route("/fast2", get(page(&["/x", "/fast"], Duration::ZERO)))
+        // Answers after /fast2 has been checked: its link to /x comes second.
+        .route("/slow", get(page(&["/x", "/fast"], Duration::from_millis(1500))))
+        .route("/x", get(page(&["/"], Duration::ZERO)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let config = CrawlConfig { max_depth: 2, per_host_rate: 100.0, respect_robots: false, ..test_crawl_config() };
+    let crawler = Crawler::new(&config, Url::parse(BADGE_BASE).unwrap()).unwrap();
+    let mut results: Vec<PageResult> = Vec::new();
+    crawler.crawl_site(&SiteSpec::from_url(base, CODE), 200, |p| results.push(p.clone())).await;
+    let mut crawled: Vec<(String, usize)> =
+        results.iter().map(|r| (Url::parse(&r.url).unwrap().path().to_owned(), r.depth)).collect();
+    crawled.sort();
+    let want = [("/", 0), ("/fast", 1), ("/fast2", 2), ("/slow", 1), ("/x", 2)];
+    assert_eq!(crawled, want.map(|(p, d)| (p.to_owned(), d)), "every page once, /x from /slow");
+    let order = log.paths();
+    let position = |p: &str| order.iter().position(|q| q == p).unwrap();
+    assert!(position("/fast2") < position("/x"), "/fast2 was read before /slow answered: {order:?}");
+}
