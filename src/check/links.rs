@@ -71,8 +71,8 @@ pub struct KnownLinks {
 }
 
 impl KnownLinks {
-    /// The most values remembered (16 bytes or so each).
-    pub const CAPACITY: usize = 1 << 16;
+    /// The most values remembered: about 600 KB of table at most, per site being crawled.
+    pub const CAPACITY: usize = 1 << 15;
 
     /// Whether `raw` (a link value, read against `base` in `encoding`) is seen here for the first
     /// time, remembering it; also true when it cannot be remembered.
@@ -158,6 +158,19 @@ mod tests {
             assert!(known.first_sighting("/新闻.html".as_bytes(), &news, utf8));
             assert!(known.first_sighting(b"/index.html", &news, encoding_rs::ISO_2022_JP));
         }
+    }
+
+    #[test]
+    fn past_its_capacity_a_crawl_remembers_no_more_values_but_keeps_those_it_has() {
+        let known = KnownLinks::default();
+        let page = Url::parse("https://www.example.gov.cn/").unwrap();
+        for n in 0..KnownLinks::CAPACITY {
+            assert!(known.first_sighting(format!("/{n}.html").as_bytes(), &page, encoding_rs::UTF_8));
+        }
+        for _ in 0..2 {
+            assert!(known.first_sighting(b"/one-more.html", &page, encoding_rs::UTF_8));
+        }
+        assert!(!known.first_sighting(b"/0.html", &page, encoding_rs::UTF_8));
     }
 
     #[test]
