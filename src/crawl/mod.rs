@@ -430,9 +430,9 @@ impl Crawler {
         site: &Arc<SiteShared>,
     ) -> (PageResult, Vec<Url>) {
         let config = self.config();
-        // A link the check leaves out as known must have been admitted already. Past the depth
-        // limit admission depends on the depth of the page that links, so the links of pages
-        // that deep are all returned.
+        // A link the check leaves out as known must have been admitted already. The links of a
+        // page at the depth limit are too deep to admit, though a shallower page may admit the
+        // same link later: such a page's check neither skips nor remembers any.
         let known = (depth < config.max_depth).then(|| site.clone());
         let mut attempt = 0;
         let outcome = loop {
