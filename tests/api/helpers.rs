@@ -367,6 +367,15 @@ pub struct SmtpSink {
     _dir: tempfile::TempDir,
 }
 
+/// Polls `ready` every 10 ms until it holds; panics naming `what` once `within` has passed.
+pub async fn wait_until(what: &str, within: Duration, mut ready: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while !ready().await {
+        assert!(std::time::Instant::now() < deadline, "waited {within:?} for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

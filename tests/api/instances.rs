@@ -51,8 +51,10 @@ async fn every_instance_follows_a_badge_issued_or_suspended_on_another() {
     let code = codes.values().next().unwrap().clone();
     first.ctx.refresh_badges().await;
     assert!(first.ctx.badges.status(&code).is_some(), "the instance that issued it has it at once");
-    let seen = wait_until(|| second.ctx.badges.status(&code).is_some()).await;
-    assert!(seen.is_some(), "the other instance follows the issuance");
+    wait_until("the other instance to follow the issuance", FOLLOW_WITHIN, async || {
+        second.ctx.badges.status(&code).is_some()
+    })
+    .await;
 
     let parsed = govbadge::domain::badge::SiteCode::parse(&code).unwrap();
     let admin = first.account("管理员", govbadge::domain::account::Role::Admin, None, None).await;
@@ -68,22 +70,14 @@ async fn every_instance_follows_a_badge_issued_or_suspended_on_another() {
     .await;
     assert!(changed.is_ok(), "{changed:?}");
     first.ctx.refresh_badges().await;
-    let suspended =
-        wait_until(|| second.ctx.badges.status(&code) == Some(govbadge::domain::badge::BadgeStatus::Suspended)).await;
-    assert!(suspended.is_some(), "the other instance follows the status change");
+    wait_until("the other instance to follow the status change", FOLLOW_WITHIN, async || {
+        second.ctx.badges.status(&code) == Some(govbadge::domain::badge::BadgeStatus::Suspended)
+    })
+    .await;
 }
 
-/// Polls `seen` for up to ten seconds; returns how long it took.
-async fn wait_until(seen: impl Fn() -> bool) -> Option<std::time::Duration> {
-    let started = std::time::Instant::now();
-    while started.elapsed() < std::time::Duration::from_secs(10) {
-        if seen() {
-            return Some(started.elapsed());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    None
-}
+/// How soon another instance follows a badge's issuance or status change.
+const FOLLOW_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Guesses spread over two instances meet one account lock: the attempts are counted in the
 /// database, not per instance.

@@ -99,16 +99,9 @@ pub async fn count(pool: &Pool, sql: &str) -> i64 {
     govbadge::on_pool!(pool, p => sqlx::query_scalar(sql).fetch_one(p).await).unwrap()
 }
 
-/// Polls `ready` until it holds; panics saying `what` was awaited after a minute. The tests that
-/// kill a crawling process wait for it to get somewhere first: fresh processes on a busy CI
-/// machine can take seconds to, so the wait is bounded by time, not by a count of polls.
-pub async fn wait_until(what: &str, mut ready: impl AsyncFnMut() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !ready().await {
-        assert!(std::time::Instant::now() < deadline, "waited a minute for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
+/// How long the tests that kill a crawling process wait for it to get somewhere first: fresh
+/// processes on a busy CI machine can take seconds to.
+pub const PROCESS_PROGRESS: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_sweep_resumes_without_refetching_or_duplicates() {
@@ -123,7 +116,10 @@ async fn a_killed_sweep_resumes_without_refetching_or_duplicates() {
 
     let mut first = sweep_command(&db, port, &hosts, out.path(), &[]).spawn().unwrap();
     // Kill it with SIGKILL once some sites are done and before all are.
-    wait_until("two sites recorded", async || count(&pool, "SELECT COUNT(*) FROM sweep_sites").await >= 2).await;
+    wait_until("two sites recorded", PROCESS_PROGRESS, async || {
+        count(&pool, "SELECT COUNT(*) FROM sweep_sites").await >= 2
+    })
+    .await;
     first.kill().unwrap();
     first.wait().unwrap();
     let done_before: Vec<String> =
@@ -190,7 +186,10 @@ async fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
     let db = app.ctx.config.database.url.clone();
     let out = tempfile::tempdir().unwrap();
     let child = sweep_command(&db, port, &hosts, out.path(), &["--region", "410900"]).spawn().unwrap();
-    wait_until("a site recorded", async || count(&pool, "SELECT COUNT(*) FROM sweep_sites").await >= 1).await;
+    wait_until("a site recorded", PROCESS_PROGRESS, async || {
+        count(&pool, "SELECT COUNT(*) FROM sweep_sites").await >= 1
+    })
+    .await;
     let interrupt = std::process::Command::new("kill").arg("-INT").arg(child.id().to_string()).status().unwrap();
     assert!(interrupt.success());
     let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();

@@ -15,7 +15,7 @@ use govbadge::store::{sweep_claims, sweeps, Pool};
 use tokio::sync::watch;
 
 use crate::helpers::*;
-use crate::sweep::{badged_sites, count, crawling_command, serve_sites, wait_until};
+use crate::sweep::{badged_sites, count, crawling_command, serve_sites, PROCESS_PROGRESS};
 
 const HOSTS: [&str; 6] = ["good1.test", "bad2.test", "good3.test", "bad4.test", "good5.test", "bad6.test"];
 
@@ -59,7 +59,7 @@ fn start_planned_sweep(pool: &Pool) -> (tokio::task::JoinHandle<SweepReport>, wa
 
 /// Waits until the planned sweep lists its sites for the workers; returns its number.
 async fn planned_sweep(pool: &Pool) -> i64 {
-    wait_until("the sweep to list its sites for workers", async || {
+    wait_until("the sweep to list its sites for workers", PROCESS_PROGRESS, async || {
         count(pool, "SELECT COUNT(*) FROM sweep_claims").await == HOSTS.len() as i64
     })
     .await;
@@ -185,7 +185,7 @@ async fn workers_processes_finish_a_sweep_after_one_is_killed_with_sigkill() {
     };
     let mut first = worker(&[]).spawn().unwrap();
     // Kill it once it has recorded a site and holds others.
-    wait_until("the first worker to record a site and hold another", async || {
+    wait_until("the first worker to record a site and hold another", PROCESS_PROGRESS, async || {
         count(&pool, "SELECT COUNT(*) FROM sweep_sites").await >= 1
             && count(&pool, "SELECT COUNT(*) FROM sweep_claims WHERE worker IS NOT NULL").await >= 1
     })
