@@ -1,13 +1,15 @@
 //! Starting Debian's headless chromium for the rendered check: a private profile directory, no
 //! extensions, background traffic or downloads, a JavaScript heap cap, the crawler's own host
-//! mappings, and its `DevTools` WebSocket read from stderr. The process is killed and its profile
-//! removed when the [`Browser`] is dropped.
+//! mappings, and its `DevTools` WebSocket read from stderr. chromium runs in a process group of
+//! its own; when the [`Browser`] is dropped the whole group is killed (its renderer, network and
+//! storage helpers write to the profile too) and then the profile is removed.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustix::process::{kill_process_group, Pid, Signal};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -16,6 +18,8 @@ use crate::config::CrawlConfig;
 
 /// How long chromium may take to start and print its `DevTools` address.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a dropped browser's main process is given to be reaped after it was killed.
+const EXIT_WAIT: Duration = Duration::from_secs(2);
 /// The window every page is laid out in (a common desktop size).
 pub const VIEWPORT: (u32, u32) = (1280, 800);
 
@@ -23,6 +27,12 @@ pub const VIEWPORT: (u32, u32) = (1280, 800);
 pub struct Browser {
     /// The `DevTools` connection.
     pub connection: Arc<Connection>,
+    /// Held for its `Drop`: the process group killed and the profile removed.
+    _process: BrowserProcess,
+}
+
+/// chromium's process group and its profile directory, both gone when this is dropped.
+struct BrowserProcess {
     child: Child,
     profile: PathBuf,
 }
@@ -79,6 +89,7 @@ impl Browser {
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
+            .process_group(0)
             .kill_on_drop(true);
         if running_as_root() {
             // chromium's sandbox cannot run as root; the page runs in its renderer without it.
@@ -87,10 +98,11 @@ impl Browser {
         if let Some(rules) = resolver_rules(config) {
             command.arg(format!("--host-resolver-rules={rules}"));
         }
-        let mut child = command
+        let child = command
             .spawn()
             .map_err(|source| LaunchError::Spawn { path: config.render_browser.display().to_string(), source })?;
-        let stderr = child.stderr.take().expect("piped");
+        let mut process = BrowserProcess { child, profile };
+        let stderr = process.child.stderr.take().expect("piped");
         let mut lines = BufReader::new(stderr).lines();
         let ws_url = tokio::time::timeout(START_TIMEOUT, async {
             while let Ok(Some(line)) = lines.next_line().await {
@@ -103,26 +115,26 @@ impl Browser {
         .await
         .ok()
         .flatten();
-        let Some(ws_url) = ws_url else {
-            let _ = std::fs::remove_dir_all(&profile);
-            return Err(LaunchError::NoDevTools(START_TIMEOUT));
-        };
+        let Some(ws_url) = ws_url else { return Err(LaunchError::NoDevTools(START_TIMEOUT)) };
         // The rest of stderr is read and dropped, so chromium never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let connection = match Connection::connect(&ws_url).await {
-            Ok(connection) => connection,
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&profile);
-                return Err(e.into());
-            }
-        };
-        Ok(Self { connection, child, profile })
+        let connection = Connection::connect(&ws_url).await?;
+        Ok(Self { connection, _process: process })
     }
 }
 
-impl Drop for Browser {
+impl Drop for BrowserProcess {
     fn drop(&mut self) {
+        // The group's id is chromium's pid (`process_group(0)`); its helpers stay in it.
+        if let Some(pid) = self.child.id().and_then(|id| Pid::from_raw(i32::try_from(id).ok()?)) {
+            let _ = kill_process_group(pid, Signal::KILL);
+        }
         let _ = self.child.start_kill();
+        // Reaping takes milliseconds; the wait is bounded so a stuck exit cannot hold the caller.
+        let deadline = std::time::Instant::now() + EXIT_WAIT;
+        while matches!(self.child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
@@ -144,4 +156,37 @@ fn resolver_rules(config: &CrawlConfig) -> Option<String> {
         })
         .collect();
     (!rules.is_empty()).then(|| rules.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A page is loaded, so chromium has started its helper processes (renderer, network and
+    /// storage services) that write to the profile; once the browser is dropped, none of them may
+    /// leave anything behind.
+    #[tokio::test]
+    async fn a_dropped_browser_leaves_no_profile_behind() {
+        let config = CrawlConfig::default();
+        if !config.render_browser.exists() {
+            panic!("the rendered check's tests need {}", config.render_browser.display());
+        }
+        let browser = Browser::launch(&config).await.expect("chromium starts");
+        let profile = browser._process.profile.clone();
+        let page = "data:text/html,<script>localStorage.setItem('k','v');document.cookie='a=b'</script><p>x";
+        browser.connection.call(None, "Target.createTarget", json!({ "url": page })).await.expect("a tab opens");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(profile.exists(), "chromium writes its profile while it runs");
+        drop(browser);
+        // Helper processes that outlived the browser would write again within this time.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(
+            !profile.exists(),
+            "{} is left behind: {:?}",
+            profile.display(),
+            std::fs::read_dir(&profile).map(Iterator::count)
+        );
+    }
 }
