@@ -93,7 +93,7 @@ pub async fn write_reports(pool: &Pool, sweep_id: i64, out: &Path) -> Result<Pat
     let create = |name: &str| -> std::io::Result<BufWriter<File>> { Ok(BufWriter::new(File::create(dir.join(name))?)) };
     let mut pages_csv = csv::CsvWriter::new(create("pages.csv")?, &rows::PAGE_COLUMNS)?;
     let mut jsonl = create("pages.jsonl")?;
-    let mut book = xlsx::XlsxReport::new(&data.sites, &data.site_statuses)?;
+    let book = xlsx::XlsxOnThread::start(xlsx::XlsxReport::new(&data.sites, &data.site_statuses)?);
     // The HTML report's failing-page sections are spooled to a file beside it as the pages
     // pass, then copied into place: memory stays flat however many pages failed.
     let spool_path = dir.join(".index.html.sections");
@@ -101,7 +101,7 @@ pub async fn write_reports(pool: &Pool, sweep_id: i64, out: &Path) -> Result<Pat
     rows::for_each_page(pool, &lines, |line, page| {
         let cells = rows::page_cells(&line.site.code, page);
         pages_csv.row(&cells)?;
-        book.page_row(&cells)?;
+        book.page_row(cells);
         serde_json::to_writer(&mut jsonl, &JsonPage { code: &line.site.code, page })?;
         jsonl.write_all(b"\n")?;
         failing.add(line, page)
@@ -109,7 +109,8 @@ pub async fn write_reports(pool: &Pool, sweep_id: i64, out: &Path) -> Result<Pat
     .await?;
     pages_csv.finish()?;
     jsonl.flush()?;
-    book.finish(&data.summary)?.save(dir.join("report.xlsx"))?;
+    // The workbook is compressed and saved while the HTML report is written.
+    let saving = book.save(data.summary.clone(), dir.join("report.xlsx"));
     let (spool, sections) = failing.finish()?;
     spool.into_inner().map_err(std::io::IntoInnerError::into_error)?;
     // Screenshots of non-compliant rendered pages, which the failing-page sections link to.
@@ -123,6 +124,7 @@ pub async fn write_reports(pool: &Pool, sweep_id: i64, out: &Path) -> Result<Pat
     write_html(pool, &sweep, &lines, &sections, &mut File::open(&spool_path)?, &mut index).await?;
     index.flush()?;
     std::fs::remove_file(&spool_path)?;
+    saving.wait().await?;
     Ok(dir)
 }
 

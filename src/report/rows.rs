@@ -397,17 +397,42 @@ pub fn page_cells(code: &str, p: &PageRow) -> Vec<String> {
     ]
 }
 
-/// Calls `each` with every stored page of the results of `lines`, site by site, holding one
-/// site's pages in memory at a time.
+/// Calls `each` with every stored page of the results of `lines`, site by site, holding two
+/// sites' pages in memory at a time: the next site's are read (by the database's own thread,
+/// or the server) while `each` is given this site's.
 pub async fn for_each_page(
     pool: &Pool,
     lines: &[SiteLine],
     mut each: impl FnMut(&SiteLine, &PageRow) -> Result<(), ReportError>,
 ) -> Result<(), ReportError> {
-    for line in lines {
-        let Some(result) = &line.result else { continue };
-        for page in sweeps::pages(pool, result.sweep_id, &line.site.code).await? {
-            each(line, &page)?;
+    let read = |line: &SiteLine, reading: &mut tokio::task::JoinSet<_>| {
+        let (pool, code) = (pool.clone(), line.site.code.clone());
+        let sweep_id = line.result.as_ref().map(|r| r.sweep_id);
+        reading.spawn(async move {
+            match sweep_id {
+                Some(sweep_id) => sweeps::pages(&pool, sweep_id, &code).await,
+                None => Ok(Vec::new()),
+            }
+        });
+    };
+    // Dropped on an early return, the set aborts a read still under way.
+    let mut reading = tokio::task::JoinSet::new();
+    let sites: Vec<&SiteLine> = lines.iter().filter(|line| line.result.is_some()).collect();
+    if let Some(first) = sites.first() {
+        read(first, &mut reading);
+    }
+    for (at, line) in sites.iter().enumerate() {
+        let pages = match reading.join_next().await {
+            Some(Ok(pages)) => pages?,
+            Some(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Some(Err(e)) => return Err(std::io::Error::other(format!("reading a site's pages: {e}")).into()),
+            None => unreachable!("a read is started for every site before it is reached"),
+        };
+        if let Some(next) = sites.get(at + 1) {
+            read(next, &mut reading);
+        }
+        for page in &pages {
+            each(line, page)?;
         }
     }
     Ok(())

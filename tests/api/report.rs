@@ -126,6 +126,31 @@ async fn reports_of_a_fixed_sweep_match_their_snapshots() {
     let summary = book.worksheet_range("汇总").unwrap();
     assert_eq!(summary.get_value((1, 1)).unwrap().to_string(), "清丰县");
     assert_eq!(summary.get_value((2, 1)).unwrap().to_string(), "南乐县");
+    // Its pages sheet (written on a thread of its own) has the rows of pages.csv, in order.
+    let csv_rows: Vec<Vec<String>> = csv::Reader::from_reader(&std::fs::read(dir.join("pages.csv")).unwrap()[3..])
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    let sheet_rows: Vec<Vec<String>> = book
+        .worksheet_range("页面")
+        .unwrap()
+        .rows()
+        .skip(1)
+        .map(|r| r.iter().map(ToString::to_string).collect())
+        .collect();
+    assert!(csv_rows.len() > crate::fixture::SITES.len(), "pages of several sites");
+    assert_eq!(sheet_rows, csv_rows);
+}
+
+#[tokio::test]
+async fn a_workbook_that_cannot_be_saved_fails_the_reports_with_its_reason() {
+    let (_dir, pool, _, second) = fixed_database().await;
+    let out = tempfile::tempdir().unwrap();
+    // A directory stands where the workbook is to be saved.
+    std::fs::create_dir_all(out.path().join("2026-11-30-4109/report.xlsx")).unwrap();
+    let error = govbadge::report::write_reports(&pool, second, out.path()).await.unwrap_err();
+    assert!(matches!(error, govbadge::report::ReportError::Xlsx(_)), "{error:?}");
+    assert!(error.to_string().starts_with("writing the spreadsheet"), "{error}");
 }
 
 #[tokio::test]
