@@ -410,7 +410,7 @@ pub async fn for_each_page(
         let sweep_id = line.result.as_ref().map(|r| r.sweep_id);
         reading.spawn(async move {
             match sweep_id {
-                Some(sweep_id) => sweeps::pages(&pool, sweep_id, &code).await,
+                Some(sweep_id) => Ok(sweeps::pages(&pool, sweep_id, &code).await?),
                 None => Ok(Vec::new()),
             }
         });
@@ -422,12 +422,8 @@ pub async fn for_each_page(
         read(first, &mut reading);
     }
     for (at, line) in sites.iter().enumerate() {
-        let pages = match reading.join_next().await {
-            Some(Ok(pages)) => pages?,
-            Some(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Some(Err(e)) => return Err(std::io::Error::other(format!("reading a site's pages: {e}")).into()),
-            None => unreachable!("a read is started for every site before it is reached"),
-        };
+        let read_pages = reading.join_next().await.expect("a read is started for every site before it is reached");
+        let pages = super::joined(read_pages, "reading a site's pages")?;
         if let Some(next) = sites.get(at + 1) {
             read(next, &mut reading);
         }

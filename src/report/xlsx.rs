@@ -158,10 +158,6 @@ pub struct Saving(tokio::task::JoinHandle<Result<(), ReportError>>);
 impl Saving {
     /// Waits until the workbook is saved, or for the error that stopped it.
     pub async fn wait(self) -> Result<(), ReportError> {
-        match self.0.await {
-            Ok(saved) => saved,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => Err(std::io::Error::other(format!("the spreadsheet writer stopped: {e}")).into()),
-        }
+        super::joined(self.0.await, "the spreadsheet writer")
     }
 }
