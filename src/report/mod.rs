@@ -120,7 +120,7 @@ pub async fn write_reports(pool: &Pool, sweep_id: i64, out: &Path) -> Result<Pat
     pages_csv.finish()?;
     jsonl.flush()?;
     // The workbook is compressed and saved while the HTML report is written.
-    let saving = book.save(data.summary.clone(), dir.join("report.xlsx"));
+    let saving = book.save(data.summary, dir.join("report.xlsx"));
     let (spool, sections) = failing.finish()?;
     spool.into_inner().map_err(std::io::IntoInnerError::into_error)?;
     // Screenshots of non-compliant rendered pages, which the failing-page sections link to.

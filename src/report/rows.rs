@@ -405,23 +405,18 @@ pub async fn for_each_page(
     lines: &[SiteLine],
     mut each: impl FnMut(&SiteLine, &PageRow) -> Result<(), ReportError>,
 ) -> Result<(), ReportError> {
-    let read = |line: &SiteLine, reading: &mut tokio::task::JoinSet<_>| {
+    let read = |&(line, sweep_id): &(&SiteLine, i64), reading: &mut tokio::task::JoinSet<_>| {
         let (pool, code) = (pool.clone(), line.site.code.clone());
-        let sweep_id = line.result.as_ref().map(|r| r.sweep_id);
-        reading.spawn(async move {
-            match sweep_id {
-                Some(sweep_id) => Ok(sweeps::pages(&pool, sweep_id, &code).await?),
-                None => Ok(Vec::new()),
-            }
-        });
+        reading.spawn(async move { Ok(sweeps::pages(&pool, sweep_id, &code).await?) });
     };
     // Dropped on an early return, the set aborts a read still under way.
     let mut reading = tokio::task::JoinSet::new();
-    let sites: Vec<&SiteLine> = lines.iter().filter(|line| line.result.is_some()).collect();
+    let sites: Vec<(&SiteLine, i64)> =
+        lines.iter().filter_map(|line| Some((line, line.result.as_ref()?.sweep_id))).collect();
     if let Some(first) = sites.first() {
         read(first, &mut reading);
     }
-    for (at, line) in sites.iter().enumerate() {
+    for (at, &(line, _)) in sites.iter().enumerate() {
         let read_pages = reading.join_next().await.expect("a read is started for every site before it is reached");
         let pages = super::joined(read_pages, "reading a site's pages")?;
         if let Some(next) = sites.get(at + 1) {
