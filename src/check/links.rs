@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use url::{Position, Url};
 
 use crate::check::attribute_text;
+use crate::check::names::{key, link_attribute};
 use crate::check::tokenizer::{Kept, Tag, Token, Tokenizer};
 
 /// Absolute, canonical links of a page.
@@ -21,7 +22,7 @@ pub fn extract(body: &[u8], page: &Url, encoding: &'static encoding_rs::Encoding
         let Token::StartTag(tag) = token else {
             continue;
         };
-        if tag.name.as_ref() == b"base" && !base_seen {
+        if tag.name.key() == key::BASE && !base_seen {
             if let Some(b) = tag.kept(Kept::Href).and_then(|h| base.join(&attribute_text(h, encoding)).ok()) {
                 base = b;
                 base_seen = true;
@@ -37,15 +38,6 @@ pub fn extract(body: &[u8], page: &Url, encoding: &'static encoding_rs::Encoding
 /// `<iframe src>`), resolved against `base`.
 pub fn link_of(tag: &Tag<'_>, base: &Url, encoding: &'static encoding_rs::Encoding) -> Option<Url> {
     resolve(tag.kept(link_attribute(&tag.name)?)?, base, encoding)
-}
-
-/// The attribute that holds the link of a tag named `name`, if it makes one.
-pub fn link_attribute(name: &[u8]) -> Option<Kept> {
-    match name {
-        b"a" | b"area" => Some(Kept::Href),
-        b"frame" | b"iframe" => Some(Kept::Src),
-        _ => None,
-    }
 }
 
 /// A link's raw attribute value, resolved against `base` and made canonical.

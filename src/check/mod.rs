@@ -15,6 +15,7 @@ pub mod charset;
 pub mod footer;
 pub mod links;
 mod markers;
+pub mod names;
 mod swar;
 pub mod tokenizer;
 
@@ -28,6 +29,7 @@ use url::Url;
 
 use self::footer::Footer;
 use self::links::KnownLinks;
+use self::names::{key, TagName};
 use self::tokenizer::{Kept, Tag, TextKind, Token, Tokenizer};
 
 /// The page check's verdict.
@@ -250,11 +252,13 @@ struct Sighting {
 /// Open elements tracked at most (Blink's HTML parser nests no deeper).
 const MAX_OPEN_ELEMENTS: usize = 512;
 
-/// Hashes a key that is already a hash ([`name_hash`]) by passing it on.
+/// Hashes a tag name's key ([`TagName::key`]) for the count of open elements by key: a
+/// multiply and a fold, so that the table's index (its low bits) depends on the whole name,
+/// not only its first letter.
 #[derive(Default)]
-struct HashedKey(u64);
+struct NameKeyHasher(u64);
 
-impl Hasher for HashedKey {
+impl Hasher for NameKeyHasher {
     fn write(&mut self, bytes: &[u8]) {
         // Only `u64` keys are hashed here; any other input is folded in, never lost.
         for &b in bytes {
@@ -267,45 +271,9 @@ impl Hasher for HashedKey {
     }
 
     fn finish(&self) -> u64 {
-        self.0
+        let mixed = self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        mixed ^ (mixed >> 29)
     }
-}
-
-/// FNV-1a over a tag name: short keys hashed for every tag, from markup, compared only to
-/// tell open elements apart (a collision costs a name comparison, never a wrong answer).
-fn name_hash(name: &[u8]) -> u64 {
-    name.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-}
-
-/// Elements that have no content and no end tag.
-fn is_void(name: &[u8]) -> bool {
-    matches!(
-        name,
-        b"area"
-            | b"base"
-            | b"br"
-            | b"col"
-            | b"embed"
-            | b"hr"
-            | b"img"
-            | b"input"
-            | b"link"
-            | b"meta"
-            | b"source"
-            | b"track"
-            | b"wbr"
-            | b"param"
-            | b"keygen"
-            | b"frame"
-    )
-}
-
-/// Elements that may stand in `<head>` (any other start tag ends it).
-fn is_head_content(name: &[u8]) -> bool {
-    matches!(
-        name,
-        b"base" | b"link" | b"meta" | b"title" | b"style" | b"script" | b"noscript" | b"template" | b"object"
-    )
 }
 
 /// Runs the check.
@@ -518,12 +486,11 @@ struct Scan<'b> {
     page_base: Url,
     badge_base: &'b Url,
     base_seen: bool,
-    /// Open elements: name, whether it (or its own attributes) hides its content, and its
-    /// name's hash ([`name_hash`]), compared before the name.
-    stack: Vec<(Cow<'b, [u8]>, bool, u64)>,
-    /// How many open elements have each name hash, so a stray end tag (none of its name is
-    /// open) costs one look-up, not a walk of the stack.
-    open_counts: HashMap<u64, u32, BuildHasherDefault<HashedKey>>,
+    /// Open elements: name, and whether it (or its own attributes) hides its content.
+    stack: Vec<(TagName<'b>, bool)>,
+    /// How many open elements have each name key ([`TagName::key`]), so a stray end tag (none
+    /// of its name is open) costs one look-up, not a walk of the stack.
+    open_counts: HashMap<u64, u32, BuildHasherDefault<NameKeyHasher>>,
     /// How many open elements hide their content.
     hidden_open: usize,
     sightings: Vec<Sighting>,
@@ -578,59 +545,72 @@ impl<'b> Scan<'b> {
     /// ends at its first `-->`).
     fn run(&mut self, bytes: &'b [u8], origin: usize, in_comment: bool) {
         let tokens = if in_comment { Tokenizer::comment_content(bytes) } else { Tokenizer::new(bytes) };
-        tokens.for_each(|token| {
-            match token {
-                Token::StartTag(tag) => self.start_tag(&tag, origin, in_comment),
-                Token::EndTag { name, span } if !in_comment => self.end_tag(&name, span.start + origin),
-                Token::Comment { content, .. } if !in_comment => {
-                    let inner = &bytes[content.clone()];
-                    if memchr::memmem::find(inner, b"/badge/").is_some()
-                        || memchr::memmem::find(inner, b"/verify/").is_some()
-                        || memchr::memmem::find(inner, b"conac.cn").is_some()
-                    {
-                        self.run(inner, origin + content.start, true);
-                        // A commented-out inline script: its text is not script data here.
-                        self.written_legacy_badge(inner, origin + content.start, true);
+        // Inlined where the tokenizer hands each kind of token over, so that what is done with
+        // a token is chosen there, not by a jump on its kind (mispredicted on most tokens).
+        tokens.for_each(
+            #[inline(always)]
+            |token| {
+                match token {
+                    Token::StartTag(tag) => self.start_tag(&tag, origin, in_comment),
+                    Token::EndTag { name, span } if !in_comment => self.end_tag(name, span.start + origin),
+                    Token::Comment { content, .. } if !in_comment => {
+                        let inner = &bytes[content.clone()];
+                        if memchr::memmem::find(inner, b"/badge/").is_some()
+                            || memchr::memmem::find(inner, b"/verify/").is_some()
+                            || memchr::memmem::find(inner, b"conac.cn").is_some()
+                        {
+                            self.run(inner, origin + content.start, true);
+                            // A commented-out inline script: its text is not script data here.
+                            self.written_legacy_badge(inner, origin + content.start, true);
+                        }
                     }
-                }
-                Token::Text { span, kind: TextKind::RawText } if self.in_script() => {
-                    self.written_legacy_badge(&bytes[span.clone()], span.start + origin, in_comment);
-                }
-                Token::Text { span, kind } if !in_comment => {
-                    if self.in_title && kind == TextKind::Rcdata && self.title.is_none() {
-                        let raw = self.encoding.decode_without_bom_handling(&bytes[span.clone()]).0;
-                        let title = decode_entities(&raw).split_whitespace().collect::<Vec<_>>().join(" ");
-                        self.title = Some(title);
-                    } else if kind != TextKind::RawText && !self.in_title {
-                        self.visible_text.push(span.start + origin..span.end + origin);
+                    Token::Text { span, kind: TextKind::RawText } if self.in_script() => {
+                        self.written_legacy_badge(&bytes[span.clone()], span.start + origin, in_comment);
                     }
+                    Token::Text { span, kind } if !in_comment => {
+                        if self.in_title && kind == TextKind::Rcdata && self.title.is_none() {
+                            let raw = self.encoding.decode_without_bom_handling(&bytes[span.clone()]).0;
+                            let title = decode_entities(&raw).split_whitespace().collect::<Vec<_>>().join(" ");
+                            self.title = Some(title);
+                        } else if kind != TextKind::RawText && !self.in_title {
+                            self.visible_text.push(span.start + origin..span.end + origin);
+                        }
+                    }
+                    _ => {}
                 }
-                _ => {}
-            }
-        });
+            },
+        );
     }
 
     fn start_tag(&mut self, tag: &Tag<'b>, origin: usize, in_comment: bool) {
         let offset = tag.span.start + origin;
-        let name: &[u8] = &tag.name;
+        let name = &tag.name;
+        let script = name.key() == key::SCRIPT;
+        let class = name.class();
         if !in_comment {
-            match name {
-                b"head" if self.head_start.is_none() => self.head_start = Some(offset),
-                b"body" if self.head_end.is_none() => self.head_end = Some(offset),
-                b"base" if !self.base_seen => self.base(tag),
-                b"meta" if self.site_id_meta.is_none() => self.meta(tag),
-                b"title" => self.in_title = true,
-                b"script" => self.has_scripts = true,
-                _ => {}
+            if class & names::class::LANDMARK != 0 {
+                match name.key() {
+                    key::HEAD if self.head_start.is_none() => self.head_start = Some(offset),
+                    key::BODY if self.head_end.is_none() => self.head_end = Some(offset),
+                    key::BASE if !self.base_seen => self.base(tag),
+                    key::META if self.site_id_meta.is_none() => self.meta(tag),
+                    key::TITLE => self.in_title = true,
+                    key::SCRIPT => self.has_scripts = true,
+                    _ => {}
+                }
             }
-            if self.head_start.is_some() && self.head_end.is_none() && !is_head_content(name) && name != b"head" {
+            if self.head_start.is_some()
+                && self.head_end.is_none()
+                && class & names::class::HEAD_CONTENT == 0
+                && name.key() != key::HEAD
+            {
                 self.head_end = Some(offset);
             }
         }
         // What any tag may need, kept by the tokenizer as it read the tag: whether it hides
         // its content, and the URL of a badge script, a badge link or a link to crawl.
-        let link_attr = links::link_attribute(name);
-        let url_attr = link_attr.or((name == b"script").then_some(Kept::Src)).and_then(|attr| tag.kept(attr));
+        let link_attr = names::link_attribute(name);
+        let url_attr = link_attr.or(script.then_some(Kept::Src)).and_then(|attr| tag.kept(attr));
         if !in_comment && self.links.is_some() && link_attr.is_some() {
             if let Some(raw) = url_attr {
                 self.link(raw);
@@ -638,16 +618,15 @@ impl<'b> Scan<'b> {
         }
         let hidden_here =
             tag.kept(Kept::Hidden).is_some() || tag.kept(Kept::Style).is_some_and(|style| hides(style, self));
-        if let Some(raw) = url_attr.filter(|raw| matches!(name, b"script" | b"a") && may_name_a_badge(raw)) {
+        if let Some(raw) = url_attr.filter(|raw| (script || name.key() == key::A) && may_name_a_badge(raw)) {
             let hidden = hidden_here || self.hidden_open > 0;
-            self.badge_url(raw, name == b"script", offset..tag.span.end + origin, hidden, in_comment);
+            self.badge_url(raw, script, offset..tag.span.end + origin, hidden, in_comment);
         }
         // Past the depth a browser builds (Blink's parser stops nesting at 512), elements are
         // not tracked: a page of endless nesting costs no more memory than that.
-        if !is_void(name) && !in_comment && self.stack.len() < MAX_OPEN_ELEMENTS {
-            let hash = name_hash(name);
-            self.stack.push((tag.name.clone(), hidden_here, hash));
-            *self.open_counts.entry(hash).or_default() += 1;
+        if class & names::class::VOID == 0 && !in_comment && self.stack.len() < MAX_OPEN_ELEMENTS {
+            *self.open_counts.entry(name.key()).or_default() += 1;
+            self.stack.push((name.clone(), hidden_here));
             self.hidden_open += usize::from(hidden_here);
         }
     }
@@ -710,26 +689,28 @@ impl<'b> Scan<'b> {
         }
     }
 
-    fn end_tag(&mut self, name: &[u8], offset: usize) {
-        match name {
-            b"body" => {
-                self.last_body_end = Some(offset);
-                self.body_end_count += 1;
+    fn end_tag(&mut self, name: TagName<'_>, offset: usize) {
+        if name.class() & names::class::LANDMARK != 0 {
+            match name.key() {
+                key::BODY => {
+                    self.last_body_end = Some(offset);
+                    self.body_end_count += 1;
+                }
+                key::HTML => self.last_html_end = Some(offset),
+                key::HEAD if self.head_end.is_none() => self.head_end = Some(offset),
+                key::TITLE => self.in_title = false,
+                _ => {}
             }
-            b"html" => self.last_html_end = Some(offset),
-            b"head" if self.head_end.is_none() => self.head_end = Some(offset),
-            b"title" => self.in_title = false,
-            _ => {}
         }
         // The innermost open element of that name is closed, with what is open inside it.
-        let hash = name_hash(name);
-        if self.open_counts.get(&hash).is_none_or(|&n| n == 0) {
+        if self.open_counts.get(&name.key()).is_none_or(|&n| n == 0) {
             return;
         }
-        if let Some(i) = self.stack.iter().rposition(|(open, _, h)| *h == hash && open.as_ref() == name) {
-            for (_, hidden, closed) in self.stack.drain(i..) {
+        if let Some(i) = self.stack.iter().rposition(|(open, _)| *open == name) {
+            while self.stack.len() > i {
+                let Some((closed, hidden)) = self.stack.pop() else { break };
                 self.hidden_open -= usize::from(hidden);
-                if let Some(n) = self.open_counts.get_mut(&closed) {
+                if let Some(n) = self.open_counts.get_mut(&closed.key()) {
                     *n -= 1;
                 }
             }
@@ -738,7 +719,7 @@ impl<'b> Scan<'b> {
 
     /// Whether the innermost open element is a `<script>` (its text is script data).
     fn in_script(&self) -> bool {
-        self.stack.last().is_some_and(|(name, _, _)| name.as_ref() == b"script")
+        self.stack.last().is_some_and(|(name, _)| name.key() == key::SCRIPT)
     }
 
     /// A legacy badge script written by inline script text (`document.write(unescape(…))` of a
@@ -775,10 +756,14 @@ fn may_name_a_badge(raw: &[u8]) -> bool {
                 word[0] == raw[at] | 0x20 && raw.get(at..at + word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word))
             })
     };
+    // A word's first two letters, each byte beside the byte after it: a place is looked at
+    // closer only where both match (a flag of either search may be false, never missing).
     let mut at = 0;
-    while let Some(word) = swar::word_at(raw, at) {
-        let folded = swar::folded(word);
-        let flags = [b'&', b'v', b'b', b'c'].into_iter().fold(0, |flags, byte| flags | swar::equal(folded, byte));
+    while let (Some(word), Some(next)) = (swar::word_at(raw, at), swar::word_at(raw, at + 1)) {
+        let (folded, next) = (swar::folded(word), swar::folded(next));
+        let flags = WORDS.iter().fold(swar::equal(word, b'&'), |flags, wanted| {
+            flags | (swar::equal(folded, wanted[0]) & swar::equal(next, wanted[1]))
+        });
         if swar::offsets(flags).any(|offset| starts_one(at + offset)) {
             return true;
         }

@@ -1,7 +1,8 @@
 //! Byte searches eight bytes at a time in a plain `u64` ("SIMD within a register"), for the
 //! short runs the page check would otherwise read byte by byte: tag and attribute names, and
-//! URLs. memchr serves the long runs (text, attribute values); these runs are a few bytes
-//! long, where a byte loop pays a mispredicted branch at its end and memchr its set-up.
+//! URLs; and the first eight bytes of a search for one byte ([`find`]) before memchr takes
+//! the long runs over. These runs are a few bytes long, where a byte loop pays a mispredicted
+//! branch at its end and memchr its call and set-up.
 //!
 //! A search flags bytes by setting their high bit. The lowest flag of a search, and of
 //! several searches or-ed together, is always a byte that matches; flags above a match may be
@@ -78,6 +79,22 @@ pub fn offsets(mut flags: u64) -> impl Iterator<Item = usize> {
     })
 }
 
+/// The first `byte` at or after `from`: the next eight bytes are looked at in a word, and only
+/// beyond them does memchr take over. Most searches of markup end within a few bytes (the
+/// white space between two tags, a short attribute value), where memchr's call and set-up
+/// cost more than the search.
+#[inline]
+pub fn find(bytes: &[u8], from: usize, byte: u8) -> Option<usize> {
+    if let Some(word) = word_at(bytes, from) {
+        if let Some(offset) = first(equal(word, byte)) {
+            return Some(from + offset);
+        }
+        let from = from + 8;
+        return memchr::memchr(byte, &bytes[from..]).map(|offset| from + offset);
+    }
+    memchr::memchr(byte, bytes.get(from..)?).map(|offset| from + offset)
+}
+
 /// The offset of the lowest flagged byte, if any.
 #[inline]
 pub fn first(flags: u64) -> Option<usize> {
@@ -117,6 +134,16 @@ mod tests {
         assert_eq!(prefix(word, 4), pack(b"href"));
         assert_eq!(prefix(word, 8), word);
         assert_eq!(pack(b"hrefhref"), word);
+    }
+
+    #[test]
+    fn find_agrees_with_a_byte_search() {
+        let bytes = b"ab<cdefgh<ijklmnopqrstu<v";
+        for from in 0..=bytes.len() + 1 {
+            let expected = bytes.get(from..).and_then(|rest| rest.iter().position(|&b| b == b'<')).map(|at| from + at);
+            assert_eq!(find(bytes, from, b'<'), expected, "from {from}");
+            assert_eq!(find(bytes, from, b'!'), None, "from {from}");
+        }
     }
 
     #[test]

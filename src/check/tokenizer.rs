@@ -9,9 +9,9 @@
 //! It works on the bytes of any ASCII-compatible encoding and never fails: broken markup
 //! becomes text or a best-effort tag, as in a browser.
 
-use std::borrow::Cow;
 use std::ops::Range;
 
+use super::names::{class, key, TagName};
 use super::swar;
 
 /// One token and where it stands in the input.
@@ -22,7 +22,7 @@ pub enum Token<'a> {
     /// An end tag: its lower-case name and where it stands.
     EndTag {
         /// Lower case; borrowed from the input unless it had upper-case letters.
-        name: Cow<'a, [u8]>,
+        name: TagName<'a>,
         /// From `<` to after `>`.
         span: Range<usize>,
     },
@@ -64,7 +64,7 @@ pub enum TextKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag<'a> {
     /// Lower case; borrowed from the input unless it had upper-case letters.
-    pub name: Cow<'a, [u8]>,
+    pub name: TagName<'a>,
     /// Written `<…/>` (which makes no element empty in HTML).
     pub self_closing: bool,
     /// From `<` to after `>`.
@@ -314,11 +314,15 @@ impl<'a> Tokenizer<'a> {
     /// (A trailing `/` does not make these elements empty in HTML: `<script src=x />` still
     /// opens a script.)
     fn enter_content_of(&mut self, tag: &Tag<'_>) {
-        self.mode = match tag.name.as_ref() {
-            b"script" => Mode::ScriptData,
-            b"style" | b"xmp" | b"iframe" | b"noembed" | b"noframes" => Mode::RawText,
-            b"textarea" | b"title" => Mode::Rcdata,
-            b"plaintext" => Mode::Plaintext,
+        // Most elements are neither raw content nor a name too long for a word (`plaintext`).
+        if tag.name.class() & class::RAW_CONTENT == 0 && !tag.name.is_long() {
+            return;
+        }
+        self.mode = match tag.name.key() {
+            key::SCRIPT => Mode::ScriptData,
+            key::STYLE | key::XMP | key::IFRAME | key::NOEMBED | key::NOFRAMES => Mode::RawText,
+            key::TEXTAREA | key::TITLE => Mode::Rcdata,
+            key::PLAINTEXT if tag.name.as_bytes() == b"plaintext" => Mode::Plaintext,
             _ => return,
         };
         self.end_name.clear();
@@ -345,15 +349,7 @@ impl<'a> Tokenizer<'a> {
         let input = self.input;
         let mut i = start;
         while let Some(lt) = find_byte(input, i, b'<') {
-            if let Some((token, end)) = self.markup_at(lt) {
-                self.pos = end;
-                if lt > start {
-                    emit(Token::Text { span: start..lt, kind: TextKind::Data });
-                }
-                if let Token::StartTag(tag) = &token {
-                    self.enter_content_of(tag);
-                }
-                emit(token);
+            if self.markup_at(start, lt, emit) {
                 return;
             }
             i = lt + 1;
@@ -364,47 +360,77 @@ impl<'a> Tokenizer<'a> {
         }
     }
 
-    /// The markup token starting at the `<` at `lt`, if it starts one, and where it ends.
-    fn markup_at(&self, lt: usize) -> Option<(Token<'a>, usize)> {
+    /// Whether the `<` at `lt` starts markup; if it does, the text from `start` up to it and
+    /// then the markup token are handed to `emit`, and reading goes on after the markup.
+    ///
+    /// Each kind of markup hands its token over where its kind is decided, so that what
+    /// `emit` does with it is chosen there too, not by a second dispatch on the token's kind
+    /// (a jump the processor mispredicts on most tags, tags and text alternating as they do).
+    #[inline(always)]
+    fn markup_at(&mut self, start: usize, lt: usize, emit: &mut impl FnMut(Token<'a>)) -> bool {
         let input = self.input;
-        let next = *input.get(lt + 1)?;
-        match next {
+        let Some(&next) = input.get(lt + 1) else { return false };
+        let (token, end) = match next {
             b'!' => {
                 if input[lt + 2..].starts_with(b"--") {
                     if self.in_comment_content {
-                        return None;
+                        return false;
                     }
-                    Some(self.comment(lt))
+                    let (token, end) = self.comment(lt);
+                    return self.hand_over(start, lt, token, end, emit);
                 } else if input.len() >= lt + 9 && input[lt + 2..lt + 9].eq_ignore_ascii_case(b"doctype") {
                     let end = find_byte(input, lt, b'>').map_or(input.len(), |p| p + 1);
-                    Some((Token::Doctype { span: lt..end }, end))
+                    return self.hand_over(start, lt, Token::Doctype { span: lt..end }, end, emit);
                 } else {
-                    Some(self.bogus_comment(lt, lt + 2))
+                    self.bogus_comment(lt, lt + 2)
                 }
             }
-            b'?' => Some(self.bogus_comment(lt, lt + 1)),
+            b'?' => self.bogus_comment(lt, lt + 1),
             b'/' => match input.get(lt + 2) {
                 Some(c) if c.is_ascii_alphabetic() => {
                     let (tag, end, closed) = self.tag(lt, lt + 2);
                     if !closed {
-                        return Some(dropped(lt, end));
+                        dropped(lt, end)
+                    } else {
+                        return self.hand_over(start, lt, Token::EndTag { name: tag.name, span: lt..end }, end, emit);
                     }
-                    Some((Token::EndTag { name: tag.name, span: lt..end }, end))
                 }
                 // `</>` is dropped: neither text nor markup.
-                Some(b'>') => Some(dropped(lt, lt + 3)),
-                Some(_) => Some(self.bogus_comment(lt, lt + 2)),
-                None => None,
+                Some(b'>') => dropped(lt, lt + 3),
+                Some(_) => self.bogus_comment(lt, lt + 2),
+                None => return false,
             },
             c if c.is_ascii_alphabetic() => {
                 let (tag, end, closed) = self.tag(lt, lt + 1);
                 if !closed {
-                    return Some(dropped(lt, end));
+                    dropped(lt, end)
+                } else {
+                    self.enter_content_of(&tag);
+                    return self.hand_over(start, lt, Token::StartTag(tag), end, emit);
                 }
-                Some((Token::StartTag(tag), end))
             }
-            _ => None,
+            _ => return false,
+        };
+        self.hand_over(start, lt, token, end, emit)
+    }
+
+    /// Hands over the text from `start` to the markup at `lt`, then the markup's token, and
+    /// goes on at `end`, after the markup.
+    #[inline(always)]
+    fn hand_over(
+        &mut self,
+        start: usize,
+        lt: usize,
+        token: Token<'a>,
+        end: usize,
+        emit: &mut impl FnMut(Token<'a>),
+    ) -> bool {
+        self.pos = end;
+        if lt > start {
+            emit(Token::Text { span: start..lt, kind: TextKind::Data });
         }
+        emit(token);
+        true
     }
 
     fn comment(&self, lt: usize) -> (Token<'a>, usize) {
@@ -456,7 +482,7 @@ impl<'a> Tokenizer<'a> {
     fn tag(&self, lt: usize, name_start: usize) -> (Tag<'a>, usize, bool) {
         let input = self.input;
         let attrs_start = name_end(input, name_start, false);
-        let name = lower(input, name_start..attrs_start);
+        let name = TagName::read(input, name_start..attrs_start);
         let mut kept = [ABSENT; Kept::ALL.len()];
         let mut i = attrs_start;
         loop {
@@ -622,21 +648,8 @@ fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
 }
 
-/// ASCII-lowercased, borrowed when it already is (most markup is lower case).
-fn lower(input: &[u8], name: Range<usize>) -> Cow<'_, [u8]> {
-    let capitals = match swar::word_at(input, name.start) {
-        Some(word) if name.len() <= 8 => swar::prefix(swar::capitals(word), name.len()) != 0,
-        _ => input[name.clone()].iter().any(u8::is_ascii_uppercase),
-    };
-    if capitals {
-        Cow::Owned(input[name].to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(&input[name])
-    }
-}
-
 fn find_byte(input: &[u8], from: usize, byte: u8) -> Option<usize> {
-    memchr::memchr(byte, input.get(from..)?).map(|off| from + off)
+    swar::find(input, from, byte)
 }
 
 impl<'a> Iterator for Tokenizer<'a> {
@@ -819,7 +832,7 @@ mod tests {
         assert_eq!(
             tokens[1],
             Token::StartTag(Tag {
-                name: Cow::Borrowed(b"b"),
+                name: TagName::read(html.as_bytes(), 7..8),
                 self_closing: false,
                 span: 6..9,
                 input: html.as_bytes(),
