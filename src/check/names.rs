@@ -233,16 +233,6 @@ impl TagName<'_> {
     }
 }
 
-/// Elements that have no content and no end tag.
-pub fn is_void(name: &TagName<'_>) -> bool {
-    name.class() & class::VOID != 0
-}
-
-/// Elements that may stand in `<head>` (any other start tag ends it).
-pub fn is_head_content(name: &TagName<'_>) -> bool {
-    name.class() & class::HEAD_CONTENT != 0
-}
-
 /// The attribute that holds the link of an element, if it makes one (`<a href>`, `<area href>`,
 /// `<frame src>`, `<iframe src>`).
 pub fn link_attribute(name: &TagName<'_>) -> Option<Kept> {
@@ -310,9 +300,10 @@ mod tests {
 
     #[test]
     fn what_elements_are() {
-        assert!(is_void(&read(b"IMG src=x")) && is_void(&read(b"br")) && !is_void(&read(b"div")));
-        assert!(!is_void(&read(b"imgs")) && !is_void(&read(b"i")));
-        assert!(is_head_content(&read(b"meta")) && !is_head_content(&read(b"div")));
+        let is = |html: &[u8], bits: u8| read(html).class() & bits != 0;
+        assert!(is(b"IMG src=x", class::VOID) && is(b"br", class::VOID) && !is(b"div", class::VOID));
+        assert!(!is(b"imgs", class::VOID) && !is(b"i", class::VOID));
+        assert!(is(b"meta", class::HEAD_CONTENT) && !is(b"div", class::HEAD_CONTENT));
         assert_eq!(link_attribute(&read(b"A href=x")), Some(Kept::Href));
         assert_eq!(link_attribute(&read(b"iframe")), Some(Kept::Src));
         assert_eq!(link_attribute(&read(b"abbr")), None);

@@ -253,7 +253,7 @@ fn read_attribute(input: &[u8], mut i: usize) -> AttributeStep {
         match input.get(i) {
             Some(&q @ (b'"' | b'\'')) => {
                 let v_start = i + 1;
-                if let Some(end) = find_byte(input, v_start, q) {
+                if let Some(end) = swar::find(input, v_start, q) {
                     value = v_start..end;
                     i = end + 1;
                 } else {
@@ -348,7 +348,7 @@ impl<'a> Tokenizer<'a> {
         let start = self.pos;
         let input = self.input;
         let mut i = start;
-        while let Some(lt) = find_byte(input, i, b'<') {
+        while let Some(lt) = swar::find(input, i, b'<') {
             if self.markup_at(start, lt, emit) {
                 return;
             }
@@ -379,7 +379,7 @@ impl<'a> Tokenizer<'a> {
                     let (token, end) = self.comment(lt);
                     return self.hand_over(start, lt, token, end, emit);
                 } else if input.len() >= lt + 9 && input[lt + 2..lt + 9].eq_ignore_ascii_case(b"doctype") {
-                    let end = find_byte(input, lt, b'>').map_or(input.len(), |p| p + 1);
+                    let end = swar::find(input, lt, b'>').map_or(input.len(), |p| p + 1);
                     return self.hand_over(start, lt, Token::Doctype { span: lt..end }, end, emit);
                 } else {
                     self.bogus_comment(lt, lt + 2)
@@ -468,7 +468,7 @@ impl<'a> Tokenizer<'a> {
 
     fn bogus_comment(&self, lt: usize, content_start: usize) -> (Token<'a>, usize) {
         let input = self.input;
-        match find_byte(input, content_start, b'>') {
+        match swar::find(input, content_start, b'>') {
             Some(gt) => (Token::Comment { content: content_start..gt, span: lt..gt + 1 }, gt + 1),
             None => (
                 Token::Comment { content: content_start.min(input.len())..input.len(), span: lt..input.len() },
@@ -646,10 +646,6 @@ fn is_tag_end(c: Option<&u8>) -> bool {
 
 fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
-}
-
-fn find_byte(input: &[u8], from: usize, byte: u8) -> Option<usize> {
-    swar::find(input, from, byte)
 }
 
 impl<'a> Iterator for Tokenizer<'a> {

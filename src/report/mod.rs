@@ -36,16 +36,6 @@ impl From<sqlx::Error> for ReportError {
     }
 }
 
-/// The result of a task the reports started (a read, the workbook's thread): its own result,
-/// its panic resumed here, or an error saying `what` stopped (the runtime shutting down).
-fn joined<T>(task: Result<Result<T, ReportError>, tokio::task::JoinError>, what: &str) -> Result<T, ReportError> {
-    match task {
-        Ok(result) => result,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => Err(std::io::Error::other(format!("{what} stopped: {e}")).into()),
-    }
-}
-
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -55,6 +45,16 @@ use crate::store::Pool;
 use crate::domain::calendar::today_in_china;
 use crate::store::sweeps::{self, Sweep};
 use rows::{ResultSource, SiteLine};
+
+/// The result of a task the reports started (a read, the workbook's thread): its own result,
+/// its panic resumed here, or an error saying `what` stopped (the runtime shutting down).
+fn joined<T>(task: Result<Result<T, ReportError>, tokio::task::JoinError>, what: &str) -> Result<T, ReportError> {
+    match task {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(std::io::Error::other(format!("{what} stopped: {e}")).into()),
+    }
+}
 
 /// A line of `pages.jsonl`: the site's code and the stored page result, machine values.
 #[derive(serde::Serialize)]
