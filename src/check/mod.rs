@@ -16,12 +16,12 @@ pub mod footer;
 pub mod links;
 mod markers;
 pub mod names;
+mod open;
 mod swar;
 pub mod tokenizer;
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::HashSet;
 
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
 use serde::Serialize;
@@ -30,6 +30,7 @@ use url::Url;
 use self::footer::Footer;
 use self::links::KnownLinks;
 use self::names::{key, TagName};
+use self::open::OpenElements;
 use self::tokenizer::{Kept, Tag, TextKind, Token, Tokenizer};
 
 /// The page check's verdict.
@@ -249,33 +250,6 @@ struct Sighting {
     in_comment: bool,
 }
 
-/// Open elements tracked at most (Blink's HTML parser nests no deeper).
-const MAX_OPEN_ELEMENTS: usize = 512;
-
-/// Hashes a tag name's key ([`TagName::key`]) for the count of open elements by key: a
-/// multiply and a fold, so that the table's index (its low bits) depends on the whole name,
-/// not only its first letter.
-#[derive(Default)]
-struct NameKeyHasher(u64);
-
-impl Hasher for NameKeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `u64` keys are hashed here; any other input is folded in, never lost.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, key: u64) {
-        self.0 = key;
-    }
-
-    fn finish(&self) -> u64 {
-        let mixed = self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        mixed ^ (mixed >> 29)
-    }
-}
-
 /// Runs the check.
 pub fn check(input: &PageInput<'_>) -> PageReport {
     check_page(input, None).0
@@ -486,13 +460,7 @@ struct Scan<'b> {
     page_base: Url,
     badge_base: &'b Url,
     base_seen: bool,
-    /// Open elements: name, and whether it (or its own attributes) hides its content.
-    stack: Vec<(TagName<'b>, bool)>,
-    /// How many open elements have each name key ([`TagName::key`]), so a stray end tag (none
-    /// of its name is open) costs one look-up, not a walk of the stack.
-    open_counts: HashMap<u64, u32, BuildHasherDefault<NameKeyHasher>>,
-    /// How many open elements hide their content.
-    hidden_open: usize,
+    open: OpenElements<'b>,
     sightings: Vec<Sighting>,
     last_body_end: Option<usize>,
     body_end_count: usize,
@@ -520,9 +488,7 @@ impl<'b> Scan<'b> {
             page_base,
             badge_base,
             base_seen: false,
-            stack: Vec::new(),
-            open_counts: HashMap::default(),
-            hidden_open: 0,
+            open: OpenElements::new(),
             sightings: Vec::new(),
             last_body_end: None,
             body_end_count: 0,
@@ -619,15 +585,11 @@ impl<'b> Scan<'b> {
         let hidden_here =
             tag.kept(Kept::Hidden).is_some() || tag.kept(Kept::Style).is_some_and(|style| hides(style, self));
         if let Some(raw) = url_attr.filter(|raw| (script || name.key() == key::A) && may_name_a_badge(raw)) {
-            let hidden = hidden_here || self.hidden_open > 0;
+            let hidden = hidden_here || self.open.hide_content();
             self.badge_url(raw, script, offset..tag.span.end + origin, hidden, in_comment);
         }
-        // Past the depth a browser builds (Blink's parser stops nesting at 512), elements are
-        // not tracked: a page of endless nesting costs no more memory than that.
-        if class & names::class::VOID == 0 && !in_comment && self.stack.len() < MAX_OPEN_ELEMENTS {
-            *self.open_counts.entry(name.key()).or_default() += 1;
-            self.stack.push((name.clone(), hidden_here));
-            self.hidden_open += usize::from(hidden_here);
+        if class & names::class::VOID == 0 && !in_comment {
+            self.open.open(name.clone(), hidden_here);
         }
     }
 
@@ -702,31 +664,19 @@ impl<'b> Scan<'b> {
                 _ => {}
             }
         }
-        // The innermost open element of that name is closed, with what is open inside it.
-        if self.open_counts.get(&name.key()).is_none_or(|&n| n == 0) {
-            return;
-        }
-        if let Some(i) = self.stack.iter().rposition(|(open, _)| *open == name) {
-            while self.stack.len() > i {
-                let Some((closed, hidden)) = self.stack.pop() else { break };
-                self.hidden_open -= usize::from(hidden);
-                if let Some(n) = self.open_counts.get_mut(&closed.key()) {
-                    *n -= 1;
-                }
-            }
-        }
+        self.open.close(&name);
     }
 
     /// Whether the innermost open element is a `<script>` (its text is script data).
     fn in_script(&self) -> bool {
-        self.stack.last().is_some_and(|(name, _)| name.key() == key::SCRIPT)
+        self.open.innermost_key() == Some(key::SCRIPT)
     }
 
     /// A legacy badge script written by inline script text (`document.write(unescape(…))` of a
     /// `dcs.conac.cn/js/…/CA….js` tag): it stands where the inline script stands.
     fn written_legacy_badge(&mut self, text: &[u8], offset: usize, in_comment: bool) {
         let Some(code) = written_legacy_code(text) else { return };
-        let hidden = self.hidden_open > 0;
+        let hidden = self.open.hide_content();
         let end = offset + text.len();
         self.sightings.push(Sighting {
             code,
@@ -745,23 +695,35 @@ impl<'b> Scan<'b> {
 }
 
 /// Whether a URL may name a badge, of this service (`/verify/`, `/badge/`) or the national one
-/// (`conac`), so that it is worth resolving: one of those words in it, ignoring ASCII case, or
-/// a `&` (the words may hide behind character references). Eight bytes at a time, it looks
-/// closer only at the bytes those words start with (every start tag with a URL comes here).
+/// (`conac`), so that it is worth resolving (every start tag with a URL comes here).
 fn may_name_a_badge(raw: &[u8]) -> bool {
-    const WORDS: [&[u8]; 3] = [b"verify", b"badge", b"conac"];
+    may_hold_a_word(raw, &[b"verify", b"badge", b"conac"])
+}
+
+/// Whether an inline style hides the element (`display:none`, `visibility:hidden`): both
+/// declarations end in `none` or `hidden`, and only a style with one of those words (or a `&`)
+/// is read (every tag with a style comes here).
+fn hides(style: &[u8], scan: &Scan<'_>) -> bool {
+    may_hold_a_word(style, &[b"none", b"hidden"]) && declares_hidden(style, scan)
+}
+
+/// Whether `raw` holds one of `words` (lower-case ASCII letters, two at least), ignoring ASCII
+/// case, or a `&` (a character reference may spell any of them). Eight bytes at a time, it
+/// looks closer only where a word's first two letters stand, one byte beside the other.
+#[inline(always)]
+fn may_hold_a_word(raw: &[u8], words: &[&[u8]]) -> bool {
     let starts_one = |at: usize| {
         raw[at] == b'&'
-            || WORDS.iter().any(|word| {
+            || words.iter().any(|word| {
                 word[0] == raw[at] | 0x20 && raw.get(at..at + word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word))
             })
     };
-    // A word's first two letters, each byte beside the byte after it: a place is looked at
-    // closer only where both match (a flag of either search may be false, never missing).
+    // A flag of either letter's search may be false, never missing, so both flags together
+    // are a superset of the places a word starts.
     let mut at = 0;
     while let (Some(word), Some(next)) = (swar::word_at(raw, at), swar::word_at(raw, at + 1)) {
         let (folded, next) = (swar::folded(word), swar::folded(next));
-        let flags = WORDS.iter().fold(swar::equal(word, b'&'), |flags, wanted| {
+        let flags = words.iter().fold(swar::equal(word, b'&'), |flags, wanted| {
             flags | (swar::equal(folded, wanted[0]) & swar::equal(next, wanted[1]))
         });
         if swar::offsets(flags).any(|offset| starts_one(at + offset)) {
@@ -770,31 +732,6 @@ fn may_name_a_badge(raw: &[u8]) -> bool {
         at += 8;
     }
     (at..raw.len()).any(starts_one)
-}
-
-/// Whether `needle` (lower case ASCII) occurs in `hay`, ignoring ASCII case.
-fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    let Some((&first, rest)) = needle.split_first() else {
-        return true;
-    };
-    // Candidates are found by their first letter in either case (memchr), then compared.
-    let mut from = 0;
-    while let Some(off) = memchr::memchr2(first, first.to_ascii_uppercase(), &hay[from..]) {
-        let at = from + off;
-        match hay.get(at + 1..at + needle.len()) {
-            Some(tail) if tail.eq_ignore_ascii_case(rest) => return true,
-            Some(_) => from = at + 1,
-            None => return false,
-        }
-    }
-    false
-}
-
-/// Whether an inline style hides the element (`display:none`, `visibility:hidden`).
-fn hides(style: &[u8], scan: &Scan<'_>) -> bool {
-    // Both hiding declarations end in `none` or `hidden`; references may spell them.
-    (style.contains(&b'&') || contains_ignore_case(style, b"none") || contains_ignore_case(style, b"hidden"))
-        && declares_hidden(style, scan)
 }
 
 /// Whether an inline style that may hide the element does: its declarations read.

@@ -289,40 +289,59 @@ fn links_a_crawl_already_knows_are_left_out_of_the_next_page() {
     );
 }
 
-#[test]
-fn case_blind_search_finds_words_anywhere_and_only_whole() {
-    use super::contains_ignore_case as has;
-    assert!(has(b"https://bs.example.gov.cn/VERIFY/4109", b"verify"));
-    assert!(has(b"vverify", b"verify"), "a false start before the match");
-    assert!(has(b"/Badge/", b"badge") && has(b"badge", b"badge"));
-    assert!(has(b"display:NONE", b"none"), "at the very end");
-    assert!(!has(b"/verif", b"verify"), "cut off at the end");
-    assert!(!has(b"", b"conac") && !has(b"conA", b"conac"));
-    assert!(!has(b"v-e-r-i-f-y", b"verify"));
+/// Whether `needle` (lower case ASCII) occurs in `hay`, ignoring ASCII case, byte by byte:
+/// what [`may_hold_a_word`] must agree with.
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|window| window.eq_ignore_ascii_case(needle))
 }
 
 #[test]
-fn the_badge_word_filter_reads_eight_bytes_at_a_time_as_one_would_byte_by_byte() {
-    let byte_by_byte = |raw: &[u8]| {
-        raw.contains(&b'&') || [&b"verify"[..], b"badge", b"conac"].iter().any(|word| contains_ignore_case(raw, word))
-    };
-    // Each word (and `&`) in either case at every place of a URL, across the eight-byte
-    // steps and in the tail after them; words cut short; bytes that fold onto the letters.
-    let mut urls: Vec<Vec<u8>> = Vec::new();
-    for word in [&b"verify"[..], b"VeRiFy", b"badge", b"BADGE", b"conac", b"Conac", b"&", b"verif", b"badg", b"cona"] {
+fn the_word_filters_find_words_anywhere_and_only_whole() {
+    assert!(may_name_a_badge(b"https://bs.example.gov.cn/VERIFY/4109"));
+    assert!(may_name_a_badge(b"vverify"), "a false start before the match");
+    assert!(may_name_a_badge(b"/Badge/") && may_name_a_badge(b"badge"));
+    assert!(!may_name_a_badge(b"/verif") && !may_name_a_badge(b"") && !may_name_a_badge(b"conA"));
+    assert!(!may_name_a_badge(b"v-e-r-i-f-y") && may_name_a_badge(b"v&e"));
+    let badge_base = base();
+    let scan = Scan::new(encoding_rs::UTF_8, Url::parse("https://a.example/").unwrap(), &badge_base);
+    assert!(hides(b"display:NONE", &scan), "at the very end");
+    assert!(hides(b"color:red; visibility : Hidden", &scan) && hides(b"display:&#110;one", &scan));
+    assert!(!hides(b"display:block;border:none", &scan), "a word, but no hiding declaration");
+    assert!(!hides(b"display:non", &scan) && !hides(b"", &scan));
+}
+
+#[test]
+fn the_word_filter_reads_eight_bytes_at_a_time_as_one_would_byte_by_byte() {
+    const BADGE_WORDS: [&[u8]; 3] = [b"verify", b"badge", b"conac"];
+    const HIDING_WORDS: [&[u8]; 2] = [b"none", b"hidden"];
+    let byte_by_byte =
+        |raw: &[u8], words: &[&[u8]]| raw.contains(&b'&') || words.iter().any(|word| contains_ignore_case(raw, word));
+    // Each word (and `&`) in either case at every place of a URL or style, across the
+    // eight-byte steps and in the tail after them; words cut short; bytes that fold onto the
+    // letters.
+    let mut values: Vec<Vec<u8>> = Vec::new();
+    let words = [&b"verify"[..], b"VeRiFy", b"badge", b"BADGE", b"conac", b"Conac", b"&", b"verif", b"badg", b"cona"];
+    let style_words = [&b"none"[..], b"NoNe", b"hidden", b"HIDDEN", b"non", b"hidde"];
+    for word in words.into_iter().chain(style_words) {
         for at in 0..20 {
-            let mut url = b"https://www.example.gov.cn/".to_vec();
-            url.truncate(at);
-            url.extend_from_slice(word);
-            url.extend_from_slice(&b"/x/index.html"[..(at % 7)]);
-            urls.push(url);
+            let mut value = b"https://www.example.gov.cn/".to_vec();
+            value.truncate(at);
+            value.extend_from_slice(word);
+            value.extend_from_slice(&b"/x/index.html"[..(at % 7)]);
+            values.push(value);
         }
     }
-    urls.extend([&b""[..], b"\x16erify", b"\x02adge\x06", b"vbc", b"/cCbBvV/"].map(<[u8]>::to_vec));
-    for url in &urls {
-        assert_eq!(may_name_a_badge(url), byte_by_byte(url), "{}", String::from_utf8_lossy(url));
+    let odd: [&[u8]; 7] = [b"", b"\x16erify", b"\x02adge\x06", b"vbc", b"/cCbBvV/", b"\x0eone", b"\x08Idden"];
+    values.extend(odd.map(<[u8]>::to_vec));
+    for value in &values {
+        let shown = String::from_utf8_lossy(value);
+        assert_eq!(may_hold_a_word(value, &BADGE_WORDS), byte_by_byte(value, &BADGE_WORDS), "{shown}");
+        assert_eq!(may_hold_a_word(value, &HIDING_WORDS), byte_by_byte(value, &HIDING_WORDS), "{shown}");
     }
-    assert!(urls.iter().any(|url| may_name_a_badge(url)) && urls.iter().any(|url| !may_name_a_badge(url)));
+    for words in [&BADGE_WORDS[..], &HIDING_WORDS] {
+        assert!(values.iter().any(|value| may_hold_a_word(value, words)));
+        assert!(values.iter().any(|value| !may_hold_a_word(value, words)));
+    }
 }
 
 #[test]

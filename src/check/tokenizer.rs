@@ -479,6 +479,7 @@ impl<'a> Tokenizer<'a> {
 
     /// Reads a tag whose name starts at `name_start`; returns it, the offset after `>`, and
     /// whether a `>` closed it (the end of the input cut it off otherwise: a browser drops it).
+    #[inline(always)]
     fn tag(&self, lt: usize, name_start: usize) -> (Tag<'a>, usize, bool) {
         let input = self.input;
         let attrs_start = name_end(input, name_start, false);
