@@ -330,10 +330,11 @@ impl<'a> Tokenizer<'a> {
     }
 
     /// Reads the next token, or the next two (text, then the markup that ended it), and hands
-    /// them to `emit` in order; at least one while input is left.
-    fn step(&mut self, emit: &mut impl FnMut(Token<'a>)) {
+    /// them to `emit` in order; at least one while input is left. With `RUN`, reading goes on
+    /// through the data that follows, up to the end of the input or a change of mode.
+    fn step<const RUN: bool>(&mut self, emit: &mut impl FnMut(Token<'a>)) {
         match self.mode {
-            Mode::Data => self.data_tokens(emit),
+            Mode::Data => self.data_tokens::<RUN>(emit),
             Mode::RawText | Mode::Rcdata | Mode::ScriptData => self.raw_tokens(emit),
             Mode::Plaintext => {
                 let span = self.pos..self.input.len();
@@ -343,14 +344,21 @@ impl<'a> Tokenizer<'a> {
         }
     }
 
-    /// The text up to the next markup, then that markup, handed to `emit` in order.
-    fn data_tokens(&mut self, emit: &mut impl FnMut(Token<'a>)) {
-        let start = self.pos;
+    /// The text up to the next markup, then that markup, handed to `emit` in order. With
+    /// `RUN`, then the text and markup after it, as long as markup leaves the tokenizer in the
+    /// data state: one call for most of a page, not one per token.
+    fn data_tokens<const RUN: bool>(&mut self, emit: &mut impl FnMut(Token<'a>)) {
+        let mut start = self.pos;
         let input = self.input;
         let mut i = start;
         while let Some(lt) = swar::find(input, i, b'<') {
             if self.markup_at(start, lt, emit) {
-                return;
+                if !RUN || self.mode != Mode::Data {
+                    return;
+                }
+                start = self.pos;
+                i = start;
+                continue;
             }
             i = lt + 1;
         }
@@ -658,7 +666,7 @@ impl<'a> Iterator for Tokenizer<'a> {
         }
         let (mut first, mut second) = (None, None);
         if self.pos < self.input.len() {
-            self.step(&mut |token| if first.is_none() { first = Some(token) } else { second = Some(token) });
+            self.step::<false>(&mut |token| if first.is_none() { first = Some(token) } else { second = Some(token) });
         }
         self.pending = second;
         first
@@ -671,7 +679,7 @@ impl<'a> Iterator for Tokenizer<'a> {
             f(token);
         }
         while self.pos < self.input.len() {
-            self.step(&mut f);
+            self.step::<true>(&mut f);
         }
     }
 }
@@ -690,6 +698,37 @@ mod tests {
                 Token::Doctype { .. } => "doctype".into(),
             })
             .collect()
+    }
+
+    /// Handing tokens over one at a time (`next`) and in runs (`for_each`) take different
+    /// paths through the data state: they must read the same tokens.
+    #[test]
+    fn one_at_a_time_and_in_runs_read_the_same_tokens() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/real-pages");
+        let mut pages: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|entry| Some(entry.ok()?.path()).filter(|path| path.extension().is_some_and(|e| e == "html")))
+            .filter_map(|path| std::fs::read(path).ok())
+            .collect();
+        assert!(pages.len() >= 11, "the real pages");
+        pages.extend(
+            [
+                "text<p>a<script>x</script>b<!--c-->d<title>t</title><p>e</p>tail",
+                "<textarea><p></textarea><b>x</b><plaintext><p>",
+                "<a href=x>y</a><",
+                "",
+                "no markup",
+                "<!DOCTYPE html><style>p{}</style></body></html>\n",
+            ]
+            .map(|page| page.as_bytes().to_vec()),
+        );
+        for page in &pages {
+            let one_at_a_time: Vec<Token<'_>> = Tokenizer::new(page).collect();
+            let mut in_runs = Vec::new();
+            Tokenizer::new(page).for_each(|token| in_runs.push(token));
+            assert!(one_at_a_time.len() > 1 || !page.contains(&b'<'));
+            assert_eq!(one_at_a_time, in_runs, "{}", String::from_utf8_lossy(&page[..page.len().min(80)]));
+        }
     }
 
     #[test]
