@@ -125,6 +125,17 @@ pub fn adversarial_pages() -> Vec<(&'static str, Vec<u8>)> {
         ("huge_attribute", repeat("a", "<body><a href=\"", "\">x</a></body>")),
         ("many_attributes", repeat(" a0 b1 c2 d3", "<body><div", ">x</div></body>")),
         ("nested_comment_openers", repeat("<!--", "<!-- ", " -->")),
+        // More names open at once than the open-element counts have table slots for, then
+        // end tags of other names: each asks the counts' map, none walks the stack.
+        ("many_names_open", {
+            let mut page: String = (0..600).map(|n| format!("<x{n}>")).collect();
+            let mut n: u64 = 0;
+            while page.len() < SIZE {
+                page.push_str(&format!("</y{}>", n % 100_000));
+                n += 1;
+            }
+            page.into_bytes()
+        }),
         ("badge_links_distinct_codes", {
             let mut page = String::from("<body>");
             let mut n: u64 = 0;

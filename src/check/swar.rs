@@ -83,7 +83,7 @@ pub fn offsets(mut flags: u64) -> impl Iterator<Item = usize> {
 /// beyond them does memchr take over. Most searches of markup end within a few bytes (the
 /// white space between two tags, a short attribute value), where memchr's call and set-up
 /// cost more than the search.
-#[inline]
+#[inline(always)]
 pub fn find(bytes: &[u8], from: usize, byte: u8) -> Option<usize> {
     if let Some(word) = word_at(bytes, from) {
         if let Some(offset) = first(equal(word, byte)) {

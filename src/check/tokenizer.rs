@@ -114,6 +114,7 @@ impl Kept {
     /// The kept attribute whose name stands at `name` in `input` (ignoring ASCII case), if it
     /// is one: as [`Kept::named`], compared as one word where the input allows (the tokenizer
     /// asks this of every attribute it reads).
+    #[inline(always)]
     fn named_at(input: &[u8], name: Range<usize>) -> Option<Kept> {
         const PACKED: [u64; Kept::ALL.len()] = {
             let mut packed = [0; Kept::ALL.len()];
@@ -313,11 +314,17 @@ impl<'a> Tokenizer<'a> {
     /// Switches after a start tag, as the tree builder would tell the tokenizer to.
     /// (A trailing `/` does not make these elements empty in HTML: `<script src=x />` still
     /// opens a script.)
+    #[inline(always)]
     fn enter_content_of(&mut self, tag: &Tag<'_>) {
         // Most elements are neither raw content nor a name too long for a word (`plaintext`).
-        if tag.name.class() & class::RAW_CONTENT == 0 && !tag.name.is_long() {
-            return;
+        if tag.name.class() & class::RAW_CONTENT != 0 || tag.name.is_long() {
+            self.enter_raw_content_of(tag);
         }
+    }
+
+    /// [`Tokenizer::enter_content_of`] an element that may have raw content.
+    #[inline(never)]
+    fn enter_raw_content_of(&mut self, tag: &Tag<'_>) {
         self.mode = match tag.name.key() {
             key::SCRIPT => Mode::ScriptData,
             key::STYLE | key::XMP | key::IFRAME | key::NOEMBED | key::NOFRAMES => Mode::RawText,
