@@ -5,7 +5,7 @@
 # and `wget --spider -r`, several runs each: pages found, pages per second, peak RSS; then
 # nginx's own serving rate for the same pages (wrk, as many connections as the crawl uses),
 # the ceiling a crawler on this machine is measured against.
-# Usage: bench/crawl.sh [runs] [pages]
+# Usage: bench/crawl.sh [runs] [pages]   (CRAWLERS="govbadge" leaves the other tools out)
 source "$(dirname "$0")/common.sh"
 RUNS="${1:-5}"
 PAGES="${2:-10000}"
@@ -13,7 +13,7 @@ CODE=4109220000016
 need_packages nginx:nginx-light wget:wget curl:curl wrk:wrk
 build_release
 SPIDER="$TOOLS/bin/spider"
-if [ ! -x "$SPIDER" ]; then
+if [ ! -x "$SPIDER" ] && [[ " ${CRAWLERS:-spider} " == *" spider "* ]]; then
     echo "installing spider_cli (once)…" >&2
     cargo install spider_cli --locked --version 2.53.9 --root "$TOOLS" --quiet
 fi
@@ -45,7 +45,7 @@ echo "# $PAGES-page site ($(du -sh --exclude=.pages "$site" | cut -f1)), $(nproc
 printf '| %-9s | %3s | %7s | %8s | %9s | %12s | %8s | %8s |\n' tool run found seconds "pages/s" "peak RSS MB" "CPU s" "nginx s"
 printf '|%s|\n' "-----------|-----|---------|----------|-----------|--------------|----------|---------"
 GOVBADGE_RATES=()
-for tool in govbadge spider wget; do
+for tool in ${CRAWLERS:-govbadge spider wget}; do
     for r in $(seq 1 "$RUNS"); do
         nginx_before=$(nginx_cpu)
         read -r kb secs user sys < <(measure "${COMMAND[$tool]}")
