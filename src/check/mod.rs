@@ -277,8 +277,8 @@ fn check_page(input: &PageInput<'_>, links: Option<Option<&KnownLinks>>) -> (Pag
     let text_encoding = if matches!(bytes, Cow::Owned(_)) { UTF_8 } else { encoding };
     let page_base = input.page_url.cloned().unwrap_or_else(|| default_page_url(input.badge_base));
     let mut scan = Scan::new(text_encoding, page_base, input.badge_base);
-    // Real pages have a run of text about every 50 bytes: room for them up front, rather than
-    // a copy each time the list doubles (within a bound, for a page of millions of tags).
+    // Room up front for a run of text every 64 bytes (the real pages have a tag about every 45),
+    // rather than a copy each time the list doubles; bounded, for a page of millions of tags.
     scan.visible_text.reserve((bytes.len() / 64).min(1 << 14));
     if let Some(known) = links {
         scan.links = Some(Vec::new());
@@ -463,6 +463,7 @@ struct Scan<'b> {
     page_base: Url,
     badge_base: &'b Url,
     base_seen: bool,
+    /// The open elements, as far as the check asks about them.
     open: OpenElements<'b>,
     sightings: Vec<Sighting>,
     last_body_end: Option<usize>,

@@ -70,9 +70,10 @@ impl<'a> OpenElements<'a> {
 const SLOT_BITS: u32 = 6;
 
 /// How many open elements have each name key. A name is counted in the table's slot for its
-/// key, a load and a compare with no hashing, unless another name open at the time holds that
+/// key (a multiply, a load and a compare), unless another name open at the time holds that
 /// slot; then in a map (a page can make its names share slots, but not make the count wrong).
-/// A key's count is its slot's count plus its count in the map.
+/// A key's count is its slot's count plus its count in the map. Long names whose keys (hashes)
+/// are equal share a count; the walk of the stack tells them apart.
 struct CountsByName {
     slots: [(u64, u32); 1 << SLOT_BITS],
     overflow: HashMap<u64, u32, BuildHasherDefault<KeyHasher>>,
