@@ -4,7 +4,7 @@
 //! its own; when the [`Browser`] is dropped the whole group is killed (its renderer, network and
 //! storage helpers write to the profile too) and then the profile is removed.
 
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,6 +48,14 @@ pub enum LaunchError {
         /// Why.
         source: std::io::Error,
     },
+    /// Its private profile directory could not be made.
+    #[error("making the browser profile {path}: {source}")]
+    Profile {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// It ran but never printed its `DevTools` address.
     #[error("chromium printed no DevTools address within {0:?}")]
     NoDevTools(Duration),
@@ -61,6 +69,18 @@ impl Browser {
     pub async fn launch(config: &CrawlConfig) -> Result<Self, LaunchError> {
         let profile =
             std::env::temp_dir().join(format!("govbadge-render-{}-{}", std::process::id(), rand::random::<u64>()));
+        // chromium's temporary files (the directory of its single-instance socket, which it
+        // leaves in the system's temporary directory when killed) go inside the profile, so
+        // that they are removed with it. The profile is made here, private, and never reused.
+        let temp = profile.join("tmp");
+        let made = std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&profile)
+            .and_then(|()| std::fs::DirBuilder::new().mode(0o700).create(&temp));
+        if let Err(source) = made {
+            let _ = std::fs::remove_dir_all(&profile);
+            return Err(LaunchError::Profile { path: profile.display().to_string(), source });
+        }
         let mut command = Command::new(&config.render_browser);
         command
             .args([
@@ -85,6 +105,7 @@ impl Browser {
             ])
             .arg(format!("--window-size={},{}", VIEWPORT.0, VIEWPORT.1))
             .arg(format!("--user-data-dir={}", profile.display()))
+            .env("TMPDIR", &temp)
             .arg(format!("--js-flags=--max-old-space-size={}", config.render_memory_mb.max(16)))
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
@@ -98,9 +119,13 @@ impl Browser {
         if let Some(rules) = resolver_rules(config) {
             command.arg(format!("--host-resolver-rules={rules}"));
         }
-        let child = command
-            .spawn()
-            .map_err(|source| LaunchError::Spawn { path: config.render_browser.display().to_string(), source })?;
+        let child = match command.spawn() {
+            Ok(child) => child,
+            Err(source) => {
+                let _ = std::fs::remove_dir_all(&profile);
+                return Err(LaunchError::Spawn { path: config.render_browser.display().to_string(), source });
+            }
+        };
         let mut process = BrowserProcess { child, profile };
         let stderr = process.child.stderr.take().expect("piped");
         let mut lines = BufReader::new(stderr).lines();
@@ -179,6 +204,10 @@ mod tests {
         browser.connection.call(None, "Target.createTarget", json!({ "url": page })).await.expect("a tab opens");
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert!(profile.exists(), "chromium writes its profile while it runs");
+        // Its single-instance socket's directory, which a killed chromium leaves behind, is in
+        // the profile's own temporary directory, not the system's.
+        let socket = std::fs::read_link(profile.join("SingletonSocket")).expect("chromium's socket link");
+        assert!(socket.starts_with(profile.join("tmp")), "{} is outside the profile", socket.display());
         drop(browser);
         // Helper processes that outlived the browser would write again within this time.
         tokio::time::sleep(Duration::from_secs(2)).await;
