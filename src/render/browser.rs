@@ -49,7 +49,7 @@ pub enum LaunchError {
         source: std::io::Error,
     },
     /// Its private profile directory could not be made.
-    #[error("making the browser profile {path}: {source}")]
+    #[error("making the browser's profile directory {path}: {source}")]
     Profile {
         /// The directory.
         path: String,
@@ -73,13 +73,17 @@ impl Browser {
         // leaves in the system's temporary directory when killed) go inside the profile, so
         // that they are removed with it. The profile is made here, private, and never reused.
         let temp = profile.join("tmp");
-        let made = std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&profile)
-            .and_then(|()| std::fs::DirBuilder::new().mode(0o700).create(&temp));
-        if let Err(source) = made {
+        let private_dir = |path: &std::path::Path| {
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(path)
+                .map_err(|source| LaunchError::Profile { path: path.display().to_string(), source })
+        };
+        // A path that already exists is not ours: it fails here, and is left alone.
+        private_dir(&profile)?;
+        if let Err(e) = private_dir(&temp) {
             let _ = std::fs::remove_dir_all(&profile);
-            return Err(LaunchError::Profile { path: profile.display().to_string(), source });
+            return Err(e);
         }
         let mut command = Command::new(&config.render_browser);
         command
