@@ -5,7 +5,8 @@
 # and `wget --spider -r`, several runs each: pages found, pages per second, peak RSS; then
 # nginx's own serving rate for the same pages (wrk, as many connections as the crawl uses),
 # the ceiling a crawler on this machine is measured against.
-# Usage: bench/crawl.sh [runs] [pages]   (CRAWLERS="govbadge" leaves the other tools out)
+# Usage: bench/crawl.sh [runs] [pages]   (CRAWLERS="govbadge" leaves the other tools out;
+# BENCH_WRAP="perf record -g -o F --" runs govbadge under a profiler, as in bench/farm.sh)
 source "$(dirname "$0")/common.sh"
 RUNS="${1:-5}"
 PAGES="${2:-10000}"
@@ -33,7 +34,7 @@ export GOVBADGE_CRAWL__RENDER="${RENDER:-never}" GOVBADGE_CRAWL__ALLOW_PRIVATE_A
     GOVBADGE_CRAWL__MAX_PAGES_PER_SITE=1000000 GOVBADGE_CRAWL__MAX_DEPTH=100000 RUST_LOG=warn
 
 declare -A COMMAND=(
-    [govbadge]="'$GOVBADGE' --config '$ROOT/config.toml' crawl '$url' --code $CODE --badge-base https://bs.example.gov.cn --json >'$run/out' 2>/dev/null"
+    [govbadge]="${BENCH_WRAP:-} '$GOVBADGE' --config '$ROOT/config.toml' crawl '$url' --code $CODE --badge-base https://bs.example.gov.cn --json >'$run/out' 2>/dev/null"
     [spider]="'$SPIDER' --url '$url' crawl --output-links >'$run/out' 2>/dev/null"
     [wget]="wget --spider -r -l inf -nv -e robots=off --no-parent -P '$run/wget' -o '$run/out' '$url'"
 )

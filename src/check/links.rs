@@ -37,7 +37,7 @@ pub fn extract(body: &[u8], page: &Url, encoding: &'static encoding_rs::Encoding
 /// The canonical link a start tag makes (`<a href>`, `<area href>`, `<frame src>`,
 /// `<iframe src>`), resolved against `base`.
 pub fn link_of(tag: &Tag<'_>, base: &Url, encoding: &'static encoding_rs::Encoding) -> Option<Url> {
-    resolve(tag.kept(link_attribute(&tag.name)?)?, base, encoding)
+    resolve(tag.kept(link_attribute(tag.class)?)?, base, encoding)
 }
 
 /// A link's raw attribute value, resolved against `base` and made canonical.

@@ -556,7 +556,7 @@ impl<'b> Scan<'b> {
         let offset = tag.span.start + origin;
         let name = &tag.name;
         let script = name.key() == key::SCRIPT;
-        let class = name.class();
+        let class = tag.class;
         if !in_comment {
             if class & names::class::LANDMARK != 0 {
                 match name.key() {
@@ -579,7 +579,7 @@ impl<'b> Scan<'b> {
         }
         // What any tag may need, kept by the tokenizer as it read the tag: whether it hides
         // its content, and the URL of a badge script, a badge link or a link to crawl.
-        let link_attr = names::link_attribute(name);
+        let link_attr = names::link_attribute(class);
         let url_attr = link_attr.or(script.then_some(Kept::Src)).and_then(|attr| tag.kept(attr));
         if !in_comment && self.links.is_some() && link_attr.is_some() {
             if let Some(raw) = url_attr {

@@ -230,14 +230,14 @@ impl TagName<'_> {
     }
 }
 
-/// The attribute that holds the link of an element, if it makes one (`<a href>`, `<area href>`,
-/// `<frame src>`, `<iframe src>`).
-pub fn link_attribute(name: &TagName<'_>) -> Option<Kept> {
+/// The attribute that holds the link of an element of `class` ([`TagName::class`]), if it
+/// makes one (`<a href>`, `<area href>`, `<frame src>`, `<iframe src>`).
+pub fn link_attribute(class: u8) -> Option<Kept> {
     // By the two link bits, from a table: a branch on each bit would be mispredicted as links
     // and other elements alternate.
     const BY_LINK_BITS: [Option<Kept>; 4] = [None, Some(Kept::Href), Some(Kept::Src), Some(Kept::Href)];
     const _: () = assert!(class::LINK_HREF == 4 && class::LINK_SRC == 8, "the table is indexed by bits 2 and 3");
-    BY_LINK_BITS[usize::from(name.class() >> 2 & 3)]
+    BY_LINK_BITS[usize::from(class >> 2 & 3)]
 }
 
 #[cfg(test)]
@@ -298,8 +298,8 @@ mod tests {
         assert!(is(b"IMG src=x", class::VOID) && is(b"br", class::VOID) && !is(b"div", class::VOID));
         assert!(!is(b"imgs", class::VOID) && !is(b"i", class::VOID));
         assert!(is(b"meta", class::HEAD_CONTENT) && !is(b"div", class::HEAD_CONTENT));
-        assert_eq!(link_attribute(&read(b"A href=x")), Some(Kept::Href));
-        assert_eq!(link_attribute(&read(b"iframe")), Some(Kept::Src));
-        assert_eq!(link_attribute(&read(b"abbr")), None);
+        assert_eq!(link_attribute(read(b"A href=x").class()), Some(Kept::Href));
+        assert_eq!(link_attribute(read(b"iframe").class()), Some(Kept::Src));
+        assert_eq!(link_attribute(read(b"abbr").class()), None);
     }
 }

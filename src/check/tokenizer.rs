@@ -65,6 +65,9 @@ pub enum TextKind {
 pub struct Tag<'a> {
     /// Lower case; borrowed from the input unless it had upper-case letters.
     pub name: TagName<'a>,
+    /// What the element is to the check ([`TagName::class`]), looked up once as the tag is
+    /// read: the tokenizer, the check and the link reader all ask it of every start tag.
+    pub class: u8,
     /// Written `<…/>` (which makes no element empty in HTML).
     pub self_closing: bool,
     /// From `<` to after `>`.
@@ -317,7 +320,7 @@ impl<'a> Tokenizer<'a> {
     #[inline(always)]
     fn enter_content_of(&mut self, tag: &Tag<'_>) {
         // Most elements are neither raw content nor a name too long for a word (`plaintext`).
-        if tag.name.class() & class::RAW_CONTENT != 0 || tag.name.is_long() {
+        if tag.class & class::RAW_CONTENT != 0 || tag.name.is_long() {
             self.enter_raw_content_of(tag);
         }
     }
@@ -512,12 +515,14 @@ impl<'a> Tokenizer<'a> {
                     i = next;
                 }
                 AttributeStep::Close { gt, self_closing } => {
-                    let tag = Tag { name, self_closing, span: lt..gt + 1, input, attrs_start, kept };
+                    let class = name.class();
+                    let tag = Tag { name, class, self_closing, span: lt..gt + 1, input, attrs_start, kept };
                     return (tag, gt + 1, true);
                 }
                 AttributeStep::Cut => {
                     let span = lt..input.len();
-                    let tag = Tag { name, self_closing: false, span, input, attrs_start, kept };
+                    let class = name.class();
+                    let tag = Tag { name, class, self_closing: false, span, input, attrs_start, kept };
                     return (tag, input.len(), false);
                 }
             }
@@ -876,6 +881,7 @@ mod tests {
             tokens[1],
             Token::StartTag(Tag {
                 name: TagName::read(html.as_bytes(), 7..8),
+                class: 0,
                 self_closing: false,
                 span: 6..9,
                 input: html.as_bytes(),
