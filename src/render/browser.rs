@@ -5,7 +5,7 @@
 //! storage helpers write to the profile too) and then the profile is removed.
 
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,10 +31,47 @@ pub struct Browser {
     _process: BrowserProcess,
 }
 
-/// chromium's process group and its profile directory, both gone when this is dropped.
+/// chromium's process group and its profile directory, both gone when this is dropped (the
+/// group is killed first; the profile, a field, is removed after).
 struct BrowserProcess {
     child: Child,
-    profile: PathBuf,
+    /// Held for its `Drop`, which runs after this struct's own.
+    _profile: ProfileDir,
+}
+
+/// A private profile directory govbadge made for one browser, with the `tmp` directory inside
+/// it that chromium is given as its `TMPDIR`; removed, whatever is in it, when dropped.
+struct ProfileDir {
+    path: PathBuf,
+}
+
+impl ProfileDir {
+    /// Makes a new directory at `path` (0700) and its `tmp`. A path that already exists is not
+    /// ours: that fails, and the path is left alone.
+    fn create(path: PathBuf) -> Result<Self, LaunchError> {
+        let private_dir = |path: &Path| {
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(path)
+                .map_err(|source| LaunchError::Profile { path: path.display().to_string(), source })
+        };
+        private_dir(&path)?;
+        // From here on the directory is ours, and dropping `made` removes it.
+        let made = Self { path };
+        private_dir(&made.temp())?;
+        Ok(made)
+    }
+
+    /// The directory for chromium's temporary files.
+    fn temp(&self) -> PathBuf {
+        self.path.join("tmp")
+    }
+}
+
+impl Drop for ProfileDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
 }
 
 /// Why the browser could not be started.
@@ -69,22 +106,16 @@ impl Browser {
     pub async fn launch(config: &CrawlConfig) -> Result<Self, LaunchError> {
         let profile =
             std::env::temp_dir().join(format!("govbadge-render-{}-{}", std::process::id(), rand::random::<u64>()));
+        Self::launch_with_profile(config, profile).await
+    }
+
+    /// [`Browser::launch`] with its profile at `profile`, a path that must not exist yet.
+    async fn launch_with_profile(config: &CrawlConfig, profile: PathBuf) -> Result<Self, LaunchError> {
         // chromium's temporary files (the directory of its single-instance socket, which it
         // leaves in the system's temporary directory when killed) go inside the profile, so
-        // that they are removed with it. The profile is made here, private, and never reused.
-        let temp = profile.join("tmp");
-        let private_dir = |path: &std::path::Path| {
-            std::fs::DirBuilder::new()
-                .mode(0o700)
-                .create(path)
-                .map_err(|source| LaunchError::Profile { path: path.display().to_string(), source })
-        };
-        // A path that already exists is not ours: it fails here, and is left alone.
-        private_dir(&profile)?;
-        if let Err(e) = private_dir(&temp) {
-            let _ = std::fs::remove_dir_all(&profile);
-            return Err(e);
-        }
+        // that they are removed with it. The profile is made here, private, and never reused;
+        // every early return below drops it, and with it the directory.
+        let profile = ProfileDir::create(profile)?;
         let mut command = Command::new(&config.render_browser);
         command
             .args([
@@ -108,8 +139,8 @@ impl Browser {
                 "--deny-permission-prompts",
             ])
             .arg(format!("--window-size={},{}", VIEWPORT.0, VIEWPORT.1))
-            .arg(format!("--user-data-dir={}", profile.display()))
-            .env("TMPDIR", &temp)
+            .arg(format!("--user-data-dir={}", profile.path.display()))
+            .env("TMPDIR", profile.temp())
             .arg(format!("--js-flags=--max-old-space-size={}", config.render_memory_mb.max(16)))
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
@@ -123,14 +154,10 @@ impl Browser {
         if let Some(rules) = resolver_rules(config) {
             command.arg(format!("--host-resolver-rules={rules}"));
         }
-        let child = match command.spawn() {
-            Ok(child) => child,
-            Err(source) => {
-                let _ = std::fs::remove_dir_all(&profile);
-                return Err(LaunchError::Spawn { path: config.render_browser.display().to_string(), source });
-            }
-        };
-        let mut process = BrowserProcess { child, profile };
+        let child = command
+            .spawn()
+            .map_err(|source| LaunchError::Spawn { path: config.render_browser.display().to_string(), source })?;
+        let mut process = BrowserProcess { child, _profile: profile };
         let stderr = process.child.stderr.take().expect("piped");
         let mut lines = BufReader::new(stderr).lines();
         let ws_url = tokio::time::timeout(START_TIMEOUT, async {
@@ -164,7 +191,7 @@ impl Drop for BrowserProcess {
         while matches!(self.child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
         }
-        let _ = std::fs::remove_dir_all(&self.profile);
+        // `_profile` is dropped after this, with the group gone: nothing writes to it any more.
     }
 }
 
@@ -193,6 +220,45 @@ mod tests {
 
     use super::*;
 
+    fn scratch_path(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!(
+            "govbadge-profile-test-{name}-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ))
+    }
+
+    #[test]
+    fn a_profile_is_made_private_and_removed_with_what_is_in_it() {
+        let path = scratch_path("made");
+        let profile = ProfileDir::create(path.clone()).expect("a new path");
+        assert_eq!(std::fs::metadata(&path).unwrap().mode() & 0o777, 0o700);
+        assert!(profile.temp().is_dir());
+        std::fs::write(profile.temp().join("socket"), b"x").unwrap();
+        drop(profile);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_path_that_already_exists_is_refused_and_left_alone() {
+        let path = scratch_path("taken");
+        std::fs::create_dir(&path).unwrap();
+        std::fs::write(path.join("theirs"), b"x").unwrap();
+        let refused = ProfileDir::create(path.clone());
+        assert!(matches!(refused, Err(LaunchError::Profile { .. })));
+        assert!(path.join("theirs").exists(), "a directory govbadge did not make is not removed");
+        std::fs::remove_dir_all(&path).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_browser_that_cannot_be_started_leaves_no_profile_behind() {
+        let config = CrawlConfig { render_browser: scratch_path("no-such-browser"), ..CrawlConfig::default() };
+        let profile = scratch_path("unstarted");
+        let launched = Browser::launch_with_profile(&config, profile.clone()).await;
+        assert!(matches!(launched, Err(LaunchError::Spawn { .. })));
+        assert!(!profile.exists(), "the profile made for a browser that never started is removed");
+    }
+
     /// A page is loaded, so chromium has started its helper processes (renderer, network and
     /// storage services) that write to the profile; once the browser is dropped, none of them may
     /// leave anything behind.
@@ -203,7 +269,7 @@ mod tests {
             panic!("the rendered check's tests need {}", config.render_browser.display());
         }
         let browser = Browser::launch(&config).await.expect("chromium starts");
-        let profile = browser._process.profile.clone();
+        let profile = browser._process._profile.path.clone();
         let page = "data:text/html,<script>localStorage.setItem('k','v');document.cookie='a=b'</script><p>x";
         browser.connection.call(None, "Target.createTarget", json!({ "url": page })).await.expect("a tab opens");
         tokio::time::sleep(Duration::from_millis(500)).await;
