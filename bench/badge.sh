@@ -4,7 +4,10 @@
 # same response headers (taken from govbadge's own responses), same connections and duration.
 # With INSTANCES=N (N > 1), N govbadge instances share the database behind nginx as a load
 # balancer (bench/nginx/balancer.conf), and wrk measures them through it.
-# Usage: [INSTANCES=1] bench/badge.sh [seconds] [connections]
+# With CONTROL=1, nginx is measured a second time after govbadge on each path ("nginx again"):
+# how far one server's own p99 moves between two runs a few seconds apart, the noise any
+# comparison of p99 between two runs is read against.
+# Usage: [INSTANCES=1] [CONTROL=1] bench/badge.sh [seconds] [connections]
 source "$(dirname "$0")/common.sh"
 DURATION="${1:-10}"
 CONNECTIONS="${2:-64}"
@@ -93,13 +96,23 @@ bench() {
 }
 
 echo "# wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores, $INSTANCES govbadge instance(s)$([ "$INSTANCES" -gt 1 ] && echo " behind nginx"), $(date -u +%Y-%m-%dT%H:%MZ)"
-printf '| %-28s | %12s | %9s | %9s | %12s | %9s | %9s | %6s |\n' \
-    path "govbadge r/s" p50 p99 "nginx r/s" p50 p99 ratio
-printf '|%s|\n' "------------------------------|--------------|-----------|-----------|--------------|-----------|-----------|--------"
+control_head="" control_rule=""
+if [ -n "${CONTROL:-}" ]; then
+    control_head=$(printf ' %12s | %9s |' "nginx again" p99)
+    control_rule="--------------|-----------|"
+fi
+printf '| %-28s | %12s | %9s | %9s | %12s | %9s | %9s | %6s |%s\n' \
+    path "govbadge r/s" p50 p99 "nginx r/s" p50 p99 ratio "$control_head"
+printf '|%s|\n' "------------------------------|--------------|-----------|-----------|--------------|-----------|-----------|--------|$control_rule"
 for i in 0 1 2; do
     read -r g50 g_p50 g_p99 < <(bench "$target${paths[$i]}")
     read -r n50 n_p50 n_p99 < <(bench "http://127.0.0.1:$nginx_port${paths[$i]}")
+    control=""
+    if [ -n "${CONTROL:-}" ]; then
+        read -r a50 _ a_p99 < <(bench "http://127.0.0.1:$nginx_port${paths[$i]}")
+        control=$(printf ' %12s | %9s |' "$a50" "$a_p99")
+    fi
     ratio=$(python3 -c "print(f'{$g50 / $n50:.2f}')")
-    printf '| %-28s | %12s | %9s | %9s | %12s | %9s | %9s | %6s |\n' \
-        "${paths[$i]/$code/<code>}" "$g50" "$g_p50" "$g_p99" "$n50" "$n_p50" "$n_p99" "$ratio"
+    printf '| %-28s | %12s | %9s | %9s | %12s | %9s | %9s | %6s |%s\n' \
+        "${paths[$i]/$code/<code>}" "$g50" "$g_p50" "$g_p99" "$n50" "$n_p50" "$n_p99" "$ratio" "$control"
 done
