@@ -4,7 +4,7 @@
 //! skip.
 
 use std::collections::HashSet;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
 use url::{Position, Url};
@@ -58,8 +58,35 @@ pub fn resolve(raw: &[u8], base: &Url, encoding: &'static encoding_rs::Encoding)
 /// choose values that collide.
 #[derive(Debug, Default)]
 pub struct KnownLinks {
-    keys: Mutex<HashSet<u64>>,
-    hasher: RandomState,
+    keys: Mutex<Fingerprints>,
+    hasher: foldhash::quality::RandomState,
+}
+
+/// A set of fingerprints: 64-bit hashes of values under a key drawn at random for the set's
+/// owner, which a page cannot know, so it cannot choose values whose fingerprints collide. Such a
+/// hash is already as good a table hash as any, and is used as it is (hashing it again, as the
+/// standard map's `SipHash` did, cost more than the fingerprint itself).
+pub type Fingerprints = HashSet<u64, BuildHasherDefault<AlreadyHashed>>;
+
+/// The hasher of [`Fingerprints`]: the fingerprint itself.
+#[derive(Debug, Default)]
+pub struct AlreadyHashed(u64);
+
+impl Hasher for AlreadyHashed {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` fingerprints are hashed here; other input is folded in, never lost.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, fingerprint: u64) {
+        self.0 = fingerprint;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl KnownLinks {

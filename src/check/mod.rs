@@ -479,7 +479,7 @@ struct Scan<'b> {
     links: Option<Vec<Url>>,
     /// The raw values of the links read so far (up to [`MAX_LINK_VALUES_REMEMBERED`]): each is
     /// resolved once per page.
-    link_values: HashSet<&'b [u8]>,
+    link_values: HashSet<&'b [u8], foldhash::fast::RandomState>,
     /// The link values the crawl of the site already resolved on other pages.
     known_links: Option<&'b KnownLinks>,
     has_scripts: bool,
@@ -504,7 +504,7 @@ impl<'b> Scan<'b> {
             site_id_meta: None,
             visible_text: Vec::new(),
             links: None,
-            link_values: HashSet::new(),
+            link_values: HashSet::default(),
             known_links: None,
             has_scripts: false,
         }

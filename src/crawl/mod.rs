@@ -9,7 +9,7 @@ pub mod robots;
 pub mod sitemap;
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::{Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -222,13 +222,16 @@ impl Crawler {
         let hosts = site.host_set();
         let ports = site.port_set();
         let mut robots: HashMap<String, Arc<Robots>> = HashMap::new();
-        let mut seen: HashSet<u64> = HashSet::new();
+        // The URLs admitted so far, by fingerprint under a key of this crawl's own (a site
+        // cannot make a page's URL collide with another's and so hide it).
+        let url_keys = foldhash::quality::RandomState::default();
+        let mut seen = links::Fingerprints::default();
         let mut frontier: VecDeque<(Url, usize)> = VecDeque::new();
         let mut summary = SiteSummary::default();
         let max_pages = max_pages.min(config.max_pages_per_site).max(1);
         let shared = SiteShared::new(hosts.iter().cloned().collect(), config.render_screenshots_per_site);
 
-        let admit = |url: Url, depth: usize, seen: &mut HashSet<u64>, frontier: &mut VecDeque<(Url, usize)>| {
+        let admit = |url: Url, depth: usize, seen: &mut links::Fingerprints, frontier: &mut VecDeque<(Url, usize)>| {
             let Some(url) = links::canonical(url) else {
                 return;
             };
@@ -241,7 +244,7 @@ impl Crawler {
             {
                 return;
             }
-            if seen.insert(url_hash(&url)) {
+            if seen.insert(url_keys.hash_one(url.as_str())) {
                 frontier.push_back((url, depth));
             }
         };
@@ -562,10 +565,4 @@ async fn render_page(
 /// robots.txt is per scheme, host and port (RFC 9309).
 fn origin_key(url: &Url) -> String {
     url.origin().ascii_serialization()
-}
-
-fn url_hash(url: &Url) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    url.as_str().hash(&mut h);
-    h.finish()
 }
