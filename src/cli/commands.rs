@@ -1,7 +1,7 @@
 //! The `check`, `crawl`, `sweep` and `report` commands: output for people (Chinese) and for
 //! machines (JSON).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use url::Url;
@@ -150,18 +150,27 @@ pub async fn crawl(
     let crawler = Crawler::new(&config.crawl, base)?;
     let site = SiteSpec::from_url(url, code.as_str());
     let max = max_pages.unwrap_or(config.crawl.max_pages_per_site);
+    // JSON lines go to a terminal as they come, and to a file or pipe in blocks (one write per
+    // line cost a system call per page).
     let stdout = std::io::stdout();
+    let mut lines = if stdout.is_terminal() {
+        std::io::BufWriter::with_capacity(0, stdout)
+    } else {
+        std::io::BufWriter::with_capacity(1 << 16, stdout)
+    };
     let summary = crawler
         .crawl_site(&site, max, |page| {
-            let mut out = stdout.lock();
             if json {
-                let _ = writeln!(out, "{}", serde_json::to_string(page).unwrap_or_default());
+                // A page result always serialises (its maps have string keys); a failed write
+                // (a closed pipe) loses only the listing, and the crawl's exit code stands.
+                let _ = serde_json::to_writer(&mut lines, page);
+                let _ = lines.write_all(b"\n");
             } else {
-                drop(out);
                 print_page(page);
             }
         })
         .await;
+    let _ = lines.flush();
     if json {
         println!("{}", serde_json::to_string(&summary)?);
     } else {
