@@ -4,11 +4,12 @@
 //! skip.
 
 use std::collections::HashSet;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault};
 use std::sync::Mutex;
 
 use url::{Position, Url};
 
+use super::key_hash::KeyHasher;
 use crate::check::attribute_text;
 use crate::check::names::{key, link_attribute};
 use crate::check::tokenizer::{Kept, Tag, Token, Tokenizer};
@@ -63,31 +64,10 @@ pub struct KnownLinks {
 }
 
 /// A set of fingerprints: 64-bit hashes of values under a key drawn at random for the set's
-/// owner, which a page cannot know, so it cannot choose values whose fingerprints collide. Such a
-/// hash is already as good a table hash as any, and is used as it is (hashing it again, as the
-/// standard map's `SipHash` did, cost more than the fingerprint itself).
-pub type Fingerprints = HashSet<u64, BuildHasherDefault<AlreadyHashed>>;
-
-/// The hasher of [`Fingerprints`]: the fingerprint itself.
-#[derive(Debug, Default)]
-pub struct AlreadyHashed(u64);
-
-impl Hasher for AlreadyHashed {
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `u64` fingerprints are hashed here; other input is folded in, never lost.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, fingerprint: u64) {
-        self.0 = fingerprint;
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+/// owner, which a page cannot know, so it cannot choose values whose fingerprints collide. The
+/// table hashes a fingerprint with a multiply ([`KeyHasher`]): hashing it again with the standard
+/// table's `SipHash` cost more than the fingerprint itself.
+pub type Fingerprints = HashSet<u64, BuildHasherDefault<KeyHasher>>;
 
 impl KnownLinks {
     /// The most values remembered: about 600 KB of table at most, per site being crawled.

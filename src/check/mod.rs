@@ -13,6 +13,7 @@
 
 pub mod charset;
 pub mod footer;
+mod key_hash;
 pub mod links;
 mod markers;
 pub mod names;

@@ -5,8 +5,9 @@
 //! a page may repeat millions of times) answered by a count, not a walk of the stack.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
+use super::key_hash::KeyHasher;
 use super::names::TagName;
 
 /// Open elements tracked at most (Blink's HTML parser nests no deeper): a page of endless
@@ -119,29 +120,6 @@ impl CountsByName {
     fn any(&self, key: u64) -> bool {
         let slot = self.slots[Self::slot(key)];
         (slot.0 == key && slot.1 > 0) || (!self.overflow.is_empty() && self.overflow.contains_key(&key))
-    }
-}
-
-/// Hashes a name key for the overflow map: a multiply and a fold, so that the map's index (its
-/// low bits) depends on the whole name, not only its first letter.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `u64` keys are hashed here; any other input is folded in, never lost.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, key: u64) {
-        self.0 = key;
-    }
-
-    fn finish(&self) -> u64 {
-        let mixed = self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        mixed ^ (mixed >> 29)
     }
 }
 
