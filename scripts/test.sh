@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test of govbadge on a fresh machine: installs what the tests need
 # (the real SMTP server of the mail tests, openssl for the TLS test, chromium and its WebDriver
-# for the browser tests, axe-core from npm for their accessibility checks), then format, lints
-# and the test suite, on SQLite and again on a real PostgreSQL (Debian's postgresql package; the
-# tests start their own server in a temporary directory).
+# for the browser tests, axe-core from npm for their accessibility checks), then format, lints,
+# the API documentation and the test suite, on SQLite and again on a real PostgreSQL (Debian's
+# postgresql package; the tests start their own server in a temporary directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +25,8 @@ npm ci --prefix tests/browser --no-audit --no-fund --silent
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+# The API documentation builds without warnings (broken or private intra-doc links).
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked
 cargo test --all-targets --locked
 # The integration suite again, every test on its own database of a PostgreSQL server.
 TEST_DATABASE=postgres cargo test --locked --test api

@@ -345,7 +345,7 @@ pub struct CrawlConfig {
     /// Scheme of a site's start URL (`http` lets the site redirect to https itself).
     pub seed_scheme: String,
     /// Working days before the install deadline on which the server runs reminder checks, besides
-    /// the deadline day itself (e.g. [2] for two working days before).
+    /// the deadline day itself (e.g. `[2]` for two working days before).
     pub reminder_check_days: Vec<u32>,
     /// Pages a scheduled check of a site looks at.
     pub scheduled_check_pages: usize,

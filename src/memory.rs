@@ -59,7 +59,7 @@ fn bind_thread_to_arena(arena: libc::c_uint) -> libc::c_int {
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const GLIBC_ARENAS: libc::c_int = 2;
 
-/// Limits glibc's malloc to [`GLIBC_ARENAS`] arenas. Call before the runtime starts its
+/// Limits glibc's malloc to `GLIBC_ARENAS` arenas. Call before the runtime starts its
 /// threads. An explicit `MALLOC_ARENA_MAX` in the environment wins.
 pub fn limit_glibc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

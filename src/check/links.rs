@@ -65,8 +65,8 @@ pub struct KnownLinks {
 
 /// A set of fingerprints: 64-bit hashes of values under a key drawn at random for the set's
 /// owner, which a page cannot know, so it cannot choose values whose fingerprints collide. The
-/// table hashes a fingerprint with a multiply ([`KeyHasher`]): hashing it again with the standard
-/// table's `SipHash` cost more than the fingerprint itself.
+/// table hashes a fingerprint with a multiply (`key_hash::KeyHasher`): hashing it again with
+/// the standard table's `SipHash` cost more than the fingerprint itself.
 pub type Fingerprints = HashSet<u64, BuildHasherDefault<KeyHasher>>;
 
 impl KnownLinks {

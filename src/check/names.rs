@@ -12,7 +12,7 @@ use super::tokenizer::Kept;
 /// A tag's name, ASCII-lowercased, and its key.
 ///
 /// The key of a name of at most eight bytes without a NUL is its bytes packed in a word
-/// ([`swar::pack`]): two such names have the same key only if they are the same name, and its
+/// (`swar::pack`): two such names have the same key only if they are the same name, and its
 /// low byte is the name's first byte (never zero). Any other name's key is a hash with a zero
 /// low byte, which only tells names apart when it differs (equal keys mean comparing the names).
 #[derive(Debug, Clone)]

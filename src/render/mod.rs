@@ -5,7 +5,7 @@
 //! and a badge that is present but tiny, off to one side or covered from a good one.
 //!
 //! Pages are rendered in a pool of at most `crawl.render_tabs` tabs, each in a browser context
-//! of its own, reused page after page and replaced after a failure or [`PAGES_PER_TAB`] pages.
+//! of its own, reused page after page and replaced after a failure or `PAGES_PER_TAB` pages.
 //! Each page gets a time budget, a JavaScript heap cap, no downloads, no pop-ups, and requests
 //! only to the site's hosts and the badge service: anything else is failed before it leaves the
 //! browser. The browser starts on first use and again if it dies.

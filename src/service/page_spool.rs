@@ -77,7 +77,7 @@ pub struct SpooledPages {
     pub summary: PagesSummary,
     /// Screenshots by page URL.
     pub screenshots: Vec<(String, Vec<u8>)>,
-    /// The pages, [`PAGES_PER_CHUNK`] at a time.
+    /// The pages, `PAGES_PER_CHUNK` at a time.
     pub chunks: Chunks,
 }
 

@@ -68,7 +68,7 @@ impl PasswordHasher {
     }
 
     /// One thread per core, and twice as many waiting, but room for at least
-    /// [`MIN_WAITING`]: a burst of logins fills the queue before a thread has taken any job,
+    /// `MIN_WAITING`: a burst of logins fills the queue before a thread has taken any job,
     /// and the few attempts an account's limit lets through at once must not be refused as
     /// busy (CI saw one of six parallel attempts refused on a two-core machine).
     pub fn for_this_machine() -> Self {

@@ -105,7 +105,7 @@ impl HttpMetrics {
         Self(self.0.for_another_thread())
     }
 
-    /// Counts one answered request (`method`: an index into [`METHODS`]).
+    /// Counts one answered request (`method`: an index into `METHODS`).
     pub fn observe(&self, route: &str, method: usize, status: u16, elapsed: Duration) {
         let routes = self.0.own().routes.read().expect("metrics lock");
         if let Some(route) = routes.get(route) {
@@ -182,7 +182,7 @@ fn label(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-/// The method's index in [`METHODS`] (the last, "other", for any method not listed).
+/// The method's index in `METHODS` (the last, "other", for any method not listed).
 pub fn method_index(method: &axum::http::Method) -> usize {
     METHODS.iter().position(|m| *m == method.as_str()).unwrap_or(METHODS.len() - 1)
 }
