@@ -351,12 +351,14 @@ pub async fn run(pool: &Pool, crawler: &Crawler, options: SweepOptions) -> Resul
         }
     };
     tokio::pin!(stopped);
-    let work = stream::iter(todo.iter())
+    // The rows are moved into their futures (not borrowed by the closure's argument), so that
+    // the sweep's future is `Send` and can run as a task on the runtime's workers.
+    let work = stream::iter(todo)
         .map(|row| {
             let (progress, pages, checked) = (&progress, &pages, &checked);
             let scheme = options.seed_scheme.clone();
             async move {
-                let n = check_site(pool, crawler, sweep_id, row, options.max_pages, &scheme).await?;
+                let n = check_site(pool, crawler, sweep_id, &row, options.max_pages, &scheme).await?;
                 pages.fetch_add(n, Ordering::Relaxed);
                 checked.fetch_add(1, Ordering::Relaxed);
                 progress.site_done(n);
