@@ -259,3 +259,19 @@ async fn open_sqlite(url: &str, max_connections: u32, cache_kib: Option<u32>) ->
     sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
     Ok(pool)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `.cargo/config.toml` builds the bundled SQLite without memory statistics, so its
+    /// allocations take no global mutex; a build that lost the setting fails here.
+    #[tokio::test]
+    async fn sqlite_is_built_without_memory_statistics() {
+        let Pool::Sqlite(pool) = connect("sqlite::memory:", 1).await.unwrap() else {
+            unreachable!("a sqlite: URL opens SQLite")
+        };
+        let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options").fetch_all(&pool).await.unwrap();
+        assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+    }
+}
