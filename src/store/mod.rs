@@ -264,7 +264,7 @@ async fn open_sqlite(url: &str, max_connections: u32, cache_kib: Option<u32>) ->
 mod tests {
     use super::*;
 
-    /// `.cargo/config.toml` builds the bundled SQLite without memory statistics, so its
+    /// `.cargo/config.toml` builds the bundled `SQLite` without memory statistics, so its
     /// allocations take no global mutex; a build that lost the setting fails here.
     #[tokio::test]
     async fn sqlite_is_built_without_memory_statistics() {
