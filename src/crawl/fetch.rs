@@ -8,6 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::{Bytes, BytesMut};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde::Serialize;
@@ -93,7 +94,7 @@ pub struct Page {
     /// The `Content-Type` header.
     pub content_type: Option<String>,
     /// The body, decompressed, at most `crawl.max_body_bytes`.
-    pub body: Vec<u8>,
+    pub body: Bytes,
     /// Set when the page was fetched despite an invalid certificate.
     pub certificate_problem: Option<String>,
 }
@@ -441,20 +442,33 @@ enum ReadError {
 /// The most a body buffer is sized ahead from its Content-Length.
 const PRESIZE_MAX: usize = 1024 * 1024;
 
-/// Reads the (decompressed) body, stopping as soon as it passes `cap`.
-async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, ReadError> {
-    // Sized once from Content-Length when it is given (a body grown by doubling holds up to
-    // twice its size while it is read and checked), but only up to PRESIZE_MAX: a hostile
-    // header must not reserve the whole cap for a body that never comes.
+/// Reads the (decompressed) body, stopping as soon as it passes `cap`. A body that arrives in
+/// one chunk, as most pages do, is kept as that chunk (a view of the HTTP client's read buffer),
+/// not copied: the copy was 2 % of a crawl's CPU (BENCHMARKS.md §2, session 20).
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Bytes, ReadError> {
+    // A body in several chunks is gathered into a buffer sized once from Content-Length when it
+    // is given (a body grown by doubling holds up to twice its size while it is read and
+    // checked), but only up to PRESIZE_MAX: a hostile header must not reserve the whole cap
+    // for a body that never comes.
     let announced = response.content_length().and_then(|n| usize::try_from(n).ok()).filter(|&n| n <= cap);
-    let mut body = Vec::with_capacity(announced.unwrap_or(0).min(PRESIZE_MAX));
+    let mut whole: Option<Bytes> = None;
+    let mut gathered = BytesMut::new();
     while let Some(chunk) = response.chunk().await.map_err(ReadError::Http)? {
-        if body.len() + chunk.len() > cap {
+        let held = whole.as_ref().map_or(0, Bytes::len) + gathered.len();
+        if held + chunk.len() > cap {
             return Err(ReadError::TooLarge);
         }
-        body.extend_from_slice(&chunk);
+        if held == 0 && whole.is_none() {
+            whole = Some(chunk);
+            continue;
+        }
+        if let Some(first) = whole.take() {
+            gathered.reserve(announced.unwrap_or(0).min(PRESIZE_MAX).max(held + chunk.len()));
+            gathered.extend_from_slice(&first);
+        }
+        gathered.extend_from_slice(&chunk);
     }
-    Ok(body)
+    Ok(whole.unwrap_or_else(|| gathered.freeze()))
 }
 
 /// Why a request failed, read from the types in its error chain (never from message text):
