@@ -713,6 +713,56 @@ mod tests {
         assert!(!sniff_html(b"<ahem"));
     }
 
+    /// Serves one raw HTTP/1.1 response on loopback, written in `parts` with a pause between
+    /// them (so that the client reads them as separate chunks); returns its URL.
+    async fn serve_once(parts: Vec<Vec<u8>>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request).await;
+            for part in parts {
+                stream.write_all(&part).await.unwrap();
+                stream.flush().await.unwrap();
+                tokio::time::sleep(Duration::from_millis(30)).await;
+            }
+        });
+        url
+    }
+
+    fn chunked(pieces: &[&[u8]]) -> Vec<Vec<u8>> {
+        let mut parts =
+            vec![b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec()];
+        for piece in pieces {
+            let mut part = format!("{:x}\r\n", piece.len()).into_bytes();
+            part.extend_from_slice(piece);
+            part.extend_from_slice(b"\r\n");
+            parts.push(part);
+        }
+        parts.push(b"0\r\n\r\n".to_vec());
+        parts
+    }
+
+    #[tokio::test]
+    async fn a_body_is_read_whole_in_one_chunk_or_in_several_and_capped_across_them() {
+        let client = reqwest::Client::new();
+        let body = b"<html><body>".repeat(100);
+        let mut head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+        head.extend_from_slice(&body);
+        let response = client.get(serve_once(vec![head]).await).send().await.unwrap();
+        assert_eq!(read_capped(response, 4096).await.ok().unwrap(), body[..]);
+
+        let pieces: [&[u8]; 3] = [b"<html><body>first ", b"second ", b"third</body></html>"];
+        let response = client.get(serve_once(chunked(&pieces)).await).send().await.unwrap();
+        assert_eq!(read_capped(response, 4096).await.ok().unwrap(), pieces.concat()[..]);
+
+        // Each chunk is under the cap; together they are over it.
+        let response = client.get(serve_once(chunked(&pieces)).await).send().await.unwrap();
+        assert!(matches!(read_capped(response, 30).await, Err(ReadError::TooLarge)));
+    }
+
     #[test]
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
