@@ -502,6 +502,7 @@ impl<'a> Tokenizer<'a> {
         let input = self.input;
         let attrs_start = name_end(input, name_start, false);
         let name = TagName::read(input, name_start..attrs_start);
+        let class = name.class();
         let mut kept = [ABSENT; Kept::ALL.len()];
         let mut i = attrs_start;
         loop {
@@ -515,13 +516,11 @@ impl<'a> Tokenizer<'a> {
                     i = next;
                 }
                 AttributeStep::Close { gt, self_closing } => {
-                    let class = name.class();
                     let tag = Tag { name, class, self_closing, span: lt..gt + 1, input, attrs_start, kept };
                     return (tag, gt + 1, true);
                 }
                 AttributeStep::Cut => {
                     let span = lt..input.len();
-                    let class = name.class();
                     let tag = Tag { name, class, self_closing: false, span, input, attrs_start, kept };
                     return (tag, input.len(), false);
                 }
