@@ -190,11 +190,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.crawl.render = crate::render::RenderMode::Always;
             }
             init_tracing_if_asked();
-            let runtime = batch_runtime()?;
             let target = commands::CheckTarget { url, file, screenshot };
-            run_on_workers(&runtime, async move {
-                commands::check(&config, target, &code, badge_base.as_deref(), json).await
-            })
+            run_batch(async move { commands::check(&config, target, &code, badge_base.as_deref(), json).await })
         }
         Command::Sweep { region, resume, out, workers, database } => {
             let mut config = Config::load(&cli.config)?;
@@ -202,8 +199,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.database.url = url;
             }
             crate::app::init_tracing();
-            let runtime = batch_runtime()?;
-            run_on_workers(&runtime, commands::sweep(config, region, resume, out, workers))
+            run_batch(commands::sweep(config, region, resume, out, workers))
         }
         Command::Worker { lease_seconds, until_idle, database } => {
             let mut config = Config::load(&cli.config)?;
@@ -211,35 +207,28 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.database.url = url;
             }
             crate::app::init_tracing();
-            let runtime = batch_runtime()?;
-            run_on_workers(
-                &runtime,
-                commands::worker(config, std::time::Duration::from_secs(lease_seconds), until_idle),
-            )
+            run_batch(commands::worker(config, std::time::Duration::from_secs(lease_seconds), until_idle))
         }
         Command::Report { sweep, out, database } => {
             let mut config = Config::load(&cli.config)?;
             if let Some(url) = database {
                 config.database.url = url;
             }
-            let runtime = batch_runtime()?;
-            run_on_workers(&runtime, commands::report(config, sweep, out))
+            run_batch(commands::report(config, sweep, out))
         }
         Command::Import(ImportCommand::Register { file, apply, json, database }) => {
             let mut config = Config::load(&cli.config)?;
             if let Some(url) = database {
                 config.database.url = url;
             }
-            let runtime = batch_runtime()?;
-            run_on_workers(&runtime, async move { commands::import_register(config, &file, apply, json).await })
+            run_batch(async move { commands::import_register(config, &file, apply, json).await })
         }
         Command::Crawl { url, code, badge_base, max_pages, json } => {
             let config = Config::load(&cli.config)?;
             init_tracing_if_asked();
-            let runtime = batch_runtime()?;
-            run_on_workers(&runtime, async move {
-                commands::crawl(&config, &url, &code, badge_base.as_deref(), max_pages, json).await
-            })
+            run_batch(
+                async move { commands::crawl(&config, &url, &code, badge_base.as_deref(), max_pages, json).await },
+            )
         }
         Command::Serve { bind, database, demo } => {
             let mut config = Config::load(&cli.config)?;
@@ -257,16 +246,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Runs a batch command as a task on the runtime's worker threads rather than on the calling
+/// Runs a batch command (all but `serve`) to its end on a runtime of its own
+/// ([`batch_runtime`]), as a task on the runtime's worker threads rather than on the calling
 /// thread (`block_on`). A crawl's pages are tasks, and the loop that spawns them and takes
 /// their results is the command's own future: on the calling thread, every page's completion
 /// woke that thread, and every page it spawned from outside the runtime woke a worker (about
 /// two futex calls and context switches per page). On a worker, both stay in its queues.
-fn run_on_workers<T: Send + 'static>(
-    runtime: &tokio::runtime::Runtime,
+fn run_batch<T: Send + 'static>(
     command: impl std::future::Future<Output = anyhow::Result<T>> + Send + 'static,
 ) -> anyhow::Result<T> {
-    runtime.block_on(async move {
+    batch_runtime()?.block_on(async move {
         match tokio::spawn(command).await {
             Ok(result) => result,
             Err(e) => match e.try_into_panic() {
