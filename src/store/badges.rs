@@ -1,6 +1,6 @@
 //! Issued badges: serial allocation per region, status changes with their audit entries.
 
-use super::{BeginWrite, Pool, Tx};
+use super::{Pool, Tx};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::StoreError;
@@ -287,8 +287,8 @@ pub async fn change_status(
     reason: &str,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    crate::on_pool!(pool, pool => {
-        let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin().await?;
+    crate::on_tx!(&mut tx, tx => {
         let done = sqlx::query("UPDATE badges SET status = $1, status_changed_at = $2 WHERE code = $3 AND status = $4")
             .bind(to.as_str())
             .bind(at)
@@ -310,9 +310,9 @@ pub async fn change_status(
         .bind(at)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(())
-    })
+    });
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Status history of a badge: (from, to, reason, at).

@@ -23,14 +23,19 @@ pub mod throttle_counts;
 pub mod tipoffs;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
-
-/// Rows buffered between `SQLite`'s worker thread and the reader (sqlx's default is 50).
-const ROW_CHANNEL_SIZE: usize = 4096;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// How long a write waits for another to end before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Rows buffered between `SQLite`'s worker thread and the reader (sqlx's default is 50).
+const ROW_CHANNEL_SIZE: usize = 4096;
 
 /// The database the service runs on: the embedded `SQLite` file by default, or a `PostgreSQL`
 /// server shared by several instances and workers. Every store function takes either and runs
@@ -38,16 +43,54 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 #[derive(Debug, Clone)]
 pub enum Pool {
     /// An embedded `SQLite` database.
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDb),
     /// A `PostgreSQL` server.
     Postgres(PgPool),
+}
+
+/// An embedded `SQLite` database: its connections, and the queue in which this process's write
+/// transactions wait for their turn.
+///
+/// `SQLite` lets one connection write at a time. A transaction begun while another connection
+/// holds the write lock polls for it in `SQLite`'s busy handler, asleep for 1, 2, 5, 10, 15,
+/// 20… ms between tries, and may sleep on after the lock is free. A sweep's sites finish on two
+/// connections at once: its site transactions slept 34-52 times per 50-site sweep (BENCHMARKS.md
+/// §3, session 21). Queued here, the next transaction starts as soon as the one before ends.
+/// Other processes on the same file (a server beside a sweep) still meet in the busy handler.
+#[derive(Debug, Clone)]
+pub struct SqliteDb {
+    pool: SqlitePool,
+    writer: Arc<Semaphore>,
+}
+
+impl SqliteDb {
+    fn new(pool: SqlitePool) -> Self {
+        Self { pool, writer: Arc::new(Semaphore::new(1)) }
+    }
+
+    /// The connections.
+    #[must_use]
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Waits for this process's turn to write (at most the busy timeout, as `SQLite` would),
+    /// then begins the transaction `IMMEDIATE`.
+    async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        let turn = tokio::time::timeout(BUSY_TIMEOUT, self.writer.clone().acquire_owned())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?
+            .expect("the write queue is never closed");
+        Ok(Tx::Sqlite(self.pool.begin_with("BEGIN IMMEDIATE").await?, turn))
+    }
 }
 
 /// A database transaction; dropped without [`Tx::commit`], it is rolled back.
 #[derive(Debug)]
 pub enum Tx {
-    /// On `SQLite`.
-    Sqlite(Transaction<'static, Sqlite>),
+    /// On `SQLite`, with this process's turn to write (given back after the transaction ends:
+    /// fields drop in order).
+    Sqlite(Transaction<'static, Sqlite>, OwnedSemaphorePermit),
     /// On `PostgreSQL`.
     Postgres(Transaction<'static, Postgres>),
 }
@@ -58,7 +101,10 @@ pub enum Tx {
 macro_rules! on_pool {
     ($pool:expr, $p:ident => $body:expr) => {
         match $pool {
-            $crate::store::Pool::Sqlite($p) => $body,
+            $crate::store::Pool::Sqlite(db) => {
+                let $p = db.pool();
+                $body
+            }
             $crate::store::Pool::Postgres($p) => $body,
         }
     };
@@ -70,7 +116,7 @@ macro_rules! on_pool {
 macro_rules! on_tx {
     ($tx:expr, $c:ident => $body:expr) => {
         match $tx {
-            $crate::store::Tx::Sqlite(t) => {
+            $crate::store::Tx::Sqlite(t, _) => {
                 let $c: &mut ::sqlx::SqliteConnection = &mut *t;
                 $body
             }
@@ -82,49 +128,19 @@ macro_rules! on_tx {
     };
 }
 
-/// Starts the transactions of the store, all of which write.
-///
-/// On `SQLite` a transaction is begun `IMMEDIATE`: it takes the write lock at once, waiting out
-/// the busy timeout while another connection writes. A default (deferred) transaction takes it
-/// at its first write instead, and if another connection committed since its first read, it
-/// fails at once with `SQLITE_BUSY_SNAPSHOT` ("database is locked", code 517): the busy timeout
-/// does not apply inside a transaction. On `PostgreSQL` it is a plain `BEGIN`.
-pub trait BeginWrite {
-    /// The database.
-    type Db: sqlx::Database;
-
-    /// Starts a write transaction.
-    fn begin_write(
-        &self,
-    ) -> impl std::future::Future<Output = Result<Transaction<'static, Self::Db>, sqlx::Error>> + Send;
-}
-
-impl BeginWrite for SqlitePool {
-    type Db = Sqlite;
-
-    fn begin_write(
-        &self,
-    ) -> impl std::future::Future<Output = Result<Transaction<'static, Sqlite>, sqlx::Error>> + Send {
-        self.begin_with("BEGIN IMMEDIATE")
-    }
-}
-
-impl BeginWrite for PgPool {
-    type Db = Postgres;
-
-    fn begin_write(
-        &self,
-    ) -> impl std::future::Future<Output = Result<Transaction<'static, Postgres>, sqlx::Error>> + Send {
-        self.begin()
-    }
-}
-
 impl Pool {
-    /// Starts a write transaction (see [`BeginWrite`]).
+    /// Starts a transaction; every transaction of the store writes.
+    ///
+    /// On `SQLite` it waits for this process's turn to write ([`SqliteDb`]), then is begun
+    /// `IMMEDIATE`: it takes the write lock at once, waiting out the busy timeout while another
+    /// process writes. A default (deferred) transaction takes it at its first write instead,
+    /// and if another connection committed since its first read, it fails at once with
+    /// `SQLITE_BUSY_SNAPSHOT` ("database is locked", code 517): the busy timeout does not apply
+    /// inside a transaction. On `PostgreSQL` it is a plain `BEGIN`.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_write().await?),
-            Pool::Postgres(p) => Tx::Postgres(p.begin_write().await?),
+            Pool::Sqlite(db) => db.begin().await?,
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
 
@@ -144,7 +160,7 @@ impl Tx {
     /// Commits the transaction.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(t) => t.commit().await,
+            Tx::Sqlite(t, _turn) => t.commit().await,
             Tx::Postgres(t) => t.commit().await,
         }
     }
@@ -229,7 +245,7 @@ async fn open(url: &str, max_connections: u32, cache_kib: Option<u32>) -> Result
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         return Ok(Pool::Postgres(pool));
     }
-    open_sqlite(url, max_connections, cache_kib).await.map(Pool::Sqlite)
+    open_sqlite(url, max_connections, cache_kib).await.map(|pool| Pool::Sqlite(SqliteDb::new(pool)))
 }
 
 async fn open_sqlite(url: &str, max_connections: u32, cache_kib: Option<u32>) -> Result<SqlitePool, ConnectError> {
@@ -246,7 +262,7 @@ async fn open_sqlite(url: &str, max_connections: u32, cache_kib: Option<u32>) ->
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(BUSY_TIMEOUT)
         // Rows cross from SQLite's worker thread to the async side through a channel: a deep
         // one lets the worker run ahead instead of waking the reader for every few rows (a list
         // of 100,000 sites spent most of its time in thread wake-ups; BENCHMARKS.md §7).
@@ -268,10 +284,48 @@ mod tests {
     /// allocations take no global mutex; a build that lost the setting fails here.
     #[tokio::test]
     async fn sqlite_is_built_without_memory_statistics() {
-        let Pool::Sqlite(pool) = connect("sqlite::memory:", 1).await.unwrap() else {
+        let Pool::Sqlite(db) = connect("sqlite::memory:", 1).await.unwrap() else {
             unreachable!("a sqlite: URL opens SQLite")
         };
-        let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options").fetch_all(&pool).await.unwrap();
+        let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options").fetch_all(db.pool()).await.unwrap();
         assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+    }
+
+    /// A second write transaction of the process waits for the first in the queue, not in
+    /// `SQLite`'s busy handler: with the busy timeout at zero, a second `BEGIN IMMEDIATE` on
+    /// the other connection would fail at once with "database is locked".
+    #[tokio::test]
+    async fn write_transactions_of_a_process_take_turns() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.path().join("t.db").display()))
+            .unwrap()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::ZERO);
+        let pool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await.unwrap();
+        sqlx::query("CREATE TABLE t (n INTEGER)").execute(&pool).await.unwrap();
+        let db = Pool::Sqlite(SqliteDb::new(pool));
+
+        let mut first = db.begin().await.unwrap();
+        let second = tokio::spawn({
+            let db = db.clone();
+            async move {
+                let mut tx = db.begin().await?;
+                let seen: i64 = crate::on_tx!(&mut tx, c => {
+                    sqlx::query("INSERT INTO t (n) VALUES (2)").execute(&mut *c).await?;
+                    sqlx::query_scalar("SELECT COUNT(*) FROM t").fetch_one(&mut *c).await?
+                });
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(seen)
+            }
+        });
+        // The second waits for as long as the first is open.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!second.is_finished());
+        crate::on_tx!(&mut first, c => {
+            sqlx::query("INSERT INTO t (n) VALUES (1)").execute(&mut *c).await.unwrap();
+        });
+        first.commit().await.unwrap();
+        assert_eq!(second.await.unwrap().unwrap(), 2, "the second began after the first committed");
     }
 }

@@ -1,6 +1,6 @@
 //! One-time password reset codes (hashed) and the password change they allow.
 
-use super::{BeginWrite, Pool};
+use super::Pool;
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
@@ -24,8 +24,8 @@ pub async fn create(
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    crate::on_pool!(pool, pool => {
-        let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin().await?;
+    crate::on_tx!(&mut tx, tx => {
         sqlx::query("UPDATE password_resets SET used_at = $1 WHERE account_id = $2 AND used_at IS NULL")
             .bind(now)
             .bind(account_id)
@@ -38,9 +38,9 @@ pub async fn create(
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(())
-    })
+    });
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The account's unused, unexpired code, if any.
@@ -74,8 +74,8 @@ pub async fn use_code(
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    crate::on_pool!(pool, pool => {
-        let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin().await?;
+    crate::on_tx!(&mut tx, tx => {
         let done = sqlx::query("UPDATE password_resets SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
             .bind(now)
             .bind(id)
@@ -90,7 +90,7 @@ pub async fn use_code(
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
-    })
+    });
+    tx.commit().await?;
+    Ok(())
 }
