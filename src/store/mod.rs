@@ -88,8 +88,8 @@ impl SqliteDb {
 /// A database transaction; dropped without [`Tx::commit`], it is rolled back.
 #[derive(Debug)]
 pub enum Tx {
-    /// On `SQLite`, with this process's turn to write (given back after the transaction ends:
-    /// fields drop in order).
+    /// On `SQLite`, with this process's turn to write, given back when the transaction is
+    /// committed or dropped (fields drop in order: the rollback is queued first).
     Sqlite(Transaction<'static, Sqlite>, OwnedSemaphorePermit),
     /// On `PostgreSQL`.
     Postgres(Transaction<'static, Postgres>),
