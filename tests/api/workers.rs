@@ -184,10 +184,12 @@ async fn workers_processes_finish_a_sweep_after_one_is_killed_with_sigkill() {
         cmd
     };
     let mut first = worker(&[]).spawn().unwrap();
-    // Kill it once it has recorded a site and holds others.
-    wait_until("the first worker to record a site and hold another", PROCESS_PROGRESS, async || {
+    // Kill it once it has recorded a site and holds two others. It claims a site as soon as one
+    // is done, so one of the two is freshly claimed, with a second of slow pages ahead of it:
+    // at "holds one", that one could be recorded before the kill lands, leaving none held.
+    wait_until("the first worker to record a site and hold two others", PROCESS_PROGRESS, async || {
         count(&pool, "SELECT COUNT(*) FROM sweep_sites").await >= 1
-            && count(&pool, "SELECT COUNT(*) FROM sweep_claims WHERE worker IS NOT NULL").await >= 1
+            && count(&pool, "SELECT COUNT(*) FROM sweep_claims WHERE worker IS NOT NULL").await >= 2
     })
     .await;
     first.kill().unwrap();
