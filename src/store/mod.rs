@@ -53,9 +53,10 @@ pub enum Pool {
 ///
 /// `SQLite` lets one connection write at a time. A transaction begun while another connection
 /// holds the write lock polls for it in `SQLite`'s busy handler, asleep for 1, 2, 5, 10, 15,
-/// 20… ms between tries, and may sleep on after the lock is free. A sweep's sites finish on two
-/// connections at once: its site transactions slept 34-52 times per 50-site sweep (BENCHMARKS.md
-/// §3, session 21). Queued here, the next transaction starts as soon as the one before ends.
+/// 20… ms between tries, and may sleep on after the lock is free. A sweep's sites often finish
+/// two at a time, one on each of its two connections: its site transactions slept 34-52 times
+/// per 50-site sweep (BENCHMARKS.md §3, session 21). Queued here, the next transaction starts as
+/// soon as the one before ends.
 /// Other processes on the same file (a server beside a sweep) still meet in the busy handler.
 #[derive(Debug, Clone)]
 pub struct SqliteDb {
@@ -79,7 +80,10 @@ impl SqliteDb {
     async fn begin(&self) -> Result<Tx, sqlx::Error> {
         let turn = tokio::time::timeout(BUSY_TIMEOUT, self.writer.clone().acquire_owned())
             .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)?
+            .map_err(|_| {
+                let waited = format!("waited {BUSY_TIMEOUT:?} for this process's turn to write to SQLite");
+                sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, waited))
+            })?
             .expect("the write queue is never closed");
         Ok(Tx::Sqlite(self.pool.begin_with("BEGIN IMMEDIATE").await?, turn))
     }
