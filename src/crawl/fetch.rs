@@ -14,7 +14,7 @@ use reqwest::StatusCode;
 use serde::Serialize;
 use url::Url;
 
-use super::politeness::{Limits, PaceLedger, Politeness};
+use super::politeness::{Limits, PaceLedger, Pass, Politeness};
 use crate::config::CrawlConfig;
 
 /// Why a fetch produced no page to check.
@@ -183,16 +183,20 @@ impl Fetcher {
     }
 
     /// Sends one GET after waiting for the host's turn (`delay`: its robots.txt Crawl-delay).
+    /// The answer comes with its [`Pass`]: keep it until the body is read. The caps on requests
+    /// in flight (per host, per address, in all) then cover the body too, which on a slow
+    /// server takes longer than the headers.
     async fn send(
         &self,
         client: &reqwest::Client,
         url: &Url,
         delay: Option<Duration>,
-    ) -> reqwest::Result<reqwest::Response> {
+    ) -> reqwest::Result<(reqwest::Response, Pass)> {
         let host = url.host_str().unwrap_or_default();
         let ip = self.addresses.address_of(url).await;
-        let _pass = self.politeness.enter(host, ip, delay).await;
-        client.get(url.clone()).send().await
+        let pass = self.politeness.enter(host, ip, delay).await;
+        let response = client.get(url.clone()).send().await?;
+        Ok((response, pass))
     }
 
     /// Fetches `url`, following redirects. Only HTML bodies are read in full.
@@ -230,7 +234,8 @@ impl Fetcher {
             if !self.address_allowed(&current) {
                 return None;
             }
-            let mut response = self.send(&self.lenient, &current, delay).await.ok()?;
+            // The pass is dropped at the end of each hop, before a redirect's next request.
+            let (mut response, _pass) = self.send(&self.lenient, &current, delay).await.ok()?;
             let status = response.status();
             if status.is_redirection() {
                 current = redirect_target(&current, &response)?;
@@ -273,8 +278,10 @@ impl Fetcher {
             if !self.address_allowed(&current) {
                 return failed(Failure::BlockedAddress, None, "private address".into(), &current);
             }
-            let response = match self.send(client, &current, delay).await {
-                Ok(r) => r,
+            // Held until the body is read (or the hop ends: a redirect's next request waits for
+            // a pass of its own, so it must not wait behind this one).
+            let (response, _pass) = match self.send(client, &current, delay).await {
+                Ok(sent) => sent,
                 Err(e) => {
                     let (failure, detail) = classify(&e);
                     return failed(failure, None, detail, &current);
@@ -761,6 +768,59 @@ mod tests {
         // Each chunk is under the cap; together they are over it.
         let response = client.get(serve_once(chunked(&pieces)).await).send().await.unwrap();
         assert!(matches!(read_capped(response, 30).await, Err(ReadError::TooLarge)));
+    }
+
+    #[tokio::test]
+    async fn the_cap_per_address_holds_while_a_body_is_read() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // One address, two host names. Each answer sends its headers and half its body at once,
+        // then the rest 300 ms later: a client that let go of the address once the headers came
+        // would have the second host's request arrive during that pause.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (active, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (a, m) = (active.clone(), most.clone());
+        tokio::spawn(async move {
+            loop {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let (active, most) = (a.clone(), m.clone());
+                tokio::spawn(async move {
+                    let mut request = [0u8; 2048];
+                    if stream.read(&mut request).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    most.fetch_max(active.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    let body = b"<html><body>".repeat(64);
+                    let (first, rest) = body.split_at(body.len() / 2);
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    stream.write_all(&[head.as_bytes(), first].concat()).await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    // Counted out before the last bytes: the client holds its pass until it has them.
+                    active.fetch_sub(1, Ordering::SeqCst);
+                    let _ = stream.write_all(rest).await;
+                });
+            }
+        });
+        let config = CrawlConfig {
+            allow_private_addresses: true,
+            resolve: [("a.example.gov.cn".to_owned(), address), ("b.example.gov.cn".to_owned(), address)].into(),
+            per_host_rate: 1000.0,
+            per_ip_rate: 1000.0,
+            per_host_concurrency: 4,
+            per_ip_concurrency: 1,
+            ..CrawlConfig::default()
+        };
+        let fetcher = Fetcher::new(&config).unwrap();
+        let (a, b) = (Url::parse("http://a.example.gov.cn/").unwrap(), Url::parse("http://b.example.gov.cn/").unwrap());
+        let (first, second) = tokio::join!(fetcher.fetch(&a, None), fetcher.fetch(&b, None));
+        for outcome in [first, second] {
+            assert!(matches!(outcome, FetchOutcome::Page(ref page) if page.body.len() == 12 * 64), "{outcome:?}");
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 1, "requests at the address at once");
     }
 
     #[test]

@@ -162,7 +162,7 @@ pub struct Politeness {
     ledger: Option<Arc<dyn PaceLedger>>,
 }
 
-/// Held while a request runs.
+/// Held while a request runs, from its turn until its body is read.
 pub struct Pass {
     _global: OwnedSemaphorePermit,
     _host: OwnedSemaphorePermit,
