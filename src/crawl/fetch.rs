@@ -161,15 +161,18 @@ impl Fetcher {
         })
     }
 
-    /// A fetcher for one site's crawl: the same settings and politeness, but a connection pool
+    /// A fetcher for one site's crawl: the same settings and politeness, but connection pools
     /// of its own, dropped with it when the site is done. A sweep moving from site to site then
     /// holds the connections (and their buffers) of the sites in progress only, however many
-    /// it has swept, instead of every host's idle connections until they time out. (The lenient
-    /// client, used after a certificate failure, stays shared; should a new client fail to
-    /// build, which only a broken TLS back end does, the shared one serves.)
+    /// it has swept, instead of every host's idle connections until they time out. That goes
+    /// for both clients: the lenient one reads every site's robots.txt and sitemaps, so shared,
+    /// it kept an idle connection to each site swept in the last [`POOL_IDLE`]. (Should a new
+    /// client fail to build, which only a broken TLS back end does, the shared one serves.)
     pub fn for_site(&self) -> Self {
-        let strict = build_client(&self.config, false, &self.addresses).unwrap_or_else(|_| self.strict.clone());
-        Self { strict, ..self.clone() }
+        let own = |accept_invalid: bool, shared: &reqwest::Client| {
+            build_client(&self.config, accept_invalid, &self.addresses).unwrap_or_else(|_| shared.clone())
+        };
+        Self { strict: own(false, &self.strict), lenient: own(true, &self.lenient), ..self.clone() }
     }
 
     /// The crawl configuration in use.
@@ -821,6 +824,59 @@ mod tests {
             assert!(matches!(outcome, FetchOutcome::Page(ref page) if page.body.len() == 12 * 64), "{outcome:?}");
         }
         assert_eq!(most.load(Ordering::SeqCst), 1, "requests at the address at once");
+    }
+
+    #[tokio::test]
+    async fn a_sites_connections_close_when_its_fetcher_is_dropped() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // A keep-alive server that counts the connections open to it.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let open = Arc::new(AtomicUsize::new(0));
+        let counted = open.clone();
+        tokio::spawn(async move {
+            loop {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let open = counted.clone();
+                open.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buffer = [0u8; 4096];
+                    while stream.read(&mut buffer).await.unwrap_or(0) > 0 {
+                        let answer =
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 13\r\n\r\n<html></html>";
+                        if stream.write_all(answer.as_bytes()).await.is_err() {
+                            break;
+                        }
+                    }
+                    open.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        let config = CrawlConfig {
+            allow_private_addresses: true,
+            resolve: [("site.example.gov.cn".to_owned(), address)].into(),
+            per_host_rate: 1000.0,
+            per_ip_rate: 1000.0,
+            ..CrawlConfig::default()
+        };
+        // The sweep's fetcher lives on; the site's is dropped when its crawl ends.
+        let sweep = Fetcher::new(&config).unwrap();
+        let site = sweep.for_site();
+        let robots = Url::parse("http://site.example.gov.cn/robots.txt").unwrap();
+        assert_eq!(site.stream_resource(&robots, None, |_| true).await, Some(200));
+        let page = Url::parse("http://site.example.gov.cn/").unwrap();
+        assert!(matches!(site.fetch(&page, None).await, FetchOutcome::Page(_)));
+        assert!(open.load(Ordering::SeqCst) >= 1);
+        drop(site);
+        // Well within the pool's idle timeout (POOL_IDLE, 5 s), which a shared pool would wait out.
+        let closed = tokio::time::timeout(Duration::from_secs(2), async {
+            while open.load(Ordering::SeqCst) > 0 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+        assert!(closed.is_ok(), "{} connections still open", open.load(Ordering::SeqCst));
     }
 
     #[test]
