@@ -166,7 +166,7 @@ impl Fetcher {
     /// holds the connections (and their buffers) of the sites in progress only, however many
     /// it has swept, instead of every host's idle connections until they time out. That goes
     /// for both clients: the lenient one reads every site's robots.txt and sitemaps, so shared,
-    /// it kept an idle connection to each site swept in the last [`POOL_IDLE`]. (Should a new
+    /// it kept an idle connection to each site swept in the last `POOL_IDLE` (5 s). (Should a new
     /// client fail to build, which only a broken TLS back end does, the shared one serves.)
     pub fn for_site(&self) -> Self {
         let own = |accept_invalid: bool, shared: &reqwest::Client| {
