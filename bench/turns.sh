@@ -13,9 +13,15 @@
 # MODE=rss: per build and turn, the farm at $HOSTS hosts and then at $MORE_HOSTS (200): both
 #   peak RSS and the ratio.
 source "$(dirname "$0")/common.sh"
-TURNS="${1:-3}"
-shift || true
-[ "$#" -gt 0 ] || { echo "usage: bench/turns.sh [turns] <binary or \"VAR=value binary\">..." >&2; exit 2; }
+TURNS=3
+if [[ "${1:-}" =~ ^[0-9]+$ ]]; then
+    TURNS="$1"
+    shift
+fi
+if [ "$#" -eq 0 ]; then
+    echo "usage: bench/turns.sh [turns] <binary or \"VAR=value binary\">..." >&2
+    exit 2
+fi
 MODE="${MODE:-rate}"
 HOSTS="${HOSTS:-50}"
 MORE_HOSTS="${MORE_HOSTS:-200}"
