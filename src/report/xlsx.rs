@@ -1,7 +1,8 @@
 //! `report.xlsx`: the three sheets of the CSV files in one workbook, with frozen header rows,
 //! filters, column widths and the status cells coloured. The sheets are written in constant
-//! memory mode (rows go to temporary files as they come), so a sweep of any size fits. The
-//! pages sheet is filled, and the workbook compressed and saved, on a thread of its own
+//! memory mode (rows go to temporary files as they come), so a sweep of any size fits; pages
+//! past a sheet's 1,048,576 rows go on in continuation sheets (页面（2）, 页面（3）…). The
+//! pages sheets are filled, and the workbook compressed and saved, on a thread of its own
 //! ([`XlsxOnThread`]) while the caller writes the other reports.
 
 use std::path::PathBuf;
@@ -44,16 +45,37 @@ fn add_sheet<'b>(
     Ok(sheet)
 }
 
-/// A workbook being written: the sites sheet at once, the pages sheet row by row, the summary
+/// Rows of a sheet in the XLSX format, its header row included: Excel's limit, which
+/// `rust_xlsxwriter` enforces by refusing the row after it.
+const SHEET_ROWS: u32 = 1_048_576;
+
+/// The pages sheets' column widths.
+const PAGE_WIDTHS: [f64; 9] = [16.0, 50.0, 10.0, 12.0, 14.0, 16.0, 20.0, 36.0, 10.0];
+
+/// A workbook being written: the sites sheet at once, the pages sheets row by row, the summary
 /// sheet at the end.
 pub struct XlsxReport {
     book: Workbook,
-    pages: u32,
+    /// Page rows a pages sheet takes below its header before the next one starts.
+    rows_per_sheet: u32,
+    /// Page rows in each pages sheet so far; the last is being filled. The first pages sheet
+    /// is the workbook's second (index 1), the others follow it.
+    pages: Vec<u32>,
 }
 
 impl XlsxReport {
     /// A workbook with the sites sheet written and the pages sheet open for rows.
     pub fn new(sites: &[Vec<String>], statuses: &[SiteStatus]) -> Result<Self, ReportError> {
+        Self::with_rows_per_sheet(sites, statuses, SHEET_ROWS - 1)
+    }
+
+    /// As [`XlsxReport::new`], with at most `rows_per_sheet` page rows in a pages sheet (tests
+    /// use a few to see continuation sheets without a million rows).
+    pub fn with_rows_per_sheet(
+        sites: &[Vec<String>],
+        statuses: &[SiteStatus],
+        rows_per_sheet: u32,
+    ) -> Result<Self, ReportError> {
         let mut book = Workbook::new();
         // Deflate level 3: a sweep's workbook compresses in about a third of the time of the
         // default level 6, for a file about a tenth larger (BENCHMARKS.md §3).
@@ -71,24 +93,33 @@ impl XlsxReport {
             }
         }
         sheet.autofilter(0, 0, sites.len() as u32, (SITE_COLUMNS.len() - 1) as u16)?;
-        add_sheet(&mut book, "页面", &PAGE_COLUMNS, &[16.0, 50.0, 10.0, 12.0, 14.0, 16.0, 20.0, 36.0, 10.0])?;
-        Ok(Self { book, pages: 0 })
+        add_sheet(&mut book, "页面", &PAGE_COLUMNS, &PAGE_WIDTHS)?;
+        Ok(Self { book, rows_per_sheet: rows_per_sheet.clamp(1, SHEET_ROWS - 1), pages: vec![0] })
     }
 
-    /// Appends one row to the pages sheet.
+    /// Appends one row to the pages sheet, starting a continuation sheet when it is full.
     pub fn page_row(&mut self, cells: &[String]) -> Result<(), ReportError> {
-        self.pages += 1;
-        let sheet = self.book.worksheet_from_index(1)?;
+        if self.pages.last().is_some_and(|&rows| rows >= self.rows_per_sheet) {
+            let name = format!("页面（{}）", self.pages.len() + 1);
+            add_sheet(&mut self.book, &name, &PAGE_COLUMNS, &PAGE_WIDTHS)?;
+            self.pages.push(0);
+        }
+        let index = self.pages.len();
+        let Some(row) = self.pages.last_mut() else { return Ok(()) };
+        *row += 1;
+        let sheet = self.book.worksheet_from_index(index)?;
         for (c, cell) in cells.iter().enumerate() {
-            sheet.write_string(self.pages, c as u16, cell)?;
+            sheet.write_string(*row, c as u16, cell)?;
         }
         Ok(())
     }
 
     /// Adds the summary sheet; returns the workbook, ready to save.
     pub fn finish(mut self, summary: &[Vec<String>]) -> Result<Workbook, ReportError> {
-        let pages = self.book.worksheet_from_index(1)?;
-        pages.autofilter(0, 0, self.pages, (PAGE_COLUMNS.len() - 1) as u16)?;
+        for (at, &rows) in self.pages.iter().enumerate() {
+            let pages = self.book.worksheet_from_index(1 + at)?;
+            pages.autofilter(0, 0, rows, (PAGE_COLUMNS.len() - 1) as u16)?;
+        }
         let sheet = add_sheet(&mut self.book, "汇总", &SUMMARY_COLUMNS, &[12.0, 14.0])?;
         for (r, row) in summary.iter().enumerate() {
             for (c, cell) in row.iter().enumerate() {
@@ -159,5 +190,47 @@ impl Saving {
     /// Waits until the workbook is saved, or for the error that stopped it.
     pub async fn wait(self) -> Result<(), ReportError> {
         super::joined(self.0.await, "the spreadsheet writer")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calamine::{Reader, Xlsx};
+
+    fn page(n: usize) -> Vec<String> {
+        (0..PAGE_COLUMNS.len()).map(|c| format!("p{n}c{c}")).collect()
+    }
+
+    #[test]
+    fn pages_past_a_sheets_rows_go_on_in_continuation_sheets() {
+        let sites = vec![(0..SITE_COLUMNS.len()).map(|c| format!("s{c}")).collect::<Vec<_>>()];
+        let mut report = XlsxReport::with_rows_per_sheet(&sites, &[SiteStatus::Compliant], 3).unwrap();
+        for n in 0..7 {
+            report.page_row(&page(n)).unwrap();
+        }
+        let summary = vec![vec!["410922".to_owned(), "清丰县".to_owned()]];
+        let bytes = report.finish(&summary).unwrap().save_to_buffer().unwrap();
+
+        let mut book = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        assert_eq!(book.sheet_names(), ["站点", "页面", "页面（2）", "页面（3）", "汇总"]);
+        let mut seen = Vec::new();
+        for name in ["页面", "页面（2）", "页面（3）"] {
+            let sheet = book.worksheet_range(name).unwrap();
+            assert_eq!(sheet.get_value((0, 0)).unwrap().to_string(), PAGE_COLUMNS[0].1, "{name} has the header row");
+            seen.extend((1..sheet.height()).map(|r| sheet.get_value((r as u32, 0)).unwrap().to_string()));
+        }
+        let every: Vec<String> = (0..7).map(|n| format!("p{n}c0")).collect();
+        assert_eq!(seen, every, "every row once, in order");
+        assert_eq!(book.worksheet_range("汇总").unwrap().get_value((1, 1)).unwrap().to_string(), "清丰县");
+    }
+
+    #[test]
+    fn a_full_pages_sheet_ends_at_the_formats_last_row() {
+        // What `XlsxReport::new` fills a pages sheet to: the last row the writer accepts.
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet_with_constant_memory().unwrap();
+        assert!(sheet.write_string(SHEET_ROWS - 1, 0, "last").is_ok());
+        assert!(sheet.write_string(SHEET_ROWS, 0, "past").is_err());
     }
 }
