@@ -50,7 +50,7 @@ for tool in ${CRAWLERS:-govbadge spider wget}; do
     for r in $(seq 1 "$RUNS"); do
         nginx_before=$(nginx_cpu)
         read -r kb secs user sys < <(measure "${COMMAND[$tool]}")
-        nginx_used=$(python3 -c "print(f'{$(nginx_cpu) - $nginx_before:.1f}')")
+        nginx_used=$(python3 -c "print(f'{$(nginx_cpu) - $nginx_before:.2f}')")
         found=$("found_$tool")
         rate=$(python3 -c "print(f'{$found / max($secs, 0.01):.0f}')")
         [ "$tool" = govbadge ] && GOVBADGE_RATES+=("$rate")

@@ -37,7 +37,7 @@ export GOVBADGE_CRAWL__RESOLVE="{ $resolve }" GOVBADGE_CRAWL__ALLOW_PRIVATE_ADDR
     GOVBADGE_BADGE__BASE_URL=https://bs.example.gov.cn GOVBADGE_NOTICES__ENABLED=false RUST_LOG="${RUST_LOG:-warn}"
 nginx_before=$(nginx_cpu)
 read -r kb secs user sys < <(measure "${BENCH_WRAP:-} '$GOVBADGE' --config '$ROOT/config.toml' sweep --database '$db' --out '$run/reports'")
-nginx_used=$(python3 -c "print(f'{$(nginx_cpu) - $nginx_before:.1f}')")
+nginx_used=$(python3 -c "print(f'{$(nginx_cpu) - $nginx_before:.2f}')")
 pages=$(sqlite3 "$run/farm.db" "SELECT COUNT(*) FROM sweep_pages WHERE outcome = 'ok'" 2>/dev/null \
     || python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT COUNT(*) FROM sweep_pages WHERE outcome = 'ok'\").fetchone()[0])" "$run/farm.db")
 sites=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM sweep_sites').fetchone()[0])" "$run/farm.db")
