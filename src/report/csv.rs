@@ -54,6 +54,14 @@ impl<W: Write> CsvWriter<W> {
     }
 }
 
+impl CsvWriter<Vec<u8>> {
+    /// The bytes written since the last call, taken out of the buffer: a file sent in parts
+    /// as it is written.
+    pub fn take_written(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+}
+
 /// The CSV text of `rows` under the Chinese headers of `columns`.
 pub fn render(columns: &[(&str, &str)], rows: &[Vec<String>]) -> Vec<u8> {
     let mut writer = CsvWriter::new(Vec::new(), columns).expect("writing to memory");

@@ -397,31 +397,55 @@ pub fn page_cells(code: &str, p: &PageRow) -> Vec<String> {
     ]
 }
 
-/// Calls `each` with every stored page of the results of `lines`, site by site, holding two
-/// sites' pages in memory at a time: the next site's are read (by the database's own thread,
-/// or the server) while `each` is given this site's.
+/// The stored pages of the results of `lines`, a site at a time, holding two sites' pages in
+/// memory at most: the next site's are read (by the database's own thread, or the server)
+/// while the caller has this site's. Dropped early, it aborts a read still under way.
+pub struct SitePages<'a> {
+    pool: &'a Pool,
+    /// The sites with a result, and the run each result is of.
+    sites: Vec<(&'a SiteLine, i64)>,
+    /// The next site to hand out.
+    at: usize,
+    reading: tokio::task::JoinSet<Result<Vec<PageRow>, ReportError>>,
+}
+
+impl<'a> SitePages<'a> {
+    /// Starts reading the first site's pages.
+    pub fn new(pool: &'a Pool, lines: &'a [SiteLine]) -> Self {
+        let sites = lines.iter().filter_map(|line| Some((line, line.result.as_ref()?.sweep_id))).collect();
+        let mut pages = Self { pool, sites, at: 0, reading: tokio::task::JoinSet::new() };
+        pages.read(0);
+        pages
+    }
+
+    fn read(&mut self, at: usize) {
+        if let Some(&(line, sweep_id)) = self.sites.get(at) {
+            let (pool, code) = (self.pool.clone(), line.site.code.clone());
+            self.reading.spawn(async move { Ok(sweeps::pages(&pool, sweep_id, &code).await?) });
+        }
+    }
+
+    /// The next site and its pages, in the order of `lines`; `None` after the last.
+    pub async fn next(&mut self) -> Result<Option<(&'a SiteLine, Vec<PageRow>)>, ReportError> {
+        let Some(&(line, _)) = self.sites.get(self.at) else { return Ok(None) };
+        let read = self.reading.join_next().await.expect("a read is started for every site before it is reached");
+        let pages = super::joined(read, "reading a site's pages");
+        // After a failed read there is nothing more to hand out.
+        self.at = if pages.is_ok() { self.at + 1 } else { self.sites.len() };
+        self.read(self.at);
+        Ok(Some((line, pages?)))
+    }
+}
+
+/// Calls `each` with every stored page of the results of `lines`, site by site, as
+/// [`SitePages`] reads them.
 pub async fn for_each_page(
     pool: &Pool,
     lines: &[SiteLine],
     mut each: impl FnMut(&SiteLine, &PageRow) -> Result<(), ReportError>,
 ) -> Result<(), ReportError> {
-    let read = |&(line, sweep_id): &(&SiteLine, i64), reading: &mut tokio::task::JoinSet<_>| {
-        let (pool, code) = (pool.clone(), line.site.code.clone());
-        reading.spawn(async move { Ok(sweeps::pages(&pool, sweep_id, &code).await?) });
-    };
-    // Dropped on an early return, the set aborts a read still under way.
-    let mut reading = tokio::task::JoinSet::new();
-    let sites: Vec<(&SiteLine, i64)> =
-        lines.iter().filter_map(|line| Some((line, line.result.as_ref()?.sweep_id))).collect();
-    if let Some(first) = sites.first() {
-        read(first, &mut reading);
-    }
-    for (at, &(line, _)) in sites.iter().enumerate() {
-        let read_pages = reading.join_next().await.expect("a read is started for every site before it is reached");
-        let pages = super::joined(read_pages, "reading a site's pages")?;
-        if let Some(next) = sites.get(at + 1) {
-            read(next, &mut reading);
-        }
+    let mut sites = SitePages::new(pool, lines);
+    while let Some((line, pages)) = sites.next().await? {
         for page in &pages {
             each(line, page)?;
         }

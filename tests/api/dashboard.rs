@@ -103,6 +103,41 @@ async fn a_county_supervisor_never_sees_another_countys_sites() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_pages_download_is_sent_as_it_is_written_and_holds_every_page_of_the_view() {
+    let app = app_with_sweeps().await;
+    let qf = app.browser("清丰县监督.政务").await;
+    let r = qf.get("/dashboard/download/pages.csv").await;
+    assert_eq!(r.status(), 200);
+    // Streamed a site at a time, not made whole in memory first (which would give its length).
+    assert!(r.headers().get("content-length").is_none(), "{:?}", r.headers());
+    let text = String::from_utf8(r.bytes().await.unwrap().to_vec()).unwrap();
+    assert!(text.starts_with("\u{feff}标识代码,"), "the byte-order mark and the header come first");
+    let rows: Vec<&str> = text.split("\r\n").skip(1).filter(|l| !l.is_empty()).collect();
+    let own: Vec<String> = QINGFENG.iter().map(|k| code(k)).collect();
+    let stored: i64 = govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sweep_pages WHERE sweep_id = (SELECT MAX(id) FROM sweeps)
+         AND badge_code IN ($1, $2, $3, $4)",
+    )
+    .bind(&own[0])
+    .bind(&own[1])
+    .bind(&own[2])
+    .bind(&own[3])
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    assert!(stored >= 3, "the fixture's latest sweep has pages of the county's sites");
+    assert_eq!(rows.len() as i64, stored, "{text}");
+    let codes: Vec<&str> = rows.iter().map(|row| row.split(',').next().unwrap()).collect();
+    assert!(codes.iter().all(|c| own.iter().any(|o| o == c)), "{text}");
+    let mut sites = codes.clone();
+    sites.dedup();
+    let mut distinct = sites.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(sites.len(), distinct.len(), "a site's pages come together: {codes:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn filters_trend_and_drill_down() {
     let app = app_with_sweeps().await;
     let city = app.browser("濮阳市监督.政务").await;

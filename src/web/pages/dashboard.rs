@@ -3,16 +3,21 @@
 //! the drill-down to a site's pages, history and notices, and the CSV/XLSX downloads of exactly
 //! what the filtered view shows.
 
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{self, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
+use bytes::Bytes;
 use serde_json::json;
 
 use super::render;
 use crate::report::figures::{PageView, SiteView};
-use crate::report::rows::{for_each_page, page_cells, ReportData, PAGE_COLUMNS, SITE_COLUMNS, SUMMARY_COLUMNS};
-use crate::report::{charts, csv, xlsx};
+use crate::report::rows::{
+    for_each_page, page_cells, ReportData, SiteLine, SitePages, PAGE_COLUMNS, SITE_COLUMNS, SUMMARY_COLUMNS,
+};
+use crate::report::{charts, csv, xlsx, ReportError};
 use crate::service::oversight::{self, FilterInput};
+use crate::store::Pool;
 use crate::web::auth::CodePath;
 use crate::web::auth::User;
 use crate::web::error::HttpError;
@@ -135,24 +140,16 @@ pub async fn download(
     let (_, lines) = oversight::lines(&state.ctx, &view).await?;
     let data = ReportData::build(&lines);
     let pool = &state.ctx.pool;
-    let (bytes, content_type) = match file.as_str() {
-        "sites.csv" => (csv::render(&SITE_COLUMNS, &data.sites), "text/csv; charset=utf-8"),
-        "summary.csv" => (csv::render(&SUMMARY_COLUMNS, &data.summary), "text/csv; charset=utf-8"),
-        "pages.csv" => {
-            let mut writer =
-                csv::CsvWriter::new(Vec::new(), &PAGE_COLUMNS).map_err(crate::report::ReportError::from)?;
-            for_each_page(pool, &lines, |line, page| Ok(writer.row(&page_cells(&line.site.code, page))?)).await?;
-            (writer.finish().map_err(crate::report::ReportError::from)?, "text/csv; charset=utf-8")
-        }
+    let (body, content_type) = match file.as_str() {
+        "sites.csv" => (Body::from(csv::render(&SITE_COLUMNS, &data.sites)), "text/csv; charset=utf-8"),
+        "summary.csv" => (Body::from(csv::render(&SUMMARY_COLUMNS, &data.summary)), "text/csv; charset=utf-8"),
+        "pages.csv" => (pages_csv(pool.clone(), lines), "text/csv; charset=utf-8"),
         "report.xlsx" => {
-            let mut book = xlsx::XlsxReport::new(&data.sites, &data.site_statuses)?;
-            for_each_page(pool, &lines, |line, page| book.page_row(&page_cells(&line.site.code, page))).await?;
-            let bytes = book.finish(&data.summary)?.save_to_buffer().map_err(crate::report::ReportError::from)?;
-            (bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            (workbook(pool, &lines, data).await?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         }
         _ => return Err(HttpError::not_found()),
     };
-    let mut response = bytes.into_response();
+    let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
@@ -161,4 +158,94 @@ pub async fn download(
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     Ok(response)
+}
+
+/// Parts of a download made ahead of the client, at most.
+const PARTS_AHEAD: usize = 4;
+
+/// The bytes of a file read from disk per part of a download.
+const FILE_PART: usize = 64 * 1024;
+
+/// An answer's body sent in the parts that come down `parts`, as they come. An error ends the
+/// answer early (the client sees a download cut short, not a file that looks whole).
+fn streamed(parts: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>) -> Body {
+    Body::from_stream(futures_util::stream::unfold(parts, |mut parts| async move {
+        parts.recv().await.map(|part| (part, parts))
+    }))
+}
+
+/// `pages.csv` of the view's sites, written a site at a time and sent as it is written: the
+/// pages of a whole province are never held in memory at once, and the first bytes leave at
+/// once. Stops when the client goes away.
+fn pages_csv(pool: Pool, lines: Vec<SiteLine>) -> Body {
+    let (sender, parts) = tokio::sync::mpsc::channel(PARTS_AHEAD);
+    tokio::spawn(async move {
+        if let Err(e) = send_pages_csv(&pool, &lines, &sender).await {
+            tracing::warn!(error = %e, "a pages.csv download stopped");
+            let _ = sender.send(Err(std::io::Error::other(e.to_string()))).await;
+        }
+    });
+    streamed(parts)
+}
+
+async fn send_pages_csv(
+    pool: &Pool,
+    lines: &[SiteLine],
+    sender: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+) -> Result<(), ReportError> {
+    let mut writer = csv::CsvWriter::new(Vec::new(), &PAGE_COLUMNS)?;
+    let mut sites = SitePages::new(pool, lines);
+    while let Some((line, pages)) = sites.next().await? {
+        for page in &pages {
+            writer.row(&page_cells(&line.site.code, page))?;
+        }
+        let part = writer.take_written();
+        if !part.is_empty() && sender.send(Ok(part.into())).await.is_err() {
+            return Ok(()); // The client went away.
+        }
+    }
+    let rest = writer.finish()?;
+    if !rest.is_empty() {
+        let _ = sender.send(Ok(rest.into())).await;
+    }
+    Ok(())
+}
+
+/// `report.xlsx` of the view, written (in constant memory) to a temporary file and sent from
+/// it in parts: a workbook of a province's pages is never held in memory whole.
+async fn workbook(pool: &Pool, lines: &[SiteLine], data: ReportData) -> Result<Body, ReportError> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("report.xlsx");
+    let book = xlsx::XlsxOnThread::start(xlsx::XlsxReport::new(&data.sites, &data.site_statuses)?);
+    // After a failed read, `book` is dropped unsaved and its thread ends.
+    for_each_page(pool, lines, |line, page| {
+        book.page_row(page_cells(&line.site.code, page));
+        Ok(())
+    })
+    .await?;
+    book.save(data.summary, path.clone()).wait().await?;
+    // Open, the file stays readable after its directory is removed with `dir`.
+    let mut file = std::fs::File::open(&path)?;
+    drop(dir);
+    let (sender, parts) = tokio::sync::mpsc::channel(PARTS_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        loop {
+            let mut part = vec![0; FILE_PART];
+            match file.read(&mut part) {
+                Ok(0) => return,
+                Ok(n) => {
+                    part.truncate(n);
+                    if sender.blocking_send(Ok(part.into())).is_err() {
+                        return; // The client went away.
+                    }
+                }
+                Err(e) => {
+                    let _ = sender.blocking_send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    Ok(streamed(parts))
 }
