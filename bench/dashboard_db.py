@@ -2,9 +2,10 @@
 """Adds N badged sites of 清丰县 (410922), each with a result in one finished sweep (a page or
 two per site, a verdict mix, footer items), to a govbadge database that already has its schema
 and the demo accounts, for bench/dashboard.sh. Fills the kept-result columns (verdict counts,
-footer) when the schema has them.
+footer) when the schema has them. With PAGES, every site that was reached has that many pages
+(for bench/downloads.sh), the last one failing on the non-compliant sites.
 
-Usage: dashboard_db.py DB_PATH N
+Usage: dashboard_db.py DB_PATH N [PAGES]
 """
 import json
 import sqlite3
@@ -17,6 +18,7 @@ VERDICTS = ["compliant"] * 6 + ["non_compliant"] * 3 + ["unreachable"]
 
 def main():
     path, n = sys.argv[1], int(sys.argv[2])
+    per_site = int(sys.argv[3]) if len(sys.argv) > 3 else None
     db = sqlite3.connect(path)
     columns = {row[1] for row in db.execute("PRAGMA table_info(sweep_sites)")}
     kept = "verdict_counts" in columns
@@ -35,6 +37,10 @@ def main():
         pages = {"compliant": [("compliant", f"http://{host}/")],
                  "non_compliant": [("compliant", f"http://{host}/"), ("missing", f"http://{host}/a.html")],
                  "unreachable": []}[verdict]
+        if per_site and pages:
+            pages = [("compliant", f"http://{host}/{j}.html") for j in range(per_site)]
+            if verdict == "non_compliant":
+                pages[-1] = ("missing", pages[-1][1])
         failing = next((url for v, url in pages if v != "compliant"), None)
         counts = {}
         for v, _ in pages:

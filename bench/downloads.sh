@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The dashboard's downloads at scale: the database of bench/dashboard.sh with S sites of P pages
+# each, and for each of pages.csv and report.xlsx a fresh `govbadge serve` from which the city
+# supervisor (濮阳市监督.政务: every site in scope) downloads the file once with curl. Prints the
+# file's size, the seconds to the first byte and to the last, and the server's peak RSS before
+# and after the download (VmHWM).
+# Usage: bench/downloads.sh [sites=2000] [pages=100] [govbadge binary=release build]
+source "$(dirname "$0")/common.sh"
+SITES="${1:-2000}"
+PAGES="${2:-100}"
+need_packages curl:curl
+if [ -n "${3:-}" ]; then GOVBADGE="$3"; else build_release; fi
+
+run="$WORK/downloads"
+rm -rf "$run" && mkdir -p "$run"
+db="sqlite://$run/govbadge.db"
+port=$(free_port)
+base="http://127.0.0.1:$port"
+export RUST_LOG=warn GOVBADGE_SERVER__PUBLIC_BASE_URL="$base"
+"$GOVBADGE" --config "$ROOT/config.toml" serve --database "$db" --bind "127.0.0.1:$port" --demo >"$run/demo.log" 2>&1 &
+pid=$!
+wait_http "$base/healthz"
+kill "$pid"; wait "$pid" 2>/dev/null || true
+python3 "$ROOT/bench/dashboard_db.py" "$run/govbadge.db" "$SITES" "$PAGES"
+pages=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM sweep_pages').fetchone()[0])" "$run/govbadge.db")
+echo "# $SITES sites, $pages pages; $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), $GOVBADGE"
+printf '| file | MB | first byte s | last byte s | server peak RSS before, MB | after, MB |\n|---|---:|---:|---:|---:|---:|\n'
+for file in pages.csv report.xlsx; do
+    "$GOVBADGE" --config "$ROOT/config.toml" serve --database "$db" --bind "127.0.0.1:$port" >"$run/serve.log" 2>&1 &
+    pid=$!
+    trap 'kill $pid 2>/dev/null || true' EXIT
+    wait_http "$base/healthz"
+    jar="$run/cookies"
+    token=$(curl -fs -c "$jar" "$base/login" | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//;s/"$//')
+    curl -fs -b "$jar" -c "$jar" -o /dev/null --data-urlencode "name=濮阳市监督.政务" \
+        --data-urlencode "password=Demo-2026-pass" --data-urlencode "csrf=$token" "$base/login"
+    # The session's first dashboard view, so that "before" holds what any view needs.
+    curl -fs -b "$jar" -o /dev/null "$base/dashboard"
+    before=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+    read -r status first last size < <(curl -s -b "$jar" -o "$run/$file" \
+        -w '%{http_code} %{time_starttransfer} %{time_total} %{size_download}\n' "$base/dashboard/download/$file")
+    [ "$status" = 200 ] || { echo "$file answered $status" >&2; exit 1; }
+    after=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+    python3 -c "print(f'| $file | {$size / 1e6:.1f} | {$first:.2f} | {$last:.2f} | {$before / 1024:.1f} | {$after / 1024:.1f} |')"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+done
