@@ -280,6 +280,29 @@ async fn admins_import_from_the_page_and_activate_the_unit_accounts() {
     assert!(portal.contains("CA410000000600000000001") && portal.contains("本网站使用原网站标识代码"), "{portal}");
 }
 
+/// A 5 KB workbook whose one stray cell sits at row 1,000,001, column 16,001: read as the
+/// dense rectangle it spans, it asked for 512 GB and aborted the server. Now refused per file,
+/// with the reason, and the server goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_workbook_with_a_stray_cell_far_away_is_refused_with_its_reason_and_the_server_goes_on() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let admin = app.browser("admin").await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "单位名称").unwrap();
+    sheet.write_string(1, 0, "清丰县人民政府").unwrap();
+    sheet.write_string(1_000_000, 16_000, "x").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let csrf = admin.csrf().await;
+    let r = admin.post_file("/admin/register", &[("csrf", &csrf)], "register.xlsx", bytes).await;
+    assert_eq!(r.status(), 422);
+    let html = html_unescape(&r.text().await.unwrap());
+    assert!(html.contains("文件列数超过64列"), "{html}");
+    assert_eq!(app.count("register_imports").await, 0);
+    assert!(admin.text("/admin/register").await.contains("网站注册库导入"), "the server still answers");
+}
+
 #[tokio::test]
 async fn the_demo_world_holds_an_imported_site_with_its_national_badge() {
     // The demo runs on the default configuration: the seed's chain (own office, then central).

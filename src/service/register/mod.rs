@@ -119,7 +119,7 @@ pub async fn plan(ctx: &Context, actor: Option<&Actor>, bytes: &[u8], file_name:
     authorize(actor)?;
     let file_name = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name).chars().take(200).collect::<String>();
     let mut plan = Plan { file_name, rows_total: 0, rows: Vec::new(), problems: Vec::new() };
-    let table = match table::read(bytes, &plan.file_name) {
+    let table = match table::read_off_runtime(bytes, &plan.file_name).await {
         Ok(t) => t,
         Err(e) => {
             plan.problems.push(RowProblem { row: 1, field: String::new(), reason: e.to_string() });

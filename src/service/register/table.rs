@@ -1,13 +1,30 @@
 //! A register file as a table of text cells: CSV (UTF-8, with or without a BOM, or GBK as
 //! Excel writes it on Chinese Windows) or XLSX (its first sheet). Numbers and dates of XLSX
-//! cells read as they show (`410922`, `2018-06-30`).
+//! cells read as they show (`410922`, `2018-06-30`). An XLSX is a ZIP archive of XML, and what
+//! it unpacks to is bounded before it is read: its parts in all, its shared strings, and its
+//! cells, read one by one (never as the dense rectangle its farthest cell spans).
 
-use std::io::Cursor;
+use std::io::{Cursor, Read};
+use std::sync::LazyLock;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{DataRef, Reader, Xlsx};
 
 /// Data rows read at most (the national register is about 15,000 government sites).
 pub const MAX_ROWS: usize = 100_000;
+
+/// Columns a table may span at most (the register has fifteen; the rest leaves room for an
+/// office's own notes).
+pub const MAX_COLUMNS: usize = 64;
+
+/// What the parts of an XLSX may unpack to, in all. A register of [`MAX_ROWS`] rows of fifteen
+/// filled cells is some 60 MB of sheet XML and 10 MB of shared strings; a 20 MB upload of
+/// repeated bytes could otherwise unpack to some 20 GB, to be parsed (the sheet) or held (the
+/// shared strings, all in memory). With the bound, the shared strings take 400 MB at most.
+const MAX_UNPACKED_BYTES: u64 = 128 * 1024 * 1024;
+
+/// Shared strings an XLSX may declare at most: one per cell of a full table. (The reader
+/// reserves room for as many as the file declares, before reading one.)
+const MAX_SHARED_STRINGS: u64 = ((MAX_ROWS + 1) * MAX_COLUMNS) as u64;
 
 /// A file's headings and data rows; data row `i` is row `i + 2` of the file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,6 +55,12 @@ pub enum TableError {
     /// More rows than [`MAX_ROWS`].
     #[error("文件行数超过{MAX_ROWS}行，请分批导入")]
     TooManyRows,
+    /// A cell beyond [`MAX_COLUMNS`] columns.
+    #[error("文件列数超过{MAX_COLUMNS}列，请删除表格右侧多余的内容后重新上传")]
+    TooManyColumns,
+    /// The XLSX unpacks to more than a register can be.
+    #[error("Excel文件解压后过大，请删除多余的工作表和内容后重新上传")]
+    TooLarge,
 }
 
 /// Reads `bytes`: XLSX when it is a ZIP archive (or named `.xlsx`), CSV otherwise.
@@ -63,6 +86,16 @@ pub fn read(bytes: &[u8], file_name: &str) -> Result<Table, TableError> {
     Ok(table)
 }
 
+/// [`read`] on a blocking thread, off the server's workers: an XLSX near the upload limit
+/// takes a second of CPU to screen and read. A panic of the XLSX reader on a malformed file
+/// is the file's error, not the request's.
+pub async fn read_off_runtime(bytes: &[u8], file_name: &str) -> Result<Table, TableError> {
+    let (bytes, file_name) = (bytes.to_vec(), file_name.to_owned());
+    tokio::task::spawn_blocking(move || read(&bytes, &file_name))
+        .await
+        .unwrap_or_else(|_| Err(TableError::Xlsx("文件内容有误".into())))
+}
+
 /// Text of CSV bytes: UTF-8 (BOM dropped), else GB18030 (a superset of GBK).
 fn csv_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
@@ -86,26 +119,104 @@ fn csv_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, TableError> {
     Ok(rows)
 }
 
+fn xlsx_error(e: impl std::fmt::Display) -> TableError {
+    TableError::Xlsx(e.to_string())
+}
+
+/// The first sheet's cells as rows, from its first used row and column (as a spreadsheet's
+/// used range reads), after [`screen_archive`].
 fn xlsx_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, TableError> {
-    let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|e| TableError::Xlsx(e.to_string()))?;
-    let range = book.worksheet_range_at(0).ok_or(TableError::Empty)?.map_err(|e| TableError::Xlsx(e.to_string()))?;
-    if range.height() > MAX_ROWS + 1 {
-        return Err(TableError::TooManyRows);
+    screen_archive(bytes)?;
+    let mut book = Xlsx::new(Cursor::new(bytes)).map_err(xlsx_error)?;
+    let first = book.sheet_names().first().cloned().ok_or(TableError::Empty)?;
+    let mut cells = book.worksheet_cells_reader(&first).map_err(xlsx_error)?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let (mut first_row, mut first_column) = (None, usize::MAX);
+    while let Some(cell) = cells.next_cell().map_err(xlsx_error)? {
+        let text = cell_text(cell.get_value());
+        if text.is_empty() {
+            continue;
+        }
+        let (row, column) = cell.get_position();
+        let (row, column) = (row as usize, column as usize);
+        if column >= MAX_COLUMNS {
+            return Err(TableError::TooManyColumns);
+        }
+        // A sheet lists its rows in order; the first row with a value is the table's first.
+        let first_row = *first_row.get_or_insert(row);
+        let Some(at) = row.checked_sub(first_row) else {
+            return Err(TableError::Xlsx("工作表的行顺序有误".into()));
+        };
+        if at > MAX_ROWS {
+            return Err(TableError::TooManyRows);
+        }
+        if rows.len() <= at {
+            rows.resize_with(at + 1, Vec::new);
+        }
+        let cells = &mut rows[at];
+        if cells.len() <= column {
+            cells.resize(column + 1, String::new());
+        }
+        cells[column] = text;
+        first_column = first_column.min(column);
     }
-    Ok(range.rows().map(|row| row.iter().map(cell_text).collect()).collect())
+    for row in &mut rows {
+        row.drain(..first_column.min(row.len()));
+    }
+    Ok(rows)
+}
+
+/// Refuses an archive whose parts unpack to more than [`MAX_UNPACKED_BYTES`] in all (counted
+/// by unpacking them, not from the sizes the archive claims) or whose shared strings declare
+/// more than [`MAX_SHARED_STRINGS`]. Unpacking stops at the bound.
+fn screen_archive(bytes: &[u8]) -> Result<(), TableError> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(xlsx_error)?;
+    let mut unpacked = 0u64;
+    for index in 0..archive.len() {
+        let mut part = archive.by_index(index).map_err(xlsx_error)?;
+        let shared_strings = part.name().map_err(xlsx_error)?.to_ascii_lowercase().ends_with("sharedstrings.xml");
+        let mut head = Vec::new();
+        if shared_strings {
+            (&mut part).take(4096).read_to_end(&mut head).map_err(xlsx_error)?;
+            if declared_shared_strings(&head).is_some_and(|n| n > MAX_SHARED_STRINGS) {
+                return Err(TableError::TooLarge);
+            }
+        }
+        let left = MAX_UNPACKED_BYTES - unpacked;
+        let rest =
+            std::io::copy(&mut (&mut part).take((left + 1).saturating_sub(head.len() as u64)), &mut std::io::sink())
+                .map_err(xlsx_error)?;
+        unpacked += head.len() as u64 + rest;
+        if unpacked > MAX_UNPACKED_BYTES {
+            return Err(TableError::TooLarge);
+        }
+    }
+    Ok(())
+}
+
+/// The `uniqueCount` of the `<sst>` element that starts a shared-strings part.
+fn declared_shared_strings(head: &[u8]) -> Option<u64> {
+    static UNIQUE_COUNT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new(r#"<(?:[A-Za-z0-9_]+:)?sst\b[^>]*?\buniqueCount\s*=\s*["']\s*(\d+)"#)
+            .expect("valid pattern")
+    });
+    let digits = UNIQUE_COUNT.captures(head)?.get(1)?.as_bytes();
+    // Too many digits for a u64 is too many strings.
+    Some(std::str::from_utf8(digits).ok()?.parse().unwrap_or(u64::MAX))
 }
 
 /// A cell as it shows: whole numbers without `.0`, dates as `YYYY-MM-DD`.
-fn cell_text(cell: &Data) -> String {
+fn cell_text(cell: &DataRef<'_>) -> String {
     match cell {
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Int(i) => i.to_string(),
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+        DataRef::SharedString(s) => (*s).to_owned(),
+        DataRef::Int(i) => i.to_string(),
         #[allow(clippy::cast_possible_truncation)]
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Bool(b) => b.to_string(),
-        Data::DateTime(d) => d.as_datetime().map(|t| t.date().to_string()).unwrap_or_default(),
-        Data::Error(_) | Data::Empty => String::new(),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        DataRef::Float(f) => f.to_string(),
+        DataRef::Bool(b) => b.to_string(),
+        DataRef::DateTime(d) => d.as_datetime().map(|t| t.date().to_string()).unwrap_or_default(),
+        DataRef::Error(_) | DataRef::Empty => String::new(),
     }
 }
 
@@ -141,5 +252,96 @@ mod tests {
         assert_eq!(t.rows, [["410922", "2018-06-30"]]);
         assert_eq!(read(b"not a workbook", "register.xlsx"), Err(TableError::Format));
         assert_eq!(read(b"", "register.csv"), Err(TableError::Empty));
+    }
+
+    /// A workbook of the given cells, as Excel or WPS would save it.
+    fn workbook(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for &(row, column, text) in cells {
+            sheet.write_string(row, column, text).unwrap();
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    /// The archive `bytes` with each part's content passed through `change` (by part name).
+    fn rezip(bytes: &[u8], change: impl Fn(&str, Vec<u8>) -> Vec<u8>) -> Vec<u8> {
+        let mut from = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let mut to = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for index in 0..from.len() {
+            let mut part = from.by_index(index).unwrap();
+            let name = part.name().unwrap().into_owned();
+            let mut content = Vec::new();
+            part.read_to_end(&mut content).unwrap();
+            to.start_file(name.as_str(), zip::write::SimpleFileOptions::default()).unwrap();
+            std::io::Write::write_all(&mut to, &change(&name, content)).unwrap();
+        }
+        to.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_table_starts_at_its_first_used_row_and_column() {
+        let bytes = workbook(&[(2, 1, "单位名称"), (2, 2, "网站名称"), (3, 1, "清丰县人民政府"), (4, 3, "备注")]);
+        let t = read(&bytes, "register.xlsx").unwrap();
+        assert_eq!(t.headings, ["单位名称", "网站名称"]);
+        assert_eq!(t.rows, [vec!["清丰县人民政府".to_owned()], vec![String::new(), String::new(), "备注".into()]]);
+    }
+
+    /// One stray cell far away spans a rectangle of billions of cells: read as a dense range,
+    /// this 5 KB file asked for 512 GB and aborted the process. Read cell by cell, it is refused.
+    #[test]
+    fn a_stray_cell_far_away_is_refused_with_its_reason_not_spanned() {
+        let far = workbook(&[(0, 0, "单位名称"), (1, 0, "清丰县人民政府"), (1_000_000, 16_000, "x")]);
+        assert!(far.len() < 10_000);
+        assert_eq!(read(&far, "register.xlsx"), Err(TableError::TooManyColumns));
+        let deep = workbook(&[(0, 0, "单位名称"), (1, 0, "清丰县人民政府"), (1_000_000, 1, "x")]);
+        assert_eq!(read(&deep, "register.xlsx"), Err(TableError::TooManyRows));
+        let edge = workbook(&[(0, 0, "单位名称"), (MAX_ROWS as u32, (MAX_COLUMNS - 1) as u16, "x")]);
+        let t = read(&edge, "register.xlsx").unwrap();
+        assert_eq!(t.numbers, [MAX_ROWS + 1], "the farthest cell of the largest table is read");
+        let past = workbook(&[(0, 0, "单位名称"), (MAX_ROWS as u32 + 1, 0, "x")]);
+        assert_eq!(read(&past, "register.xlsx"), Err(TableError::TooManyRows));
+    }
+
+    /// The reader reserves room for as many shared strings as the file declares, before
+    /// reading one: declared by the billion, it aborted the process.
+    #[test]
+    fn shared_strings_declared_by_the_billion_are_refused() {
+        let bytes = workbook(&[(0, 0, "单位名称"), (1, 0, "清丰县人民政府")]);
+        let inflate = |count: &str| {
+            rezip(&bytes, |name, content| {
+                if !name.ends_with("sharedStrings.xml") {
+                    return content;
+                }
+                let text = String::from_utf8(content).unwrap();
+                let at = text.find("uniqueCount=\"").unwrap() + "uniqueCount=\"".len();
+                let end = at + text[at..].find('"').unwrap();
+                format!("{}{count}{}", &text[..at], &text[end..]).into_bytes()
+            })
+        };
+        assert_eq!(
+            read(&inflate("2"), "register.xlsx").unwrap().rows,
+            [["清丰县人民政府"]],
+            "the rewrite keeps a file"
+        );
+        assert_eq!(read(&inflate("100000000000"), "register.xlsx"), Err(TableError::TooLarge));
+        assert_eq!(read(&inflate("99999999999999999999999"), "register.xlsx"), Err(TableError::TooLarge));
+    }
+
+    #[test]
+    fn an_archive_that_unpacks_past_the_bound_is_refused_and_unpacked_no_further() {
+        let bytes = workbook(&[(0, 0, "单位名称"), (1, 0, "清丰县人民政府")]);
+        // Blanks inside the sheet's data, past the bound: a few hundred kilobytes packed.
+        let bomb = rezip(&bytes, |name, content| {
+            if !name.ends_with("worksheets/sheet1.xml") {
+                return content;
+            }
+            let text = String::from_utf8(content).unwrap();
+            let at = text.find("</sheetData>").unwrap();
+            let blanks = " ".repeat((MAX_UNPACKED_BYTES + 1) as usize);
+            format!("{}{blanks}{}", &text[..at], &text[at..]).into_bytes()
+        });
+        assert!(bomb.len() < 2 * 1024 * 1024, "{} bytes", bomb.len());
+        assert_eq!(read(&bomb, "register.xlsx"), Err(TableError::TooLarge));
     }
 }

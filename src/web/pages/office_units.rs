@@ -102,7 +102,7 @@ pub async fn import(
         "row": p.row, "field": COLUMNS.iter().find(|(_, f)| *f == p.field).map_or(p.field, |(h, _)| *h), "reason": p.reason,
     })).collect::<Vec<_>>() })
     };
-    let table = match table::read(&upload.bytes, &upload.file_name) {
+    let table = match table::read_off_runtime(&upload.bytes, &upload.file_name).await {
         Ok(t) => t,
         Err(e) => {
             let bulk = refused(vec![RowProblem { row: 1, field: "name", reason: e.to_string() }]);
