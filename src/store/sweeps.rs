@@ -245,7 +245,7 @@ pub struct SiteOutcome<'a> {
 
 /// A page's columns in `sweep_pages`, owned and as bound: what an insert writes, and what a
 /// site whose pages wait in a spool file keeps of each page until its transaction.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageColumns {
     /// The URL.
     pub url: String,
