@@ -1,8 +1,9 @@
 //! A site's page results on their way to the database. A site is recorded in one transaction
 //! when its crawl ends (so a sweep stopped at any moment leaves no half-written site); until
 //! then its pages wait here, in an anonymous temporary file, not in memory: each page's
-//! columns in order, every value tagged present or absent and texts prefixed by their length
-//! (JSON both ways was 3.6 % of a sweep's CPU, BENCHMARKS.md §3).
+//! columns in order, every value tagged present or absent and texts prefixed by their length.
+//! (With a JSON line per page, the spool took 3.6 % of a sweep's CPU; with this, 2.6 %:
+//! BENCHMARKS.md §3.)
 //! A sweep crawls dozens of sites at once, of up to a thousand pages each: held in memory,
 //! their results were the part of a sweep's memory that rose and fell with the sites
 //! (BENCHMARKS.md §3). What the site's row says of its pages ([`PagesSummary`]) is gathered as
