@@ -61,6 +61,8 @@ pub struct Context {
     pub sightings: Arc<crate::badge::sightings::Sightings>,
     /// Mismatch beacons per client address.
     pub beacons: Arc<throttle::KeyedWindow>,
+    /// The public list's CSV downloads, made one at a time.
+    pub csv_turns: Arc<public_sites::CsvTurns>,
     /// Public reports (举报) per client address and hour.
     pub tipoffs: Arc<throttle::SharedWindow>,
     /// Password reset codes asked per account and per address, by the hour.

@@ -87,3 +87,19 @@ async fn the_public_list_searches_pages_and_downloads() {
     assert_eq!(county.post(&path, serde_json::json!({ "status": "revoked", "reason": "网站关闭" })).await.0, 200);
     assert!(search("").await.contains("共28个网站"));
 }
+
+/// Downloads of the list are made one at a time; those that come together wait their turn and
+/// each gets the whole list.
+#[tokio::test(flavor = "multi_thread")]
+async fn downloads_that_come_together_each_get_the_whole_list() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let plan = register::plan(&app.ctx, None, register_csv(40).as_bytes(), "register.csv").await.unwrap();
+    register::apply(&app.ctx, None, &plan).await.unwrap();
+    let public = Browser::anonymous(&app.base);
+    let downloads = (0..6).map(|_| async { public.get("/sites.csv").await.bytes().await.unwrap() });
+    let bodies = futures_util::future::join_all(downloads).await;
+    let rows = |csv: &[u8]| csv::Reader::from_reader(&csv[3..]).records().count();
+    assert_eq!(rows(&bodies[0]), 43, "the register's 43 sites");
+    assert!(bodies.iter().all(|b| b == &bodies[0]), "every download the same");
+}
