@@ -119,3 +119,26 @@ serve_farm() {
         >"$run/nginx.conf"
     start_nginx "$run/nginx.conf" "$run"
 }
+
+# The demo accounts in a fresh database of the work directory $1 ($1/govbadge.db; `serve --demo`
+# run once on the base URL $2), then $3 generated sites of one county with results in a finished
+# sweep (bench/dashboard_db.py; $4 pages a site when given). Sets DB (its URL).
+demo_database() {
+    local run="$1" base="$2" port="${2##*:}" pid
+    DB="sqlite://$run/govbadge.db"
+    "$GOVBADGE" --config "$ROOT/config.toml" serve --database "$DB" --bind "127.0.0.1:$port" --demo \
+        >"$run/demo.log" 2>&1 &
+    pid=$!
+    wait_http "$base/healthz"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    python3 "$ROOT/bench/dashboard_db.py" "$run/govbadge.db" "$3" ${4:+"$4"}
+}
+
+# Signs the city supervisor of the demo (濮阳市监督.政务: every generated site in scope) in at
+# the base URL $1, into the cookie jar $2.
+supervisor_login() {
+    local base="$1" jar="$2" token
+    token=$(curl -fs -c "$jar" "$base/login" | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//;s/"$//')
+    curl -fs -b "$jar" -c "$jar" -o /dev/null --data-urlencode "name=濮阳市监督.政务" \
+        --data-urlencode "password=Demo-2026-pass" --data-urlencode "csrf=$token" "$base/login"
+}

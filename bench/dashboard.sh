@@ -13,17 +13,13 @@ if [ -n "${3:-}" ]; then GOVBADGE="$3"; else build_release; fi
 
 run="$WORK/dashboard"
 rm -rf "$run" && mkdir -p "$run"
-db="sqlite://$run/govbadge.db"
 port=$(free_port)
 base="http://127.0.0.1:$port"
 export RUST_LOG=warn GOVBADGE_SERVER__PUBLIC_BASE_URL="$base"
-"$GOVBADGE" --config "$ROOT/config.toml" serve --database "$db" --bind "127.0.0.1:$port" --demo >"$run/demo.log" 2>&1 &
-pid=$!
-wait_http "$base/healthz"
-kill "$pid"; wait "$pid" 2>/dev/null || true
 start=$(date +%s.%N)
-python3 "$ROOT/bench/dashboard_db.py" "$run/govbadge.db" "$SITES"
-echo "# $SITES sites generated in $(python3 -c "import time; print(f'{time.time() - $start:.0f}')") s; $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+demo_database "$run" "$base" "$SITES"
+db="$DB"
+echo "# $SITES sites: demo accounts and sites loaded in $(python3 -c "import time; print(f'{time.time() - $start:.0f}')") s; $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 
 # Each regime: a fresh server, one cold request (the view counted), then R in a row.
 # refresh=0 counts the view at every request; refresh=30 is the default reuse period.
@@ -34,9 +30,7 @@ for refresh in 0 30; do
     trap 'kill $pid 2>/dev/null || true' EXIT
     wait_http "$base/healthz"
     jar="$run/cookies-$refresh"
-    token=$(curl -fs -c "$jar" "$base/login" | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//;s/"$//')
-    curl -fs -b "$jar" -c "$jar" -o /dev/null --data-urlencode "name=濮阳市监督.政务" \
-        --data-urlencode "password=Demo-2026-pass" --data-urlencode "csrf=$token" "$base/login"
+    supervisor_login "$base" "$jar"
     read -r status cold < <(curl -s -b "$jar" -o "$run/dashboard.html" -w '%{http_code} %{time_total}\n' "$base/dashboard")
     [ "$status" = 200 ] || { echo "dashboard answered $status" >&2; exit 1; }
     for _ in $(seq 1 "$REQUESTS"); do

@@ -15,15 +15,11 @@ if [ -n "${3:-}" ]; then GOVBADGE="$3"; else build_release; fi
 
 run="$WORK/downloads"
 rm -rf "$run" && mkdir -p "$run"
-db="sqlite://$run/govbadge.db"
 port=$(free_port)
 base="http://127.0.0.1:$port"
 export RUST_LOG=warn GOVBADGE_SERVER__PUBLIC_BASE_URL="$base"
-"$GOVBADGE" --config "$ROOT/config.toml" serve --database "$db" --bind "127.0.0.1:$port" --demo >"$run/demo.log" 2>&1 &
-pid=$!
-wait_http "$base/healthz"
-kill "$pid"; wait "$pid" 2>/dev/null || true
-python3 "$ROOT/bench/dashboard_db.py" "$run/govbadge.db" "$SITES" "$PAGES"
+demo_database "$run" "$base" "$SITES" "$PAGES"
+db="$DB"
 pages=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM sweep_pages').fetchone()[0])" "$run/govbadge.db")
 echo "# $SITES sites, $pages pages; $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), $GOVBADGE"
 printf '| file | MB | first byte s | last byte s | server peak RSS before, MB | after, MB |\n|---|---:|---:|---:|---:|---:|\n'
@@ -33,9 +29,7 @@ for file in pages.csv report.xlsx; do
     trap 'kill $pid 2>/dev/null || true' EXIT
     wait_http "$base/healthz"
     jar="$run/cookies"
-    token=$(curl -fs -c "$jar" "$base/login" | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//;s/"$//')
-    curl -fs -b "$jar" -c "$jar" -o /dev/null --data-urlencode "name=濮阳市监督.政务" \
-        --data-urlencode "password=Demo-2026-pass" --data-urlencode "csrf=$token" "$base/login"
+    supervisor_login "$base" "$jar"
     # The session's first dashboard view, so that "before" holds what any view needs.
     curl -fs -b "$jar" -o /dev/null "$base/dashboard"
     before=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
