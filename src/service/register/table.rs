@@ -5,7 +5,6 @@
 //! cells, read one by one (never as the dense rectangle its farthest cell spans).
 
 use std::io::{Cursor, Read};
-use std::sync::LazyLock;
 
 use calamine::{DataRef, Reader, Xlsx};
 
@@ -173,35 +172,81 @@ fn screen_archive(bytes: &[u8]) -> Result<(), TableError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(xlsx_error)?;
     let mut unpacked = 0u64;
     for index in 0..archive.len() {
-        let mut part = archive.by_index(index).map_err(xlsx_error)?;
+        let part = archive.by_index(index).map_err(xlsx_error)?;
         let shared_strings = part.name().map_err(xlsx_error)?.to_ascii_lowercase().ends_with("sharedstrings.xml");
-        let mut head = Vec::new();
-        if shared_strings {
-            (&mut part).take(4096).read_to_end(&mut head).map_err(xlsx_error)?;
-            if declared_shared_strings(&head).is_some_and(|n| n > MAX_SHARED_STRINGS) {
-                return Err(TableError::TooLarge);
+        let mut part = Counted { inner: part, unpacked: &mut unpacked };
+        let screened = if shared_strings { screen_shared_strings(&mut part) } else { Ok(()) };
+        screened.and_then(|()| std::io::copy(&mut part, &mut std::io::sink()).map(drop)).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::FileTooLarge {
+                TableError::TooLarge
+            } else {
+                xlsx_error(e)
             }
-        }
-        let left = MAX_UNPACKED_BYTES - unpacked;
-        let rest =
-            std::io::copy(&mut (&mut part).take((left + 1).saturating_sub(head.len() as u64)), &mut std::io::sink())
-                .map_err(xlsx_error)?;
-        unpacked += head.len() as u64 + rest;
-        if unpacked > MAX_UNPACKED_BYTES {
-            return Err(TableError::TooLarge);
-        }
+        })?;
     }
     Ok(())
 }
 
-/// The `uniqueCount` of the `<sst>` element that starts a shared-strings part.
-fn declared_shared_strings(head: &[u8]) -> Option<u64> {
-    static UNIQUE_COUNT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
-        regex::bytes::Regex::new(r#"<(?:[A-Za-z0-9_]+:)?sst\b[^>]*?\buniqueCount\s*=\s*["']\s*(\d+)"#)
-            .expect("valid pattern")
-    });
-    let digits = UNIQUE_COUNT.captures(head)?.get(1)?.as_bytes();
-    // Too many digits for a u64 is too many strings.
+/// A part being unpacked, adding what it gives to the archive's count; past
+/// [`MAX_UNPACKED_BYTES`] a read fails with [`std::io::ErrorKind::FileTooLarge`].
+struct Counted<'a, R> {
+    inner: R,
+    unpacked: &'a mut u64,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        *self.unpacked += n as u64;
+        if *self.unpacked > MAX_UNPACKED_BYTES {
+            return Err(std::io::ErrorKind::FileTooLarge.into());
+        }
+        Ok(n)
+    }
+}
+
+/// Reads the shared strings up to their first `sst` element, as calamine does, and fails with
+/// [`std::io::ErrorKind::FileTooLarge`] when its `uniqueCount` (for which calamine reserves
+/// room) is above [`MAX_SHARED_STRINGS`]. XML that is not well formed is left for calamine to
+/// refuse.
+fn screen_shared_strings(part: &mut impl Read) -> std::io::Result<()> {
+    use quick_xml::events::Event;
+    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(part));
+    let config = xml.config_mut();
+    config.check_end_names = false;
+    config.check_comments = false;
+    config.expand_empty_elements = true;
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match xml.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) if e.local_name().as_ref() == "sst" => {
+                let declared = e
+                    .attributes()
+                    .with_checks(false)
+                    .filter_map(Result::ok)
+                    .find(|a| a.key.as_ref() == "uniqueCount")
+                    .and_then(|a| declared_count(a.value.as_bytes()));
+                return match declared {
+                    Some(n) if n > MAX_SHARED_STRINGS => Err(std::io::ErrorKind::FileTooLarge.into()),
+                    _ => Ok(()),
+                };
+            }
+            Ok(Event::Eof) => return Ok(()),
+            Err(quick_xml::Error::Io(e)) => return Err(std::io::Error::new(e.kind(), e.to_string())),
+            Err(_) => return Ok(()),
+            Ok(_) => {}
+        }
+    }
+}
+
+/// A count as calamine reads it: decimal digits, perhaps after a `+` and zeros; `None` when
+/// it is not one (calamine then reserves nothing). Too many digits for a `u64` is `u64::MAX`.
+fn declared_count(value: &[u8]) -> Option<u64> {
+    let digits = value.strip_prefix(b"+").unwrap_or(value);
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
     Some(std::str::from_utf8(digits).ok()?.parse().unwrap_or(u64::MAX))
 }
 
@@ -325,7 +370,22 @@ mod tests {
             "the rewrite keeps a file"
         );
         assert_eq!(read(&inflate("100000000000"), "register.xlsx"), Err(TableError::TooLarge));
+        assert_eq!(read(&inflate("+000100000000000"), "register.xlsx"), Err(TableError::TooLarge));
         assert_eq!(read(&inflate("99999999999999999999999"), "register.xlsx"), Err(TableError::TooLarge));
+        // Found wherever the element starts, as calamine finds it: after a long comment that
+        // names another, with a namespace prefix.
+        let padded = rezip(&inflate("100000000000"), |name, content| {
+            if !name.ends_with("sharedStrings.xml") {
+                return content;
+            }
+            let main = "xmlns:x=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"";
+            let text = String::from_utf8(content).unwrap().replacen("<sst ", &format!("<x:sst {main} "), 1);
+            let text = text.replace("</sst>", "</x:sst>");
+            let at = text.find("<x:sst").unwrap();
+            let comment = format!("<!-- <sst uniqueCount=\"1\"> {} -->", " ".repeat(64 * 1024));
+            format!("{}{comment}{}", &text[..at], &text[at..]).into_bytes()
+        });
+        assert_eq!(read(&padded, "register.xlsx"), Err(TableError::TooLarge));
     }
 
     #[test]
