@@ -97,7 +97,7 @@ const CSV_TURN_WAIT: Duration = Duration::from_secs(30);
 /// The CSV downloads of the list being made: one at a time. A download of the whole list
 /// holds its rows and their CSV while it is made: 32 made at once took a server from 51 to
 /// 153 MB with 20,000 sites listed (BENCHMARKS.md §7), some 3 MB each, and five times that at
-/// [`MAX_DOWNLOAD_ROWS`]. The others wait their turn, [`CSV_TURN_WAIT`] at most.
+/// [`MAX_DOWNLOAD_ROWS`]. The others wait their turn, 30 s at most.
 pub struct CsvTurns(std::sync::Arc<tokio::sync::Semaphore>);
 
 impl Default for CsvTurns {
