@@ -142,3 +142,13 @@ supervisor_login() {
     curl -fs -b "$jar" -c "$jar" -o /dev/null --data-urlencode "name=濮阳市监督.政务" \
         --data-urlencode "password=Demo-2026-pass" --data-urlencode "csrf=$token" "$base/login"
 }
+
+# A fresh work directory $WORK/$1 for a local `govbadge serve` (sets run), a free loopback port
+# (port) and its base URL (base), which the server is told is its public address.
+local_server() {
+    run="$WORK/$1"
+    rm -rf "$run" && mkdir -p "$run"
+    port=$(free_port)
+    base="http://127.0.0.1:$port"
+    export RUST_LOG=warn GOVBADGE_SERVER__PUBLIC_BASE_URL="$base"
+}

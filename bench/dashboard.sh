@@ -11,11 +11,7 @@ REQUESTS="${2:-20}"
 need_packages curl:curl
 if [ -n "${3:-}" ]; then GOVBADGE="$3"; else build_release; fi
 
-run="$WORK/dashboard"
-rm -rf "$run" && mkdir -p "$run"
-port=$(free_port)
-base="http://127.0.0.1:$port"
-export RUST_LOG=warn GOVBADGE_SERVER__PUBLIC_BASE_URL="$base"
+local_server dashboard
 start=$(date +%s.%N)
 demo_database "$run" "$base" "$SITES"
 db="$DB"

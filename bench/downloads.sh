@@ -13,11 +13,7 @@ PAGES="${2:-100}"
 need_packages curl:curl
 if [ -n "${3:-}" ]; then GOVBADGE="$3"; else build_release; fi
 
-run="$WORK/downloads"
-rm -rf "$run" && mkdir -p "$run"
-port=$(free_port)
-base="http://127.0.0.1:$port"
-export RUST_LOG=warn GOVBADGE_SERVER__PUBLIC_BASE_URL="$base"
+local_server downloads
 demo_database "$run" "$base" "$SITES" "$PAGES"
 db="$DB"
 pages=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM sweep_pages').fetchone()[0])" "$run/govbadge.db")
