@@ -58,9 +58,11 @@ pub struct XlsxReport {
     book: Workbook,
     /// Page rows a pages sheet takes below its header before the next one starts.
     rows_per_sheet: u32,
-    /// Page rows in each pages sheet so far; the last is being filled. The first pages sheet
-    /// is the workbook's second (index 1), the others follow it.
-    pages: Vec<u32>,
+    /// Pages sheets so far: the workbook's second sheet (index 1) and those after it. All but
+    /// the last are full.
+    sheets: usize,
+    /// Page rows in the last pages sheet.
+    rows: u32,
 }
 
 impl XlsxReport {
@@ -94,30 +96,30 @@ impl XlsxReport {
         }
         sheet.autofilter(0, 0, sites.len() as u32, (SITE_COLUMNS.len() - 1) as u16)?;
         add_sheet(&mut book, "页面", &PAGE_COLUMNS, &PAGE_WIDTHS)?;
-        Ok(Self { book, rows_per_sheet: rows_per_sheet.clamp(1, SHEET_ROWS - 1), pages: vec![0] })
+        Ok(Self { book, rows_per_sheet: rows_per_sheet.clamp(1, SHEET_ROWS - 1), sheets: 1, rows: 0 })
     }
 
     /// Appends one row to the pages sheet, starting a continuation sheet when it is full.
     pub fn page_row(&mut self, cells: &[String]) -> Result<(), ReportError> {
-        if self.pages.last().is_some_and(|&rows| rows >= self.rows_per_sheet) {
-            let name = format!("页面（{}）", self.pages.len() + 1);
+        if self.rows >= self.rows_per_sheet {
+            let name = format!("页面（{}）", self.sheets + 1);
             add_sheet(&mut self.book, &name, &PAGE_COLUMNS, &PAGE_WIDTHS)?;
-            self.pages.push(0);
+            self.sheets += 1;
+            self.rows = 0;
         }
-        let index = self.pages.len();
-        let Some(row) = self.pages.last_mut() else { return Ok(()) };
-        *row += 1;
-        let sheet = self.book.worksheet_from_index(index)?;
+        self.rows += 1;
+        let sheet = self.book.worksheet_from_index(self.sheets)?;
         for (c, cell) in cells.iter().enumerate() {
-            sheet.write_string(*row, c as u16, cell)?;
+            sheet.write_string(self.rows, c as u16, cell)?;
         }
         Ok(())
     }
 
     /// Adds the summary sheet; returns the workbook, ready to save.
     pub fn finish(mut self, summary: &[Vec<String>]) -> Result<Workbook, ReportError> {
-        for (at, &rows) in self.pages.iter().enumerate() {
-            let pages = self.book.worksheet_from_index(1 + at)?;
+        for index in 1..=self.sheets {
+            let rows = if index == self.sheets { self.rows } else { self.rows_per_sheet };
+            let pages = self.book.worksheet_from_index(index)?;
             pages.autofilter(0, 0, rows, (PAGE_COLUMNS.len() - 1) as u16)?;
         }
         let sheet = add_sheet(&mut self.book, "汇总", &SUMMARY_COLUMNS, &[12.0, 14.0])?;
