@@ -118,10 +118,12 @@ fn write_page(out: &mut impl Write, page: &PageColumns) -> io::Result<()> {
     write_text(out, Some(&page.outcome))?;
     write_text(out, page.verdict.as_deref())?;
     write_text(out, Some(&page.warnings))?;
-    for text in [&page.title, &page.encoding, &page.footer, &page.certificate_problem, &page.rendered] {
+    let rest =
+        [&page.title, &page.encoding, &page.footer, &page.certificate_problem, &page.rendered, &page.rendered_detail];
+    for text in rest {
         write_text(out, text.as_deref())?;
     }
-    write_text(out, page.rendered_detail.as_deref())
+    Ok(())
 }
 
 fn write_text(out: &mut impl Write, text: Option<&str>) -> io::Result<()> {
