@@ -9,7 +9,8 @@
 #   argument: "target/release/govbadge" "_RJEM_MALLOC_CONF=narenas:1 /tmp/govbadge-old".
 # MODE=rate (default): per build and turn, `bench/farm.sh $HOSTS $PAGES` (50 × 500) and then
 #   the one-site crawl of `bench/crawl.sh 1`: pages/s, CPU µs and context switches per page,
-#   peak RSS, crawl / nginx of that run, and farm / one-site of the turn.
+#   peak RSS, crawl / nginx of that run, and farm / one-site of the turn; then, per build, the
+#   best rates of all turns and their ratios.
 # MODE=rss: per build and turn, the farm at $HOSTS hosts and then at $MORE_HOSTS (200): both
 #   peak RSS and the ratio.
 source "$(dirname "$0")/common.sh"
@@ -29,6 +30,7 @@ PAGES="${PAGES:-500}"
 need_packages perf:linux-perf
 out="$WORK/turns"
 mkdir -p "$out"
+rm -f "$out/rates"
 
 # Runs one bench script for the build $1 under perf stat; the script's table goes to $2 and
 # perf's counts to $2.perf.
@@ -82,6 +84,24 @@ fp, fr, fms, fcs, op, orate, oms, nginx = map(float, (fp, fr, fms, fcs, op, orat
 print(f"| {turn} | `{build}` | {fr:,.0f} | {fms * 1000 / fp:.1f} | {fcs / fp:.2f} | {frss} | {orate:,.0f} "
       f"| {oms * 1000 / op:.1f} | {orss} | {orate / nginx:.2f} | {fr / orate:.2f} |")
 EOF
+        printf '%s\t%s\t%s\t%s\n' "$build" "$farm_rate" "$one_rate" "$nginx_rate" >>"$out/rates"
     done
 done
+if [ "$MODE" != rss ]; then
+    # Best of the turns, per build: the figure least disturbed by the other tenants of this
+    # shared machine (a run is only ever slowed by them), as BENCHMARKS.md's ratios are taken.
+    python3 - "$out/rates" <<'EOF'
+import sys
+best = {}
+for line in open(sys.argv[1]):
+    build, farm, one, nginx = line.rstrip("\n").split("\t")
+    b = best.setdefault(build, [0.0, 0.0, 0.0])
+    for i, v in enumerate((farm, one, nginx)):
+        b[i] = max(b[i], float(v.replace(",", "")))
+print("\n| build | best farm pages/s | best one-site pages/s | best nginx pages/s | farm / one-site | crawl / nginx |")
+print("|---|---:|---:|---:|---:|---:|")
+for build, (farm, one, nginx) in best.items():
+    print(f"| `{build}` | {farm:,.0f} | {one:,.0f} | {nginx:,.0f} | {farm / one:.2f} | {one / nginx:.2f} |")
+EOF
+fi
 echo "# logs and perf counts: $out"
