@@ -303,6 +303,60 @@ async fn a_workbook_with_a_stray_cell_far_away_is_refused_with_its_reason_and_th
     assert!(admin.text("/admin/register").await.contains("网站注册库导入"), "the server still answers");
 }
 
+/// A workbook of 15 columns × 200 rows (below a heading) whose cells all refer to one shared
+/// string of 4 MB: 12 KB packed, 12 GB once each cell holds its copy.
+fn one_huge_shared_string_in_every_cell() -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "单位名称").unwrap();
+    for row in 1..=200 {
+        for column in 0..15 {
+            sheet.write_string(row, column, "X").unwrap();
+        }
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    let mut from = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut to = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for index in 0..from.len() {
+        let mut part = from.by_index(index).unwrap();
+        let name = part.name().unwrap().into_owned();
+        let mut content = String::new();
+        part.read_to_string(&mut content).unwrap();
+        if name.ends_with("sharedStrings.xml") {
+            assert!(content.contains("<t>X</t>"), "{content}");
+            content = content.replace("<t>X</t>", &format!("<t>{}</t>", "a".repeat(4 * 1024 * 1024)));
+        }
+        to.start_file(name.as_str(), zip::write::SimpleFileOptions::default()).unwrap();
+        to.write_all(content.as_bytes()).unwrap();
+    }
+    to.finish().unwrap().into_inner()
+}
+
+#[tokio::test]
+async fn a_small_workbook_whose_cells_copy_a_huge_shared_string_is_refused_and_the_server_goes_on() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let bomb = one_huge_shared_string_in_every_cell();
+    assert!(bomb.len() < 64 * 1024, "{} bytes", bomb.len());
+    let reason = "第2行A列的内容超过32767个字符";
+    let admin = app.browser("admin").await;
+    let csrf = admin.csrf().await;
+    let r = admin.post_file("/admin/register", &[("csrf", &csrf)], "register.xlsx", bomb.clone()).await;
+    assert_eq!(r.status(), 422);
+    let html = html_unescape(&r.text().await.unwrap());
+    assert!(html.contains(reason), "{html}");
+    // An office's import of unit accounts reads its file the same way.
+    let office = app.browser("濮阳市编办.政务").await;
+    let csrf = office.csrf().await;
+    let r = office.post_file("/office/units/import", &[("csrf", &csrf)], "units.xlsx", bomb).await;
+    assert_eq!(r.status(), 422);
+    let html = html_unescape(&r.text().await.unwrap());
+    assert!(html.contains(reason), "{html}");
+    assert_eq!(app.count("register_imports").await, 0);
+    assert!(admin.text("/admin/register").await.contains("网站注册库导入"), "the server still answers");
+}
+
 #[tokio::test]
 async fn the_demo_world_holds_an_imported_site_with_its_national_badge() {
     // The demo runs on the default configuration: the seed's chain (own office, then central).

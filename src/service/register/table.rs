@@ -2,7 +2,8 @@
 //! Excel writes it on Chinese Windows) or XLSX (its first sheet). Numbers and dates of XLSX
 //! cells read as they show (`410922`, `2018-06-30`). An XLSX is a ZIP archive of XML, and what
 //! it unpacks to is bounded before it is read: its parts in all, its shared strings, and its
-//! cells, read one by one (never as the dense rectangle its farthest cell spans).
+//! cells, read one by one (never as the dense rectangle its farthest cell spans). What the
+//! table itself holds is bounded too, for both formats: each cell's text, and all of it.
 
 use std::io::{Cursor, Read};
 
@@ -20,6 +21,17 @@ pub const MAX_COLUMNS: usize = 64;
 /// repeated bytes could otherwise unpack to some 20 GB, to be parsed (the sheet) or held (the
 /// shared strings, all in memory). With the bound, the shared strings take 400 MB at most.
 const MAX_UNPACKED_BYTES: u64 = 128 * 1024 * 1024;
+
+/// Characters a cell may hold: Excel's own limit for a cell. A longer text does not come from
+/// a spreadsheet program, and a shared string is copied into every cell that refers to it.
+pub const MAX_CELL_CHARS: usize = 32_767;
+
+/// What a table may hold in memory, in all: its cells' text and a `String` for each cell
+/// (counted with the empty ones the table's shape needs). [`MAX_ROWS`] rows like those of the
+/// test register's fifteen columns hold about 60 MB. Without this bound, a 12 KB workbook
+/// whose 3,000 cells all refer to one 4 MB shared string asked for 12 GB and aborted the
+/// process, and a CSV of commas holds 24 bytes a byte.
+const MAX_TABLE_BYTES: usize = 128 * 1024 * 1024;
 
 /// Shared strings an XLSX may declare at most: one per cell of a full table. (The reader
 /// reserves room for as many as the file declares, before reading one.)
@@ -60,6 +72,18 @@ pub enum TableError {
     /// The XLSX unpacks to more than a register can be.
     #[error("Excel文件解压后过大，请删除多余的工作表和内容后重新上传")]
     TooLarge,
+    /// A cell with more than [`MAX_CELL_CHARS`] characters, at this row (1-based, of the file)
+    /// and column (letters, as a spreadsheet names it).
+    #[error("第{row}行{column}列的内容超过{MAX_CELL_CHARS}个字符（电子表格单元格的上限），请检查后重新上传")]
+    CellTooLong {
+        /// The file's row number.
+        row: usize,
+        /// The column's letters (`A`, `AB`).
+        column: String,
+    },
+    /// The cells would hold more than 128 MB in all (`MAX_TABLE_BYTES`).
+    #[error("文件内容过多，请分批导入")]
+    TooMuchText,
 }
 
 /// Reads `bytes`: XLSX when it is a ZIP archive (or named `.xlsx`), CSV otherwise.
@@ -108,14 +132,74 @@ fn csv_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, TableError> {
     let text = csv_text(bytes);
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    let mut held = Held::default();
     for record in reader.records() {
         let record = record.map_err(|e| TableError::Csv(e.to_string()))?;
         if rows.len() > MAX_ROWS {
             return Err(TableError::TooManyRows);
         }
-        rows.push(record.iter().map(str::to_owned).collect());
+        held.rows(1)?;
+        held.cells(record.len())?;
+        let mut row = Vec::with_capacity(record.len());
+        for (column, field) in record.iter().enumerate() {
+            check_length(field, rows.len(), column)?;
+            held.text(field)?;
+            row.push(field.to_owned());
+        }
+        rows.push(row);
     }
     Ok(rows)
+}
+
+/// What the table read so far holds, in bytes, against [`MAX_TABLE_BYTES`].
+#[derive(Default)]
+struct Held(usize);
+
+impl Held {
+    fn bytes(&mut self, n: usize) -> Result<(), TableError> {
+        self.0 = self.0.saturating_add(n);
+        if self.0 > MAX_TABLE_BYTES {
+            return Err(TableError::TooMuchText);
+        }
+        Ok(())
+    }
+
+    /// `n` rows' own vectors.
+    fn rows(&mut self, n: usize) -> Result<(), TableError> {
+        self.bytes(n.saturating_mul(std::mem::size_of::<Vec<String>>()))
+    }
+
+    /// `n` cells, empty.
+    fn cells(&mut self, n: usize) -> Result<(), TableError> {
+        self.bytes(n.saturating_mul(std::mem::size_of::<String>()))
+    }
+
+    /// A cell's text.
+    fn text(&mut self, text: &str) -> Result<(), TableError> {
+        self.bytes(text.len())
+    }
+}
+
+/// Refuses a cell longer than [`MAX_CELL_CHARS`]; `row` and `column` count from 0, from the
+/// file's first row and column.
+fn check_length(text: &str, row: usize, column: usize) -> Result<(), TableError> {
+    if text.len() > MAX_CELL_CHARS && text.chars().count() > MAX_CELL_CHARS {
+        return Err(TableError::CellTooLong { row: row + 1, column: column_letters(column) });
+    }
+    Ok(())
+}
+
+/// A column's name in a spreadsheet: 0 is `A`, 25 `Z`, 26 `AA`.
+fn column_letters(column: usize) -> String {
+    let mut letters = Vec::new();
+    let mut n = column + 1;
+    while n > 0 {
+        let digit = (n - 1) % 26;
+        letters.push(b'A' + digit as u8);
+        n = (n - 1) / 26;
+    }
+    letters.reverse();
+    String::from_utf8(letters).unwrap_or_default()
 }
 
 fn xlsx_error(e: impl std::fmt::Display) -> TableError {
@@ -130,14 +214,19 @@ fn xlsx_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, TableError> {
     let first = book.sheet_names().first().cloned().ok_or(TableError::Empty)?;
     let mut cells = book.worksheet_cells_reader(&first).map_err(xlsx_error)?;
     let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut held = Held::default();
     let (mut first_row, mut first_column) = (None, usize::MAX);
     while let Some(cell) = cells.next_cell().map_err(xlsx_error)? {
+        let (row, column) = cell.get_position();
+        let (row, column) = (row as usize, column as usize);
+        // Checked before the text is copied: a shared string is copied into each cell.
+        if let Some(text) = cell_str(cell.get_value()) {
+            check_length(text, row, column)?;
+        }
         let text = cell_text(cell.get_value());
         if text.is_empty() {
             continue;
         }
-        let (row, column) = cell.get_position();
-        let (row, column) = (row as usize, column as usize);
         if column >= MAX_COLUMNS {
             return Err(TableError::TooManyColumns);
         }
@@ -150,12 +239,15 @@ fn xlsx_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, TableError> {
             return Err(TableError::TooManyRows);
         }
         if rows.len() <= at {
+            held.rows(at + 1 - rows.len())?;
             rows.resize_with(at + 1, Vec::new);
         }
         let cells = &mut rows[at];
         if cells.len() <= column {
+            held.cells(column + 1 - cells.len())?;
             cells.resize(column + 1, String::new());
         }
+        held.text(&text)?;
         cells[column] = text;
         first_column = first_column.min(column);
     }
@@ -248,6 +340,15 @@ fn declared_count(value: &[u8]) -> Option<u64> {
         return None;
     }
     Some(std::str::from_utf8(digits).ok()?.parse().unwrap_or(u64::MAX))
+}
+
+/// A cell's text as the file holds it, when it is text.
+fn cell_str<'c>(cell: &'c DataRef<'_>) -> Option<&'c str> {
+    match cell {
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Some(s),
+        DataRef::SharedString(s) => Some(s),
+        _ => None,
+    }
 }
 
 /// A cell as it shows: whole numbers without `.0`, dates as `YYYY-MM-DD`.
@@ -403,5 +504,59 @@ mod tests {
         });
         assert!(bomb.len() < 2 * 1024 * 1024, "{} bytes", bomb.len());
         assert_eq!(read(&bomb, "register.xlsx"), Err(TableError::TooLarge));
+    }
+
+    /// A workbook whose data cells (`rows` × `columns`, below a heading) all refer to one
+    /// shared string of `chars` characters.
+    fn one_shared_string_in_every_cell(chars: usize, rows: u32, columns: u16) -> Vec<u8> {
+        let mut cells = vec![(0, 0, "单位名称")];
+        for row in 1..=rows {
+            for column in 0..columns {
+                cells.push((row, column, "X"));
+            }
+        }
+        rezip(&workbook(&cells), |name, content| {
+            if !name.ends_with("sharedStrings.xml") {
+                return content;
+            }
+            let text = String::from_utf8(content).unwrap();
+            assert!(text.contains("<t>X</t>"), "{text}");
+            text.replace("<t>X</t>", &format!("<t>{}</t>", "a".repeat(chars))).into_bytes()
+        })
+    }
+
+    #[test]
+    fn a_cell_longer_than_a_spreadsheet_holds_is_refused_before_it_is_copied_into_each_cell() {
+        // 12 KB packed; 3,000 copies of 4 MB asked for 12 GB and aborted the process.
+        let bomb = one_shared_string_in_every_cell(4 * 1024 * 1024, 200, 15);
+        assert!(bomb.len() < 64 * 1024, "{} bytes", bomb.len());
+        assert_eq!(read(&bomb, "register.xlsx"), Err(TableError::CellTooLong { row: 2, column: "A".into() }));
+        let longest = one_shared_string_in_every_cell(MAX_CELL_CHARS, 1, 2);
+        assert_eq!(read(&longest, "register.xlsx").unwrap().rows[0][1].len(), MAX_CELL_CHARS);
+        let csv = format!("单位名称,网站名称\n清丰县人民政府,{}\n", "网".repeat(MAX_CELL_CHARS + 1));
+        let refused = read(csv.as_bytes(), "register.csv");
+        assert_eq!(refused, Err(TableError::CellTooLong { row: 2, column: "B".into() }));
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            "第2行B列的内容超过32767个字符（电子表格单元格的上限），请检查后重新上传"
+        );
+    }
+
+    #[test]
+    fn a_table_that_would_hold_more_than_its_bound_is_refused() {
+        // Each cell within a spreadsheet's limit, 4,800 of them: 157 MB of copies.
+        let copies = one_shared_string_in_every_cell(32_000, 320, 15);
+        assert_eq!(read(&copies, "register.xlsx"), Err(TableError::TooMuchText));
+        // A CSV holds a String of 24 bytes for each of its empty cells: 6 MB of commas.
+        let commas = format!("单位名称\n{}\n", ",".repeat(6 * 1024 * 1024));
+        assert_eq!(read(commas.as_bytes(), "register.csv"), Err(TableError::TooMuchText));
+        let fewer = format!("单位名称\n{}清丰县人民政府\n", ",".repeat(1024 * 1024));
+        assert_eq!(read(fewer.as_bytes(), "register.csv").unwrap().rows[0].len(), 1024 * 1024 + 1);
+    }
+
+    #[test]
+    fn columns_are_named_as_a_spreadsheet_names_them() {
+        let names: Vec<String> = [0, 25, 26, 63, 701, 702].into_iter().map(column_letters).collect();
+        assert_eq!(names, ["A", "Z", "AA", "BL", "ZZ", "AAA"]);
     }
 }
