@@ -134,13 +134,18 @@ demo_database() {
     python3 "$ROOT/bench/dashboard_db.py" "$run/govbadge.db" "$3" ${4:+"$4"}
 }
 
+# Signs the demo's account $3 in at the base URL $1, into the cookie jar $2.
+demo_login() {
+    local base="$1" jar="$2" name="$3" token
+    token=$(curl -fs -c "$jar" "$base/login" | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//;s/"$//')
+    curl -fs -b "$jar" -c "$jar" -o /dev/null --data-urlencode "name=$name" \
+        --data-urlencode "password=Demo-2026-pass" --data-urlencode "csrf=$token" "$base/login"
+}
+
 # Signs the city supervisor of the demo (濮阳市监督.政务: every generated site in scope) in at
 # the base URL $1, into the cookie jar $2.
 supervisor_login() {
-    local base="$1" jar="$2" token
-    token=$(curl -fs -c "$jar" "$base/login" | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//;s/"$//')
-    curl -fs -b "$jar" -c "$jar" -o /dev/null --data-urlencode "name=濮阳市监督.政务" \
-        --data-urlencode "password=Demo-2026-pass" --data-urlencode "csrf=$token" "$base/login"
+    demo_login "$1" "$2" "濮阳市监督.政务"
 }
 
 # A fresh work directory $WORK/$1 for a local `govbadge serve` (sets run), a free loopback port

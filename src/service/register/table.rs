@@ -84,6 +84,9 @@ pub enum TableError {
     /// The cells would hold more than 128 MB in all (`MAX_TABLE_BYTES`).
     #[error("文件内容过多，请分批导入")]
     TooMuchText,
+    /// Other files were being read for longer than a read waits for its turn.
+    #[error("导入文件较多，系统正在逐个读取，请稍后再试")]
+    Busy,
 }
 
 /// Reads `bytes`: XLSX when it is a ZIP archive (or named `.xlsx`), CSV otherwise.
@@ -109,14 +112,35 @@ pub fn read(bytes: &[u8], file_name: &str) -> Result<Table, TableError> {
     Ok(table)
 }
 
-/// [`read`] on a blocking thread, off the server's workers: an XLSX near the upload limit
-/// takes a second of CPU to screen and read. A panic of the XLSX reader on a malformed file
-/// is the file's error, not the request's.
+/// Files read at once in this process: one. A file within every bound above may still take
+/// some 300 MB while it is read (an XLSX of 4.4 million short shared strings, which calamine
+/// holds, took 290 MB), so uploads that come together, from many offices, are read in turn.
+static READ_TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// How long a read waits for its turn before it gives up with [`TableError::Busy`].
+const READ_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// [`read`] on a blocking thread, off the server's workers (an XLSX near the upload limit
+/// takes a second of CPU to screen and read), one file at a time in the process. A panic of
+/// the XLSX reader on a malformed file is the file's error, not the request's.
 pub async fn read_off_runtime(bytes: &[u8], file_name: &str) -> Result<Table, TableError> {
-    let (bytes, file_name) = (bytes.to_vec(), file_name.to_owned());
-    tokio::task::spawn_blocking(move || read(&bytes, &file_name))
+    read_in_turn(bytes, file_name, READ_TURN_WAIT).await
+}
+
+async fn read_in_turn(bytes: &[u8], file_name: &str, wait: std::time::Duration) -> Result<Table, TableError> {
+    let turn = tokio::time::timeout(wait, READ_TURNS.acquire())
         .await
-        .unwrap_or_else(|_| Err(TableError::Xlsx("文件内容有误".into())))
+        .map_err(|_| TableError::Busy)?
+        .map_err(|_| TableError::Busy)?;
+    let (bytes, file_name) = (bytes.to_vec(), file_name.to_owned());
+    // The turn ends with the read, even when the request is gone before it.
+    tokio::task::spawn_blocking(move || {
+        let table = read(&bytes, &file_name);
+        drop(turn);
+        table
+    })
+    .await
+    .unwrap_or_else(|_| Err(TableError::Xlsx("文件内容有误".into())))
 }
 
 /// Text of CSV bytes: UTF-8 (BOM dropped), else GB18030 (a superset of GBK).
@@ -558,5 +582,18 @@ mod tests {
     fn columns_are_named_as_a_spreadsheet_names_them() {
         let names: Vec<String> = [0, 25, 26, 63, 701, 702].into_iter().map(column_letters).collect();
         assert_eq!(names, ["A", "Z", "AA", "BL", "ZZ", "AAA"]);
+    }
+
+    #[tokio::test]
+    async fn files_are_read_one_at_a_time_and_a_read_waits_for_its_turn_within_a_bound() {
+        let csv = "单位名称\n清丰县人民政府\n".as_bytes();
+        let held = READ_TURNS.acquire().await.unwrap();
+        let wait = std::time::Duration::from_millis(50);
+        assert_eq!(read_in_turn(csv, "register.csv", wait).await, Err(TableError::Busy));
+        let waiting = read_in_turn(csv, "register.csv", std::time::Duration::from_secs(30));
+        let (table, ()) = tokio::join!(waiting, async { drop(held) });
+        assert_eq!(table.unwrap().rows, [["清丰县人民政府"]]);
+        let together = futures_util::future::join_all((0..4).map(|_| read_off_runtime(csv, "register.csv"))).await;
+        assert!(together.iter().all(|t| t.as_ref().is_ok_and(|t| t.rows.len() == 1)), "{together:?}");
     }
 }
