@@ -19,7 +19,8 @@ pub const MAX_COLUMNS: usize = 64;
 /// What the parts of an XLSX may unpack to, in all. A register of [`MAX_ROWS`] rows of fifteen
 /// filled cells is some 60 MB of sheet XML and 10 MB of shared strings; a 20 MB upload of
 /// repeated bytes could otherwise unpack to some 20 GB, to be parsed (the sheet) or held (the
-/// shared strings, all in memory). With the bound, the shared strings take 400 MB at most.
+/// shared strings, all in memory). Within the bound, the costliest file to read (4.4 million
+/// short shared strings, `bench/register_xlsx.py`) takes `govbadge import` to 286 MB.
 const MAX_UNPACKED_BYTES: u64 = 128 * 1024 * 1024;
 
 /// Characters a cell may hold: Excel's own limit for a cell. A longer text does not come from
@@ -113,12 +114,15 @@ pub fn read(bytes: &[u8], file_name: &str) -> Result<Table, TableError> {
 }
 
 /// Files read at once in this process: one. A file within every bound above may still take
-/// some 300 MB while it is read (an XLSX of 4.4 million short shared strings, which calamine
-/// holds, took 290 MB), so uploads that come together, from many offices, are read in turn.
+/// some 250 MB while it is read (see [`MAX_UNPACKED_BYTES`]): eight uploaded at once took a
+/// server to 1.2 GB (BENCHMARKS.md §5). Uploads that come together, from many offices, are
+/// read in turn.
 static READ_TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
-/// How long a read waits for its turn before it gives up with [`TableError::Busy`].
-const READ_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long a read waits for its turn before it gives up with [`TableError::Busy`]: well
+/// within the minute after which a reverse proxy commonly gives up on a request (the costliest
+/// file takes 3 s to read).
+const READ_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// [`read`] on a blocking thread, off the server's workers (an XLSX near the upload limit
 /// takes a second of CPU to screen and read), one file at a time in the process. A panic of
