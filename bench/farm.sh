@@ -3,6 +3,9 @@
 # loopback through crawl.resolve; each host has its own copy of the generated site carrying its
 # own badge code), registered in a fresh database and swept with `govbadge sweep`, politeness
 # off. Reports pages per second, CPU and peak RSS of the whole sweep (reports included).
+# 32 requests in flight by default, as in the one-site crawl of bench/crawl.sh (8 sites at once,
+# 4 requests each; GLOBAL, SITES_AT_ONCE and PER_HOST change them; before session 24, 64 in
+# flight: 16 sites of 4).
 # Usage: bench/farm.sh [hosts] [pages-per-host]
 source "$(dirname "$0")/common.sh"
 HOSTS="${1:-200}"
@@ -32,7 +35,7 @@ export GOVBADGE_CRAWL__RESOLVE="{ $resolve }" GOVBADGE_CRAWL__ALLOW_PRIVATE_ADDR
     GOVBADGE_CRAWL__RENDER="${RENDER:-never}" \
     GOVBADGE_CRAWL__PER_HOST_RATE=1000000 GOVBADGE_CRAWL__PER_HOST_CONCURRENCY="${PER_HOST:-4}" \
     GOVBADGE_CRAWL__PER_IP_RATE=1000000 GOVBADGE_CRAWL__PER_IP_CONCURRENCY=100000 \
-    GOVBADGE_CRAWL__GLOBAL_CONCURRENCY="${GLOBAL:-64}" GOVBADGE_CRAWL__SWEEP_SITE_CONCURRENCY="${SITES_AT_ONCE:-16}" \
+    GOVBADGE_CRAWL__GLOBAL_CONCURRENCY="${GLOBAL:-32}" GOVBADGE_CRAWL__SWEEP_SITE_CONCURRENCY="${SITES_AT_ONCE:-8}" \
     GOVBADGE_CRAWL__MAX_PAGES_PER_SITE=100000 GOVBADGE_CRAWL__MAX_DEPTH=100000 \
     GOVBADGE_BADGE__BASE_URL=https://bs.example.gov.cn GOVBADGE_NOTICES__ENABLED=false RUST_LOG="${RUST_LOG:-warn}"
 nginx_before=$(nginx_cpu)
