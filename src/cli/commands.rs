@@ -312,10 +312,12 @@ pub async fn import_register(
             let field = if p.field.is_empty() { String::new() } else { format!("【{}】", p.field) };
             println!("第{}行　{field}{}", p.row, p.reason);
         }
+        if plan.problems_total > plan.problems.len() {
+            println!("共{}处错误，以上列出前{}处。", plan.problems_total, plan.problems.len());
+        }
         println!(
             "共{}行：新增{added}，更新{updated}，无变化{unchanged}，有错误的行{}。",
-            plan.rows_total,
-            plan.problems.iter().map(|p| p.row).collect::<std::collections::BTreeSet<_>>().len()
+            plan.rows_total, plan.rows_with_problems
         );
         match (&applied, apply) {
             (Some(a), _) => println!(

@@ -303,6 +303,65 @@ async fn a_workbook_with_a_stray_cell_far_away_is_refused_with_its_reason_and_th
     assert!(admin.text("/admin/register").await.contains("网站注册库导入"), "the server still answers");
 }
 
+/// A register CSV of `rows` rows whose every cell is wrong: ten problems a row.
+fn every_cell_wrong(rows: usize) -> Vec<u8> {
+    let heading = "单位名称,统一社会信用代码,系统类别,行政区划,单位地址,单位职能,网站名称,中文域名,英文域名,网站标识代码,标识验证编号,网站标识码,联系邮箱,联系手机,标识发放日期";
+    let row = vec!["x"; 15].join(",");
+    let mut csv = format!("{heading}\n");
+    for _ in 0..rows {
+        csv.push_str(&row);
+        csv.push('\n');
+    }
+    csv.into_bytes()
+}
+
+/// 100,000 such rows (3 MB) listed every problem, a million: the page took the server to 2.7 GB
+/// and was 122 MB. The first thousand are listed, and all are counted: on the page, in the
+/// command's report and in an office's import of unit accounts.
+#[tokio::test]
+async fn a_file_of_many_bad_rows_lists_its_first_problems_and_counts_them_all() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let admin = app.browser("admin").await;
+    let csrf = admin.csrf().await;
+    let r = admin.post_file("/admin/register", &[("csrf", &csrf)], "bad.csv", every_cell_wrong(150)).await;
+    assert_eq!(r.status(), 422);
+    let html = html_unescape(&r.text().await.unwrap());
+    assert!(html.contains("共150行：新增0，更新0，无变化0，问题1500处。"), "{html}");
+    assert!(html.contains("问题（共1500处，列出前1000处）"), "{html}");
+    assert_eq!(html.matches("<tr><td>第").count(), 1000, "{html}");
+    assert!(html.contains("<td>第101行</td>") && !html.contains("<td>第102行</td>"), "ten a row, in the file's order");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.csv");
+    std::fs::write(&file, every_cell_wrong(150)).unwrap();
+    let url = super::database::fresh_database_url(dir.path(), "register.db").await;
+    let (code, out) = govbadge(&["import", "register", file.to_str().unwrap(), "--database", &url]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with('第')).count(), 1000, "{out}");
+    assert!(out.contains("共1500处错误，以上列出前1000处。"), "{out}");
+    assert!(out.contains("共150行：新增0，更新0，无变化0，有错误的行150。"), "{out}");
+    let (_, json) = govbadge(&["import", "register", file.to_str().unwrap(), "--database", &url, "--json"]);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        (v["plan"]["problems_total"].as_u64(), v["plan"]["rows_with_problems"].as_u64()),
+        (Some(1500), Some(150))
+    );
+    assert_eq!(v["plan"]["problems"].as_array().map(Vec::len), Some(1000));
+
+    let office = app.browser("濮阳市编办.政务").await;
+    let csrf = office.csrf().await;
+    let mut units = "账号,单位名称,行政区划,联系邮箱,联系手机\n".to_owned();
+    for _ in 0..1200 {
+        units.push_str("x,,火星,x,x\n");
+    }
+    let r = office.post_file("/office/units/import", &[("csrf", &csrf)], "units.csv", units.into_bytes()).await;
+    assert_eq!(r.status(), 422);
+    let html = html_unescape(&r.text().await.unwrap());
+    assert!(html.contains("未创建任何账号（共") && html.contains("处，以下列出前1000处）"), "{html}");
+    assert_eq!(html.matches("<tr><td>第").count(), 1000);
+}
+
 /// A workbook of 15 columns × 200 rows (below a heading) whose cells all refer to one shared
 /// string of 4 MB: 12 KB packed, 12 GB once each cell holds its copy.
 fn one_huge_shared_string_in_every_cell() -> Vec<u8> {

@@ -12,7 +12,7 @@ use crate::domain::account::Role;
 use crate::domain::application::FieldErrors;
 use crate::domain::region::region_name;
 use crate::service::accounts::{self as service, AccountInput, RowProblem};
-use crate::service::register::table;
+use crate::service::register::{table, MAX_LISTED_PROBLEMS};
 use crate::service::ServiceError;
 use crate::web::auth::{CsrfForm, SessionUser, User};
 use crate::web::error::HttpError;
@@ -97,10 +97,12 @@ pub async fn import(
 ) -> Result<Response, HttpError> {
     office_only(&user)?;
     let upload = crate::web::upload::read(&user, multipart).await?;
+    // The first problems are listed, and all counted: a file of many bad rows made a page of
+    // every one, and a 3 MB file of them held gigabytes while it was rendered.
     let refused = |problems: Vec<RowProblem>| {
-        json!({ "problems": problems.iter().map(|p| json!({
+        json!({ "problems": problems.iter().take(MAX_LISTED_PROBLEMS).map(|p| json!({
         "row": p.row, "field": COLUMNS.iter().find(|(_, f)| *f == p.field).map_or(p.field, |(h, _)| *h), "reason": p.reason,
-    })).collect::<Vec<_>>() })
+    })).collect::<Vec<_>>(), "problems_total": problems.len() })
     };
     let table = match table::read_off_runtime(&upload.bytes, &upload.file_name).await {
         Ok(t) => t,

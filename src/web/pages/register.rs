@@ -50,6 +50,10 @@ pub async fn template(User(user): User) -> Result<Response, HttpError> {
         .into_response())
 }
 
+/// Rows of a plan the page lists at most (`govbadge import register` lists every one); the
+/// counts above the list are of all rows.
+const MAX_LISTED_ROWS: usize = 1_000;
+
 /// `POST /admin/register`: plans the uploaded file and, when 确认导入 is ticked and the file
 /// has no problems, imports it (all rows or none).
 pub async fn upload(
@@ -75,6 +79,7 @@ pub async fn upload(
     let rows: Vec<Value> = plan
         .rows
         .iter()
+        .take(MAX_LISTED_ROWS)
         .map(|r| {
             let fields = match &r.action {
                 RowAction::Update(keys) => keys.iter().map(|k| heading(k)).collect::<Vec<_>>().join("、"),
@@ -88,8 +93,11 @@ pub async fn upload(
         "file_name": plan.file_name,
         "rows_total": plan.rows_total,
         "added": added, "updated": updated, "unchanged": unchanged,
+        "rows_planned": plan.rows.len(),
+        "rows_listed": rows.len(),
         "rows": rows,
         "problems": plan.problems,
+        "problems_total": plan.problems_total,
         "asked_to_apply": asked_to_apply,
         "applied": applied,
     });
