@@ -76,6 +76,17 @@ const TABLE: &str = include_str!("../../data/regions.tsv");
 static NAMES: std::sync::LazyLock<std::collections::HashMap<&'static str, &'static str>> =
     std::sync::LazyLock::new(|| known_regions().collect());
 
+/// Each name of the table with the codes that bear it, in code order (a register import looks up
+/// a name per row: scanning the table for each took 130 µs, 13 s for 100,000 rows).
+static CODES_BY_NAME: std::sync::LazyLock<std::collections::HashMap<&'static str, Vec<&'static str>>> =
+    std::sync::LazyLock::new(|| {
+        let mut by_name: std::collections::HashMap<&'static str, Vec<&'static str>> = std::collections::HashMap::new();
+        for (code, name) in known_regions() {
+            by_name.entry(name).or_default().push(code);
+        }
+        by_name
+    });
+
 /// The administrative divisions govbadge knows by name (`data/regions.tsv`: every province,
 /// city and county of GB/T 2260), in code order: each province before its cities, each city
 /// before its counties.
@@ -101,11 +112,10 @@ pub fn resolve_region(text: &str) -> Result<RegionCode, String> {
     if code_part.bytes().all(|b| b.is_ascii_digit()) && !code_part.is_empty() {
         return RegionCode::parse(code_part).map_err(str::to_owned);
     }
-    let mut found = known_regions().filter(|(_, name)| *name == text);
-    match (found.next(), found.next()) {
-        (Some((code, _)), None) => RegionCode::parse(code).map_err(str::to_owned),
-        (Some(_), Some(_)) => Err(format!("行政区划“{text}”有重名，请从列表中选择")),
-        (None, _) => Err(format!("未找到行政区划“{text}”，请从列表中选择")),
+    match CODES_BY_NAME.get(text).map(Vec::as_slice) {
+        Some([code]) => RegionCode::parse(code).map_err(str::to_owned),
+        Some([_, _, ..]) => Err(format!("行政区划“{text}”有重名，请从列表中选择")),
+        Some([]) | None => Err(format!("未找到行政区划“{text}”，请从列表中选择")),
     }
 }
 
