@@ -97,8 +97,8 @@ pub async fn import(
 ) -> Result<Response, HttpError> {
     office_only(&user)?;
     let upload = crate::web::upload::read(&user, multipart).await?;
-    // The first problems are listed, and all counted: a file of many bad rows made a page of
-    // every one, and a 3 MB file of them held gigabytes while it was rendered.
+    // The first problems are listed, and all counted: a page of every one, for a 1.4 MB file
+    // of 100,000 bad rows, took the server to 1.3 GB and was 57 MB (BENCHMARKS.md §5).
     let refused = |problems: Vec<RowProblem>| {
         json!({ "problems": problems.iter().take(MAX_LISTED_PROBLEMS).map(|p| json!({
         "row": p.row, "field": COLUMNS.iter().find(|(_, f)| *f == p.field).map_or(p.field, |(h, _)| *h), "reason": p.reason,
