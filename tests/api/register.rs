@@ -349,6 +349,18 @@ async fn a_file_of_many_bad_rows_lists_its_first_problems_and_counts_them_all() 
     );
     assert_eq!(v["plan"]["problems"].as_array().map(Vec::len), Some(1000));
 
+    // Good rows: the page lists the first thousand, and counts them all.
+    let mut good = String::from_utf8(every_cell_wrong(0)).unwrap();
+    for i in 0..1001 {
+        good.push_str(&format!(
+            "清丰县人民政府办公室,114109220055291383,政府,410922,清丰县城关镇,负责县政府日常工作,清丰县网站{i},,www.s{i}.qingfeng.gov.cn,CA41000000060{i:010},,,,,2016-05-03\n"
+        ));
+    }
+    let r = admin.post_file("/admin/register", &[("csrf", &csrf)], "good.csv", good.into_bytes()).await;
+    let html = html_unescape(&r.text().await.unwrap());
+    assert!(html.contains("共1001行：新增1001，") && html.contains("各行处理（共1001行，列出前1000行）"), "{html}");
+    assert_eq!(html.matches("<tr><td>第").count(), 1000);
+
     let office = app.browser("濮阳市编办.政务").await;
     let csrf = office.csrf().await;
     let mut units = "账号,单位名称,行政区划,联系邮箱,联系手机\n".to_owned();
