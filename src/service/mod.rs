@@ -19,6 +19,7 @@ pub mod site_requests;
 pub mod sweep;
 pub mod throttle;
 pub mod tipoffs;
+pub mod turns;
 pub mod worker;
 
 use std::sync::Arc;
@@ -62,7 +63,7 @@ pub struct Context {
     /// Mismatch beacons per client address.
     pub beacons: Arc<throttle::KeyedWindow>,
     /// The public list's CSV downloads, made one at a time.
-    pub csv_turns: Arc<public_sites::CsvTurns>,
+    pub csv_turns: turns::Turns,
     /// Public reports (举报) per client address and hour.
     pub tipoffs: Arc<throttle::SharedWindow>,
     /// Password reset codes asked per account and per address, by the hour.

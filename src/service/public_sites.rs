@@ -94,34 +94,17 @@ const CSV_COLUMNS: [(&str, &str); 9] = [
 /// How long a CSV download waits for its turn before it is refused as one too many.
 const CSV_TURN_WAIT: Duration = Duration::from_secs(30);
 
-/// The CSV downloads of the list being made: one at a time. A download of the whole list
-/// holds its rows and their CSV while it is made: 32 made at once took a server from 51 to
-/// 153 MB with 20,000 sites listed (BENCHMARKS.md §7), some 3 MB each, and five times that at
-/// [`MAX_DOWNLOAD_ROWS`]. The others wait their turn, 30 s at most.
-pub struct CsvTurns(std::sync::Arc<tokio::sync::Semaphore>);
-
-impl Default for CsvTurns {
-    fn default() -> Self {
-        Self(std::sync::Arc::new(tokio::sync::Semaphore::new(1)))
-    }
-}
-
 /// Every approved site matching `search` (up to [`MAX_DOWNLOAD_ROWS`]) as CSV, written as the
 /// sweep reports are (UTF-8 with a BOM for Excel, CRLF, cells that a spreadsheet would take for
 /// a formula quoted as text: names come from units). Made one download at a time
-/// ([`CsvTurns`]), the CSV written on a blocking thread, off the server's workers.
+/// (`Context::csv_turns`), the CSV written on a blocking thread, off the server's workers. A
+/// download of the whole list holds its rows and their CSV while it is made: 32 made at once
+/// took a server from 51 to 153 MB with 20,000 sites listed (BENCHMARKS.md §7), some 3 MB
+/// each, and five times that at [`MAX_DOWNLOAD_ROWS`]. The others wait their turn, 30 s at most.
 pub async fn csv(ctx: &Context, search: &Search) -> Result<Vec<u8>, ServiceError> {
-    let turn = tokio::time::timeout(CSV_TURN_WAIT, ctx.csv_turns.0.clone().acquire_owned())
-        .await
-        .map_err(|_| ServiceError::TooMany("名录下载请求过多，请稍后再试"))?
-        .map_err(|e| anyhow::anyhow!("the download queue closed: {e}"))?;
+    let turn = ctx.csv_turns.take(CSV_TURN_WAIT).await.ok_or(ServiceError::TooMany("名录下载请求过多，请稍后再试"))?;
     let (sites, _) = badges::public_list(&ctx.pool, &search.filter(), MAX_DOWNLOAD_ROWS, 0).await?;
-    // The turn ends with the writing, even when the request is gone before it.
-    let written = tokio::task::spawn_blocking(move || {
-        let csv = render_csv(&sites);
-        drop(turn);
-        csv
-    });
+    let written = turn.run_blocking(move || render_csv(&sites));
     written.await.map_err(|e| ServiceError::Internal(anyhow::anyhow!("writing the list's CSV: {e}")))
 }
 

@@ -9,6 +9,8 @@ use std::io::{Cursor, Read};
 
 use calamine::{DataRef, Reader, Xlsx};
 
+use crate::service::turns::Turns;
+
 /// Data rows read at most (the national register is about 15,000 government sites).
 pub const MAX_ROWS: usize = 100_000;
 
@@ -117,7 +119,7 @@ pub fn read(bytes: &[u8], file_name: &str) -> Result<Table, TableError> {
 /// some 250 MB while it is read (see [`MAX_UNPACKED_BYTES`]): eight uploaded at once took a
 /// server to 1.2 GB (BENCHMARKS.md §5). Uploads that come together, from many offices, are
 /// read in turn.
-static READ_TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+static READ_TURNS: std::sync::LazyLock<Turns> = std::sync::LazyLock::new(Turns::default);
 
 /// How long a read waits for its turn before it gives up with [`TableError::Busy`]: well
 /// within the minute after which a reverse proxy commonly gives up on a request (the costliest
@@ -132,19 +134,11 @@ pub async fn read_off_runtime(bytes: &[u8], file_name: &str) -> Result<Table, Ta
 }
 
 async fn read_in_turn(bytes: &[u8], file_name: &str, wait: std::time::Duration) -> Result<Table, TableError> {
-    let turn = tokio::time::timeout(wait, READ_TURNS.acquire())
-        .await
-        .map_err(|_| TableError::Busy)?
-        .map_err(|_| TableError::Busy)?;
+    let turn = READ_TURNS.take(wait).await.ok_or(TableError::Busy)?;
     let (bytes, file_name) = (bytes.to_vec(), file_name.to_owned());
-    // The turn ends with the read, even when the request is gone before it.
-    tokio::task::spawn_blocking(move || {
-        let table = read(&bytes, &file_name);
-        drop(turn);
-        table
-    })
-    .await
-    .unwrap_or_else(|_| Err(TableError::Xlsx("文件内容有误".into())))
+    turn.run_blocking(move || read(&bytes, &file_name))
+        .await
+        .unwrap_or_else(|_| Err(TableError::Xlsx("文件内容有误".into())))
 }
 
 /// Text of CSV bytes: UTF-8 (BOM dropped), else GB18030 (a superset of GBK).
@@ -591,7 +585,7 @@ mod tests {
     #[tokio::test]
     async fn files_are_read_one_at_a_time_and_a_read_waits_for_its_turn_within_a_bound() {
         let csv = "单位名称\n清丰县人民政府\n".as_bytes();
-        let held = READ_TURNS.acquire().await.unwrap();
+        let held = READ_TURNS.take(std::time::Duration::from_secs(30)).await.unwrap();
         let wait = std::time::Duration::from_millis(50);
         assert_eq!(read_in_turn(csv, "register.csv", wait).await, Err(TableError::Busy));
         let waiting = read_in_turn(csv, "register.csv", std::time::Duration::from_secs(30));
