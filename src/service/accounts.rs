@@ -411,23 +411,3 @@ pub async fn activate(ctx: &Context, actor: &Actor, id: i64, password: &str) -> 
     tracing::info!(account.id = id, by = actor.account_id, "account activated");
     Ok(())
 }
-
-/// Every account (admins only).
-pub async fn list(ctx: &Context, actor: &Actor) -> Result<Vec<Account>, ServiceError> {
-    if actor.role != Role::Admin {
-        return Err(ServiceError::Forbidden);
-    }
-    Ok(accounts::list(&ctx.pool).await?)
-}
-
-/// The unit accounts of an office's area (a reviewer's region; all for 中央编办).
-pub async fn units_in_area(ctx: &Context, actor: &Actor) -> Result<Vec<Account>, ServiceError> {
-    if actor.role != Role::Reviewer {
-        return Err(ServiceError::Forbidden);
-    }
-    Ok(accounts::list(&ctx.pool)
-        .await?
-        .into_iter()
-        .filter(|a| a.role == Role::Unit && actor.covers_region(a.region.as_ref()))
-        .collect())
-}

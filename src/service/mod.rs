@@ -1,6 +1,7 @@
 //! The operations of the service, shared by the HTML pages and the JSON API: each checks who
 //! may do it, runs the pure rules and writes through the store in one transaction.
 
+pub mod account_lists;
 pub mod accounts;
 pub mod applications;
 pub mod badges;

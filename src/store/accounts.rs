@@ -160,13 +160,110 @@ pub async fn get(pool: &Pool, id: i64) -> Result<Account, StoreError> {
     })
 }
 
-/// Every account, by id.
-pub async fn list(pool: &Pool) -> Result<Vec<Account>, StoreError> {
+/// Which accounts a list shows, by their state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AccountState {
+    /// Every account.
+    #[default]
+    Any,
+    /// Accounts that may sign in (including a unit's that waits for it to set its password).
+    Enabled,
+    /// Accounts disabled by an admin.
+    Disabled,
+    /// Accounts a register import created, disabled until their initial password is set.
+    AwaitingActivation,
+}
+
+impl AccountState {
+    /// The state's key in a query string ('' for any).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountState::Any => "",
+            AccountState::Enabled => "enabled",
+            AccountState::Disabled => "disabled",
+            AccountState::AwaitingActivation => "awaiting",
+        }
+    }
+
+    /// The state of a key; anything else is any state.
+    pub fn parse(key: &str) -> AccountState {
+        [AccountState::Enabled, AccountState::Disabled, AccountState::AwaitingActivation]
+            .into_iter()
+            .find(|s| s.as_str() == key)
+            .unwrap_or(AccountState::Any)
+    }
+}
+
+/// What an account list is narrowed to; the default is every account.
+#[derive(Debug, Clone, Default)]
+pub struct AccountFilter {
+    /// Part of the login name or of the name shown ('' for any).
+    pub text: String,
+    /// One role, or every role.
+    pub role: Option<Role>,
+    /// A region code prefix: the accounts whose region lies in it (`None` for any account, with
+    /// a region or without; `Some("")` for every account with a region).
+    pub region_prefix: Option<String>,
+    /// The accounts' state.
+    pub state: AccountState,
+}
+
+/// The WHERE of [`search`]: `$1` the text ('' for any) and `$2` its pattern, `$3` the role, `$4`
+/// whether a region prefix applies and `$5` the prefix, `$6` the state, `$7` the hash of an
+/// account without a password.
+const SEARCH_WHERE: &str = "FROM accounts
+     WHERE ($1 = '' OR lower(name) LIKE $2 ESCAPE '\\' OR lower(display_name) LIKE $2 ESCAPE '\\')
+       AND ($3 = '' OR role = $3)
+       AND ($4 = 0 OR region LIKE $5 || '%')
+       AND ($6 = ''
+            OR ($6 = 'enabled' AND disabled = FALSE)
+            OR ($6 = 'disabled' AND disabled = TRUE AND password_hash <> $7)
+            OR ($6 = 'awaiting' AND disabled = TRUE AND password_hash = $7))";
+
+/// The accounts matching `filter`, by role, level, region and id: `limit` of them from
+/// `offset`, and how many match in all.
+pub async fn search(
+    pool: &Pool,
+    filter: &AccountFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Account>, i64), StoreError> {
+    let text = filter.text.to_lowercase();
+    let pattern = super::contains_pattern(&text);
+    let role = filter.role.map_or("", Role::as_str);
+    let (prefixed, prefix) = match &filter.region_prefix {
+        Some(p) => (1_i64, p.as_str()),
+        None => (0, ""),
+    };
+    let state = filter.state.as_str();
+    let no_password = super::register::NO_PASSWORD;
     crate::on_pool!(pool, pool => {
-        let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts ORDER BY role, level, region, id"))
-            .fetch_all(pool)
+        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {SEARCH_WHERE}"))
+            .bind(&text)
+            .bind(&pattern)
+            .bind(role)
+            .bind(prefixed)
+            .bind(prefix)
+            .bind(state)
+            .bind(no_password)
+            .fetch_one(pool)
             .await?;
-        rows.into_iter().map(Account::try_from).collect()
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} {SEARCH_WHERE} ORDER BY role, level, region, id LIMIT $8 OFFSET $9"
+        ))
+        .bind(&text)
+        .bind(&pattern)
+        .bind(role)
+        .bind(prefixed)
+        .bind(prefix)
+        .bind(state)
+        .bind(no_password)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
+        let accounts = rows.into_iter().map(Account::try_from).collect::<Result<_, _>>()?;
+        Ok((accounts, total))
     })
 }
 

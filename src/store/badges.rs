@@ -364,12 +364,6 @@ pub struct PublicSite {
     pub domain_en: String,
 }
 
-/// `text` as a LIKE pattern matching it anywhere, its wildcards escaped (with `\`).
-fn contains_pattern(text: &str) -> String {
-    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 const PUBLIC_WHERE: &str = "FROM badges b JOIN applications a ON a.id = b.application_id
      WHERE b.status <> 'revoked'
        AND ($1 = '' OR a.site_name LIKE $2 ESCAPE '\\' OR a.unit_name LIKE $2 ESCAPE '\\')
@@ -386,7 +380,7 @@ pub async fn public_list(
     offset: i64,
 ) -> Result<(Vec<PublicSite>, i64), StoreError> {
     crate::on_pool!(pool, pool => {
-        let (name, domain) = (contains_pattern(&filter.name), contains_pattern(&filter.domain));
+        let (name, domain) = (super::contains_pattern(&filter.name), super::contains_pattern(&filter.domain));
         let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {PUBLIC_WHERE}"))
             .bind(&filter.name)
             .bind(&name)

@@ -170,6 +170,12 @@ impl Tx {
     }
 }
 
+/// `text` as a LIKE pattern matching it anywhere, its wildcards escaped (with `\`).
+fn contains_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::domain::application::ApplicationInput;
 use crate::domain::badge::BadgeStatus;
 use crate::service::applications::{self as service, Decision, PaperAction};
-use crate::service::{accounts, badges, site_requests};
+use crate::service::{account_lists, accounts, badges, site_requests};
 use crate::web::auth::{ApiUser, ClientAddress};
 use crate::web::error::ApiError;
 use crate::web::state::AppState;
@@ -282,10 +282,15 @@ pub async fn deadline(State(state): State<AppState>, ApiQuery(q): ApiQuery<Deadl
     ))
 }
 
-/// Admin: every account.
-pub async fn accounts(State(state): State<AppState>, user: ApiUser) -> ApiResult {
-    let list = accounts::list(&state.ctx, &user.actor()).await?;
-    let items: Vec<Value> = list
+/// Admin: a page of the accounts, searched by name, role, region and state.
+pub async fn accounts(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiQuery(search): ApiQuery<account_lists::AccountSearch>,
+) -> ApiResult {
+    let listed = account_lists::every_account(&state.ctx, &user.actor(), &search).await?;
+    let items: Vec<Value> = listed
+        .accounts
         .iter()
         .map(|a| {
             json!({
@@ -294,7 +299,10 @@ pub async fn accounts(State(state): State<AppState>, user: ApiUser) -> ApiResult
             })
         })
         .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(json!({
+        "items": items, "total": listed.total, "page": listed.page, "pages": listed.pages,
+        "page_size": account_lists::PAGE_SIZE,
+    })))
 }
 
 /// Admin: a new account.

@@ -125,7 +125,13 @@ pub fn document() -> Value {
                     "responses": { "200": { "description": "已审核" }, "403": error, "404": error, "422": error } }
             },
             "/api/v1/accounts": {
-                "get": { "summary": "账号列表（系统管理员）", "security": auth, "responses": { "200": { "description": "列表" }, "403": error } },
+                "get": { "summary": "账号列表，每页50个（系统管理员）", "security": auth, "parameters": [
+                    { "name": "q", "in": "query", "description": "账号或名称中的文字", "schema": { "type": "string", "maxLength": 50 } },
+                    { "name": "role", "in": "query", "schema": { "enum": ["", "unit", "reviewer", "supervisor", "admin"] } },
+                    { "name": "region", "in": "query", "description": "行政区划代码（含下级）", "schema": { "type": "string", "pattern": "^[0-9]{6}$" } },
+                    { "name": "state", "in": "query", "schema": { "enum": ["", "enabled", "disabled", "awaiting"] } },
+                    { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1, "default": 1 } } ],
+                    "responses": { "200": { "description": "一页账号：items、total、page、pages、page_size" }, "400": error, "403": error } },
                 "post": { "summary": "新建账号（系统管理员）", "security": auth, "requestBody": { "required": true, "content": { "application/json": { "schema": {
                     "type": "object", "required": ["name", "display_name", "role", "password"],
                     "properties": { "name": { "type": "string" }, "display_name": { "type": "string" }, "role": { "enum": ["unit", "reviewer", "supervisor", "admin"] },

@@ -1,5 +1,6 @@
 //! Integration tests over HTTP against a real govbadge with a fresh database per test.
 
+mod account_lists;
 mod authz;
 mod badge;
 mod browser;

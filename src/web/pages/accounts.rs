@@ -1,28 +1,46 @@
-//! The admin's account management.
+//! The admin's account management: the list of accounts a page at a time, a new account,
+//! disabling, enabling and activating one.
 
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::render;
+use crate::domain::account::Role;
 use crate::domain::application::FieldErrors;
+use crate::service::account_lists::{self, AccountSearch};
 use crate::service::accounts::{self as service, AccountInput};
 use crate::service::ServiceError;
 use crate::web::auth::{CsrfForm, SessionUser, User};
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
 
+/// The list as the query asks for it; a malformed query is the whole list.
+type ListQuery = Result<Query<AccountSearch>, QueryRejection>;
+
+fn search_of(query: ListQuery) -> AccountSearch {
+    query.map(|Query(s)| s).unwrap_or_default()
+}
+
+/// The way back to the list page an action was taken from.
+fn back_to(search: &AccountSearch) -> Redirect {
+    Redirect::to(&format!("/admin/accounts?{}&page={}", search.query(), search.page()))
+}
+
 async fn page(
     state: &AppState,
     user: &SessionUser,
+    search: &AccountSearch,
     input: &AccountInput,
     errors: &FieldErrors,
     status: StatusCode,
 ) -> Result<Response, HttpError> {
-    let accounts: Vec<_> = service::list(&state.ctx, &user.actor())
-        .await?
+    let listed = account_lists::every_account(&state.ctx, &user.actor(), search).await?;
+    let accounts: Vec<_> = listed
+        .accounts
         .into_iter()
         .map(|a| {
             json!({
@@ -40,13 +58,21 @@ async fn page(
         .collect();
     let mut input = input.clone();
     input.password.clear();
-    let data = json!({ "accounts": accounts, "input": input, "errors": errors, "regions": super::region_labels("") });
+    let query = search.query();
+    let data = json!({
+        "accounts": accounts, "total": listed.total, "page": listed.page, "pages": listed.pages,
+        "search": search, "query": query, "back": format!("{query}&page={}", listed.page),
+        "roles": Role::ALL.map(|r| json!({ "key": r.as_str(), "label": r.label() })),
+        "region_options": super::region_options("", 1, search.region.trim()),
+        "input": input, "errors": errors, "regions": super::region_labels(""),
+    });
     Ok((status, render(state, Some(user), "accounts.html", data)?).into_response())
 }
 
-/// `GET /admin/accounts`: the accounts and the form for a new one (admins).
-pub async fn list(State(state): State<AppState>, User(user): User) -> Result<Response, HttpError> {
-    page(&state, &user, &AccountInput::default(), &FieldErrors::new(), StatusCode::OK).await
+/// `GET /admin/accounts`: a page of the accounts, searched by name, role, region and state,
+/// and the form for a new one (admins).
+pub async fn list(State(state): State<AppState>, User(user): User, query: ListQuery) -> Result<Response, HttpError> {
+    page(&state, &user, &search_of(query), &AccountInput::default(), &FieldErrors::new(), StatusCode::OK).await
 }
 
 /// `POST /admin/accounts`: creates an account, or shows the form again with each field's problem.
@@ -57,7 +83,7 @@ pub async fn create(
     match service::create_account(&state.ctx, &user.actor(), &form).await {
         Ok(_) => Ok(Redirect::to("/admin/accounts").into_response()),
         Err(ServiceError::Invalid(errors)) => {
-            page(&state, &user, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
+            page(&state, &user, &AccountSearch::default(), &form, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
     }
@@ -74,10 +100,11 @@ pub struct DisableForm {
 pub async fn set_disabled(
     State(state): State<AppState>,
     Path(id): Path<i64>,
+    query: ListQuery,
     CsrfForm { user, form }: CsrfForm<DisableForm>,
 ) -> Result<Response, HttpError> {
     service::set_disabled(&state.ctx, &user.actor(), id, form.disabled == "1").await?;
-    Ok(Redirect::to("/admin/accounts").into_response())
+    Ok(back_to(&search_of(query)).into_response())
 }
 
 /// The activation form: the initial password.
@@ -92,8 +119,9 @@ pub struct ActivateForm {
 pub async fn activate(
     State(state): State<AppState>,
     Path(id): Path<i64>,
+    query: ListQuery,
     CsrfForm { user, form }: CsrfForm<ActivateForm>,
 ) -> Result<Response, HttpError> {
     service::activate(&state.ctx, &user.actor(), id, &form.password).await?;
-    Ok(Redirect::to("/admin/accounts").into_response())
+    Ok(back_to(&search_of(query)).into_response())
 }

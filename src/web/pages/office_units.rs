@@ -1,8 +1,10 @@
-//! The staffing offices' page for the unit accounts of their area: the list, a new account
+//! The staffing offices' page for the unit accounts of their area: the list (a page at a
+//! time, searched by name, region and state), a new account
 //! (with a password, or without one for the unit to set through 找回密码), and a file of
 //! accounts created all at once.
 
-use axum::extract::{Multipart, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{json, Value};
@@ -11,6 +13,7 @@ use super::render;
 use crate::domain::account::Role;
 use crate::domain::application::FieldErrors;
 use crate::domain::region::region_name;
+use crate::service::account_lists::{self, AccountSearch};
 use crate::service::accounts::{self as service, AccountInput, RowProblem};
 use crate::service::register::{table, MAX_LISTED_PROBLEMS};
 use crate::service::ServiceError;
@@ -27,17 +30,27 @@ const COLUMNS: [(&str, &str); 5] = [
     ("联系手机", "mobile"),
 ];
 
+/// The list as the query asks for it; a malformed query is the whole list.
+type ListQuery = Result<Query<AccountSearch>, QueryRejection>;
+
+fn search_of(query: ListQuery) -> AccountSearch {
+    query.map(|Query(s)| s).unwrap_or_default()
+}
+
+/// The page: a page of the area's unit accounts as `search` asks, and the forms.
 async fn page(
     state: &AppState,
     user: &SessionUser,
+    search: &AccountSearch,
     input: &AccountInput,
     errors: &FieldErrors,
     bulk: Value,
     status: StatusCode,
 ) -> Result<Response, HttpError> {
     let actor = user.actor();
-    let units: Vec<Value> = service::units_in_area(&state.ctx, &actor)
-        .await?
+    let listed = account_lists::units_in_area(&state.ctx, &actor, search).await?;
+    let units: Vec<Value> = listed
+        .accounts
         .iter()
         .map(|a| {
             let region = a.region.map(|r| r.to_string()).unwrap_or_default();
@@ -47,12 +60,18 @@ async fn page(
             })
         })
         .collect();
-    let regions = super::region_labels(&actor.oversight_prefix().unwrap_or_default());
+    let area = actor.oversight_prefix().unwrap_or_default();
+    let regions = super::region_labels(&area);
+    // 中央编办 picks a province or a city; an office below it also a county of its area.
+    let region_options = super::region_options(&area, if area.is_empty() { 1 } else { 2 }, search.region.trim());
     let mut input = input.clone();
     input.password.clear();
     let headings: Vec<&str> = COLUMNS.iter().map(|(h, _)| *h).collect();
+    let query = search.query();
     let data = json!({
-        "units": units, "input": input, "errors": errors, "regions": regions, "bulk": bulk, "headings": headings,
+        "units": units, "total": listed.total, "page": listed.page, "pages": listed.pages,
+        "search": search, "query": query, "back": format!("{query}&page={}", listed.page),
+        "region_options": region_options, "input": input, "errors": errors, "regions": regions, "bulk": bulk, "headings": headings,
     });
     Ok((status, render(state, Some(user), "office_units.html", data)?).into_response())
 }
@@ -65,10 +84,12 @@ fn office_only(user: &SessionUser) -> Result<(), HttpError> {
     }
 }
 
-/// `GET /office/units`: the unit accounts of the office's area and the forms (offices).
-pub async fn list(State(state): State<AppState>, User(user): User) -> Result<Response, HttpError> {
+/// `GET /office/units`: a page of the unit accounts of the office's area, searched by name,
+/// region and state, and the forms (offices).
+pub async fn list(State(state): State<AppState>, User(user): User, query: ListQuery) -> Result<Response, HttpError> {
     office_only(&user)?;
-    page(&state, &user, &AccountInput::default(), &FieldErrors::new(), Value::Null, StatusCode::OK).await
+    let search = search_of(query);
+    page(&state, &user, &search, &AccountInput::default(), &FieldErrors::new(), Value::Null, StatusCode::OK).await
 }
 
 /// `POST /office/units`: creates one unit account, or shows the form again with each
@@ -83,7 +104,8 @@ pub async fn create(
     match service::create_account(&state.ctx, &user.actor(), &input).await {
         Ok(_) => Ok(Redirect::to("/office/units").into_response()),
         Err(ServiceError::Invalid(errors)) => {
-            page(&state, &user, &input, &errors, Value::Null, StatusCode::UNPROCESSABLE_ENTITY).await
+            let search = AccountSearch::default();
+            page(&state, &user, &search, &input, &errors, Value::Null, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
     }
@@ -111,6 +133,7 @@ pub async fn import(
             return page(
                 &state,
                 &user,
+                &AccountSearch::default(),
                 &AccountInput::default(),
                 &FieldErrors::new(),
                 bulk,
@@ -150,7 +173,7 @@ pub async fn import(
         Ok(created) => (json!({ "created": created }), StatusCode::OK),
         Err(problems) => (refused(problems), StatusCode::UNPROCESSABLE_ENTITY),
     };
-    page(&state, &user, &AccountInput::default(), &FieldErrors::new(), bulk, status).await
+    page(&state, &user, &AccountSearch::default(), &AccountInput::default(), &FieldErrors::new(), bulk, status).await
 }
 
 /// The activation form: the initial password.
@@ -165,9 +188,11 @@ pub struct ActivateForm {
 pub async fn activate(
     State(state): State<AppState>,
     axum::extract::Path(id): axum::extract::Path<i64>,
+    query: ListQuery,
     CsrfForm { user, form }: CsrfForm<ActivateForm>,
 ) -> Result<Response, HttpError> {
     office_only(&user)?;
     service::activate(&state.ctx, &user.actor(), id, &form.password).await?;
-    Ok(Redirect::to("/office/units").into_response())
+    let search = search_of(query);
+    Ok(Redirect::to(&format!("/office/units?{}&page={}", search.query(), search.page())).into_response())
 }
