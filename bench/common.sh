@@ -120,17 +120,24 @@ serve_farm() {
     start_nginx "$run/nginx.conf" "$run"
 }
 
+# Runs `govbadge serve --demo` once on a fresh database at $run/govbadge.db, on $port and $base
+# (as `local_server` sets them), then stops it: the demo's accounts and applications, for
+# scripts that add their own. Sets DB (its URL).
+demo_only_database() {
+    DB="sqlite://$run/govbadge.db"
+    "$GOVBADGE" --config "$ROOT/config.toml" serve --database "$DB" --bind "127.0.0.1:$port" --demo \
+        >"$run/demo.log" 2>&1 &
+    local pid=$!
+    wait_http "$base/healthz"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
 # The demo accounts in a fresh database of the work directory $1 ($1/govbadge.db; `serve --demo`
 # run once on the base URL $2), then $3 generated sites of one county with results in a finished
 # sweep (bench/dashboard_db.py; $4 pages a site when given). Sets DB (its URL).
 demo_database() {
-    local run="$1" base="$2" port="${2##*:}" pid
-    DB="sqlite://$run/govbadge.db"
-    "$GOVBADGE" --config "$ROOT/config.toml" serve --database "$DB" --bind "127.0.0.1:$port" --demo \
-        >"$run/demo.log" 2>&1 &
-    pid=$!
-    wait_http "$base/healthz"
-    kill "$pid"; wait "$pid" 2>/dev/null || true
+    local run="$1" base="$2" port="${2##*:}"
+    demo_only_database
     python3 "$ROOT/bench/dashboard_db.py" "$run/govbadge.db" "$3" ${4:+"$4"}
 }
 
@@ -156,4 +163,18 @@ local_server() {
     port=$(free_port)
     base="http://127.0.0.1:$port"
     export RUST_LOG=warn GOVBADGE_SERVER__PUBLIC_BASE_URL="$base"
+}
+
+# Requests the page $3 R times in a row ($4) with the cookie jar $2, signed in as $1; prints
+# its statuses, median and max seconds and the size of the last answer.
+time_page() {
+    local who="$1" jar="$2" path="$3" requests="$4"
+    for _ in $(seq 1 "$requests"); do
+        curl -s -b "$jar" -o /dev/null -w '%{http_code} %{time_total} %{size_download}\n' "$base$path"
+    done | python3 -c "
+import statistics, sys
+rows = [line.split() for line in sys.stdin]
+codes = sorted({r[0] for r in rows})
+secs = sorted(float(r[1]) for r in rows)
+print(f'{sys.argv[1]} {sys.argv[2]}: HTTP {\",\".join(codes)}, median {statistics.median(secs):.3f} s, max {secs[-1]:.3f} s, {int(rows[-1][2]) / 1024:.1f} KB')" "$who" "$path"
 }

@@ -49,6 +49,19 @@ impl State {
         State::PaperProblem,
     ];
 
+    /// The states in which an office owes the next step (a review, the paper, the provincial
+    /// filing, the issue): an office's queue is drawn from applications in these only, so it
+    /// grows with the work under way, not with every application ever made.
+    pub const AT_AN_OFFICE: [State; 7] = [
+        State::Review(Level::County),
+        State::Review(Level::City),
+        State::Review(Level::Province),
+        State::Review(Level::Central),
+        State::ApprovedOnline,
+        State::PaperReceived,
+        State::Confirmed,
+    ];
+
     /// The stored form (a CHECK constraint in the schema lists the same words).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -435,6 +448,9 @@ mod tests {
                 for (who, actor) in cast() {
                     let got = apply(&subject, &event, &actor).ok();
                     assert_eq!(got, expected(state, event.name(), who), "{state} {} by {who}", event.name());
+                    if got.is_some() && actor.role == Role::Reviewer {
+                        assert!(State::AT_AN_OFFICE.contains(&state), "an office acts at {state}");
+                    }
                     accepted += usize::from(got.is_some());
                 }
             }
@@ -567,6 +583,7 @@ mod tests {
         assert_eq!(apply(&s, &Event::FilePaper, &county), Err(Denied::NotPermitted));
         assert_eq!(apply(&s, &Event::FilePaper, &other_province), Err(Denied::NotPermitted));
         assert_eq!(apply(&s, &Event::FilePaper, &province), Ok(State::PaperReceived));
+        assert!(State::AT_AN_OFFICE.contains(&s.state), "the filing is an office's step");
         let filed = Subject { filing: Filing::Done, ..s.clone() };
         assert!(apply(&filed, &Event::FilePaper, &province).is_err(), "filed once");
         assert_eq!(apply(&filed, &Event::ConfirmPaper, &county), Ok(State::Confirmed));

@@ -528,7 +528,8 @@ pub async fn view(ctx: &Context, actor: &Actor, id: i64) -> Result<ApplicationVi
     Ok(with_due(ctx, app, history))
 }
 
-fn with_due(ctx: &Context, app: Application, history: Vec<AuditEntry>) -> ApplicationView {
+/// The application with the deadline of the step it waits at.
+pub(super) fn with_due(ctx: &Context, app: Application, history: Vec<AuditEntry>) -> ApplicationView {
     let due = due_date(ctx, &app);
     let overdue = due.is_some_and(|d| crate::domain::calendar::WorkingCalendar::is_overdue(d.date, Utc::now()));
     ApplicationView { app, history, due, overdue }
@@ -544,21 +545,13 @@ pub fn due_date(ctx: &Context, app: &Application) -> Option<DueDate> {
     Some(ctx.calendar.add_working_days(today_in_china(app.state_since), days))
 }
 
-/// Applications the actor may read: a unit's own; a reviewer's or supervisor's region.
-pub async fn list(ctx: &Context, actor: &Actor) -> Result<Vec<ApplicationView>, ServiceError> {
-    let apps = match actor.role {
-        Role::Unit => store::list_for_unit(&ctx.pool, actor.account_id).await?,
-        Role::Reviewer | Role::Supervisor => {
-            let prefix = match (actor.level, &actor.region) {
-                (Some(Level::Central), _) => String::new(),
-                (_, Some(region)) => region.jurisdiction_prefix().to_owned(),
-                _ => return Err(ServiceError::Forbidden),
-            };
-            store::list_in_region(&ctx.pool, &prefix).await?
-        }
-        Role::Admin => return Err(ServiceError::Forbidden),
-    };
-    Ok(apps.into_iter().filter(|a| can_view(actor, a)).map(|a| with_due(ctx, a, Vec::new())).collect())
+/// A unit's own applications, newest first, drafts too (a unit has a handful; the lists of
+/// offices and supervisors, which grow with every application made, are in
+/// [`super::application_lists`]).
+pub async fn unit_list(ctx: &Context, actor: &Actor) -> Result<Vec<ApplicationView>, ServiceError> {
+    require_unit(actor)?;
+    let apps = store::list_for_unit(&ctx.pool, actor.account_id).await?;
+    Ok(apps.into_iter().map(|a| with_due(ctx, a, Vec::new())).collect())
 }
 
 /// Whether `actor` has a step to take on this application now.

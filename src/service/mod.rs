@@ -3,6 +3,7 @@
 
 pub mod account_lists;
 pub mod accounts;
+pub mod application_lists;
 pub mod applications;
 pub mod badges;
 pub mod enforcement;

@@ -323,17 +323,102 @@ pub async fn list_for_unit(pool: &Pool, unit_id: i64) -> Result<Vec<Application>
     })
 }
 
-/// Submitted applications of units whose region code starts with `prefix` ("" for all).
-pub async fn list_in_region(pool: &Pool, prefix: &str) -> Result<Vec<Application>, StoreError> {
+/// Whose applications a list holds: a unit's own, or an office's or supervisor's area.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// A unit's applications, drafts too.
+    Unit(i64),
+    /// The submitted applications of the units whose region code starts with `prefix` ("" for
+    /// every unit, with a region or not). An office below the centre sees only the
+    /// applications whose review chain holds its `level`, and a provincial office also those
+    /// whose paper it files; supervisors and 中央编办 (`every_level`) see them all.
+    Area {
+        /// The region code prefix.
+        prefix: String,
+        /// The office's level.
+        level: Option<Level>,
+        /// Whether the chain is not looked at.
+        every_level: bool,
+    },
+}
+
+/// What a list of applications is narrowed to; the default is every application of the scope.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationFilter {
+    /// Part of the unit's or site's name, a domain or the badge code ('' for any).
+    pub text: String,
+    /// One state, or every state.
+    pub state: Option<State>,
+    /// Only the states in which an office owes the next step ([`State::AT_AN_OFFICE`]).
+    pub at_an_office: bool,
+}
+
+/// The WHERE of the scoped lists, of every state and of the states at an office: `$1` the unit
+/// (0 for an area), `$2` the area's prefix, `$3` whether every level sees it and `$4` the
+/// office's level, `$5` the text ('' for any) and `$6` its pattern, `$7` a state ('' for any).
+/// The rule is `service::applications::can_view`'s, which a test holds it to.
+static SCOPED_WHERE: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+    let every = "WHERE (($1 <> 0 AND a.unit_id = $1)
+             OR ($1 = 0 AND a.state <> 'draft'
+                 AND ($2 = '' OR u.region LIKE $2 || '%')
+                 AND ($3 = 1 OR (',' || a.chain || ',') LIKE '%,' || $4 || ',%'
+                      OR ($4 = 'province' AND a.filing IS NOT NULL))))
+           AND ($5 = '' OR lower(a.unit_name) LIKE $6 ESCAPE '\\' OR lower(a.site_name) LIKE $6 ESCAPE '\\'
+                OR lower(a.domain_en) LIKE $6 ESCAPE '\\' OR lower(a.domain_cn) LIKE $6 ESCAPE '\\'
+                OR lower(a.badge_code) LIKE $6 ESCAPE '\\')
+           AND ($7 = '' OR a.state = $7)";
+    // A plain IN, so that the states' index finds the applications under way.
+    let at_an_office = State::AT_AN_OFFICE.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ");
+    [every.to_owned(), format!("{every} AND a.state IN ({at_an_office})")]
+});
+
+/// The applications of `scope` matching `filter`, the latest changed first: `limit` of them
+/// from `offset`, and how many match in all.
+pub async fn search(
+    pool: &Pool,
+    scope: &Scope,
+    filter: &ApplicationFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Application>, i64), StoreError> {
+    let (unit, prefix, every_level, level) = match scope {
+        Scope::Unit(id) => (*id, "", 1_i64, ""),
+        Scope::Area { prefix, level, every_level } => {
+            (0, prefix.as_str(), i64::from(*every_level), level.map_or("", Level::as_str))
+        }
+    };
+    let pattern = super::contains_pattern(&filter.text.to_lowercase());
+    let state = filter.state.map_or("", State::as_str);
+    let scoped_where = &SCOPED_WHERE[usize::from(filter.at_an_office)];
     crate::on_pool!(pool, pool => {
-        let rows: Vec<Row> = sqlx::query_as(&select_sql(
-            "WHERE a.state <> 'draft' AND ($1 = '' OR u.region LIKE $2 || '%') ORDER BY a.state_since, a.id",
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM applications a JOIN accounts u ON u.id = a.unit_id {scoped_where}"
         ))
+        .bind(unit)
         .bind(prefix)
+        .bind(every_level)
+        .bind(level)
+        .bind(&filter.text)
+        .bind(&pattern)
+        .bind(state)
+        .fetch_one(pool)
+        .await?;
+        let rows: Vec<Row> = sqlx::query_as(&select_sql(&format!(
+            "{scoped_where} ORDER BY a.state_since DESC, a.id DESC LIMIT $8 OFFSET $9"
+        )))
+        .bind(unit)
         .bind(prefix)
+        .bind(every_level)
+        .bind(level)
+        .bind(&filter.text)
+        .bind(&pattern)
+        .bind(state)
+        .bind(limit)
+        .bind(offset)
         .fetch_all(pool)
         .await?;
-        rows.into_iter().map(Application::try_from).collect()
+        let applications = rows.into_iter().map(Application::try_from).collect::<Result<_, _>>()?;
+        Ok((applications, total))
     })
 }
 

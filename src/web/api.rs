@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::domain::application::ApplicationInput;
 use crate::domain::badge::BadgeStatus;
 use crate::service::applications::{self as service, Decision, PaperAction};
-use crate::service::{account_lists, accounts, badges, site_requests};
+use crate::service::{account_lists, accounts, application_lists, badges, site_requests};
 use crate::web::auth::{ApiUser, ClientAddress};
 use crate::web::error::ApiError;
 use crate::web::state::AppState;
@@ -117,12 +117,20 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/applications`: the applications the caller may see.
-pub async fn list(State(state): State<AppState>, user: ApiUser) -> ApiResult {
+/// `GET /api/applications`: a page of the applications the caller may see, the latest changed
+/// first, searched by name, domain, code and state.
+pub async fn list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiQuery(search): ApiQuery<application_lists::ApplicationSearch>,
+) -> ApiResult {
     let actor = user.actor();
-    let views = service::list(&state.ctx, &actor).await?;
-    let items: Vec<Value> = views.iter().map(|v| application_row(&actor, v)).collect();
-    Ok(Json(json!({ "items": items })))
+    let listed = application_lists::page(&state.ctx, &actor, &search).await?;
+    let items: Vec<Value> = listed.views.iter().map(|v| application_row(&actor, v)).collect();
+    Ok(Json(json!({
+        "items": items, "total": listed.total, "page": listed.page, "pages": listed.pages,
+        "page_size": application_lists::PAGE_SIZE,
+    })))
 }
 
 /// `POST /api/applications`: the form, and whether to submit it at once.

@@ -68,7 +68,11 @@ pub fn document() -> Value {
                 "delete": { "summary": "退出登录", "security": auth, "responses": { "204": { "description": "已退出" }, "401": error } }
             },
             "/api/v1/applications": {
-                "get": { "summary": "可见的申请列表", "security": auth, "responses": { "200": { "description": "列表" }, "401": error, "403": error } },
+                "get": { "summary": "可见的申请列表，每页50件，最近变更的在前", "security": auth, "parameters": [
+                    { "name": "q", "in": "query", "description": "开办主体、网站名称、域名或网站标识代码中的文字", "schema": { "type": "string", "maxLength": 50 } },
+                    { "name": "state", "in": "query", "description": "申请状态（如 county_review、issued）", "schema": { "type": "string" } },
+                    { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1, "default": 1 } } ],
+                    "responses": { "200": { "description": "一页申请：items、total、page、pages、page_size" }, "400": error, "401": error, "403": error } },
                 "post": { "summary": "新建申请（草稿或直接提交）", "security": auth,
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "allOf": [ { "$ref": "#/components/schemas/ApplicationInput" }, { "type": "object", "properties": { "submit": { "type": "boolean" } } } ] } } } },
                     "responses": { "201": app, "403": error, "422": error } }

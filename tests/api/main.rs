@@ -1,6 +1,7 @@
 //! Integration tests over HTTP against a real govbadge with a fresh database per test.
 
 mod account_lists;
+mod application_lists;
 mod authz;
 mod badge;
 mod browser;

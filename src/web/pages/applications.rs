@@ -1,7 +1,8 @@
 //! Application pages: the unit's portal, the list and queue, the form (new and edit), the
 //! detail page with its history, and the posted workflow steps.
 
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -12,6 +13,8 @@ use crate::badge::snippet::snippet_for;
 use crate::domain::account::Role;
 use crate::domain::application::{ApplicationInput, FieldErrors, SYSTEM_CATEGORIES};
 use crate::domain::site_status::site_status;
+use crate::domain::workflow::State as WorkflowState;
+use crate::service::application_lists::{self, ApplicationSearch};
 use crate::service::applications::{self as service, Decision, PaperAction};
 use crate::service::ServiceError;
 use crate::web::auth::{CsrfForm, SessionUser, User};
@@ -26,7 +29,7 @@ pub async fn portal(State(state): State<AppState>, User(user): User) -> Result<R
     }
     let actor = user.actor();
     let apps: Vec<Value> =
-        service::list(&state.ctx, &actor).await?.iter().map(|v| application_json(&actor, v)).collect();
+        service::unit_list(&state.ctx, &actor).await?.iter().map(|v| application_json(&actor, v)).collect();
     let base = &state.ctx.config.badge.base_url;
     let today = crate::domain::calendar::today_in_china(chrono::Utc::now());
     let mut badges: Vec<Value> = Vec::new();
@@ -53,22 +56,23 @@ pub async fn portal(State(state): State<AppState>, User(user): User) -> Result<R
     Ok(render(&state, Some(&user), "portal.html", data)?.into_response())
 }
 
-/// Reviewers and supervisors: the applications of their scope, with what awaits them first.
-pub async fn list(State(state): State<AppState>, User(user): User) -> Result<Response, HttpError> {
+/// `GET /applications`: reviewers and supervisors: what awaits the reviewer (applications and
+/// change requests), then a page of every application of their scope, searched by name,
+/// domain, code and state.
+pub async fn list(
+    State(state): State<AppState>,
+    User(user): User,
+    search: Result<Query<ApplicationSearch>, QueryRejection>,
+) -> Result<Response, HttpError> {
     let actor = user.actor();
     if actor.role == Role::Unit {
         return Ok(Redirect::to("/portal").into_response());
     }
-    let views = service::list(&state.ctx, &actor).await?;
-    let (mut waiting, mut others) = (Vec::new(), Vec::new());
-    for v in &views {
-        let row = application_row(&actor, v);
-        if service::awaits(&actor, &v.app) {
-            waiting.push(row);
-        } else {
-            others.push(row);
-        }
-    }
+    let search = search.map(|Query(s)| s).unwrap_or_default();
+    let waiting: Vec<Value> =
+        application_lists::queue(&state.ctx, &actor).await?.iter().map(|v| application_row(&actor, v)).collect();
+    let listed = application_lists::page(&state.ctx, &actor, &search).await?;
+    let all: Vec<Value> = listed.views.iter().map(|v| application_row(&actor, v)).collect();
     let site_requests: Vec<_> = crate::service::site_requests::queue_of(&state.ctx, &actor)
         .await?
         .into_iter()
@@ -77,7 +81,15 @@ pub async fn list(State(state): State<AppState>, User(user): User) -> Result<Res
                     "created_at": r.created_at.to_rfc3339() })
         })
         .collect();
-    let data = json!({ "waiting": waiting, "others": others, "site_requests": site_requests });
+    let states: Vec<Value> = WorkflowState::ALL
+        .iter()
+        .filter(|s| **s != WorkflowState::Draft)
+        .map(|s| json!({ "key": s.as_str(), "label": s.label() }))
+        .collect();
+    let data = json!({
+        "waiting": waiting, "all": all, "total": listed.total, "page": listed.page, "pages": listed.pages,
+        "search": search, "query": search.query(), "states": states, "site_requests": site_requests,
+    });
     Ok(render(&state, Some(&user), "applications.html", data)?.into_response())
 }
 

@@ -1,0 +1,160 @@
+//! The lists of applications that grow with every application made: the reviewers' queue is
+//! drawn from the applications under way, and every application of a scope is searched in the
+//! database and read 50 a page, on the page and through the API, holding exactly what
+//! `can_view` lets each account see.
+
+use std::collections::BTreeSet;
+
+use govbadge::domain::account::Role;
+use govbadge::domain::application::ApplicationInput;
+use govbadge::domain::region::Level;
+use govbadge::domain::workflow::ChainKind;
+use govbadge::service::applications::can_view;
+use govbadge::store::{accounts, applications};
+use serde_json::Value;
+
+use crate::helpers::*;
+use crate::workflow::submitted;
+
+/// The standard form for site number `n`, with its own names and domains.
+fn site(n: usize) -> ApplicationInput {
+    ApplicationInput {
+        site_name: format!("清丰县测试网站{n}"),
+        domain_cn: format!("清丰县测试{n}.政务"),
+        domain_en: format!("s{n}.qingfeng.gov.cn"),
+        ..valid_input()
+    }
+}
+
+/// Creates an application of `unit` (submitted or a draft); returns its id.
+async fn create(app: &TestApp, unit: &str, input: ApplicationInput, submit: bool) -> i64 {
+    let body = if submit { submitted(input) } else { serde_json::to_value(input).unwrap() };
+    let (status, created) = app.api(unit).await.post("/api/v1/applications", body).await;
+    assert_eq!(status, 201, "{created}");
+    created["id"].as_i64().unwrap()
+}
+
+/// Every id of `path`'s list, page after page, through the API as `who`; with the total.
+async fn every_listed(app: &TestApp, who: &str, path: &str) -> (Vec<i64>, i64) {
+    let api = app.api(who).await;
+    let (mut ids, mut page) = (Vec::new(), 1);
+    loop {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let (status, body) = api.get(&format!("{path}{separator}page={page}")).await;
+        assert_eq!(status, 200, "{who} {path}: {body}");
+        ids.extend(body["items"].as_array().unwrap().iter().map(|a: &Value| a["id"].as_i64().unwrap()));
+        if page >= body["pages"].as_i64().unwrap() {
+            return (ids, body["total"].as_i64().unwrap());
+        }
+        page += 1;
+    }
+}
+
+#[tokio::test]
+async fn an_office_sees_its_queue_whole_and_every_application_a_page_at_a_time() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let mut ids = Vec::new();
+    for n in 0..55 {
+        ids.push(create(&app, "清丰县人民政府.政务", site(n), true).await);
+    }
+    let county = app.api("清丰县编办.政务").await;
+    // One goes on to the city's review, one is sent back.
+    assert_eq!(county.step(ids[0], "review", "approve", "").await.0, 200);
+    assert_eq!(county.step(ids[1], "review", "reject", "域名不符").await.0, 200);
+
+    let office = app.browser("清丰县编办.政务").await;
+    let page = html_unescape(&office.text("/applications").await);
+    assert!(page.contains("待我办理（53）"), "{page}");
+    assert!(page.contains("共55件申请，第1/2页"), "{page}");
+    // The queue is whole, the longest waiting first; the list the latest changed first.
+    let queue = &page[page.find("待我办理").unwrap()..page.find("全部申请").unwrap()];
+    assert!(queue.find("清丰县测试网站2<").unwrap() < queue.find("清丰县测试网站54<").unwrap());
+    let (listed, total) = every_listed(&app, "清丰县编办.政务", "/api/v1/applications").await;
+    assert_eq!((listed.len(), total), (55, 55));
+    assert_eq!(&listed[..2], &[ids[1], ids[0]], "the two changed last come first");
+    let (_, first) = county.get("/api/v1/applications").await;
+    assert_eq!((first["items"].as_array().unwrap().len(), first["pages"].as_i64()), (50, Some(2)));
+    // A page past the last is the last.
+    let last = html_unescape(&office.text("/applications?page=9").await);
+    assert!(last.contains("第2/2页") && last.contains("上一页"), "{last}");
+
+    // Searched by name, domain and state, in the database.
+    let (found, _) = every_listed(&app, "清丰县编办.政务", "/api/v1/applications?q=%E7%BD%91%E7%AB%991").await;
+    assert_eq!(found.len(), 11, "网站1 and 网站10-19");
+    let (found, _) = every_listed(&app, "清丰县编办.政务", "/api/v1/applications?q=S42.QINGFENG").await;
+    assert_eq!(found, [ids[42]]);
+    let rejected = html_unescape(&office.text("/applications?state=rejected").await);
+    assert!(rejected.contains("共1件申请") && rejected.contains("清丰县测试网站1<"), "{rejected}");
+    for q in ["%25", "_"] {
+        let (none, _) = every_listed(&app, "清丰县编办.政务", &format!("/api/v1/applications?q={q}")).await;
+        assert!(none.is_empty(), "q={q}");
+    }
+
+    // The city's office waits on the one approved (the tests' chain is every level), 中央编办
+    // on none yet; another county's office sees none of them.
+    let city = html_unescape(&app.browser("濮阳市编办.政务").await.text("/applications").await);
+    assert!(city.contains("待我办理（1）") && city.contains("共55件申请"), "{city}");
+    let central = html_unescape(&app.browser("中央编办.政务").await.text("/applications").await);
+    assert!(central.contains("待我办理（0）") && central.contains("共55件申请"), "{central}");
+    let other = html_unescape(&app.browser("南乐县编办.政务").await.text("/applications").await);
+    assert!(other.contains("待我办理（0）") && other.contains("共0件申请"), "{other}");
+    // The unit lists its own through the API, drafts too.
+    create(&app, "清丰县人民政府.政务", site(99), false).await;
+    assert_eq!(every_listed(&app, "清丰县人民政府.政务", "/api/v1/applications").await.1, 56);
+}
+
+#[tokio::test]
+async fn every_list_holds_exactly_what_each_account_may_view() {
+    for filing in [false, true] {
+        // The seed's chain, the unit's level then 中央编办: the province and the city see a
+        // county's applications only through the filing.
+        let app = spawn_app_with(|c| {
+            c.workflow.review_chain = ChainKind::SameLevel;
+            c.workflow.provincial_filing = filing;
+        })
+        .await;
+        app.cast().await;
+        app.account("濮阳市财政局.政务", Role::Unit, Some(Level::City), Some("410900")).await;
+        let ids = [
+            create(&app, "清丰县人民政府.政务", site(1), true).await,
+            create(&app, "清丰县人民政府.政务", site(2), true).await,
+            create(&app, "清丰县人民政府.政务", site(3), false).await,
+            create(&app, "南乐县教育局.政务", site(4), true).await,
+            create(&app, "濮阳市财政局.政务", site(5), true).await,
+        ];
+        let county = app.api("清丰县编办.政务").await;
+        assert_eq!(county.step(ids[0], "review", "approve", "").await.0, 200);
+        assert_eq!(county.step(ids[1], "review", "reject", "域名不符").await.0, 200);
+
+        for who in [
+            "清丰县人民政府.政务",
+            "南乐县教育局.政务",
+            "濮阳市财政局.政务",
+            "清丰县编办.政务",
+            "南乐县编办.政务",
+            "濮阳市编办.政务",
+            "安阳市编办.政务",
+            "河南省编办.政务",
+            "中央编办.政务",
+            "濮阳市监督.政务",
+        ] {
+            let actor = accounts::find_by_name(&app.ctx.pool, who).await.unwrap().unwrap().actor();
+            let mut allowed = BTreeSet::new();
+            for id in ids {
+                if can_view(&actor, &applications::get(&app.ctx.pool, id).await.unwrap()) {
+                    allowed.insert(id);
+                }
+            }
+            let (listed, total) = every_listed(&app, who, "/api/v1/applications").await;
+            assert_eq!(listed.iter().copied().collect::<BTreeSet<_>>(), allowed, "{who}, filing {filing}");
+            assert_eq!((listed.len(), total), (allowed.len(), allowed.len() as i64), "{who}");
+        }
+        // The rule at work: the province sees the county's applications only when it files
+        // their paper; the city never.
+        let (province, _) = every_listed(&app, "河南省编办.政务", "/api/v1/applications").await;
+        assert_eq!(province.len(), if filing { 4 } else { 0 }, "filing {filing}");
+        let (city, _) = every_listed(&app, "濮阳市编办.政务", "/api/v1/applications").await;
+        assert_eq!(city, [ids[4]], "the city unit's own, at the city's review");
+    }
+}
