@@ -63,6 +63,7 @@ pub async fn build(config: Config) -> anyhow::Result<Context> {
         sightings: Default::default(),
         dashboards: Default::default(),
         csv_turns: Default::default(),
+        upload_turns: crate::service::turns::Turns::new(crate::service::UPLOADS_AT_ONCE),
         beacons: Arc::new(KeyedWindow::new(Duration::from_secs(60), config.badge.beacons_per_minute)),
         tipoffs: Arc::new(SharedWindow::new(pool.clone(), "tipoffs", Duration::from_secs(3600), TIPOFFS_PER_HOUR)),
         password_resets: Arc::new(SharedWindow::new(

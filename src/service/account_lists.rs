@@ -1,7 +1,7 @@
 //! The account lists: the admin's list of every account and a staffing office's list of the
 //! unit accounts of its area. Both are searched in the database (name, role, region, state) and
 //! shown a page at a time: with the national register imported there are tens of thousands of
-//! accounts, and a page of every one took seconds and megabytes (BENCHMARKS.md §5).
+//! accounts, and a page of every one took seconds and megabytes (BENCHMARKS.md §7).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,7 +1,7 @@
 //! The lists of applications that grow with every application made: an office's queue (the
 //! applications where it owes the next step), drawn from the applications under way only, and
 //! every application of a scope, searched in the database and read a page at a time. Read whole,
-//! 20,000 applications made the reviewers' page take 2-3 s and 6 MB, and the server 670 MB
+//! 20,000 applications made the reviewers' page take 2.7-2.9 s and 6 MB, and the server 626 MB
 //! (BENCHMARKS.md §7).
 
 use serde::{Deserialize, Serialize};

@@ -35,6 +35,10 @@ use crate::domain::calendar::WorkingCalendar;
 use crate::domain::workflow::Denied;
 use crate::store::StoreError;
 
+/// Uploaded files held in memory at once, 20 MB each at most; the others wait for a turn
+/// (`Context::upload_turns`).
+pub const UPLOADS_AT_ONCE: usize = 4;
+
 /// Everything an operation needs.
 #[derive(Clone)]
 pub struct Context {
@@ -66,6 +70,9 @@ pub struct Context {
     pub beacons: Arc<throttle::KeyedWindow>,
     /// The public list's CSV downloads, made one at a time.
     pub csv_turns: turns::Turns,
+    /// Uploaded files (register and account files, 20 MB at most) held in memory at once:
+    /// [`UPLOADS_AT_ONCE`].
+    pub upload_turns: turns::Turns,
     /// Public reports (举报) per client address and hour.
     pub tipoffs: Arc<throttle::SharedWindow>,
     /// Password reset codes asked per account and per address, by the hour.

@@ -1,19 +1,20 @@
 //! Turns for work that holds much memory while it runs (a download of the whole public list,
-//! the read of a register file): one at a time, the others waiting a bounded time for theirs.
-//! A turn ends with its work, even when the request that asked for it is gone.
+//! the read of a register file, an uploaded file held in memory): a few at a time, often one,
+//! the others waiting a bounded time for theirs. A turn ends with its work, even when the
+//! request that asked for it is gone.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// One turn at a time; cloned, the same turns.
+/// A number of turns at a time (one by default); cloned, the same turns.
 #[derive(Clone)]
 pub struct Turns(Arc<Semaphore>);
 
 impl Default for Turns {
     fn default() -> Self {
-        Self(Arc::new(Semaphore::new(1)))
+        Self::new(1)
     }
 }
 
@@ -23,6 +24,11 @@ pub struct Turn {
 }
 
 impl Turns {
+    /// `at_once` turns at a time (at least one).
+    pub fn new(at_once: usize) -> Self {
+        Self(Arc::new(Semaphore::new(at_once.max(1))))
+    }
+
     /// Waits up to `wait` for the turn; `None` when it did not come in time.
     pub async fn take(&self, wait: Duration) -> Option<Turn> {
         match tokio::time::timeout(wait, self.0.clone().acquire_owned()).await {

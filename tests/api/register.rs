@@ -451,3 +451,52 @@ async fn the_demo_world_holds_an_imported_site_with_its_national_badge() {
     let portal = unit.text("/portal").await;
     assert!(portal.contains("CA410000000609000010001") && portal.contains("本网站使用原网站标识代码"), "{portal}");
 }
+
+/// Starts an upload to `path` over a raw connection with the session `cookie`: the headers and
+/// the start of a 10 MB multipart body, then nothing more until the connection is dropped.
+async fn stalled_upload(base: &str, path: &str, cookie: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(base.trim_start_matches("http://")).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 10000000\r\n\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"units.csv\"\r\n\r\n账号,单位名称\r\n",
+        base.trim_start_matches("http://")
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+}
+
+#[tokio::test]
+async fn uploads_are_taken_in_a_few_at_a_time_and_the_next_one_waits_for_its_turn() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let signed_in = Browser::anonymous(&app.base).try_login("濮阳市编办.政务", PASSWORD).await;
+    let cookie = signed_in
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("; ");
+    assert!(cookie.contains(govbadge::web::auth::SESSION_COOKIE), "{cookie}");
+    // As many uploads as take turns at once, each stalled halfway through its file.
+    let mut stalled = Vec::new();
+    for _ in 0..govbadge::service::UPLOADS_AT_ONCE {
+        stalled.push(stalled_upload(&app.base, "/office/units/import", &cookie).await);
+    }
+    // The next one, complete, waits: none of its body is read while the others hold the turns.
+    let office = app.browser("濮阳市编办.政务").await;
+    let csrf = office.csrf().await;
+    let good = "账号,单位名称,行政区划,联系邮箱,联系手机\n南乐县水利局.政务,南乐县水利局,南乐县,,13803930021\n";
+    let next = tokio::spawn(async move {
+        office.post_file("/office/units/import", &[("csrf", &csrf)], "units.csv", good.as_bytes().to_vec()).await
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!next.is_finished(), "answered while every turn was held");
+    assert_eq!(app.count("accounts").await, 11, "nothing created yet");
+    // One stalled upload goes away: its turn passes to the waiting one, which is read and done.
+    drop(stalled.pop());
+    let done = tokio::time::timeout(Duration::from_secs(25), next).await.expect("the turn came").unwrap();
+    assert_eq!(done.status(), 200);
+    assert!(html_unescape(&done.text().await.unwrap()).contains("已创建1个单位账号"));
+    assert_eq!(app.count("accounts").await, 12);
+}

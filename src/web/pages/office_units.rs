@@ -118,7 +118,7 @@ pub async fn import(
     multipart: Multipart,
 ) -> Result<Response, HttpError> {
     office_only(&user)?;
-    let upload = crate::web::upload::read(&user, multipart).await?;
+    let upload = crate::web::upload::read(&state, &user, multipart).await?;
     // The first problems are listed, and all counted: a page of every one, for a 1.4 MB file
     // of 100,000 bad rows, took the server to 1.3 GB and was 57 MB (BENCHMARKS.md §5).
     let refused = |problems: Vec<RowProblem>| {

@@ -62,7 +62,7 @@ pub async fn upload(
     multipart: Multipart,
 ) -> Result<Response, HttpError> {
     admin_only(&user)?;
-    let upload = crate::web::upload::read(&user, multipart).await?;
+    let upload = crate::web::upload::read(&state, &user, multipart).await?;
     let asked_to_apply = upload.ticked("apply");
     if upload.bytes.is_empty() {
         let result = json!({ "error": "请选择要导入的CSV或XLSX文件" });
