@@ -178,3 +178,17 @@ codes = sorted({r[0] for r in rows})
 secs = sorted(float(r[1]) for r in rows)
 print(f'{sys.argv[1]} {sys.argv[2]}: HTTP {\",\".join(codes)}, median {statistics.median(secs):.3f} s, max {secs[-1]:.3f} s, {int(rows[-1][2]) / 1024:.1f} KB')" "$who" "$path"
 }
+
+# Serves the database $DB with `govbadge serve` on $port, stopped when the script exits; sets
+# pid and prints nothing until it answers.
+serve_database() {
+    "$GOVBADGE" --config "$ROOT/config.toml" serve --database "$DB" --bind "127.0.0.1:$port" >"$run/serve.log" 2>&1 &
+    pid=$!
+    trap 'kill $pid 2>/dev/null || true' EXIT
+    wait_http "$base/healthz"
+}
+
+# The peak RSS of the process $1, in MB.
+peak_rss_mb() {
+    awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"
+}

@@ -15,16 +15,12 @@ local_server workbench
 demo_only_database
 python3 "$ROOT/bench/applications_db.py" "$run/govbadge.db" "$APPLICATIONS"
 
-"$GOVBADGE" --config "$ROOT/config.toml" serve --database "$DB" --bind "127.0.0.1:$port" >"$run/serve.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
-wait_http "$base/healthz"
+serve_database
 echo "# $APPLICATIONS applications besides the demo's, $REQUESTS requests each; $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), $GOVBADGE"
-before=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+before=$(peak_rss_mb "$pid")
 for who in 中央编办.政务 濮阳市监督.政务 清丰县编办.政务; do
     jar="$run/cookies-$RANDOM"
     demo_login "$base" "$jar" "$who"
     time_page "$who" "$jar" /applications "$REQUESTS"
 done
-after=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
-echo "server peak RSS $(python3 -c "print(f'{$before / 1024:.1f} → {$after / 1024:.1f}')") MB"
+echo "server peak RSS $before → $(peak_rss_mb "$pid") MB"

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Context, ServiceError};
+use super::{paging, Context, ServiceError};
 use crate::domain::account::{Actor, Role};
 use crate::domain::region::RegionCode;
 use crate::store::accounts::{self, Account, AccountFilter, AccountState};
@@ -33,7 +33,7 @@ pub struct AccountSearch {
 impl AccountSearch {
     /// The page asked for (1 when absent or malformed).
     pub fn page(&self) -> i64 {
-        self.page.trim().parse::<i64>().ok().filter(|p| (1..=100_000).contains(p)).unwrap_or(1)
+        paging::page_number(&self.page)
     }
 
     /// The search as a query string without the page, for the page links and the way back
@@ -48,9 +48,13 @@ impl AccountSearch {
             .finish()
     }
 
-    /// The search text: trimmed, without control characters, 50 characters at most.
+    /// The query with the page `page`: the way back to a page of this search.
+    pub fn query_at(&self, page: i64) -> String {
+        format!("{}&page={page}", self.query())
+    }
+
     fn text(&self) -> String {
-        self.q.trim().chars().filter(|c| !c.is_control()).take(50).collect()
+        paging::search_text(&self.q)
     }
 
     fn role(&self) -> Option<Role> {
@@ -109,7 +113,7 @@ pub async fn units_in_area(ctx: &Context, actor: &Actor, search: &AccountSearch)
 /// action on the last account of the last page leaves it empty).
 async fn page_of(ctx: &Context, filter: &AccountFilter, page: i64) -> Result<AccountsPage, ServiceError> {
     let (mut accounts, total) = accounts::search(&ctx.pool, filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let pages = paging::page_count(total, PAGE_SIZE);
     let mut page = page;
     if page > pages {
         page = pages;

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::applications::{awaits, can_view, with_due, ApplicationView};
-use super::{Context, ServiceError};
+use super::{paging, Context, ServiceError};
 use crate::domain::account::{Actor, Role};
 use crate::domain::region::Level;
 use crate::domain::workflow::State;
@@ -32,7 +32,7 @@ pub struct ApplicationSearch {
 impl ApplicationSearch {
     /// The page asked for (1 when absent or malformed).
     pub fn page(&self) -> i64 {
-        self.page.trim().parse::<i64>().ok().filter(|p| (1..=100_000).contains(p)).unwrap_or(1)
+        paging::page_number(&self.page)
     }
 
     /// The search as a query string without the page, for the page links: only the fields
@@ -44,9 +44,8 @@ impl ApplicationSearch {
             .finish()
     }
 
-    /// The search text: trimmed, without control characters, 50 characters at most.
     fn text(&self) -> String {
-        self.q.trim().chars().filter(|c| !c.is_control()).take(50).collect()
+        paging::search_text(&self.q)
     }
 
     fn state(&self) -> Option<State> {
@@ -100,7 +99,7 @@ pub async fn page(ctx: &Context, actor: &Actor, search: &ApplicationSearch) -> R
     let filter = ApplicationFilter { text: search.text(), state: search.state(), at_an_office: false };
     let read = |page: i64| store::search(&ctx.pool, &scope, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE);
     let (mut apps, total) = read(search.page()).await?;
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let pages = paging::page_count(total, PAGE_SIZE);
     let page = search.page().min(pages);
     if page < search.page() {
         apps = read(page).await?.0;

@@ -10,6 +10,7 @@ pub mod enforcement;
 pub mod outbox;
 pub mod oversight;
 pub mod page_spool;
+pub mod paging;
 pub mod password_reset;
 pub mod passwords;
 pub mod public_sites;

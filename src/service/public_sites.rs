@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{Context, ServiceError};
+use super::{paging, Context, ServiceError};
 use crate::domain::application::SYSTEM_CATEGORIES;
 use crate::domain::region::{region_name, RegionCode};
 use crate::store::badges::{self, PublicFilter, PublicSite};
@@ -37,10 +37,9 @@ impl Search {
     /// The filter the search stands for: text trimmed and cut to 50 characters, an unknown
     /// region or category dropped.
     pub fn filter(&self) -> PublicFilter {
-        let cut = |t: &str| t.trim().chars().filter(|c| !c.is_control()).take(50).collect::<String>();
         PublicFilter {
-            name: cut(&self.q),
-            domain: cut(&self.domain).to_lowercase(),
+            name: paging::search_text(&self.q),
+            domain: paging::search_text(&self.domain).to_lowercase(),
             region: RegionCode::parse(self.region.trim())
                 .map(|r| r.jurisdiction_prefix().to_owned())
                 .unwrap_or_default(),
@@ -54,7 +53,7 @@ impl Search {
 
     /// The page asked for (1 when absent or malformed).
     pub fn page(&self) -> i64 {
-        self.page.trim().parse::<i64>().ok().filter(|p| (1..=100_000).contains(p)).unwrap_or(1)
+        paging::page_number(&self.page)
     }
 }
 
@@ -74,7 +73,7 @@ pub struct SitesPage {
 pub async fn page(ctx: &Context, search: &Search) -> Result<SitesPage, ServiceError> {
     let page = search.page();
     let (sites, total) = badges::public_list(&ctx.pool, &search.filter(), PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let pages = paging::page_count(total, PAGE_SIZE);
     Ok(SitesPage { sites, total, page, pages })
 }
 

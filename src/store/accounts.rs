@@ -237,31 +237,17 @@ pub async fn search(
     };
     let state = filter.state.as_str();
     let no_password = super::register::NO_PASSWORD;
+    // The parameters of SEARCH_WHERE, in its order.
+    macro_rules! bind_search {
+        ($query:expr) => {
+            $query.bind(&text).bind(&pattern).bind(role).bind(prefixed).bind(prefix).bind(state).bind(no_password)
+        };
+    }
     crate::on_pool!(pool, pool => {
-        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {SEARCH_WHERE}"))
-            .bind(&text)
-            .bind(&pattern)
-            .bind(role)
-            .bind(prefixed)
-            .bind(prefix)
-            .bind(state)
-            .bind(no_password)
-            .fetch_one(pool)
-            .await?;
-        let rows: Vec<Row> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} {SEARCH_WHERE} ORDER BY role, level, region, id LIMIT $8 OFFSET $9"
-        ))
-        .bind(&text)
-        .bind(&pattern)
-        .bind(role)
-        .bind(prefixed)
-        .bind(prefix)
-        .bind(state)
-        .bind(no_password)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(pool)
-        .await?;
+        let total: i64 =
+            bind_search!(sqlx::query_scalar(&format!("SELECT COUNT(*) {SEARCH_WHERE}"))).fetch_one(pool).await?;
+        let page = format!("SELECT {COLUMNS} {SEARCH_WHERE} ORDER BY role, level, region, id LIMIT $8 OFFSET $9");
+        let rows: Vec<Row> = bind_search!(sqlx::query_as(&page)).bind(limit).bind(offset).fetch_all(pool).await?;
         let accounts = rows.into_iter().map(Account::try_from).collect::<Result<_, _>>()?;
         Ok((accounts, total))
     })

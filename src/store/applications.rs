@@ -390,33 +390,17 @@ pub async fn search(
     let pattern = super::contains_pattern(&filter.text.to_lowercase());
     let state = filter.state.map_or("", State::as_str);
     let scoped_where = &SCOPED_WHERE[usize::from(filter.at_an_office)];
+    // The parameters of SCOPED_WHERE, in its order.
+    macro_rules! bind_search {
+        ($query:expr) => {
+            $query.bind(unit).bind(prefix).bind(every_level).bind(level).bind(&filter.text).bind(&pattern).bind(state)
+        };
+    }
     crate::on_pool!(pool, pool => {
-        let total: i64 = sqlx::query_scalar(&format!(
-            "SELECT COUNT(*) FROM applications a JOIN accounts u ON u.id = a.unit_id {scoped_where}"
-        ))
-        .bind(unit)
-        .bind(prefix)
-        .bind(every_level)
-        .bind(level)
-        .bind(&filter.text)
-        .bind(&pattern)
-        .bind(state)
-        .fetch_one(pool)
-        .await?;
-        let rows: Vec<Row> = sqlx::query_as(&select_sql(&format!(
-            "{scoped_where} ORDER BY a.state_since DESC, a.id DESC LIMIT $8 OFFSET $9"
-        )))
-        .bind(unit)
-        .bind(prefix)
-        .bind(every_level)
-        .bind(level)
-        .bind(&filter.text)
-        .bind(&pattern)
-        .bind(state)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(pool)
-        .await?;
+        let count = format!("SELECT COUNT(*) FROM applications a JOIN accounts u ON u.id = a.unit_id {scoped_where}");
+        let total: i64 = bind_search!(sqlx::query_scalar(&count)).fetch_one(pool).await?;
+        let page = select_sql(&format!("{scoped_where} ORDER BY a.state_since DESC, a.id DESC LIMIT $8 OFFSET $9"));
+        let rows: Vec<Row> = bind_search!(sqlx::query_as(&page)).bind(limit).bind(offset).fetch_all(pool).await?;
         let applications = rows.into_iter().map(Application::try_from).collect::<Result<_, _>>()?;
         Ok((applications, total))
     })

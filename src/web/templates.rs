@@ -18,6 +18,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("print_letter.html", include_str!("templates/print_letter.html")),
     ("badge.html", include_str!("templates/badge.html")),
     ("accounts.html", include_str!("templates/accounts.html")),
+    ("lists.html", include_str!("templates/lists.html")),
     ("self_check.html", include_str!("templates/self_check.html")),
     ("verify.html", include_str!("templates/verify.html")),
     ("lookup.html", include_str!("templates/lookup.html")),

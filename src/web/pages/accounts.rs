@@ -1,14 +1,13 @@
 //! The admin's account management: the list of accounts a page at a time, a new account,
 //! disabling, enabling and activating one.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::render;
+use super::{render, search_or_default, ListQuery};
 use crate::domain::account::Role;
 use crate::domain::application::FieldErrors;
 use crate::service::account_lists::{self, AccountSearch};
@@ -18,16 +17,9 @@ use crate::web::auth::{CsrfForm, SessionUser, User};
 use crate::web::error::HttpError;
 use crate::web::state::AppState;
 
-/// The list as the query asks for it; a malformed query is the whole list.
-type ListQuery = Result<Query<AccountSearch>, QueryRejection>;
-
-fn search_of(query: ListQuery) -> AccountSearch {
-    query.map(|Query(s)| s).unwrap_or_default()
-}
-
 /// The way back to the list page an action was taken from.
 fn back_to(search: &AccountSearch) -> Redirect {
-    Redirect::to(&format!("/admin/accounts?{}&page={}", search.query(), search.page()))
+    Redirect::to(&format!("/admin/accounts?{}", search.query_at(search.page())))
 }
 
 async fn page(
@@ -58,10 +50,9 @@ async fn page(
         .collect();
     let mut input = input.clone();
     input.password.clear();
-    let query = search.query();
     let data = json!({
         "accounts": accounts, "total": listed.total, "page": listed.page, "pages": listed.pages,
-        "search": search, "query": query, "back": format!("{query}&page={}", listed.page),
+        "search": search, "query": search.query(), "back": search.query_at(listed.page),
         "roles": Role::ALL.map(|r| json!({ "key": r.as_str(), "label": r.label() })),
         "region_options": super::region_options("", 1, search.region.trim()),
         "input": input, "errors": errors, "regions": super::region_labels(""),
@@ -71,8 +62,12 @@ async fn page(
 
 /// `GET /admin/accounts`: a page of the accounts, searched by name, role, region and state,
 /// and the form for a new one (admins).
-pub async fn list(State(state): State<AppState>, User(user): User, query: ListQuery) -> Result<Response, HttpError> {
-    page(&state, &user, &search_of(query), &AccountInput::default(), &FieldErrors::new(), StatusCode::OK).await
+pub async fn list(
+    State(state): State<AppState>,
+    User(user): User,
+    query: ListQuery<AccountSearch>,
+) -> Result<Response, HttpError> {
+    page(&state, &user, &search_or_default(query), &AccountInput::default(), &FieldErrors::new(), StatusCode::OK).await
 }
 
 /// `POST /admin/accounts`: creates an account, or shows the form again with each field's problem.
@@ -100,11 +95,11 @@ pub struct DisableForm {
 pub async fn set_disabled(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    query: ListQuery,
+    query: ListQuery<AccountSearch>,
     CsrfForm { user, form }: CsrfForm<DisableForm>,
 ) -> Result<Response, HttpError> {
     service::set_disabled(&state.ctx, &user.actor(), id, form.disabled == "1").await?;
-    Ok(back_to(&search_of(query)).into_response())
+    Ok(back_to(&search_or_default(query)).into_response())
 }
 
 /// The activation form: the initial password.
@@ -119,9 +114,9 @@ pub struct ActivateForm {
 pub async fn activate(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    query: ListQuery,
+    query: ListQuery<AccountSearch>,
     CsrfForm { user, form }: CsrfForm<ActivateForm>,
 ) -> Result<Response, HttpError> {
     service::activate(&state.ctx, &user.actor(), id, &form.password).await?;
-    Ok(back_to(&search_of(query)).into_response())
+    Ok(back_to(&search_or_default(query)).into_response())
 }

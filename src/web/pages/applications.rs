@@ -1,14 +1,13 @@
 //! Application pages: the unit's portal, the list and queue, the form (new and edit), the
 //! detail page with its history, and the posted workflow steps.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::render;
+use super::{render, search_or_default, ListQuery};
 use crate::badge::snippet::snippet_for;
 use crate::domain::account::Role;
 use crate::domain::application::{ApplicationInput, FieldErrors, SYSTEM_CATEGORIES};
@@ -62,13 +61,13 @@ pub async fn portal(State(state): State<AppState>, User(user): User) -> Result<R
 pub async fn list(
     State(state): State<AppState>,
     User(user): User,
-    search: Result<Query<ApplicationSearch>, QueryRejection>,
+    search: ListQuery<ApplicationSearch>,
 ) -> Result<Response, HttpError> {
     let actor = user.actor();
     if actor.role == Role::Unit {
         return Ok(Redirect::to("/portal").into_response());
     }
-    let search = search.map(|Query(s)| s).unwrap_or_default();
+    let search = search_or_default(search);
     let waiting: Vec<Value> =
         application_lists::queue(&state.ctx, &actor).await?.iter().map(|v| application_row(&actor, v)).collect();
     let listed = application_lists::page(&state.ctx, &actor, &search).await?;

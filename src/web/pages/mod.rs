@@ -19,12 +19,22 @@ pub mod sites;
 pub mod tipoffs;
 pub mod verify;
 
+use axum::extract::rejection::QueryRejection;
+use axum::extract::Query;
 use axum::response::Html;
 use serde_json::{json, Value};
 
 use super::auth::SessionUser;
 use super::error::HttpError;
 use super::state::AppState;
+
+/// A list's search as the query string gives it.
+pub type ListQuery<T> = Result<Query<T>, QueryRejection>;
+
+/// The search of a list's query; a malformed query is the whole list, never an error.
+pub fn search_or_default<T: Default>(query: ListQuery<T>) -> T {
+    query.map(|Query(search)| search).unwrap_or_default()
+}
 
 /// Renders `template` with `data` plus the signed-in user and the CSRF token.
 pub fn render(

@@ -3,13 +3,12 @@
 //! (with a password, or without one for the unit to set through 找回密码), and a file of
 //! accounts created all at once.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{json, Value};
 
-use super::render;
+use super::{render, search_or_default, ListQuery};
 use crate::domain::account::Role;
 use crate::domain::application::FieldErrors;
 use crate::domain::region::region_name;
@@ -29,13 +28,6 @@ const COLUMNS: [(&str, &str); 5] = [
     ("联系邮箱", "email"),
     ("联系手机", "mobile"),
 ];
-
-/// The list as the query asks for it; a malformed query is the whole list.
-type ListQuery = Result<Query<AccountSearch>, QueryRejection>;
-
-fn search_of(query: ListQuery) -> AccountSearch {
-    query.map(|Query(s)| s).unwrap_or_default()
-}
 
 /// The page: a page of the area's unit accounts as `search` asks, and the forms.
 async fn page(
@@ -67,10 +59,9 @@ async fn page(
     let mut input = input.clone();
     input.password.clear();
     let headings: Vec<&str> = COLUMNS.iter().map(|(h, _)| *h).collect();
-    let query = search.query();
     let data = json!({
         "units": units, "total": listed.total, "page": listed.page, "pages": listed.pages,
-        "search": search, "query": query, "back": format!("{query}&page={}", listed.page),
+        "search": search, "query": search.query(), "back": search.query_at(listed.page),
         "region_options": region_options, "input": input, "errors": errors, "regions": regions, "bulk": bulk, "headings": headings,
     });
     Ok((status, render(state, Some(user), "office_units.html", data)?).into_response())
@@ -86,9 +77,13 @@ fn office_only(user: &SessionUser) -> Result<(), HttpError> {
 
 /// `GET /office/units`: a page of the unit accounts of the office's area, searched by name,
 /// region and state, and the forms (offices).
-pub async fn list(State(state): State<AppState>, User(user): User, query: ListQuery) -> Result<Response, HttpError> {
+pub async fn list(
+    State(state): State<AppState>,
+    User(user): User,
+    query: ListQuery<AccountSearch>,
+) -> Result<Response, HttpError> {
     office_only(&user)?;
-    let search = search_of(query);
+    let search = search_or_default(query);
     page(&state, &user, &search, &AccountInput::default(), &FieldErrors::new(), Value::Null, StatusCode::OK).await
 }
 
@@ -188,11 +183,11 @@ pub struct ActivateForm {
 pub async fn activate(
     State(state): State<AppState>,
     axum::extract::Path(id): axum::extract::Path<i64>,
-    query: ListQuery,
+    query: ListQuery<AccountSearch>,
     CsrfForm { user, form }: CsrfForm<ActivateForm>,
 ) -> Result<Response, HttpError> {
     office_only(&user)?;
     service::activate(&state.ctx, &user.actor(), id, &form.password).await?;
-    let search = search_of(query);
-    Ok(Redirect::to(&format!("/office/units?{}&page={}", search.query(), search.page())).into_response())
+    let search = search_or_default(query);
+    Ok(Redirect::to(&format!("/office/units?{}", search.query_at(search.page()))).into_response())
 }

@@ -1,11 +1,11 @@
 //! The public list of approved websites (`/sites`) and its CSV download (`/sites.csv`).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{region_options, render};
+use super::{region_options, render, search_or_default, ListQuery};
 use crate::domain::application::SYSTEM_CATEGORIES;
 use crate::domain::region::region_name;
 use crate::service::public_sites::{self as service, Search};
@@ -27,9 +27,9 @@ fn query_of(search: &Search) -> String {
 pub async fn list(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
-    search: Result<Query<Search>, axum::extract::rejection::QueryRejection>,
+    search: ListQuery<Search>,
 ) -> Result<Response, HttpError> {
-    let search = search.map(|Query(s)| s).unwrap_or_default();
+    let search = search_or_default(search);
     let page = service::page(&state.ctx, &search).await?;
     let sites: Vec<_> = page
         .sites
@@ -52,11 +52,8 @@ pub async fn list(
 }
 
 /// `GET /sites.csv`: every approved website matching the search, as CSV.
-pub async fn download(
-    State(state): State<AppState>,
-    search: Result<Query<Search>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, HttpError> {
-    let search = search.map(|Query(s)| s).unwrap_or_default();
+pub async fn download(State(state): State<AppState>, search: ListQuery<Search>) -> Result<Response, HttpError> {
+    let search = search_or_default(search);
     let body = service::csv(&state.ctx, &search).await?;
     let disposition = "attachment; filename=\"sites.csv\"; filename*=UTF-8''%E5%B7%B2%E5%BC%80%E5%8A%9E%E7%BD%91%E7%AB%99%E5%90%8D%E5%BD%95.csv";
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, disposition)], body)
