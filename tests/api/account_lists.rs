@@ -92,6 +92,14 @@ async fn the_admin_searches_every_account_a_page_at_a_time() {
     assert!(listed(&awaiting).iter().all(|n| n.starts_with("南乐单位")));
     let disabled = html_unescape(&admin.text("/admin/accounts?state=disabled").await);
     assert!(disabled.contains("共0个账号") && disabled.contains("没有符合条件的账号"), "{disabled}");
+    // A unit account its office created without a password may sign in once the unit sets one:
+    // enabled, and said to wait for the unit.
+    govbadge::on_pool!(&app.ctx.pool, p => sqlx::query("UPDATE accounts SET password_hash = '!imported' WHERE name = '清丰单位001'")
+        .execute(p).await.map(|_| ()))
+        .unwrap();
+    let enabled =
+        html_unescape(&admin.text("/admin/accounts?q=%E6%B8%85%E4%B8%B0%E5%8D%95%E4%BD%8D001&state=enabled").await);
+    assert!(enabled.contains("共1个账号") && enabled.contains("待单位设置密码（找回密码）"), "{enabled}");
     // LIKE's wildcards are searched as text.
     for q in ["%25", "_", "%5C"] {
         let none = html_unescape(&admin.text(&format!("/admin/accounts?q={q}")).await);
