@@ -2,6 +2,7 @@
 //! JSON API. Handlers extract, call the service, and respond.
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod badge;
 pub mod error;
@@ -49,8 +50,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(home::health))
         .route("/readyz", get(metrics::ready))
         .route("/metrics", get(metrics::metrics))
-        .route("/static/app.css", get(home::stylesheet))
-        .route("/static/app.js", get(home::script))
+        .route("/static/app.css", get(assets::stylesheet))
+        .route("/static/app.js", get(assets::script))
+        .route("/static/regions.json", get(assets::regions))
         .route("/badge/{file}", get(badge::asset))
         .route("/badge/{code}/sighting", post(badge::sighting))
         .route("/verify/{file}", get(verify::verify))

@@ -37,12 +37,6 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("error.html", include_str!("templates/error.html")),
 ];
 
-/// The stylesheet served at `/static/app.css`.
-pub const APP_CSS: &str = include_str!("templates/app.css");
-
-/// The portal's small script (copy buttons), served at `/static/app.js`.
-pub const APP_JS: &str = include_str!("templates/app.js");
-
 /// The web's templates on top of the report's (which brings the shared parts), with the
 /// settings pages quote (`install_days`).
 pub fn environment_for(config: &crate::config::Config) -> Environment<'static> {
@@ -58,6 +52,14 @@ pub fn environment() -> Environment<'static> {
         env.add_template(name, source).expect("embedded templates compile");
     }
     env.add_filter("cst", cst);
+    // The portal's own files, linked at their current versions (`web::assets`): addresses
+    // of our own making, written as they are.
+    let assets: std::collections::BTreeMap<&str, minijinja::Value> = [
+        ("css", minijinja::Value::from_safe_string(super::assets::STYLESHEET.url())),
+        ("js", minijinja::Value::from_safe_string(super::assets::SCRIPT.url())),
+    ]
+    .into();
+    env.add_global("assets", assets);
     env
 }
 

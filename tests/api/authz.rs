@@ -51,6 +51,8 @@ async fn page_matrix() {
         ("/".into(), [200; 11]),
         ("/healthz".into(), [200; 11]),
         ("/static/app.js".into(), [200; 11]),
+        ("/static/app.css".into(), [200; 11]),
+        ("/static/regions.json".into(), [200; 11]),
         ("/lookup".into(), [200; 11]),
         ("/sightings".into(), [303, 403, 403, 200, 200, 200, 200, 200, 200, 200, 403]),
         ("/self-check".into(), [303, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403]),

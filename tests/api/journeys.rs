@@ -301,6 +301,23 @@ async fn the_main_journeys_in_chromium() {
     j.shot("dashboard").await;
     j.sign_in("admin").await;
     j.go("/admin/accounts").await;
+    // The new-account form's region picker: every division, fetched by the portal's script when
+    // the field is first focused (they are not carried in the page).
+    let offered = "return document.querySelectorAll('#region-list option').length;";
+    assert_eq!(j.client.execute(offered, vec![]).await.unwrap(), json!(0), "nothing before the field is used");
+    j.click("input[name=region][list=region-list]").await;
+    let mut count = json!(0);
+    for _ in 0..100 {
+        count = j.client.execute(offered, vec![]).await.unwrap();
+        if count.as_u64().unwrap_or(0) > 3000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(count.as_u64().unwrap_or(0) > 3000, "divisions offered after focus: {count}");
+    let has = "return !!document.querySelector('#region-list option[value=\"清丰县（410922）\"]');";
+    assert_eq!(j.client.execute(has, vec![]).await.unwrap(), json!(true));
+    j.type_into("input[name=region][list=region-list]", "清丰").await;
     j.shot("admin-accounts").await;
     j.go("/admin/outbox").await;
     assert!(j.page().await.contains("网站标识代码"));

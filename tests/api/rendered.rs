@@ -19,6 +19,8 @@ fn stable(text: &str) -> String {
         (r"\d{4}年\d{1,2}月\d{1,2}日( \d{2}:\d{2})?", "[日期]"),
         (r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?", "[date]"),
         (r#"name="csrf" value="[^"]+""#, r#"name="csrf" value="[token]""#),
+        // The portal's files are linked at their content's version, which each edit changes.
+        (r"\?v=[0-9a-f]{12}", "?v=[version]"),
     ];
     let mut out = text.to_owned();
     for (pattern, replacement) in rules {

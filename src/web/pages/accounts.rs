@@ -55,7 +55,7 @@ async fn page(
         "search": search, "query": search.query(), "back": search.query_at(listed.page),
         "roles": Role::ALL.map(|r| json!({ "key": r.as_str(), "label": r.label() })),
         "region_options": super::region_options("", 1, search.region.trim()),
-        "input": input, "errors": errors, "regions": super::region_labels(""),
+        "input": input, "errors": errors, "regions": super::region_picker(""),
     });
     Ok((status, render(state, Some(user), "accounts.html", data)?).into_response())
 }

@@ -58,13 +58,25 @@ pub fn render(
     Ok(Html(html))
 }
 
-/// The divisions under `prefix` ("" for all) as a name picker offers them, `清丰县（410922）`
-/// (the central pseudo-region left out).
-pub fn region_labels(prefix: &str) -> Vec<String> {
-    crate::domain::region::known_regions()
-        .filter(|(code, _)| code.starts_with(prefix) && *code != "100000")
-        .map(|(code, _)| crate::domain::region::region_label(code))
-        .collect()
+/// Divisions a name picker carries in the page itself, at most: a province's (Sichuan has 209).
+/// A longer list (every division, some 160 KB of options) would weigh down each view of the
+/// page for a form seldom used: the portal's script fetches it once, on first use, from
+/// [`crate::web::assets::REGIONS`], which browsers then keep.
+const INLINE_REGIONS: usize = 300;
+
+/// A name picker's list of the divisions under `prefix` ("" for all), as the `region_datalist`
+/// macro of `lists.html` shows it: `{"options": ["清丰县（410922）", …]}` when they are few,
+/// else `{"src": <address of every division>, "prefix": prefix}` for the script to fetch and
+/// narrow. The central pseudo-region is left out.
+pub fn region_picker(prefix: &str) -> Value {
+    let mut under =
+        crate::domain::region::known_regions().filter(|(code, _)| code.starts_with(prefix) && *code != "100000");
+    let few: Vec<&str> = under.by_ref().take(INLINE_REGIONS + 1).map(|(code, _)| code).collect();
+    if few.len() > INLINE_REGIONS {
+        return json!({ "src": crate::web::assets::REGIONS.url(), "prefix": prefix });
+    }
+    let options: Vec<String> = few.into_iter().map(crate::domain::region::region_label).collect();
+    json!({ "options": options })
 }
 
 /// The divisions under `prefix` ("" for all) down to `max_depth` (0 provinces, 1 cities,

@@ -53,7 +53,7 @@ async fn page(
         })
         .collect();
     let area = actor.oversight_prefix().unwrap_or_default();
-    let regions = super::region_labels(&area);
+    let regions = super::region_picker(&area);
     // 中央编办 picks a province or a city; an office below it also a county of its area.
     let region_options = super::region_options(&area, if area.is_empty() { 1 } else { 2 }, search.region.trim());
     let mut input = input.clone();
