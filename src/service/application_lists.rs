@@ -53,10 +53,22 @@ impl ApplicationSearch {
     }
 }
 
+/// Applications listed with their deadlines, and the ids of those whose stored rows could not
+/// be read ([`store::Listed`]), for the page to name.
+#[derive(Default)]
+pub struct Views {
+    /// The applications, in the list's order.
+    pub views: Vec<ApplicationView>,
+    /// Rows left out.
+    pub unreadable: Vec<i64>,
+}
+
 /// One page of a list.
 pub struct ApplicationsPage {
     /// The applications on it, with their deadlines.
     pub views: Vec<ApplicationView>,
+    /// Rows of this page left out because they could not be read.
+    pub unreadable: Vec<i64>,
     /// Applications matching in all.
     pub total: i64,
     /// This page's number (the last one when a later page was asked for).
@@ -82,15 +94,17 @@ fn scope_of(actor: &Actor) -> Result<Scope, ServiceError> {
 /// The applications where a reviewer owes the next step now, the longest waiting first;
 /// nothing for others. Only applications under way are read ([`State::AT_AN_OFFICE`]): their
 /// number is the work in hand, whatever the history.
-pub async fn queue(ctx: &Context, actor: &Actor) -> Result<Vec<ApplicationView>, ServiceError> {
+/// An unreadable row under way is named, since it may be waiting on `actor`.
+pub async fn queue(ctx: &Context, actor: &Actor) -> Result<Views, ServiceError> {
     if actor.role != Role::Reviewer {
-        return Ok(Vec::new());
+        return Ok(Views::default());
     }
     let filter = ApplicationFilter { at_an_office: true, ..ApplicationFilter::default() };
-    let (mut under_way, _) = store::search(&ctx.pool, &scope_of(actor)?, &filter, i64::MAX, 0).await?;
+    let (store::Listed { applications: mut under_way, unreadable }, _) =
+        store::search(&ctx.pool, &scope_of(actor)?, &filter, i64::MAX, 0).await?;
     under_way.retain(|a| can_view(actor, a) && awaits(actor, a));
     under_way.sort_by_key(|a| (a.state_since, a.id));
-    Ok(under_way.into_iter().map(|a| with_due(ctx, a, Vec::new())).collect())
+    Ok(Views { views: under_way.into_iter().map(|a| with_due(ctx, a, Vec::new())).collect(), unreadable })
 }
 
 /// A page of the applications `actor` may read that match `search`, the latest changed first.
@@ -104,8 +118,9 @@ pub async fn page(ctx: &Context, actor: &Actor, search: &ApplicationSearch) -> R
     if page < search.page() {
         apps = read(page).await?.0;
     }
-    let views = apps.into_iter().filter(|a| can_view(actor, a)).map(|a| with_due(ctx, a, Vec::new())).collect();
-    Ok(ApplicationsPage { views, total, page, pages })
+    let views =
+        apps.applications.into_iter().filter(|a| can_view(actor, a)).map(|a| with_due(ctx, a, Vec::new())).collect();
+    Ok(ApplicationsPage { views, unreadable: apps.unreadable, total, page, pages })
 }
 
 #[cfg(test)]

@@ -548,10 +548,11 @@ pub fn due_date(ctx: &Context, app: &Application) -> Option<DueDate> {
 /// A unit's own applications, newest first, drafts too (a unit has a handful; the lists of
 /// offices and supervisors, which grow with every application made, are in
 /// [`super::application_lists`]).
-pub async fn unit_list(ctx: &Context, actor: &Actor) -> Result<Vec<ApplicationView>, ServiceError> {
+pub async fn unit_list(ctx: &Context, actor: &Actor) -> Result<super::application_lists::Views, ServiceError> {
     require_unit(actor)?;
-    let apps = store::list_for_unit(&ctx.pool, actor.account_id).await?;
-    Ok(apps.into_iter().map(|a| with_due(ctx, a, Vec::new())).collect())
+    let listed = store::list_for_unit(&ctx.pool, actor.account_id).await?;
+    let views = listed.applications.into_iter().map(|a| with_due(ctx, a, Vec::new())).collect();
+    Ok(super::application_lists::Views { views, unreadable: listed.unreadable })
 }
 
 /// Whether `actor` has a step to take on this application now.

@@ -2,6 +2,7 @@
 
 use super::{Pool, Tx};
 use chrono::{DateTime, Utc};
+use sqlx::FromRow;
 
 use super::StoreError;
 use crate::domain::account::Actor;
@@ -314,13 +315,48 @@ pub async fn get(pool: &Pool, id: i64) -> Result<Application, StoreError> {
     })
 }
 
-/// A unit's applications, newest first.
-pub async fn list_for_unit(pool: &Pool, unit_id: i64) -> Result<Vec<Application>, StoreError> {
+/// A unit's applications, newest first (rows that cannot be read set apart, [`Listed`]).
+pub async fn list_for_unit(pool: &Pool, unit_id: i64) -> Result<Listed, StoreError> {
     crate::on_pool!(pool, pool => {
-        let rows: Vec<Row> =
-            sqlx::query_as(&select_sql("WHERE a.unit_id = $1 ORDER BY a.id DESC")).bind(unit_id).fetch_all(pool).await?;
-        rows.into_iter().map(Application::try_from).collect()
+        let rows =
+            sqlx::query(&select_sql("WHERE a.unit_id = $1 ORDER BY a.id DESC")).bind(unit_id).fetch_all(pool).await?;
+        Ok(Listed::read(rows))
     })
+}
+
+/// The applications of a list, and the ids of its rows that could not be read: a value this
+/// release does not know (a state or level written by a later release before a rollback, a
+/// row edited by hand). Such a row is logged and left out, so that one of them does not take
+/// down every list it falls in; opened alone, it is still an error.
+#[derive(Debug, Default)]
+pub struct Listed {
+    /// The rows read, in the list's order.
+    pub applications: Vec<Application>,
+    /// The ids of the rows left out.
+    pub unreadable: Vec<i64>,
+}
+
+impl Listed {
+    fn read<R>(rows: Vec<R>) -> Self
+    where
+        R: sqlx::Row,
+        Row: for<'r> sqlx::FromRow<'r, R>,
+        for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        for<'c> &'c str: sqlx::ColumnIndex<R>,
+    {
+        let mut listed = Self::default();
+        for row in &rows {
+            match Row::from_row(row).map_err(StoreError::from).and_then(Application::try_from) {
+                Ok(application) => listed.applications.push(application),
+                Err(error) => {
+                    let id = row.try_get::<i64, _>("id").unwrap_or_default();
+                    tracing::error!(application = id, %error, "an application row cannot be read: left out of the list");
+                    listed.unreadable.push(id);
+                }
+            }
+        }
+        listed
+    }
 }
 
 /// Whose applications a list holds: a unit's own, or an office's or supervisor's area.
@@ -373,14 +409,14 @@ static SCOPED_WHERE: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new
 });
 
 /// The applications of `scope` matching `filter`, the latest changed first: `limit` of them
-/// from `offset`, and how many match in all.
+/// from `offset` (rows that cannot be read set apart, [`Listed`]), and how many match in all.
 pub async fn search(
     pool: &Pool,
     scope: &Scope,
     filter: &ApplicationFilter,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<Application>, i64), StoreError> {
+) -> Result<(Listed, i64), StoreError> {
     let (unit, prefix, every_level, level) = match scope {
         Scope::Unit(id) => (*id, "", 1_i64, ""),
         Scope::Area { prefix, level, every_level } => {
@@ -400,9 +436,8 @@ pub async fn search(
         let count = format!("SELECT COUNT(*) FROM applications a JOIN accounts u ON u.id = a.unit_id {scoped_where}");
         let total: i64 = bind_search!(sqlx::query_scalar(&count)).fetch_one(pool).await?;
         let page = select_sql(&format!("{scoped_where} ORDER BY a.state_since DESC, a.id DESC LIMIT $8 OFFSET $9"));
-        let rows: Vec<Row> = bind_search!(sqlx::query_as(&page)).bind(limit).bind(offset).fetch_all(pool).await?;
-        let applications = rows.into_iter().map(Application::try_from).collect::<Result<_, _>>()?;
-        Ok((applications, total))
+        let rows = bind_search!(sqlx::query(&page)).bind(limit).bind(offset).fetch_all(pool).await?;
+        Ok((Listed::read(rows), total))
     })
 }
 

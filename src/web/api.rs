@@ -129,7 +129,7 @@ pub async fn list(
     let items: Vec<Value> = listed.views.iter().map(|v| application_row(&actor, v)).collect();
     Ok(Json(json!({
         "items": items, "total": listed.total, "page": listed.page, "pages": listed.pages,
-        "page_size": application_lists::PAGE_SIZE,
+        "page_size": application_lists::PAGE_SIZE, "unreadable": listed.unreadable,
     })))
 }
 

@@ -72,7 +72,7 @@ pub fn document() -> Value {
                     { "name": "q", "in": "query", "description": "开办主体、网站名称、域名或网站标识代码中的文字", "schema": { "type": "string", "maxLength": 50 } },
                     { "name": "state", "in": "query", "description": "申请状态（如 county_review、issued）", "schema": { "type": "string" } },
                     { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1, "default": 1 } } ],
-                    "responses": { "200": { "description": "一页申请：items、total、page、pages、page_size" }, "400": error, "401": error, "403": error } },
+                    "responses": { "200": { "description": "一页申请：items、total、page、pages、page_size；unreadable：数据异常、未列出的申请编号" }, "400": error, "401": error, "403": error } },
                 "post": { "summary": "新建申请（草稿或直接提交）", "security": auth,
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "allOf": [ { "$ref": "#/components/schemas/ApplicationInput" }, { "type": "object", "properties": { "submit": { "type": "boolean" } } } ] } } } },
                     "responses": { "201": app, "403": error, "422": error } }

@@ -158,3 +158,66 @@ async fn every_list_holds_exactly_what_each_account_may_view() {
         assert_eq!(city, [ids[4]], "the city unit's own, at the city's review");
     }
 }
+
+#[tokio::test]
+async fn a_row_that_cannot_be_read_is_named_and_left_out_not_the_whole_list() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let unit = "清丰县人民政府.政务";
+    let ids: Vec<i64> = {
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            ids.push(create(&app, unit, site(n), true).await);
+        }
+        ids
+    };
+    // A review chain naming a level this release does not know, as a later release could
+    // leave behind after a rollback.
+    let broken = ids[1];
+    govbadge::on_pool!(&app.ctx.pool, p => sqlx::query("UPDATE applications SET chain = 'county,galactic' WHERE id = $1")
+        .bind(broken)
+        .execute(p)
+        .await
+        .map(|done| done.rows_affected()))
+    .unwrap();
+    let notice = format!("以下申请记录数据异常，暂无法显示：{broken}号。请联系系统管理员处理。");
+
+    // The office's workbench: the queue and the whole list still show the others.
+    let office = app.browser("清丰县编办.政务").await;
+    let r = office.get("/applications").await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert_eq!(page.matches(&notice).count(), 1, "named once, though in the queue and the list: {page}");
+    for id in [ids[0], ids[2]] {
+        assert!(page.contains(&format!("href=\"/applications/{id}\"")), "application {id} still listed");
+    }
+    assert!(!page.contains(&format!("href=\"/applications/{broken}\"")));
+    assert!(page.contains("待我办理（2）"), "{page}");
+
+    // The API says which rows it left out.
+    let (status, body) = app.api("清丰县编办.政务").await.get("/api/v1/applications").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["unreadable"], serde_json::json!([broken]));
+    let listed: Vec<i64> = body["items"].as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()).collect();
+    assert_eq!(listed, [ids[2], ids[0]]);
+    assert_eq!(body["total"], 3, "the total counts the row left out");
+
+    // The unit's own list too; opened alone, the row is still an error, and the service goes on.
+    let owner = app.browser(unit).await;
+    let portal = owner.text("/portal").await;
+    assert!(portal.contains(&notice) && portal.contains("清丰县测试网站0"), "{portal}");
+    assert_eq!(owner.get(&format!("/applications/{broken}")).await.status(), 500);
+    assert_eq!(owner.get(&format!("/applications/{}", ids[0])).await.status(), 200);
+    let (status, body) = app.api("清丰县编办.政务").await.get("/api/v1/applications").await;
+    assert_eq!((status, body["unreadable"].clone()), (200, serde_json::json!([broken])));
+
+    // Mended, it is listed again and the notice is gone.
+    govbadge::on_pool!(&app.ctx.pool, p => sqlx::query("UPDATE applications SET chain = 'county' WHERE id = $1")
+        .bind(broken)
+        .execute(p)
+        .await
+        .map(|done| done.rows_affected()))
+    .unwrap();
+    let page = office.text("/applications").await;
+    assert!(!page.contains("数据异常") && page.contains(&format!("href=\"/applications/{broken}\"")));
+}

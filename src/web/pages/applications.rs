@@ -27,8 +27,8 @@ pub async fn portal(State(state): State<AppState>, User(user): User) -> Result<R
         return Ok(Redirect::to("/applications").into_response());
     }
     let actor = user.actor();
-    let apps: Vec<Value> =
-        service::unit_list(&state.ctx, &actor).await?.iter().map(|v| application_json(&actor, v)).collect();
+    let listed = service::unit_list(&state.ctx, &actor).await?;
+    let apps: Vec<Value> = listed.views.iter().map(|v| application_json(&actor, v)).collect();
     let base = &state.ctx.config.badge.base_url;
     let today = crate::domain::calendar::today_in_china(chrono::Utc::now());
     let mut badges: Vec<Value> = Vec::new();
@@ -51,7 +51,9 @@ pub async fn portal(State(state): State<AppState>, User(user): User) -> Result<R
     }
     let can_print_letter =
         apps.iter().any(|a| a["actions"].as_array().is_some_and(|acts| acts.iter().any(|x| x == "print")));
-    let data = json!({ "applications": apps, "badges": badges, "can_print_letter": can_print_letter });
+    let data = json!({
+        "applications": apps, "badges": badges, "can_print_letter": can_print_letter, "unreadable": listed.unreadable,
+    });
     Ok(render(&state, Some(&user), "portal.html", data)?.into_response())
 }
 
@@ -68,9 +70,11 @@ pub async fn list(
         return Ok(Redirect::to("/portal").into_response());
     }
     let search = search_or_default(search);
-    let waiting: Vec<Value> =
-        application_lists::queue(&state.ctx, &actor).await?.iter().map(|v| application_row(&actor, v)).collect();
+    let queue = application_lists::queue(&state.ctx, &actor).await?;
+    let waiting: Vec<Value> = queue.views.iter().map(|v| application_row(&actor, v)).collect();
     let listed = application_lists::page(&state.ctx, &actor, &search).await?;
+    let unreadable: std::collections::BTreeSet<i64> =
+        queue.unreadable.iter().chain(&listed.unreadable).copied().collect();
     let all: Vec<Value> = listed.views.iter().map(|v| application_row(&actor, v)).collect();
     let site_requests: Vec<_> = crate::service::site_requests::queue_of(&state.ctx, &actor)
         .await?
@@ -88,6 +92,7 @@ pub async fn list(
     let data = json!({
         "waiting": waiting, "all": all, "total": listed.total, "page": listed.page, "pages": listed.pages,
         "search": search, "query": search.query(), "states": states, "site_requests": site_requests,
+        "unreadable": unreadable,
     });
     Ok(render(&state, Some(&user), "applications.html", data)?.into_response())
 }
