@@ -316,3 +316,41 @@ async fn sightings_are_recorded_bounded_and_shown_to_supervisors() {
     assert!(!other.contains("copycat.example"));
     assert_eq!(Browser::anonymous(&app.base).get("/sightings").await.status(), 303);
 }
+
+#[tokio::test]
+async fn an_ipv6_host_counts_as_its_64_network_against_the_beacon_limit() {
+    // Behind a proxy on loopback (as the service is deployed), which says who the client is.
+    let app = spawn_app_with(|c| {
+        c.badge.base_url = "https://bs.example.gov.cn".parse().unwrap();
+        c.badge.beacons_per_minute = 3;
+        c.server.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    app.cast().await;
+    let code = issued_badge(&app, valid_input()).await;
+    let client = raw_client();
+    let beacon = |from: &str| {
+        client
+            .post(format!("{}/badge/{code}/sighting", app.base))
+            .header("x-forwarded-for", from)
+            .body("mirror.example")
+            .send()
+    };
+    // One host taking a fresh address of its /64 for each beacon is still one client.
+    let mut answers = Vec::new();
+    for n in 1..=5 {
+        answers.push(beacon(&format!("2001:db8:5:6::{n:x}")).await.unwrap().status().as_u16());
+    }
+    assert_eq!(answers, [204, 204, 204, 429, 429]);
+    assert_eq!(beacon("2001:db8:5:6:ffff:1:2:3").await.unwrap().status(), 429, "anywhere in the /64");
+    assert_eq!(beacon("2001:db8:5:7::1").await.unwrap().status(), 204, "the next /64 is another client");
+    // IPv4 clients are counted one address each; mapped into IPv6 they are the same address.
+    for n in 1..=3 {
+        assert_eq!(beacon(&format!("198.51.100.{n}")).await.unwrap().status(), 204);
+    }
+    for _ in 0..2 {
+        assert_eq!(beacon("198.51.100.9").await.unwrap().status(), 204);
+    }
+    assert_eq!(beacon("::ffff:198.51.100.9").await.unwrap().status(), 204);
+    assert_eq!(beacon("::ffff:198.51.100.9").await.unwrap().status(), 429, "the fourth from 198.51.100.9");
+}
