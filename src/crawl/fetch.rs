@@ -581,7 +581,10 @@ pub fn sniff_html(body: &[u8]) -> bool {
     })
 }
 
-/// Whether an address is reachable on the public Internet.
+/// Whether an address is reachable on the public Internet (IANA's special-purpose registries:
+/// what is not globally reachable is refused). An IPv6 address that carries an IPv4 one to a
+/// translator or relay (IPv4-mapped, NAT64's well-known prefix, 6to4) is judged by the IPv4
+/// address it leads to: on a network with NAT64, `64:ff9b::a00:1` reaches 10.0.0.1.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -595,6 +598,7 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v4.is_documentation()
                 || o[0] == 0
                 || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
                 || (o[0] == 198 && (18..20).contains(&o[1]))
                 || o[0] >= 240)
         }
@@ -603,11 +607,28 @@ pub fn is_public(ip: IpAddr) -> bool {
                 return is_public(IpAddr::V4(v4));
             }
             let seg = v6.segments();
+            let embedded =
+                |high: u16, low: u16| IpAddr::V4(std::net::Ipv4Addr::from((u32::from(high) << 16) | u32::from(low)));
+            match seg {
+                // NAT64's well-known prefix (RFC 6052): the IPv4 address is the last 32 bits.
+                [0x64, 0xff9b, 0, 0, 0, 0, high, low] => return is_public(embedded(high, low)),
+                // 6to4 (RFC 3056): the IPv4 address follows the prefix.
+                [0x2002, high, low, ..] => return is_public(embedded(high, low)),
+                _ => {}
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (seg[0] & 0xfe00) == 0xfc00
-                || (seg[0] & 0xffc0) == 0xfe80)
+                || (seg[0] & 0xffc0) == 0xfe80
+                // Site-local (deprecated, still routed inside some networks).
+                || (seg[0] & 0xffc0) == 0xfec0
+                // NAT64 for local use (RFC 8215), IPv4-compatible (deprecated), discard-only.
+                || (seg[0] == 0x64 && seg[1] == 0xff9b && seg[2] == 1)
+                || seg[..6] == [0; 6]
+                || seg[..4] == [0x100, 0, 0, 0]
+                // Documentation.
+                || (seg[0] == 0x2001 && seg[1] == 0xdb8))
         }
     }
 }
@@ -707,10 +728,25 @@ mod tests {
             "fd00::1",
             "::ffff:127.0.0.1",
             "0.0.0.0",
+            "192.0.0.8",
+            // IPv6 addresses that lead to a private IPv4 one, through a translator or relay.
+            "64:ff9b::a00:1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:c0a8:101::1",
+            "2002:7f00:1::",
+            // NAT64 for local use, site-local, IPv4-compatible, discard-only, documentation.
+            "64:ff9b:1::ca6c:1605",
+            "fec0::1",
+            "::7f00:1",
+            "::a00:1",
+            "100::1",
+            "2001:db8::1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
-        for public in ["202.108.22.5", "2400:da00::6666"] {
+        // Through NAT64 or 6to4 to a public IPv4 address: as public as that address.
+        for public in ["202.108.22.5", "2400:da00::6666", "64:ff9b::ca6c:1605", "2002:ca6c:1605::1", "2001:da8::1"] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }
