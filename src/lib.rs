@@ -11,6 +11,7 @@
 //!   (the page in headless chromium, the badge as a visitor sees it);
 //! - `report`: sweep reports (CSV, XLSX, HTML with SVG charts);
 //! - `markup`: escaping for HTML built without templates; `errors`: the text of an error chain;
+//!   `ip_network`: the network an address stands for where things are counted per address;
 //! - `cli`: the command line and the output of its commands;
 //! - `app`: building and running the service, and its demo data.
 //!
@@ -25,6 +26,7 @@ pub mod config;
 pub mod crawl;
 pub mod domain;
 pub mod errors;
+pub mod ip_network;
 pub mod markup;
 pub mod memory;
 pub mod notify;

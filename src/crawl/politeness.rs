@@ -210,9 +210,12 @@ impl Politeness {
         }
     }
 
+    /// The gate of the server at `ip`: of its address, or of its /64 for IPv6, where a server
+    /// may answer for each site at an address of its own ([`crate::ip_network`]).
     fn address_gate(&self, ip: IpAddr) -> Arc<Gate> {
+        let network = crate::ip_network::network(ip);
         let mut addresses = self.addresses.lock().expect("politeness lock");
-        if let Some(gate) = addresses.get(&ip) {
+        if let Some(gate) = addresses.get(&network) {
             return gate.clone();
         }
         if addresses.len() >= MAX_IDLE_ADDRESS_GATES {
@@ -222,8 +225,9 @@ impl Politeness {
             addresses.retain(|_, gate| Arc::strong_count(gate) > 1);
         }
         let in_flight = Arc::new(Semaphore::new(self.limits.per_ip_concurrency));
-        let gate = Arc::new(Gate::new(format!("ip:{ip}"), self.per_ip_interval, in_flight, self.ledger.is_some()));
-        addresses.insert(ip, gate.clone());
+        let key = format!("ip:{}", crate::ip_network::label(network));
+        let gate = Arc::new(Gate::new(key, self.per_ip_interval, in_flight, self.ledger.is_some()));
+        addresses.insert(network, gate.clone());
         gate
     }
 
@@ -272,6 +276,26 @@ mod tests {
         }
         // The first goes at once, the next four each 50 ms after the one before.
         assert!(started.elapsed() >= Duration::from_millis(195), "{:?}", started.elapsed());
+    }
+
+    #[tokio::test]
+    async fn sites_at_addresses_of_one_ipv6_64_are_one_server() {
+        // A hosting platform giving each county's site its own address of one /64.
+        let politeness = Politeness::new(limits(1000.0, 20.0));
+        let started = Instant::now();
+        for i in 1..=5u16 {
+            let ip = IpAddr::from([0x2001, 0xdb8, 5, 6, 0, 0, 0, i]);
+            drop(politeness.enter(&format!("county{i}.example.gov.cn"), Some(ip), None).await);
+        }
+        assert!(started.elapsed() >= Duration::from_millis(195), "paced as one server: {:?}", started.elapsed());
+        // The next /64 is another server.
+        let politeness = Politeness::new(limits(1000.0, 1.0));
+        let started = Instant::now();
+        for i in 1..=5u16 {
+            let ip = IpAddr::from([0x2001, 0xdb8, 5, i, 0, 0, 0, 1]);
+            drop(politeness.enter(&format!("county{i}.example.gov.cn"), Some(ip), None).await);
+        }
+        assert!(started.elapsed() < Duration::from_millis(900), "{:?}", started.elapsed());
     }
 
     #[tokio::test]

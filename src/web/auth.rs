@@ -301,24 +301,10 @@ where
 }
 
 /// The client's address as the per-address limits count it (login failures, password reset
-/// codes, tip-offs, beacons): see [`limit_key`]; "unknown" when the server runs without
-/// connection info. A forwarded address is believed only from a configured proxy.
+/// codes, tip-offs, beacons): an IPv4 address or an IPv6 /64 ([`crate::ip_network`]);
+/// "unknown" when the server runs without connection info. A forwarded address is believed
+/// only from a configured proxy.
 pub struct ClientAddress(pub String);
-
-/// What the per-address limits count for a client at `ip`: an IPv4 address (an IPv4-mapped
-/// IPv6 one as the IPv4 address it is), or the /64 network of an IPv6 address. A network
-/// assigns a host a whole /64 (RFC 4291's interface identifiers, and how ISPs hand out
-/// prefixes), so its host may take a fresh address for each request: counted per address,
-/// it would never reach a limit.
-pub fn limit_key(ip: IpAddr) -> String {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => {
-            let [a, b, c, d, ..] = v6.segments();
-            format!("{}/64", std::net::Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
-        }
-    }
-}
 
 impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
@@ -326,7 +312,7 @@ impl FromRequestParts<AppState> for ClientAddress {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         let trusted = &state.ctx.config.server.trusted_proxies;
-        let address = peer.map(|peer| limit_key(client_ip(peer, &parts.headers, trusted)));
+        let address = peer.map(|peer| crate::ip_network::label(client_ip(peer, &parts.headers, trusted)));
         Ok(ClientAddress(address.unwrap_or_else(|| "unknown".into())))
     }
 }
@@ -402,16 +388,5 @@ mod tests {
         assert_eq!(client_ip(proxy, &h, &[]), proxy, "no proxies configured: the peer is the client");
         let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
         assert_eq!(client_ip(mapped, &h, &proxies), "203.0.113.7".parse::<IpAddr>().unwrap(), "a dual-stack peer");
-    }
-
-    #[test]
-    fn the_limits_count_an_ipv6_host_by_its_64_network() {
-        let key = |ip: &str| limit_key(ip.parse().unwrap());
-        assert_eq!(key("203.0.113.7"), "203.0.113.7");
-        assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7", "IPv4 through a dual-stack socket");
-        assert_eq!(key("2001:db8:5:6::1"), "2001:db8:5:6::/64");
-        assert_eq!(key("2001:db8:5:6:a1b2:c3d4:e5f6:789"), "2001:db8:5:6::/64", "any address of the same /64");
-        assert_eq!(key("2001:db8:5:7::1"), "2001:db8:5:7::/64", "the next /64 is another host");
-        assert_eq!(key("::1"), "::/64");
     }
 }
