@@ -74,6 +74,8 @@ impl AccountSearch {
 pub struct AccountsPage {
     /// The accounts on it.
     pub accounts: Vec<Account>,
+    /// Rows of this page left out because they could not be read ([`crate::store::Listed`]).
+    pub unreadable: Vec<i64>,
     /// Accounts matching in all.
     pub total: i64,
     /// This page's number (the last one when a later page was asked for).
@@ -112,14 +114,14 @@ pub async fn units_in_area(ctx: &Context, actor: &Actor, search: &AccountSearch)
 /// The page `page` of `filter`'s accounts, or the last page when there are fewer pages (an
 /// action on the last account of the last page leaves it empty).
 async fn page_of(ctx: &Context, filter: &AccountFilter, page: i64) -> Result<AccountsPage, ServiceError> {
-    let (mut accounts, total) = accounts::search(&ctx.pool, filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let (mut listed, total) = accounts::search(&ctx.pool, filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
     let pages = paging::page_count(total, PAGE_SIZE);
     let mut page = page;
     if page > pages {
         page = pages;
-        accounts = accounts::search(&ctx.pool, filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?.0;
+        listed = accounts::search(&ctx.pool, filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?.0;
     }
-    Ok(AccountsPage { accounts, total, page, pages })
+    Ok(AccountsPage { accounts: listed.items, unreadable: listed.unreadable, total, page, pages })
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::domain::account::{Actor, Role};
 use crate::domain::region::Level;
 use crate::domain::workflow::State;
 use crate::store::applications::{self as store, ApplicationFilter, Scope};
+use crate::store::Listed;
 
 /// Applications on one page.
 pub const PAGE_SIZE: i64 = 50;
@@ -54,7 +55,7 @@ impl ApplicationSearch {
 }
 
 /// Applications listed with their deadlines, and the ids of those whose stored rows could not
-/// be read ([`store::Listed`]), for the page to name.
+/// be read ([`Listed`]), for the page to name.
 #[derive(Default)]
 pub struct Views {
     /// The applications, in the list's order.
@@ -100,7 +101,7 @@ pub async fn queue(ctx: &Context, actor: &Actor) -> Result<Views, ServiceError> 
         return Ok(Views::default());
     }
     let filter = ApplicationFilter { at_an_office: true, ..ApplicationFilter::default() };
-    let (store::Listed { applications: mut under_way, unreadable }, _) =
+    let (Listed { items: mut under_way, unreadable }, _) =
         store::search(&ctx.pool, &scope_of(actor)?, &filter, i64::MAX, 0).await?;
     under_way.retain(|a| can_view(actor, a) && awaits(actor, a));
     under_way.sort_by_key(|a| (a.state_since, a.id));
@@ -118,8 +119,7 @@ pub async fn page(ctx: &Context, actor: &Actor, search: &ApplicationSearch) -> R
     if page < search.page() {
         apps = read(page).await?.0;
     }
-    let views =
-        apps.applications.into_iter().filter(|a| can_view(actor, a)).map(|a| with_due(ctx, a, Vec::new())).collect();
+    let views = apps.items.into_iter().filter(|a| can_view(actor, a)).map(|a| with_due(ctx, a, Vec::new())).collect();
     Ok(ApplicationsPage { views, unreadable: apps.unreadable, total, page, pages })
 }
 

@@ -551,7 +551,7 @@ pub fn due_date(ctx: &Context, app: &Application) -> Option<DueDate> {
 pub async fn unit_list(ctx: &Context, actor: &Actor) -> Result<super::application_lists::Views, ServiceError> {
     require_unit(actor)?;
     let listed = store::list_for_unit(&ctx.pool, actor.account_id).await?;
-    let views = listed.applications.into_iter().map(|a| with_due(ctx, a, Vec::new())).collect();
+    let views = listed.items.into_iter().map(|a| with_due(ctx, a, Vec::new())).collect();
     Ok(super::application_lists::Views { views, unreadable: listed.unreadable })
 }
 

@@ -227,7 +227,7 @@ pub async fn search(
     filter: &AccountFilter,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<Account>, i64), StoreError> {
+) -> Result<(super::Listed<Account>, i64), StoreError> {
     let text = filter.text.to_lowercase();
     let pattern = super::contains_pattern(&text);
     let role = filter.role.map_or("", Role::as_str);
@@ -247,9 +247,8 @@ pub async fn search(
         let total: i64 =
             bind_search!(sqlx::query_scalar(&format!("SELECT COUNT(*) {SEARCH_WHERE}"))).fetch_one(pool).await?;
         let page = format!("SELECT {COLUMNS} {SEARCH_WHERE} ORDER BY role, level, region, id LIMIT $8 OFFSET $9");
-        let rows: Vec<Row> = bind_search!(sqlx::query_as(&page)).bind(limit).bind(offset).fetch_all(pool).await?;
-        let accounts = rows.into_iter().map(Account::try_from).collect::<Result<_, _>>()?;
-        Ok((accounts, total))
+        let rows = bind_search!(sqlx::query(&page)).bind(limit).bind(offset).fetch_all(pool).await?;
+        Ok((super::Listed::read::<Row, _>(rows), total))
     })
 }
 

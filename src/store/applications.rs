@@ -1,8 +1,7 @@
 //! Applications, their workflow steps and the append-only audit log written with each step.
 
-use super::{Pool, Tx};
+use super::{Listed, Pool, Tx};
 use chrono::{DateTime, Utc};
-use sqlx::FromRow;
 
 use super::StoreError;
 use crate::domain::account::Actor;
@@ -316,47 +315,12 @@ pub async fn get(pool: &Pool, id: i64) -> Result<Application, StoreError> {
 }
 
 /// A unit's applications, newest first (rows that cannot be read set apart, [`Listed`]).
-pub async fn list_for_unit(pool: &Pool, unit_id: i64) -> Result<Listed, StoreError> {
+pub async fn list_for_unit(pool: &Pool, unit_id: i64) -> Result<Listed<Application>, StoreError> {
     crate::on_pool!(pool, pool => {
         let rows =
             sqlx::query(&select_sql("WHERE a.unit_id = $1 ORDER BY a.id DESC")).bind(unit_id).fetch_all(pool).await?;
-        Ok(Listed::read(rows))
+        Ok(Listed::read::<Row, _>(rows))
     })
-}
-
-/// The applications of a list, and the ids of its rows that could not be read: a value this
-/// release does not know (a state or level written by a later release before a rollback, a
-/// row edited by hand). Such a row is logged and left out, so that one of them does not take
-/// down every list it falls in; opened alone, it is still an error.
-#[derive(Debug, Default)]
-pub struct Listed {
-    /// The rows read, in the list's order.
-    pub applications: Vec<Application>,
-    /// The ids of the rows left out.
-    pub unreadable: Vec<i64>,
-}
-
-impl Listed {
-    fn read<R>(rows: Vec<R>) -> Self
-    where
-        R: sqlx::Row,
-        Row: for<'r> sqlx::FromRow<'r, R>,
-        for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-        for<'c> &'c str: sqlx::ColumnIndex<R>,
-    {
-        let mut listed = Self::default();
-        for row in &rows {
-            match Row::from_row(row).map_err(StoreError::from).and_then(Application::try_from) {
-                Ok(application) => listed.applications.push(application),
-                Err(error) => {
-                    let id = row.try_get::<i64, _>("id").unwrap_or_default();
-                    tracing::error!(application = id, %error, "an application row cannot be read: left out of the list");
-                    listed.unreadable.push(id);
-                }
-            }
-        }
-        listed
-    }
 }
 
 /// Whose applications a list holds: a unit's own, or an office's or supervisor's area.
@@ -416,7 +380,7 @@ pub async fn search(
     filter: &ApplicationFilter,
     limit: i64,
     offset: i64,
-) -> Result<(Listed, i64), StoreError> {
+) -> Result<(Listed<Application>, i64), StoreError> {
     let (unit, prefix, every_level, level) = match scope {
         Scope::Unit(id) => (*id, "", 1_i64, ""),
         Scope::Area { prefix, level, every_level } => {
@@ -437,7 +401,7 @@ pub async fn search(
         let total: i64 = bind_search!(sqlx::query_scalar(&count)).fetch_one(pool).await?;
         let page = select_sql(&format!("{scoped_where} ORDER BY a.state_since DESC, a.id DESC LIMIT $8 OFFSET $9"));
         let rows = bind_search!(sqlx::query(&page)).bind(limit).bind(offset).fetch_all(pool).await?;
-        Ok((Listed::read(rows), total))
+        Ok((Listed::read::<Row, _>(rows), total))
     })
 }
 

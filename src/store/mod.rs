@@ -170,6 +170,49 @@ impl Tx {
     }
 }
 
+/// The rows of a list read one by one: those read, and the ids of those that could not be (a
+/// value this release does not know, as a rollback from a later release can leave, or a row
+/// edited by hand). Such a row is logged and left out, so that one of them does not take down
+/// every list it falls in; opened alone, it is still an error.
+#[derive(Debug)]
+pub struct Listed<T> {
+    /// The rows read, in the list's order.
+    pub items: Vec<T>,
+    /// The ids of the rows left out.
+    pub unreadable: Vec<i64>,
+}
+
+impl<T> Listed<T> {
+    /// Decodes each of `rows` as `Raw`, then makes it a `T`.
+    fn read<Raw, R>(rows: Vec<R>) -> Self
+    where
+        R: sqlx::Row,
+        Raw: for<'r> sqlx::FromRow<'r, R> + TryInto<T, Error = StoreError>,
+        for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        for<'c> &'c str: sqlx::ColumnIndex<R>,
+    {
+        let mut listed = Self { items: Vec::with_capacity(rows.len()), unreadable: Vec::new() };
+        for row in &rows {
+            match Raw::from_row(row).map_err(StoreError::from).and_then(TryInto::try_into) {
+                Ok(item) => listed.items.push(item),
+                Err(error) => {
+                    let id = row.try_get::<i64, _>("id").unwrap_or_default();
+                    let table = std::any::type_name::<T>().rsplit("::").next().unwrap_or_default();
+                    tracing::error!(row.id = id, row.kind = table, %error, "a row cannot be read: left out of the list");
+                    listed.unreadable.push(id);
+                }
+            }
+        }
+        listed
+    }
+}
+
+impl<T> Default for Listed<T> {
+    fn default() -> Self {
+        Self { items: Vec::new(), unreadable: Vec::new() }
+    }
+}
+
 /// `text` as a LIKE pattern matching it anywhere, its wildcards escaped (with `\`).
 fn contains_pattern(text: &str) -> String {
     let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");

@@ -309,7 +309,7 @@ pub async fn accounts(
         .collect();
     Ok(Json(json!({
         "items": items, "total": listed.total, "page": listed.page, "pages": listed.pages,
-        "page_size": account_lists::PAGE_SIZE,
+        "page_size": account_lists::PAGE_SIZE, "unreadable": listed.unreadable,
     })))
 }
 

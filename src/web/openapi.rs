@@ -135,7 +135,7 @@ pub fn document() -> Value {
                     { "name": "region", "in": "query", "description": "行政区划代码（含下级）", "schema": { "type": "string", "pattern": "^[0-9]{6}$" } },
                     { "name": "state", "in": "query", "schema": { "enum": ["", "enabled", "disabled", "awaiting"] } },
                     { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1, "default": 1 } } ],
-                    "responses": { "200": { "description": "一页账号：items、total、page、pages、page_size" }, "400": error, "403": error } },
+                    "responses": { "200": { "description": "一页账号：items、total、page、pages、page_size；unreadable：数据异常、未列出的账号编号" }, "400": error, "403": error } },
                 "post": { "summary": "新建账号（系统管理员）", "security": auth, "requestBody": { "required": true, "content": { "application/json": { "schema": {
                     "type": "object", "required": ["name", "display_name", "role", "password"],
                     "properties": { "name": { "type": "string" }, "display_name": { "type": "string" }, "role": { "enum": ["unit", "reviewer", "supervisor", "admin"] },

@@ -173,3 +173,31 @@ async fn an_office_searches_the_unit_accounts_of_its_area_only() {
     assert!(all.contains("共3个单位账号"), "{all}");
     assert!(html_unescape(&central.text("/office/units").await).contains("共185个单位账号"));
 }
+
+#[tokio::test]
+async fn an_account_row_that_cannot_be_read_is_named_and_left_out_not_the_whole_list() {
+    let app = spawn_app().await;
+    app.cast().await;
+    // A region no division has the form of (six characters, as the schema asks, not digits).
+    let broken: i64 = govbadge::on_pool!(&app.ctx.pool, p => sqlx::query_scalar(
+        "UPDATE accounts SET region = '41092x' WHERE name = '清丰县人民政府.政务' RETURNING id",
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    let notice = format!("以下账号记录数据异常，暂无法显示：{broken}号。请联系系统管理员处理。");
+
+    // The admin, who can mend it, still has the list.
+    let admin = app.browser("admin").await;
+    let r = admin.get("/admin/accounts").await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains(&notice), "{page}");
+    assert!(page.contains("濮阳市编办.政务") && !page.contains(">清丰县人民政府.政务<"), "the others are listed");
+    let (status, body) = app.api("admin").await.get("/api/v1/accounts").await;
+    assert_eq!((status, body["unreadable"].clone()), (200, serde_json::json!([broken])), "{body}");
+    // The city office whose area the row falls in too.
+    let city = app.browser("濮阳市编办.政务").await.get("/office/units").await;
+    assert_eq!(city.status(), 200);
+    assert!(city.text().await.unwrap().contains(&notice));
+}

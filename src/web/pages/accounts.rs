@@ -51,7 +51,7 @@ async fn page(
     let mut input = input.clone();
     input.password.clear();
     let data = json!({
-        "accounts": accounts, "total": listed.total, "page": listed.page, "pages": listed.pages,
+        "accounts": accounts, "unreadable": listed.unreadable, "total": listed.total, "page": listed.page, "pages": listed.pages,
         "search": search, "query": search.query(), "back": search.query_at(listed.page),
         "roles": Role::ALL.map(|r| json!({ "key": r.as_str(), "label": r.label() })),
         "region_options": super::region_options("", 1, search.region.trim()),

@@ -60,7 +60,7 @@ async fn page(
     input.password.clear();
     let headings: Vec<&str> = COLUMNS.iter().map(|(h, _)| *h).collect();
     let data = json!({
-        "units": units, "total": listed.total, "page": listed.page, "pages": listed.pages,
+        "units": units, "unreadable": listed.unreadable, "total": listed.total, "page": listed.page, "pages": listed.pages,
         "search": search, "query": search.query(), "back": search.query_at(listed.page),
         "region_options": region_options, "input": input, "errors": errors, "regions": regions, "bulk": bulk, "headings": headings,
     });
