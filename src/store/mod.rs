@@ -197,8 +197,8 @@ impl<T> Listed<T> {
                 Ok(item) => listed.items.push(item),
                 Err(error) => {
                     let id = row.try_get::<i64, _>("id").unwrap_or_default();
-                    let table = std::any::type_name::<T>().rsplit("::").next().unwrap_or_default();
-                    tracing::error!(row.id = id, row.kind = table, %error, "a row cannot be read: left out of the list");
+                    let kind = std::any::type_name::<T>().rsplit("::").next().unwrap_or_default();
+                    tracing::error!(row.id = id, row.kind = kind, %error, "a row cannot be read: left out of the list");
                     listed.unreadable.push(id);
                 }
             }
