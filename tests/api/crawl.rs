@@ -511,3 +511,54 @@ async fn a_link_first_seen_too_deep_is_still_followed_from_a_shallower_page() {
     let position = |p: &str| order.iter().position(|q| q == p).unwrap();
     assert!(position("/fast2") < position("/x"), "/fast2 was read before /slow answered: {order:?}");
 }
+
+/// A site served over IPv6 only (on `::1`): three pages, the badge on each.
+async fn serve_ipv6_site() -> std::net::SocketAddr {
+    let page = |links: &str| {
+        html(format!("<html><head><title>IPv6</title></head><body>{links}{}</body></html>", badge_link(CODE)))
+    };
+    let app = Router::new()
+        .route("/", get(move || async move { page("<a href=\"/a.html\">a</a> <a href=\"/b.html\">b</a>") }))
+        .route("/a.html", get(move || async move { page("<a href=\"/b.html\">b</a>") }))
+        .route("/b.html", get(move || async move { page("") }));
+    let listener = tokio::net::TcpListener::bind("[::1]:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+#[tokio::test]
+async fn a_site_reached_over_ipv6_only_is_crawled_and_its_loopback_refused_unless_allowed() {
+    // Government sites are to be reachable over IPv6; some names have only AAAA records.
+    if std::fs::read_to_string("/proc/sys/net/ipv6/conf/lo/disable_ipv6").is_ok_and(|v| v.trim() == "1") {
+        eprintln!("IPv6 is turned off on this machine's loopback: the IPv6 crawl is not tried");
+        return;
+    }
+    let addr = serve_ipv6_site().await;
+    let mut config = test_crawl_config();
+    config.resolve.insert("v6.qingfeng.gov.cn".into(), addr);
+    let crawler = Crawler::new(&config, Url::parse(BADGE_BASE).unwrap()).unwrap();
+    for base in [format!("http://v6.qingfeng.gov.cn:{}/", addr.port()), format!("http://[::1]:{}/", addr.port())] {
+        let mut pages = Vec::new();
+        let summary = crawler
+            .crawl_site(&SiteSpec::from_url(Url::parse(&base).unwrap(), CODE), 20, |p| pages.push(p.clone()))
+            .await;
+        let mut found: Vec<(String, Option<&str>)> = pages
+            .iter()
+            .map(|p| (Url::parse(&p.url).unwrap().path().to_owned(), p.verdict().map(govbadge::check::Verdict::as_str)))
+            .collect();
+        found.sort();
+        let compliant = Some("compliant");
+        assert_eq!(
+            found,
+            [("/".into(), compliant), ("/a.html".into(), compliant), ("/b.html".into(), compliant)],
+            "{base}"
+        );
+        assert_eq!(summary.site_verdict.as_str(), "compliant", "{base}");
+    }
+    // Without leave to reach private addresses, IPv6 loopback is refused like 127.0.0.1.
+    let strict = CrawlConfig { allow_private_addresses: false, ..test_crawl_config() };
+    let crawler = Crawler::new(&strict, Url::parse(BADGE_BASE).unwrap()).unwrap();
+    let literal = Url::parse(&format!("http://[::1]:{}/", addr.port())).unwrap();
+    assert_eq!(crawler.check_one(&literal, CODE).await.outcome_str(), "blocked_address");
+}
