@@ -114,14 +114,9 @@ pub async fn units_in_area(ctx: &Context, actor: &Actor, search: &AccountSearch)
 /// The page `page` of `filter`'s accounts, or the last page when there are fewer pages (an
 /// action on the last account of the last page leaves it empty).
 async fn page_of(ctx: &Context, filter: &AccountFilter, page: i64) -> Result<AccountsPage, ServiceError> {
-    let (mut listed, total) = accounts::search(&ctx.pool, filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
-    let pages = paging::page_count(total, PAGE_SIZE);
-    let mut page = page;
-    if page > pages {
-        page = pages;
-        listed = accounts::search(&ctx.pool, filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?.0;
-    }
-    Ok(AccountsPage { accounts: listed.items, unreadable: listed.unreadable, total, page, pages })
+    let paging::ReadPage { rows, total, page, pages } =
+        paging::read_page(page, PAGE_SIZE, |limit, offset| accounts::search(&ctx.pool, filter, limit, offset)).await?;
+    Ok(AccountsPage { accounts: rows.items, unreadable: rows.unreadable, total, page, pages })
 }
 
 #[cfg(test)]

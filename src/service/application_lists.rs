@@ -112,15 +112,12 @@ pub async fn queue(ctx: &Context, actor: &Actor) -> Result<Views, ServiceError> 
 pub async fn page(ctx: &Context, actor: &Actor, search: &ApplicationSearch) -> Result<ApplicationsPage, ServiceError> {
     let scope = scope_of(actor)?;
     let filter = ApplicationFilter { text: search.text(), state: search.state(), at_an_office: false };
-    let read = |page: i64| store::search(&ctx.pool, &scope, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE);
-    let (mut apps, total) = read(search.page()).await?;
-    let pages = paging::page_count(total, PAGE_SIZE);
-    let page = search.page().min(pages);
-    if page < search.page() {
-        apps = read(page).await?.0;
-    }
-    let views = apps.items.into_iter().filter(|a| can_view(actor, a)).map(|a| with_due(ctx, a, Vec::new())).collect();
-    Ok(ApplicationsPage { views, unreadable: apps.unreadable, total, page, pages })
+    let paging::ReadPage { rows, total, page, pages } = paging::read_page(search.page(), PAGE_SIZE, |limit, offset| {
+        store::search(&ctx.pool, &scope, &filter, limit, offset)
+    })
+    .await?;
+    let views = rows.items.into_iter().filter(|a| can_view(actor, a)).map(|a| with_due(ctx, a, Vec::new())).collect();
+    Ok(ApplicationsPage { views, unreadable: rows.unreadable, total, page, pages })
 }
 
 #[cfg(test)]
