@@ -28,6 +28,8 @@ pub struct ApplicationSearch {
     pub state: String,
     /// The page, from 1.
     pub page: String,
+    /// The page of the reviewer's queue shown above the list, from 1.
+    pub queue_page: String,
 }
 
 impl ApplicationSearch {
@@ -36,7 +38,12 @@ impl ApplicationSearch {
         paging::page_number(&self.page)
     }
 
-    /// The search as a query string without the page, for the page links: only the fields
+    /// The page of the queue asked for (1 when absent or malformed).
+    pub fn queue_page(&self) -> i64 {
+        paging::page_number(&self.queue_page)
+    }
+
+    /// The search as a query string without the pages, for the page links: only the fields
     /// as parsed.
     pub fn query(&self) -> String {
         url::form_urlencoded::Serializer::new(String::new())
@@ -92,20 +99,46 @@ fn scope_of(actor: &Actor) -> Result<Scope, ServiceError> {
     }
 }
 
-/// The applications where a reviewer owes the next step now, the longest waiting first;
-/// nothing for others. Only applications under way are read ([`State::AT_AN_OFFICE`]): their
-/// number is the work in hand, whatever the history.
+/// A page of an office's queue, with what the whole queue counts.
+#[derive(Default)]
+pub struct QueuePage {
+    /// The applications on this page, the longest waiting first, with their deadlines.
+    pub views: Vec<ApplicationView>,
+    /// Rows under way that could not be read (any of them may be waiting on the reviewer).
+    pub unreadable: Vec<i64>,
+    /// Applications waiting on the reviewer in all.
+    pub total: usize,
+    /// Of those, the ones past their deadline.
+    pub overdue: usize,
+    /// This page's number (the last one when a later page was asked for).
+    pub page: i64,
+    /// The last page's number.
+    pub pages: i64,
+}
+
+/// Page `asked` of the applications where a reviewer owes the next step now, the longest
+/// waiting first, [`PAGE_SIZE`] a page; nothing for others. Only applications under way are
+/// read ([`State::AT_AN_OFFICE`]): their number is the work in hand, whatever the history. Who
+/// owes the step is decided here by the workflow's own rule ([`awaits`]), so the queue is read
+/// whole and paged after; a national re-check campaign can put thousands on 中央编办 at once,
+/// and shown whole they made the workbench weigh 387 KB for 1,000 (BENCHMARKS.md §7).
 /// An unreadable row under way is named, since it may be waiting on `actor`.
-pub async fn queue(ctx: &Context, actor: &Actor) -> Result<Views, ServiceError> {
+pub async fn queue(ctx: &Context, actor: &Actor, asked: i64) -> Result<QueuePage, ServiceError> {
     if actor.role != Role::Reviewer {
-        return Ok(Views::default());
+        return Ok(QueuePage { page: 1, pages: 1, ..QueuePage::default() });
     }
     let filter = ApplicationFilter { at_an_office: true, ..ApplicationFilter::default() };
     let (Listed { items: mut under_way, unreadable }, _) =
         store::search(&ctx.pool, &scope_of(actor)?, &filter, i64::MAX, 0).await?;
     under_way.retain(|a| can_view(actor, a) && awaits(actor, a));
     under_way.sort_by_key(|a| (a.state_since, a.id));
-    Ok(Views { views: under_way.into_iter().map(|a| with_due(ctx, a, Vec::new())).collect(), unreadable })
+    let views: Vec<ApplicationView> = under_way.into_iter().map(|a| with_due(ctx, a, Vec::new())).collect();
+    let (total, overdue) = (views.len(), views.iter().filter(|v| v.overdue).count());
+    let pages = paging::page_count(total as i64, PAGE_SIZE);
+    let page = asked.min(pages);
+    let first = usize::try_from((page - 1) * PAGE_SIZE).unwrap_or(usize::MAX);
+    let views = views.into_iter().skip(first).take(PAGE_SIZE as usize).collect();
+    Ok(QueuePage { views, unreadable, total, overdue, page, pages })
 }
 
 /// A page of the applications `actor` may read that match `search`, the latest changed first.
@@ -126,11 +159,21 @@ mod tests {
 
     #[test]
     fn a_malformed_search_is_the_whole_list() {
-        let s = ApplicationSearch { q: " \u{7} ".into(), state: "deleted".into(), page: "0".into() };
-        assert_eq!((s.text(), s.state(), s.page()), (String::new(), None, 1));
+        let s = ApplicationSearch {
+            q: " \u{7} ".into(),
+            state: "deleted".into(),
+            page: "0".into(),
+            queue_page: "x".into(),
+        };
+        assert_eq!((s.text(), s.state(), s.page(), s.queue_page()), (String::new(), None, 1, 1));
         assert_eq!(s.query(), "q=&state=");
-        let s = ApplicationSearch { q: "清丰 县".into(), state: " issued ".into(), page: "3".into() };
-        assert_eq!((s.state(), s.page()), (Some(State::Issued), 3));
+        let s = ApplicationSearch {
+            q: "清丰 县".into(),
+            state: " issued ".into(),
+            page: "3".into(),
+            queue_page: "2".into(),
+        };
+        assert_eq!((s.state(), s.page(), s.queue_page()), (Some(State::Issued), 3, 2));
         assert_eq!(s.query(), "q=%E6%B8%85%E4%B8%B0+%E5%8E%BF&state=issued");
     }
 }

@@ -1,7 +1,7 @@
 //! The lists of applications that grow with every application made: the reviewers' queue is
-//! drawn from the applications under way, and every application of a scope is searched in the
-//! database and read 50 a page, on the page and through the API, holding exactly what
-//! `can_view` lets each account see.
+//! drawn from the applications under way and shown 50 a page, and every application of a scope
+//! is searched in the database and read 50 a page, on the page and through the API, holding
+//! exactly what `can_view` lets each account see.
 
 use std::collections::BTreeSet;
 
@@ -51,7 +51,7 @@ async fn every_listed(app: &TestApp, who: &str, path: &str) -> (Vec<i64>, i64) {
 }
 
 #[tokio::test]
-async fn an_office_sees_its_queue_whole_and_every_application_a_page_at_a_time() {
+async fn an_office_sees_its_queue_and_every_application_a_page_at_a_time() {
     let app = spawn_app().await;
     app.cast().await;
     let mut ids = Vec::new();
@@ -63,13 +63,43 @@ async fn an_office_sees_its_queue_whole_and_every_application_a_page_at_a_time()
     assert_eq!(county.step(ids[0], "review", "approve", "").await.0, 200);
     assert_eq!(county.step(ids[1], "review", "reject", "域名不符").await.0, 200);
 
+    // Two have waited two months: past their deadline, and the longest waiting.
+    for id in [ids[54], ids[40]] {
+        let since = chrono::Utc::now() - chrono::Duration::days(60) + chrono::Duration::seconds(id);
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query("UPDATE applications SET state_since = $1 WHERE id = $2")
+            .bind(since).bind(id).execute(p).await.map(|done| done.rows_affected()))
+        .unwrap();
+    }
+
     let office = app.browser("清丰县编办.政务").await;
     let page = html_unescape(&office.text("/applications").await);
     assert!(page.contains("待我办理（53）"), "{page}");
     assert!(page.contains("共55件申请，第1/2页"), "{page}");
-    // The queue is whole, the longest waiting first; the list the latest changed first.
-    let queue = &page[page.find("待我办理").unwrap()..page.find("全部申请").unwrap()];
-    assert!(queue.find("清丰县测试网站2<").unwrap() < queue.find("清丰县测试网站54<").unwrap());
+    // The queue a page at a time too, the longest waiting first, with what is overdue counted
+    // over the whole of it; the list the latest changed first.
+    let queue_of = |page: &str| page[page.find("待我办理").unwrap()..page.find("全部申请").unwrap()].to_owned();
+    let rows = |queue: &str| queue.matches(">办理</a>").count();
+    let queue = queue_of(&page);
+    assert!(
+        queue.contains("共53件待办，其中<strong class=\"error\">已超期2件</strong>，第1/2页，等候最久的在前"),
+        "{queue}"
+    );
+    assert_eq!(rows(&queue), 50);
+    let order =
+        ["清丰县测试网站40<", "清丰县测试网站54<", "清丰县测试网站2<", "清丰县测试网站3<"].map(|s| queue.find(s));
+    assert!(order.windows(2).all(|w| w[0].is_some() && w[0] < w[1]), "{order:?}");
+    assert_eq!(queue.matches("已超期</strong>").count(), 2, "the two overdue rows are marked");
+    assert!(!queue.contains("清丰县测试网站53<"), "the 53rd waits on the queue's second page");
+    // Each pager keeps the other's page.
+    assert!(queue.contains("page=1&queue_page=2#queue\">下一页"), "{queue}");
+    let second = html_unescape(&office.text("/applications?page=2&queue_page=2").await);
+    let queue = queue_of(&second);
+    assert_eq!(rows(&queue), 3, "{queue}");
+    assert!(queue.contains("第2/2页") && queue.contains("清丰县测试网站53<"), "{queue}");
+    assert!(queue.contains("page=2&queue_page=1#queue\">上一页"), "{queue}");
+    assert!(second.contains("queue_page=2&page=1#all\">上一页"), "{second}");
+    // A queue page past the last is the last.
+    assert!(queue_of(&html_unescape(&office.text("/applications?queue_page=7").await)).contains("第2/2页"));
     let (listed, total) = every_listed(&app, "清丰县编办.政务", "/api/v1/applications").await;
     assert_eq!((listed.len(), total), (55, 55));
     assert_eq!(&listed[..2], &[ids[1], ids[0]], "the two changed last come first");

@@ -57,9 +57,9 @@ pub async fn portal(State(state): State<AppState>, User(user): User) -> Result<R
     Ok(render(&state, Some(&user), "portal.html", data)?.into_response())
 }
 
-/// `GET /applications`: reviewers and supervisors: what awaits the reviewer (applications and
-/// change requests), then a page of every application of their scope, searched by name,
-/// domain, code and state.
+/// `GET /applications`: reviewers and supervisors: what awaits the reviewer (a page of the
+/// applications, `queue_page`, and the change requests), then a page of every application of
+/// their scope (`page`), searched by name, domain, code and state.
 pub async fn list(
     State(state): State<AppState>,
     User(user): User,
@@ -70,7 +70,7 @@ pub async fn list(
         return Ok(Redirect::to("/portal").into_response());
     }
     let search = search_or_default(search);
-    let queue = application_lists::queue(&state.ctx, &actor).await?;
+    let queue = application_lists::queue(&state.ctx, &actor, search.queue_page()).await?;
     let waiting: Vec<Value> = queue.views.iter().map(|v| application_row(&actor, v)).collect();
     let listed = application_lists::page(&state.ctx, &actor, &search).await?;
     let unreadable: std::collections::BTreeSet<i64> =
@@ -90,7 +90,8 @@ pub async fn list(
         .map(|s| json!({ "key": s.as_str(), "label": s.label() }))
         .collect();
     let data = json!({
-        "waiting": waiting, "all": all, "total": listed.total, "page": listed.page, "pages": listed.pages,
+        "waiting": waiting, "waiting_total": queue.total, "waiting_overdue": queue.overdue,
+        "queue_page": queue.page, "queue_pages": queue.pages, "all": all, "total": listed.total, "page": listed.page, "pages": listed.pages,
         "search": search, "query": search.query(), "states": states, "site_requests": site_requests,
         "unreadable": unreadable,
     });
