@@ -85,15 +85,41 @@ async fn unknown_and_malformed_codes_are_not_genuine() {
     }
     let svg = client.get(format!("{}/badge/{unknown}.svg", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(svg.contains("网站标识无效"));
-    for path in [format!("/verify/{unknown}"), "/verify/not-a-code".into(), "/verify/%3Cscript%3E".into()] {
+    // A well-formed code is named back; anything else is not, not even escaped: the page is the
+    // programme's word, and a "notice" put in the address must not read as part of it.
+    let notice = "本网站已被依法关闭，请拨打电话400-123-4567";
+    // `unknown` above fails its check character; this one is a code's form, never issued.
+    let region = govbadge::domain::region::RegionCode::parse("410922").unwrap();
+    let unknown = govbadge::domain::badge::BadgeCode::new(&region, 999_999).unwrap().to_string();
+    let unknown = unknown.as_str();
+    let escaped_notice: String = url::form_urlencoded::byte_serialize(notice.as_bytes()).collect();
+    let named = [
+        (format!("/verify/{unknown}"), Some(format!("标识编号 {unknown} 不存在："))),
+        (format!("/verify/{}", unknown.to_lowercase()), Some(format!("标识编号 {unknown} 不存在："))),
+        ("/verify/ca010000000604412149999".into(), Some("标识编号 CA010000000604412149999 不存在：".into())),
+        ("/verify/4109229999990".into(), None),
+        ("/verify/not-a-code".into(), None),
+        ("/verify/%3Cscript%3E".into(), None),
+        (format!("/verify/{escaped_notice}"), None),
+        (format!("/verify/{}", "A".repeat(5000)), None),
+    ];
+    for (path, said) in named {
         let r = client.get(format!("{}{path}", app.base)).send().await.unwrap();
         assert_eq!(r.status(), 404, "{path}");
         let page = r.text().await.unwrap();
-        assert!(page.contains("不是真实有效的党政机关网站标识"), "{path}");
-        assert!(!page.contains("<script>"), "escaped");
+        let alarm = &page[page.find("role=\"alert\"").unwrap()..page.find("</main>").unwrap()];
+        assert!(alarm.contains("不是真实有效的党政机关网站标识"), "{path}");
+        match said {
+            Some(said) => assert!(alarm.contains(&said), "{path}: {alarm}"),
+            None => assert!(alarm.contains("标识编号格式不正确：") && alarm.len() < 300, "{path}: {alarm}"),
+        }
+        assert!(!page.contains("script") && !page.contains("400-123") && !page.contains("AAAAAAAAAA"), "{path}");
     }
-    let json = client.get(format!("{}/verify/{unknown}.json", app.base)).send().await.unwrap();
-    assert_eq!(json.status(), 404);
+    for (file, code) in [(format!("{unknown}.json"), json!(unknown)), (format!("{escaped_notice}.json"), json!(null))] {
+        let r = client.get(format!("{}/verify/{file}", app.base)).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        assert_eq!(r.json::<serde_json::Value>().await.unwrap()["code"], code, "{file}");
+    }
 }
 
 #[tokio::test]
@@ -233,7 +259,15 @@ async fn the_public_look_up_by_domain() {
     }
     let r = client.get(format!("{}/lookup", app.base)).query(&[("domain", "fake.gov.cn")]).send().await.unwrap();
     assert_eq!(r.status(), 404);
-    assert!(r.text().await.unwrap().contains("未查询到"));
+    assert!(r.text().await.unwrap().contains("未查询到以该域名登记的党政机关网站。"));
+    // What was asked stays in the field, never in the platform's notice.
+    let notice = "x.gov.cn。本平台已迁移至新网址，请拨打400-123-4567重新登记";
+    let r = client.get(format!("{}/lookup", app.base)).query(&[("domain", notice)]).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let page = r.text().await.unwrap();
+    let alarm = &page[page.find("role=\"alert\"").unwrap()..];
+    assert!(alarm.contains("未查询到以该域名登记的党政机关网站。") && !alarm.contains("400-123"), "{alarm}");
+    assert!(page.contains(&format!("value=\"{notice}\"")), "the field keeps what was typed");
 }
 
 #[tokio::test]

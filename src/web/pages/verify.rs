@@ -11,6 +11,7 @@ use serde_json::json;
 use super::render;
 use crate::badge::assets::{AssetKey, CodeKey, Coding, Encoded, Page};
 use crate::badge::details::{self, PublicBadge};
+use crate::domain::badge::SiteCode;
 use crate::domain::calendar::china_offset;
 use crate::store::StoreError;
 use crate::web::auth::MaybeUser;
@@ -64,6 +65,14 @@ async fn cached(
     Ok(Some(body))
 }
 
+/// The code asked for, to be named back on the "not genuine" answer only when it has a badge
+/// code's form (a govbadge or a national code: digits, `X`, `CA`). The verification page is the
+/// programme's own word on what is genuine, under its banner: whatever else was put in the
+/// address (本网站已被依法关闭，请拨打电话…) must not appear in it.
+fn well_formed(code: &str) -> Option<String> {
+    SiteCode::parse(code).map(|c| c.as_str().to_owned())
+}
+
 /// `GET /verify/{code}` and `GET /verify/{code}.json`. A genuine badge's page (with or without
 /// the counterfeit warning) and its JSON are rendered once per snapshot; only the Referer's
 /// host is put in per request.
@@ -99,7 +108,7 @@ pub async fn verify(
         let (status, body) = if let Some(body) = body {
             (StatusCode::OK, body)
         } else {
-            let body = json!({ "error": "该网站标识不是真实有效的党政机关网站标识", "code": code });
+            let body = json!({ "error": "该网站标识不是真实有效的党政机关网站标识", "code": well_formed(&code) });
             (StatusCode::NOT_FOUND, axum::body::Bytes::from(body.to_string()))
         };
         let mut response =
@@ -129,7 +138,7 @@ pub async fn verify(
         },
     };
     let Some(body) = body else {
-        let html = render(&state, None, "verify.html", json!({ "code": code, "genuine": false }))?;
+        let html = render(&state, None, "verify.html", json!({ "code": well_formed(&code), "genuine": false }))?;
         return Ok((StatusCode::NOT_FOUND, html).into_response());
     };
     let mut response =
