@@ -30,6 +30,8 @@ pub struct ApplicationSearch {
     pub page: String,
     /// The page of the reviewer's queue shown above the list, from 1.
     pub queue_page: String,
+    /// The page of the reviewer's pending change and cancellation requests, from 1.
+    pub request_page: String,
 }
 
 impl ApplicationSearch {
@@ -41,6 +43,11 @@ impl ApplicationSearch {
     /// The page of the queue asked for (1 when absent or malformed).
     pub fn queue_page(&self) -> i64 {
         paging::page_number(&self.queue_page)
+    }
+
+    /// The page of the pending requests asked for (1 when absent or malformed).
+    pub fn request_page(&self) -> i64 {
+        paging::page_number(&self.request_page)
     }
 
     /// The search as a query string without the pages, for the page links: only the fields
@@ -100,20 +107,14 @@ fn scope_of(actor: &Actor) -> Result<Scope, ServiceError> {
 }
 
 /// A page of an office's queue, with what the whole queue counts.
-#[derive(Default)]
 pub struct QueuePage {
-    /// The applications on this page, the longest waiting first, with their deadlines.
-    pub views: Vec<ApplicationView>,
+    /// The applications on this page, the longest waiting first, with their deadlines; how many
+    /// wait in all; the page and the number of pages.
+    pub slice: paging::Slice<ApplicationView>,
+    /// Of all those waiting, the ones past their deadline.
+    pub overdue: usize,
     /// Rows under way that could not be read (any of them may be waiting on the reviewer).
     pub unreadable: Vec<i64>,
-    /// Applications waiting on the reviewer in all.
-    pub total: usize,
-    /// Of those, the ones past their deadline.
-    pub overdue: usize,
-    /// This page's number (the last one when a later page was asked for).
-    pub page: i64,
-    /// The last page's number.
-    pub pages: i64,
 }
 
 /// Page `asked` of the applications where a reviewer owes the next step now, the longest
@@ -125,7 +126,7 @@ pub struct QueuePage {
 /// An unreadable row under way is named, since it may be waiting on `actor`.
 pub async fn queue(ctx: &Context, actor: &Actor, asked: i64) -> Result<QueuePage, ServiceError> {
     if actor.role != Role::Reviewer {
-        return Ok(QueuePage { page: 1, pages: 1, ..QueuePage::default() });
+        return Ok(QueuePage { slice: paging::slice(Vec::new(), 1, PAGE_SIZE), overdue: 0, unreadable: Vec::new() });
     }
     let filter = ApplicationFilter { at_an_office: true, ..ApplicationFilter::default() };
     let (Listed { items: mut under_way, unreadable }, _) =
@@ -133,12 +134,8 @@ pub async fn queue(ctx: &Context, actor: &Actor, asked: i64) -> Result<QueuePage
     under_way.retain(|a| can_view(actor, a) && awaits(actor, a));
     under_way.sort_by_key(|a| (a.state_since, a.id));
     let views: Vec<ApplicationView> = under_way.into_iter().map(|a| with_due(ctx, a, Vec::new())).collect();
-    let (total, overdue) = (views.len(), views.iter().filter(|v| v.overdue).count());
-    let pages = paging::page_count(total as i64, PAGE_SIZE);
-    let page = asked.min(pages);
-    let first = usize::try_from((page - 1) * PAGE_SIZE).unwrap_or(usize::MAX);
-    let views = views.into_iter().skip(first).take(PAGE_SIZE as usize).collect();
-    Ok(QueuePage { views, unreadable, total, overdue, page, pages })
+    let overdue = views.iter().filter(|v| v.overdue).count();
+    Ok(QueuePage { slice: paging::slice(views, asked, PAGE_SIZE), overdue, unreadable })
 }
 
 /// A page of the applications `actor` may read that match `search`, the latest changed first.
@@ -164,16 +161,18 @@ mod tests {
             state: "deleted".into(),
             page: "0".into(),
             queue_page: "x".into(),
+            request_page: String::new(),
         };
-        assert_eq!((s.text(), s.state(), s.page(), s.queue_page()), (String::new(), None, 1, 1));
+        assert_eq!((s.text(), s.state(), s.page(), s.queue_page(), s.request_page()), (String::new(), None, 1, 1, 1));
         assert_eq!(s.query(), "q=&state=");
         let s = ApplicationSearch {
             q: "清丰 县".into(),
             state: " issued ".into(),
             page: "3".into(),
             queue_page: "2".into(),
+            request_page: "5".into(),
         };
-        assert_eq!((s.state(), s.page(), s.queue_page()), (Some(State::Issued), 3, 2));
+        assert_eq!((s.state(), s.page(), s.queue_page(), s.request_page()), (Some(State::Issued), 3, 2, 5));
         assert_eq!(s.query(), "q=%E6%B8%85%E4%B8%B0+%E5%8E%BF&state=issued");
     }
 }

@@ -1,6 +1,7 @@
 //! What the searched lists read a page at a time share (the public list, the account lists,
 //! the applications): the page asked for, the search text as typed, the number of pages, and
-//! the reading of a page that falls back to the last one.
+//! the reading of a page that falls back to the last one; and the page of a list held whole
+//! (the offices' queues, which the workflow's rules decide in Rust).
 
 use std::future::Future;
 
@@ -50,6 +51,28 @@ where
     Ok(ReadPage { rows, total, page, pages })
 }
 
+/// One page of a list held whole.
+pub struct Slice<T> {
+    /// Its items, in the list's order.
+    pub items: Vec<T>,
+    /// Items in the whole list.
+    pub total: usize,
+    /// This page's number (the last one when a later page was asked for).
+    pub page: i64,
+    /// The last page's number.
+    pub pages: i64,
+}
+
+/// The page `asked` of `all`, `size` items a page; the last page when there are fewer.
+pub fn slice<T>(all: Vec<T>, asked: i64, size: i64) -> Slice<T> {
+    let total = all.len();
+    let pages = page_count(i64::try_from(total).unwrap_or(i64::MAX), size);
+    let page = asked.clamp(1, pages);
+    let first = usize::try_from((page - 1) * size).unwrap_or(usize::MAX);
+    let items = all.into_iter().skip(first).take(usize::try_from(size).unwrap_or(0)).collect();
+    Slice { items, total, page, pages }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +83,20 @@ mod tests {
         assert_eq!(search_text(" 清丰\u{7}县 "), "清丰县");
         assert_eq!(search_text(&"长".repeat(80)).chars().count(), 50);
         assert_eq!([0, 1, 50, 51].map(|t| page_count(t, 50)), [1, 1, 1, 2]);
+    }
+
+    #[test]
+    fn a_list_held_whole_is_sliced_into_pages() {
+        let all: Vec<i64> = (0..120).collect();
+        let second = slice(all.clone(), 2, 50);
+        assert_eq!(
+            (second.items.first(), second.items.len(), second.total, second.page, second.pages),
+            (Some(&50), 50, 120, 2, 3)
+        );
+        let past = slice(all, 9, 50);
+        assert_eq!((past.items.first(), past.items.len(), past.page), (Some(&100), 20, 3));
+        let none = slice(Vec::<i64>::new(), 4, 50);
+        assert_eq!((none.items.len(), none.total, none.page, none.pages), (0, 0, 1, 1));
     }
 
     #[tokio::test]

@@ -91,13 +91,13 @@ async fn an_office_sees_its_queue_and_every_application_a_page_at_a_time() {
     assert_eq!(queue.matches("已超期</strong>").count(), 2, "the two overdue rows are marked");
     assert!(!queue.contains("清丰县测试网站53<"), "the 53rd waits on the queue's second page");
     // Each pager keeps the other's page.
-    assert!(queue.contains("page=1&queue_page=2#queue\">下一页"), "{queue}");
+    assert!(queue.contains("page=1&request_page=1&queue_page=2#queue\">下一页"), "{queue}");
     let second = html_unescape(&office.text("/applications?page=2&queue_page=2").await);
     let queue = queue_of(&second);
     assert_eq!(rows(&queue), 3, "{queue}");
     assert!(queue.contains("第2/2页") && queue.contains("清丰县测试网站53<"), "{queue}");
-    assert!(queue.contains("page=2&queue_page=1#queue\">上一页"), "{queue}");
-    assert!(second.contains("queue_page=2&page=1#all\">上一页"), "{second}");
+    assert!(queue.contains("page=2&request_page=1&queue_page=1#queue\">上一页"), "{queue}");
+    assert!(second.contains("queue_page=2&request_page=1&page=1#all\">上一页"), "{second}");
     // A queue page past the last is the last.
     assert!(queue_of(&html_unescape(&office.text("/applications?queue_page=7").await)).contains("第2/2页"));
     let (listed, total) = every_listed(&app, "清丰县编办.政务", "/api/v1/applications").await;
@@ -250,4 +250,58 @@ async fn a_row_that_cannot_be_read_is_named_and_left_out_not_the_whole_list() {
     .unwrap();
     let page = office.text("/applications").await;
     assert!(!page.contains("数据异常") && page.contains(&format!("href=\"/applications/{broken}\"")));
+}
+
+#[tokio::test]
+async fn the_pending_change_and_cancellation_requests_are_listed_a_page_at_a_time() {
+    use govbadge::domain::badge::BadgeCode;
+    use govbadge::domain::region::RegionCode;
+    use govbadge::domain::site_request::RequestKind;
+    let app = spawn_app().await;
+    crate::fixture::sites(&app.ctx.pool).await;
+    app.cast().await;
+    // 55 more sites of the fixture's first unit (清丰县, account 901), each asking to close.
+    let region = RegionCode::parse("410922").unwrap();
+    let start = chrono::Utc::now() - chrono::Duration::hours(1);
+    for n in 0..55_i64 {
+        let (id, code) = (2000 + n, BadgeCode::new(&region, 500 + n as u32).unwrap().to_string());
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query(
+            "INSERT INTO applications (id, unit_id, kind, state, state_since, unit_name, category, site_name,
+                domain_en, handler_name, handler_mobile, handler_email, created_at, updated_at)
+             SELECT $1, unit_id, kind, state, state_since, unit_name, category, $2, $3, handler_name,
+                handler_mobile, handler_email, created_at, updated_at FROM applications WHERE id = 901",
+        )
+        .bind(id).bind(format!("清丰县待注销网站{n}")).bind(format!("s{n}.qingfeng.gov.cn"))
+        .execute(p).await.map(|r| r.rows_affected()))
+        .unwrap();
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query(
+            "INSERT INTO badges (code, application_id, unit_id, region, serial, status, issued_at, install_due,
+                status_changed_at)
+             SELECT $1, $2, unit_id, region, $3, status, issued_at, install_due, status_changed_at
+             FROM badges WHERE application_id = 901",
+        )
+        .bind(&code).bind(id).bind(500 + n)
+        .execute(p).await.map(|r| r.rows_affected()))
+        .unwrap();
+        let asked = start + chrono::Duration::seconds(n);
+        govbadge::store::site_requests::create(&app.ctx.pool, &code, 901, RequestKind::Cancel, "{}", "网站关停", asked)
+            .await
+            .unwrap();
+    }
+    let office = app.browser("清丰县编办.政务").await;
+    let requests_of = |page: &str| page[page.find("待审核的变更").unwrap()..page.find("全部申请").unwrap()].to_owned();
+    let rows = |section: &str| section.matches(">办理</a>").count();
+    let first = requests_of(&html_unescape(&office.text("/applications").await));
+    assert!(first.contains("待审核的变更、注销申请（55）") && first.contains("第1/2页，提交最早的在前"), "{first}");
+    assert_eq!(rows(&first), 50);
+    assert!(first.find("清丰县待注销网站0<").unwrap() < first.find("清丰县待注销网站49<").unwrap());
+    assert!(!first.contains("清丰县待注销网站50<"), "the 51st asked waits on the second page");
+    assert!(first.contains("page=1&queue_page=1&request_page=2#requests\">下一页"), "{first}");
+    let second = requests_of(&html_unescape(&office.text("/applications?request_page=2").await));
+    assert_eq!(rows(&second), 5, "{second}");
+    assert!(second.contains("第2/2页") && second.contains("清丰县待注销网站54<"), "{second}");
+    // Only the office of the unit's own level and area decides them.
+    for other in ["南乐县编办.政务", "濮阳市编办.政务", "中央编办.政务"] {
+        assert!(!app.browser(other).await.text("/applications").await.contains("待审核的变更"), "{other}");
+    }
 }

@@ -15,6 +15,7 @@ use crate::domain::site_status::site_status;
 use crate::domain::workflow::State as WorkflowState;
 use crate::service::application_lists::{self, ApplicationSearch};
 use crate::service::applications::{self as service, Decision, PaperAction};
+use crate::service::paging;
 use crate::service::ServiceError;
 use crate::web::auth::{CsrfForm, SessionUser, User};
 use crate::web::error::HttpError;
@@ -58,8 +59,9 @@ pub async fn portal(State(state): State<AppState>, User(user): User) -> Result<R
 }
 
 /// `GET /applications`: reviewers and supervisors: what awaits the reviewer (a page of the
-/// applications, `queue_page`, and the change requests), then a page of every application of
-/// their scope (`page`), searched by name, domain, code and state.
+/// applications, `queue_page`, and of the change and cancellation requests, `request_page`),
+/// then a page of every application of their scope (`page`), searched by name, domain, code and
+/// state.
 pub async fn list(
     State(state): State<AppState>,
     User(user): User,
@@ -71,14 +73,19 @@ pub async fn list(
     }
     let search = search_or_default(search);
     let queue = application_lists::queue(&state.ctx, &actor, search.queue_page()).await?;
-    let waiting: Vec<Value> = queue.views.iter().map(|v| application_row(&actor, v)).collect();
+    let waiting: Vec<Value> = queue.slice.items.iter().map(|v| application_row(&actor, v)).collect();
     let listed = application_lists::page(&state.ctx, &actor, &search).await?;
     let unreadable: std::collections::BTreeSet<i64> =
         queue.unreadable.iter().chain(&listed.unreadable).copied().collect();
     let all: Vec<Value> = listed.views.iter().map(|v| application_row(&actor, v)).collect();
-    let site_requests: Vec<_> = crate::service::site_requests::queue_of(&state.ctx, &actor)
-        .await?
-        .into_iter()
+    let requests = paging::slice(
+        crate::service::site_requests::queue_of(&state.ctx, &actor).await?,
+        search.request_page(),
+        application_lists::PAGE_SIZE,
+    );
+    let site_requests: Vec<_> = requests
+        .items
+        .iter()
         .map(|r| {
             json!({ "code": r.badge_code, "kind": r.kind.label(), "site_name": r.site_name, "unit_name": r.unit_name,
                     "created_at": r.created_at.to_rfc3339() })
@@ -90,9 +97,11 @@ pub async fn list(
         .map(|s| json!({ "key": s.as_str(), "label": s.label() }))
         .collect();
     let data = json!({
-        "waiting": waiting, "waiting_total": queue.total, "waiting_overdue": queue.overdue,
-        "queue_page": queue.page, "queue_pages": queue.pages, "all": all, "total": listed.total, "page": listed.page, "pages": listed.pages,
-        "search": search, "query": search.query(), "states": states, "site_requests": site_requests,
+        "waiting": waiting, "waiting_total": queue.slice.total, "waiting_overdue": queue.overdue,
+        "queue_page": queue.slice.page, "queue_pages": queue.slice.pages, "all": all,
+        "site_requests": site_requests, "requests_total": requests.total, "request_page": requests.page,
+        "request_pages": requests.pages, "total": listed.total, "page": listed.page, "pages": listed.pages,
+        "search": search, "query": search.query(), "states": states,
         "unreadable": unreadable,
     });
     Ok(render(&state, Some(&user), "applications.html", data)?.into_response())
