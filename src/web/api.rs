@@ -133,6 +133,27 @@ pub async fn list(
     })))
 }
 
+/// The page of the queue asked for.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct QueueQuery {
+    page: String,
+}
+
+/// `GET /api/queue`: a page of the applications where the calling reviewer owes the next step,
+/// the longest waiting first, with how many wait in all and how many are overdue (empty for
+/// anyone else, who owes no step).
+pub async fn queue(State(state): State<AppState>, user: ApiUser, ApiQuery(query): ApiQuery<QueueQuery>) -> ApiResult {
+    let actor = user.actor();
+    let asked = crate::service::paging::page_number(&query.page);
+    let queue = application_lists::queue(&state.ctx, &actor, asked).await?;
+    let items: Vec<Value> = queue.slice.items.iter().map(|v| application_row(&actor, v)).collect();
+    Ok(Json(json!({
+        "items": items, "total": queue.slice.total, "overdue": queue.overdue, "page": queue.slice.page,
+        "pages": queue.slice.pages, "page_size": application_lists::PAGE_SIZE, "unreadable": queue.unreadable,
+    })))
+}
+
 /// `POST /api/applications`: the form, and whether to submit it at once.
 #[derive(Deserialize)]
 pub struct CreateBody {

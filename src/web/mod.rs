@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/sessions", post(api::login).delete(api::logout))
         .route("/applications", get(api::list).post(api::create))
+        .route("/queue", get(api::queue))
         .route("/applications/{id}", get(api::get).put(api::update))
         .route("/applications/{id}/submit", post(api::submit))
         .route("/applications/{id}/review", post(api::review))

@@ -8,6 +8,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("delete", "/api/v1/sessions"),
     ("get", "/api/v1/applications"),
     ("post", "/api/v1/applications"),
+    ("get", "/api/v1/queue"),
     ("get", "/api/v1/applications/{id}"),
     ("put", "/api/v1/applications/{id}"),
     ("post", "/api/v1/applications/{id}/submit"),
@@ -44,7 +45,12 @@ pub fn document() -> Value {
         })
     };
     let auth = json!([{ "bearer": [] }]);
-    json!({
+    let queue = json!({
+        "get": { "summary": "待我办理：本审核人员当前应办理的申请，每页50件，等候最久的在前", "security": auth, "parameters": [
+            { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1, "default": 1 } } ],
+            "responses": { "200": { "description": "一页待办申请：items、total（待办总数）、overdue（其中已超期件数）、page、pages、page_size；unreadable：数据异常、未列出的申请编号。非审核人员为空" }, "400": error, "401": error } }
+    });
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": { "title": "govbadge 党政机关网站标识管理 API", "version": env!("CARGO_PKG_VERSION") },
         "components": {
@@ -156,7 +162,10 @@ pub fn document() -> Value {
                     "responses": { "200": { "description": "期限" }, "400": error } }
             }
         }
-    })
+    });
+    // Added apart: the document is at the json! macro's recursion limit.
+    document["paths"]["/api/v1/queue"] = queue;
+    document
 }
 
 #[cfg(test)]

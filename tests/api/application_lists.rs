@@ -98,6 +98,23 @@ async fn an_office_sees_its_queue_and_every_application_a_page_at_a_time() {
     assert!(queue.contains("第2/2页") && queue.contains("清丰县测试网站53<"), "{queue}");
     assert!(queue.contains("page=2&request_page=1&queue_page=1#queue\">上一页"), "{queue}");
     assert!(second.contains("queue_page=2&request_page=1&page=1#all\">上一页"), "{second}");
+    // The same queue through the API.
+    let (status, first) = county.get("/api/v1/queue").await;
+    assert_eq!(status, 200, "{first}");
+    let items = first["items"].as_array().unwrap();
+    assert_eq!(
+        (first["total"].as_i64(), first["overdue"].as_i64(), first["pages"].as_i64()),
+        (Some(53), Some(2), Some(2))
+    );
+    assert_eq!((items.len(), items[0]["id"].as_i64(), items[1]["id"].as_i64()), (50, Some(ids[40]), Some(ids[54])));
+    let (_, second) = county.get("/api/v1/queue?page=2").await;
+    assert_eq!((second["items"].as_array().unwrap().len(), second["page"].as_i64()), (3, Some(2)));
+    let (_, unit) = app.api("清丰县人民政府.政务").await.get("/api/v1/queue").await;
+    assert_eq!(
+        (unit["total"].as_i64(), unit["items"].as_array().map(Vec::len)),
+        (Some(0), Some(0)),
+        "a unit owes no step"
+    );
     // A queue page past the last is the last.
     assert!(queue_of(&html_unescape(&office.text("/applications?queue_page=7").await)).contains("第2/2页"));
     let (listed, total) = every_listed(&app, "清丰县编办.政务", "/api/v1/applications").await;
