@@ -98,8 +98,12 @@ async fn public_pages() {
         "verify_from_a_counterfeit",
         stable(&body(&client, &format!("{base}/verify/{code}"), Some("http://copycat.example/")).await)
     );
+    // A code of a code's form, never issued, is named; a code failing its check character is not.
+    let region = govbadge::domain::region::RegionCode::parse("410922").unwrap();
+    let unknown = govbadge::domain::badge::BadgeCode::new(&region, 999_999).unwrap();
+    insta::assert_snapshot!("verify_unknown", stable(&body(&client, &format!("{base}/verify/{unknown}"), None).await));
     insta::assert_snapshot!(
-        "verify_unknown",
+        "verify_malformed",
         stable(&body(&client, &format!("{base}/verify/4109229999990"), None).await)
     );
     insta::assert_snapshot!("login", stable(&body(&client, &format!("{base}/login"), None).await));
