@@ -34,6 +34,20 @@ async fn create(app: &TestApp, unit: &str, input: ApplicationInput, submit: bool
     created["id"].as_i64().unwrap()
 }
 
+/// Writes the stored review chain of application `id` as it is, bypassing the service (a
+/// value this release may not know).
+async fn set_chain(app: &TestApp, id: i64, chain: &str) {
+    let updated =
+        govbadge::on_pool!(&app.ctx.pool, p => sqlx::query("UPDATE applications SET chain = $1 WHERE id = $2")
+        .bind(chain)
+        .bind(id)
+        .execute(p)
+        .await
+        .map(|done| done.rows_affected()))
+        .unwrap();
+    assert_eq!(updated, 1, "application {id}");
+}
+
 /// Every id of `path`'s list, page after page, through the API as `who`; with the total.
 async fn every_listed(app: &TestApp, who: &str, path: &str) -> (Vec<i64>, i64) {
     let api = app.api(who).await;
@@ -221,12 +235,7 @@ async fn a_row_that_cannot_be_read_is_named_and_left_out_not_the_whole_list() {
     // A review chain naming a level this release does not know, as a later release could
     // leave behind after a rollback.
     let broken = ids[1];
-    govbadge::on_pool!(&app.ctx.pool, p => sqlx::query("UPDATE applications SET chain = 'county,galactic' WHERE id = $1")
-        .bind(broken)
-        .execute(p)
-        .await
-        .map(|done| done.rows_affected()))
-    .unwrap();
+    set_chain(&app, broken, "county,galactic").await;
     let notice = format!("以下申请记录数据异常，暂无法显示：{broken}号。请联系系统管理员处理。");
 
     // The office's workbench: the queue and the whole list still show the others.
@@ -259,12 +268,7 @@ async fn a_row_that_cannot_be_read_is_named_and_left_out_not_the_whole_list() {
     assert_eq!((status, body["unreadable"].clone()), (200, serde_json::json!([broken])));
 
     // Mended, it is listed again and the notice is gone.
-    govbadge::on_pool!(&app.ctx.pool, p => sqlx::query("UPDATE applications SET chain = 'county' WHERE id = $1")
-        .bind(broken)
-        .execute(p)
-        .await
-        .map(|done| done.rows_affected()))
-    .unwrap();
+    set_chain(&app, broken, "county").await;
     let page = office.text("/applications").await;
     assert!(!page.contains("数据异常") && page.contains(&format!("href=\"/applications/{broken}\"")));
 }
